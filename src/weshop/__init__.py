@@ -1,0 +1,1 @@
+"""WeShop: open-source social-commerce platform."""

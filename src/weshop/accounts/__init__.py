@@ -1,0 +1,1 @@
+"""Accounts: users, sign-in by phone code or password, sessions, address book."""

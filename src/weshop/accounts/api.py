@@ -1,0 +1,116 @@
+from __future__ import annotations
+
+from fastapi import APIRouter, Query, Request, status
+
+from weshop.accounts import service
+from weshop.accounts.auth import BearerToken, CurrentUser
+from weshop.accounts.schemas import (
+    AddressIn,
+    AddressOut,
+    AddressPatch,
+    CodeRequest,
+    CodeSent,
+    SessionOut,
+    SignIn,
+    UserOut,
+    user_out,
+)
+from weshop.core.errors import InvalidInput
+from weshop.core.http import DbSession, RuntimeDep, client_address
+
+router = APIRouter(prefix="/api/v1", tags=["accounts"])
+
+
+@router.post("/auth/codes", status_code=status.HTTP_202_ACCEPTED, response_model=CodeSent)
+async def request_code(
+    body: CodeRequest, request: Request, session: DbSession, runtime: RuntimeDep
+):
+    """Send a one-time sign-in code to a phone. Limited per phone and per client address."""
+    code = await service.request_login_code(
+        session,
+        phone=body.phone,
+        client=client_address(request),
+        settings=runtime.settings,
+        limiter=runtime.rate_limiter,
+        sender=runtime.components["code_sender"],
+    )
+    return CodeSent(
+        expires_in_seconds=runtime.settings.otp_ttl_seconds,
+        demo_code=code if runtime.settings.demo_mode else None,
+    )
+
+
+@router.post("/auth/sessions", status_code=status.HTTP_201_CREATED, response_model=SessionOut)
+async def sign_in(body: SignIn, session: DbSession, runtime: RuntimeDep):
+    """Sign in with a phone and either the code sent to it or a password; returns a token."""
+    if (body.code is None) == (body.password is None):
+        raise InvalidInput("give either a code or a password", code="code_or_password")
+    if body.code is not None:
+        issued = await service.sign_in_with_code(
+            session,
+            phone=body.phone,
+            code=body.code,
+            settings=runtime.settings,
+            limiter=runtime.rate_limiter,
+        )
+    else:
+        issued = await service.sign_in_with_password(
+            session, phone=body.phone, password=body.password or "", settings=runtime.settings
+        )
+    return SessionOut(
+        token=issued.token,
+        expires_in_seconds=issued.expires_in_seconds,
+        user=user_out(issued.user),
+    )
+
+
+@router.delete("/auth/sessions/current", status_code=status.HTTP_204_NO_CONTENT)
+async def sign_out(token: BearerToken, session: DbSession) -> None:
+    """End the current session; its token stops working at once."""
+    await service.sign_out(session, token)
+
+
+@router.get("/me", response_model=UserOut)
+async def me(user: CurrentUser):
+    """The signed-in user (phone masked)."""
+    return user_out(user)
+
+
+@router.get("/me/addresses", response_model=list[AddressOut])
+async def list_addresses(user: CurrentUser, session: DbSession):
+    """The address book, default first, with personal data masked."""
+    return [AddressOut.masked(a) for a in await service.list_addresses(session, user)]
+
+
+@router.post("/me/addresses", status_code=status.HTTP_201_CREATED, response_model=AddressOut)
+async def add_address(body: AddressIn, user: CurrentUser, session: DbSession):
+    """Add an address; the first one becomes the default."""
+    return AddressOut.masked(await service.add_address(session, user, body))
+
+
+@router.get("/me/addresses/{address_id}", response_model=AddressOut)
+async def get_address(
+    address_id: int,
+    user: CurrentUser,
+    session: DbSession,
+    reveal: bool = Query(False, description="Show the owner the unmasked address for editing."),
+):
+    """One address of the signed-in user."""
+    address = await service.get_address(session, user, address_id)
+    if reveal:
+        return AddressOut.model_validate(address, from_attributes=True)
+    return AddressOut.masked(address)
+
+
+@router.patch("/me/addresses/{address_id}", response_model=AddressOut)
+async def update_address(
+    address_id: int, body: AddressPatch, user: CurrentUser, session: DbSession
+):
+    """Change some fields of an address."""
+    return AddressOut.masked(await service.update_address(session, user, address_id, body))
+
+
+@router.delete("/me/addresses/{address_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def delete_address(address_id: int, user: CurrentUser, session: DbSession) -> None:
+    """Remove an address from the book (orders keep their own copy)."""
+    await service.delete_address(session, user, address_id)

@@ -1,0 +1,117 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+
+from weshop.core.crypto import mask_name, mask_phone, mask_text, normalize_phone
+
+PhoneNumber = Annotated[
+    str,
+    StringConstraints(max_length=20),
+    AfterValidator(normalize_phone),
+    Field(description="Mainland China mobile number, e.g. 13800000000 (+86 optional)."),
+]
+
+
+def _text(max_length: int, min_length: int = 1) -> type[str]:
+    return Annotated[  # type: ignore[return-value]
+        str,
+        StringConstraints(strip_whitespace=True, min_length=min_length, max_length=max_length),
+    ]
+
+
+class CodeRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    phone: PhoneNumber
+
+
+class CodeSent(BaseModel):
+    sent: bool = True
+    expires_in_seconds: int
+    demo_code: str | None = Field(
+        default=None, description="Only in demo mode: the code itself, for trying WeShop out."
+    )
+
+
+class SignIn(BaseModel):
+    """Sign in with a one-time code (shoppers, staff) or a password (staff, operators)."""
+
+    model_config = ConfigDict(extra="forbid")
+    phone: PhoneNumber
+    code: Annotated[str, StringConstraints(pattern=r"^\d{6}$")] | None = None
+    password: Annotated[str, StringConstraints(min_length=1, max_length=128)] | None = None
+
+
+class UserOut(BaseModel):
+    id: int
+    phone: str = Field(description="Masked, e.g. 138****0000.")
+    display_name: str
+    is_operator: bool
+
+
+class SessionOut(BaseModel):
+    token: str = Field(description="Send as `Authorization: Bearer <token>`.")
+    expires_in_seconds: int
+    user: UserOut
+
+
+class AddressIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    recipient: _text(30)
+    phone: PhoneNumber
+    province: _text(20)
+    city: _text(30)
+    district: _text(30, 0) = ""
+    detail: _text(120)
+    postal_code: Annotated[str, StringConstraints(pattern=r"^(\d{6})?$")] = ""
+    is_default: bool = False
+
+
+class AddressPatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    recipient: _text(30) | None = None
+    phone: PhoneNumber | None = None
+    province: _text(20) | None = None
+    city: _text(30) | None = None
+    district: _text(30, 0) | None = None
+    detail: _text(120) | None = None
+    postal_code: Annotated[str, StringConstraints(pattern=r"^(\d{6})?$")] | None = None
+    is_default: bool | None = None
+
+
+class AddressOut(BaseModel):
+    """An address as the API shows it: recipient, phone and street masked."""
+
+    id: int
+    recipient: str
+    phone: str
+    province: str
+    city: str
+    district: str
+    detail: str
+    postal_code: str
+    is_default: bool
+
+    @classmethod
+    def masked(cls, address: object) -> AddressOut:
+        return cls(
+            id=address.id,
+            recipient=mask_name(address.recipient),
+            phone=mask_phone(address.phone),
+            province=address.province,
+            city=address.city,
+            district=address.district,
+            detail=mask_text(address.detail),
+            postal_code=address.postal_code,
+            is_default=address.is_default,
+        )
+
+
+def user_out(user: object) -> UserOut:
+    return UserOut(
+        id=user.id,
+        phone=mask_phone(user.phone),
+        display_name=user.display_name,
+        is_operator=user.is_operator,
+    )

@@ -1,0 +1,199 @@
+"""Sign-in and the address book."""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Protocol
+
+import structlog
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from weshop.accounts import repository as repo
+from weshop.accounts.models import Address, AuthSession, LoginCode, User
+from weshop.accounts.schemas import AddressIn, AddressPatch
+from weshop.core.clock import utcnow
+from weshop.core.config import Settings
+from weshop.core.crypto import mask_phone
+from weshop.core.errors import InvalidInput, NotFound, Unauthenticated
+from weshop.core.ratelimit import Limit, RateLimiter, enforce
+from weshop.core.security import hash_password, new_token, token_digest, verify_password
+
+log = structlog.get_logger(__name__)
+
+MAX_ADDRESSES = 20
+
+
+class CodeSender(Protocol):
+    async def send(self, phone: str, code: str) -> None:
+        """Deliver a sign-in code (SMS gateway, message service...)."""
+
+
+class LogCodeSender:
+    """The embedded default: the code goes to the log (the phone number is masked there)."""
+
+    async def send(self, phone: str, code: str) -> None:
+        log.info("auth.code_sent", phone=mask_phone(phone), code=code)
+
+
+@dataclass(frozen=True)
+class IssuedSession:
+    token: str
+    user: User
+    expires_in_seconds: int
+
+
+def _code_hash(phone_index: str, code: str) -> str:
+    return token_digest(f"{phone_index}:{code}")
+
+
+async def request_login_code(
+    session: AsyncSession,
+    *,
+    phone: str,
+    client: str,
+    settings: Settings,
+    limiter: RateLimiter,
+    sender: CodeSender,
+) -> str:
+    """Create and send a 6-digit code; limited per phone and per client address."""
+    await enforce(
+        limiter, Limit("otp.client", settings.otp_per_client_per_hour, 3600), f"ip:{client}"
+    )
+    await enforce(limiter, Limit("otp.phone.minute", settings.otp_per_phone_per_minute, 60), phone)
+    await enforce(limiter, Limit("otp.phone.day", settings.otp_per_phone_per_day, 86400), phone)
+    code = f"{secrets.randbelow(1_000_000):06d}"
+    index = repo.phone_index(phone)
+    session.add(
+        LoginCode(
+            phone_index=index,
+            code_hash=_code_hash(index, code),
+            expires_at=utcnow() + timedelta(seconds=settings.otp_ttl_seconds),
+        )
+    )
+    await sender.send(phone, code)
+    return code
+
+
+async def get_or_create_user(session: AsyncSession, phone: str) -> User:
+    user = await repo.user_by_phone(session, phone)
+    if user is None:
+        user = User(phone=phone, phone_index=repo.phone_index(phone), display_name="")
+        session.add(user)
+        await session.flush()
+    return user
+
+
+async def create_operator(session: AsyncSession, phone: str, password: str, name: str) -> User:
+    user = await get_or_create_user(session, phone)
+    user.is_operator = True
+    user.password_hash = hash_password(password)
+    user.display_name = name or user.display_name
+    return user
+
+
+async def set_password(session: AsyncSession, user: User, password: str) -> None:
+    if len(password) < 8:
+        raise InvalidInput("a password needs at least 8 characters", code="weak_password")
+    user.password_hash = hash_password(password)
+
+
+async def _issue_session(session: AsyncSession, user: User, settings: Settings) -> IssuedSession:
+    token = new_token()
+    ttl = timedelta(days=settings.session_ttl_days)
+    session.add(
+        AuthSession(user_id=user.id, token_hash=token_digest(token), expires_at=utcnow() + ttl)
+    )
+    return IssuedSession(token=token, user=user, expires_in_seconds=int(ttl.total_seconds()))
+
+
+async def sign_in_with_code(
+    session: AsyncSession, *, phone: str, code: str, settings: Settings, limiter: RateLimiter
+) -> IssuedSession:
+    # Guessing is bounded by a limit that counts in its own transaction, so the attempts
+    # of requests that fail (and roll back) still count.
+    await enforce(
+        limiter,
+        Limit("otp.verify", settings.otp_max_attempts, settings.otp_ttl_seconds),
+        phone,
+    )
+    now = utcnow()
+    index = repo.phone_index(phone)
+    login_code = await repo.latest_login_code(session, index, now)
+    failure = Unauthenticated("the code is wrong or has expired", code="invalid_code")
+    if login_code is None or not hmac.compare_digest(login_code.code_hash, _code_hash(index, code)):
+        raise failure
+    if not await repo.consume_login_code(session, login_code.id, now):
+        raise failure
+    user = await get_or_create_user(session, phone)
+    if not user.is_active:
+        raise Unauthenticated("this account is disabled", code="account_disabled")
+    return await _issue_session(session, user, settings)
+
+
+async def sign_in_with_password(
+    session: AsyncSession, *, phone: str, password: str, settings: Settings
+) -> IssuedSession:
+    user = await repo.user_by_phone(session, phone)
+    if user is None or not user.is_active or not verify_password(password, user.password_hash):
+        raise Unauthenticated("wrong phone number or password", code="invalid_credentials")
+    return await _issue_session(session, user, settings)
+
+
+async def authenticate(session: AsyncSession, token: str) -> User:
+    user = await repo.user_by_token_hash(session, token_digest(token), utcnow())
+    if user is None:
+        raise Unauthenticated("sign in first: the session is missing or has expired")
+    return user
+
+
+async def sign_out(session: AsyncSession, token: str) -> None:
+    await repo.revoke_session(session, token_digest(token), utcnow())
+
+
+async def list_addresses(session: AsyncSession, user: User) -> list[Address]:
+    return await repo.addresses_of(session, user.id)
+
+
+async def get_address(session: AsyncSession, user: User, address_id: int) -> Address:
+    address = await repo.address_of(session, user.id, address_id)
+    if address is None:
+        raise NotFound("no such address")
+    return address
+
+
+async def add_address(session: AsyncSession, user: User, data: AddressIn) -> Address:
+    existing = await repo.addresses_of(session, user.id)
+    if len(existing) >= MAX_ADDRESSES:
+        raise InvalidInput(f"at most {MAX_ADDRESSES} addresses", code="too_many_addresses")
+    is_default = data.is_default or not existing
+    if is_default:
+        await repo.clear_default_address(session, user.id)
+    address = Address(
+        user_id=user.id, **data.model_dump(exclude={"is_default"}), is_default=is_default
+    )
+    session.add(address)
+    await session.flush()
+    return address
+
+
+async def update_address(
+    session: AsyncSession, user: User, address_id: int, patch: AddressPatch
+) -> Address:
+    address = await get_address(session, user, address_id)
+    changes = patch.model_dump(exclude_unset=True, exclude_none=True)
+    if changes.pop("is_default", False):
+        await repo.clear_default_address(session, user.id)
+        address.is_default = True
+    for name, value in changes.items():
+        setattr(address, name, value)
+    await session.flush()
+    return address
+
+
+async def delete_address(session: AsyncSession, user: User, address_id: int) -> None:
+    address = await get_address(session, user, address_id)
+    address.is_deleted = True
+    address.is_default = False

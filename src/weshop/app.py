@@ -1,0 +1,123 @@
+"""The FastAPI application: routers of every domain, error mapping, worker and start-up checks."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import structlog
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from weshop.accounts import api as accounts_api
+from weshop.accounts.senders import build_code_sender
+from weshop.cart import api as cart_api
+from weshop.catalog import api as catalog_api
+from weshop.core.config import Settings, get_settings
+from weshop.core.crypto import configure_cipher
+from weshop.core.http_errors import install_error_handlers
+from weshop.core.logging import configure_logging
+from weshop.core.middleware import BodySizeLimit
+from weshop.core.migrations import pending_migrations
+from weshop.core.runtime import Runtime
+from weshop.core.worker import Worker
+from weshop.inventory import api as inventory_api
+from weshop.orders import api as orders_api
+from weshop.orders.tasks import registry as order_tasks
+from weshop.payments import api as payments_api
+from weshop.payments.providers import build_payment_providers
+from weshop.payments.sandbox import web as sandbox_web
+from weshop.payments.tasks import registry as payment_tasks
+from weshop.stores import api as stores_api
+
+log = structlog.get_logger(__name__)
+
+API_DESCRIPTION = """
+WeShop's REST API. Amounts are integers in fen (1/100 yuan). Errors always have the shape
+`{"error": {"code": "...", "message": "...", "details": ...}}` with a stable `code`.
+
+* **shop** — public browsing: stores, published products, search.
+* **accounts** — sign-in by phone code, the shopper's address book, staff invitations.
+* **cart / orders / payments** — the shopper's side of buying.
+* **merchant: …** — store staff, scoped to one store (`/merchant/stores/{store_id}/...`);
+  anything of another store answers 404.
+* **platform** — platform operators.
+
+Create endpoints that move money or stock accept an `Idempotency-Key` header.
+"""
+
+
+def build_runtime(settings: Settings) -> Runtime:
+    configure_cipher(settings.resolved_secret())
+    runtime = Runtime.build(settings)
+    runtime.handlers.merge(order_tasks)
+    runtime.handlers.merge(payment_tasks)
+    runtime.components["code_sender"] = build_code_sender(settings.otp_sender)
+    runtime.components.update(build_payment_providers(runtime))
+    return runtime
+
+
+def create_app(settings: Settings | None = None, *, check_schema: bool = True) -> FastAPI:
+    settings = settings or get_settings()
+    runtime = build_runtime(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if check_schema:
+            problem = await pending_migrations(runtime.db)
+            if problem:
+                raise RuntimeError(f"WeShop will not start: {problem}")
+        stop = asyncio.Event()
+        tasks = []
+        if settings.run_worker_in_process:
+            worker = Worker(runtime.db, runtime.handlers, runtime)
+            tasks.append(
+                asyncio.create_task(worker.run_forever(stop, settings.worker_poll_seconds))
+            )
+            tasks.append(asyncio.create_task(sandbox_web.gateway(runtime).run_deliveries(stop)))
+        try:
+            yield
+        finally:
+            stop.set()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            await runtime.close()
+
+    app = FastAPI(
+        title="WeShop",
+        version="0.1.0",
+        description=API_DESCRIPTION,
+        lifespan=lifespan,
+    )
+    app.state.runtime = runtime
+    install_error_handlers(app)
+    for router in (
+        accounts_api.router,
+        stores_api.platform,
+        stores_api.merchant,
+        stores_api.shop,
+        stores_api.me,
+        catalog_api.merchant,
+        catalog_api.shop,
+        inventory_api.merchant,
+        cart_api.router,
+        orders_api.shopper,
+        orders_api.merchant,
+        payments_api.shopper,
+        payments_api.callbacks,
+        sandbox_web.router,
+    ):
+        app.include_router(router)
+
+    @app.get("/healthz", tags=["ops"])
+    async def health() -> dict[str, str]:
+        """Liveness: the process answers."""
+        return {"status": "ok"}
+
+    settings.media_dir.mkdir(parents=True, exist_ok=True)
+    app.mount("/media", StaticFiles(directory=settings.media_dir), name="media")
+    app.add_middleware(
+        BodySizeLimit, max_json_bytes=256 * 1024, max_upload_bytes=settings.max_upload_bytes
+    )
+    configure_logging(settings.log_level, json=settings.log_json)
+    return app

@@ -1,0 +1,1 @@
+"""Cart: a shopper's items, possibly from several stores."""

@@ -1,0 +1,1 @@
+"""Catalogue: categories, products with spec dimensions, generated SKUs, media."""

@@ -1,0 +1,80 @@
+from __future__ import annotations
+
+import enum
+from typing import Any
+
+from sqlalchemy import JSON, Enum, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from weshop.core.db import Base, TimestampMixin
+
+
+class ProductStatus(enum.StrEnum):
+    DRAFT = "draft"
+    PUBLISHED = "published"
+    UNPUBLISHED = "unpublished"
+    ARCHIVED = "archived"
+
+
+class Category(TimestampMixin, Base):
+    __tablename__ = "categories"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id"), index=True)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("categories.id"))
+    name: Mapped[str] = mapped_column(String(30))
+    sort_order: Mapped[int] = mapped_column(default=0)
+
+
+class MediaAsset(TimestampMixin, Base):
+    __tablename__ = "media_assets"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id"), index=True)
+    path: Mapped[str] = mapped_column(String(200), unique=True)
+    content_type: Mapped[str] = mapped_column(String(40))
+    size_bytes: Mapped[int]
+    sha256: Mapped[str] = mapped_column(String(64))
+    width: Mapped[int | None]
+    height: Mapped[int | None]
+    uploaded_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+
+
+class Product(TimestampMixin, Base):
+    __tablename__ = "products"
+    __table_args__ = (Index("ix_products_store_status", "store_id", "status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id"))
+    category_id: Mapped[int | None] = mapped_column(ForeignKey("categories.id"))
+    title: Mapped[str] = mapped_column(String(60))
+    subtitle: Mapped[str] = mapped_column(String(120), default="")
+    description: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[ProductStatus] = mapped_column(
+        Enum(ProductStatus, native_enum=False, length=16), default=ProductStatus.DRAFT
+    )
+    # [{"name": "颜色", "values": ["红", "蓝"]}, {"name": "尺码", "values": ["S", "M"]}]
+    specs: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    image_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
+    # Lowest active SKU price, kept for listing and sorting without a join.
+    price_from_fen: Mapped[int] = mapped_column(default=0)
+    sales_count: Mapped[int] = mapped_column(default=0)
+
+
+class Sku(TimestampMixin, Base):
+    __tablename__ = "skus"
+    __table_args__ = (
+        UniqueConstraint("product_id", "spec_key"),
+        UniqueConstraint("store_id", "sku_code"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id"), index=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id"), index=True)
+    # Canonical "颜色:红|尺码:M"; empty for a product without specs.
+    spec_key: Mapped[str] = mapped_column(String(300), default="")
+    spec_values: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    sku_code: Mapped[str] = mapped_column(String(64))
+    price_fen: Mapped[int]
+    weight_grams: Mapped[int] = mapped_column(default=0)
+    is_active: Mapped[bool] = mapped_column(default=True)

@@ -1,0 +1,1 @@
+"""Shared foundations: configuration, database, money, errors, crypto, outbox, worker."""

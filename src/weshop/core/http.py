@@ -1,0 +1,41 @@
+"""FastAPI plumbing shared by every domain's ``api.py``: the runtime, the request's session."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import Depends, Header, Request
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from weshop.core.runtime import Runtime
+
+_READ_METHODS = {"GET", "HEAD", "OPTIONS"}
+
+
+def get_runtime(request: Request) -> Runtime:
+    return request.app.state.runtime
+
+
+async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """One transaction per request, committed when the endpoint returns, before the answer."""
+    runtime = get_runtime(request)
+    write = request.method not in _READ_METHODS
+    async with runtime.db.session(write=write) as session, session.begin():
+        yield session
+
+
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+DbSession = Annotated[AsyncSession, Depends(get_session, scope="function")]
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        description="Repeat a request with the same key to get the first answer, never a "
+        "second effect. The same key with a different body is refused (409).",
+    ),
+]

@@ -1,0 +1,87 @@
+"""Maps every error to one JSON shape: ``{"error": {"code", "message", "details"?}}``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import IntegrityError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from weshop.core.errors import WeShopError
+
+log = structlog.get_logger(__name__)
+
+_HTTP_CODES = {
+    400: "bad_request",
+    401: "unauthenticated",
+    403: "permission_denied",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+}
+
+
+def _error(status: int, code: str, message: str, details: Any = None) -> JSONResponse:
+    body: dict[str, Any] = {"code": code, "message": message}
+    if details is not None:
+        body["details"] = details
+    return JSONResponse({"error": body}, status_code=status)
+
+
+async def _weshop_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, WeShopError)
+    return JSONResponse(exc.to_body(), status_code=exc.status_code)
+
+
+async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = exc.errors()
+    if any(error.get("type") == "json_invalid" for error in errors):
+        return _error(400, "malformed_json", "the request body is not valid JSON")
+    # The submitted value is left out on purpose: it may be personal data.
+    details = [
+        {
+            "field": ".".join(str(part) for part in error.get("loc", ())),
+            "message": error.get("msg", ""),
+            "type": error.get("type", ""),
+        }
+        for error in errors
+    ]
+    first = details[0] if details else {"field": "", "message": "invalid input"}
+    return _error(422, "invalid_input", f"{first['field']}: {first['message']}", details)
+
+
+async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    code = _HTTP_CODES.get(exc.status_code, "http_error")
+    message = exc.detail if isinstance(exc.detail, str) else code.replace("_", " ")
+    if exc.status_code == 400 and "parsing the body" in message:
+        code, message = "malformed_body", "the request body could not be read (is it UTF-8 JSON?)"
+    return JSONResponse(
+        {"error": {"code": code, "message": message}},
+        status_code=exc.status_code,
+        headers=exc.headers,
+    )
+
+
+async def _integrity_error(_request: Request, exc: Exception) -> JSONResponse:
+    log.warning("db.integrity_error", error=str(getattr(exc, "orig", exc))[:300])
+    return _error(409, "conflict", "the change conflicts with existing data")
+
+
+async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
+    log.exception("http.unexpected_error", error=repr(exc))
+    return _error(500, "internal_error", "something went wrong on our side; it has been logged")
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(WeShopError, _weshop_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(IntegrityError, _integrity_error)
+    app.add_exception_handler(Exception, _unexpected)

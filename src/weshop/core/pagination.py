@@ -1,0 +1,58 @@
+"""Cursor pagination over ``(created_at, id)`` descending: stable under concurrent inserts."""
+
+from __future__ import annotations
+
+import base64
+import json
+from datetime import datetime
+from typing import Any, Generic, TypeVar
+
+from pydantic import BaseModel
+from sqlalchemy import Select, and_, or_
+
+from weshop.core.errors import InvalidInput
+
+T = TypeVar("T")
+
+DEFAULT_LIMIT = 20
+MAX_LIMIT = 100
+
+
+class Page(BaseModel, Generic[T]):
+    items: list[T]
+    next_cursor: str | None = None
+
+
+def encode_cursor(created_at: datetime, row_id: int) -> str:
+    raw = json.dumps([created_at.isoformat(), row_id]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, int]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        created, row_id = json.loads(base64.urlsafe_b64decode(padded))
+        return datetime.fromisoformat(created), int(row_id)
+    except (ValueError, TypeError) as exc:
+        raise InvalidInput("the cursor is not valid", code="invalid_cursor") from exc
+
+
+def paginate(query: Select[Any], model: Any, cursor: str | None, limit: int) -> Select[Any]:
+    """Order ``query`` newest first and start after ``cursor``; fetch one extra row."""
+    if cursor:
+        created, row_id = decode_cursor(cursor)
+        query = query.where(
+            or_(
+                model.created_at < created,
+                and_(model.created_at == created, model.id < row_id),
+            )
+        )
+    return query.order_by(model.created_at.desc(), model.id.desc()).limit(limit + 1)
+
+
+def page_of(rows: list[Any], limit: int, convert: Any) -> Page[Any]:
+    """Build a page from ``limit + 1`` fetched rows."""
+    more = len(rows) > limit
+    rows = rows[:limit]
+    next_cursor = encode_cursor(rows[-1].created_at, rows[-1].id) if more and rows else None
+    return Page(items=[convert(row) for row in rows], next_cursor=next_cursor)

@@ -1,0 +1,36 @@
+"""What a running process shares: settings, database, optional Redis, limiter, worker handlers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from redis.asyncio import Redis
+
+from weshop.core.config import Settings
+from weshop.core.db import Database
+from weshop.core.ratelimit import DatabaseRateLimiter, RateLimiter, RedisRateLimiter
+from weshop.core.worker import HandlerRegistry
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    db: Database
+    redis: Redis | None
+    rate_limiter: RateLimiter
+    handlers: HandlerRegistry = field(default_factory=HandlerRegistry)
+    # Domain components (payment providers, code senders) keyed by name, set at start-up.
+    components: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def build(cls, settings: Settings) -> Runtime:
+        db = Database(settings.database_url)
+        redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
+        limiter: RateLimiter = RedisRateLimiter(redis) if redis else DatabaseRateLimiter(db)
+        return cls(settings=settings, db=db, redis=redis, rate_limiter=limiter)
+
+    async def close(self) -> None:
+        await self.db.dispose()
+        if self.redis is not None:
+            await self.redis.aclose()

@@ -1,0 +1,1 @@
+"""Inventory: stock levels, recorded stock movements and reservations that expire."""

@@ -1,0 +1,111 @@
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Enum, ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from weshop.core.clock import utcnow
+from weshop.core.db import Base, EncryptedString, TimestampMixin
+
+
+class OrderStatus(enum.StrEnum):
+    PENDING_PAYMENT = "pending_payment"
+    PAID = "paid"
+    PARTIALLY_SHIPPED = "partially_shipped"
+    SHIPPED = "shipped"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+
+
+class Order(TimestampMixin, Base):
+    __tablename__ = "orders"
+    __table_args__ = (
+        Index("ix_orders_store_list", "store_id", "status", "created_at"),
+        Index("ix_orders_user_list", "user_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_no: Mapped[str] = mapped_column(String(32), unique=True)
+    checkout_no: Mapped[str] = mapped_column(String(32), index=True)
+    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    status: Mapped[OrderStatus] = mapped_column(
+        Enum(OrderStatus, native_enum=False, length=24), default=OrderStatus.PENDING_PAYMENT
+    )
+    currency: Mapped[str] = mapped_column(String(3), default="CNY")
+    subtotal_fen: Mapped[int]
+    discount_fen: Mapped[int] = mapped_column(default=0)
+    shipping_fen: Mapped[int] = mapped_column(default=0)
+    payable_fen: Mapped[int]
+    paid_fen: Mapped[int] = mapped_column(default=0)
+    refunded_fen: Mapped[int] = mapped_column(default=0)
+    # The Quote the shopper saw, frozen at placement.
+    price_snapshot: Mapped[dict[str, Any]] = mapped_column(JSON)
+    ship_recipient: Mapped[str] = mapped_column(EncryptedString("orders.ship_recipient"))
+    ship_phone: Mapped[str] = mapped_column(EncryptedString("orders.ship_phone"))
+    ship_phone_index: Mapped[str] = mapped_column(String(64), index=True)
+    ship_province: Mapped[str] = mapped_column(String(20))
+    ship_city: Mapped[str] = mapped_column(String(30))
+    ship_district: Mapped[str] = mapped_column(String(30), default="")
+    ship_detail: Mapped[str] = mapped_column(EncryptedString("orders.ship_detail"))
+    ship_postal_code: Mapped[str] = mapped_column(String(10), default="")
+    buyer_note: Mapped[str] = mapped_column(String(200), default="")
+    pay_deadline: Mapped[datetime]
+    paid_at: Mapped[datetime | None]
+    shipped_at: Mapped[datetime | None]
+    auto_confirm_at: Mapped[datetime | None]
+    completed_at: Mapped[datetime | None]
+    cancelled_at: Mapped[datetime | None]
+    cancel_reason: Mapped[str] = mapped_column(String(200), default="")
+
+
+class OrderLine(Base):
+    __tablename__ = "order_lines"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
+    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id"))
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id"))
+    sku_id: Mapped[int] = mapped_column(ForeignKey("skus.id"))
+    title: Mapped[str] = mapped_column(String(60))
+    spec_text: Mapped[str] = mapped_column(String(300), default="")
+    sku_code: Mapped[str] = mapped_column(String(64), default="")
+    unit_price_fen: Mapped[int]
+    quantity: Mapped[int]
+    subtotal_fen: Mapped[int]
+    discount_fen: Mapped[int] = mapped_column(default=0)
+    payable_fen: Mapped[int]
+    shipped_quantity: Mapped[int] = mapped_column(default=0)
+
+
+class Shipment(Base):
+    __tablename__ = "shipments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
+    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id"))
+    carrier: Mapped[str] = mapped_column(String(40))
+    tracking_no: Mapped[str] = mapped_column(String(40))
+    # [{"order_line_id": 1, "quantity": 2}, ...]
+    items: Mapped[list[dict[str, int]]] = mapped_column(JSON)
+    shipped_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class OrderEvent(Base):
+    """The order's history: every transition with who caused it and why."""
+
+    __tablename__ = "order_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
+    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id"))
+    action: Mapped[str] = mapped_column(String(32))
+    from_status: Mapped[str | None] = mapped_column(String(24))
+    to_status: Mapped[str] = mapped_column(String(24))
+    actor: Mapped[str] = mapped_column(String(40))
+    note: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

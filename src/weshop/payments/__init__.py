@@ -1,0 +1,1 @@
+"""Payments: payment intents, provider callbacks, refunds; the built-in sandbox provider."""

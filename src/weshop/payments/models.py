@@ -1,0 +1,88 @@
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Enum, ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from weshop.core.clock import utcnow
+from weshop.core.db import Base, TimestampMixin
+
+
+class PaymentStatus(enum.StrEnum):
+    PENDING = "pending"
+    SUCCEEDED = "succeeded"
+    CLOSED = "closed"
+
+
+class RefundStatus(enum.StrEnum):
+    PENDING = "pending"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
+class Payment(TimestampMixin, Base):
+    __tablename__ = "payments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id"), index=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    provider: Mapped[str] = mapped_column(String(20))
+    out_trade_no: Mapped[str] = mapped_column(String(32), unique=True)
+    amount_fen: Mapped[int]
+    currency: Mapped[str] = mapped_column(String(3), default="CNY")
+    status: Mapped[PaymentStatus] = mapped_column(
+        Enum(PaymentStatus, native_enum=False, length=16), default=PaymentStatus.PENDING
+    )
+    cashier_url: Mapped[str] = mapped_column(String(300), default="")
+    provider_transaction_id: Mapped[str | None] = mapped_column(String(64))
+    paid_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+
+
+class Refund(TimestampMixin, Base):
+    __tablename__ = "refunds"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id"), index=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
+    payment_id: Mapped[int] = mapped_column(ForeignKey("payments.id"))
+    out_refund_no: Mapped[str] = mapped_column(String(32), unique=True)
+    amount_fen: Mapped[int]
+    reason: Mapped[str] = mapped_column(String(200), default="")
+    status: Mapped[RefundStatus] = mapped_column(
+        Enum(RefundStatus, native_enum=False, length=16), default=RefundStatus.PENDING
+    )
+    provider_refund_id: Mapped[str | None] = mapped_column(String(64))
+    succeeded_at: Mapped[datetime | None]
+    failure_reason: Mapped[str] = mapped_column(String(200), default="")
+
+
+class NotificationOutcome(enum.StrEnum):
+    APPLIED = "applied"
+    ALREADY_APPLIED = "already_applied"
+    UNKNOWN_PAYMENT = "unknown_payment"
+    AMOUNT_MISMATCH = "amount_mismatch"
+    REFUND_STARTED = "refund_started"  # paid after the order was cancelled: money goes back
+
+
+class PaymentNotification(Base):
+    """Each verified provider notification, stored once (unique per provider and id)."""
+
+    __tablename__ = "payment_notifications"
+    __table_args__ = (UniqueConstraint("provider", "notification_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    provider: Mapped[str] = mapped_column(String(20))
+    notification_id: Mapped[str] = mapped_column(String(64))
+    out_trade_no: Mapped[str] = mapped_column(String(32), index=True)
+    amount_fen: Mapped[int]
+    outcome: Mapped[NotificationOutcome] = mapped_column(
+        Enum(NotificationOutcome, native_enum=False, length=24)
+    )
+    detail: Mapped[str] = mapped_column(String(200), default="")
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,0 +1,3 @@
+from weshop.core.worker import HandlerRegistry
+
+registry = HandlerRegistry()

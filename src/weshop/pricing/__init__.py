@@ -1,0 +1,1 @@
+"""Pricing core: pure functions from cart lines and context to an explained Quote."""

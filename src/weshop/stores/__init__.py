@@ -1,0 +1,1 @@
+"""Stores: merchant onboarding, settings, staff and their roles."""

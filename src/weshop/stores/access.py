@@ -1,0 +1,36 @@
+"""Staff access to a store, as a FastAPI dependency: membership first, then the role's right.
+
+Someone who is not active staff of the store gets 404 for it and everything in it, exactly
+as if it did not exist; staff whose role lacks the right get 403.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import Depends, Path
+
+from weshop.accounts.auth import CurrentUser
+from weshop.core.errors import NotFound, PermissionDenied
+from weshop.core.http import DbSession
+from weshop.core.tenancy import StoreScope
+from weshop.stores import repository as repo
+from weshop.stores.models import StaffStatus
+from weshop.stores.permissions import Permission, role_allows
+
+
+def staff_with(permission: Permission) -> Any:
+    async def dependency(
+        user: CurrentUser, session: DbSession, store_id: int = Path(description="Store id.")
+    ) -> StoreScope:
+        member = await repo.membership(session, store_id, user.id)
+        if member is None or member.status != StaffStatus.ACTIVE:
+            raise NotFound("no such store")
+        if not role_allows(member.role, permission):
+            raise PermissionDenied(
+                f"the {member.role} role may not do this ({permission})",
+                details={"permission": permission},
+            )
+        return StoreScope(store_id=store_id, actor_id=user.id, role=member.role)
+
+    return Depends(dependency)

@@ -1,0 +1,58 @@
+"""What each staff role may do, as data. The console and the API both read this table."""
+
+from __future__ import annotations
+
+import enum
+
+from weshop.stores.models import Role
+
+
+class Permission(enum.StrEnum):
+    STORE_SETTINGS = "store.settings"
+    STAFF_MANAGE = "staff.manage"
+    STAFF_READ = "staff.read"
+    CATALOG_READ = "catalog.read"
+    CATALOG_WRITE = "catalog.write"
+    STOCK_WRITE = "stock.write"
+    ORDERS_READ = "orders.read"
+    ORDERS_FULFIL = "orders.fulfil"
+    ORDERS_CANCEL = "orders.cancel"
+    PERSONAL_DATA_READ = "personal_data.read"
+    FINANCE_READ = "finance.read"
+
+
+ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
+    Role.OWNER: frozenset(Permission),
+    Role.OPERATOR: frozenset(
+        {
+            Permission.STAFF_READ,
+            Permission.CATALOG_READ,
+            Permission.CATALOG_WRITE,
+            Permission.STOCK_WRITE,
+            Permission.ORDERS_READ,
+            Permission.ORDERS_FULFIL,
+            Permission.PERSONAL_DATA_READ,
+        }
+    ),
+    Role.FINANCE: frozenset(
+        {
+            Permission.STAFF_READ,
+            Permission.CATALOG_READ,
+            Permission.ORDERS_READ,
+            Permission.ORDERS_CANCEL,
+            Permission.FINANCE_READ,
+        }
+    ),
+    Role.CUSTOMER_SERVICE: frozenset(
+        {
+            Permission.CATALOG_READ,
+            Permission.ORDERS_READ,
+            Permission.ORDERS_CANCEL,
+            Permission.PERSONAL_DATA_READ,
+        }
+    ),
+}
+
+
+def role_allows(role: Role, permission: Permission) -> bool:
+    return permission in ROLE_PERMISSIONS[role]

@@ -1,0 +1,124 @@
+"""Test fixtures: one app per session over a real database, wiped between tests.
+
+SQLite (a temporary file) by default; PostgreSQL and Redis when WESHOP_TEST_DATABASE_URL and
+WESHOP_TEST_REDIS_URL are set. The schema is built by the real Alembic migrations.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+from redis.asyncio import Redis
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from tests.support import Api, Runner
+from weshop.app import create_app
+from weshop.core.config import Settings
+from weshop.core.migrations import upgrade_async
+from weshop.core.worker import Worker
+from weshop.models import metadata
+
+TEST_DATABASE_URL = os.environ.get("WESHOP_TEST_DATABASE_URL")
+TEST_REDIS_URL = os.environ.get("WESHOP_TEST_REDIS_URL")
+
+
+def pytest_report_header() -> str:
+    database = "postgresql" if TEST_DATABASE_URL else "sqlite"
+    return f"weshop: database={database} redis={'yes' if TEST_REDIS_URL else 'no'}"
+
+
+@pytest.fixture(scope="session")
+def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("weshop")
+
+
+@pytest.fixture(scope="session")
+def settings(data_dir: Path) -> Settings:
+    return Settings(
+        database_url=TEST_DATABASE_URL or f"sqlite+aiosqlite:///{data_dir}/test.db",
+        redis_url=TEST_REDIS_URL,
+        data_dir=data_dir,
+        secret_key="test-secret-not-for-production",
+        demo_mode=True,
+        run_worker_in_process=False,
+        otp_per_phone_per_minute=1000,
+        otp_per_phone_per_day=1000,
+        otp_per_client_per_hour=100000,
+        public_base_url="http://test",
+    )
+
+
+async def _reset_schema(url: str) -> None:
+    if not url.startswith("postgresql"):
+        return
+    engine = create_async_engine(url)
+    async with engine.begin() as conn:
+        await conn.execute(text("DROP SCHEMA public CASCADE"))
+        await conn.execute(text("CREATE SCHEMA public"))
+    await engine.dispose()
+
+
+@pytest.fixture(scope="session")
+async def app(settings: Settings):
+    await _reset_schema(settings.database_url)
+    await upgrade_async(settings.database_url)
+    application = create_app(settings, check_schema=False)
+    yield application
+    await application.state.runtime.close()
+
+
+@pytest.fixture(scope="session")
+def runtime(app):
+    return app.state.runtime
+
+
+@pytest.fixture(autouse=True)
+async def clean_state(runtime) -> AsyncIterator[None]:
+    yield
+    tables = [t.name for t in reversed(metadata.sorted_tables)]
+    async with runtime.db.engine.begin() as conn:
+        if runtime.db.is_sqlite:
+            for name in tables:
+                await conn.execute(text(f'DELETE FROM "{name}"'))
+        else:
+            await conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+    await runtime.components["sandbox_gateway"].reset()
+    if runtime.redis is not None:
+        await runtime.redis.flushdb()
+
+
+@pytest.fixture
+async def client(app) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app, client=("198.51.100.7", 50000))
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+        yield http
+
+
+@pytest.fixture
+def api(client: httpx.AsyncClient, runtime) -> Api:
+    return Api(client, runtime)
+
+
+@pytest.fixture
+def worker(runtime) -> Worker:
+    return Worker(runtime.db, runtime.handlers, runtime)
+
+
+@pytest.fixture
+def runner(runtime, worker) -> Runner:
+    return Runner(runtime, worker)
+
+
+@pytest.fixture
+async def redis_client() -> AsyncIterator[Redis | None]:
+    if not TEST_REDIS_URL:
+        yield None
+        return
+    client = Redis.from_url(TEST_REDIS_URL)
+    yield client
+    await client.aclose()
