@@ -169,6 +169,11 @@ class Api:
     async def order(self, shopper: Headers, order_id: int) -> dict:
         return expect(await self.client.get(f"/api/v1/me/orders/{order_id}", headers=shopper), 200)
 
+    async def new_store(self, name: str = "测试小店") -> tuple[int, Headers]:
+        """A store opened by a fresh operator: its id and its owner's headers."""
+        store, owner = await self.create_store(await self.operator(), name)
+        return store["id"], owner
+
 
 @dataclass
 class Runner:

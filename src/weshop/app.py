@@ -81,6 +81,7 @@ def create_app(settings: Settings | None = None, *, check_schema: bool = True) -
         finally:
             stop.set()
             await asyncio.gather(*tasks, return_exceptions=True)
+            await sandbox_web.gateway(runtime).close_connections()
             await runtime.close()
 
     app = FastAPI(
@@ -114,6 +115,7 @@ def create_app(settings: Settings | None = None, *, check_schema: bool = True) -
         """Liveness: the process answers."""
         return {"status": "ok"}
 
+    sandbox_web.gateway(runtime).attach(app)
     settings.media_dir.mkdir(parents=True, exist_ok=True)
     app.mount("/media", StaticFiles(directory=settings.media_dir), name="media")
     app.add_middleware(

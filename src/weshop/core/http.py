@@ -31,11 +31,19 @@ def client_address(request: Request) -> str:
 
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 DbSession = Annotated[AsyncSession, Depends(get_session, scope="function")]
-IdempotencyKey = Annotated[
-    str | None,
-    Header(
-        alias="Idempotency-Key",
-        description="Repeat a request with the same key to get the first answer, never a "
-        "second effect. The same key with a different body is refused (409).",
-    ),
-]
+
+
+def idempotency_key(
+    key: Annotated[
+        str | None,
+        Header(
+            alias="Idempotency-Key",
+            description="Repeat a request with the same key to get the first answer, never a "
+            "second effect. The same key with a different body is refused (409).",
+        ),
+    ] = None,
+) -> str | None:
+    return key
+
+
+IdempotencyKey = Annotated[str | None, Depends(idempotency_key)]

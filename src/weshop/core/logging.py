@@ -41,5 +41,6 @@ def configure_logging(level: str = "INFO", *, json: bool = False) -> None:
         wrapper_class=structlog.make_filtering_bound_logger(
             logging.getLevelNamesMapping()[level.upper()]
         ),
-        cache_logger_on_first_use=True,
+        # Not cached: each logger writes to the sys.stdout of its time (servers, test capture).
+        cache_logger_on_first_use=False,
     )

@@ -1,4 +1,181 @@
-from fastapi import APIRouter
+from __future__ import annotations
 
-shopper = APIRouter(prefix="/api/v1/me")
-merchant = APIRouter(prefix="/api/v1/merchant/stores/{store_id}")
+from datetime import datetime
+
+from fastapi import APIRouter, Query, status
+
+from weshop.accounts.auth import CurrentUser
+from weshop.accounts.schemas import PhoneNumber
+from weshop.core.http import DbSession, IdempotencyKey
+from weshop.core.idempotency import run_idempotent
+from weshop.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, page_of
+from weshop.core.tenancy import StoreScope
+from weshop.orders import service
+from weshop.orders.checkout import place_orders
+from weshop.orders.models import Order, OrderStatus
+from weshop.orders.schemas import (
+    CancelIn,
+    CheckoutIn,
+    CheckoutOut,
+    OrderOut,
+    ShipIn,
+    ShippingAddressOut,
+)
+from weshop.orders.views import describe_order, describe_orders, shipping_address
+from weshop.stores.access import staff_with
+from weshop.stores.permissions import Permission
+
+shopper = APIRouter(prefix="/api/v1/me", tags=["orders"])
+merchant = APIRouter(prefix="/api/v1/merchant/stores/{store_id}", tags=["merchant: orders"])
+
+Limit = Query(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT)
+
+
+async def _page(session, orders: list[Order], limit: int, audience) -> Page[OrderOut]:
+    page = page_of(orders, limit, lambda order: order)
+    page.items = await describe_orders(session, page.items, audience=audience)
+    return page
+
+
+@shopper.post(
+    "/orders",
+    status_code=status.HTTP_201_CREATED,
+    response_model=CheckoutOut,
+    responses={409: {"description": "Out of stock, product unavailable or store suspended."}},
+)
+async def place_order(body: CheckoutIn, user: CurrentUser, session: DbSession, key: IdempotencyKey):
+    """Check out: one order per store, priced, with the address copied and stock reserved.
+
+    Unpaid orders are cancelled when the store's payment window passes. Send an
+    `Idempotency-Key` so that a retried request never places a second order.
+    """
+
+    async def action() -> CheckoutOut:
+        placed = await place_orders(session, user, body)
+        orders = await describe_orders(session, placed.orders, audience="shopper")
+        return CheckoutOut(
+            checkout_no=placed.checkout_no,
+            orders=orders,
+            payable_fen=sum(order.payable_fen for order in orders),
+        )
+
+    return await run_idempotent(
+        session,
+        key=key,
+        owner=f"user:{user.id}",
+        endpoint="POST /me/orders",
+        payload=body.model_dump(mode="json"),
+        action=action,
+    )
+
+
+@shopper.get("/orders", response_model=Page[OrderOut])
+async def my_orders(
+    user: CurrentUser,
+    session: DbSession,
+    status_filter: OrderStatus | None = Query(None, alias="status"),
+    created_from: datetime | None = None,
+    created_to: datetime | None = None,
+    cursor: str | None = Query(None, max_length=200),
+    limit: int = Limit,
+):
+    """The signed-in shopper's orders, newest first, by status and time; cursor pages."""
+    filters = service.OrderFilters(
+        status=status_filter, created_from=created_from, created_to=created_to
+    )
+    orders = await service.list_orders(
+        session, user=user, filters=filters, cursor=cursor, limit=limit
+    )
+    return await _page(session, orders, limit, "shopper")
+
+
+@shopper.get("/orders/{order_id}", response_model=OrderOut)
+async def my_order(order_id: int, user: CurrentUser, session: DbSession):
+    """One of the shopper's orders with its lines, packages, price breakdown and history."""
+    return await describe_order(
+        session, await service.shopper_order(session, user, order_id), audience="shopper"
+    )
+
+
+@shopper.post("/orders/{order_id}/cancel", response_model=OrderOut)
+async def cancel_my_order(order_id: int, body: CancelIn, user: CurrentUser, session: DbSession):
+    """Cancel before payment (stock comes back) or after payment before shipping (full refund)."""
+    order = await service.shopper_order(session, user, order_id)
+    await service.cancel(session, order, actor=f"shopper:{user.id}", reason=body.reason)
+    return await describe_order(session, order, audience="shopper")
+
+
+@shopper.post("/orders/{order_id}/confirm-receipt", response_model=OrderOut)
+async def confirm_receipt(order_id: int, user: CurrentUser, session: DbSession):
+    """The shopper has the goods: the order completes."""
+    order = await service.confirm_receipt(session, user, order_id)
+    return await describe_order(session, order, audience="shopper")
+
+
+@merchant.get("/orders", response_model=Page[OrderOut])
+async def store_orders(
+    session: DbSession,
+    status_filter: OrderStatus | None = Query(None, alias="status"),
+    created_from: datetime | None = None,
+    created_to: datetime | None = None,
+    order_no: str | None = Query(None, max_length=32),
+    phone: PhoneNumber | None = Query(None, description="The recipient's full phone number."),
+    cursor: str | None = Query(None, max_length=200),
+    limit: int = Limit,
+    scope: StoreScope = staff_with(Permission.ORDERS_READ),
+):
+    """The store's orders, newest first; filter by status, time, order number or phone."""
+    filters = service.OrderFilters(
+        status=status_filter,
+        created_from=created_from,
+        created_to=created_to,
+        order_no=order_no,
+        phone=phone,
+    )
+    orders = await service.list_orders(
+        session, scope=scope, filters=filters, cursor=cursor, limit=limit
+    )
+    return await _page(session, orders, limit, "staff")
+
+
+@merchant.get("/orders/{order_id}", response_model=OrderOut)
+async def store_order(
+    order_id: int, session: DbSession, scope: StoreScope = staff_with(Permission.ORDERS_READ)
+):
+    """One order of the store (personal data masked)."""
+    return await describe_order(
+        session, await service.store_order(session, scope, order_id), audience="staff"
+    )
+
+
+@merchant.get("/orders/{order_id}/shipping-address", response_model=ShippingAddressOut)
+async def reveal_shipping_address(
+    order_id: int, session: DbSession, scope: StoreScope = staff_with(Permission.PERSONAL_DATA_READ)
+):
+    """The full shipping address, for roles that ship or serve the customer."""
+    return shipping_address(await service.store_order(session, scope, order_id), reveal=True)
+
+
+@merchant.post("/orders/{order_id}/shipments", response_model=OrderOut)
+async def ship_order(
+    order_id: int,
+    body: ShipIn,
+    session: DbSession,
+    scope: StoreScope = staff_with(Permission.ORDERS_FULFIL),
+):
+    """Ship a paid order in one or more packages (carrier and tracking number each)."""
+    order = await service.ship(session, scope, order_id, body.packages)
+    return await describe_order(session, order, audience="staff")
+
+
+@merchant.post("/orders/{order_id}/cancel", response_model=OrderOut)
+async def cancel_store_order(
+    order_id: int,
+    body: CancelIn,
+    session: DbSession,
+    scope: StoreScope = staff_with(Permission.ORDERS_CANCEL),
+):
+    """Cancel an unpaid order, or a paid unshipped one with a full refund to the shopper."""
+    order = await service.store_order(session, scope, order_id)
+    await service.cancel(session, order, actor=f"staff:{scope.actor_id}", reason=body.reason)
+    return await describe_order(session, order, audience="staff")

@@ -1,3 +1,29 @@
-from weshop.core.worker import HandlerRegistry
+"""Payment side effects run by the worker after their cause has committed."""
+
+from __future__ import annotations
+
+from weshop.core.worker import HandlerRegistry, TaskContext
+from weshop.orders.service import ORDER_CANCELLED, REFUND_REQUESTED
+from weshop.payments import service
 
 registry = HandlerRegistry()
+
+
+@registry.on(REFUND_REQUESTED)
+async def refund_cancelled_order(ctx: TaskContext) -> None:
+    payload = ctx.payload
+    await service.refund_order(
+        ctx.session, payload["order_id"], payload["amount_fen"], payload["reason"]
+    )
+
+
+@registry.on(service.SEND_REFUND)
+async def send_refund(ctx: TaskContext) -> None:
+    providers = ctx.runtime.components["payment_providers"]
+    await service.send_refund(ctx.session, ctx.payload["refund_id"], providers)
+
+
+@registry.on(ORDER_CANCELLED)
+async def close_open_payments(ctx: TaskContext) -> None:
+    providers = ctx.runtime.components["payment_providers"]
+    await service.close_open_payments(ctx.session, ctx.payload["order_id"], providers, ctx.now)

@@ -23,7 +23,7 @@ async def memberships_of(
         .where(StaffMember.user_id == user_id, StaffMember.status == status)
         .order_by(Store.id)
     )
-    return [(member, store) for member, store in rows.tuples()]
+    return [(member, store) for member, store in rows]
 
 
 async def staff_of(session: AsyncSession, scope: StoreScope) -> list[tuple[StaffMember, User]]:
@@ -33,7 +33,7 @@ async def staff_of(session: AsyncSession, scope: StoreScope) -> list[tuple[Staff
         .where(StaffMember.store_id == scope.store_id, StaffMember.status != StaffStatus.REMOVED)
         .order_by(StaffMember.id)
     )
-    return [(member, user) for member, user in rows.tuples()]
+    return [(member, user) for member, user in rows]
 
 
 async def staff_member(
@@ -48,7 +48,8 @@ async def staff_member(
             StaffMember.status != StaffStatus.REMOVED,
         )
     )
-    return row.tuples().first()
+    first = row.first()
+    return (first[0], first[1]) if first else None
 
 
 async def all_stores(session: AsyncSession) -> list[Store]:

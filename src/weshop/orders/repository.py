@@ -1,0 +1,100 @@
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime
+
+from sqlalchemy import Select, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from weshop.catalog.models import Product, Sku
+from weshop.core.tenancy import StoreScope
+from weshop.orders.models import Order, OrderEvent, OrderLine, OrderStatus, Shipment
+from weshop.stores.models import Store
+
+
+async def skus_for_checkout(
+    session: AsyncSession, sku_ids: list[int]
+) -> list[tuple[Sku, Product, Store]]:
+    rows = await session.execute(
+        select(Sku, Product, Store)
+        .join(Product, Product.id == Sku.product_id)
+        .join(Store, Store.id == Sku.store_id)
+        .where(Sku.id.in_(sku_ids))
+    )
+    return [(sku, product, store) for sku, product, store in rows]
+
+
+def shopper_orders(user_id: int) -> Select:
+    return select(Order).where(Order.user_id == user_id)
+
+
+def store_orders(scope: StoreScope) -> Select:
+    return select(Order).where(Order.store_id == scope.store_id)
+
+
+def filtered(
+    query: Select,
+    *,
+    status: OrderStatus | None = None,
+    created_from: datetime | None = None,
+    created_to: datetime | None = None,
+    order_no: str | None = None,
+    phone_index: str | None = None,
+) -> Select:
+    if status is not None:
+        query = query.where(Order.status == status)
+    if created_from is not None:
+        query = query.where(Order.created_at >= created_from)
+    if created_to is not None:
+        query = query.where(Order.created_at < created_to)
+    if order_no:
+        query = query.where(Order.order_no == order_no)
+    if phone_index:
+        query = query.where(Order.ship_phone_index == phone_index)
+    return query
+
+
+async def lines_of(session: AsyncSession, order_ids: list[int]) -> dict[int, list[OrderLine]]:
+    grouped: dict[int, list[OrderLine]] = defaultdict(list)
+    if order_ids:
+        rows = await session.scalars(
+            select(OrderLine).where(OrderLine.order_id.in_(order_ids)).order_by(OrderLine.id)
+        )
+        for line in rows:
+            grouped[line.order_id].append(line)
+    return grouped
+
+
+async def shipments_of(session: AsyncSession, order_ids: list[int]) -> dict[int, list[Shipment]]:
+    grouped: dict[int, list[Shipment]] = defaultdict(list)
+    if order_ids:
+        rows = await session.scalars(
+            select(Shipment).where(Shipment.order_id.in_(order_ids)).order_by(Shipment.id)
+        )
+        for shipment in rows:
+            grouped[shipment.order_id].append(shipment)
+    return grouped
+
+
+async def events_of(session: AsyncSession, order_id: int) -> list[OrderEvent]:
+    rows = await session.scalars(
+        select(OrderEvent).where(OrderEvent.order_id == order_id).order_by(OrderEvent.id)
+    )
+    return list(rows)
+
+
+async def store_names(session: AsyncSession, store_ids: set[int]) -> dict[int, str]:
+    if not store_ids:
+        return {}
+    rows = await session.execute(select(Store.id, Store.name).where(Store.id.in_(store_ids)))
+    return {store_id: name for store_id, name in rows}
+
+
+async def shopper_order(session: AsyncSession, user_id: int, order_id: int) -> Order | None:
+    return await session.scalar(select(Order).where(Order.id == order_id, Order.user_id == user_id))
+
+
+async def store_order(session: AsyncSession, scope: StoreScope, order_id: int) -> Order | None:
+    return await session.scalar(
+        select(Order).where(Order.id == order_id, Order.store_id == scope.store_id)
+    )

@@ -1,0 +1,251 @@
+"""The order's life after checkout: payment, cancellation, shipping, receipt; and order reads.
+
+Every change goes through ORDER_MACHINE (a compare-and-set on the status), is written to the
+order's history, and queues its side effects in the outbox of the same transaction.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from weshop.accounts.models import User
+from weshop.accounts.repository import phone_index
+from weshop.core.clock import utcnow
+from weshop.core.errors import InvalidInput, NotFound
+from weshop.core.outbox import emit
+from weshop.core.pagination import paginate
+from weshop.core.tenancy import StoreScope
+from weshop.inventory.service import release_reservations, return_sold_stock, sell_reservations
+from weshop.orders import repository as repo
+from weshop.orders.models import Order, OrderEvent, OrderLine, OrderStatus, Shipment
+from weshop.orders.schemas import PackageIn
+from weshop.orders.state import ORDER_MACHINE
+from weshop.stores.models import Store
+
+ORDER_CANCELLED = "order.cancelled"
+REFUND_REQUESTED = "order.refund_requested"
+AUTO_CONFIRM = "order.auto_confirm"
+
+
+@dataclass(frozen=True)
+class OrderFilters:
+    status: OrderStatus | None = None
+    created_from: datetime | None = None
+    created_to: datetime | None = None
+    order_no: str | None = None
+    phone: str | None = None
+
+
+async def _transition(
+    session: AsyncSession, order: Order, action: str, actor: str, note: str = "", **values: object
+) -> None:
+    before = order.status
+    await ORDER_MACHINE.apply(session, order, action, **values)
+    session.add(
+        OrderEvent(
+            order_id=order.id,
+            store_id=order.store_id,
+            action=action,
+            from_status=before,
+            to_status=order.status,
+            actor=actor,
+            note=note[:200],
+        )
+    )
+
+
+async def shopper_order(session: AsyncSession, user: User, order_id: int) -> Order:
+    order = await repo.shopper_order(session, user.id, order_id)
+    if order is None:
+        raise NotFound("no such order")
+    return order
+
+
+async def store_order(session: AsyncSession, scope: StoreScope, order_id: int) -> Order:
+    order = await repo.store_order(session, scope, order_id)
+    if order is None:
+        raise NotFound("no such order")
+    return order
+
+
+async def list_orders(
+    session: AsyncSession,
+    *,
+    user: User | None = None,
+    scope: StoreScope | None = None,
+    filters: OrderFilters,
+    cursor: str | None,
+    limit: int,
+) -> list[Order]:
+    """A shopper's own orders or a store's orders, newest first (``limit + 1`` rows)."""
+    base = repo.shopper_orders(user.id) if user is not None else repo.store_orders(scope)
+    query = repo.filtered(
+        base,
+        status=filters.status,
+        created_from=filters.created_from,
+        created_to=filters.created_to,
+        order_no=filters.order_no,
+        phone_index=phone_index(filters.phone) if filters.phone else None,
+    )
+    return list(await session.scalars(paginate(query, Order, cursor, limit)))
+
+
+async def mark_paid(
+    session: AsyncSession, order_id: int, amount_fen: int, paid_at: datetime
+) -> bool:
+    """Called by payments on a verified success. False when the order no longer awaits payment
+    (cancelled or expired meanwhile): the caller must then give the money back."""
+    order = await session.get(Order, order_id)
+    if order is None or order.status != OrderStatus.PENDING_PAYMENT:
+        return False
+    await _transition(session, order, "pay", "payment", paid_at=paid_at, paid_fen=amount_fen)
+    await sell_reservations(session, order.id)
+    return True
+
+
+async def record_refund(session: AsyncSession, order_id: int, amount_fen: int) -> None:
+    await session.execute(
+        update(Order)
+        .where(Order.id == order_id)
+        .values(refunded_fen=Order.refunded_fen + amount_fen)
+    )
+
+
+async def cancel(session: AsyncSession, order: Order, *, actor: str, reason: str) -> Order:
+    """Unpaid: stock comes back. Paid but unshipped: stock comes back and the money too."""
+    now = utcnow()
+    if order.status == OrderStatus.PENDING_PAYMENT:
+        await _transition(
+            session, order, "cancel", actor, reason, cancelled_at=now, cancel_reason=reason
+        )
+        await release_reservations(session, order.id, reason or "order cancelled")
+        emit(session, ORDER_CANCELLED, {"order_id": order.id}, store_id=order.store_id)
+        return order
+    await _transition(
+        session, order, "cancel_with_refund", actor, reason, cancelled_at=now, cancel_reason=reason
+    )
+    await return_sold_stock(session, order.id, reason or "paid order cancelled before shipping")
+    emit(
+        session,
+        REFUND_REQUESTED,
+        {"order_id": order.id, "amount_fen": order.paid_fen, "reason": reason or "order cancelled"},
+        store_id=order.store_id,
+        dedupe_key=f"refund:cancel:{order.id}",
+    )
+    return order
+
+
+async def expire_unpaid(session: AsyncSession, order_id: int, now: datetime) -> bool:
+    """The payment window passed: cancel and release stock; a no-op once paid or cancelled."""
+    order = await session.get(Order, order_id)
+    if order is None or order.status != OrderStatus.PENDING_PAYMENT or now < order.pay_deadline:
+        return False
+    await _transition(
+        session,
+        order,
+        "expire",
+        "system",
+        "payment window passed",
+        cancelled_at=now,
+        cancel_reason="payment window passed",
+    )
+    await release_reservations(session, order.id, "payment window passed")
+    emit(session, ORDER_CANCELLED, {"order_id": order.id}, store_id=order.store_id)
+    return True
+
+
+def _package_items(
+    package: PackageIn, lines: dict[int, OrderLine], remaining: dict[int, int]
+) -> list[dict[str, int]]:
+    if package.items is None:
+        items = [{"order_line_id": lid, "quantity": q} for lid, q in remaining.items() if q > 0]
+    else:
+        items = [{"order_line_id": i.order_line_id, "quantity": i.quantity} for i in package.items]
+    if not items:
+        raise InvalidInput("this package holds nothing left to ship", code="nothing_to_ship")
+    for item in items:
+        line_id, quantity = item["order_line_id"], item["quantity"]
+        if line_id not in lines:
+            raise InvalidInput("an item is not a line of this order", code="unknown_order_line")
+        if quantity > remaining[line_id]:
+            raise InvalidInput(
+                "more than is left to ship of a line",
+                code="over_shipped",
+                details={"order_line_id": line_id, "left": remaining[line_id]},
+            )
+        remaining[line_id] -= quantity
+    return items
+
+
+async def ship(
+    session: AsyncSession, scope: StoreScope, order_id: int, packages: list[PackageIn]
+) -> Order:
+    """Record one or more packages; the order is shipped once every unit is in a package."""
+    order = await store_order(session, scope, order_id)
+    ORDER_MACHINE.target(order.status, "ship_partly")  # refuse early: unpaid, cancelled...
+    lines = {line.id: line for line in (await repo.lines_of(session, [order.id]))[order.id]}
+    remaining = {lid: line.quantity - line.shipped_quantity for lid, line in lines.items()}
+    shipped: dict[int, int] = defaultdict(int)
+    for package in packages:
+        items = _package_items(package, lines, remaining)
+        for item in items:
+            shipped[item["order_line_id"]] += item["quantity"]
+        session.add(
+            Shipment(
+                order_id=order.id,
+                store_id=order.store_id,
+                carrier=package.carrier,
+                tracking_no=package.tracking_no,
+                items=items,
+                shipped_by=scope.actor_id,
+            )
+        )
+    for line_id, quantity in shipped.items():
+        lines[line_id].shipped_quantity += quantity
+    now = utcnow()
+    actor = f"staff:{scope.actor_id}"
+    if any(remaining.values()):
+        await _transition(session, order, "ship_partly", actor, shipped_at=order.shipped_at or now)
+        return order
+    store = await session.get_one(Store, order.store_id)
+    confirm_at = now + timedelta(days=store.auto_confirm_days)
+    await _transition(
+        session,
+        order,
+        "ship",
+        actor,
+        shipped_at=order.shipped_at or now,
+        auto_confirm_at=confirm_at,
+    )
+    emit(session, AUTO_CONFIRM, {"order_id": order.id}, due_at=confirm_at, store_id=order.store_id)
+    return order
+
+
+async def confirm_receipt(session: AsyncSession, user: User, order_id: int) -> Order:
+    order = await shopper_order(session, user, order_id)
+    await _transition(
+        session, order, "confirm_receipt", f"shopper:{user.id}", completed_at=utcnow()
+    )
+    return order
+
+
+async def auto_confirm(session: AsyncSession, order_id: int, now: datetime) -> bool:
+    order = await session.get(Order, order_id)
+    if order is None or order.status != OrderStatus.SHIPPED or order.auto_confirm_at is None:
+        return False
+    if now < order.auto_confirm_at:
+        return False
+    await _transition(
+        session,
+        order,
+        "auto_confirm",
+        "system",
+        "receipt confirmed automatically",
+        completed_at=now,
+    )
+    return True

@@ -1,0 +1,108 @@
+"""Orders as the API shows them: with lines, packages, history and masked personal data."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from weshop.core.crypto import mask_name, mask_phone, mask_text
+from weshop.orders import repository as repo
+from weshop.orders.models import Order
+from weshop.orders.schemas import (
+    OrderEventOut,
+    OrderLineOut,
+    OrderOut,
+    ShipmentOut,
+    ShippingAddressOut,
+)
+from weshop.orders.state import ORDER_MACHINE
+
+Audience = Literal["shopper", "staff"]
+
+# Machine actions each side may start, under the name the API uses for them.
+_ACTIONS: dict[Audience, dict[str, str]] = {
+    "shopper": {
+        "pay": "pay",
+        "cancel": "cancel",
+        "cancel_with_refund": "cancel",
+        "confirm_receipt": "confirm_receipt",
+    },
+    "staff": {
+        "cancel": "cancel",
+        "cancel_with_refund": "cancel",
+        "ship": "ship",
+        "ship_partly": "ship",
+    },
+}
+
+
+def allowed_actions(order: Order, audience: Audience) -> list[str]:
+    names = _ACTIONS[audience]
+    found = [names[a] for a in ORDER_MACHINE.allowed_actions(order.status) if a in names]
+    return list(dict.fromkeys(found))
+
+
+def shipping_address(order: Order, *, reveal: bool) -> ShippingAddressOut:
+    return ShippingAddressOut(
+        recipient=order.ship_recipient if reveal else mask_name(order.ship_recipient),
+        phone=order.ship_phone if reveal else mask_phone(order.ship_phone),
+        province=order.ship_province,
+        city=order.ship_city,
+        district=order.ship_district,
+        detail=order.ship_detail if reveal else mask_text(order.ship_detail),
+        postal_code=order.ship_postal_code,
+    )
+
+
+async def describe_orders(
+    session: AsyncSession,
+    orders: list[Order],
+    *,
+    audience: Audience,
+    with_history: bool = False,
+) -> list[OrderOut]:
+    ids = [order.id for order in orders]
+    lines = await repo.lines_of(session, ids)
+    shipments = await repo.shipments_of(session, ids)
+    names = await repo.store_names(session, {order.store_id for order in orders})
+    described = []
+    for order in orders:
+        history = await repo.events_of(session, order.id) if with_history else []
+        described.append(
+            OrderOut(
+                id=order.id,
+                order_no=order.order_no,
+                checkout_no=order.checkout_no,
+                store_id=order.store_id,
+                store_name=names.get(order.store_id, ""),
+                status=order.status,
+                allowed_actions=allowed_actions(order, audience),
+                currency=order.currency,
+                subtotal_fen=order.subtotal_fen,
+                discount_fen=order.discount_fen,
+                shipping_fen=order.shipping_fen,
+                payable_fen=order.payable_fen,
+                paid_fen=order.paid_fen,
+                refunded_fen=order.refunded_fen,
+                price_breakdown=order.price_snapshot,
+                lines=[OrderLineOut.model_validate(line) for line in lines[order.id]],
+                shipments=[ShipmentOut.model_validate(s) for s in shipments[order.id]],
+                shipping_address=shipping_address(order, reveal=False),
+                buyer_note=order.buyer_note,
+                pay_deadline=order.pay_deadline,
+                paid_at=order.paid_at,
+                shipped_at=order.shipped_at,
+                auto_confirm_at=order.auto_confirm_at,
+                completed_at=order.completed_at,
+                cancelled_at=order.cancelled_at,
+                cancel_reason=order.cancel_reason,
+                created_at=order.created_at,
+                history=[OrderEventOut.model_validate(e) for e in history],
+            )
+        )
+    return described
+
+
+async def describe_order(session: AsyncSession, order: Order, *, audience: Audience) -> OrderOut:
+    return (await describe_orders(session, [order], audience=audience, with_history=True))[0]

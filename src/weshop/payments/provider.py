@@ -1,0 +1,63 @@
+"""What WeShop needs from a payment provider. The sandbox implements it; WeChat Pay will too."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+
+class InvalidNotification(Exception):
+    """A notification that fails verification: bad signature, stale, malformed."""
+
+
+class ProviderRefundStatus(enum.StrEnum):
+    SUCCEEDED = "succeeded"
+    PROCESSING = "processing"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class CreatedPayment:
+    cashier_url: str
+
+
+@dataclass(frozen=True)
+class ProviderRefund:
+    refund_id: str
+    status: ProviderRefundStatus
+    failure_reason: str = ""
+
+
+@dataclass(frozen=True)
+class PaymentNotice:
+    """A verified notification that a payment succeeded."""
+
+    notification_id: str
+    out_trade_no: str
+    transaction_id: str
+    amount_fen: int
+    paid_at: datetime
+    raw: dict
+
+
+class PaymentProvider(Protocol):
+    name: str
+
+    async def create_payment(
+        self, *, out_trade_no: str, amount_fen: int, description: str, expires_at: datetime
+    ) -> CreatedPayment:
+        """Open a payment at the provider; idempotent by ``out_trade_no``."""
+
+    async def close_payment(self, out_trade_no: str) -> None:
+        """Stop a still-open payment from being paid."""
+
+    async def refund(
+        self, *, out_trade_no: str, out_refund_no: str, amount_fen: int, total_fen: int, reason: str
+    ) -> ProviderRefund:
+        """Give money back; idempotent by ``out_refund_no``."""
+
+    def verify_notification(self, headers: Mapping[str, str], body: bytes) -> PaymentNotice:
+        """Check the signature and freshness of a callback; raise InvalidNotification if not."""

@@ -1,0 +1,86 @@
+"""WeShop's adapter for the sandbox provider, implementing PaymentProvider."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from datetime import datetime
+
+from weshop.core.clock import utcnow
+from weshop.core.errors import Conflict
+from weshop.core.security import hmac_verify
+from weshop.payments.provider import (
+    CreatedPayment,
+    InvalidNotification,
+    PaymentNotice,
+    ProviderRefund,
+    ProviderRefundStatus,
+)
+from weshop.payments.sandbox.gateway import SandboxGateway, signed_message
+
+MAX_CLOCK_SKEW_SECONDS = 300
+
+
+class SandboxProvider:
+    name = "sandbox"
+
+    def __init__(self, gateway: SandboxGateway, signing_key: bytes, public_base_url: str) -> None:
+        self.gateway = gateway
+        self.signing_key = signing_key
+        self.public_base_url = public_base_url.rstrip("/")
+
+    async def create_payment(
+        self, *, out_trade_no: str, amount_fen: int, description: str, expires_at: datetime
+    ) -> CreatedPayment:
+        await self.gateway.open_transaction(
+            out_trade_no=out_trade_no,
+            amount_fen=amount_fen,
+            description=description,
+            expires_at=expires_at,
+        )
+        return CreatedPayment(
+            cashier_url=f"{self.public_base_url}/sandbox-pay/cashier/{out_trade_no}"
+        )
+
+    async def close_payment(self, out_trade_no: str) -> None:
+        await self.gateway.close(out_trade_no)
+
+    async def refund(
+        self, *, out_trade_no: str, out_refund_no: str, amount_fen: int, total_fen: int, reason: str
+    ) -> ProviderRefund:
+        try:
+            refund = await self.gateway.refund(
+                out_trade_no=out_trade_no, out_refund_no=out_refund_no, amount_fen=amount_fen
+            )
+        except Conflict as exc:
+            return ProviderRefund(
+                refund_id="", status=ProviderRefundStatus.FAILED, failure_reason=exc.message
+            )
+        return ProviderRefund(refund_id=refund.refund_id, status=ProviderRefundStatus.SUCCEEDED)
+
+    def verify_notification(self, headers: Mapping[str, str], body: bytes) -> PaymentNotice:
+        timestamp = headers.get("sandbox-timestamp", "")
+        nonce = headers.get("sandbox-nonce", "")
+        signature = headers.get("sandbox-signature", "")
+        if not (timestamp.isdigit() and nonce and signature):
+            raise InvalidNotification("missing signature headers")
+        if abs(utcnow().timestamp() - int(timestamp)) > MAX_CLOCK_SKEW_SECONDS:
+            raise InvalidNotification("stale timestamp")
+        try:
+            text = body.decode()
+        except UnicodeDecodeError as exc:
+            raise InvalidNotification("body is not UTF-8") from exc
+        if not hmac_verify(self.signing_key, signed_message(timestamp, nonce, text), signature):
+            raise InvalidNotification("bad signature")
+        try:
+            data = json.loads(text)
+            return PaymentNotice(
+                notification_id=str(data["id"]),
+                out_trade_no=str(data["out_trade_no"]),
+                transaction_id=str(data["transaction_id"]),
+                amount_fen=int(data["amount_fen"]),
+                paid_at=datetime.fromisoformat(data["paid_at"]),
+                raw=data,
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise InvalidNotification("malformed notification") from exc

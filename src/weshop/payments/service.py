@@ -1,0 +1,210 @@
+"""Payments: start one for an order, apply the provider's verified callbacks, refund.
+
+A callback is stored once (unique per provider and notification id) and applied under a
+compare-and-set, so a replay changes nothing. Refunds are sent to the provider by the worker
+after the transaction that decided them has committed, idempotent by ``out_refund_no``.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+
+import structlog
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from weshop.accounts.models import User
+from weshop.core.clock import utcnow
+from weshop.core.errors import Conflict
+from weshop.core.outbox import emit
+from weshop.orders import service as orders
+from weshop.orders.state import ORDER_MACHINE
+from weshop.payments import repository as repo
+from weshop.payments.models import (
+    NotificationOutcome,
+    Payment,
+    PaymentNotification,
+    PaymentStatus,
+    Refund,
+    RefundStatus,
+)
+from weshop.payments.provider import PaymentNotice, PaymentProvider, ProviderRefundStatus
+from weshop.payments.state import PAYMENT_MACHINE, REFUND_MACHINE
+
+log = structlog.get_logger(__name__)
+
+SEND_REFUND = "payments.send_refund"
+
+
+def _number(prefix: str) -> str:
+    return f"{prefix}{utcnow():%Y%m%d%H%M%S}{secrets.token_hex(5).upper()}"
+
+
+async def start_payment(
+    session: AsyncSession, user: User, order_id: int, provider: PaymentProvider
+) -> Payment:
+    """Open (or reopen) the payment of an unpaid order and return its cashier URL."""
+    order = await orders.shopper_order(session, user, order_id)
+    ORDER_MACHINE.target(order.status, "pay")
+    if utcnow() >= order.pay_deadline:
+        raise Conflict("the payment window of this order has passed", code="payment_window_passed")
+    for payment in await repo.pending_payments(session, order.id):
+        if payment.provider == provider.name and payment.amount_fen == order.payable_fen:
+            return payment
+    payment = Payment(
+        store_id=order.store_id,
+        order_id=order.id,
+        user_id=user.id,
+        provider=provider.name,
+        out_trade_no=_number("P"),
+        amount_fen=order.payable_fen,
+        currency=order.currency,
+    )
+    created = await provider.create_payment(
+        out_trade_no=payment.out_trade_no,
+        amount_fen=payment.amount_fen,
+        description=f"WeShop order {order.order_no}",
+        expires_at=order.pay_deadline,
+    )
+    payment.cashier_url = created.cashier_url
+    session.add(payment)
+    await session.flush()
+    return payment
+
+
+async def _store_notification(
+    session: AsyncSession, provider: str, notice: PaymentNotice
+) -> PaymentNotification | None:
+    """Insert the notification; None when this provider already sent this one."""
+    record = PaymentNotification(
+        provider=provider,
+        notification_id=notice.notification_id,
+        out_trade_no=notice.out_trade_no,
+        amount_fen=notice.amount_fen,
+        outcome=NotificationOutcome.APPLIED,
+        payload=notice.raw,
+    )
+    try:
+        async with session.begin_nested():
+            session.add(record)
+            await session.flush()
+    except IntegrityError:
+        return None
+    return record
+
+
+async def apply_payment_notice(
+    session: AsyncSession, provider: str, notice: PaymentNotice
+) -> NotificationOutcome:
+    record = await _store_notification(session, provider, notice)
+    if record is None:
+        log.info("payments.notification_replayed", notification_id=notice.notification_id)
+        return NotificationOutcome.ALREADY_APPLIED
+    outcome, detail = await _apply(session, provider, notice)
+    record.outcome, record.detail = outcome, detail
+    level = (
+        log.info
+        if outcome in (NotificationOutcome.APPLIED, NotificationOutcome.ALREADY_APPLIED)
+        else log.warning
+    )
+    level(
+        "payments.notification",
+        outcome=str(outcome),
+        detail=detail,
+        out_trade_no=notice.out_trade_no,
+    )
+    return outcome
+
+
+async def _apply(
+    session: AsyncSession, provider: str, notice: PaymentNotice
+) -> tuple[NotificationOutcome, str]:
+    payment = await repo.payment_by_trade_no(session, provider, notice.out_trade_no)
+    if payment is None:
+        return NotificationOutcome.UNKNOWN_PAYMENT, "no payment with this out_trade_no"
+    if notice.amount_fen != payment.amount_fen:
+        return (
+            NotificationOutcome.AMOUNT_MISMATCH,
+            f"expected {payment.amount_fen}, got {notice.amount_fen}",
+        )
+    if payment.status == PaymentStatus.SUCCEEDED:
+        return NotificationOutcome.ALREADY_APPLIED, "payment already succeeded"
+    await PAYMENT_MACHINE.apply(
+        session,
+        payment,
+        "succeed",
+        paid_at=notice.paid_at,
+        provider_transaction_id=notice.transaction_id,
+    )
+    if await orders.mark_paid(session, payment.order_id, payment.amount_fen, notice.paid_at):
+        return NotificationOutcome.APPLIED, ""
+    # Paid after the order was cancelled or expired: the money goes straight back.
+    await request_refund(session, payment, payment.amount_fen, "paid after the order was closed")
+    return NotificationOutcome.REFUND_STARTED, "order no longer awaited payment"
+
+
+async def request_refund(
+    session: AsyncSession, payment: Payment, amount_fen: int, reason: str
+) -> Refund:
+    """Record a refund and queue its sending; the provider is called after commit."""
+    refund = Refund(
+        store_id=payment.store_id,
+        order_id=payment.order_id,
+        payment_id=payment.id,
+        out_refund_no=_number("R"),
+        amount_fen=amount_fen,
+        reason=reason[:200],
+    )
+    session.add(refund)
+    await session.flush()
+    emit(session, SEND_REFUND, {"refund_id": refund.id}, store_id=payment.store_id)
+    return refund
+
+
+async def refund_order(
+    session: AsyncSession, order_id: int, amount_fen: int, reason: str
+) -> Refund | None:
+    payment = await repo.succeeded_payment(session, order_id)
+    if payment is None:
+        log.error("payments.refund_without_payment", order_id=order_id)
+        return None
+    return await request_refund(session, payment, amount_fen, reason)
+
+
+async def send_refund(
+    session: AsyncSession, refund_id: int, providers: dict[str, PaymentProvider]
+) -> None:
+    """Ask the provider to pay back; the same out_refund_no makes a retry harmless."""
+    refund = await repo.refund_by_id(session, refund_id)
+    if refund is None or refund.status != RefundStatus.PENDING:
+        return
+    payment = await session.get_one(Payment, refund.payment_id)
+    result = await providers[payment.provider].refund(
+        out_trade_no=payment.out_trade_no,
+        out_refund_no=refund.out_refund_no,
+        amount_fen=refund.amount_fen,
+        total_fen=payment.amount_fen,
+        reason=refund.reason,
+    )
+    if result.status == ProviderRefundStatus.SUCCEEDED:
+        await REFUND_MACHINE.apply(
+            session, refund, "succeed", provider_refund_id=result.refund_id, succeeded_at=utcnow()
+        )
+        await orders.record_refund(session, refund.order_id, refund.amount_fen)
+    elif result.status == ProviderRefundStatus.FAILED:
+        await REFUND_MACHINE.apply(
+            session, refund, "fail", failure_reason=result.failure_reason[:200]
+        )
+        log.error("payments.refund_failed", refund_id=refund.id, reason=result.failure_reason)
+    else:
+        raise RuntimeError("refund still processing at the provider; will ask again")
+
+
+async def close_open_payments(
+    session: AsyncSession, order_id: int, provider_for: dict[str, PaymentProvider], now: datetime
+) -> None:
+    """An order was cancelled: close its open payments so nobody pays them."""
+    for payment in await repo.pending_payments(session, order_id):
+        await provider_for[payment.provider].close_payment(payment.out_trade_no)
+        await PAYMENT_MACHINE.apply(session, payment, "close", closed_at=now)

@@ -1,0 +1,190 @@
+"""Tenancy, swept over every route: another tenant's objects answer 404, never their data.
+
+The sweep reads the app's OpenAPI description, so a new store-scoped endpoint is covered the day it is
+added; one whose path parameters this file cannot fill makes the test fail until it can.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import pytest
+
+from tests.orders.conftest import open_shop
+from tests.support import Api, Headers, expect
+
+MERCHANT_PREFIX = "/api/v1/merchant/stores/{store_id}"
+SHOPPER_PREFIX = "/api/v1/me/"
+PARAM = re.compile(r"{(\w+)}")
+
+# A body that passes validation for each write route, so that a 404 (not a 422) is what
+# tells us the scope held. Keyed by (method, path template).
+VALID_BODIES: dict[tuple[str, str], object] = {
+    ("PATCH", "/api/v1/merchant/stores/{store_id}"): {"name": "改名"},
+    ("POST", "/api/v1/merchant/stores/{store_id}/staff"): {
+        "phone": "13600000001",
+        "role": "operator",
+    },
+    ("PATCH", "/api/v1/merchant/stores/{store_id}/staff/{member_id}"): {"role": "finance"},
+    ("POST", "/api/v1/merchant/stores/{store_id}/categories"): {"name": "新分类"},
+    ("PATCH", "/api/v1/merchant/stores/{store_id}/categories/{category_id}"): {"name": "改名"},
+    ("POST", "/api/v1/merchant/stores/{store_id}/products"): {
+        "title": "新品",
+        "specs": [],
+        "default_price_fen": 100,
+        "default_stock": 1,
+    },
+    ("PATCH", "/api/v1/merchant/stores/{store_id}/products/{product_id}"): {"title": "改名"},
+    ("PATCH", "/api/v1/merchant/stores/{store_id}/products/{product_id}/skus/{sku_id}"): {
+        "price_fen": 5
+    },
+    ("POST", "/api/v1/merchant/stores/{store_id}/skus/{sku_id}/stock-movements"): {
+        "kind": "receive",
+        "quantity": 5,
+        "reason": "到货",
+    },
+    ("PUT", "/api/v1/merchant/stores/{store_id}/skus/{sku_id}/low-stock-threshold"): {
+        "threshold": 3
+    },
+    ("POST", "/api/v1/merchant/stores/{store_id}/orders/{order_id}/shipments"): {
+        "packages": [{"carrier": "顺丰", "tracking_no": "SF123456"}]
+    },
+    ("POST", "/api/v1/merchant/stores/{store_id}/orders/{order_id}/cancel"): {"reason": "测试"},
+    ("PATCH", "/api/v1/me/addresses/{address_id}"): {"city": "宁波市"},
+    ("PATCH", "/api/v1/me/cart/items/{item_id}"): {"quantity": 2},
+    ("POST", "/api/v1/me/orders/{order_id}/cancel"): {},
+}
+
+
+@dataclass
+class Tenant:
+    store_id: int
+    owner: Headers
+    shopper: Headers
+    ids: dict[str, int]
+
+
+async def populated_tenant(api: Api) -> Tenant:
+    """A store with one of everything, and a shopper with an order, an address, a cart."""
+    shop = await open_shop(api)
+    store_id = shop.store["id"]
+    client = api.client
+    category = expect(
+        await client.post(
+            f"/api/v1/merchant/stores/{store_id}/categories",
+            json={"name": "茶叶"},
+            headers=shop.owner,
+        ),
+        201,
+    )
+    member = expect(
+        await client.post(
+            f"/api/v1/merchant/stores/{store_id}/staff",
+            json={"phone": "13500000009" if store_id % 2 else "13500000008", "role": "finance"},
+            headers=shop.owner,
+        ),
+        201,
+    )
+    placed = expect(
+        await api.place_order(shop.shopper, shop.address["id"], [(shop.sku_id, 1)]), 201
+    )
+    item = expect(
+        await client.post(
+            "/api/v1/me/cart/items",
+            json={"sku_id": shop.sku_id, "quantity": 1},
+            headers=shop.shopper,
+        ),
+        201,
+    )
+    cart_item_id = item["id"]
+    return Tenant(
+        store_id=store_id,
+        owner=shop.owner,
+        shopper=shop.shopper,
+        ids={
+            "store_id": store_id,
+            "category_id": category["id"],
+            "product_id": shop.product["id"],
+            "sku_id": shop.sku_id,
+            "order_id": placed["orders"][0]["id"],
+            "member_id": member["id"],
+            "address_id": shop.address["id"],
+            "item_id": cart_item_id,
+        },
+    )
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    method: str
+    template: str
+    takes_body: bool
+    takes_upload: bool
+
+
+def endpoints(app, prefix: str) -> list[Endpoint]:
+    """Every operation under ``prefix``, read from the app's own OpenAPI description."""
+    found = []
+    for path, operations in app.openapi()["paths"].items():
+        if not path.startswith(prefix):
+            continue
+        for method, operation in operations.items():
+            content = operation.get("requestBody", {}).get("content", {})
+            found.append(
+                Endpoint(
+                    method.upper(),
+                    path,
+                    takes_body="requestBody" in operation,
+                    takes_upload="multipart/form-data" in content,
+                )
+            )
+    return found
+
+
+def fill(path: str, ids: dict[str, int]) -> str:
+    missing = [name for name in PARAM.findall(path) if name not in ids]
+    assert not missing, f"teach the tenancy sweep how to fill {missing} in {path}"
+    return PARAM.sub(lambda m: str(ids[m.group(1)]), path)
+
+
+async def call(client, endpoint: Endpoint, ids: dict[str, int], headers: Headers):
+    path = fill(endpoint.template, ids)
+    if endpoint.takes_upload:
+        png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
+        return await client.post(path, files={"file": ("a.png", png, "image/png")}, headers=headers)
+    body = VALID_BODIES.get((endpoint.method, endpoint.template))
+    if endpoint.takes_body and body is None:
+        pytest.fail(
+            f"no valid body for {endpoint.method} {endpoint.template}: add one to VALID_BODIES"
+        )
+    return await client.request(endpoint.method, path, json=body, headers=headers)
+
+
+async def test_staff_of_one_store_get_404_for_every_object_of_another(api, app, client):
+    a = await populated_tenant(api)
+    b = await populated_tenant(api)
+    checked = 0
+    for endpoint in endpoints(app, MERCHANT_PREFIX):
+        # A's owner, B's store in the path: B does not exist for them.
+        answer = await call(client, endpoint, b.ids, a.owner)
+        assert answer.status_code == 404, f"{endpoint} with B's store: {answer.text}"
+        # A's own store in the path, but B's object: still not found.
+        if len(PARAM.findall(endpoint.template)) > 1:
+            answer = await call(client, endpoint, dict(b.ids, store_id=a.store_id), a.owner)
+            assert answer.status_code == 404, f"{endpoint} with B's object: {answer.text}"
+        checked += 1
+    assert checked >= 20
+
+
+async def test_a_shopper_gets_404_for_another_shoppers_things(api, app, client):
+    a = await populated_tenant(api)
+    b = await populated_tenant(api)
+    checked = 0
+    for endpoint in endpoints(app, SHOPPER_PREFIX):
+        if not PARAM.search(endpoint.template) or "invitations" in endpoint.template:
+            continue
+        answer = await call(client, endpoint, b.ids, a.shopper)
+        assert answer.status_code == 404, f"{endpoint}: {answer.text}"
+        checked += 1
+    assert checked >= 8

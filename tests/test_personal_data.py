@@ -1,0 +1,78 @@
+"""Personal data is encrypted at rest, found by blind index, masked in answers and logs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import text
+
+from tests.orders.conftest import open_shop
+from tests.support import expect
+from weshop.models import metadata
+
+ADDRESS_PHONE = "13912345678"  # tests.support.Api.add_address
+STREET = "文三路 100 号"
+
+
+async def all_text_values(runtime) -> str:
+    """Every value of every table as stored: raw SQL, so no column type decrypts anything."""
+    values = []
+    async with runtime.db.engine.connect() as conn:
+        for table in metadata.sorted_tables:
+            rows = (await conn.execute(text(f'SELECT * FROM "{table.name}"'))).all()
+            values.extend(str(value) for row in rows for value in row if value is not None)
+    return "\n".join(values)
+
+
+async def test_no_plain_phone_or_street_anywhere_in_the_database(api, client, runtime, settings):
+    shop = await open_shop(api)
+    expect(await api.place_order(shop.shopper, shop.address["id"], [(shop.sku_id, 1)]), 201)
+    me = expect(await client.get("/api/v1/me", headers=shop.shopper), 200)
+    assert "****" in me["phone"]
+    dump = await all_text_values(runtime)
+    assert ADDRESS_PHONE not in dump
+    assert STREET not in dump
+    assert "张三" not in dump
+    if runtime.db.is_sqlite:
+        raw = Path(settings.database_url.split(":///", 1)[1])
+        for path in (raw, raw.with_name(raw.name + "-wal")):
+            if path.exists():
+                content = path.read_bytes()
+                assert ADDRESS_PHONE.encode() not in content
+                assert STREET.encode() not in content
+
+
+async def test_answers_mask_personal_data_unless_a_role_needs_it(api, client):
+    shop = await open_shop(api)
+    placed = expect(
+        await api.place_order(shop.shopper, shop.address["id"], [(shop.sku_id, 1)]), 201
+    )
+    order_id = placed["orders"][0]["id"]
+    base = f"/api/v1/merchant/stores/{shop.store['id']}/orders/{order_id}"
+    order = expect(await client.get(base, headers=shop.owner), 200)
+    assert order["shipping_address"]["phone"] == "139****5678"
+    assert STREET not in str(order)
+    full = expect(await client.get(f"{base}/shipping-address", headers=shop.owner), 200)
+    assert full["phone"] == ADDRESS_PHONE
+    finance = await api.add_staff(shop.store["id"], shop.owner, "finance")
+    assert (await client.get(f"{base}/shipping-address", headers=finance)).status_code == 403
+    addresses = expect(await client.get("/api/v1/me/addresses", headers=shop.shopper), 200)
+    assert addresses[0]["phone"] == "139****5678"
+
+
+async def test_staff_find_orders_by_full_phone_through_the_blind_index(api, client):
+    shop = await open_shop(api)
+    expect(await api.place_order(shop.shopper, shop.address["id"], [(shop.sku_id, 1)]), 201)
+    base = f"/api/v1/merchant/stores/{shop.store['id']}/orders"
+    found = expect(await client.get(base, params={"phone": ADDRESS_PHONE}, headers=shop.owner), 200)
+    assert len(found["items"]) == 1
+    none = expect(await client.get(base, params={"phone": "13912340000"}, headers=shop.owner), 200)
+    assert none["items"] == []
+
+
+async def test_sign_in_codes_in_the_log_show_a_masked_phone(client, capsys):
+    expect(await client.post("/api/v1/auth/codes", json={"phone": "13655556666"}), 202)
+    captured = capsys.readouterr()
+    logged = captured.out + captured.err
+    assert "136****6666" in logged
+    assert "13655556666" not in logged
