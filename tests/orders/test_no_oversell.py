@@ -18,7 +18,14 @@ from weshop.inventory.models import StockLevel
 @pytest.fixture
 async def live_url(app):
     server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=0, lifespan="off", log_level="warning")
+        uvicorn.Config(
+            app,
+            host="127.0.0.1",
+            port=0,
+            lifespan="off",
+            log_level="warning",
+            timeout_keep_alive=300,
+        )
     )
     task = asyncio.create_task(server.serve())
     for _ in range(500):
