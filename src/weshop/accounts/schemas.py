@@ -1,10 +1,13 @@
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 from weshop.core.crypto import mask_name, mask_phone, mask_text, normalize_phone
+
+if TYPE_CHECKING:
+    from weshop.accounts.models import Address, User
 
 PhoneNumber = Annotated[
     str,
@@ -94,7 +97,7 @@ class AddressOut(BaseModel):
     is_default: bool
 
     @classmethod
-    def masked(cls, address: object) -> AddressOut:
+    def masked(cls, address: Address) -> AddressOut:
         return cls(
             id=address.id,
             recipient=mask_name(address.recipient),
@@ -108,7 +111,7 @@ class AddressOut(BaseModel):
         )
 
 
-def user_out(user: object) -> UserOut:
+def user_out(user: User) -> UserOut:
     return UserOut(
         id=user.id,
         phone=mask_phone(user.phone),

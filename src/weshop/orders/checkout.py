@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from weshop.accounts import service as accounts
-from weshop.accounts.models import User
+from weshop.accounts.models import Address, User
 from weshop.accounts.repository import phone_index
 from weshop.cart import service as cart
 from weshop.catalog.models import Product, ProductStatus, Sku
@@ -151,7 +151,7 @@ def _new_order(
     store_id: int,
     checkout_no: str,
     quote: Quote,
-    address: object,
+    address: Address,
     note: str,
     deadline: datetime,
     now: datetime,

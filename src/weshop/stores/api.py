@@ -5,11 +5,13 @@ from typing import Literal
 from fastapi import APIRouter, status
 
 from weshop.accounts.auth import CurrentOperator, CurrentUser
+from weshop.accounts.models import User
 from weshop.core.crypto import mask_phone
 from weshop.core.http import DbSession, RuntimeDep
 from weshop.core.tenancy import StoreScope
 from weshop.stores import service
 from weshop.stores.access import staff_with
+from weshop.stores.models import StaffMember
 from weshop.stores.permissions import ROLE_PERMISSIONS, Permission
 from weshop.stores.schemas import (
     InvitationOut,
@@ -29,7 +31,7 @@ shop = APIRouter(prefix="/api/v1/shop", tags=["shop"])
 me = APIRouter(prefix="/api/v1/me", tags=["accounts"])
 
 
-def staff_out(member, user) -> StaffOut:
+def staff_out(member: StaffMember, user: User) -> StaffOut:
     return StaffOut(
         id=member.id,
         store_id=member.store_id,

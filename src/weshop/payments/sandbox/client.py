@@ -74,7 +74,7 @@ class SandboxProvider:
             raise InvalidNotification("bad signature")
         try:
             data = json.loads(text)
-            return PaymentNotice(
+            notice = PaymentNotice(
                 notification_id=str(data["id"]),
                 out_trade_no=str(data["out_trade_no"]),
                 transaction_id=str(data["transaction_id"]),
@@ -84,3 +84,6 @@ class SandboxProvider:
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise InvalidNotification("malformed notification") from exc
+        if notice.paid_at.tzinfo is None or notice.amount_fen <= 0:
+            raise InvalidNotification("malformed notification")
+        return notice
