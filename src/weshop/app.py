@@ -18,7 +18,7 @@ from weshop.core.config import Settings, get_settings
 from weshop.core.crypto import configure_cipher
 from weshop.core.http_errors import install_error_handlers
 from weshop.core.logging import configure_logging
-from weshop.core.middleware import BodySizeLimit
+from weshop.core.middleware import BodySizeLimit, SecurityHeaders
 from weshop.core.migrations import pending_migrations
 from weshop.core.runtime import Runtime
 from weshop.core.worker import Worker
@@ -118,6 +118,7 @@ def create_app(settings: Settings | None = None, *, check_schema: bool = True) -
     sandbox_web.gateway(runtime).attach(app)
     settings.media_dir.mkdir(parents=True, exist_ok=True)
     app.mount("/media", StaticFiles(directory=settings.media_dir), name="media")
+    app.add_middleware(SecurityHeaders)
     app.add_middleware(
         BodySizeLimit, max_json_bytes=256 * 1024, max_upload_bytes=settings.max_upload_bytes
     )

@@ -1,7 +1,7 @@
 """Tenancy, swept over every route: another tenant's objects answer 404, never their data.
 
-The sweep reads the app's OpenAPI description, so a new store-scoped endpoint is covered the day it is
-added; one whose path parameters this file cannot fill makes the test fail until it can.
+The sweep reads the app's OpenAPI description, so a new store-scoped endpoint is covered the
+day it is added; one whose path parameters this file cannot fill fails until it can.
 """
 
 from __future__ import annotations
@@ -188,3 +188,17 @@ async def test_a_shopper_gets_404_for_another_shoppers_things(api, app, client):
         assert answer.status_code == 404, f"{endpoint}: {answer.text}"
         checked += 1
     assert checked >= 8
+
+
+async def test_ids_beyond_the_database_range_are_4xx_everywhere(api, app, client):
+    tenant = await populated_tenant(api)
+    operator = await api.operator()
+    for endpoint in endpoints(app, "/api/v1/"):
+        if not PARAM.search(endpoint.template):
+            continue
+        headers = operator if "/platform/" in endpoint.template else tenant.owner
+        if endpoint.template.startswith(SHOPPER_PREFIX):
+            headers = tenant.shopper
+        huge = {name: 10**20 for name in PARAM.findall(endpoint.template)}
+        answer = await call(client, endpoint, huge, headers)
+        assert 400 <= answer.status_code < 500, f"{endpoint}: {answer.status_code} {answer.text}"

@@ -17,6 +17,7 @@ from weshop.accounts.schemas import (
 )
 from weshop.core.errors import InvalidInput
 from weshop.core.http import DbSession, RuntimeDep, client_address
+from weshop.core.ids import PathId
 
 router = APIRouter(prefix="/api/v1", tags=["accounts"])
 
@@ -90,7 +91,7 @@ async def add_address(body: AddressIn, user: CurrentUser, session: DbSession):
 
 @router.get("/me/addresses/{address_id}", response_model=AddressOut)
 async def get_address(
-    address_id: int,
+    address_id: PathId,
     user: CurrentUser,
     session: DbSession,
     reveal: bool = Query(False, description="Show the owner the unmasked address for editing."),
@@ -104,13 +105,13 @@ async def get_address(
 
 @router.patch("/me/addresses/{address_id}", response_model=AddressOut)
 async def update_address(
-    address_id: int, body: AddressPatch, user: CurrentUser, session: DbSession
+    address_id: PathId, body: AddressPatch, user: CurrentUser, session: DbSession
 ):
     """Change some fields of an address."""
     return AddressOut.masked(await service.update_address(session, user, address_id, body))
 
 
 @router.delete("/me/addresses/{address_id}", status_code=status.HTTP_204_NO_CONTENT)
-async def delete_address(address_id: int, user: CurrentUser, session: DbSession) -> None:
+async def delete_address(address_id: PathId, user: CurrentUser, session: DbSession) -> None:
     """Remove an address from the book (orders keep their own copy)."""
     await service.delete_address(session, user, address_id)

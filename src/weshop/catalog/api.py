@@ -1,4 +1,238 @@
-from fastapi import APIRouter
+from __future__ import annotations
 
-merchant = APIRouter(prefix="/api/v1/merchant/stores/{store_id}")
-shop = APIRouter(prefix="/api/v1/shop")
+from typing import Annotated
+
+from fastapi import APIRouter, File, Path, Query, UploadFile, status
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from weshop.catalog import browse, categories, media, service
+from weshop.catalog.models import ProductStatus
+from weshop.catalog.schemas import (
+    CategoryIn,
+    CategoryNode,
+    CategoryOut,
+    CategoryPatch,
+    MediaOut,
+    MerchantProductSummary,
+    ProductCreate,
+    ProductOut,
+    ProductPatch,
+    ProductSummary,
+    ShopProductOut,
+    SkuOut,
+    SkuPatch,
+    category_tree,
+    merchant_summary_out,
+    product_out,
+    shop_product_out,
+    sku_out,
+)
+from weshop.core.http import DbSession, RuntimeDep
+from weshop.core.ids import MAX_ID
+from weshop.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, page_of
+from weshop.core.tenancy import StoreScope
+from weshop.stores.access import staff_with
+from weshop.stores.permissions import Permission
+
+merchant = APIRouter(prefix="/api/v1/merchant/stores/{store_id}", tags=["merchant: catalogue"])
+shop = APIRouter(prefix="/api/v1/shop", tags=["shop"])
+
+ProductId = Annotated[int, Path(ge=1, le=MAX_ID, description="Product id.")]
+SkuId = Annotated[int, Path(ge=1, le=MAX_ID, description="SKU id.")]
+CategoryId = Annotated[int, Path(ge=1, le=MAX_ID, description="Category id.")]
+StoreIdPath = Annotated[int, Path(ge=1, le=MAX_ID, description="Store id.")]
+CategoryFilter = Annotated[
+    int | None,
+    Query(ge=1, le=MAX_ID, description="Products of this category or of its sub-categories."),
+]
+Keywords = Annotated[
+    str | None,
+    Query(
+        max_length=60,
+        description="Words separated by spaces; each must appear in the title or subtitle.",
+    ),
+]
+Cursor = Annotated[
+    str | None, Query(max_length=200, description="`next_cursor` of the previous page.")
+]
+Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
+
+Reader = staff_with(Permission.CATALOG_READ)
+Writer = staff_with(Permission.CATALOG_WRITE)
+
+
+# Categories
+
+
+@merchant.get("/categories", response_model=list[CategoryOut])
+async def list_categories(session: DbSession, scope: StoreScope = Reader):
+    """The store's categories, flat, ordered by `sort_order`; `parent_id` gives the nesting."""
+    return await categories.list_categories(session, scope)
+
+
+@merchant.post("/categories", status_code=status.HTTP_201_CREATED, response_model=CategoryOut)
+async def create_category(body: CategoryIn, session: DbSession, scope: StoreScope = Writer):
+    """Add a category, top-level or under a top-level one (two levels at most)."""
+    return await categories.create_category(session, scope, body)
+
+
+@merchant.patch("/categories/{category_id}", response_model=CategoryOut)
+async def update_category(
+    category_id: CategoryId, body: CategoryPatch, session: DbSession, scope: StoreScope = Writer
+):
+    """Rename, reorder or move a category."""
+    return await categories.update_category(session, scope, category_id, body)
+
+
+@merchant.delete("/categories/{category_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def delete_category(
+    category_id: CategoryId, session: DbSession, scope: StoreScope = Writer
+) -> None:
+    """Delete an empty category: one with products or sub-categories answers 409."""
+    await categories.delete_category(session, scope, category_id)
+
+
+# Media
+
+
+@merchant.post("/media", status_code=status.HTTP_201_CREATED, response_model=MediaOut)
+async def upload_media(
+    session: DbSession,
+    runtime: RuntimeDep,
+    file: UploadFile = File(description="A PNG, JPEG, WebP or GIF image."),
+    scope: StoreScope = Writer,
+):
+    """Upload a product image. Its bytes decide its type, not the name or the content type;
+    the same image uploaded again returns the same asset."""
+    limit = runtime.settings.max_upload_bytes
+    data = await file.read(limit + 1)
+    return await media.upload_image(
+        session, scope, data, media_dir=runtime.settings.media_dir, max_bytes=limit
+    )
+
+
+# Products
+
+
+@merchant.post("/products", status_code=status.HTTP_201_CREATED, response_model=ProductOut)
+async def create_product(body: ProductCreate, session: DbSession, scope: StoreScope = Writer):
+    """Create a product. The server makes one SKU for every combination of the spec values
+    (one SKU without specs), applies `skus` overrides to named combinations, generates
+    missing SKU codes and records each SKU's initial stock as received."""
+    return product_out(*_parts(await service.create_product(session, scope, body)))
+
+
+@merchant.get("/products", response_model=Page[MerchantProductSummary])
+async def list_products(
+    session: DbSession,
+    scope: StoreScope = Reader,
+    product_status: Annotated[ProductStatus | None, Query(alias="status")] = None,
+    category_id: CategoryFilter = None,
+    q: Keywords = None,
+    cursor: Cursor = None,
+    limit: Limit = DEFAULT_LIMIT,
+):
+    """The store's products, newest first, one page at a time."""
+    found = await service.list_products(
+        session,
+        scope,
+        status=product_status,
+        category_id=category_id,
+        q=q,
+        cursor=cursor,
+        limit=limit,
+    )
+    return page_of(found.rows, limit, lambda p: merchant_summary_out(p, found.media))
+
+
+@merchant.get("/products/{product_id}", response_model=ProductOut)
+async def get_product(product_id: ProductId, session: DbSession, scope: StoreScope = Reader):
+    """A product with all its SKUs and their stock."""
+    return product_out(*_parts(await service.get_product(session, scope, product_id)))
+
+
+@merchant.patch("/products/{product_id}", response_model=ProductOut)
+async def update_product(
+    product_id: ProductId, body: ProductPatch, session: DbSession, scope: StoreScope = Writer
+):
+    """Change a product's texts, category or images (not its specs)."""
+    return product_out(*_parts(await service.update_product(session, scope, product_id, body)))
+
+
+@merchant.patch("/products/{product_id}/skus/{sku_id}", response_model=SkuOut)
+async def update_sku(
+    product_id: ProductId,
+    sku_id: SkuId,
+    body: SkuPatch,
+    session: DbSession,
+    scope: StoreScope = Writer,
+):
+    """Change an SKU's price, code, weight or whether it is sold. Stock moves separately."""
+    return sku_out(*await service.update_sku(session, scope, product_id, sku_id, body))
+
+
+@merchant.post("/products/{product_id}/publish", response_model=ProductOut)
+async def publish_product(product_id: ProductId, session: DbSession, scope: StoreScope = Writer):
+    """Put a draft or unpublished product on sale; it needs an active SKU priced above 0."""
+    return await _change_status(session, scope, product_id, "publish")
+
+
+@merchant.post("/products/{product_id}/unpublish", response_model=ProductOut)
+async def unpublish_product(product_id: ProductId, session: DbSession, scope: StoreScope = Writer):
+    """Take a published product off sale."""
+    return await _change_status(session, scope, product_id, "unpublish")
+
+
+@merchant.post("/products/{product_id}/archive", response_model=ProductOut)
+async def archive_product(product_id: ProductId, session: DbSession, scope: StoreScope = Writer):
+    """Archive a draft or unpublished product for good; it can no longer be changed."""
+    return await _change_status(session, scope, product_id, "archive")
+
+
+async def _change_status(
+    session: AsyncSession, scope: StoreScope, product_id: int, action: str
+) -> ProductOut:
+    return product_out(*_parts(await service.change_status(session, scope, product_id, action)))
+
+
+def _parts(detail: service.ProductDetail) -> tuple:
+    return detail.product, detail.skus, detail.levels, detail.media
+
+
+# Shop
+
+
+@shop.get("/products", response_model=Page[ProductSummary])
+async def shop_products(
+    session: DbSession,
+    store_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+    category_id: CategoryFilter = None,
+    q: Keywords = None,
+    sort: browse.ShopSort = "newest",
+    cursor: Cursor = None,
+    limit: Limit = DEFAULT_LIMIT,
+):
+    """Products on sale in active stores. Sort by `newest`, `price_asc`, `price_desc` or
+    `sales`; follow `next_cursor` (with the same filters and sort) for the next page."""
+    return await browse.shop_products(
+        session,
+        store_id=store_id,
+        category_id=category_id,
+        q=q,
+        sort=sort,
+        cursor=cursor,
+        limit=limit,
+    )
+
+
+@shop.get("/products/{product_id}", response_model=ShopProductOut)
+async def shop_product(product_id: ProductId, session: DbSession):
+    """A product on sale, with its active SKUs and how many of each are available."""
+    found = await browse.shop_product(session, product_id)
+    return shop_product_out(found.product, found.store, found.skus, found.levels, found.media)
+
+
+@shop.get("/stores/{store_id}/categories", response_model=list[CategoryNode])
+async def shop_categories(store_id: StoreIdPath, session: DbSession):
+    """An active store's categories as a tree (two levels)."""
+    return category_tree(await categories.public_categories(session, store_id))

@@ -21,13 +21,14 @@ class Category(TimestampMixin, Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     store_id: Mapped[int] = mapped_column(ForeignKey("stores.id"), index=True)
-    parent_id: Mapped[int | None] = mapped_column(ForeignKey("categories.id"))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("categories.id"), index=True)
     name: Mapped[str] = mapped_column(String(30))
     sort_order: Mapped[int] = mapped_column(default=0)
 
 
 class MediaAsset(TimestampMixin, Base):
     __tablename__ = "media_assets"
+    __table_args__ = (UniqueConstraint("store_id", "sha256"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     store_id: Mapped[int] = mapped_column(ForeignKey("stores.id"), index=True)
@@ -39,14 +40,23 @@ class MediaAsset(TimestampMixin, Base):
     height: Mapped[int | None]
     uploaded_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
 
+    @property
+    def url(self) -> str:
+        """Where the app's /media mount serves the file."""
+        return f"/media/{self.path}"
+
 
 class Product(TimestampMixin, Base):
     __tablename__ = "products"
-    __table_args__ = (Index("ix_products_store_status", "store_id", "status"),)
+    __table_args__ = (
+        Index("ix_products_store_status", "store_id", "status"),
+        # The shop's newest-first listing across stores.
+        Index("ix_products_status_created", "status", "created_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     store_id: Mapped[int] = mapped_column(ForeignKey("stores.id"))
-    category_id: Mapped[int | None] = mapped_column(ForeignKey("categories.id"))
+    category_id: Mapped[int | None] = mapped_column(ForeignKey("categories.id"), index=True)
     title: Mapped[str] = mapped_column(String(60))
     subtitle: Mapped[str] = mapped_column(String(120), default="")
     description: Mapped[str] = mapped_column(Text, default="")
@@ -78,3 +88,8 @@ class Sku(TimestampMixin, Base):
     price_fen: Mapped[int]
     weight_grams: Mapped[int] = mapped_column(default=0)
     is_active: Mapped[bool] = mapped_column(default=True)
+
+    @property
+    def spec_text(self) -> str:
+        """``颜色:红 / 尺码:M``, in the product's dimension order; empty without specs."""
+        return " / ".join(self.spec_key.split("|")) if self.spec_key else ""

@@ -68,17 +68,17 @@ def cipher() -> PersonalDataCipher:
     return _cipher
 
 
-MAINLAND_MOBILE = re.compile(r"^1[3-9]\d{9}$")
+MAINLAND_MOBILE = re.compile(r"1[3-9][0-9]{9}")
 
 
 def normalize_phone(raw: str) -> str:
     """Strip spaces, dashes and a +86 prefix; the result must be a mainland mobile number."""
-    digits = re.sub(r"[\s\-]", "", raw)
+    digits = re.sub(r"[ \t\-]", "", raw)
     if digits.startswith("+86"):
         digits = digits[3:]
     elif digits.startswith("0086"):
         digits = digits[4:]
-    if not MAINLAND_MOBILE.match(digits):
+    if not MAINLAND_MOBILE.fullmatch(digits):
         raise ValueError("not a mainland China mobile number")
     return digits
 

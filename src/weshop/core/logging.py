@@ -8,7 +8,8 @@ from typing import Any
 
 import structlog
 
-_PHONE = re.compile(r"(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)")
+# A mainland mobile in any form a person writes it: +86 prefix, spaces or dashes inside.
+_PHONE = re.compile(r"(?<![0-9])(?:\+?86[ -]?)?(1[3-9][0-9])[ -]?[0-9]{4}[ -]?([0-9]{4})(?![0-9])")
 
 
 def _mask(value: Any) -> Any:

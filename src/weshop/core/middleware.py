@@ -1,7 +1,4 @@
-"""ASGI middleware: refuse bodies whose declared length is over the limit, before reading them.
-
-uvicorn bounds the rest (chunked bodies are read into memory only as far as the app asks).
-"""
+"""ASGI middleware: body size limits and security headers."""
 
 from __future__ import annotations
 
@@ -12,6 +9,11 @@ Scope = dict[str, Any]
 
 
 class BodySizeLimit:
+    """Refuse a body whose declared length is over the limit, before reading it.
+
+    A body sent in chunks declares no length and is not limited here.
+    """
+
     def __init__(self, app: Any, *, max_json_bytes: int, max_upload_bytes: int) -> None:
         self.app = app
         self.max_json_bytes = max_json_bytes
@@ -53,3 +55,27 @@ async def _refuse(send: Any, limit: int) -> None:
         }
     )
     await send({"type": "http.response.body", "body": body})
+
+
+class SecurityHeaders:
+    """``nosniff`` on every answer, so an uploaded file is never run as another type."""
+
+    HEADERS = (
+        (b"x-content-type-options", b"nosniff"),
+        (b"referrer-policy", b"strict-origin-when-cross-origin"),
+    )
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                message = dict(message, headers=[*message.get("headers", []), *self.HEADERS])
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)

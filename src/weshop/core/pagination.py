@@ -11,11 +11,13 @@ from pydantic import BaseModel
 from sqlalchemy import Select, and_, or_
 
 from weshop.core.errors import InvalidInput
+from weshop.core.ids import MAX_ID
 
 T = TypeVar("T")
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
+MAX_CURSOR_LENGTH = 200
 
 
 class Page(BaseModel, Generic[T]):
@@ -29,12 +31,17 @@ def encode_cursor(created_at: datetime, row_id: int) -> str:
 
 
 def decode_cursor(cursor: str) -> tuple[datetime, int]:
+    if len(cursor) > MAX_CURSOR_LENGTH:
+        raise InvalidInput("the cursor is not valid", code="invalid_cursor")
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         created, row_id = json.loads(base64.urlsafe_b64decode(padded))
-        return datetime.fromisoformat(created), int(row_id)
-    except (ValueError, TypeError) as exc:
+        created_at, row_id = datetime.fromisoformat(created), int(row_id)
+    except (ValueError, TypeError, OverflowError, RecursionError) as exc:
         raise InvalidInput("the cursor is not valid", code="invalid_cursor") from exc
+    if created_at.tzinfo is None or not 0 <= row_id <= MAX_ID:
+        raise InvalidInput("the cursor is not valid", code="invalid_cursor")
+    return created_at, row_id
 
 
 def paginate(query: Select[Any], model: Any, cursor: str | None, limit: int) -> Select[Any]:

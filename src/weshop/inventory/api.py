@@ -1,4 +1,106 @@
-from fastapi import APIRouter
+from __future__ import annotations
 
-merchant = APIRouter(prefix="/api/v1/merchant/stores/{store_id}")
-shop = APIRouter(prefix="/api/v1/shop")
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query
+
+from weshop.catalog.browse import describe_skus
+from weshop.core.http import DbSession, IdempotencyKey
+from weshop.core.idempotency import run_idempotent
+from weshop.core.ids import MAX_ID
+from weshop.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, page_of
+from weshop.core.tenancy import StoreScope
+from weshop.inventory import service
+from weshop.inventory.models import MovementKind
+from weshop.inventory.schemas import LowStockOut, MovementIn, MovementOut, StockOut, ThresholdIn
+from weshop.stores.access import staff_with
+from weshop.stores.permissions import Permission
+
+merchant = APIRouter(prefix="/api/v1/merchant/stores/{store_id}", tags=["merchant: stock"])
+
+SkuId = Annotated[int, Path(ge=1, le=MAX_ID, description="SKU id.")]
+Reader = staff_with(Permission.CATALOG_READ)
+Writer = staff_with(Permission.STOCK_WRITE)
+
+
+@merchant.get("/skus/{sku_id}/stock", response_model=StockOut)
+async def get_stock(sku_id: SkuId, session: DbSession, scope: StoreScope = Reader):
+    """An SKU's stock: available, reserved for unpaid orders, and its low-stock threshold."""
+    return await service.stock_level(session, scope, sku_id)
+
+
+@merchant.get("/skus/{sku_id}/stock-movements", response_model=Page[MovementOut])
+async def list_movements(
+    sku_id: SkuId,
+    session: DbSession,
+    scope: StoreScope = Reader,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
+):
+    """Every change of an SKU's stock, newest first, with who made it and why."""
+    rows = await service.movements(session, scope, sku_id, cursor, limit)
+    return page_of(rows, limit, MovementOut.model_validate)
+
+
+@merchant.post("/skus/{sku_id}/stock-movements", status_code=201, response_model=MovementOut)
+async def record_movement(
+    sku_id: SkuId,
+    body: MovementIn,
+    session: DbSession,
+    idempotency_key: IdempotencyKey = None,
+    scope: StoreScope = Writer,
+):
+    """Receive goods or correct the count. Stock never goes below zero (409, nothing
+    written). Send an `Idempotency-Key` so a retried request moves stock once."""
+
+    async def move() -> MovementOut:
+        movement = await service.move_stock(
+            session,
+            scope,
+            sku_id,
+            kind=MovementKind(body.kind),
+            quantity=body.quantity,
+            reason=body.reason,
+        )
+        return MovementOut.model_validate(movement)
+
+    return await run_idempotent(
+        session,
+        key=idempotency_key,
+        owner=f"user:{scope.actor_id}",
+        endpoint="inventory.stock_movement",
+        payload={"store_id": scope.store_id, "sku_id": sku_id, **body.model_dump()},
+        action=move,
+    )
+
+
+@merchant.put("/skus/{sku_id}/low-stock-threshold", response_model=StockOut)
+async def set_threshold(
+    sku_id: SkuId, body: ThresholdIn, session: DbSession, scope: StoreScope = Writer
+):
+    """Set when an SKU counts as low on stock."""
+    return await service.set_low_stock_threshold(session, scope, sku_id, body.threshold)
+
+
+@merchant.get("/stock/low", response_model=list[LowStockOut])
+async def low_stock(session: DbSession, scope: StoreScope = Reader):
+    """SKUs at or below their threshold, emptiest first (at most 100)."""
+    levels = await service.low_stock(session, scope)
+    listings = await describe_skus(
+        session, [level.sku_id for level in levels], store_id=scope.store_id
+    )
+    return [
+        LowStockOut(
+            sku_id=level.sku_id,
+            product_id=listing.product.id,
+            product_status=listing.product.status,
+            title=listing.product.title,
+            spec_text=listing.sku.spec_text,
+            sku_code=listing.sku.sku_code,
+            available=level.available,
+            reserved=level.reserved,
+            low_stock_threshold=level.low_stock_threshold,
+        )
+        for level in levels
+        if (listing := listings.get(level.sku_id))
+    ]

@@ -8,6 +8,7 @@ from weshop.accounts.auth import CurrentUser
 from weshop.accounts.schemas import PhoneNumber
 from weshop.core.http import DbSession, IdempotencyKey
 from weshop.core.idempotency import run_idempotent
+from weshop.core.ids import PathId
 from weshop.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, page_of
 from weshop.core.tenancy import StoreScope
 from weshop.orders import service
@@ -90,7 +91,7 @@ async def my_orders(
 
 
 @shopper.get("/orders/{order_id}", response_model=OrderOut)
-async def my_order(order_id: int, user: CurrentUser, session: DbSession):
+async def my_order(order_id: PathId, user: CurrentUser, session: DbSession):
     """One of the shopper's orders with its lines, packages, price breakdown and history."""
     return await describe_order(
         session, await service.shopper_order(session, user, order_id), audience="shopper"
@@ -98,7 +99,7 @@ async def my_order(order_id: int, user: CurrentUser, session: DbSession):
 
 
 @shopper.post("/orders/{order_id}/cancel", response_model=OrderOut)
-async def cancel_my_order(order_id: int, body: CancelIn, user: CurrentUser, session: DbSession):
+async def cancel_my_order(order_id: PathId, body: CancelIn, user: CurrentUser, session: DbSession):
     """Cancel before payment (stock comes back) or after payment before shipping (full refund)."""
     order = await service.shopper_order(session, user, order_id)
     await service.cancel(session, order, actor=f"shopper:{user.id}", reason=body.reason)
@@ -106,7 +107,7 @@ async def cancel_my_order(order_id: int, body: CancelIn, user: CurrentUser, sess
 
 
 @shopper.post("/orders/{order_id}/confirm-receipt", response_model=OrderOut)
-async def confirm_receipt(order_id: int, user: CurrentUser, session: DbSession):
+async def confirm_receipt(order_id: PathId, user: CurrentUser, session: DbSession):
     """The shopper has the goods: the order completes."""
     order = await service.confirm_receipt(session, user, order_id)
     return await describe_order(session, order, audience="shopper")
@@ -140,7 +141,7 @@ async def store_orders(
 
 @merchant.get("/orders/{order_id}", response_model=OrderOut)
 async def store_order(
-    order_id: int, session: DbSession, scope: StoreScope = staff_with(Permission.ORDERS_READ)
+    order_id: PathId, session: DbSession, scope: StoreScope = staff_with(Permission.ORDERS_READ)
 ):
     """One order of the store (personal data masked)."""
     return await describe_order(
@@ -150,7 +151,9 @@ async def store_order(
 
 @merchant.get("/orders/{order_id}/shipping-address", response_model=ShippingAddressOut)
 async def reveal_shipping_address(
-    order_id: int, session: DbSession, scope: StoreScope = staff_with(Permission.PERSONAL_DATA_READ)
+    order_id: PathId,
+    session: DbSession,
+    scope: StoreScope = staff_with(Permission.PERSONAL_DATA_READ),
 ):
     """The full shipping address, for roles that ship or serve the customer."""
     return shipping_address(await service.store_order(session, scope, order_id), reveal=True)
@@ -158,7 +161,7 @@ async def reveal_shipping_address(
 
 @merchant.post("/orders/{order_id}/shipments", response_model=OrderOut)
 async def ship_order(
-    order_id: int,
+    order_id: PathId,
     body: ShipIn,
     session: DbSession,
     scope: StoreScope = staff_with(Permission.ORDERS_FULFIL),
@@ -170,7 +173,7 @@ async def ship_order(
 
 @merchant.post("/orders/{order_id}/cancel", response_model=OrderOut)
 async def cancel_store_order(
-    order_id: int,
+    order_id: PathId,
     body: CancelIn,
     session: DbSession,
     scope: StoreScope = staff_with(Permission.ORDERS_CANCEL),

@@ -42,10 +42,6 @@ def _number(prefix: str, now: datetime) -> str:
     return f"{prefix}{now:%Y%m%d%H%M%S}{secrets.randbelow(10**8):08d}"
 
 
-def spec_text(spec_values: dict[str, str]) -> str:
-    return " / ".join(f"{name}:{value}" for name, value in spec_values.items())
-
-
 async def _load_items(
     session: AsyncSession, quantities: dict[int, int]
 ) -> dict[int, list[tuple[Sku, Product, int]]]:
@@ -91,7 +87,7 @@ async def place_orders(session: AsyncSession, user: User, data: CheckoutIn) -> P
                     sku_id=sku.id,
                     product_id=product.id,
                     title=product.title,
-                    spec_text=spec_text(sku.spec_values),
+                    spec_text=sku.spec_text,
                     unit_price_fen=sku.price_fen,
                     quantity=quantity,
                 )

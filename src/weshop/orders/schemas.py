@@ -5,16 +5,16 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from weshop.core.ids import RowId
 from weshop.core.money import MAX_LINE_QUANTITY
 from weshop.orders.models import OrderStatus
 
 MAX_CHECKOUT_LINES = 50
-PositiveId = Annotated[int, Field(gt=0, le=2**63 - 1)]
 
 
 class CheckoutItem(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    sku_id: PositiveId
+    sku_id: RowId
     quantity: int = Field(ge=1, le=MAX_LINE_QUANTITY)
 
 
@@ -22,7 +22,7 @@ class CheckoutIn(BaseModel):
     """Items may come from several stores: one order is placed per store."""
 
     model_config = ConfigDict(extra="forbid")
-    address_id: PositiveId
+    address_id: RowId
     items: list[CheckoutItem] = Field(min_length=1, max_length=MAX_CHECKOUT_LINES)
     note: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] = ""
     from_cart: bool = Field(default=False, description="Remove the bought items from the cart.")
@@ -46,7 +46,7 @@ class OrderLineOut(BaseModel):
 
 class ShipmentItem(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    order_line_id: PositiveId
+    order_line_id: RowId
     quantity: int = Field(ge=1, le=MAX_LINE_QUANTITY)
 
 

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from weshop.accounts.models import User
 from weshop.accounts.repository import phone_index
+from weshop.catalog.service import record_sales
 from weshop.core.clock import utcnow
 from weshop.core.errors import InvalidInput, NotFound
 from weshop.core.outbox import emit
@@ -105,7 +106,15 @@ async def mark_paid(
         return False
     await _transition(session, order, "pay", "payment", paid_at=paid_at, paid_fen=amount_fen)
     await sell_reservations(session, order.id)
+    await record_sales(session, await _units_by_product(session, order.id))
     return True
+
+
+async def _units_by_product(session: AsyncSession, order_id: int, sign: int = 1) -> dict[int, int]:
+    units: dict[int, int] = defaultdict(int)
+    for line in (await repo.lines_of(session, [order_id]))[order_id]:
+        units[line.product_id] += sign * line.quantity
+    return units
 
 
 async def record_refund(session: AsyncSession, order_id: int, amount_fen: int) -> None:
@@ -130,6 +139,7 @@ async def cancel(session: AsyncSession, order: Order, *, actor: str, reason: str
         session, order, "cancel_with_refund", actor, reason, cancelled_at=now, cancel_reason=reason
     )
     await return_sold_stock(session, order.id, reason or "paid order cancelled before shipping")
+    await record_sales(session, await _units_by_product(session, order.id, sign=-1))
     emit(
         session,
         REFUND_REQUESTED,

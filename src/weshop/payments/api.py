@@ -8,6 +8,7 @@ from weshop.accounts.auth import CurrentUser
 from weshop.core.errors import NotFound
 from weshop.core.http import DbSession, IdempotencyKey, RuntimeDep
 from weshop.core.idempotency import run_idempotent
+from weshop.core.ids import PathId
 from weshop.payments import service
 from weshop.payments.provider import InvalidNotification
 from weshop.payments.schemas import NotificationAck, PaymentOut
@@ -22,7 +23,7 @@ callbacks = APIRouter(prefix="/api/v1/payments", tags=["payments"])
     "/orders/{order_id}/payments", status_code=status.HTTP_201_CREATED, response_model=PaymentOut
 )
 async def pay_order(
-    order_id: int,
+    order_id: PathId,
     user: CurrentUser,
     session: DbSession,
     runtime: RuntimeDep,

@@ -13,6 +13,7 @@ from fastapi import Depends, Path
 from weshop.accounts.auth import CurrentUser
 from weshop.core.errors import NotFound, PermissionDenied
 from weshop.core.http import DbSession
+from weshop.core.ids import MAX_ID
 from weshop.core.tenancy import StoreScope
 from weshop.stores import repository as repo
 from weshop.stores.models import StaffStatus
@@ -21,7 +22,9 @@ from weshop.stores.permissions import Permission, role_allows
 
 def staff_with(permission: Permission) -> Any:
     async def dependency(
-        user: CurrentUser, session: DbSession, store_id: int = Path(description="Store id.")
+        user: CurrentUser,
+        session: DbSession,
+        store_id: int = Path(ge=1, le=MAX_ID, description="Store id."),
     ) -> StoreScope:
         member = await repo.membership(session, store_id, user.id)
         if member is None or member.status != StaffStatus.ACTIVE:

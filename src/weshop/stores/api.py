@@ -8,6 +8,7 @@ from weshop.accounts.auth import CurrentOperator, CurrentUser
 from weshop.accounts.models import User
 from weshop.core.crypto import mask_phone
 from weshop.core.http import DbSession, RuntimeDep
+from weshop.core.ids import PathId
 from weshop.core.tenancy import StoreScope
 from weshop.stores import service
 from weshop.stores.access import staff_with
@@ -63,7 +64,7 @@ async def list_stores(operator: CurrentOperator, session: DbSession):
 
 @platform.post("/stores/{store_id}/{action}", response_model=StoreOut)
 async def change_store_status(
-    store_id: int,
+    store_id: PathId,
     action: Literal["suspend", "resume"],
     operator: CurrentOperator,
     session: DbSession,
@@ -119,7 +120,7 @@ async def invite_staff(
 
 @merchant.get("/stores/{store_id}/staff/{member_id}", response_model=StaffOut)
 async def get_staff(
-    member_id: int, session: DbSession, scope: StoreScope = staff_with(Permission.STAFF_READ)
+    member_id: PathId, session: DbSession, scope: StoreScope = staff_with(Permission.STAFF_READ)
 ):
     """One staff member."""
     return staff_out(*await service.get_staff(session, scope, member_id))
@@ -127,7 +128,7 @@ async def get_staff(
 
 @merchant.patch("/stores/{store_id}/staff/{member_id}", response_model=StaffOut)
 async def change_role(
-    member_id: int,
+    member_id: PathId,
     body: StaffRoleChange,
     session: DbSession,
     scope: StoreScope = staff_with(Permission.STAFF_MANAGE),
@@ -138,7 +139,7 @@ async def change_role(
 
 @merchant.delete("/stores/{store_id}/staff/{member_id}", status_code=status.HTTP_204_NO_CONTENT)
 async def remove_staff(
-    member_id: int, session: DbSession, scope: StoreScope = staff_with(Permission.STAFF_MANAGE)
+    member_id: PathId, session: DbSession, scope: StoreScope = staff_with(Permission.STAFF_MANAGE)
 ) -> None:
     """Remove a staff member; their access ends at once."""
     await service.remove_staff(session, scope, member_id)
@@ -154,13 +155,13 @@ async def my_invitations(user: CurrentUser, session: DbSession):
 
 
 @me.post("/invitations/{invitation_id}/accept", response_model=InvitationOut)
-async def accept_invitation(invitation_id: int, user: CurrentUser, session: DbSession):
+async def accept_invitation(invitation_id: PathId, user: CurrentUser, session: DbSession):
     """Accept an invitation and join the store's staff."""
     member, store = await service.accept_invitation(session, user, invitation_id)
     return InvitationOut(id=member.id, store=PublicStoreOut.model_validate(store), role=member.role)
 
 
 @shop.get("/stores/{store_id}", response_model=PublicStoreOut)
-async def public_store(store_id: int, session: DbSession):
+async def public_store(store_id: PathId, session: DbSession):
     """A store's public face."""
     return await service.get_store(session, store_id)

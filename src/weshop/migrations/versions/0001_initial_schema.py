@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-23 01:53:05.367387
+Create Date: 2026-11-23 02:02:33.336970
 """
 
 from collections.abc import Sequence
@@ -232,6 +232,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_categories")),
     )
     with op.batch_alter_table("categories", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_categories_parent_id"), ["parent_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_categories_store_id"), ["store_id"], unique=False)
 
     op.create_table(
@@ -259,6 +260,7 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_media_assets")),
         sa.UniqueConstraint("path", name=op.f("uq_media_assets_path")),
+        sa.UniqueConstraint("store_id", "sha256", name=op.f("uq_media_assets_store_id_sha256")),
     )
     with op.batch_alter_table("media_assets", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_media_assets_store_id"), ["store_id"], unique=False)
@@ -487,6 +489,8 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_products")),
     )
     with op.batch_alter_table("products", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_products_category_id"), ["category_id"], unique=False)
+        batch_op.create_index("ix_products_status_created", ["status", "created_at"], unique=False)
         batch_op.create_index("ix_products_store_status", ["store_id", "status"], unique=False)
 
     op.create_table(
@@ -807,6 +811,8 @@ def downgrade() -> None:
     op.drop_table("shipments")
     with op.batch_alter_table("products", schema=None) as batch_op:
         batch_op.drop_index("ix_products_store_status")
+        batch_op.drop_index("ix_products_status_created")
+        batch_op.drop_index(batch_op.f("ix_products_category_id"))
 
     op.drop_table("products")
     with op.batch_alter_table("payments", schema=None) as batch_op:
@@ -836,6 +842,7 @@ def downgrade() -> None:
     op.drop_table("media_assets")
     with op.batch_alter_table("categories", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_categories_store_id"))
+        batch_op.drop_index(batch_op.f("ix_categories_parent_id"))
 
     op.drop_table("categories")
     with op.batch_alter_table("auth_sessions", schema=None) as batch_op:

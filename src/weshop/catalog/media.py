@@ -1,0 +1,74 @@
+"""Product images: checked by their bytes, stored once per store under their SHA-256."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import os
+from pathlib import Path
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from weshop.catalog import repository as repo
+from weshop.catalog.images import NotAnImage, sniff_image
+from weshop.catalog.models import MediaAsset
+from weshop.core.errors import InvalidInput, WeShopError
+from weshop.core.tenancy import StoreScope
+
+
+class UploadTooLarge(WeShopError):
+    status_code = 413
+    code = "payload_too_large"
+
+
+def _store_file(target: Path, data: bytes) -> None:
+    if target.exists():
+        # Content-addressed: a file left by an upload whose transaction rolled back is these
+        # same bytes.
+        return
+    target.parent.mkdir(parents=True, exist_ok=True)
+    # Write aside and rename, so the static mount never serves half a file.
+    temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    temporary.write_bytes(data)
+    temporary.replace(target)
+
+
+async def upload_image(
+    session: AsyncSession, scope: StoreScope, data: bytes, *, media_dir: Path, max_bytes: int
+) -> MediaAsset:
+    """Keep an image of the store; the same bytes uploaded again give the same asset."""
+    if len(data) > max_bytes:
+        raise UploadTooLarge(f"an image may be at most {max_bytes} bytes")
+    try:
+        info = sniff_image(data)
+    except NotAnImage as exc:
+        raise InvalidInput(
+            f"upload a PNG, JPEG, WebP or GIF image ({exc})", code="unsupported_image"
+        ) from None
+    digest = hashlib.sha256(data).hexdigest()
+    existing = await repo.media_by_sha(session, scope.store_id, digest)
+    if existing is not None:
+        return existing
+    relative = f"{scope.store_id}/{digest}.{info.extension}"
+    await asyncio.to_thread(_store_file, media_dir / relative, data)
+    asset = MediaAsset(
+        store_id=scope.store_id,
+        path=relative,
+        content_type=info.content_type,
+        size_bytes=len(data),
+        sha256=digest,
+        width=info.width,
+        height=info.height,
+        uploaded_by=scope.actor_id,
+    )
+    try:
+        async with session.begin_nested():
+            session.add(asset)
+    except IntegrityError:
+        # The same image arrived twice at once; the other upload's row is the answer.
+        winner = await repo.media_by_sha(session, scope.store_id, digest)
+        if winner is None:
+            raise
+        return winner
+    return asset

@@ -1,0 +1,230 @@
+"""Catalogue queries. Merchant queries take the scope's store id; shop queries see only what
+is published in an active store."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from weshop.catalog.models import Category, MediaAsset, Product, ProductStatus, Sku
+from weshop.stores.models import Store, StoreStatus
+
+
+def _like_pattern(word: str) -> str:
+    escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def keyword_filter(q: str) -> ColumnElement[bool] | None:
+    """Every whitespace-separated word must appear in the title or the subtitle.
+
+    Substring matching, not word matching, so that Chinese (written without spaces) works.
+    """
+    clauses = []
+    for word in q.split():
+        pattern = _like_pattern(word)
+        clauses.append(
+            or_(
+                Product.title.ilike(pattern, escape="\\"),
+                Product.subtitle.ilike(pattern, escape="\\"),
+            )
+        )
+    return and_(*clauses) if clauses else None
+
+
+def _in_category(category_id: int) -> ColumnElement[bool]:
+    """The category itself or one of its children."""
+    family = select(Category.id).where(
+        or_(Category.id == category_id, Category.parent_id == category_id)
+    )
+    return Product.category_id.in_(family)
+
+
+# Categories
+
+
+async def categories_of(session: AsyncSession, store_id: int) -> list[Category]:
+    rows = await session.scalars(
+        select(Category)
+        .where(Category.store_id == store_id)
+        .order_by(Category.sort_order, Category.id)
+    )
+    return list(rows)
+
+
+async def category(session: AsyncSession, store_id: int, category_id: int) -> Category | None:
+    return await session.scalar(
+        select(Category).where(Category.store_id == store_id, Category.id == category_id)
+    )
+
+
+async def count_categories(session: AsyncSession, store_id: int) -> int:
+    return await session.scalar(
+        select(func.count()).select_from(Category).where(Category.store_id == store_id)
+    )
+
+
+async def has_children(session: AsyncSession, category_id: int) -> bool:
+    found = await session.scalar(
+        select(Category.id).where(Category.parent_id == category_id).limit(1)
+    )
+    return found is not None
+
+
+async def is_used_by_products(session: AsyncSession, category_id: int) -> bool:
+    found = await session.scalar(
+        select(Product.id).where(Product.category_id == category_id).limit(1)
+    )
+    return found is not None
+
+
+async def sibling_named(
+    session: AsyncSession, store_id: int, parent_id: int | None, name: str, exclude_id: int | None
+) -> Category | None:
+    query = select(Category).where(
+        Category.store_id == store_id,
+        Category.parent_id.is_(None) if parent_id is None else Category.parent_id == parent_id,
+        Category.name == name,
+    )
+    if exclude_id is not None:
+        query = query.where(Category.id != exclude_id)
+    return await session.scalar(query.limit(1))
+
+
+# Media
+
+
+async def media_by_sha(session: AsyncSession, store_id: int, sha256: str) -> MediaAsset | None:
+    return await session.scalar(
+        select(MediaAsset).where(MediaAsset.store_id == store_id, MediaAsset.sha256 == sha256)
+    )
+
+
+async def media(
+    session: AsyncSession, ids: Iterable[int], store_id: int | None = None
+) -> dict[int, MediaAsset]:
+    wanted = set(ids)
+    if not wanted:
+        return {}
+    query = select(MediaAsset).where(MediaAsset.id.in_(wanted))
+    if store_id is not None:
+        query = query.where(MediaAsset.store_id == store_id)
+    return {row.id: row for row in await session.scalars(query)}
+
+
+# Products and SKUs
+
+
+async def product(
+    session: AsyncSession, store_id: int, product_id: int, *, lock: bool = False
+) -> Product | None:
+    """``lock`` holds the row (PostgreSQL) so that checks across its SKUs see no concurrent
+    change; SQLite's writers are serialised anyway."""
+    query = select(Product).where(Product.store_id == store_id, Product.id == product_id)
+    if lock:
+        query = query.with_for_update()
+    return await session.scalar(query)
+
+
+async def skus_of(session: AsyncSession, product_id: int) -> list[Sku]:
+    rows = await session.scalars(select(Sku).where(Sku.product_id == product_id).order_by(Sku.id))
+    return list(rows)
+
+
+async def sku(session: AsyncSession, store_id: int, product_id: int, sku_id: int) -> Sku | None:
+    return await session.scalar(
+        select(Sku).where(Sku.store_id == store_id, Sku.product_id == product_id, Sku.id == sku_id)
+    )
+
+
+async def taken_sku_codes(session: AsyncSession, store_id: int, codes: Sequence[str]) -> set[str]:
+    if not codes:
+        return set()
+    rows = await session.scalars(
+        select(Sku.sku_code).where(Sku.store_id == store_id, Sku.sku_code.in_(set(codes)))
+    )
+    return set(rows)
+
+
+async def lowest_active_price(session: AsyncSession, product_id: int) -> int | None:
+    return await session.scalar(
+        select(func.min(Sku.price_fen)).where(Sku.product_id == product_id, Sku.is_active)
+    )
+
+
+async def has_priced_active_sku(session: AsyncSession, product_id: int) -> bool:
+    found = await session.scalar(
+        select(Sku.id)
+        .where(Sku.product_id == product_id, Sku.is_active, Sku.price_fen > 0)
+        .limit(1)
+    )
+    return found is not None
+
+
+def merchant_products_query(
+    store_id: int, status: ProductStatus | None, category_id: int | None, q: str | None
+) -> Select[tuple[Product]]:
+    query = select(Product).where(Product.store_id == store_id)
+    if status is not None:
+        query = query.where(Product.status == status)
+    if category_id is not None:
+        query = query.where(_in_category(category_id))
+    if q and (keywords := keyword_filter(q)) is not None:
+        query = query.where(keywords)
+    return query
+
+
+def shop_products_query(
+    store_id: int | None, category_id: int | None, q: str | None
+) -> Select[tuple[Product]]:
+    query = (
+        select(Product)
+        .join(Store, Store.id == Product.store_id)
+        .where(Product.status == ProductStatus.PUBLISHED, Store.status == StoreStatus.ACTIVE)
+    )
+    if store_id is not None:
+        query = query.where(Product.store_id == store_id)
+    if category_id is not None:
+        query = query.where(_in_category(category_id))
+    if q and (keywords := keyword_filter(q)) is not None:
+        query = query.where(keywords)
+    return query
+
+
+async def published_product(session: AsyncSession, product_id: int) -> tuple[Product, Store] | None:
+    row = await session.execute(
+        select(Product, Store)
+        .join(Store, Store.id == Product.store_id)
+        .where(
+            Product.id == product_id,
+            Product.status == ProductStatus.PUBLISHED,
+            Store.status == StoreStatus.ACTIVE,
+        )
+    )
+    first = row.first()
+    return None if first is None else tuple(first)
+
+
+async def active_store(session: AsyncSession, store_id: int) -> Store | None:
+    return await session.scalar(
+        select(Store).where(Store.id == store_id, Store.status == StoreStatus.ACTIVE)
+    )
+
+
+async def skus_with_products(
+    session: AsyncSession, sku_ids: Iterable[int], store_id: int | None = None
+) -> list[tuple[Sku, Product, Store]]:
+    wanted = set(sku_ids)
+    if not wanted:
+        return []
+    query = (
+        select(Sku, Product, Store)
+        .join(Product, Product.id == Sku.product_id)
+        .join(Store, Store.id == Sku.store_id)
+        .where(Sku.id.in_(wanted))
+    )
+    if store_id is not None:
+        query = query.where(Sku.store_id == store_id)
+    return [tuple(row) for row in await session.execute(query)]

@@ -1,0 +1,388 @@
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+from typing import Annotated, Any
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
+
+from weshop.catalog.models import Category, MediaAsset, Product, ProductStatus, Sku
+from weshop.core.ids import RowId
+from weshop.core.money import Fen
+from weshop.inventory.models import StockLevel
+from weshop.inventory.service import MAX_STOCK
+from weshop.stores.models import Store
+
+# Ids fit a signed BigInteger; a larger number is bad input, not a database error.
+
+MAX_SPECS = 3
+MAX_SPEC_VALUES = 20
+MAX_IMAGES = 9
+# Cap on one product's spec matrix (20 x 20 x 20 would be 8000 SKUs).
+MAX_SKUS = 600
+
+
+def _text(max_length: int, min_length: int = 1) -> Any:
+    return Annotated[
+        str,
+        StringConstraints(strip_whitespace=True, min_length=min_length, max_length=max_length),
+    ]
+
+
+def _without(chars: str) -> AfterValidator:
+    """Spec keys are ``name:value|name:value``; these separators would make them ambiguous."""
+
+    def check(value: str) -> str:
+        if any(char in value for char in chars):
+            raise ValueError(f"may not contain any of {' '.join(chars)}")
+        return value
+
+    return AfterValidator(check)
+
+
+def _distinct(values: list[Any]) -> list[Any]:
+    if len(set(values)) != len(values):
+        raise ValueError("values must be distinct")
+    return values
+
+
+Title = _text(60)
+Subtitle = _text(120, 0)
+Description = _text(10_000, 0)
+SpecName = Annotated[_text(20), _without(":|")]
+SpecValue = Annotated[_text(40), _without("|")]
+SkuCode = Annotated[
+    str,
+    StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"),
+    Field(description="Letters, digits, '.', '_' or '-'; unique in the store."),
+]
+StockQuantity = Annotated[int, Field(ge=0, le=MAX_STOCK)]
+WeightGrams = Annotated[int, Field(ge=0, le=1_000_000)]
+ImageIds = Annotated[
+    list[RowId],
+    Field(max_length=MAX_IMAGES, description="Media ids of this store; the first is the cover."),
+    AfterValidator(_distinct),
+]
+SortOrder = Annotated[int, Field(ge=0, le=100_000)]
+
+
+class SpecIn(BaseModel):
+    """One spec dimension, e.g. 颜色 with 红 and 蓝."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: SpecName
+    values: Annotated[
+        list[SpecValue],
+        Field(min_length=1, max_length=MAX_SPEC_VALUES),
+        AfterValidator(_distinct),
+    ]
+
+
+class SkuOverride(BaseModel):
+    """Settings for one generated combination that differ from the product's defaults."""
+
+    model_config = ConfigDict(extra="forbid")
+    spec_values: dict[SpecName, SpecValue] = Field(
+        default_factory=dict,
+        max_length=MAX_SPECS,
+        description='The combination, e.g. {"颜色": "红", "尺码": "M"}; {} without specs.',
+    )
+    price_fen: Fen | None = None
+    stock: StockQuantity | None = None
+    sku_code: SkuCode | None = None
+    weight_grams: WeightGrams | None = None
+
+
+class ProductCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    title: Title
+    subtitle: Subtitle = ""
+    description: Description = ""
+    category_id: RowId | None = None
+    image_ids: ImageIds = Field(default_factory=list)
+    specs: list[SpecIn] = Field(
+        default_factory=list,
+        max_length=MAX_SPECS,
+        description="0 to 3 dimensions; every combination of their values becomes a SKU.",
+    )
+    default_price_fen: Fen
+    default_stock: StockQuantity
+    publish: bool = False
+    skus: list[SkuOverride] = Field(default_factory=list, max_length=MAX_SKUS)
+
+    @model_validator(mode="after")
+    def _distinct_spec_names(self) -> ProductCreate:
+        _distinct([spec.name for spec in self.specs])
+        return self
+
+
+class ProductPatch(BaseModel):
+    """Fields to change; `category_id: null` takes the product out of its category."""
+
+    model_config = ConfigDict(extra="forbid")
+    title: Title | None = None
+    subtitle: Subtitle | None = None
+    description: Description | None = None
+    category_id: RowId | None = None
+    image_ids: ImageIds | None = None
+
+
+class SkuPatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    price_fen: Fen | None = None
+    sku_code: SkuCode | None = None
+    weight_grams: WeightGrams | None = None
+    is_active: bool | None = None
+
+
+class CategoryIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: _text(30)
+    parent_id: RowId | None = Field(
+        default=None, description="A top-level category of this store (two levels at most)."
+    )
+    sort_order: SortOrder = 0
+
+
+class CategoryPatch(BaseModel):
+    """Fields to change; `parent_id: null` makes the category top-level."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: _text(30) | None = None
+    parent_id: RowId | None = None
+    sort_order: SortOrder | None = None
+
+
+class CategoryOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    parent_id: int | None
+    name: str
+    sort_order: int
+
+
+class CategoryNode(BaseModel):
+    id: int
+    name: str
+    children: list[CategoryNode] = Field(default_factory=list)
+
+
+class MediaOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    url: str = Field(description="Served by the app under /media.")
+    content_type: str
+    size_bytes: int
+    width: int | None
+    height: int | None
+
+
+class ImageOut(BaseModel):
+    id: int
+    url: str
+
+
+class SpecOut(BaseModel):
+    name: str
+    values: list[str]
+
+
+class SkuOut(BaseModel):
+    id: int
+    spec_values: dict[str, str]
+    spec_text: str = Field(description="e.g. 颜色:红 / 尺码:M; empty without specs.")
+    sku_code: str
+    price_fen: int
+    weight_grams: int
+    is_active: bool
+    available: int
+    reserved: int
+
+
+class ProductOut(BaseModel):
+    id: int
+    store_id: int
+    title: str
+    subtitle: str
+    description: str
+    category_id: int | None
+    status: ProductStatus
+    specs: list[SpecOut]
+    images: list[ImageOut]
+    price_from_fen: int = Field(description="The lowest price of an active SKU.")
+    sales_count: int
+    skus: list[SkuOut]
+    created_at: datetime
+    updated_at: datetime
+
+
+class ProductSummary(BaseModel):
+    id: int
+    store_id: int
+    title: str
+    subtitle: str
+    price_from_fen: int
+    image_url: str | None = Field(description="The cover image, if any.")
+    sales_count: int
+
+
+class MerchantProductSummary(ProductSummary):
+    status: ProductStatus
+    category_id: int | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class ShopSkuOut(BaseModel):
+    id: int
+    spec_values: dict[str, str]
+    spec_text: str
+    price_fen: int
+    available: int = Field(description="Units on sale now; offer only combinations above 0.")
+
+
+class ShopStoreOut(BaseModel):
+    id: int
+    name: str
+
+
+class ShopProductOut(BaseModel):
+    id: int
+    store: ShopStoreOut
+    title: str
+    subtitle: str
+    description: str
+    category_id: int | None
+    specs: list[SpecOut]
+    images: list[ImageOut]
+    price_from_fen: int
+    sales_count: int
+    skus: list[ShopSkuOut] = Field(description="Active SKUs only.")
+
+
+def ordered_spec_values(product: Product, sku: Sku) -> dict[str, str]:
+    """A SKU's values in the product's dimension order (JSON objects need not keep it)."""
+    names = [spec["name"] for spec in product.specs]
+    return {name: sku.spec_values[name] for name in names if name in sku.spec_values}
+
+
+def images_out(product: Product, media: Mapping[int, MediaAsset]) -> list[ImageOut]:
+    return [ImageOut(id=i, url=media[i].url) for i in product.image_ids if i in media]
+
+
+def cover_url(product: Product, media: Mapping[int, MediaAsset]) -> str | None:
+    for image_id in product.image_ids:
+        if image_id in media:
+            return media[image_id].url
+    return None
+
+
+def sku_out(product: Product, sku: Sku, level: StockLevel | None) -> SkuOut:
+    return SkuOut(
+        id=sku.id,
+        spec_values=ordered_spec_values(product, sku),
+        spec_text=sku.spec_text,
+        sku_code=sku.sku_code,
+        price_fen=sku.price_fen,
+        weight_grams=sku.weight_grams,
+        is_active=sku.is_active,
+        available=level.available if level else 0,
+        reserved=level.reserved if level else 0,
+    )
+
+
+def product_out(
+    product: Product,
+    skus: Iterable[Sku],
+    levels: Mapping[int, StockLevel],
+    media: Mapping[int, MediaAsset],
+) -> ProductOut:
+    return ProductOut(
+        id=product.id,
+        store_id=product.store_id,
+        title=product.title,
+        subtitle=product.subtitle,
+        description=product.description,
+        category_id=product.category_id,
+        status=product.status,
+        specs=[SpecOut(**spec) for spec in product.specs],
+        images=images_out(product, media),
+        price_from_fen=product.price_from_fen,
+        sales_count=product.sales_count,
+        skus=[sku_out(product, sku, levels.get(sku.id)) for sku in skus],
+        created_at=product.created_at,
+        updated_at=product.updated_at,
+    )
+
+
+def shop_product_out(
+    product: Product,
+    store: Store,
+    skus: Iterable[Sku],
+    levels: Mapping[int, StockLevel],
+    media: Mapping[int, MediaAsset],
+) -> ShopProductOut:
+    return ShopProductOut(
+        id=product.id,
+        store=ShopStoreOut(id=store.id, name=store.name),
+        title=product.title,
+        subtitle=product.subtitle,
+        description=product.description,
+        category_id=product.category_id,
+        specs=[SpecOut(**spec) for spec in product.specs],
+        images=images_out(product, media),
+        price_from_fen=product.price_from_fen,
+        sales_count=product.sales_count,
+        skus=[
+            ShopSkuOut(
+                id=sku.id,
+                spec_values=ordered_spec_values(product, sku),
+                spec_text=sku.spec_text,
+                price_fen=sku.price_fen,
+                available=level.available if (level := levels.get(sku.id)) else 0,
+            )
+            for sku in skus
+        ],
+    )
+
+
+def summary_out(product: Product, media: Mapping[int, MediaAsset]) -> ProductSummary:
+    return ProductSummary(
+        id=product.id,
+        store_id=product.store_id,
+        title=product.title,
+        subtitle=product.subtitle,
+        price_from_fen=product.price_from_fen,
+        image_url=cover_url(product, media),
+        sales_count=product.sales_count,
+    )
+
+
+def merchant_summary_out(
+    product: Product, media: Mapping[int, MediaAsset]
+) -> MerchantProductSummary:
+    return MerchantProductSummary(
+        **summary_out(product, media).model_dump(),
+        status=product.status,
+        category_id=product.category_id,
+        created_at=product.created_at,
+        updated_at=product.updated_at,
+    )
+
+
+def category_tree(categories: Sequence[Category]) -> list[CategoryNode]:
+    """Nest children under their parents, keeping the given order at each level."""
+    nodes = {c.id: CategoryNode(id=c.id, name=c.name) for c in categories}
+    roots = []
+    for category in categories:
+        node = nodes[category.id]
+        parent = nodes.get(category.parent_id) if category.parent_id else None
+        (parent.children if parent else roots).append(node)
+    return roots

@@ -1,0 +1,382 @@
+"""The ``weshop`` command: serve, migrate, worker, create-operator and the one-command demo.
+
+Every command reads its settings from ``WESHOP_*`` environment variables (see the README).
+Expected failures (an unmigrated or unreachable database, bad input) end with one clear line
+on stderr and a non-zero exit code, never a traceback.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import signal
+import unicodedata
+from collections.abc import Coroutine
+from pathlib import Path
+from typing import Annotated, Any, NoReturn, TypeVar
+
+import typer
+import uvicorn
+from alembic.util import CommandError
+from pydantic import ValidationError
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from weshop import demo as demo_data
+from weshop.accounts import repository as accounts_repo
+from weshop.accounts import service as accounts
+from weshop.app import build_runtime, create_app
+from weshop.core.config import Settings, get_settings
+from weshop.core.crypto import mask_phone, normalize_phone
+from weshop.core.db import Database
+from weshop.core.errors import WeShopError
+from weshop.core.migrations import head_revision, pending_migrations, upgrade
+from weshop.core.runtime import Runtime
+from weshop.core.worker import Worker
+from weshop.models import metadata
+
+app = typer.Typer(
+    name="weshop",
+    help="WeShop: an open-source social-commerce platform. "
+    "Settings come from WESHOP_* environment variables (or a .env file).",
+    no_args_is_help=True,
+    add_completion=False,
+    # Locals in a traceback could include the secret key or passwords.
+    pretty_exceptions_show_locals=False,
+)
+
+# Errors a command can meet when the database is missing, unreachable or refuses a statement.
+_DATABASE_ERRORS = (SQLAlchemyError, OSError, CommandError)
+
+T = TypeVar("T")
+
+
+def _fail(message: str) -> NoReturn:
+    typer.secho(f"Error: {message}", fg=typer.colors.RED, err=True)
+    raise typer.Exit(1)
+
+
+def _run(coroutine: Coroutine[Any, Any, T], settings: Settings) -> T:
+    """Run a command's coroutine, turning expected failures into a clean error line."""
+    try:
+        return asyncio.run(coroutine)
+    except demo_data.DemoError as exc:
+        _fail(f"demo data: {exc}")
+    except WeShopError as exc:
+        _fail(f"{exc.message} ({exc.code})")
+    except _DATABASE_ERRORS as exc:
+        _fail(f"the database at {_safe_url(settings.database_url)} failed: {_first_line(exc)}")
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = str(exc).strip().splitlines()
+    return lines[0] if lines else type(exc).__name__
+
+
+def _safe_url(url: str) -> str:
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def _settings() -> Settings:
+    # A fresh read, not the cached get_settings(): the command may have changed the environment.
+    try:
+        return Settings()
+    except ValidationError as exc:
+        _fail(f"invalid WESHOP_* setting: {exc}")
+
+
+def _sqlite_path(url: str) -> Path | None:
+    """The file behind a SQLite URL; None for PostgreSQL or an in-memory database."""
+    if not url.startswith("sqlite"):
+        return None
+    database = make_url(url).database
+    return Path(database) if database and database != ":memory:" else None
+
+
+async def _schema_problem(database_url: str) -> str | None:
+    path = _sqlite_path(database_url)
+    if path is not None and not path.exists():
+        # Answer without connecting: SQLite would create an empty file as a side effect.
+        return f"there is no database file at {path}: run `weshop migrate` (or `weshop demo`)"
+    db = Database(database_url)
+    try:
+        # Connect first: the revision check reads an unreachable server as "no schema yet".
+        async with db.read_engine.connect():
+            pass
+        return await pending_migrations(db)
+    finally:
+        await db.dispose()
+
+
+def _require_schema(settings: Settings) -> None:
+    """The same check as the app's start-up, run first so that it reads as one clean line."""
+    problem = _run(_schema_problem(settings.database_url), settings)
+    if problem:
+        _fail(f"WeShop will not start: {problem}")
+
+
+async def _close(runtime: Runtime) -> None:
+    await runtime.components["sandbox_gateway"].close_connections()
+    await runtime.close()
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    workers: Annotated[
+        int, typer.Option(min=1, help="Server processes (each with its own connections).")
+    ] = 1,
+    no_worker: Annotated[
+        bool,
+        typer.Option(
+            "--no-worker",
+            help="Do not run the outbox/deadline worker inside the server; "
+            "run `weshop worker` processes instead (production).",
+        ),
+    ] = False,
+) -> None:
+    """Run the web server (uvicorn) on an already migrated database."""
+    if no_worker:
+        # Through the environment, so that every server process (--workers) sees it.
+        os.environ["WESHOP_RUN_WORKER_IN_PROCESS"] = "false"
+        get_settings.cache_clear()
+    settings = _settings()
+    _require_schema(settings)
+    uvicorn.run(
+        "weshop.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level=settings.log_level.lower(),
+    )
+
+
+@app.command()
+def migrate(
+    revision: Annotated[str, typer.Option(help="Alembic revision to upgrade to.")] = "head",
+) -> None:
+    """Create or upgrade the database schema (Alembic), then print the revision reached."""
+    settings = _settings()
+    _run(_migrate(settings.database_url, revision), settings)
+    current = _run(_current_revision(settings.database_url), settings)
+    where = "head" if current == head_revision() else f"head is {head_revision()}"
+    typer.echo(f"Database {_safe_url(settings.database_url)} is at revision {current} ({where}).")
+
+
+async def _migrate(database_url: str, revision: str) -> None:
+    # Alembic runs its own event loop, so it needs a thread without one.
+    await asyncio.to_thread(upgrade, database_url, revision)
+
+
+async def _current_revision(database_url: str) -> str | None:
+    db = Database(database_url)
+    try:
+        return await db.current_revision()
+    finally:
+        await db.dispose()
+
+
+@app.command()
+def worker(
+    once: Annotated[
+        bool, typer.Option("--once", help="Handle what is due now, then exit (cron, tests).")
+    ] = False,
+) -> None:
+    """Run the background worker: outbox messages, deadlines and sandbox payment callbacks.
+
+    Runs until SIGINT or SIGTERM; start as many as you like, they never take the same message.
+    """
+    settings = _settings()
+    _require_schema(settings)
+    handled = _run(_work(settings, once=once), settings)
+    if once:
+        typer.echo(f"Handled {handled} due messages and callbacks.")
+
+
+async def _work(settings: Settings, *, once: bool) -> int:
+    runtime = build_runtime(settings)
+    loop_worker = Worker(runtime.db, runtime.handlers, runtime)
+    gateway = runtime.components["sandbox_gateway"]
+    try:
+        if once:
+            return await _drain(loop_worker, gateway)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+        typer.echo("Worker running; stop it with Ctrl+C or SIGTERM.")
+        await asyncio.gather(
+            loop_worker.run_forever(stop, settings.worker_poll_seconds),
+            gateway.run_deliveries(stop),
+        )
+        return 0
+    finally:
+        await _close(runtime)
+
+
+async def _drain(loop_worker: Worker, gateway: Any, *, max_rounds: int = 50) -> int:
+    """Alternate callbacks and outbox rounds until neither has anything due.
+
+    A delivered callback emits outbox messages and a handled message may start a delivery,
+    so one pass of each is not enough.
+    """
+    handled = 0
+    for _ in range(max_rounds):
+        done = await gateway.deliver_due() + await loop_worker.drain()
+        handled += done
+        if done == 0:
+            break
+    return handled
+
+
+@app.command("create-operator")
+def create_operator(
+    phone: Annotated[str, typer.Option(help="The operator's mobile number (signs in with it).")],
+    password: Annotated[
+        str,
+        typer.Option(
+            prompt=True,
+            hide_input=True,
+            confirmation_prompt=True,
+            help="At least 8 characters; asked for when not given.",
+        ),
+    ],
+    name: Annotated[str, typer.Option(help="Display name.")] = "",
+) -> None:
+    """Create a platform operator, or make an existing user one and reset their password."""
+    try:
+        phone = normalize_phone(phone)
+    except ValueError as exc:
+        _fail(f"--phone: {exc}")
+    settings = _settings()
+    _require_schema(settings)
+    created = _run(_create_operator(settings, phone, password, name), settings)
+    typer.echo(
+        f"Operator {mask_phone(phone)} {'created' if created else 'updated'}; "
+        "sign in with POST /api/v1/auth/sessions {phone, password}."
+    )
+
+
+async def _create_operator(settings: Settings, phone: str, password: str, name: str) -> bool:
+    runtime = build_runtime(settings)
+    try:
+        async with runtime.db.transaction() as session:
+            existed = await accounts_repo.user_by_phone(session, phone) is not None
+            user = await accounts.create_operator(session, phone, password, name)
+            # set_password holds the password rules; a refusal rolls the whole change back.
+            await accounts.set_password(session, user, password)
+        return not existed
+    finally:
+        await _close(runtime)
+
+
+@app.command()
+def demo(
+    fresh: Annotated[
+        bool,
+        typer.Option("--fresh", help="Delete the database and media first, then seed anew."),
+    ] = False,
+    yes_really: Annotated[
+        bool,
+        typer.Option("--yes-really", help="Allow --fresh on a database that is not SQLite."),
+    ] = False,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+) -> None:
+    """Try WeShop in one command: migrate, seed demo stores, products and users, and serve.
+
+    Uses WESHOP_DATABASE_URL (default: the SQLite file var/weshop.db) and seeds only an
+    empty database, so running it again keeps your data. Sign-in codes are returned in the
+    API's answers (demo mode), and the worker runs inside the server.
+    """
+    overrides: dict[str, Any] = {"demo_mode": True, "run_worker_in_process": True}
+    settings = _settings()
+    if "public_base_url" not in settings.model_fields_set:
+        # Payment cashier links and callbacks must point at this very server.
+        shown_host = "127.0.0.1" if host in {"0.0.0.0", "::"} else host
+        overrides["public_base_url"] = f"http://{shown_host}:{port}"
+    settings = settings.model_copy(update=overrides)
+    if fresh and not settings.is_sqlite and not yes_really:
+        _fail(
+            f"--fresh would delete every table of {_safe_url(settings.database_url)}, "
+            "which is not a SQLite file; add --yes-really if that is what you want."
+        )
+    if fresh:
+        _wipe(settings)
+    _run(_migrate(settings.database_url, "head"), settings)
+    result = _run(demo_data.seed(settings), settings)
+    typer.echo(_demo_banner(settings, result))
+    uvicorn.run(create_app(settings), host=host, port=port, log_level=settings.log_level.lower())
+
+
+def _wipe(settings: Settings) -> None:
+    """Forget all data: the database, uploaded media and the sandbox provider's records."""
+    path = _sqlite_path(settings.database_url)
+    if path is not None:
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+    elif not settings.is_sqlite:
+        _run(_drop_tables(settings.database_url), settings)
+    shutil.rmtree(settings.media_dir, ignore_errors=True)
+    _run(_reset_sandbox(settings), settings)
+
+
+async def _drop_tables(database_url: str) -> None:
+    engine = create_async_engine(database_url)
+    try:
+        async with engine.begin() as conn:
+            await conn.run_sync(metadata.drop_all)
+            await conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
+    finally:
+        await engine.dispose()
+
+
+async def _reset_sandbox(settings: Settings) -> None:
+    runtime = build_runtime(settings)
+    try:
+        await runtime.components["sandbox_gateway"].reset()
+    finally:
+        await _close(runtime)
+
+
+def _demo_banner(settings: Settings, result: demo_data.SeedResult) -> str:
+    base = settings.public_base_url.rstrip("/")
+    status = {
+        demo_data.SeedResult.CREATED: "created just now",
+        demo_data.SeedResult.PRESENT: "already there (start over with --fresh)",
+        demo_data.SeedResult.OTHER_DATA: "not seeded: the database already holds other "
+        "stores, so the logins below may not exist (start over with --fresh)",
+    }[result]
+    lines = [
+        "",
+        "WeShop demo",
+        f"  Database          {_safe_url(settings.database_url)}",
+        f"  Demo data         {status}",
+        f"  API docs          {base}/docs",
+        f"  OpenAPI           {base}/openapi.json",
+        f"  Sandbox cashier   {base}/sandbox-pay/cashier/<out_trade_no> "
+        "(the cashier_url of each payment)",
+        "",
+        "Sign in with POST /api/v1/auth/sessions {phone, password} or {phone, code}; a code",
+        "comes from POST /api/v1/auth/codes {phone}, whose answer carries it as demo_code.",
+    ]
+    for login in demo_data.logins():
+        how = f"password {login.password}" if login.password else "sign-in code"
+        lines.append(f"  {_pad(login.who, 28)}{login.phone}  {how}")
+    lines.append("")
+    return "\n".join(lines)
+
+
+def _pad(text: str, width: int) -> str:
+    """Left-justify for a terminal, where each Chinese character takes two columns."""
+    columns = sum(2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in text)
+    return text + " " * max(width - columns, 1)
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,14 @@
+"""Row ids: positive integers that fit a BigInteger. Anything else is refused as input (4xx)
+before it reaches a database that would overflow on it."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Path
+from pydantic import Field
+
+MAX_ID = 2**63 - 1
+
+RowId = Annotated[int, Field(ge=1, le=MAX_ID)]
+PathId = Annotated[int, Path(ge=1, le=MAX_ID)]

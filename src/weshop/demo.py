@@ -1,0 +1,688 @@
+"""Demo data: a platform operator, two stores with staff and 30 products, shoppers and orders.
+
+Everything except the operator account and the staff passwords goes through the public HTTP
+API, in-process, so the demo data obeys exactly the rules a real user meets. The seed runs
+only on a database without stores, which makes ``weshop demo`` safe to run again.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import enum
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+from fastapi import FastAPI
+from sqlalchemy import func, select
+
+from weshop.accounts import repository as accounts_repo
+from weshop.accounts import service as accounts
+from weshop.app import create_app
+from weshop.core.config import Settings
+from weshop.core.migrations import pending_migrations
+from weshop.core.runtime import Runtime
+from weshop.stores.models import Role, Store
+
+OPERATOR_PHONE = "13900000001"
+OPERATOR_PASSWORD = "weshop-admin"
+STAFF_PASSWORD = "weshop-demo"
+
+# Everything the seed calls; a missing endpoint is an error, never a quietly smaller demo.
+REQUIRED_ROUTES = (
+    ("POST", "/api/v1/auth/codes"),
+    ("POST", "/api/v1/auth/sessions"),
+    ("POST", "/api/v1/platform/stores"),
+    ("POST", "/api/v1/merchant/stores/{store_id}/staff"),
+    ("POST", "/api/v1/me/invitations/{invitation_id}/accept"),
+    ("POST", "/api/v1/merchant/stores/{store_id}/categories"),
+    ("POST", "/api/v1/merchant/stores/{store_id}/products"),
+    ("POST", "/api/v1/me/addresses"),
+    ("POST", "/api/v1/me/orders"),
+    ("POST", "/api/v1/me/orders/{order_id}/payments"),
+    ("POST", "/sandbox-pay/cashier/{out_trade_no}/confirm"),
+    ("POST", "/api/v1/merchant/stores/{store_id}/orders/{order_id}/shipments"),
+    ("POST", "/api/v1/me/orders/{order_id}/cancel"),
+)
+
+
+class DemoError(Exception):
+    """The demo data could not be created as designed."""
+
+
+class SeedResult(enum.StrEnum):
+    CREATED = "created"
+    PRESENT = "present"  # an earlier run seeded this database
+    OTHER_DATA = "other_data"  # the database has stores that are not the demo's
+
+
+@dataclass(frozen=True)
+class Login:
+    who: str
+    phone: str
+    password: str | None  # None: signs in with a one-time code
+
+
+@dataclass(frozen=True)
+class StoreSpec:
+    name: str
+    description: str
+    owner_name: str
+    staff_phones: dict[Role, str]
+    categories: tuple[str, ...]
+    products: tuple[dict[str, Any], ...]
+
+
+@dataclass(frozen=True)
+class ShopperSpec:
+    name: str
+    phone: str
+    address: dict[str, str]
+
+
+def weighed(
+    title: str,
+    subtitle: str,
+    description: str,
+    category: str,
+    options: list[tuple[str, int, int]],
+) -> dict[str, Any]:
+    """Farm produce sold by weight: one 规格 dimension, a price and a stock per option."""
+    return {
+        "title": title,
+        "subtitle": subtitle,
+        "description": description,
+        "category": category,
+        "specs": [{"name": "规格", "values": [value for value, _, _ in options]}],
+        "default_price_fen": options[0][1],
+        "default_stock": options[0][2],
+        "publish": True,
+        "skus": [
+            {"spec_values": {"规格": value}, "price_fen": price, "stock": stock}
+            for value, price, stock in options
+        ],
+    }
+
+
+def apparel(
+    title: str,
+    subtitle: str,
+    description: str,
+    category: str,
+    price_fen: int,
+    colours: list[str],
+    sizes: list[str],
+    *,
+    stock: int = 40,
+    low_stock: dict[tuple[str, str], int] | None = None,
+    surcharge: dict[str, int] | None = None,
+) -> dict[str, Any]:
+    """Clothing: a 颜色 × 尺码 matrix; larger sizes may cost more, a few SKUs run low."""
+    low_stock, surcharge = low_stock or {}, surcharge or {}
+    overrides = [
+        {
+            "spec_values": {"颜色": colour, "尺码": size},
+            "price_fen": price_fen + surcharge.get(size, 0),
+            "stock": low_stock.get((colour, size), stock),
+        }
+        for colour in colours
+        for size in sizes
+        if size in surcharge or (colour, size) in low_stock
+    ]
+    return {
+        "title": title,
+        "subtitle": subtitle,
+        "description": description,
+        "category": category,
+        "specs": [{"name": "颜色", "values": colours}, {"name": "尺码", "values": sizes}],
+        "default_price_fen": price_fen,
+        "default_stock": stock,
+        "publish": True,
+        "skus": overrides,
+    }
+
+
+TOPS = ["S", "M", "L", "XL"]
+WAIST = ["28", "30", "32", "34"]
+SOCKS = ["35-39", "40-44"]
+
+FARM = StoreSpec(
+    name="山野农场",
+    description="浙江、福建、云南与东北山区合作农户的当季农产品,产地直发,坏果包赔。",
+    owner_name="林山",
+    staff_phones={
+        Role.OWNER: "13900000101",
+        Role.OPERATOR: "13900000102",
+        Role.FINANCE: "13900000103",
+        Role.CUSTOMER_SERVICE: "13900000104",
+    },
+    categories=("茶叶", "蜂蜜", "米面杂粮", "山珍干货"),
+    products=(
+        weighed(
+            "明前西湖龙井 2025新茶",
+            "龙井村核心产区 · 手工炒制 · 豆香清雅",
+            "清明前采摘一芽一叶,老师傅铁锅手工青锅、辉锅,扁平光滑,汤色嫩绿明亮。",
+            "茶叶",
+            [("50g", 12800, 40), ("100g", 23800, 30), ("250g", 55800, 4)],
+        ),
+        weighed(
+            "武夷山正岩大红袍",
+            "传统炭焙 · 岩骨花香",
+            "武夷山正岩产区茶园,传统工艺三焙三晾,岩韵明显,耐冲泡七泡以上。",
+            "茶叶",
+            [("125g", 9800, 60), ("250g", 18800, 40), ("500g", 35800, 3)],
+        ),
+        weighed(
+            "勐海古树普洱生茶饼",
+            "百年古树单株 · 357g 标准饼",
+            "云南勐海布朗山古树春茶,日晒毛茶石磨压制,回甘迅速,适合收藏转化。",
+            "茶叶",
+            [("单饼 357g", 16800, 25), ("三饼装", 48000, 10), ("七饼一提", 108000, 2)],
+        ),
+        weighed(
+            "安吉白茶 明前特级",
+            "氨基酸含量高 · 鲜爽不苦",
+            "安吉溪龙乡高山茶园,叶白脉绿,滋味鲜爽,冷泡热泡皆宜。",
+            "茶叶",
+            [("100g", 15800, 50), ("250g", 36800, 20)],
+        ),
+        weighed(
+            "福鼎白牡丹 老白茶饼",
+            "2019年原料 · 枣香显",
+            "福鼎太姥山白牡丹,自然萎凉干燥后压饼存放五年,可泡可煮。",
+            "茶叶",
+            [("150g", 8800, 45), ("300g", 16800, 25)],
+        ),
+        weighed(
+            "秦岭土蜂蜜 百花蜜",
+            "中华蜂老式木桶 · 一年一取",
+            "秦岭深山散养中华蜂,采百花酿成,天然成熟蜜,浓度高,冬季易结晶。",
+            "蜂蜜",
+            [("250g", 3900, 120), ("500g", 6800, 80), ("1kg", 12800, 30)],
+        ),
+        weighed(
+            "长白山椴树雪蜜",
+            "结晶如雪 · 入口即化",
+            "长白山椴树花期采收,自然结晶洁白细腻,清香甘甜。",
+            "蜂蜜",
+            [("500g", 7800, 60), ("1kg", 14800, 20)],
+        ),
+        weighed(
+            "陕北红枣花蜜",
+            "枣花盛开时节采收 · 琥珀色",
+            "陕北黄河沿岸枣园,蜜色琥珀,略带枣香,适合冲水与烘焙。",
+            "蜂蜜",
+            [("500g", 4900, 70), ("1kg", 8900, 2)],
+        ),
+        weighed(
+            "洋槐蜜 农家自产",
+            "不易结晶 · 清淡爽口",
+            "河南伏牛山洋槐花期采收,水白透亮,口感清淡,不易结晶。",
+            "蜂蜜",
+            [("250g", 3500, 90), ("500g", 5900, 60), ("1kg", 10800, 25)],
+        ),
+        weighed(
+            "五常稻花香大米 2025新米",
+            "产地直发 · 当季现磨",
+            "黑龙江五常核心产区稻花香2号,一季一收,米粒细长,饭香浓郁。",
+            "米面杂粮",
+            [("2.5kg", 5900, 200), ("5kg", 10900, 150), ("10kg", 19900, 60)],
+        ),
+        weighed(
+            "东北有机小米",
+            "黄金苗小米 · 熬粥出米油",
+            "赤峰敖汉旗旱作小米,有机认证,颗粒饱满,熬粥香浓。",
+            "米面杂粮",
+            [("500g", 1590, 150), ("1kg", 2890, 100), ("2.5kg", 6590, 40)],
+        ),
+        weighed(
+            "云南高原红米",
+            "元阳梯田 · 粗粮好搭档",
+            "哈尼梯田种植的老品种红米,富含膳食纤维,建议与白米一起煮。",
+            "米面杂粮",
+            [("1kg", 2800, 80), ("2.5kg", 6200, 30)],
+        ),
+        weighed(
+            "古田特级花菇",
+            "椴木栽培 · 菌盖厚实",
+            "福建古田椴木花菇,冬季低温慢长,裂纹清晰,泡发后肉厚味浓。",
+            "山珍干货",
+            [("250g", 5800, 80), ("500g", 10800, 50), ("1kg", 19800, 5)],
+        ),
+        weighed(
+            "东北秋木耳",
+            "小碗耳 · 无根无沙",
+            "黑龙江东宁秋季采收的椴木黑木耳,朵小肉厚,泡发率高。",
+            "山珍干货",
+            [("250g", 3800, 100), ("500g", 6900, 60)],
+        ),
+        weighed(
+            "云南野生羊肚菌",
+            "整朵干货 · 香气浓郁",
+            "云南丽江高山野生羊肚菌,人工挑选整朵晾干,炖汤鲜香。",
+            "山珍干货",
+            [("50g", 12800, 15), ("100g", 23800, 3)],
+        ),
+    ),
+)
+
+STUDIO = StoreSpec(
+    name="简衣工坊",
+    description="自有工厂出品的基础款服饰:舒适面料、简洁剪裁,男女同款,七天无理由退换。",
+    owner_name="苏简",
+    staff_phones={
+        Role.OWNER: "13900000201",
+        Role.OPERATOR: "13900000202",
+        Role.FINANCE: "13900000203",
+        Role.CUSTOMER_SERVICE: "13900000204",
+    },
+    categories=("T恤", "卫衣", "牛仔裤", "袜子"),
+    products=(
+        apparel(
+            "重磅纯棉短袖T恤 260g",
+            "厚实不透 · 领口不易变形",
+            "260g 精梳棉,双股螺纹领口,预缩处理,洗后不易变形。",
+            "T恤",
+            7900,
+            ["白色", "黑色", "燕麦色"],
+            TOPS,
+            low_stock={("白色", "XL"): 2, ("黑色", "S"): 1},
+        ),
+        apparel(
+            "新疆长绒棉圆领T恤",
+            "柔软亲肤 · 四季可穿",
+            "新疆长绒棉,纱支细密,手感顺滑,适合贴身穿着。",
+            "T恤",
+            9900,
+            ["白色", "浅灰", "藏青"],
+            TOPS,
+        ),
+        apparel(
+            "宽松落肩印花T恤",
+            "原创插画 · 水性环保印花",
+            "落肩宽松版型,原创山野插画,水性印花透气不闷。",
+            "T恤",
+            8900,
+            ["白色", "黑色", "雾蓝"],
+            TOPS,
+        ),
+        apparel(
+            "华夫格长袖T恤",
+            "立体华夫格 · 春秋打底",
+            "华夫格肌理面料,透气有型,单穿或打底都合适。",
+            "T恤",
+            10900,
+            ["米白", "咖啡", "墨绿"],
+            TOPS,
+            low_stock={("墨绿", "L"): 3},
+        ),
+        apparel(
+            "加绒连帽卫衣",
+            "内里加绒 · 冬季保暖",
+            "400g 毛圈加绒面料,双层帽,袖口下摆罗纹收口,保暖不臃肿。",
+            "卫衣",
+            19900,
+            ["黑色", "灰色", "藏青"],
+            TOPS,
+            surcharge={"XL": 1000},
+        ),
+        apparel(
+            "复古水洗圆领卫衣",
+            "做旧水洗 · 柔软不起球",
+            "成衣水洗工艺,色泽自然复古,面料柔软,不易起球。",
+            "卫衣",
+            16900,
+            ["烟灰", "雾蓝", "奶白"],
+            TOPS,
+        ),
+        apparel(
+            "拉链开衫连帽卫衣",
+            "金属拉链 · 多场景叠穿",
+            "YKK 金属拉链,两侧插袋,可作外套也可叠穿。",
+            "卫衣",
+            21900,
+            ["黑色", "炭灰", "卡其"],
+            TOPS,
+            surcharge={"XL": 1000},
+            low_stock={("卡其", "M"): 2},
+        ),
+        apparel(
+            "美式字母印花卫衣",
+            "复古字母 · 宽松版型",
+            "美式复古字母印花,落肩宽松,情侣同款。",
+            "卫衣",
+            17900,
+            ["白色", "黑色", "酒红"],
+            TOPS,
+        ),
+        apparel(
+            "经典直筒牛仔裤",
+            "13.5oz 原色丹宁 · 不挑身材",
+            "13.5 盎司纯棉丹宁,经典五袋款直筒版型,越穿越合身。",
+            "牛仔裤",
+            23900,
+            ["浅蓝", "深蓝", "黑色"],
+            WAIST,
+            low_stock={("深蓝", "34"): 2},
+        ),
+        apparel(
+            "修身弹力牛仔裤",
+            "高弹面料 · 久坐不勒",
+            "棉氨混纺弹力丹宁,修身不紧绷,日常通勤舒适。",
+            "牛仔裤",
+            21900,
+            ["深蓝", "烟灰", "黑色"],
+            WAIST,
+        ),
+        apparel(
+            "高腰阔腿牛仔裤",
+            "垂坠显高 · 复古水洗",
+            "高腰设计拉长腿部比例,阔腿垂坠,复古水洗色。",
+            "牛仔裤",
+            25900,
+            ["浅蓝", "复古蓝", "白色"],
+            WAIST,
+        ),
+        apparel(
+            "工装宽松牛仔裤",
+            "多口袋 · 耐磨耐穿",
+            "加厚丹宁工装款,侧边立体口袋,宽松直筒,耐磨耐穿。",
+            "牛仔裤",
+            25900,
+            ["深蓝", "黑色", "卡其"],
+            WAIST,
+            surcharge={"34": 1000},
+        ),
+        apparel(
+            "精梳棉中筒袜 5双装",
+            "吸汗透气 · 不掉跟",
+            "精梳棉混纺,加固袜跟袜头,吸汗透气,一盒五双同色。",
+            "袜子",
+            3900,
+            ["黑色", "白色", "灰色"],
+            SOCKS,
+            stock=120,
+        ),
+        apparel(
+            "羊毛混纺加厚袜 3双装",
+            "30% 羊毛 · 冬季保暖",
+            "含 30% 羊毛的毛圈加厚袜,保暖吸湿,冬季户外适用。",
+            "袜子",
+            4900,
+            ["燕麦色", "炭灰", "藏青"],
+            SOCKS,
+            stock=60,
+            low_stock={("藏青", "40-44"): 2},
+        ),
+        apparel(
+            "冰丝隐形船袜 5双装",
+            "硅胶防滑 · 夏季不闷",
+            "冰丝面料凉感透气,后跟硅胶防滑条,不掉跟不外露。",
+            "袜子",
+            2900,
+            ["黑色", "白色", "肤色"],
+            SOCKS,
+            stock=150,
+        ),
+    ),
+)
+
+STORES = (FARM, STUDIO)
+
+SHOPPERS = (
+    ShopperSpec(
+        "王小雨",
+        "13700000001",
+        {
+            "province": "浙江省",
+            "city": "杭州市",
+            "district": "西湖区",
+            "detail": "文三路 398 号 东部软件园 2 幢 501",
+        },
+    ),
+    ShopperSpec(
+        "陈大山",
+        "13700000002",
+        {
+            "province": "北京市",
+            "city": "北京市",
+            "district": "朝阳区",
+            "detail": "望京街 10 号 望京SOHO T1 1208",
+        },
+    ),
+)
+
+ROLE_LABELS = {
+    Role.OWNER: "owner",
+    Role.OPERATOR: "operator",
+    Role.FINANCE: "finance",
+    Role.CUSTOMER_SERVICE: "customer service",
+}
+
+
+def logins() -> list[Login]:
+    """Who can sign in to the demo, and how."""
+    found = [Login("platform operator", OPERATOR_PHONE, OPERATOR_PASSWORD)]
+    for store in STORES:
+        found += [
+            Login(f"{store.name} {ROLE_LABELS[role]}", phone, STAFF_PASSWORD)
+            for role, phone in store.staff_phones.items()
+        ]
+    found += [Login(f"shopper {shopper.name}", shopper.phone, None) for shopper in SHOPPERS]
+    return found
+
+
+def missing_routes(app: FastAPI) -> list[str]:
+    # Read from the OpenAPI document: FastAPI nests included routers inside ``app.routes``.
+    paths = app.openapi()["paths"]
+    return [
+        f"{method} {path}"
+        for method, path in REQUIRED_ROUTES
+        if method.lower() not in paths.get(path, {})
+    ]
+
+
+async def seed(settings: Settings) -> SeedResult:
+    """Create the demo data unless the database already has stores."""
+    # Shoppers sign in with codes, which only demo mode hands back in the API's answer.
+    app = create_app(settings.model_copy(update={"demo_mode": True}), check_schema=False)
+    runtime: Runtime = app.state.runtime
+    try:
+        missing = missing_routes(app)
+        if missing:
+            raise DemoError(f"the API lacks endpoints the demo needs: {', '.join(missing)}")
+        problem = await pending_migrations(runtime.db)
+        if problem:
+            raise DemoError(problem)
+        existing = await _existing_data(runtime)
+        if existing is not None:
+            return existing
+        async with runtime.db.transaction() as session:
+            await accounts.create_operator(session, OPERATOR_PHONE, OPERATOR_PASSWORD, "平台运营")
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://demo") as client:
+            with _quiet("httpx"):
+                await _Seeder(client, runtime).run()
+        return SeedResult.CREATED
+    finally:
+        await runtime.components["sandbox_gateway"].close_connections()
+        await runtime.close()
+
+
+@contextlib.contextmanager
+def _quiet(logger_name: str) -> Iterator[None]:
+    """Hide a library's per-request log lines while the seed makes a hundred requests."""
+    logger = logging.getLogger(logger_name)
+    level = logger.level
+    logger.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
+async def _existing_data(runtime: Runtime) -> SeedResult | None:
+    async with runtime.db.session(write=False) as session:
+        if not await session.scalar(select(func.count()).select_from(Store)):
+            return None
+        operator = await accounts_repo.user_by_phone(session, OPERATOR_PHONE)
+    return SeedResult.PRESENT if operator and operator.is_operator else SeedResult.OTHER_DATA
+
+
+Headers = dict[str, str]
+
+
+@dataclass
+class _Seeder:
+    client: httpx.AsyncClient
+    runtime: Runtime
+    store_ids: dict[str, int] = field(default_factory=dict)
+    # Each store's operator staff (who keeps the catalogue and ships), by store id.
+    operators: dict[int, Headers] = field(default_factory=dict)
+
+    async def call(
+        self,
+        path: str,
+        headers: Headers | None = None,
+        body: dict[str, Any] | None = None,
+        *,
+        status: int = 201,
+    ) -> Any:
+        response = await self.client.post(path, json=body, headers=headers)
+        if response.status_code != status:
+            raise DemoError(f"POST {path} answered {response.status_code}: {response.text}")
+        return response.json()
+
+    async def run(self) -> None:
+        operator = await self.sign_in(OPERATOR_PHONE, password=OPERATOR_PASSWORD)
+        skus: dict[tuple[str, str], int] = {}
+        for store in STORES:
+            skus.update(await self.open_store(store, operator))
+        shoppers = [await self.shopper(spec) for spec in SHOPPERS]
+        await self.past_orders(shoppers, skus)
+
+    async def sign_in(self, phone: str, *, password: str | None = None) -> Headers:
+        if password is None:
+            sent = await self.call("/api/v1/auth/codes", body={"phone": phone}, status=202)
+            credentials = {"phone": phone, "code": sent["demo_code"]}
+        else:
+            credentials = {"phone": phone, "password": password}
+        session = await self.call("/api/v1/auth/sessions", body=credentials)
+        return {"Authorization": f"Bearer {session['token']}"}
+
+    async def staff_sign_in(self, phone: str) -> Headers:
+        """Staff get the demo password, so that visitors can sign in as them."""
+        async with self.runtime.db.transaction() as session:
+            user = await accounts_repo.user_by_phone(session, phone)
+            if user is None:
+                raise DemoError(f"the staff member {phone} was not created")
+            await accounts.set_password(session, user, STAFF_PASSWORD)
+        return await self.sign_in(phone, password=STAFF_PASSWORD)
+
+    async def open_store(self, spec: StoreSpec, operator: Headers) -> dict[tuple[str, str], int]:
+        """The store, its staff, categories and products; returns SKU ids by (title, spec)."""
+        store = await self.call(
+            "/api/v1/platform/stores",
+            operator,
+            {
+                "name": spec.name,
+                "description": spec.description,
+                "owner_phone": spec.staff_phones[Role.OWNER],
+                "owner_name": spec.owner_name,
+            },
+        )
+        self.store_ids[spec.name] = store["id"]
+        base = f"/api/v1/merchant/stores/{store['id']}"
+        owner = await self.staff_sign_in(spec.staff_phones[Role.OWNER])
+        for role, phone in spec.staff_phones.items():
+            if role == Role.OWNER:
+                continue
+            invitation = await self.call(f"{base}/staff", owner, {"phone": phone, "role": role})
+            member = await self.staff_sign_in(phone)
+            await self.call(f"/api/v1/me/invitations/{invitation['id']}/accept", member, status=200)
+            if role == Role.OPERATOR:
+                self.operators[store["id"]] = member
+        # The catalogue is the operator's job, as it would be in a real store.
+        catalogue = self.operators[store["id"]]
+        categories = {
+            name: (await self.call(f"{base}/categories", catalogue, {"name": name}))["id"]
+            for name in spec.categories
+        }
+        skus: dict[tuple[str, str], int] = {}
+        for product in spec.products:
+            body = {key: value for key, value in product.items() if key != "category"}
+            body["category_id"] = categories[product["category"]]
+            created = await self.call(f"{base}/products", catalogue, body)
+            for sku in created["skus"]:
+                label = "/".join(sku["spec_values"][dim["name"]] for dim in product["specs"])
+                skus[(product["title"], label)] = sku["id"]
+        return skus
+
+    async def shopper(self, spec: ShopperSpec) -> tuple[Headers, int]:
+        headers = await self.sign_in(spec.phone)
+        address = await self.call(
+            "/api/v1/me/addresses",
+            headers,
+            {"recipient": spec.name, "phone": spec.phone, **spec.address},
+        )
+        return headers, address["id"]
+
+    async def past_orders(
+        self, shoppers: list[tuple[Headers, int]], skus: dict[tuple[str, str], int]
+    ) -> None:
+        """Orders in each state: shipped, paid, waiting for payment and cancelled."""
+        (first, first_address), (second, second_address) = shoppers
+        # One checkout across both stores splits into one order per store; the farm's is paid
+        # and shipped, the clothing one still waits for payment.
+        split = await self.order(
+            first,
+            first_address,
+            [
+                (skus[("明前西湖龙井 2025新茶", "100g")], 1),
+                (skus[("秦岭土蜂蜜 百花蜜", "500g")], 2),
+                (skus[("重磅纯棉短袖T恤 260g", "白色/M")], 2),
+            ],
+        )
+        farm = next(order for order in split if order["store_id"] == self.store_ids[FARM.name])
+        await self.pay(first, farm["id"])
+        await self.call(
+            f"/api/v1/merchant/stores/{farm['store_id']}/orders/{farm['id']}/shipments",
+            self.operators[farm["store_id"]],
+            {"packages": [{"carrier": "顺丰速运", "tracking_no": "SF1400012345678"}]},
+            status=200,
+        )
+        (jeans,) = await self.order(
+            second, second_address, [(skus[("经典直筒牛仔裤", "深蓝/30")], 1)]
+        )
+        await self.pay(second, jeans["id"])
+        (groceries,) = await self.order(
+            second,
+            second_address,
+            [(skus[("五常稻花香大米 2025新米", "5kg")], 1), (skus[("东北秋木耳", "250g")], 1)],
+        )
+        await self.call(
+            f"/api/v1/me/orders/{groceries['id']}/cancel",
+            second,
+            {"reason": "地址填错了,重新下单"},
+            status=200,
+        )
+
+    async def order(
+        self, shopper: Headers, address_id: int, items: list[tuple[int, int]]
+    ) -> list[dict[str, Any]]:
+        checkout = await self.call(
+            "/api/v1/me/orders",
+            shopper,
+            {
+                "address_id": address_id,
+                "items": [{"sku_id": sku, "quantity": quantity} for sku, quantity in items],
+            },
+        )
+        return checkout["orders"]
+
+    async def pay(self, shopper: Headers, order_id: int) -> None:
+        """The shopper opens the cashier and confirms; the sandbox calls WeShop back at once."""
+        payment = await self.call(f"/api/v1/me/orders/{order_id}/payments", shopper)
+        await self.call(f"{httpx.URL(payment['cashier_url']).path}/confirm", status=200)
