@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import datetime
+from typing import TypeVar
 
 from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -54,26 +55,28 @@ def filtered(
     return query
 
 
-async def lines_of(session: AsyncSession, order_ids: list[int]) -> dict[int, list[OrderLine]]:
-    grouped: dict[int, list[OrderLine]] = defaultdict(list)
+Row = TypeVar("Row", OrderLine, Shipment)
+
+
+async def _grouped_by_order(
+    session: AsyncSession, model: type[Row], order_ids: list[int]
+) -> dict[int, list[Row]]:
+    grouped: dict[int, list[Row]] = defaultdict(list)
     if order_ids:
         rows = await session.scalars(
-            select(OrderLine).where(OrderLine.order_id.in_(order_ids)).order_by(OrderLine.id)
+            select(model).where(model.order_id.in_(order_ids)).order_by(model.id)
         )
-        for line in rows:
-            grouped[line.order_id].append(line)
+        for row in rows:
+            grouped[row.order_id].append(row)
     return grouped
+
+
+async def lines_of(session: AsyncSession, order_ids: list[int]) -> dict[int, list[OrderLine]]:
+    return await _grouped_by_order(session, OrderLine, order_ids)
 
 
 async def shipments_of(session: AsyncSession, order_ids: list[int]) -> dict[int, list[Shipment]]:
-    grouped: dict[int, list[Shipment]] = defaultdict(list)
-    if order_ids:
-        rows = await session.scalars(
-            select(Shipment).where(Shipment.order_id.in_(order_ids)).order_by(Shipment.id)
-        )
-        for shipment in rows:
-            grouped[shipment.order_id].append(shipment)
-    return grouped
+    return await _grouped_by_order(session, Shipment, order_ids)
 
 
 async def events_of(session: AsyncSession, order_id: int) -> list[OrderEvent]:
