@@ -22,6 +22,8 @@ def allocate(total: int, weights: Sequence[int]) -> list[int]:
     and the fen left over go one each to the largest remainders (ties to the earlier weight).
     Zero weights get nothing unless every weight is zero, then the split is even.
     """
+    if not isinstance(total, int) or not all(isinstance(w, int) for w in weights):
+        raise TypeError("money is allocated in whole fen: give int total and weights")
     if total < 0:
         raise ValueError("total must not be negative")
     if any(w < 0 for w in weights):

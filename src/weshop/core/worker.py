@@ -86,6 +86,21 @@ class Worker:
     async def claim(self, now: datetime) -> list[tuple[int, str]]:
         token = secrets.token_hex(16)
         async with self.db.transaction() as session:
+            # A message whose every attempt ended with the worker dead (its lease ran out
+            # with no failure recorded) would otherwise be claimed forever.
+            await session.execute(
+                update(OutboxMessage)
+                .where(
+                    OutboxMessage.status == OutboxStatus.PENDING,
+                    OutboxMessage.attempts >= self.max_attempts,
+                    OutboxMessage.locked_until < now,
+                )
+                .values(
+                    status=OutboxStatus.DEAD,
+                    locked_until=None,
+                    last_error="gave up: the worker died during every attempt",
+                )
+            )
             due = (
                 select(OutboxMessage.id)
                 .where(
