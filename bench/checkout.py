@@ -1,0 +1,377 @@
+"""Concurrent checkout benchmark: throughput, latency and proof of no oversell, over HTTP.
+
+Drives a running WeShop server through its public API only. It makes its own data: a store,
+one product whose single SKU holds ``--stock`` units, and ``--shoppers`` shoppers with an
+address each; then it fires ``--orders`` checkouts of one unit, ``--concurrency`` at a time,
+and prints orders/s, p50/p95/p99 latency, accepted orders, out-of-stock answers, other
+errors and the oversell count (accepted orders beyond the stock). Finally it re-reads the
+SKU and checks that ``available == stock - accepted``. The exit code is 1 when anything was
+oversold, the stock does not add up or a request failed otherwise.
+
+One command per database, with a server of its own (``weshop serve`` on a free port, a fresh
+temporary SQLite file or the given database, migrated, with an operator made for the run)::
+
+    .venv/bin/python bench/checkout.py --self-host sqlite
+    .venv/bin/python bench/checkout.py --self-host postgresql \\
+        --database-url postgresql+asyncpg://postgres@127.0.0.1:5432/weshop_bench
+
+``WESHOP_REDIS_URL`` in the environment is passed on to the self-hosted server.
+
+Against a server you run yourself: shoppers sign in with codes, so the server must be in
+demo mode and allow this many codes from one client address::
+
+    WESHOP_DEMO_MODE=true WESHOP_OTP_PER_CLIENT_PER_HOUR=100000 weshop serve --workers 4
+    .venv/bin/python bench/checkout.py --base-url http://127.0.0.1:8000 \\
+        --operator-phone 13900000001 --operator-password weshop-admin
+
+(or, instead of the operator flags, ``--database-url`` of that server's database, with the
+same ``WESHOP_SECRET_KEY``/``WESHOP_DATA_DIR`` as the server, to create an operator).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import secrets
+import signal
+import socket
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from collections import Counter
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from weshop.accounts import service as accounts
+from weshop.core.config import Settings
+from weshop.core.crypto import configure_cipher
+from weshop.core.db import Database
+
+Headers = dict[str, str]
+
+
+class BenchError(Exception):
+    """The benchmark could not run (not a measurement)."""
+
+
+@dataclass
+class Operator:
+    phone: str
+    password: str
+
+
+@dataclass
+class Results:
+    latencies_ms: list[float] = field(default_factory=list)
+    accepted: int = 0
+    out_of_stock: int = 0
+    errors: Counter[str] = field(default_factory=Counter)
+    elapsed_s: float = 0.0
+
+
+def random_phones(count: int) -> list[str]:
+    """Fresh mainland mobile numbers, so that runs against one database never collide."""
+    phones: set[str] = set()
+    while len(phones) < count:
+        phones.add(f"1{secrets.choice('3456789')}{secrets.randbelow(10**9):09d}")
+    return sorted(phones)
+
+
+def expect(response: httpx.Response, status: int) -> Any:
+    if response.status_code != status:
+        raise BenchError(
+            f"{response.request.method} {response.request.url.path} answered "
+            f"{response.status_code}: {response.text[:500]}"
+        )
+    return response.json()
+
+
+async def create_operator(database_url: str, settings: Settings | None = None) -> Operator:
+    """An operator written straight to the database, as `weshop create-operator` would."""
+    settings = settings or Settings(database_url=database_url)
+    configure_cipher(settings.resolved_secret())
+    operator = Operator(random_phones(1)[0], secrets.token_urlsafe(12))
+    db = Database(database_url)
+    try:
+        async with db.transaction() as session:
+            await accounts.create_operator(session, operator.phone, operator.password, "压测运营")
+    finally:
+        await db.dispose()
+    return operator
+
+
+async def sign_in(client: httpx.AsyncClient, phone: str, password: str | None = None) -> Headers:
+    if password is None:
+        sent = expect(await client.post("/api/v1/auth/codes", json={"phone": phone}), 202)
+        if not sent.get("demo_code"):
+            raise BenchError("the server is not in demo mode (WESHOP_DEMO_MODE=true)")
+        body = {"phone": phone, "code": sent["demo_code"]}
+    else:
+        body = {"phone": phone, "password": password}
+    session = expect(await client.post("/api/v1/auth/sessions", json=body), 201)
+    return {"Authorization": f"Bearer {session['token']}"}
+
+
+async def prepare(
+    client: httpx.AsyncClient, operator: Operator, *, stock: int, shoppers: int
+) -> tuple[int, int, list[tuple[Headers, int]]]:
+    """Store, product and signed-in shoppers with addresses: (product id, SKU id, shoppers)."""
+    operator_headers = await sign_in(client, operator.phone, operator.password)
+    owner_phone, *shopper_phones = random_phones(shoppers + 1)
+    store = expect(
+        await client.post(
+            "/api/v1/platform/stores",
+            json={"name": f"压测小店 {owner_phone[-4:]}", "owner_phone": owner_phone},
+            headers=operator_headers,
+        ),
+        201,
+    )
+    owner = await sign_in(client, owner_phone)
+    product = expect(
+        await client.post(
+            f"/api/v1/merchant/stores/{store['id']}/products",
+            json={
+                "title": "压测限量款",
+                "specs": [],
+                "default_price_fen": 9900,
+                "default_stock": stock,
+                "publish": True,
+            },
+            headers=owner,
+        ),
+        201,
+    )
+
+    async def shopper(phone: str) -> tuple[Headers, int]:
+        headers = await sign_in(client, phone)
+        address = expect(
+            await client.post(
+                "/api/v1/me/addresses",
+                json={
+                    "recipient": "压测用户",
+                    "phone": phone,
+                    "province": "浙江省",
+                    "city": "杭州市",
+                    "district": "西湖区",
+                    "detail": "文三路 100 号",
+                },
+                headers=headers,
+            ),
+            201,
+        )
+        return headers, address["id"]
+
+    signed_in = await asyncio.gather(*(shopper(phone) for phone in shopper_phones))
+    return product["id"], product["skus"][0]["id"], list(signed_in)
+
+
+async def fire(
+    client: httpx.AsyncClient,
+    sku_id: int,
+    shoppers: list[tuple[Headers, int]],
+    *,
+    orders: int,
+    concurrency: int,
+) -> Results:
+    results = Results()
+    pending = iter(range(orders))
+
+    async def one(index: int) -> None:
+        headers, address_id = shoppers[index % len(shoppers)]
+        started = time.perf_counter()
+        try:
+            response = await client.post(
+                "/api/v1/me/orders",
+                json={"address_id": address_id, "items": [{"sku_id": sku_id, "quantity": 1}]},
+                headers={**headers, "Idempotency-Key": uuid.uuid4().hex},
+            )
+        except httpx.HTTPError as exc:
+            results.errors[type(exc).__name__] += 1
+            return
+        results.latencies_ms.append((time.perf_counter() - started) * 1000)
+        if response.status_code == 201:
+            results.accepted += len(response.json()["orders"])
+            return
+        code = response.json().get("error", {}).get("code", "") if response.content else ""
+        if response.status_code == 409 and code == "out_of_stock":
+            results.out_of_stock += 1
+        else:
+            results.errors[f"{response.status_code} {code}".strip()] += 1
+
+    async def lane() -> None:
+        # Each lane takes the next order as soon as its previous one is answered.
+        for index in pending:
+            await one(index)
+
+    started = time.perf_counter()
+    await asyncio.gather(*(lane() for _ in range(concurrency)))
+    results.elapsed_s = time.perf_counter() - started
+    return results
+
+
+async def run_bench(args: argparse.Namespace, base_url: str, operator: Operator) -> int:
+    limits = httpx.Limits(
+        max_connections=args.concurrency, max_keepalive_connections=args.concurrency
+    )
+    async with httpx.AsyncClient(base_url=base_url, timeout=120, limits=limits) as client:
+        product_id, sku_id, shoppers = await prepare(
+            client, operator, stock=args.stock, shoppers=args.shoppers or args.concurrency
+        )
+        results = await fire(
+            client, sku_id, shoppers, orders=args.orders, concurrency=args.concurrency
+        )
+        product = expect(await client.get(f"/api/v1/shop/products/{product_id}"), 200)
+    available = product["skus"][0]["available"]
+    return report(args, base_url, len(shoppers), results, available)
+
+
+def report(
+    args: argparse.Namespace, base_url: str, shoppers: int, results: Results, available: int
+) -> int:
+    oversold = max(0, results.accepted - args.stock)
+    expected = args.stock - results.accepted
+    latencies = results.latencies_ms or [0.0]
+    cuts = statistics.quantiles(latencies, n=100) if len(latencies) > 1 else latencies * 99
+    errors = sum(results.errors.values())
+    target = f"self-hosted {args.self_host}" if args.self_host else "external server"
+    print(f"WeShop checkout benchmark: {base_url} ({target})")
+    print(
+        f"  orders              {args.orders} (concurrency {args.concurrency}, "
+        f"{shoppers} shoppers, stock {args.stock})"
+    )
+    print(
+        f"  throughput          {args.orders / results.elapsed_s:.1f} orders/s "
+        f"({results.elapsed_s:.2f} s)"
+    )
+    print(f"  latency p50/p95/p99 {cuts[49]:.1f} / {cuts[94]:.1f} / {cuts[98]:.1f} ms")
+    print(f"  accepted            {results.accepted}")
+    print(f"  out of stock        {results.out_of_stock}")
+    print(f"  other errors        {errors} {dict(results.errors) if errors else ''}".rstrip())
+    print(f"  oversold            {oversold}")
+    verdict = "OK" if available == expected else "MISMATCH"
+    print(f"  stock check         available {available}, stock - accepted = {expected}: {verdict}")
+    return 1 if oversold or available != expected or errors else 0
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@contextlib.asynccontextmanager
+async def self_hosted(args: argparse.Namespace) -> AsyncIterator[tuple[str, Operator]]:
+    """A `weshop serve` of our own on a free port; stopped (SIGTERM) when the block ends."""
+    if args.self_host == "postgresql" and not (args.database_url or "").startswith("postgresql"):
+        raise BenchError("--self-host postgresql needs --database-url postgresql+asyncpg://...")
+    with tempfile.TemporaryDirectory(prefix="weshop-bench-") as data_dir:
+        database_url = args.database_url or f"sqlite+aiosqlite:///{data_dir}/bench.db"
+        secret = secrets.token_urlsafe(32)
+        port = free_port()
+        base_url = f"http://127.0.0.1:{port}"
+        env = {
+            **os.environ,
+            "WESHOP_DATABASE_URL": database_url,
+            "WESHOP_DATA_DIR": data_dir,
+            "WESHOP_SECRET_KEY": secret,
+            "WESHOP_PUBLIC_BASE_URL": base_url,
+            "WESHOP_DEMO_MODE": "true",
+            # Every shopper signs in from this one address.
+            "WESHOP_OTP_PER_CLIENT_PER_HOUR": "1000000",
+            "WESHOP_LOG_LEVEL": "WARNING",
+        }
+        weshop = (sys.executable, "-m", "weshop.cli")
+        migrate = await asyncio.create_subprocess_exec(
+            *weshop, "migrate", env=env, stdout=asyncio.subprocess.DEVNULL
+        )
+        if await migrate.wait() != 0:
+            raise BenchError(f"`weshop migrate` failed on {database_url}")
+        operator = await create_operator(
+            database_url, Settings(database_url=database_url, secret_key=secret)
+        )
+        server = await asyncio.create_subprocess_exec(
+            *weshop, "serve", "--port", str(port), "--workers", str(args.server_workers), env=env
+        )
+        try:
+            await wait_until_up(base_url, server)
+            yield base_url, operator
+        finally:
+            server.send_signal(signal.SIGTERM)
+            try:
+                await asyncio.wait_for(server.wait(), timeout=30)
+            except TimeoutError:
+                server.kill()
+                await server.wait()
+
+
+async def wait_until_up(base_url: str, server: asyncio.subprocess.Process) -> None:
+    async with httpx.AsyncClient(base_url=base_url, timeout=2) as client:
+        for _ in range(300):
+            if server.returncode is not None:
+                raise BenchError(f"the server exited with code {server.returncode}")
+            with contextlib.suppress(httpx.HTTPError):
+                if (await client.get("/healthz")).status_code == 200:
+                    return
+            await asyncio.sleep(0.1)
+    raise BenchError("the server did not answer /healthz within 30 s")
+
+
+async def main(args: argparse.Namespace) -> int:
+    if args.self_host:
+        async with self_hosted(args) as (base_url, operator):
+            return await run_bench(args, base_url, operator)
+    if args.operator_phone and args.operator_password:
+        operator = Operator(args.operator_phone, args.operator_password)
+    elif args.database_url:
+        operator = await create_operator(args.database_url)
+    else:
+        raise BenchError("give --operator-phone and --operator-password, or --database-url")
+    return await run_bench(args, args.base_url, operator)
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description="Concurrent checkouts against a WeShop server: throughput, latency, "
+        "and proof that nothing is oversold.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    parser.add_argument("--base-url", default="http://127.0.0.1:8000")
+    parser.add_argument("--concurrency", type=int, default=50, help="requests in flight")
+    parser.add_argument("--orders", type=int, default=500, help="checkouts to attempt")
+    parser.add_argument(
+        "--stock", type=int, default=300, help="units of the SKU (fewer than --orders sells out)"
+    )
+    parser.add_argument("--shoppers", type=int, help="distinct shoppers (default: --concurrency)")
+    parser.add_argument("--operator-phone")
+    parser.add_argument("--operator-password")
+    parser.add_argument(
+        "--database-url", help="the server's database, to create an operator (and --self-host)"
+    )
+    parser.add_argument(
+        "--self-host",
+        choices=["sqlite", "postgresql"],
+        help="start a `weshop serve` of our own for the run",
+    )
+    parser.add_argument(
+        "--server-workers", type=int, default=1, help="server processes with --self-host"
+    )
+    args = parser.parse_args(argv)
+    if min(args.concurrency, args.orders, args.server_workers) < 1:
+        parser.error("--concurrency, --orders and --server-workers must be at least 1")
+    if args.stock < 0:
+        parser.error("--stock cannot be negative")
+    return args
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(asyncio.run(main(parse_args())))
+    except BenchError as exc:
+        sys.exit(f"bench: {exc}")

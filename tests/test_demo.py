@@ -1,0 +1,171 @@
+"""The demo data, seeded into a database of its own (a temporary SQLite file)."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+from typer.testing import CliRunner
+
+from weshop import cli, demo
+from weshop.accounts.models import Address, User
+from weshop.app import create_app
+from weshop.catalog.models import Product, ProductStatus, Sku
+from weshop.core.config import Settings
+from weshop.core.db import Database
+from weshop.core.migrations import upgrade_async
+from weshop.orders.models import Order, OrderStatus
+from weshop.stores.models import Role, StaffMember, StaffStatus, Store
+
+# The suite's secret: the personal-data cipher is process-global and other tests rely on it.
+SECRET = "test-secret-not-for-production"
+
+
+def demo_settings(tmp_path: Path) -> Settings:
+    return Settings(
+        database_url=f"sqlite+aiosqlite:///{tmp_path}/demo.db",
+        data_dir=tmp_path,
+        secret_key=SECRET,
+        # The seed asks for each shopper's code; the tests ask again within the minute.
+        otp_per_phone_per_minute=10,
+    )
+
+
+async def census(settings: Settings) -> dict[str, Any]:
+    """What the demo database holds, in numbers and facts."""
+    db = Database(settings.database_url)
+    try:
+        async with db.session(write=False) as session:
+
+            async def count(model: Any, *where: Any) -> int:
+                return await session.scalar(select(func.count()).select_from(model).where(*where))
+
+            roles: dict[int, set[Role]] = {}
+            for store_id, role in await session.execute(
+                select(StaffMember.store_id, StaffMember.role).where(
+                    StaffMember.status == StaffStatus.ACTIVE
+                )
+            ):
+                roles.setdefault(store_id, set()).add(role)
+            skus_per_product = (
+                await session.execute(select(Sku.product_id, func.count()).group_by(Sku.product_id))
+            ).all()
+            return {
+                "stores": await count(Store),
+                "published": await count(Product, Product.status == ProductStatus.PUBLISHED),
+                "products": await count(Product),
+                "skus": await count(Sku),
+                "users": await count(User),
+                "addresses": await count(Address),
+                "order_states": sorted(await session.scalars(select(Order.status))),
+                "roles": roles,
+                "fewest_skus": min((n for _, n in skus_per_product), default=0),
+                "prices": set(await session.scalars(select(Sku.price_fen))),
+            }
+    finally:
+        await db.dispose()
+
+
+async def test_seed_builds_the_demo_once_with_working_logins(tmp_path: Path) -> None:
+    settings = demo_settings(tmp_path)
+    await upgrade_async(settings.database_url)
+
+    assert await demo.seed(settings) == demo.SeedResult.CREATED
+    seeded = await census(settings)
+    assert seeded["stores"] == 2
+    assert seeded["published"] == seeded["products"] >= 28
+    assert seeded["fewest_skus"] >= 2
+    assert seeded["skus"] > 150  # clothing comes in colour × size matrices
+    assert len(seeded["prices"]) > 20  # prices differ per SKU, not one price everywhere
+    assert list(seeded["roles"].values()) == [set(Role), set(Role)]
+    assert seeded["addresses"] == len(demo.SHOPPERS)
+    assert seeded["order_states"] == sorted(
+        [
+            OrderStatus.SHIPPED,
+            OrderStatus.PENDING_PAYMENT,
+            OrderStatus.PAID,
+            OrderStatus.CANCELLED,
+        ]
+    )
+
+    assert await demo.seed(settings) == demo.SeedResult.PRESENT
+    assert await census(settings) == seeded
+
+    # Every login the demo prints works.
+    app = create_app(settings.model_copy(update={"demo_mode": True}), check_schema=False)
+    transport = httpx.ASGITransport(app=app)
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            for login in demo.logins():
+                if login.password:
+                    body = {"phone": login.phone, "password": login.password}
+                else:
+                    sent = await client.post("/api/v1/auth/codes", json={"phone": login.phone})
+                    assert sent.status_code == 202, sent.text
+                    body = {"phone": login.phone, "code": sent.json()["demo_code"]}
+                answer = await client.post("/api/v1/auth/sessions", json=body)
+                assert answer.status_code == 201, (login, answer.text)
+                assert answer.json()["user"]["is_operator"] is (login.who == "platform operator")
+    finally:
+        await app.state.runtime.components["sandbox_gateway"].close_connections()
+        await app.state.runtime.close()
+
+
+async def test_seed_refuses_a_database_that_has_other_stores(tmp_path: Path) -> None:
+    settings = demo_settings(tmp_path)
+    await upgrade_async(settings.database_url)
+    db = Database(settings.database_url)
+    try:
+        async with db.transaction() as session:
+            session.add(Store(name="别人的店"))
+    finally:
+        await db.dispose()
+    assert await demo.seed(settings) == demo.SeedResult.OTHER_DATA
+    assert (await census(settings))["products"] == 0
+
+
+async def test_seed_refuses_an_unmigrated_database(tmp_path: Path) -> None:
+    with pytest.raises(demo.DemoError, match="weshop migrate"):
+        await demo.seed(demo_settings(tmp_path))
+
+
+async def test_the_demo_command_seeds_once_then_reuses_or_starts_over(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = demo_settings(tmp_path)
+    served: list[dict[str, Any]] = []
+    monkeypatch.setattr(cli.uvicorn, "run", lambda app, **options: served.append(options))
+    env = {
+        "WESHOP_DATABASE_URL": settings.database_url,
+        "WESHOP_DATA_DIR": str(tmp_path),
+        "WESHOP_SECRET_KEY": SECRET,
+    }
+
+    async def run_demo(*args: str) -> str:
+        runner = CliRunner()
+        result = await asyncio.to_thread(runner.invoke, cli.app, ["demo", *args], env=env)
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    first = await run_demo("--port", "8123")
+    assert "created just now" in first
+    assert "http://127.0.0.1:8123/docs" in first
+    assert "http://127.0.0.1:8123/openapi.json" in first
+    for login in demo.logins():
+        assert login.phone in first
+        if login.password:
+            assert login.password in first
+    before = await census(settings)
+
+    assert "already there" in await run_demo()
+    assert await census(settings) == before
+
+    (tmp_path / "media" / "leftover.jpg").write_bytes(b"x")
+    assert "created just now" in await run_demo("--fresh")
+    assert not (tmp_path / "media" / "leftover.jpg").exists()
+    assert (await census(settings))["stores"] == 2
+    assert [options["port"] for options in served] == [8123, 8000, 8000]
