@@ -1,18 +1,20 @@
 """Database: declarative base, column types, engines and sessions for SQLite and PostgreSQL.
 
 On SQLite, every writing transaction starts with ``BEGIN IMMEDIATE`` so that two writers
-queue on the busy timeout instead of failing when one upgrades a read lock; reads use a
-second engine with ordinary deferred transactions so they never wait behind writers (WAL).
+queue instead of failing when one upgrades a read lock (writers of one process queue in
+order on a lock; other processes on the busy timeout); reads use a second engine with
+ordinary deferred transactions so they never wait behind writers (WAL).
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import BigInteger, DateTime, Integer, MetaData, String, event, text
+from sqlalchemy import BigInteger, DateTime, Integer, MetaData, String, event, inspect, text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -22,6 +24,7 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
+from sqlalchemy.util import await_only
 
 from weshop.core.clock import utcnow
 from weshop.core.crypto import cipher
@@ -96,18 +99,38 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def _make_engine(url: str, *, immediate: bool) -> AsyncEngine:
-    if url.startswith("sqlite"):
-        engine = create_async_engine(url, pool_size=8, max_overflow=24, pool_timeout=120)
-        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
-        begin_sql = "BEGIN IMMEDIATE" if immediate else "BEGIN"
+def _make_engine(url: str, *, writer_lock: asyncio.Lock | None) -> AsyncEngine:
+    if not url.startswith("sqlite"):
+        return create_async_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    engine = create_async_engine(url, pool_size=8, max_overflow=24, pool_timeout=120)
+    event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+    if writer_lock is None:
 
         @event.listens_for(engine.sync_engine, "begin")
-        def _begin(conn: Any) -> None:
-            conn.exec_driver_sql(begin_sql)
+        def _begin_read(conn: Any) -> None:
+            conn.exec_driver_sql("BEGIN")
 
         return engine
-    return create_async_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+
+    # Writers of this process queue on a FIFO lock before BEGIN IMMEDIATE: SQLite's own
+    # busy handler sleeps and retries, which lets newcomers overtake long waiters.
+    def _release(conn: Any) -> None:
+        if conn.info.pop("holds_writer_lock", False):
+            writer_lock.release()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _begin_write(conn: Any) -> None:
+        await_only(writer_lock.acquire())
+        conn.info["holds_writer_lock"] = True
+        try:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            _release(conn)
+            raise
+
+    event.listen(engine.sync_engine, "commit", _release)
+    event.listen(engine.sync_engine, "rollback", _release)
+    return engine
 
 
 class Database:
@@ -116,8 +139,8 @@ class Database:
     def __init__(self, url: str) -> None:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
-        self.engine = _make_engine(url, immediate=True)
-        self.read_engine = _make_engine(url, immediate=False) if self.is_sqlite else self.engine
+        self.engine = _make_engine(url, writer_lock=asyncio.Lock() if self.is_sqlite else None)
+        self.read_engine = _make_engine(url, writer_lock=None) if self.is_sqlite else self.engine
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         self._read_sessions = async_sessionmaker(self.read_engine, expire_on_commit=False)
 
@@ -136,9 +159,12 @@ class Database:
             await self.read_engine.dispose()
 
     async def current_revision(self) -> str | None:
+        """The Alembic revision of the schema; None when there is no schema yet.
+
+        A database that cannot be reached raises: that is not the same as an empty one.
+        """
         async with self.read_engine.connect() as conn:
-            try:
-                result = await conn.execute(text("SELECT version_num FROM alembic_version"))
-            except Exception:
+            if not await conn.run_sync(lambda sync: inspect(sync).has_table("alembic_version")):
                 return None
+            result = await conn.execute(text("SELECT version_num FROM alembic_version"))
             return result.scalar_one_or_none()

@@ -28,6 +28,8 @@ def mask_personal_data(_logger: Any, _name: str, event: dict[str, Any]) -> dict[
 
 def configure_logging(level: str = "INFO", *, json: bool = False) -> None:
     logging.basicConfig(format="%(message)s", level=level.upper())
+    # One line per outgoing request (sandbox callbacks) is noise at INFO.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     renderer: Any = (
         structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer(colors=False)
     )
