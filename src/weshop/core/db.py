@@ -28,6 +28,7 @@ from sqlalchemy.util import await_only
 
 from weshop.core.clock import utcnow
 from weshop.core.crypto import cipher
+from weshop.core.errors import InvalidInput
 
 # Integer primary keys must be INTEGER on SQLite to be rowid aliases (autoincrement).
 BigInt = BigInteger().with_variant(Integer(), "sqlite")
@@ -99,11 +100,25 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _refuse_nul_characters(
+    _conn: Any, _cursor: Any, _statement: str, parameters: Any, _context: Any, _many: bool
+) -> None:
+    """PostgreSQL cannot store U+0000 in text; refuse it on every database alike, as input."""
+    rows = parameters if isinstance(parameters, list) else [parameters]
+    for row in rows:
+        values = row.values() if isinstance(row, dict) else row or ()
+        if any(isinstance(value, str) and "\x00" in value for value in values):
+            raise InvalidInput("text may not contain NUL characters", code="invalid_characters")
+
+
 def _make_engine(url: str, *, writer_lock: asyncio.Lock | None) -> AsyncEngine:
     if not url.startswith("sqlite"):
-        return create_async_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+        engine = create_async_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+        event.listen(engine.sync_engine, "before_cursor_execute", _refuse_nul_characters)
+        return engine
     engine = create_async_engine(url, pool_size=8, max_overflow=24, pool_timeout=120)
     event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+    event.listen(engine.sync_engine, "before_cursor_execute", _refuse_nul_characters)
     if writer_lock is None:
 
         @event.listens_for(engine.sync_engine, "begin")
