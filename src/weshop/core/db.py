@@ -9,12 +9,13 @@ ordinary deferred transactions so they never wait behind writers (WAL).
 from __future__ import annotations
 
 import asyncio
+import enum
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import BigInteger, DateTime, Integer, MetaData, String, event, inspect, text
+from sqlalchemy import BigInteger, DateTime, Enum, Integer, MetaData, String, event, inspect, text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -77,6 +78,16 @@ class EncryptedString(TypeDecorator[str]):
 
     def process_result_value(self, value: str | None, dialect: Dialect) -> str | None:
         return None if value is None else cipher().decrypt(value, context=self.context)
+
+
+def enum_column(enum_type: type[enum.StrEnum], length: int = 24) -> Enum:
+    """An enum column stored as its value (``'paid'``), in a VARCHAR both databases share."""
+    return Enum(
+        enum_type,
+        native_enum=False,
+        length=length,
+        values_callable=lambda members: [member.value for member in members],
+    )
 
 
 class Base(DeclarativeBase):

@@ -11,12 +11,12 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Enum, Index, String, Text
+from sqlalchemy import JSON, Index, String, Text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from weshop.core.clock import utcnow
-from weshop.core.db import Base
+from weshop.core.db import Base, enum_column
 
 
 class OutboxStatus(enum.StrEnum):
@@ -35,7 +35,7 @@ class OutboxMessage(Base):
     store_id: Mapped[int | None]
     dedupe_key: Mapped[str | None] = mapped_column(String(160), unique=True)
     status: Mapped[OutboxStatus] = mapped_column(
-        Enum(OutboxStatus, native_enum=False, length=16), default=OutboxStatus.PENDING
+        enum_column(OutboxStatus, 16), default=OutboxStatus.PENDING
     )
     due_at: Mapped[datetime]
     attempts: Mapped[int] = mapped_column(default=0)

@@ -3,11 +3,11 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, Enum, ForeignKey, Index, String
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from weshop.core.clock import utcnow
-from weshop.core.db import Base
+from weshop.core.db import Base, enum_column
 
 
 class MovementKind(enum.StrEnum):
@@ -45,7 +45,7 @@ class StockMovement(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     store_id: Mapped[int] = mapped_column(ForeignKey("stores.id"))
     sku_id: Mapped[int] = mapped_column(ForeignKey("skus.id"))
-    kind: Mapped[MovementKind] = mapped_column(Enum(MovementKind, native_enum=False, length=16))
+    kind: Mapped[MovementKind] = mapped_column(enum_column(MovementKind, 16))
     # Change of ``available`` (reserve: -n, release: +n, sale: 0) and of ``reserved``.
     available_delta: Mapped[int]
     reserved_delta: Mapped[int] = mapped_column(default=0)
@@ -72,7 +72,7 @@ class StockReservation(Base):
     sku_id: Mapped[int] = mapped_column(ForeignKey("skus.id"))
     quantity: Mapped[int]
     status: Mapped[ReservationStatus] = mapped_column(
-        Enum(ReservationStatus, native_enum=False, length=16), default=ReservationStatus.HELD
+        enum_column(ReservationStatus, 16), default=ReservationStatus.HELD
     )
     expires_at: Mapped[datetime]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

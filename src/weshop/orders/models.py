@@ -4,11 +4,11 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Enum, ForeignKey, Index, String
+from sqlalchemy import JSON, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from weshop.core.clock import utcnow
-from weshop.core.db import Base, EncryptedString, TimestampMixin
+from weshop.core.db import Base, EncryptedString, TimestampMixin, enum_column
 
 
 class OrderStatus(enum.StrEnum):
@@ -33,7 +33,7 @@ class Order(TimestampMixin, Base):
     store_id: Mapped[int] = mapped_column(ForeignKey("stores.id"))
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     status: Mapped[OrderStatus] = mapped_column(
-        Enum(OrderStatus, native_enum=False, length=24), default=OrderStatus.PENDING_PAYMENT
+        enum_column(OrderStatus, 24), default=OrderStatus.PENDING_PAYMENT
     )
     currency: Mapped[str] = mapped_column(String(3), default="CNY")
     subtotal_fen: Mapped[int]

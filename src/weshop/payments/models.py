@@ -4,11 +4,11 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Enum, ForeignKey, String, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from weshop.core.clock import utcnow
-from weshop.core.db import Base, TimestampMixin
+from weshop.core.db import Base, TimestampMixin, enum_column
 
 
 class PaymentStatus(enum.StrEnum):
@@ -35,7 +35,7 @@ class Payment(TimestampMixin, Base):
     amount_fen: Mapped[int]
     currency: Mapped[str] = mapped_column(String(3), default="CNY")
     status: Mapped[PaymentStatus] = mapped_column(
-        Enum(PaymentStatus, native_enum=False, length=16), default=PaymentStatus.PENDING
+        enum_column(PaymentStatus, 16), default=PaymentStatus.PENDING
     )
     cashier_url: Mapped[str] = mapped_column(String(300), default="")
     provider_transaction_id: Mapped[str | None] = mapped_column(String(64))
@@ -54,7 +54,7 @@ class Refund(TimestampMixin, Base):
     amount_fen: Mapped[int]
     reason: Mapped[str] = mapped_column(String(200), default="")
     status: Mapped[RefundStatus] = mapped_column(
-        Enum(RefundStatus, native_enum=False, length=16), default=RefundStatus.PENDING
+        enum_column(RefundStatus, 16), default=RefundStatus.PENDING
     )
     provider_refund_id: Mapped[str | None] = mapped_column(String(64))
     succeeded_at: Mapped[datetime | None]
@@ -80,9 +80,7 @@ class PaymentNotification(Base):
     notification_id: Mapped[str] = mapped_column(String(64))
     out_trade_no: Mapped[str] = mapped_column(String(32), index=True)
     amount_fen: Mapped[int]
-    outcome: Mapped[NotificationOutcome] = mapped_column(
-        Enum(NotificationOutcome, native_enum=False, length=24)
-    )
+    outcome: Mapped[NotificationOutcome] = mapped_column(enum_column(NotificationOutcome, 24))
     detail: Mapped[str] = mapped_column(String(200), default="")
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
     received_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -2,10 +2,10 @@ from __future__ import annotations
 
 import enum
 
-from sqlalchemy import Enum, ForeignKey, String, UniqueConstraint
+from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from weshop.core.db import Base, TimestampMixin
+from weshop.core.db import Base, TimestampMixin, enum_column
 
 
 class StoreStatus(enum.StrEnum):
@@ -34,7 +34,7 @@ class Store(TimestampMixin, Base):
     description: Mapped[str] = mapped_column(String(500), default="")
     logo_url: Mapped[str] = mapped_column(String(300), default="")
     status: Mapped[StoreStatus] = mapped_column(
-        Enum(StoreStatus, native_enum=False, length=16), default=StoreStatus.ACTIVE
+        enum_column(StoreStatus, 16), default=StoreStatus.ACTIVE
     )
     payment_window_minutes: Mapped[int] = mapped_column(default=30)
     auto_confirm_days: Mapped[int] = mapped_column(default=10)
@@ -48,8 +48,8 @@ class StaffMember(TimestampMixin, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     store_id: Mapped[int] = mapped_column(ForeignKey("stores.id"), index=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
-    role: Mapped[Role] = mapped_column(Enum(Role, native_enum=False, length=24))
+    role: Mapped[Role] = mapped_column(enum_column(Role, 24))
     status: Mapped[StaffStatus] = mapped_column(
-        Enum(StaffStatus, native_enum=False, length=16), default=StaffStatus.INVITED
+        enum_column(StaffStatus, 16), default=StaffStatus.INVITED
     )
     invited_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
