@@ -116,7 +116,7 @@ async def test_nul_characters_are_refused_on_every_database(api, client, runtime
     shopper = await api.sign_in()
     address = await api.add_address(shopper)
     path = f"/api/v1/me/addresses/{address['id']}"
-    answer = await client.patch(path, json={"province": "\u0000"}, headers=shopper)
+    answer = await client.patch(path, json={"city": "\u0000"}, headers=shopper)
     assert answer.status_code == 422
     assert answer.json()["error"]["code"] == "invalid_characters"
     shop = await open_shop(api)
@@ -124,5 +124,5 @@ async def test_nul_characters_are_refused_on_every_database(api, client, runtime
     listed = await client.get(base, params={"order_no": "1\u00002"}, headers=shop.owner)
     assert listed.status_code == 422
     assert (await client.get(path, params={"reveal": "true"}, headers=shopper)).json()[
-        "province"
-    ] == "浙江省"
+        "city"
+    ] == address["city"]

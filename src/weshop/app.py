@@ -23,12 +23,17 @@ from weshop.core.migrations import pending_migrations
 from weshop.core.runtime import Runtime
 from weshop.core.worker import Worker
 from weshop.inventory import api as inventory_api
+from weshop.logistics import api as logistics_api
+from weshop.members import api as members_api
+from weshop.members.tasks import registry as member_tasks
 from weshop.orders import api as orders_api
 from weshop.orders.tasks import registry as order_tasks
 from weshop.payments import api as payments_api
 from weshop.payments.providers import build_payment_providers
 from weshop.payments.sandbox import web as sandbox_web
 from weshop.payments.tasks import registry as payment_tasks
+from weshop.promotions import api as promotions_api
+from weshop.promotions.tasks import registry as promotion_tasks
 from weshop.stores import api as stores_api
 
 log = structlog.get_logger(__name__)
@@ -53,6 +58,8 @@ def build_runtime(settings: Settings) -> Runtime:
     runtime = Runtime.build(settings)
     runtime.handlers.merge(order_tasks)
     runtime.handlers.merge(payment_tasks)
+    runtime.handlers.merge(promotion_tasks)
+    runtime.handlers.merge(member_tasks)
     runtime.components["code_sender"] = build_code_sender(settings.otp_sender)
     runtime.components.update(build_payment_providers(runtime))
     return runtime
@@ -101,11 +108,18 @@ def create_app(settings: Settings | None = None, *, check_schema: bool = True) -
         catalog_api.merchant,
         catalog_api.shop,
         inventory_api.merchant,
+        logistics_api.merchant,
+        members_api.merchant,
+        members_api.shopper,
         cart_api.router,
         orders_api.shopper,
         orders_api.merchant,
         payments_api.shopper,
         payments_api.callbacks,
+        promotions_api.merchant,
+        promotions_api.platform,
+        promotions_api.shop,
+        promotions_api.me,
         sandbox_web.router,
     ):
         app.include_router(router)

@@ -8,8 +8,17 @@ from weshop.core.idempotency import IdempotencyRecord
 from weshop.core.outbox import OutboxMessage
 from weshop.core.ratelimit import RateCounter
 from weshop.inventory.models import StockLevel, StockMovement, StockReservation
+from weshop.logistics.models import ShippingTemplate
+from weshop.members.models import MemberLevel, MemberRules, Membership, PointsEntry
 from weshop.orders.models import Order, OrderEvent, OrderLine, Shipment
 from weshop.payments.models import Payment, PaymentNotification, Refund
+from weshop.promotions.models import (
+    CouponClaimCounter,
+    CouponTemplate,
+    FullReductionRule,
+    ShopperCoupon,
+    StoreStackingSettings,
+)
 from weshop.stores.models import StaffMember, Store
 
 metadata = Base.metadata
@@ -19,25 +28,35 @@ __all__ = [
     "AuthSession",
     "CartItem",
     "Category",
+    "CouponClaimCounter",
+    "CouponTemplate",
+    "FullReductionRule",
     "IdempotencyRecord",
     "LoginCode",
     "MediaAsset",
+    "MemberLevel",
+    "MemberRules",
+    "Membership",
     "Order",
     "OrderEvent",
     "OrderLine",
     "OutboxMessage",
     "Payment",
     "PaymentNotification",
+    "PointsEntry",
     "Product",
     "RateCounter",
     "Refund",
     "Shipment",
+    "ShippingTemplate",
+    "ShopperCoupon",
     "Sku",
     "StaffMember",
     "StockLevel",
     "StockMovement",
     "StockReservation",
     "Store",
+    "StoreStackingSettings",
     "User",
     "metadata",
 ]

@@ -6,37 +6,11 @@ import asyncio
 from collections import Counter
 
 import httpx
-import pytest
-import uvicorn
 from sqlalchemy import select
 
 from tests.orders.conftest import open_shop
 from tests.support import expect
 from weshop.inventory.models import StockLevel
-
-
-@pytest.fixture
-async def live_url(app):
-    server = uvicorn.Server(
-        uvicorn.Config(
-            app,
-            host="127.0.0.1",
-            port=0,
-            lifespan="off",
-            log_level="warning",
-            timeout_keep_alive=300,
-        )
-    )
-    task = asyncio.create_task(server.serve())
-    for _ in range(500):
-        if server.started:
-            break
-        await asyncio.sleep(0.01)
-    assert server.started, "the test server did not start"
-    port = server.servers[0].sockets[0].getsockname()[1]
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    await task
 
 
 async def stock_of(runtime, sku_id: int) -> StockLevel:

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 import pytest
 
+from tests.logistics.support import shipping_template, template_body
+from tests.members.support import base_level, make_member
 from tests.orders.conftest import open_shop
 from tests.support import Api, Headers, expect
 
@@ -54,6 +56,60 @@ VALID_BODIES: dict[tuple[str, str], object] = {
     ("PATCH", "/api/v1/me/addresses/{address_id}"): {"city": "宁波市"},
     ("PATCH", "/api/v1/me/cart/items/{item_id}"): {"quantity": 2},
     ("POST", "/api/v1/me/orders/{order_id}/cancel"): {},
+    ("POST", "/api/v1/merchant/stores/{store_id}/coupon-templates"): {
+        "name": "满100减10",
+        "kind": "fixed",
+        "amount_off_fen": 1000,
+        "threshold_fen": 10000,
+        "valid_days_after_claim": 7,
+        "total_quantity": 100,
+    },
+    (
+        "POST",
+        "/api/v1/merchant/stores/{store_id}/coupon-templates/{coupon_template_id}/issuances",
+    ): {"phones": ["13600000002"]},
+    ("POST", "/api/v1/platform/coupon-templates"): {
+        "name": "平台券",
+        "kind": "no_threshold",
+        "amount_off_fen": 500,
+        "valid_days_after_claim": 7,
+        "total_quantity": 100,
+    },
+    ("POST", "/api/v1/platform/coupon-templates/{coupon_template_id}/issuances"): {
+        "phones": ["13600000003"]
+    },
+    ("POST", "/api/v1/me/coupons/claims"): {"template_id": 1},
+    ("POST", "/api/v1/merchant/stores/{store_id}/full-reductions"): {
+        "name": "满减",
+        "kind": "amount",
+        "tiers": [{"threshold_fen": 10000, "amount_off_fen": 1000}],
+    },
+    ("PUT", "/api/v1/merchant/stores/{store_id}/full-reductions/{reduction_id}"): {
+        "name": "满折",
+        "kind": "percent",
+        "tiers": [{"threshold_fen": 10000, "percent_off": 10}],
+    },
+    ("PUT", "/api/v1/merchant/stores/{store_id}/stacking-rules"): {
+        "exclusive_pairs": [["full_reduction", "store_coupon"]]
+    },
+    ("POST", "/api/v1/merchant/stores/{store_id}/shipping-templates"): template_body("新模板"),
+    (
+        "PUT",
+        "/api/v1/merchant/stores/{store_id}/shipping-templates/{shipping_template_id}",
+    ): template_body("改名模板"),
+    ("POST", "/api/v1/merchant/stores/{store_id}/member-levels"): {
+        "name": "金卡会员",
+        "growth_threshold": 1000,
+        "pay_percent": 95,
+    },
+    ("PATCH", "/api/v1/merchant/stores/{store_id}/member-levels/{member_level_id}"): {
+        "name": "改名"
+    },
+    ("PUT", "/api/v1/merchant/stores/{store_id}/member-rules"): {"points_per_yuan": 2},
+    (
+        "POST",
+        "/api/v1/merchant/stores/{store_id}/members/{member_user_id}/points-adjustments",
+    ): {"delta": 10, "reason": "测试"},
 }
 
 
@@ -98,6 +154,22 @@ async def populated_tenant(api: Api) -> Tenant:
         201,
     )
     cart_item_id = item["id"]
+    coupon_template = expect(
+        await client.post(
+            f"/api/v1/merchant/stores/{store_id}/coupon-templates",
+            json=VALID_BODIES[("POST", "/api/v1/merchant/stores/{store_id}/coupon-templates")],
+            headers=shop.owner,
+        ),
+        201,
+    )
+    reduction = expect(
+        await client.post(
+            f"/api/v1/merchant/stores/{store_id}/full-reductions",
+            json=VALID_BODIES[("POST", "/api/v1/merchant/stores/{store_id}/full-reductions")],
+            headers=shop.owner,
+        ),
+        201,
+    )
     return Tenant(
         store_id=store_id,
         owner=shop.owner,
@@ -111,6 +183,11 @@ async def populated_tenant(api: Api) -> Tenant:
             "member_id": member["id"],
             "address_id": shop.address["id"],
             "item_id": cart_item_id,
+            "shipping_template_id": await shipping_template(api, store_id, shop.owner),
+            "member_level_id": await base_level(api, store_id, shop.owner),
+            "member_user_id": await make_member(api, store_id, shop.shopper),
+            "coupon_template_id": coupon_template["id"],
+            "reduction_id": reduction["id"],
         },
     )
 

@@ -5,10 +5,17 @@ from typing import TYPE_CHECKING, Annotated
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 from weshop.core.crypto import mask_name, mask_phone, mask_text, normalize_phone
+from weshop.core.regions import check_province
 
 if TYPE_CHECKING:
     from weshop.accounts.models import Address, User
 
+Province = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, max_length=20),
+    AfterValidator(check_province),
+    Field(description="Full official name, e.g. 浙江省, 北京市, 广西壮族自治区."),
+]
 PhoneNumber = Annotated[
     str,
     StringConstraints(max_length=20),
@@ -63,7 +70,7 @@ class AddressIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     recipient: _text(30)
     phone: PhoneNumber
-    province: _text(20)
+    province: Province
     city: _text(30)
     district: _text(30, 0) = ""
     detail: _text(120)
@@ -75,7 +82,7 @@ class AddressPatch(BaseModel):
     model_config = ConfigDict(extra="forbid")
     recipient: _text(30) | None = None
     phone: PhoneNumber | None = None
-    province: _text(20) | None = None
+    province: Province | None = None
     city: _text(30) | None = None
     district: _text(30, 0) | None = None
     detail: _text(120) | None = None

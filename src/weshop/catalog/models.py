@@ -3,10 +3,10 @@ from __future__ import annotations
 import enum
 from typing import Any
 
-from sqlalchemy import JSON, Enum, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from weshop.core.db import Base, TimestampMixin
+from weshop.core.db import Base, TimestampMixin, enum_column
 
 
 class ProductStatus(enum.StrEnum):
@@ -57,11 +57,16 @@ class Product(TimestampMixin, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     store_id: Mapped[int] = mapped_column(ForeignKey("stores.id"))
     category_id: Mapped[int | None] = mapped_column(ForeignKey("categories.id"), index=True)
+    # None: the store's default shipping template applies. The key also stops a template in
+    # use from being deleted.
+    shipping_template_id: Mapped[int | None] = mapped_column(
+        ForeignKey("shipping_templates.id"), index=True
+    )
     title: Mapped[str] = mapped_column(String(60))
     subtitle: Mapped[str] = mapped_column(String(120), default="")
     description: Mapped[str] = mapped_column(Text, default="")
     status: Mapped[ProductStatus] = mapped_column(
-        Enum(ProductStatus, native_enum=False, length=16), default=ProductStatus.DRAFT
+        enum_column(ProductStatus, 16), default=ProductStatus.DRAFT
     )
     # [{"name": "颜色", "values": ["红", "蓝"]}, {"name": "尺码", "values": ["S", "M"]}]
     specs: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)

@@ -106,6 +106,9 @@ class ProductCreate(BaseModel):
     subtitle: Subtitle = ""
     description: Description = ""
     category_id: RowId | None = None
+    shipping_template_id: RowId | None = Field(
+        default=None, description="A shipping template of this store; none: the default."
+    )
     image_ids: ImageIds = Field(default_factory=list)
     specs: list[SpecIn] = Field(
         default_factory=list,
@@ -124,13 +127,15 @@ class ProductCreate(BaseModel):
 
 
 class ProductPatch(BaseModel):
-    """Fields to change; `category_id: null` takes the product out of its category."""
+    """Fields to change; `category_id: null` takes the product out of its category and
+    `shipping_template_id: null` gives it the store's default shipping template."""
 
     model_config = ConfigDict(extra="forbid")
     title: Title | None = None
     subtitle: Subtitle | None = None
     description: Description | None = None
     category_id: RowId | None = None
+    shipping_template_id: RowId | None = None
     image_ids: ImageIds | None = None
 
 
@@ -213,6 +218,7 @@ class ProductOut(BaseModel):
     subtitle: str
     description: str
     category_id: int | None
+    shipping_template_id: int | None
     status: ProductStatus
     specs: list[SpecOut]
     images: list[ImageOut]
@@ -311,6 +317,7 @@ def product_out(
         subtitle=product.subtitle,
         description=product.description,
         category_id=product.category_id,
+        shipping_template_id=product.shipping_template_id,
         status=product.status,
         specs=[SpecOut(**spec) for spec in product.specs],
         images=images_out(product, media),

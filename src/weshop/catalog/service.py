@@ -31,6 +31,7 @@ from weshop.core.state import StateMachine
 from weshop.core.tenancy import StoreScope
 from weshop.inventory.models import StockLevel
 from weshop.inventory.service import open_stock_level, stock_levels
+from weshop.logistics.service import usable_template
 
 S = ProductStatus
 PRODUCT_MACHINE: StateMachine[ProductStatus] = StateMachine(
@@ -156,6 +157,8 @@ async def create_product(
     """Create a product and its whole SKU matrix, with each SKU's initial stock received."""
     if data.category_id is not None:
         await usable_category(session, scope.store_id, data.category_id)
+    if data.shipping_template_id is not None:
+        await usable_template(session, scope.store_id, data.shipping_template_id)
     await _check_images(session, scope.store_id, data.image_ids)
     matrix = spec_matrix(data.specs)
     if len(matrix) > MAX_SKUS:
@@ -170,6 +173,7 @@ async def create_product(
     product = Product(
         store_id=scope.store_id,
         category_id=data.category_id,
+        shipping_template_id=data.shipping_template_id,
         title=data.title,
         subtitle=data.subtitle,
         description=data.description,
@@ -253,11 +257,14 @@ async def update_product(
     changes = patch.model_dump(exclude_unset=True)
     if "category_id" in changes and changes["category_id"] is not None:
         await usable_category(session, scope.store_id, changes["category_id"])
+    if changes.get("shipping_template_id") is not None:
+        await usable_template(session, scope.store_id, changes["shipping_template_id"])
     if changes.get("image_ids") is not None:
         await _check_images(session, scope.store_id, changes["image_ids"])
     for name, value in changes.items():
-        # Null clears the category; for the other fields it means "leave as it is".
-        if value is not None or name == "category_id":
+        # Null clears the category or the template; for the other fields it means "leave as
+        # it is".
+        if value is not None or name in ("category_id", "shipping_template_id"):
             setattr(product, name, value)
     await session.flush()
     return await _detail(session, product)

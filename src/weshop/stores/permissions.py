@@ -19,6 +19,11 @@ class Permission(enum.StrEnum):
     ORDERS_CANCEL = "orders.cancel"
     PERSONAL_DATA_READ = "personal_data.read"
     FINANCE_READ = "finance.read"
+    MEMBERS_READ = "members.read"
+    MEMBERS_WRITE = "members.write"
+    SHIPPING_WRITE = "shipping.write"
+    PROMOTIONS_READ = "promotions.read"
+    PROMOTIONS_WRITE = "promotions.write"
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -31,7 +36,12 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.STOCK_WRITE,
             Permission.ORDERS_READ,
             Permission.ORDERS_FULFIL,
+            Permission.MEMBERS_READ,
+            Permission.MEMBERS_WRITE,
+            Permission.SHIPPING_WRITE,
             Permission.PERSONAL_DATA_READ,
+            Permission.PROMOTIONS_READ,
+            Permission.PROMOTIONS_WRITE,
         }
     ),
     Role.FINANCE: frozenset(
@@ -41,6 +51,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.ORDERS_READ,
             Permission.ORDERS_CANCEL,
             Permission.FINANCE_READ,
+            Permission.PROMOTIONS_READ,
         }
     ),
     Role.CUSTOMER_SERVICE: frozenset(
@@ -48,6 +59,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.CATALOG_READ,
             Permission.ORDERS_READ,
             Permission.ORDERS_CANCEL,
+            Permission.MEMBERS_READ,
             Permission.PERSONAL_DATA_READ,
         }
     ),

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-23 02:02:33.336970
+Create Date: 2026-11-28 01:58:54.523910
 """
 
 from collections.abc import Sequence
@@ -59,7 +59,7 @@ def upgrade() -> None:
         sa.Column("dedupe_key", sa.String(length=160), nullable=True),
         sa.Column(
             "status",
-            sa.Enum("PENDING", "DONE", "DEAD", name="outboxstatus", native_enum=False, length=16),
+            sa.Enum("pending", "done", "dead", name="outboxstatus", native_enum=False, length=16),
             nullable=False,
         ),
         sa.Column("due_at", sa.DateTime(timezone=True), nullable=False),
@@ -87,11 +87,11 @@ def upgrade() -> None:
         sa.Column(
             "outcome",
             sa.Enum(
-                "APPLIED",
-                "ALREADY_APPLIED",
-                "UNKNOWN_PAYMENT",
-                "AMOUNT_MISMATCH",
-                "REFUND_STARTED",
+                "applied",
+                "already_applied",
+                "unknown_payment",
+                "amount_mismatch",
+                "refund_started",
                 name="notificationoutcome",
                 native_enum=False,
                 length=24,
@@ -140,7 +140,7 @@ def upgrade() -> None:
         sa.Column("logo_url", sa.String(length=300), nullable=False),
         sa.Column(
             "status",
-            sa.Enum("ACTIVE", "SUSPENDED", name="storestatus", native_enum=False, length=16),
+            sa.Enum("active", "suspended", name="storestatus", native_enum=False, length=16),
             nullable=False,
         ),
         sa.Column(
@@ -236,6 +236,109 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_categories_store_id"), ["store_id"], unique=False)
 
     op.create_table(
+        "coupon_templates",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("store_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
+        sa.Column("name", sa.String(length=40), nullable=False),
+        sa.Column("description", sa.String(length=200), nullable=False),
+        sa.Column(
+            "kind",
+            sa.Enum(
+                "fixed", "percent", "no_threshold", name="couponkind", native_enum=False, length=16
+            ),
+            nullable=False,
+        ),
+        sa.Column(
+            "amount_off_fen", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column(
+            "percent_off", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column("cap_fen", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
+        sa.Column(
+            "threshold_fen", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column("scope", sa.JSON(), nullable=False),
+        sa.Column("valid_from", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("valid_until", sa.DateTime(timezone=True), nullable=True),
+        sa.Column(
+            "valid_days_after_claim",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            nullable=True,
+        ),
+        sa.Column(
+            "total_quantity", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column(
+            "per_shopper_limit",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            nullable=False,
+        ),
+        sa.Column("return_on_refund", sa.Boolean(), nullable=False),
+        sa.Column(
+            "status",
+            sa.Enum(
+                "active", "paused", "ended", name="templatestatus", native_enum=False, length=16
+            ),
+            nullable=False,
+        ),
+        sa.Column(
+            "claimed_count", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column(
+            "used_count", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column(
+            "created_by", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["created_by"], ["users.id"], name=op.f("fk_coupon_templates_created_by_users")
+        ),
+        sa.ForeignKeyConstraint(
+            ["store_id"], ["stores.id"], name=op.f("fk_coupon_templates_store_id_stores")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_coupon_templates")),
+    )
+    with op.batch_alter_table("coupon_templates", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_coupon_templates_store_status", ["store_id", "status"], unique=False
+        )
+
+    op.create_table(
+        "full_reduction_rules",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("store_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("name", sa.String(length=40), nullable=False),
+        sa.Column(
+            "kind",
+            sa.Enum("amount", "percent", name="reductionkind", native_enum=False, length=16),
+            nullable=False,
+        ),
+        sa.Column("tiers", sa.JSON(), nullable=False),
+        sa.Column("scope", sa.JSON(), nullable=False),
+        sa.Column("starts_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("ends_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("priority", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column(
+            "status",
+            sa.Enum("active", "paused", name="reductionstatus", native_enum=False, length=16),
+            nullable=False,
+        ),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["store_id"], ["stores.id"], name=op.f("fk_full_reduction_rules_store_id_stores")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_full_reduction_rules")),
+    )
+    with op.batch_alter_table("full_reduction_rules", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_full_reduction_rules_store_status", ["store_id", "status"], unique=False
+        )
+
+    op.create_table(
         "media_assets",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("store_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
@@ -266,6 +369,62 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_media_assets_store_id"), ["store_id"], unique=False)
 
     op.create_table(
+        "member_levels",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("store_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("name", sa.String(length=20), nullable=False),
+        sa.Column(
+            "growth_threshold", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column(
+            "pay_percent", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["store_id"], ["stores.id"], name=op.f("fk_member_levels_store_id_stores")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_member_levels")),
+        sa.UniqueConstraint(
+            "store_id", "growth_threshold", name=op.f("uq_member_levels_store_id_growth_threshold")
+        ),
+        sa.UniqueConstraint("store_id", "name", name=op.f("uq_member_levels_store_id_name")),
+    )
+    op.create_table(
+        "member_rules",
+        sa.Column(
+            "store_id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=False,
+            nullable=False,
+        ),
+        sa.Column(
+            "growth_per_yuan", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column(
+            "points_per_yuan", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column(
+            "fen_per_point", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column(
+            "max_share_percent",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            nullable=False,
+        ),
+        sa.Column(
+            "points_expire_days",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            nullable=True,
+        ),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["store_id"], ["stores.id"], name=op.f("fk_member_rules_store_id_stores")
+        ),
+        sa.PrimaryKeyConstraint("store_id", name=op.f("pk_member_rules")),
+    )
+    op.create_table(
         "orders",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("order_no", sa.String(length=32), nullable=False),
@@ -275,12 +434,12 @@ def upgrade() -> None:
         sa.Column(
             "status",
             sa.Enum(
-                "PENDING_PAYMENT",
-                "PAID",
-                "PARTIALLY_SHIPPED",
-                "SHIPPED",
-                "COMPLETED",
-                "CANCELLED",
+                "pending_payment",
+                "paid",
+                "partially_shipped",
+                "shipped",
+                "completed",
+                "cancelled",
                 name="orderstatus",
                 native_enum=False,
                 length=24,
@@ -341,6 +500,109 @@ def upgrade() -> None:
         batch_op.create_index("ix_orders_user_list", ["user_id", "created_at"], unique=False)
 
     op.create_table(
+        "points_entries",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("store_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("user_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column(
+            "kind",
+            sa.Enum(
+                "earn",
+                "spend",
+                "refund",
+                "expire",
+                "adjust",
+                name="pointskind",
+                native_enum=False,
+                length=16,
+            ),
+            nullable=False,
+        ),
+        sa.Column("delta", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column(
+            "growth_delta", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column("reason", sa.String(length=100), nullable=False),
+        sa.Column("order_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
+        sa.Column(
+            "source_entry_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
+        ),
+        sa.Column("actor_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
+        sa.Column("expires_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column(
+            "remaining", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.CheckConstraint("remaining >= 0", name=op.f("ck_points_entries_remaining_not_negative")),
+        sa.ForeignKeyConstraint(
+            ["actor_id"], ["users.id"], name=op.f("fk_points_entries_actor_id_users")
+        ),
+        sa.ForeignKeyConstraint(
+            ["source_entry_id"],
+            ["points_entries.id"],
+            name=op.f("fk_points_entries_source_entry_id_points_entries"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["store_id"], ["stores.id"], name=op.f("fk_points_entries_store_id_stores")
+        ),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["users.id"], name=op.f("fk_points_entries_user_id_users")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_points_entries")),
+        sa.UniqueConstraint(
+            "store_id", "kind", "order_id", name=op.f("uq_points_entries_store_id_kind_order_id")
+        ),
+    )
+    with op.batch_alter_table("points_entries", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_points_entries_member", ["store_id", "user_id", "created_at"], unique=False
+        )
+        batch_op.create_index(
+            "ix_points_entries_open_lots",
+            ["expires_at"],
+            unique=False,
+            sqlite_where=sa.text("remaining > 0"),
+            postgresql_where=sa.text("remaining > 0"),
+        )
+        batch_op.create_index("ix_points_entries_order", ["order_id"], unique=False)
+
+    op.create_table(
+        "shipping_templates",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("store_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("name", sa.String(length=30), nullable=False),
+        sa.Column(
+            "charge_by",
+            sa.Enum("piece", "weight", name="chargeby", native_enum=False, length=16),
+            nullable=False,
+        ),
+        sa.Column("rules", sa.JSON(), nullable=False),
+        sa.Column(
+            "free_over_fen", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
+        ),
+        sa.Column("unreachable_provinces", sa.JSON(), nullable=False),
+        sa.Column("is_default", sa.Boolean(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["store_id"], ["stores.id"], name=op.f("fk_shipping_templates_store_id_stores")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_shipping_templates")),
+        sa.UniqueConstraint("store_id", "name", name=op.f("uq_shipping_templates_store_id_name")),
+    )
+    with op.batch_alter_table("shipping_templates", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_shipping_templates_store_id"), ["store_id"], unique=False
+        )
+        batch_op.create_index(
+            "uq_shipping_templates_store_default",
+            ["store_id"],
+            unique=True,
+            sqlite_where=sa.text("is_default"),
+            postgresql_where=sa.text("is_default"),
+        )
+
+    op.create_table(
         "staff_members",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("store_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
@@ -348,10 +610,10 @@ def upgrade() -> None:
         sa.Column(
             "role",
             sa.Enum(
-                "OWNER",
-                "OPERATOR",
-                "FINANCE",
-                "CUSTOMER_SERVICE",
+                "owner",
+                "operator",
+                "finance",
+                "customer_service",
                 name="role",
                 native_enum=False,
                 length=24,
@@ -361,7 +623,7 @@ def upgrade() -> None:
         sa.Column(
             "status",
             sa.Enum(
-                "INVITED", "ACTIVE", "REMOVED", name="staffstatus", native_enum=False, length=16
+                "invited", "active", "removed", name="staffstatus", native_enum=False, length=16
             ),
             nullable=False,
         ),
@@ -385,6 +647,69 @@ def upgrade() -> None:
     with op.batch_alter_table("staff_members", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_staff_members_store_id"), ["store_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_staff_members_user_id"), ["user_id"], unique=False)
+
+    op.create_table(
+        "store_stacking_settings",
+        sa.Column("store_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("exclusive_pairs", sa.JSON(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["store_id"], ["stores.id"], name=op.f("fk_store_stacking_settings_store_id_stores")
+        ),
+        sa.PrimaryKeyConstraint("store_id", name=op.f("pk_store_stacking_settings")),
+    )
+    op.create_table(
+        "coupon_claim_counters",
+        sa.Column(
+            "template_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column("user_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("claimed", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["template_id"],
+            ["coupon_templates.id"],
+            name=op.f("fk_coupon_claim_counters_template_id_coupon_templates"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["users.id"], name=op.f("fk_coupon_claim_counters_user_id_users")
+        ),
+        sa.PrimaryKeyConstraint("template_id", "user_id", name=op.f("pk_coupon_claim_counters")),
+    )
+    op.create_table(
+        "memberships",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("store_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("user_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("level_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
+        sa.Column(
+            "growth_value", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column(
+            "points_balance", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.CheckConstraint("growth_value >= 0", name=op.f("ck_memberships_growth_not_negative")),
+        sa.CheckConstraint("points_balance >= 0", name=op.f("ck_memberships_points_not_negative")),
+        sa.ForeignKeyConstraint(
+            ["level_id"], ["member_levels.id"], name=op.f("fk_memberships_level_id_member_levels")
+        ),
+        sa.ForeignKeyConstraint(
+            ["store_id"], ["stores.id"], name=op.f("fk_memberships_store_id_stores")
+        ),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["users.id"], name=op.f("fk_memberships_user_id_users")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_memberships")),
+        sa.UniqueConstraint("store_id", "user_id", name=op.f("uq_memberships_store_id_user_id")),
+    )
+    with op.batch_alter_table("memberships", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_memberships_level_id"), ["level_id"], unique=False)
+        batch_op.create_index(
+            "ix_memberships_store_created", ["store_id", "created_at"], unique=False
+        )
+        batch_op.create_index("ix_memberships_user", ["user_id"], unique=False)
 
     op.create_table(
         "order_events",
@@ -423,7 +748,7 @@ def upgrade() -> None:
         sa.Column(
             "status",
             sa.Enum(
-                "PENDING", "SUCCEEDED", "CLOSED", name="paymentstatus", native_enum=False, length=16
+                "pending", "succeeded", "closed", name="paymentstatus", native_enum=False, length=16
             ),
             nullable=False,
         ),
@@ -454,16 +779,21 @@ def upgrade() -> None:
         sa.Column(
             "category_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
         ),
+        sa.Column(
+            "shipping_template_id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            nullable=True,
+        ),
         sa.Column("title", sa.String(length=60), nullable=False),
         sa.Column("subtitle", sa.String(length=120), nullable=False),
         sa.Column("description", sa.Text(), nullable=False),
         sa.Column(
             "status",
             sa.Enum(
-                "DRAFT",
-                "PUBLISHED",
-                "UNPUBLISHED",
-                "ARCHIVED",
+                "draft",
+                "published",
+                "unpublished",
+                "archived",
                 name="productstatus",
                 native_enum=False,
                 length=16,
@@ -484,12 +814,20 @@ def upgrade() -> None:
             ["category_id"], ["categories.id"], name=op.f("fk_products_category_id_categories")
         ),
         sa.ForeignKeyConstraint(
+            ["shipping_template_id"],
+            ["shipping_templates.id"],
+            name=op.f("fk_products_shipping_template_id_shipping_templates"),
+        ),
+        sa.ForeignKeyConstraint(
             ["store_id"], ["stores.id"], name=op.f("fk_products_store_id_stores")
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_products")),
     )
     with op.batch_alter_table("products", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_products_category_id"), ["category_id"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_products_shipping_template_id"), ["shipping_template_id"], unique=False
+        )
         batch_op.create_index("ix_products_status_created", ["status", "created_at"], unique=False)
         batch_op.create_index("ix_products_store_status", ["store_id", "status"], unique=False)
 
@@ -520,6 +858,69 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_shipments_order_id"), ["order_id"], unique=False)
 
     op.create_table(
+        "shopper_coupons",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column(
+            "template_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column("store_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
+        sa.Column("user_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column(
+            "status",
+            sa.Enum(
+                "available",
+                "locked",
+                "used",
+                "expired",
+                name="couponstatus",
+                native_enum=False,
+                length=16,
+            ),
+            nullable=False,
+        ),
+        sa.Column("valid_from", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("valid_until", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("order_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
+        sa.Column(
+            "discount_fen", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column("issued_by", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
+        sa.Column("claimed_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("locked_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("used_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column(
+            "return_count", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column("last_return_reason", sa.String(length=40), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["issued_by"], ["users.id"], name=op.f("fk_shopper_coupons_issued_by_users")
+        ),
+        sa.ForeignKeyConstraint(
+            ["store_id"], ["stores.id"], name=op.f("fk_shopper_coupons_store_id_stores")
+        ),
+        sa.ForeignKeyConstraint(
+            ["template_id"],
+            ["coupon_templates.id"],
+            name=op.f("fk_shopper_coupons_template_id_coupon_templates"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["users.id"], name=op.f("fk_shopper_coupons_user_id_users")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_shopper_coupons")),
+    )
+    with op.batch_alter_table("shopper_coupons", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_shopper_coupons_order_id"), ["order_id"], unique=False)
+        batch_op.create_index(
+            "ix_shopper_coupons_status_valid_until", ["status", "valid_until"], unique=False
+        )
+        batch_op.create_index(
+            "ix_shopper_coupons_template_status", ["template_id", "status"], unique=False
+        )
+        batch_op.create_index("ix_shopper_coupons_user_status", ["user_id", "status"], unique=False)
+
+    op.create_table(
         "refunds",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("store_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
@@ -535,7 +936,7 @@ def upgrade() -> None:
         sa.Column(
             "status",
             sa.Enum(
-                "PENDING", "SUCCEEDED", "FAILED", name="refundstatus", native_enum=False, length=16
+                "pending", "succeeded", "failed", name="refundstatus", native_enum=False, length=16
             ),
             nullable=False,
         ),
@@ -694,12 +1095,12 @@ def upgrade() -> None:
         sa.Column(
             "kind",
             sa.Enum(
-                "RECEIVE",
-                "ADJUST",
-                "RESERVE",
-                "RELEASE",
-                "SALE",
-                "RETURN",
+                "receive",
+                "adjust",
+                "reserve",
+                "release",
+                "sale",
+                "return",
                 name="movementkind",
                 native_enum=False,
                 length=16,
@@ -743,10 +1144,10 @@ def upgrade() -> None:
         sa.Column(
             "status",
             sa.Enum(
-                "HELD",
-                "SOLD",
-                "RELEASED",
-                "RETURNED",
+                "held",
+                "sold",
+                "released",
+                "returned",
                 name="reservationstatus",
                 native_enum=False,
                 length=16,
@@ -805,6 +1206,13 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_refunds_order_id"))
 
     op.drop_table("refunds")
+    with op.batch_alter_table("shopper_coupons", schema=None) as batch_op:
+        batch_op.drop_index("ix_shopper_coupons_user_status")
+        batch_op.drop_index("ix_shopper_coupons_template_status")
+        batch_op.drop_index("ix_shopper_coupons_status_valid_until")
+        batch_op.drop_index(batch_op.f("ix_shopper_coupons_order_id"))
+
+    op.drop_table("shopper_coupons")
     with op.batch_alter_table("shipments", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_shipments_order_id"))
 
@@ -812,6 +1220,7 @@ def downgrade() -> None:
     with op.batch_alter_table("products", schema=None) as batch_op:
         batch_op.drop_index("ix_products_store_status")
         batch_op.drop_index("ix_products_status_created")
+        batch_op.drop_index(batch_op.f("ix_products_shipping_template_id"))
         batch_op.drop_index(batch_op.f("ix_products_category_id"))
 
     op.drop_table("products")
@@ -824,11 +1233,38 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_order_events_order_id"))
 
     op.drop_table("order_events")
+    with op.batch_alter_table("memberships", schema=None) as batch_op:
+        batch_op.drop_index("ix_memberships_user")
+        batch_op.drop_index("ix_memberships_store_created")
+        batch_op.drop_index(batch_op.f("ix_memberships_level_id"))
+
+    op.drop_table("memberships")
+    op.drop_table("coupon_claim_counters")
+    op.drop_table("store_stacking_settings")
     with op.batch_alter_table("staff_members", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_staff_members_user_id"))
         batch_op.drop_index(batch_op.f("ix_staff_members_store_id"))
 
     op.drop_table("staff_members")
+    with op.batch_alter_table("shipping_templates", schema=None) as batch_op:
+        batch_op.drop_index(
+            "uq_shipping_templates_store_default",
+            sqlite_where=sa.text("is_default"),
+            postgresql_where=sa.text("is_default"),
+        )
+        batch_op.drop_index(batch_op.f("ix_shipping_templates_store_id"))
+
+    op.drop_table("shipping_templates")
+    with op.batch_alter_table("points_entries", schema=None) as batch_op:
+        batch_op.drop_index("ix_points_entries_order")
+        batch_op.drop_index(
+            "ix_points_entries_open_lots",
+            sqlite_where=sa.text("remaining > 0"),
+            postgresql_where=sa.text("remaining > 0"),
+        )
+        batch_op.drop_index("ix_points_entries_member")
+
+    op.drop_table("points_entries")
     with op.batch_alter_table("orders", schema=None) as batch_op:
         batch_op.drop_index("ix_orders_user_list")
         batch_op.drop_index("ix_orders_store_list")
@@ -836,10 +1272,20 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_orders_checkout_no"))
 
     op.drop_table("orders")
+    op.drop_table("member_rules")
+    op.drop_table("member_levels")
     with op.batch_alter_table("media_assets", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_media_assets_store_id"))
 
     op.drop_table("media_assets")
+    with op.batch_alter_table("full_reduction_rules", schema=None) as batch_op:
+        batch_op.drop_index("ix_full_reduction_rules_store_status")
+
+    op.drop_table("full_reduction_rules")
+    with op.batch_alter_table("coupon_templates", schema=None) as batch_op:
+        batch_op.drop_index("ix_coupon_templates_store_status")
+
+    op.drop_table("coupon_templates")
     with op.batch_alter_table("categories", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_categories_store_id"))
         batch_op.drop_index(batch_op.f("ix_categories_parent_id"))

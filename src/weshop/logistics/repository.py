@@ -1,0 +1,71 @@
+"""Shipping template queries; every one takes the store id."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from weshop.logistics.models import ShippingTemplate
+from weshop.stores.models import Store
+
+
+async def lock_store(session: AsyncSession, store_id: int) -> None:
+    """Serialise template writes of one store (PostgreSQL; SQLite's writers queue anyway), so
+    that checks across its templates (the one default, unique names) see no concurrent change."""
+    await session.execute(select(Store.id).where(Store.id == store_id).with_for_update())
+
+
+async def templates_of(session: AsyncSession, store_ids: Iterable[int]) -> list[ShippingTemplate]:
+    wanted = set(store_ids)
+    if not wanted:
+        return []
+    rows = await session.scalars(
+        select(ShippingTemplate)
+        .where(ShippingTemplate.store_id.in_(wanted))
+        .order_by(ShippingTemplate.store_id, ShippingTemplate.id)
+    )
+    return list(rows)
+
+
+async def template(
+    session: AsyncSession, store_id: int, template_id: int
+) -> ShippingTemplate | None:
+    return await session.scalar(
+        select(ShippingTemplate).where(
+            ShippingTemplate.store_id == store_id, ShippingTemplate.id == template_id
+        )
+    )
+
+
+async def count_templates(session: AsyncSession, store_id: int) -> int:
+    return await session.scalar(
+        select(func.count())
+        .select_from(ShippingTemplate)
+        .where(ShippingTemplate.store_id == store_id)
+    )
+
+
+async def named(
+    session: AsyncSession, store_id: int, name: str, exclude_id: int | None = None
+) -> ShippingTemplate | None:
+    query = select(ShippingTemplate).where(
+        ShippingTemplate.store_id == store_id, ShippingTemplate.name == name
+    )
+    if exclude_id is not None:
+        query = query.where(ShippingTemplate.id != exclude_id)
+    return await session.scalar(query.limit(1))
+
+
+async def clear_default(session: AsyncSession, store_id: int, keep_id: int) -> None:
+    await session.execute(
+        update(ShippingTemplate)
+        .where(
+            ShippingTemplate.store_id == store_id,
+            ShippingTemplate.is_default,
+            ShippingTemplate.id != keep_id,
+        )
+        .values(is_default=False)
+        .execution_options(synchronize_session="fetch")
+    )

@@ -1,0 +1,350 @@
+"""Members: what checkout, orders and the worker call, and what shoppers and staff read.
+
+Contracts for the callers (every function runs in the caller's transaction, never commits):
+
+* ``member_discounts_for_pricing`` and ``points_offers_for_pricing`` read only.
+* ``spend_points`` at checkout, ``refund_points`` when that order is cancelled or refunded,
+  ``earn_for_completed_order`` when an order completes: each acts at most once per order.
+  When one order spends at several stores, call in ascending store id (lock order).
+* A raised error means the caller's transaction must roll back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from weshop.accounts.models import User
+from weshop.core.clock import utcnow
+from weshop.core.errors import Conflict, InvalidInput, NotFound
+from weshop.core.pagination import paginate
+from weshop.core.tenancy import StoreScope
+from weshop.members import ledger
+from weshop.members import repository as repo
+from weshop.members.levels import next_level
+from weshop.members.models import MemberLevel, MemberRules, Membership, PointsEntry, PointsKind
+from weshop.members.schemas import RulesIn
+from weshop.pricing.inputs import MemberDiscount, PointsOffer
+from weshop.stores.models import Store
+
+
+@dataclass(frozen=True)
+class Earned:
+    points: int
+    growth: int
+    level_id: int | None
+    level_changed: bool
+
+
+@dataclass(frozen=True)
+class MembershipView:
+    membership: Membership
+    store: Store
+    level: MemberLevel | None
+    next_level: MemberLevel | None
+    usable_points: int
+    fen_per_point: int
+
+
+def default_rules(store_id: int) -> MemberRules:
+    return MemberRules(store_id=store_id, **RulesIn().model_dump())
+
+
+async def rules_for(session: AsyncSession, store_id: int) -> MemberRules:
+    """The store's rules, or the defaults (unsaved) when it never set any."""
+    return await repo.rules(session, store_id) or default_rules(store_id)
+
+
+async def put_rules(session: AsyncSession, scope: StoreScope, data: RulesIn) -> MemberRules:
+    await repo.lock_store(session, scope.store_id)
+    rules = await repo.rules(session, scope.store_id)
+    if rules is None:
+        rules = default_rules(scope.store_id)
+        session.add(rules)
+    for name, value in data.model_dump().items():
+        setattr(rules, name, value)
+    await session.flush()
+    return rules
+
+
+# For checkout and pricing
+
+
+async def member_discounts_for_pricing(
+    session: AsyncSession, user_id: int, store_ids: Iterable[int]
+) -> tuple[MemberDiscount, ...]:
+    """One ``MemberDiscount`` per store of ``store_ids`` where the shopper's level pays less
+    than 100%, ordered by store id; covering every line of that store. Stores where the
+    shopper is no member, or at a level without a discount, have none."""
+    rows = await repo.memberships_of_user(session, user_id, store_ids)
+    levels = await repo.levels_by_id(session, [m.level_id for m, _ in rows if m.level_id])
+    discounts = []
+    for membership, _ in rows:
+        level = levels.get(membership.level_id) if membership.level_id else None
+        if level is not None and level.pay_percent < 100:
+            discounts.append(
+                MemberDiscount(
+                    store_id=membership.store_id,
+                    level_id=level.id,
+                    level_name=level.name,
+                    pay_percent=level.pay_percent,
+                )
+            )
+    return tuple(discounts)
+
+
+async def points_offers_for_pricing(
+    session: AsyncSession,
+    user_id: int,
+    store_ids: Iterable[int],
+    requested: Mapping[int, int],
+    now: datetime | None = None,
+) -> tuple[PointsOffer, ...]:
+    """One ``PointsOffer`` per store of ``store_ids`` where the shopper has spendable points
+    and the store lets points pay (``max_share_percent`` > 0), ordered by store id.
+    ``balance`` excludes points already past their expiry; ``requested`` is what the shopper
+    asked to spend there (0 when absent; the pricing core caps it by the balance and the
+    share). Requests for other stores are ignored; a negative request is bad input."""
+    if any(points < 0 for points in requested.values()):
+        raise InvalidInput("points to spend cannot be negative", code="invalid_points")
+    now = now or utcnow()
+    rows = await repo.memberships_of_user(session, user_id, store_ids)
+    lapsed = await repo.lapsed_points(session, [(m.store_id, user_id) for m, _ in rows], now)
+    rules = await repo.rules_of(session, [m.store_id for m, _ in rows])
+    offers = []
+    for membership, _ in rows:
+        store_rules = rules.get(membership.store_id) or default_rules(membership.store_id)
+        balance = membership.points_balance - lapsed.get((membership.store_id, user_id), 0)
+        if balance <= 0 or store_rules.max_share_percent == 0:
+            continue
+        offers.append(
+            PointsOffer(
+                store_id=membership.store_id,
+                balance=balance,
+                requested=requested.get(membership.store_id, 0),
+                fen_per_point=store_rules.fen_per_point,
+                max_share_percent=store_rules.max_share_percent,
+            )
+        )
+    return tuple(offers)
+
+
+async def spend_points(
+    session: AsyncSession,
+    store_id: int,
+    user_id: int,
+    points: int,
+    order_id: int,
+    now: datetime | None = None,
+) -> PointsEntry:
+    """Spend ``points`` (>= 1) of the shopper's balance at the store for ``order_id``.
+
+    Raises ``Conflict(code="not_enough_points")`` when the balance (after lapsing expired
+    points) is short, however many spends race: the member's row is locked and the balance
+    moves by a conditional UPDATE. Raises ``Conflict(code="points_already_spent")`` when the
+    order already spent points. Returns the spend entry (``delta`` = -points).
+    """
+    if points < 1:
+        raise InvalidInput("points to spend must be positive", code="invalid_points")
+    now = now or utcnow()
+    membership = await ledger.locked_membership(session, store_id, user_id)
+    if membership is None:
+        raise Conflict(
+            "not enough points", code="not_enough_points", details={"balance": 0, "wanted": points}
+        )
+    if await repo.entry_for_order(session, PointsKind.SPEND, order_id, store_id) is not None:
+        raise Conflict("this order already spent points", code="points_already_spent")
+    return await ledger.debit(
+        session, membership, PointsKind.SPEND, points, f"order {order_id}", now, order_id=order_id
+    )
+
+
+async def refund_points(session: AsyncSession, order_id: int, now: datetime | None = None) -> int:
+    """Give back the points ``order_id`` spent, once: returns how many (0 when it spent none
+    or they were already given back). They return as a new lot that expires when the latest
+    of the lots they came from would have (at once if that has passed)."""
+    now = now or utcnow()
+    spend = await repo.entry_for_order(session, PointsKind.SPEND, order_id)
+    if spend is None:
+        return 0
+    membership = await ledger.locked_membership(session, spend.store_id, spend.user_id)
+    if membership is None:  # pragma: no cover - a spend always has its membership
+        return 0
+    if await repo.entry_for_order(session, PointsKind.REFUND, order_id, spend.store_id):
+        return 0
+    await ledger.credit(
+        session,
+        membership,
+        PointsKind.REFUND,
+        -spend.delta,
+        f"order {order_id} refunded",
+        now,
+        expires_at=spend.expires_at,
+        order_id=order_id,
+        source_entry_id=spend.id,
+    )
+    return -spend.delta
+
+
+async def earn_for_completed_order(
+    session: AsyncSession,
+    store_id: int,
+    user_id: int,
+    order_id: int,
+    paid_fen: int,
+    now: datetime,
+) -> Earned | None:
+    """Credit growth and points for a completed order, once (None on a repeat).
+
+    growth = paid_fen × growth_per_yuan ÷ 100 and points = paid_fen × points_per_yuan ÷ 100,
+    both rounded down; the points lapse ``points_expire_days`` after ``now``. Makes the
+    shopper a member if needed and moves them to the level their growth reaches.
+    """
+    if paid_fen < 0:
+        raise InvalidInput("paid amount cannot be negative", code="invalid_amount")
+    membership = await ledger.locked_membership(session, store_id, user_id, create=True)
+    assert membership is not None
+    if await repo.entry_for_order(session, PointsKind.EARN, order_id, store_id) is not None:
+        return None
+    rules = await rules_for(session, store_id)
+    growth = paid_fen * rules.growth_per_yuan // 100
+    points = paid_fen * rules.points_per_yuan // 100
+    days = rules.points_expire_days
+    await ledger.credit(
+        session,
+        membership,
+        PointsKind.EARN,
+        points,
+        f"order {order_id} completed",
+        now,
+        expires_at=now + timedelta(days=days) if days else None,
+        growth=growth,
+        order_id=order_id,
+    )
+    changed = await ledger.relevel(session, membership)
+    return Earned(points, growth, membership.level_id, changed)
+
+
+async def expire_points(session: AsyncSession, now: datetime, *, limit: int = 200) -> int:
+    """Lapse every lot past its expiry, for at most ``limit`` members; returns the points
+    taken. Members are locked one by one in (store, user) order."""
+    total = 0
+    for store_id, user_id in await repo.members_with_due_lots(session, now, limit):
+        membership = await ledger.locked_membership(session, store_id, user_id)
+        if membership is not None:
+            total += await ledger.expire_member(session, membership, now)
+    return total
+
+
+async def more_points_due(session: AsyncSession, now: datetime) -> bool:
+    """Whether some lot is still past its expiry (a capped ``expire_points`` left work)."""
+    return bool(await repo.members_with_due_lots(session, now, 1))
+
+
+# For staff
+
+
+async def adjust_points(
+    session: AsyncSession,
+    scope: StoreScope,
+    user_id: int,
+    delta: int,
+    reason: str,
+    now: datetime | None = None,
+) -> tuple[PointsEntry, Membership]:
+    """Grant (expiring like earned points) or take points by hand, with the staff's reason."""
+    now = now or utcnow()
+    membership = await ledger.locked_membership(session, scope.store_id, user_id)
+    if membership is None:
+        raise NotFound("no such member")
+    if delta < 0:
+        entry = await ledger.debit(
+            session, membership, PointsKind.ADJUST, -delta, reason, now, actor_id=scope.actor_id
+        )
+        return entry, membership
+    days = (await rules_for(session, scope.store_id)).points_expire_days
+    entry = await ledger.credit(
+        session,
+        membership,
+        PointsKind.ADJUST,
+        delta,
+        reason,
+        now,
+        expires_at=now + timedelta(days=days) if days else None,
+        actor_id=scope.actor_id,
+    )
+    return entry, membership
+
+
+async def store_member(session: AsyncSession, scope: StoreScope, user_id: int) -> Membership:
+    membership = await repo.membership(session, scope.store_id, user_id)
+    if membership is None:
+        raise NotFound("no such member")
+    return membership
+
+
+async def list_members(
+    session: AsyncSession,
+    scope: StoreScope,
+    *,
+    level_id: int | None,
+    phone_index: str | None,
+    cursor: str | None,
+    limit: int,
+) -> list[Membership]:
+    """Newest members first (``limit + 1`` rows)."""
+    query = repo.store_members_query(scope.store_id, level_id, phone_index)
+    return list(await session.scalars(paginate(query, Membership, cursor, limit)))
+
+
+async def member_people(
+    session: AsyncSession, memberships: list[Membership], now: datetime | None = None
+) -> tuple[dict[int, User], dict[int, MemberLevel], dict[tuple[int, int], int]]:
+    """Users, levels and lapsed-but-unswept points of a page of members."""
+    now = now or utcnow()
+    users = await repo.users(session, [m.user_id for m in memberships])
+    levels = await repo.levels_by_id(session, [m.level_id for m in memberships if m.level_id])
+    lapsed = await repo.lapsed_points(session, [(m.store_id, m.user_id) for m in memberships], now)
+    return users, levels, lapsed
+
+
+async def points_ledger(
+    session: AsyncSession, store_id: int, user_id: int, cursor: str | None, limit: int
+) -> list[PointsEntry]:
+    """A member's entries, newest first (``limit + 1`` rows); 404 for a non-member."""
+    if await repo.membership(session, store_id, user_id) is None:
+        raise NotFound("no membership at this store")
+    query = repo.ledger_query(store_id, user_id)
+    return list(await session.scalars(paginate(query, PointsEntry, cursor, limit)))
+
+
+# For shoppers
+
+
+async def my_memberships(
+    session: AsyncSession, user_id: int, now: datetime | None = None
+) -> list[MembershipView]:
+    now = now or utcnow()
+    rows = await repo.memberships_of_user(session, user_id)
+    store_ids = [m.store_id for m, _ in rows]
+    lapsed = await repo.lapsed_points(session, [(s, user_id) for s in store_ids], now)
+    rules = await repo.rules_of(session, store_ids)
+    ladders = await repo.levels_of_stores(session, store_ids)
+    views = []
+    for membership, store in rows:
+        levels = ladders.get(store.id, [])
+        store_rules = rules.get(store.id) or default_rules(store.id)
+        views.append(
+            MembershipView(
+                membership=membership,
+                store=store,
+                level=next((lv for lv in levels if lv.id == membership.level_id), None),
+                next_level=next_level(levels, membership.growth_value),
+                usable_points=membership.points_balance - lapsed.get((store.id, user_id), 0),
+                fen_per_point=store_rules.fen_per_point,
+            )
+        )
+    return views

@@ -1,0 +1,1 @@
+"""Coupons, full reductions and stacking rules: the promotions the pricing core applies."""
