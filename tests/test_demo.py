@@ -18,7 +18,10 @@ from weshop.catalog.models import Product, ProductStatus, Sku
 from weshop.core.config import Settings
 from weshop.core.db import Database
 from weshop.core.migrations import upgrade_async
+from weshop.logistics.models import ShippingTemplate
+from weshop.members.models import MemberLevel
 from weshop.orders.models import Order, OrderStatus
+from weshop.promotions.models import FullReductionRule, ShopperCoupon
 from weshop.stores.models import Role, StaffMember, StaffStatus, Store
 
 # The suite's secret: the personal-data cipher is process-global and other tests rely on it.
@@ -65,6 +68,11 @@ async def census(settings: Settings) -> dict[str, Any]:
                 "roles": roles,
                 "fewest_skus": min((n for _, n in skus_per_product), default=0),
                 "prices": set(await session.scalars(select(Sku.price_fen))),
+                "coupon_states": sorted(await session.scalars(select(ShopperCoupon.status))),
+                "discounted_orders": await count(Order, Order.discount_fen > 0),
+                "shipping_templates": await count(ShippingTemplate),
+                "reductions": await count(FullReductionRule),
+                "levels": await count(MemberLevel),
             }
     finally:
         await db.dispose()
@@ -91,6 +99,12 @@ async def test_seed_builds_the_demo_once_with_working_logins(tmp_path: Path) -> 
             OrderStatus.CANCELLED,
         ]
     )
+
+    # Every store has its promotions, the shoppers coupons, and orders show discounts.
+    assert (seeded["shipping_templates"], seeded["reductions"], seeded["levels"]) == (2, 2, 6)
+    assert seeded["coupon_states"].count("used") >= 1
+    assert seeded["coupon_states"].count("available") >= 2 * len(demo.SHOPPERS)
+    assert seeded["discounted_orders"] >= 2
 
     assert await demo.seed(settings) == demo.SeedResult.PRESENT
     assert await census(settings) == seeded

@@ -1,4 +1,5 @@
-"""The demo's content: who signs in, the two stores with their catalogues, the shoppers."""
+"""The demo's content: who signs in, the two stores with their catalogues and promotions, the
+shoppers."""
 
 from __future__ import annotations
 
@@ -20,6 +21,60 @@ class Login:
 
 
 @dataclass(frozen=True)
+class StorePromotions:
+    """Request bodies, as the merchant console would send them."""
+
+    shipping_template: dict[str, Any]
+    full_reductions: tuple[dict[str, Any], ...]
+    coupons: tuple[dict[str, Any], ...]
+    member_levels: tuple[dict[str, Any], ...]
+
+
+def shipping(first_fee_fen: int, free_over_fen: int) -> dict[str, Any]:
+    """Per piece across the mainland, dearer to the far west, free over a threshold."""
+    return {
+        "name": "默认运费",
+        "charge_by": "piece",
+        "rules": [
+            {
+                "provinces": [],
+                "first_units": 1,
+                "first_fee_fen": first_fee_fen,
+                "additional_units": 1,
+                "additional_fee_fen": 100,
+            },
+            {
+                "provinces": ["新疆维吾尔自治区", "西藏自治区"],
+                "first_units": 1,
+                "first_fee_fen": 2000,
+                "additional_units": 1,
+                "additional_fee_fen": 800,
+            },
+        ],
+        "free_over_fen": free_over_fen,
+        "unreachable_provinces": ["台湾省"],
+    }
+
+
+def coupon(name: str, kind: str, **terms: Any) -> dict[str, Any]:
+    return {
+        "name": name,
+        "kind": kind,
+        "valid_days_after_claim": 30,
+        "total_quantity": 1000,
+        "per_shopper_limit": 1,
+        **terms,
+    }
+
+
+LEVELS = (
+    {"name": "普通会员", "growth_threshold": 0, "pay_percent": 100},
+    {"name": "银卡会员", "growth_threshold": 500, "pay_percent": 98},
+    {"name": "金卡会员", "growth_threshold": 2000, "pay_percent": 95},
+)
+
+
+@dataclass(frozen=True)
 class StoreSpec:
     name: str
     description: str
@@ -27,6 +82,7 @@ class StoreSpec:
     staff_phones: dict[Role, str]
     categories: tuple[str, ...]
     products: tuple[dict[str, Any], ...]
+    promotions: StorePromotions
 
 
 @dataclass(frozen=True)
@@ -113,6 +169,24 @@ FARM = StoreSpec(
         Role.CUSTOMER_SERVICE: "13900000104",
     },
     categories=("茶叶", "蜂蜜", "米面杂粮", "山珍干货"),
+    promotions=StorePromotions(
+        shipping_template=shipping(first_fee_fen=800, free_over_fen=9900),
+        full_reductions=(
+            {
+                "name": "山野满减",
+                "kind": "amount",
+                "tiers": [
+                    {"threshold_fen": 19900, "amount_off_fen": 2000},
+                    {"threshold_fen": 39900, "amount_off_fen": 5000},
+                ],
+            },
+        ),
+        coupons=(
+            coupon("满99减10", "fixed", amount_off_fen=1000, threshold_fen=9900),
+            coupon("新客无门槛5元", "no_threshold", amount_off_fen=500),
+        ),
+        member_levels=LEVELS,
+    ),
     products=(
         weighed(
             "明前西湖龙井 2025新茶",
@@ -233,6 +307,24 @@ STUDIO = StoreSpec(
         Role.CUSTOMER_SERVICE: "13900000204",
     },
     categories=("T恤", "卫衣", "牛仔裤", "袜子"),
+    promotions=StorePromotions(
+        shipping_template=shipping(first_fee_fen=600, free_over_fen=19900),
+        full_reductions=(
+            {
+                "name": "换季满折",
+                "kind": "percent",
+                "tiers": [
+                    {"threshold_fen": 29900, "percent_off": 5},
+                    {"threshold_fen": 49900, "percent_off": 10},
+                ],
+            },
+        ),
+        coupons=(
+            coupon("满199减20", "fixed", amount_off_fen=2000, threshold_fen=19900),
+            coupon("全场9折券", "percent", percent_off=10, cap_fen=3000, threshold_fen=10000),
+        ),
+        member_levels=LEVELS,
+    ),
     products=(
         apparel(
             "重磅纯棉短袖T恤 260g",
@@ -384,6 +476,9 @@ STUDIO = StoreSpec(
 )
 
 STORES = (FARM, STUDIO)
+
+# Funded by the platform, usable at any store.
+PLATFORM_COUPONS = (coupon("平台满200减25", "fixed", amount_off_fen=2500, threshold_fen=20000),)
 
 SHOPPERS = (
     ShopperSpec(

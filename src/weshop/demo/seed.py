@@ -1,4 +1,5 @@
-"""Demo data: a platform operator, two stores with staff and 30 products, shoppers and orders.
+"""Demo data: a platform operator, two stores with staff, 30 products and promotions, shoppers
+with coupons, and orders.
 
 Everything except the operator account and the staff passwords goes through the public HTTP
 API, in-process, so the demo data obeys exactly the rules a real user meets. The seed runs
@@ -28,6 +29,7 @@ from weshop.demo.data import (
     FARM,
     OPERATOR_PASSWORD,
     OPERATOR_PHONE,
+    PLATFORM_COUPONS,
     SHOPPERS,
     STAFF_PASSWORD,
     STORES,
@@ -50,6 +52,12 @@ REQUIRED_ROUTES = (
     ("POST", "/sandbox-pay/cashier/{out_trade_no}/confirm"),
     ("POST", "/api/v1/merchant/stores/{store_id}/orders/{order_id}/shipments"),
     ("POST", "/api/v1/me/orders/{order_id}/cancel"),
+    ("POST", "/api/v1/merchant/stores/{store_id}/shipping-templates"),
+    ("POST", "/api/v1/merchant/stores/{store_id}/full-reductions"),
+    ("POST", "/api/v1/merchant/stores/{store_id}/coupon-templates"),
+    ("POST", "/api/v1/merchant/stores/{store_id}/member-levels"),
+    ("POST", "/api/v1/platform/coupon-templates"),
+    ("POST", "/api/v1/me/coupons/claims"),
 )
 
 
@@ -129,6 +137,7 @@ class _Seeder:
     store_ids: dict[str, int] = field(default_factory=dict)
     # Each store's operator staff (who keeps the catalogue and ships), by store id.
     operators: dict[int, Headers] = field(default_factory=dict)
+    coupon_template_ids: list[int] = field(default_factory=list)
 
     async def call(
         self,
@@ -148,6 +157,10 @@ class _Seeder:
         skus: dict[tuple[str, str], int] = {}
         for store in STORES:
             skus.update(await self.open_store(store, operator))
+            await self.promotions(store)
+        for body in PLATFORM_COUPONS:
+            template = await self.call("/api/v1/platform/coupon-templates", operator, body)
+            self.coupon_template_ids.append(template["id"])
         shoppers = [await self.shopper(spec) for spec in SHOPPERS]
         await self.past_orders(shoppers, skus)
 
@@ -205,13 +218,30 @@ class _Seeder:
                 skus[(product["title"], label)] = sku["id"]
         return skus
 
+    async def promotions(self, spec: StoreSpec) -> None:
+        """Shipping, a full reduction, coupons and member levels, set by the store's operator."""
+        store_id = self.store_ids[spec.name]
+        base = f"/api/v1/merchant/stores/{store_id}"
+        staff = self.operators[store_id]
+        await self.call(f"{base}/shipping-templates", staff, spec.promotions.shipping_template)
+        for body in spec.promotions.full_reductions:
+            await self.call(f"{base}/full-reductions", staff, body)
+        for body in spec.promotions.coupons:
+            template = await self.call(f"{base}/coupon-templates", staff, body)
+            self.coupon_template_ids.append(template["id"])
+        for body in spec.promotions.member_levels:
+            await self.call(f"{base}/member-levels", staff, body)
+
     async def shopper(self, spec: ShopperSpec) -> tuple[Headers, int]:
+        """A shopper with an address and every demo coupon claimed into the wallet."""
         headers = await self.sign_in_with_demo_password(spec.phone)
         address = await self.call(
             "/api/v1/me/addresses",
             headers,
             {"recipient": spec.name, "phone": spec.phone, **spec.address},
         )
+        for template_id in self.coupon_template_ids:
+            await self.call("/api/v1/me/coupons/claims", headers, {"template_id": template_id})
         return headers, address["id"]
 
     async def past_orders(

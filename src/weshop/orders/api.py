@@ -12,17 +12,19 @@ from weshop.core.ids import PathId
 from weshop.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, page_of
 from weshop.core.tenancy import StoreScope
 from weshop.orders import service
-from weshop.orders.checkout import place_orders
+from weshop.orders.checkout import place_orders, quote_basket
 from weshop.orders.models import Order, OrderStatus
 from weshop.orders.schemas import (
     CancelIn,
     CheckoutIn,
     CheckoutOut,
     OrderOut,
+    QuoteIn,
     ShipIn,
     ShippingAddressOut,
 )
 from weshop.orders.views import describe_order, describe_orders, shipping_address
+from weshop.pricing.quote import Quote
 from weshop.stores.access import staff_with
 from weshop.stores.permissions import Permission
 
@@ -39,15 +41,40 @@ async def _page(session, orders: list[Order], limit: int, audience) -> Page[Orde
 
 
 @shopper.post(
+    "/checkout/quote",
+    response_model=Quote,
+    responses={409: {"description": "A chosen coupon is gone, or an item is unavailable."}},
+)
+async def preview_checkout(body: QuoteIn, user: CurrentUser, session: DbSession) -> Quote:
+    """Price a basket exactly as placing the order would, without placing it.
+
+    The answer names every discount per line (member price, full reduction, coupons, points)
+    with who funds it, each order-level promotion with its share of each line, shipping per
+    store (and whether the store delivers to the address), and a verdict on every coupon in
+    the wallet: applied, or why not (expired, threshold not met, wrong scope, not
+    combinable, a better combination chosen). Send `coupon_ids` to try another choice.
+    """
+    return await quote_basket(session, user, body)
+
+
+@shopper.post(
     "/orders",
     status_code=status.HTTP_201_CREATED,
     response_model=CheckoutOut,
-    responses={409: {"description": "Out of stock, product unavailable or store suspended."}},
+    responses={
+        409: {
+            "description": "Out of stock, product unavailable, store suspended, a store that "
+            "does not deliver to the address, or a coupon or points taken by another checkout."
+        }
+    },
 )
 async def place_order(body: CheckoutIn, user: CurrentUser, session: DbSession, key: IdempotencyKey):
-    """Check out: one order per store, priced, with the address copied and stock reserved.
+    """Check out: one order per store, priced as `/checkout/quote` prices the same body, with
+    the address copied, the applied coupons locked, the points spent and stock reserved. Each
+    order keeps its part of the quote as its price snapshot, which never changes afterwards.
 
-    Unpaid orders are cancelled when the store's payment window passes. Send an
+    Unpaid orders are cancelled when the store's payment window passes; their coupons and
+    points come back. Send an
     `Idempotency-Key` so that a retried request never places a second order.
     """
 

@@ -23,10 +23,15 @@ from weshop.core.errors import Conflict, InvalidInput
 from weshop.core.money import MAX_LINE_QUANTITY
 from weshop.core.outbox import emit
 from weshop.inventory.service import reserve_stock
+from weshop.logistics import service as logistics
+from weshop.members import service as members
 from weshop.orders import repository as repo
+from weshop.orders.benefits import hold_benefits, platform_coupon_discounts
 from weshop.orders.models import Order, OrderEvent, OrderLine, OrderStatus
-from weshop.orders.schemas import CheckoutIn
-from weshop.pricing.quote import PricingContext, PricingLine, Quote, price
+from weshop.orders.schemas import Basket, CheckoutIn, QuoteIn
+from weshop.pricing.inputs import CartLine, PricingContext
+from weshop.pricing.quote import Quote, price
+from weshop.promotions import service as promotions
 from weshop.stores.models import Store, StoreStatus
 
 PAYMENT_DEADLINE = "order.payment_deadline"
@@ -67,63 +72,149 @@ async def _load_items(
     return by_store
 
 
-async def place_orders(session: AsyncSession, user: User, data: CheckoutIn) -> PlacedCheckout:
-    now = utcnow()
+@dataclass(frozen=True)
+class PricedBasket:
+    quote: Quote
+    items: dict[int, list[tuple[Sku, Product, int]]]
+    address: Address | None
+
+
+def _quantities(data: Basket) -> dict[int, int]:
     quantities: dict[int, int] = defaultdict(int)
     for item in data.items:
         quantities[item.sku_id] += item.quantity
     if any(quantity > MAX_LINE_QUANTITY for quantity in quantities.values()):
         raise InvalidInput(f"at most {MAX_LINE_QUANTITY} of one item", code="invalid_quantity")
-    address = await accounts.get_address(session, user, data.address_id)
+    return quantities
+
+
+async def _pricing_context(
+    session: AsyncSession,
+    user_id: int,
+    store_ids: list[int],
+    province: str | None,
+    data: Basket,
+    now: datetime,
+) -> PricingContext:
+    """Everything the pricing core needs, read from the domains that own it."""
+    wallet = await promotions.wallet_for_pricing(session, user_id, store_ids, now)
+    chosen = None if data.coupon_ids is None else frozenset(data.coupon_ids)
+    if chosen is not None:
+        gone = sorted(chosen - {coupon.id for coupon in wallet})
+        if gone:
+            raise Conflict(
+                "a chosen coupon is no longer in your wallet",
+                code="coupon_unavailable",
+                details={"coupon_ids": gone},
+            )
+    templates, default_templates = await logistics.shipping_for_pricing(session, store_ids)
+    requested = {use.store_id: use.points for use in data.points}
+    return PricingContext(
+        now=now,
+        province=province,
+        member_discounts=await members.member_discounts_for_pricing(session, user_id, store_ids),
+        full_reductions=await promotions.active_reductions_for_pricing(session, store_ids, now),
+        coupons=wallet,
+        chosen_coupon_ids=chosen,
+        stacking=await promotions.stacking_for_pricing(session, store_ids),
+        points=await members.points_offers_for_pricing(session, user_id, store_ids, requested, now),
+        shipping_templates=templates,
+        default_shipping_template=default_templates,
+    )
+
+
+async def price_basket(
+    session: AsyncSession, user: User, data: Basket, address_id: int | None, now: datetime
+) -> PricedBasket:
+    """Quote a basket as checkout would place it, with the shopper's own promotions. Reads
+    only: the preview shows this, and placing an order prices the same way."""
+    quantities = _quantities(data)
+    address = None if address_id is None else await accounts.get_address(session, user, address_id)
     by_store = await _load_items(session, quantities)
-    checkout_no = _number("C", now)
-    orders = []
-    for store_id in sorted(by_store):
-        store = await session.get_one(Store, store_id)
-        items = sorted(by_store[store_id], key=lambda item: item[0].id)
-        quote = price(
-            [
-                PricingLine(
-                    sku_id=sku.id,
-                    product_id=product.id,
-                    title=product.title,
-                    spec_text=sku.spec_text,
-                    unit_price_fen=sku.price_fen,
-                    quantity=quantity,
-                )
-                for sku, product, quantity in items
-            ],
-            PricingContext(store_id=store_id),
+    context = await _pricing_context(
+        session,
+        user.id,
+        sorted(by_store),
+        None if address is None else address.province,
+        data,
+        now,
+    )
+    lines = [
+        CartLine(
+            sku_id=sku.id,
+            product_id=product.id,
+            store_id=store_id,
+            category_id=product.category_id,
+            title=product.title,
+            spec_text=sku.spec_text,
+            unit_price_fen=sku.price_fen,
+            quantity=quantity,
+            weight_grams=sku.weight_grams,
+            shipping_template_id=product.shipping_template_id,
         )
+        for store_id in sorted(by_store)
+        for sku, product, quantity in sorted(by_store[store_id], key=lambda item: item[0].id)
+    ]
+    # One quote for the whole checkout: platform coupons and their thresholds span stores.
+    return PricedBasket(price(lines, context), by_store, address)
+
+
+async def quote_basket(session: AsyncSession, user: User, data: QuoteIn) -> Quote:
+    return (await price_basket(session, user, data, data.address_id, utcnow())).quote
+
+
+def _refuse_undeliverable(quote: Quote, address: Address) -> None:
+    stores = [store.store_id for store in quote.stores if not store.deliverable]
+    if stores:
+        raise Conflict(
+            f"some stores do not deliver to {address.province}",
+            code="undeliverable",
+            details={"store_ids": stores, "province": address.province},
+        )
+
+
+async def place_orders(session: AsyncSession, user: User, data: CheckoutIn) -> PlacedCheckout:
+    """Place one order per store, each with its part of the checkout's quote as its price
+    snapshot. Coupons are locked and points spent before stock is reserved: stock rows are
+    the most contended, so their locks are taken last and held the shortest time."""
+    now = utcnow()
+    priced = await price_basket(session, user, data, data.address_id, now)
+    quote, address = priced.quote, priced.address
+    assert address is not None  # a checkout always names its address
+    _refuse_undeliverable(quote, address)
+    checkout_no = _number("C", now)
+    platform_coupons = platform_coupon_discounts(quote)
+    placed: list[tuple[Order, Quote]] = []
+    for store_id in sorted(priced.items):
+        store = await session.get_one(Store, store_id)
+        store_quote = quote.for_store(store_id)
         deadline = now + timedelta(minutes=store.payment_window_minutes)
-        order = _new_order(user, store_id, checkout_no, quote, address, data.note, deadline, now)
+        order = _new_order(
+            user, store_id, checkout_no, store_quote, address, data.note, deadline, now
+        )
         session.add(order)
         await session.flush()
-        skus = {sku.id: sku for sku, _, _ in items}
-        for line in quote.lines:
-            session.add(
-                OrderLine(
-                    order_id=order.id,
-                    store_id=store_id,
-                    product_id=line.product_id,
-                    sku_id=line.sku_id,
-                    title=line.title,
-                    spec_text=line.spec_text,
-                    sku_code=skus[line.sku_id].sku_code,
-                    unit_price_fen=line.unit_price_fen,
-                    quantity=line.quantity,
-                    subtotal_fen=line.subtotal_fen,
-                    discount_fen=line.subtotal_fen - line.payable_fen,
-                    payable_fen=line.payable_fen,
-                )
+        skus = {sku.id: sku for sku, _, _ in priced.items[store_id]}
+        session.add_all(
+            OrderLine(
+                order_id=order.id,
+                store_id=store_id,
+                product_id=line.product_id,
+                sku_id=line.sku_id,
+                title=line.title,
+                spec_text=line.spec_text,
+                sku_code=skus[line.sku_id].sku_code,
+                unit_price_fen=line.unit_price_fen,
+                quantity=line.quantity,
+                subtotal_fen=line.subtotal_fen,
+                discount_fen=line.subtotal_fen - line.payable_fen,
+                payable_fen=line.payable_fen,
             )
-        await reserve_stock(
-            session,
-            store_id=store_id,
-            order_id=order.id,
-            lines=[(line.sku_id, line.quantity) for line in quote.lines],
-            expires_at=deadline,
+            for line in store_quote.lines
         )
+        # The first order holds the checkout's platform coupon (see orders.benefits).
+        await hold_benefits(session, order, store_quote, platform_coupons, now)
+        platform_coupons = {}
         emit(session, PAYMENT_DEADLINE, {"order_id": order.id}, due_at=deadline, store_id=store_id)
         session.add(
             OrderEvent(
@@ -135,11 +226,21 @@ async def place_orders(session: AsyncSession, user: User, data: CheckoutIn) -> P
                 actor=f"shopper:{user.id}",
             )
         )
-        orders.append(order)
+        placed.append((order, store_quote))
     if data.from_cart:
-        await cart.remove_skus(session, user.id, list(quantities))
+        await cart.remove_skus(
+            session, user.id, [sku.id for items in priced.items.values() for sku, _, _ in items]
+        )
+    for order, store_quote in placed:
+        await reserve_stock(
+            session,
+            store_id=order.store_id,
+            order_id=order.id,
+            lines=[(line.sku_id, line.quantity) for line in store_quote.lines],
+            expires_at=order.pay_deadline,
+        )
     await session.flush()
-    return PlacedCheckout(checkout_no=checkout_no, orders=orders)
+    return PlacedCheckout(checkout_no=checkout_no, orders=[order for order, _ in placed])
 
 
 def _new_order(

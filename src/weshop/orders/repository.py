@@ -101,3 +101,25 @@ async def store_order(session: AsyncSession, scope: StoreScope, order_id: int) -
     return await session.scalar(
         select(Order).where(Order.id == order_id, Order.store_id == scope.store_id)
     )
+
+
+async def live_sibling(session: AsyncSession, order: Order) -> Order | None:
+    """Another order of the same checkout that is not cancelled, the lowest id first."""
+    return await session.scalar(
+        select(Order)
+        .where(
+            Order.checkout_no == order.checkout_no,
+            Order.id != order.id,
+            Order.status != OrderStatus.CANCELLED,
+        )
+        .order_by(Order.id)
+        .limit(1)
+    )
+
+
+async def checkout_order_ids(session: AsyncSession, checkout_no: str) -> list[int]:
+    return list(
+        await session.scalars(
+            select(Order.id).where(Order.checkout_no == checkout_no).order_by(Order.id)
+        )
+    )

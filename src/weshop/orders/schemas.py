@@ -1,15 +1,18 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from weshop.core.ids import RowId
 from weshop.core.money import MAX_LINE_QUANTITY
 from weshop.orders.models import OrderStatus
+from weshop.pricing.quote import Quote
 
 MAX_CHECKOUT_LINES = 50
+MAX_CHOSEN_COUPONS = 20
+MAX_POINTS = 10**9
 
 
 class CheckoutItem(BaseModel):
@@ -18,12 +21,50 @@ class CheckoutItem(BaseModel):
     quantity: int = Field(ge=1, le=MAX_LINE_QUANTITY)
 
 
-class CheckoutIn(BaseModel):
-    """Items may come from several stores: one order is placed per store."""
+class PointsUse(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    store_id: RowId
+    points: int = Field(
+        ge=1,
+        le=MAX_POINTS,
+        description="Points to spend at this store; the quote caps them by the balance and "
+        "by the store's share rule.",
+    )
+
+
+class Basket(BaseModel):
+    """What a checkout prices: items of one store or several, coupons and points."""
 
     model_config = ConfigDict(extra="forbid")
-    address_id: RowId
     items: list[CheckoutItem] = Field(min_length=1, max_length=MAX_CHECKOUT_LINES)
+    coupon_ids: list[RowId] | None = Field(
+        default=None,
+        max_length=MAX_CHOSEN_COUPONS,
+        description="Omitted or null: the best valid combination of the wallet's coupons is "
+        "used. A list: exactly these coupons ([] for none); one that is no longer in the "
+        "wallet is a 409 `coupon_unavailable`, one that does not apply a 422 "
+        "`coupon_not_usable`.",
+    )
+    points: list[PointsUse] = Field(default_factory=list, max_length=MAX_CHECKOUT_LINES)
+
+    @field_validator("points")
+    @classmethod
+    def _one_entry_per_store(cls, value: list[PointsUse]) -> list[PointsUse]:
+        if len({use.store_id for use in value}) != len(value):
+            raise ValueError("points are given once per store")
+        return value
+
+
+class QuoteIn(Basket):
+    address_id: RowId | None = Field(
+        default=None, description="Prices shipping to this address; omitted: the default rule."
+    )
+
+
+class CheckoutIn(Basket):
+    """Items may come from several stores: one order is placed per store."""
+
+    address_id: RowId
     note: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] = ""
     from_cart: bool = Field(default=False, description="Remove the bought items from the cart.")
 
@@ -115,7 +156,10 @@ class OrderOut(BaseModel):
     payable_fen: int
     paid_fen: int
     refunded_fen: int
-    price_breakdown: dict[str, Any] = Field(description="The quote frozen at placement.")
+    price_breakdown: Quote = Field(
+        description="The quote frozen at placement: every line's adjustments, each order-level "
+        "promotion with its share of each line, shipping and points."
+    )
     lines: list[OrderLineOut]
     shipments: list[ShipmentOut]
     shipping_address: ShippingAddressOut = Field(

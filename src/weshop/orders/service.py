@@ -23,6 +23,12 @@ from weshop.core.pagination import paginate
 from weshop.core.tenancy import StoreScope
 from weshop.inventory.service import release_reservations, return_sold_stock, sell_reservations
 from weshop.orders import repository as repo
+from weshop.orders.benefits import (
+    refund_benefits,
+    release_benefits,
+    reward_completion,
+    use_benefits,
+)
 from weshop.orders.models import Order, OrderEvent, OrderLine, OrderStatus, Shipment
 from weshop.orders.schemas import PackageIn
 from weshop.orders.state import ORDER_MACHINE
@@ -107,6 +113,7 @@ async def mark_paid(
     await _transition(session, order, "pay", "payment", paid_at=paid_at, paid_fen=amount_fen)
     await sell_reservations(session, order.id)
     await record_sales(session, await _units_by_product(session, order.id))
+    await use_benefits(session, order, paid_at)
     return True
 
 
@@ -133,6 +140,7 @@ async def cancel(session: AsyncSession, order: Order, *, actor: str, reason: str
             session, order, "cancel", actor, reason, cancelled_at=now, cancel_reason=reason
         )
         await release_reservations(session, order.id, reason or "order cancelled")
+        await release_benefits(session, order, "cancelled", now)
         emit(session, ORDER_CANCELLED, {"order_id": order.id}, store_id=order.store_id)
         return order
     await _transition(
@@ -140,6 +148,7 @@ async def cancel(session: AsyncSession, order: Order, *, actor: str, reason: str
     )
     await return_sold_stock(session, order.id, reason or "paid order cancelled before shipping")
     await record_sales(session, await _units_by_product(session, order.id, sign=-1))
+    await refund_benefits(session, order, now)
     emit(
         session,
         REFUND_REQUESTED,
@@ -165,6 +174,7 @@ async def expire_unpaid(session: AsyncSession, order_id: int, now: datetime) -> 
         cancel_reason="payment window passed",
     )
     await release_reservations(session, order.id, "payment window passed")
+    await release_benefits(session, order, "expired", now)
     emit(session, ORDER_CANCELLED, {"order_id": order.id}, store_id=order.store_id)
     return True
 
@@ -238,9 +248,9 @@ async def ship(
 
 async def confirm_receipt(session: AsyncSession, user: User, order_id: int) -> Order:
     order = await shopper_order(session, user, order_id)
-    await _transition(
-        session, order, "confirm_receipt", f"shopper:{user.id}", completed_at=utcnow()
-    )
+    now = utcnow()
+    await _transition(session, order, "confirm_receipt", f"shopper:{user.id}", completed_at=now)
+    await reward_completion(session, order, now)
     return order
 
 
@@ -258,4 +268,5 @@ async def auto_confirm(session: AsyncSession, order_id: int, now: datetime) -> b
         "receipt confirmed automatically",
         completed_at=now,
     )
+    await reward_completion(session, order, now)
     return True
