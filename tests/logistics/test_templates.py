@@ -10,10 +10,10 @@ from sqlalchemy.exc import IntegrityError
 
 from tests.logistics.support import create_template, template_body, templates_url
 from tests.support import expect
+from weshop.core.regions import PROVINCES
 from weshop.core.tenancy import StoreScope
 from weshop.logistics import service
 from weshop.logistics.models import ChargeBy, ShippingTemplate
-from weshop.core.regions import PROVINCES
 from weshop.pricing import inputs as pricing
 
 DEFAULT_RULE = {

@@ -6,8 +6,8 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from weshop.core.money import Fen
-from weshop.logistics.models import ChargeBy, ShippingTemplate
 from weshop.core.regions import PROVINCES
+from weshop.logistics.models import ChargeBy, ShippingTemplate
 
 MAX_RULES = len(PROVINCES) + 1
 

@@ -15,10 +15,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from weshop.core.errors import Conflict, InvalidInput, NotFound
+from weshop.core.regions import PROVINCE_SET
 from weshop.core.tenancy import StoreScope
 from weshop.logistics import repository as repo
 from weshop.logistics.models import ShippingTemplate
-from weshop.core.regions import PROVINCE_SET
 from weshop.logistics.schemas import ShippingRuleIn, ShippingTemplateChange, ShippingTemplateIn
 from weshop.pricing import inputs as pricing
 
