@@ -32,39 +32,24 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
-import os
-import secrets
-import signal
-import socket
 import statistics
 import sys
-import tempfile
 import time
 import uuid
 from collections import Counter
-from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from typing import Any
 
 import httpx
-
-from weshop.accounts import service as accounts
-from weshop.core.config import Settings
-from weshop.core.crypto import configure_cipher
-from weshop.core.db import Database
-
-Headers = dict[str, str]
-
-
-class BenchError(Exception):
-    """The benchmark could not run (not a measurement)."""
-
-
-@dataclass
-class Operator:
-    phone: str
-    password: str
+from serving import (
+    BenchError,
+    Headers,
+    Operator,
+    add_server_arguments,
+    expect,
+    random_phones,
+    server_for,
+    sign_in,
+)
 
 
 @dataclass
@@ -74,49 +59,6 @@ class Results:
     out_of_stock: int = 0
     errors: Counter[str] = field(default_factory=Counter)
     elapsed_s: float = 0.0
-
-
-def random_phones(count: int) -> list[str]:
-    """Fresh mainland mobile numbers, so that runs against one database never collide."""
-    phones: set[str] = set()
-    while len(phones) < count:
-        phones.add(f"1{secrets.choice('3456789')}{secrets.randbelow(10**9):09d}")
-    return sorted(phones)
-
-
-def expect(response: httpx.Response, status: int) -> Any:
-    if response.status_code != status:
-        raise BenchError(
-            f"{response.request.method} {response.request.url.path} answered "
-            f"{response.status_code}: {response.text[:500]}"
-        )
-    return response.json()
-
-
-async def create_operator(database_url: str, settings: Settings | None = None) -> Operator:
-    """An operator written straight to the database, as `weshop create-operator` would."""
-    settings = settings or Settings(database_url=database_url)
-    configure_cipher(settings.resolved_secret())
-    operator = Operator(random_phones(1)[0], secrets.token_urlsafe(12))
-    db = Database(database_url)
-    try:
-        async with db.transaction() as session:
-            await accounts.create_operator(session, operator.phone, operator.password, "压测运营")
-    finally:
-        await db.dispose()
-    return operator
-
-
-async def sign_in(client: httpx.AsyncClient, phone: str, password: str | None = None) -> Headers:
-    if password is None:
-        sent = expect(await client.post("/api/v1/auth/codes", json={"phone": phone}), 202)
-        if not sent.get("demo_code"):
-            raise BenchError("the server is not in demo mode (WESHOP_DEMO_MODE=true)")
-        body = {"phone": phone, "code": sent["demo_code"]}
-    else:
-        body = {"phone": phone, "password": password}
-    session = expect(await client.post("/api/v1/auth/sessions", json=body), 201)
-    return {"Authorization": f"Bearer {session['token']}"}
 
 
 async def prepare(
@@ -260,80 +202,9 @@ def report(
     return 1 if oversold or available != expected or errors else 0
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@contextlib.asynccontextmanager
-async def self_hosted(args: argparse.Namespace) -> AsyncIterator[tuple[str, Operator]]:
-    """A `weshop serve` of our own on a free port; stopped (SIGTERM) when the block ends."""
-    if args.self_host == "postgresql" and not (args.database_url or "").startswith("postgresql"):
-        raise BenchError("--self-host postgresql needs --database-url postgresql+asyncpg://...")
-    with tempfile.TemporaryDirectory(prefix="weshop-bench-") as data_dir:
-        database_url = args.database_url or f"sqlite+aiosqlite:///{data_dir}/bench.db"
-        secret = secrets.token_urlsafe(32)
-        port = free_port()
-        base_url = f"http://127.0.0.1:{port}"
-        env = {
-            **os.environ,
-            "WESHOP_DATABASE_URL": database_url,
-            "WESHOP_DATA_DIR": data_dir,
-            "WESHOP_SECRET_KEY": secret,
-            "WESHOP_PUBLIC_BASE_URL": base_url,
-            "WESHOP_DEMO_MODE": "true",
-            # Every shopper signs in from this one address.
-            "WESHOP_OTP_PER_CLIENT_PER_HOUR": "1000000",
-            "WESHOP_LOG_LEVEL": "WARNING",
-        }
-        weshop = (sys.executable, "-m", "weshop.cli")
-        migrate = await asyncio.create_subprocess_exec(
-            *weshop, "migrate", env=env, stdout=asyncio.subprocess.DEVNULL
-        )
-        if await migrate.wait() != 0:
-            raise BenchError(f"`weshop migrate` failed on {database_url}")
-        operator = await create_operator(
-            database_url, Settings(database_url=database_url, secret_key=secret)
-        )
-        server = await asyncio.create_subprocess_exec(
-            *weshop, "serve", "--port", str(port), "--workers", str(args.server_workers), env=env
-        )
-        try:
-            await wait_until_up(base_url, server)
-            yield base_url, operator
-        finally:
-            server.send_signal(signal.SIGTERM)
-            try:
-                await asyncio.wait_for(server.wait(), timeout=30)
-            except TimeoutError:
-                server.kill()
-                await server.wait()
-
-
-async def wait_until_up(base_url: str, server: asyncio.subprocess.Process) -> None:
-    async with httpx.AsyncClient(base_url=base_url, timeout=2) as client:
-        for _ in range(300):
-            if server.returncode is not None:
-                raise BenchError(f"the server exited with code {server.returncode}")
-            with contextlib.suppress(httpx.HTTPError):
-                if (await client.get("/healthz")).status_code == 200:
-                    return
-            await asyncio.sleep(0.1)
-    raise BenchError("the server did not answer /healthz within 30 s")
-
-
 async def main(args: argparse.Namespace) -> int:
-    if args.self_host:
-        async with self_hosted(args) as (base_url, operator):
-            return await run_bench(args, base_url, operator)
-    if args.operator_phone and args.operator_password:
-        operator = Operator(args.operator_phone, args.operator_password)
-    elif args.database_url:
-        operator = await create_operator(args.database_url)
-    else:
-        raise BenchError("give --operator-phone and --operator-password, or --database-url")
-    return await run_bench(args, args.base_url, operator)
+    async with server_for(args) as (base_url, operator):
+        return await run_bench(args, base_url, operator)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -342,26 +213,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "and proof that nothing is oversold.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    parser.add_argument("--base-url", default="http://127.0.0.1:8000")
     parser.add_argument("--concurrency", type=int, default=50, help="requests in flight")
     parser.add_argument("--orders", type=int, default=500, help="checkouts to attempt")
     parser.add_argument(
         "--stock", type=int, default=300, help="units of the SKU (fewer than --orders sells out)"
     )
     parser.add_argument("--shoppers", type=int, help="distinct shoppers (default: --concurrency)")
-    parser.add_argument("--operator-phone")
-    parser.add_argument("--operator-password")
-    parser.add_argument(
-        "--database-url", help="the server's database, to create an operator (and --self-host)"
-    )
-    parser.add_argument(
-        "--self-host",
-        choices=["sqlite", "postgresql"],
-        help="start a `weshop serve` of our own for the run",
-    )
-    parser.add_argument(
-        "--server-workers", type=int, default=1, help="server processes with --self-host"
-    )
+    add_server_arguments(parser)
     args = parser.parse_args(argv)
     if min(args.concurrency, args.orders, args.server_workers) < 1:
         parser.error("--concurrency, --orders and --server-workers must be at least 1")
