@@ -5,8 +5,9 @@ from __future__ import annotations
 import secrets
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -49,6 +50,60 @@ class Settings(BaseSettings):
     max_upload_bytes: int = 5 * 1024 * 1024
     log_level: str = "INFO"
     log_json: bool = False
+
+    # WeChat Pay APIv3. The provider is registered only when wechatpay_mchid is set; the
+    # default install has the sandbox provider alone. `weshop paysim` prints values for these.
+    wechatpay_mode: Literal["direct", "partner"] = Field(
+        default="direct",
+        description="'direct' (a merchant of its own) or 'partner' (a platform paying each "
+        "store's sub-merchant, orders made with profit sharing).",
+    )
+    wechatpay_mchid: str | None = Field(
+        default=None,
+        description="The merchant number that signs requests: the direct merchant's mchid, or "
+        "the platform's sp_mchid in partner mode.",
+    )
+    wechatpay_appid: str = Field(
+        default="", description="The appid bound to that merchant (sp_appid in partner mode)."
+    )
+    wechatpay_private_key_path: Path | None = Field(
+        default=None, description="The merchant API private key (apiclient_key.pem)."
+    )
+    wechatpay_cert_serial: str = Field(
+        default="", description="The serial number of the merchant API certificate."
+    )
+    wechatpay_apiv3_key: SecretStr | None = Field(
+        default=None, description="The 32-character APIv3 key (or use wechatpay_apiv3_key_path)."
+    )
+    wechatpay_apiv3_key_path: Path | None = Field(
+        default=None, description="A file holding the APIv3 key."
+    )
+    wechatpay_platform_public_key_path: Path | None = Field(
+        default=None,
+        description="WeChat Pay's public key (PEM) that signs answers and callbacks; its ID "
+        "goes in wechatpay_platform_serial.",
+    )
+    wechatpay_platform_serial: str = Field(
+        default="", description="The ID (serial) of that public key, as in Wechatpay-Serial."
+    )
+    wechatpay_platform_cert_paths: list[Path] = Field(
+        default_factory=list,
+        description="WeChat Pay platform certificates (PEM files, as a JSON list), instead of "
+        "or besides the public key; their serials are read from them.",
+    )
+    wechatpay_api_base_url: str = Field(
+        default="https://api.mch.weixin.qq.com",
+        description="Where the APIv3 lives; the local simulator's URL in a demo or tests.",
+    )
+    wechatpay_trade_type: Literal["h5", "native"] = Field(
+        default="h5",
+        description="How shoppers pay: 'h5' (a payment page, needs the payer's IP) or "
+        "'native' (a code_url to show as a QR code).",
+    )
+    wechatpay_timeout_seconds: float = 10.0
+    wechatpay_max_attempts: int = Field(
+        default=3, ge=1, description="Tries per call on network errors and 5xx answers."
+    )
 
     @property
     def media_dir(self) -> Path:

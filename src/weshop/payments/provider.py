@@ -1,4 +1,9 @@
-"""What WeShop needs from a payment provider. The sandbox implements it; WeChat Pay will too."""
+"""What WeShop needs from a payment provider. The sandbox and WeChat Pay implement it.
+
+``sub_mchid`` is the store's sub-merchant number at a provider that pays each store directly
+(WeChat Pay's platform / partner mode); ``payer_ip`` is the shopper's IP address, which some
+payment methods (WeChat Pay H5) require. Providers that need neither ignore them.
+"""
 
 from __future__ import annotations
 
@@ -47,15 +52,29 @@ class PaymentProvider(Protocol):
     name: str
 
     async def create_payment(
-        self, *, out_trade_no: str, amount_fen: int, description: str, expires_at: datetime
+        self,
+        *,
+        out_trade_no: str,
+        amount_fen: int,
+        description: str,
+        expires_at: datetime,
+        sub_mchid: str | None = None,
+        payer_ip: str | None = None,
     ) -> CreatedPayment:
         """Open a payment at the provider; idempotent by ``out_trade_no``."""
 
-    async def close_payment(self, out_trade_no: str) -> None:
+    async def close_payment(self, out_trade_no: str, *, sub_mchid: str | None = None) -> None:
         """Stop a still-open payment from being paid."""
 
     async def refund(
-        self, *, out_trade_no: str, out_refund_no: str, amount_fen: int, total_fen: int, reason: str
+        self,
+        *,
+        out_trade_no: str,
+        out_refund_no: str,
+        amount_fen: int,
+        total_fen: int,
+        reason: str,
+        sub_mchid: str | None = None,
     ) -> ProviderRefund:
         """Give money back; idempotent by ``out_refund_no``."""
 

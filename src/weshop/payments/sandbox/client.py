@@ -30,8 +30,16 @@ class SandboxProvider:
         self.public_base_url = public_base_url.rstrip("/")
 
     async def create_payment(
-        self, *, out_trade_no: str, amount_fen: int, description: str, expires_at: datetime
+        self,
+        *,
+        out_trade_no: str,
+        amount_fen: int,
+        description: str,
+        expires_at: datetime,
+        sub_mchid: str | None = None,
+        payer_ip: str | None = None,
     ) -> CreatedPayment:
+        # The sandbox has no sub-merchants and no payment method that needs the payer's IP.
         await self.gateway.open_transaction(
             out_trade_no=out_trade_no,
             amount_fen=amount_fen,
@@ -42,11 +50,18 @@ class SandboxProvider:
             cashier_url=f"{self.public_base_url}/sandbox-pay/cashier/{out_trade_no}"
         )
 
-    async def close_payment(self, out_trade_no: str) -> None:
+    async def close_payment(self, out_trade_no: str, *, sub_mchid: str | None = None) -> None:
         await self.gateway.close(out_trade_no)
 
     async def refund(
-        self, *, out_trade_no: str, out_refund_no: str, amount_fen: int, total_fen: int, reason: str
+        self,
+        *,
+        out_trade_no: str,
+        out_refund_no: str,
+        amount_fen: int,
+        total_fen: int,
+        reason: str,
+        sub_mchid: str | None = None,
     ) -> ProviderRefund:
         try:
             refund = await self.gateway.refund(

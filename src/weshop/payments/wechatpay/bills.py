@@ -1,0 +1,82 @@
+"""The daily trade bill (交易账单): ask for its download URL, fetch it, check its hash, read it.
+
+The file is CSV: a header, one line per payment or refund with every field prefixed by a
+backtick (so spreadsheets keep long numbers intact), then a summary header and summary line.
+Amounts in the file are in yuan; they are read back into integer fen.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from weshop.payments.wechatpay.client import WechatPayClient
+from weshop.payments.wechatpay.errors import ResponseNotAuthentic
+
+SUMMARY_FIRST_COLUMN = "总交易单数"
+
+
+@dataclass(frozen=True)
+class TradeBill:
+    columns: list[str]
+    rows: list[dict[str, str]]
+    summary: dict[str, str]
+
+
+def yuan_to_fen(text: str) -> int:
+    return int(Decimal(text) * 100)
+
+
+def parse_trade_bill(text: str) -> TradeBill:
+    lines = [line for line in text.splitlines() if line.strip()]
+    if not lines:
+        raise ValueError("empty bill")
+    columns = lines[0].split(",")
+    summary_at = next(
+        (i for i, line in enumerate(lines) if line.startswith(SUMMARY_FIRST_COLUMN)), None
+    )
+    if summary_at is None or summary_at + 1 >= len(lines):
+        raise ValueError("the bill has no summary")
+    rows = [_record(columns, line) for line in lines[1:summary_at]]
+    summary = _record(lines[summary_at].split(","), lines[summary_at + 1])
+    return TradeBill(columns=columns, rows=rows, summary=summary)
+
+
+def _record(columns: list[str], line: str) -> dict[str, str]:
+    values = [value.removeprefix("`") for value in line.split(",")]
+    if len(values) != len(columns):
+        raise ValueError(f"a bill line has {len(values)} fields, the header {len(columns)}")
+    return dict(zip(columns, values, strict=True))
+
+
+class Bills:
+    def __init__(self, client: WechatPayClient) -> None:
+        self.client = client
+
+    async def trade_bill(
+        self,
+        bill_date: date,
+        *,
+        sub_mchid: str | None = None,
+        bill_type: str = "ALL",
+        gzip_compressed: bool = False,
+    ) -> TradeBill:
+        query = {"bill_date": bill_date.isoformat(), "bill_type": bill_type}
+        if sub_mchid:
+            query["sub_mchid"] = sub_mchid
+        if gzip_compressed:
+            query["tar_type"] = "GZIP"
+        answer = await self.client.request("GET", "/v3/bill/tradebill", query=query)
+        info = answer.data or {}
+        content = await self.client.download(str(info["download_url"]))
+        # The download answer is unsigned: its hash, from the signed answer, vouches for it.
+        if info.get("hash_type") != "SHA1" or hashlib.sha1(content).hexdigest() != info.get(
+            "hash_value"
+        ):
+            raise ResponseNotAuthentic("the bill file does not match its hash")
+        if gzip_compressed:
+            content = gzip.decompress(content)
+        return parse_trade_bill(content.decode("utf-8"))

@@ -1,0 +1,232 @@
+"""WeShop's WeChat Pay provider: the PaymentProvider interface over the APIv3 client.
+
+The cashier URL is the H5 payment page (``h5_url``) or, with the Native trade type, the
+``code_url`` to show as a QR code. Against the local simulator both open its cashier page.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+import structlog
+
+from weshop.payments.provider import (
+    CreatedPayment,
+    InvalidNotification,
+    PaymentNotice,
+    ProviderRefund,
+    ProviderRefundStatus,
+)
+from weshop.payments.wechatpay.applyments import Applyments
+from weshop.payments.wechatpay.bills import Bills
+from weshop.payments.wechatpay.client import WechatPayClient
+from weshop.payments.wechatpay.errors import WechatPayApiError, WechatPayError
+from weshop.payments.wechatpay.notifications import (
+    PAYMENT_SUCCEEDED,
+    RefundNotice,
+    parse_notification,
+    parse_time,
+    refund_notice,
+)
+from weshop.payments.wechatpay.profitsharing import ProfitSharing
+from weshop.payments.wechatpay.refunds import Refunds
+from weshop.payments.wechatpay.transactions import (
+    Direct,
+    Merchant,
+    Partner,
+    TradeType,
+    Transactions,
+)
+
+log = structlog.get_logger(__name__)
+
+# Refusals that asking again cannot change: the refund is failed for good. Others (NOT_ENOUGH
+# before a split is returned, FREQUENCY_LIMITED, SIGN_ERROR after a key change…) are raised,
+# so the worker asks again later with the same out_refund_no.
+FINAL_REFUND_REFUSALS = frozenset(
+    {"PARAM_ERROR", "INVALID_REQUEST", "RESOURCE_NOT_EXISTS", "USER_ACCOUNT_ABNORMAL"}
+)
+REFUND_STATUS = {
+    "SUCCESS": ProviderRefundStatus.SUCCEEDED,
+    "PROCESSING": ProviderRefundStatus.PROCESSING,
+    "CLOSED": ProviderRefundStatus.FAILED,
+    "ABNORMAL": ProviderRefundStatus.FAILED,
+}
+
+
+@dataclass(frozen=True)
+class WechatPay:
+    """Every WeChat Pay API of one merchant (direct) or one platform (partner mode)."""
+
+    client: WechatPayClient
+    merchant: Merchant
+
+    @property
+    def appid(self) -> str:
+        return self.merchant.sp_appid if isinstance(self.merchant, Partner) else self.merchant.appid
+
+    @property
+    def transactions(self) -> Transactions:
+        return Transactions(self.client, self.merchant)
+
+    @property
+    def refunds(self) -> Refunds:
+        return Refunds(self.client)
+
+    @property
+    def profit_sharing(self) -> ProfitSharing:
+        return ProfitSharing(self.client, self.appid)
+
+    @property
+    def applyments(self) -> Applyments:
+        return Applyments(self.client)
+
+    @property
+    def bills(self) -> Bills:
+        return Bills(self.client)
+
+
+class WechatPayProvider:
+    name = "wechatpay"
+
+    def __init__(
+        self, pay: WechatPay, *, notify_url: str, trade_type: Literal["h5", "native"] = "h5"
+    ) -> None:
+        self.pay = pay
+        self.notify_url = notify_url
+        self.trade_type = TradeType(trade_type)
+
+    @property
+    def partner(self) -> bool:
+        return isinstance(self.pay.merchant, Partner)
+
+    async def create_payment(
+        self,
+        *,
+        out_trade_no: str,
+        amount_fen: int,
+        description: str,
+        expires_at: datetime,
+        sub_mchid: str | None = None,
+        payer_ip: str | None = None,
+    ) -> CreatedPayment:
+        self._check_sub_mchid(sub_mchid)
+        if self.trade_type is TradeType.H5 and not payer_ip:
+            raise WechatPayError(
+                "WeChat Pay H5 needs the payer's IP address", code="wechatpay_payer_ip_required"
+            )
+        answer = await self.pay.transactions.create(
+            self.trade_type,
+            out_trade_no=out_trade_no,
+            description=description,
+            total_fen=amount_fen,
+            notify_url=self.notify_url,
+            time_expire=expires_at,
+            payer_client_ip=payer_ip,
+            sub_mchid=sub_mchid,
+        )
+        url = answer.get("h5_url") if self.trade_type is TradeType.H5 else answer.get("code_url")
+        if not url:
+            raise WechatPayError("WeChat Pay answered no payment URL")
+        return CreatedPayment(cashier_url=str(url))
+
+    async def close_payment(self, out_trade_no: str, *, sub_mchid: str | None = None) -> None:
+        self._check_sub_mchid(sub_mchid)
+        try:
+            await self.pay.transactions.close(out_trade_no, sub_mchid=sub_mchid)
+        except WechatPayApiError as exc:
+            if exc.wechat_code != "ORDERPAID":
+                raise
+            # Paid before we closed: the TRANSACTION.SUCCESS callback will say so, and a
+            # payment of a closed order is refunded then.
+            log.warning("wechatpay.close_after_payment", out_trade_no=out_trade_no)
+
+    async def refund(
+        self,
+        *,
+        out_trade_no: str,
+        out_refund_no: str,
+        amount_fen: int,
+        total_fen: int,
+        reason: str,
+        sub_mchid: str | None = None,
+    ) -> ProviderRefund:
+        self._check_sub_mchid(sub_mchid)
+        try:
+            answer = await self.pay.refunds.create(
+                out_trade_no=out_trade_no,
+                out_refund_no=out_refund_no,
+                refund_fen=amount_fen,
+                total_fen=total_fen,
+                reason=reason,
+                sub_mchid=sub_mchid,
+            )
+        except WechatPayApiError as exc:
+            if exc.wechat_code not in FINAL_REFUND_REFUSALS:
+                raise
+            return ProviderRefund(
+                refund_id="",
+                status=ProviderRefundStatus.FAILED,
+                failure_reason=f"{exc.wechat_code}: {exc.wechat_message}",
+            )
+        status = REFUND_STATUS.get(str(answer.get("status")), ProviderRefundStatus.PROCESSING)
+        return ProviderRefund(
+            refund_id=str(answer.get("refund_id", "")),
+            status=status,
+            failure_reason="" if status != ProviderRefundStatus.FAILED else str(answer["status"]),
+        )
+
+    def verify_notification(self, headers: Mapping[str, str], body: bytes) -> PaymentNotice:
+        notification = parse_notification(
+            self.pay.client.verifier, self.pay.client.credentials.apiv3_key, headers, body
+        )
+        if notification.event_type != PAYMENT_SUCCEEDED:
+            raise InvalidNotification(f"not a payment notification: {notification.event_type}")
+        data = notification.resource
+        try:
+            if data.get("trade_state") != "SUCCESS":
+                raise InvalidNotification("the transaction did not succeed")
+            if self._merchant_of(data) != self.pay.client.mchid:
+                raise InvalidNotification("a notification for another merchant")
+            return PaymentNotice(
+                notification_id=notification.id,
+                out_trade_no=str(data["out_trade_no"]),
+                transaction_id=str(data["transaction_id"]),
+                amount_fen=int(data["amount"]["total"]),
+                paid_at=parse_time(str(data["success_time"])),
+                raw={"event_type": notification.event_type, "resource": data},
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise InvalidNotification("malformed transaction") from exc
+
+    def verify_refund_notification(self, headers: Mapping[str, str], body: bytes) -> RefundNotice:
+        """A REFUND.* callback (sent when a refund is asked for with a notify URL)."""
+        notification = parse_notification(
+            self.pay.client.verifier, self.pay.client.credentials.apiv3_key, headers, body
+        )
+        notice = refund_notice(notification)
+        if self._merchant_of(notice.raw) != self.pay.client.mchid:
+            raise InvalidNotification("a notification for another merchant")
+        return notice
+
+    def _merchant_of(self, data: Mapping[str, object]) -> str:
+        return str(data.get("sp_mchid") if self.partner else data.get("mchid"))
+
+    def _check_sub_mchid(self, sub_mchid: str | None) -> None:
+        if self.partner and not sub_mchid:
+            raise WechatPayError(
+                "in WeChat Pay partner mode every payment belongs to a store's sub-merchant",
+                code="wechatpay_sub_mchid_required",
+            )
+        if not self.partner and sub_mchid:
+            raise WechatPayError(
+                "a direct WeChat Pay merchant has no sub-merchants",
+                code="wechatpay_not_partner",
+            )
+
+
+def direct_or_partner(mode: str, mchid: str, appid: str) -> Merchant:
+    return Partner(sp_mchid=mchid, sp_appid=appid) if mode == "partner" else Direct(mchid, appid)

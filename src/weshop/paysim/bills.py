@@ -1,0 +1,240 @@
+"""The daily trade bill: ``GET /v3/bill/tradebill`` answers a download URL and the file's
+SHA1; ``GET /v3/billdownload/file`` (signed request, unsigned answer) gives the CSV.
+
+A bill covers one Beijing day: payments that succeeded that day and refunds accepted that
+day, each field prefixed by a backtick, then the summary section. Amounts are in yuan, the
+fee (0.60%, rounded half up to the fen) with five decimals as WeChat Pay prints it. Today's
+bill is not ready before tomorrow (STATEMENT_CREATING), a day without trade has none
+(NO_STATEMENT_EXIST), and a download URL lives five minutes.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from fastapi import APIRouter, Request, Response
+
+from weshop.payments.wechatpay.transactions import BEIJING
+from weshop.paysim.errors import ApiError, param_error
+from weshop.paysim.refunds import scope_of
+from weshop.paysim.routing import (
+    SignedRoute,
+    UnsignedAnswerRoute,
+    answer,
+    caller_of,
+    query_param,
+    simulator_of,
+)
+from weshop.paysim.security import Caller
+from weshop.paysim.store import Row
+
+if TYPE_CHECKING:
+    from weshop.paysim.simulator import PaySim
+
+COLUMNS = (
+    "交易时间,公众账号ID,商户号,特约商户号,设备号,微信订单号,商户订单号,用户标识,交易类型,"
+    "交易状态,付款银行,货币种类,应结订单金额,代金券金额,微信退款单号,商户退款单号,退款金额,"
+    "充值券退款金额,退款类型,退款状态,商品名称,商户数据包,手续费,费率,订单金额,申请退款金额,费率备注"
+)
+SUMMARY_COLUMNS = (
+    "总交易单数,应结订单总金额,退款总金额,充值券退款总金额,手续费总金额,订单总金额,申请退款总金额"
+)
+FEE_RATE_PER_MILLE = 6
+FEE_RATE_TEXT = "0.60%"
+DOWNLOAD_LIFETIME = timedelta(minutes=5)
+BILL_TYPES = ("ALL", "SUCCESS", "REFUND")
+
+
+def yuan(fen: int) -> str:
+    sign = "-" if fen < 0 else ""
+    return f"{sign}{abs(fen) // 100}.{abs(fen) % 100:02d}"
+
+
+def fee_fen(amount_fen: int) -> int:
+    """WeChat Pay's fee on an amount, rounded half up to the fen."""
+    return (amount_fen * FEE_RATE_PER_MILLE + 500) // 1000
+
+
+def fee_text(fen: int) -> str:
+    return yuan(fen) + "000"
+
+
+def _text(value: str) -> str:
+    # The file is comma-separated without quoting: keep free text on one field.
+    return value.replace(",", "，").replace("\r", " ").replace("\n", " ")
+
+
+def _clock_text(timestamp: float) -> str:
+    return datetime.fromtimestamp(timestamp, BEIJING).strftime("%Y-%m-%d %H:%M:%S")
+
+
+class Billing:
+    def __init__(self, sim: PaySim) -> None:
+        self.sim = sim
+
+    def _day_bounds(self, bill_date: date) -> tuple[float, float]:
+        start = datetime(bill_date.year, bill_date.month, bill_date.day, tzinfo=BEIJING)
+        return start.timestamp(), (start + timedelta(days=1)).timestamp()
+
+    def render(self, mchid: str, sub_mchid: str | None, bill_date: date, bill_type: str) -> bytes:
+        start, end = self._day_bounds(bill_date)
+        scope = "t.mchid = ?" + (" AND t.sub_mchid = ?" if sub_mchid else "")
+        params: list[Any] = [mchid, *([sub_mchid] if sub_mchid else [])]
+        payments = self.sim.store.all(
+            f"SELECT * FROM transactions t WHERE {scope} AND t.success_time >= ? "
+            "AND t.success_time < ? ORDER BY t.success_time",
+            (*params, start, end),
+        )
+        refunds = self.sim.store.all(
+            "SELECT r.*, t.appid, t.sub_mchid AS t_sub_mchid, t.out_trade_no, t.payer_openid, "
+            "t.trade_type, t.description, t.attach FROM refunds r "
+            f"JOIN transactions t ON t.transaction_id = r.transaction_id WHERE {scope} "
+            "AND r.created_at >= ? AND r.created_at < ? ORDER BY r.created_at",
+            (*params, start, end),
+        )
+        lines: list[list[str]] = []
+        settled = fees = orders = refunded = 0
+        if bill_type in ("ALL", "SUCCESS"):
+            for payment in payments:
+                fee = fee_fen(payment["total"])
+                lines.append(self._payment_line(payment, fee))
+                settled, fees, orders = (
+                    settled + payment["total"],
+                    fees + fee,
+                    orders + payment["total"],
+                )
+        if bill_type in ("ALL", "REFUND"):
+            for refund in refunds:
+                fee = -fee_fen(refund["amount"])
+                lines.append(self._refund_line(refund, fee))
+                refunded, fees = refunded + refund["amount"], fees + fee
+        if not lines:
+            raise ApiError(400, "NO_STATEMENT_EXIST", "账单文件不存在，当日无交易")
+        summary = [
+            str(len(lines)),
+            yuan(settled),
+            yuan(refunded),
+            "0.00",
+            fee_text(fees),
+            yuan(orders),
+            yuan(refunded),
+        ]
+        text = "\r\n".join(
+            [
+                COLUMNS,
+                *(",".join("`" + field for field in line) for line in lines),
+                SUMMARY_COLUMNS,
+                ",".join("`" + field for field in summary),
+            ]
+        )
+        return (text + "\r\n").encode("utf-8")
+
+    def _payment_line(self, payment: Row, fee: int) -> list[str]:
+        total = yuan(payment["total"])
+        return [
+            _clock_text(payment["success_time"]), payment["appid"], payment["mchid"],
+            payment["sub_mchid"] or "0", "", payment["transaction_id"], payment["out_trade_no"],
+            payment["payer_openid"] or payment["payer_sub_openid"], payment["trade_type"],
+            "SUCCESS", "OTHERS", "CNY", total, "0.00", "0", "0", "0.00", "0.00", "", "",
+            _text(payment["description"]), _text(payment["attach"]), fee_text(fee),
+            FEE_RATE_TEXT, total, "0.00", "",
+        ]  # fmt: skip
+
+    def _refund_line(self, refund: Row, fee: int) -> list[str]:
+        amount = yuan(refund["amount"])
+        return [
+            _clock_text(refund["created_at"]), refund["appid"], refund["mchid"],
+            refund["t_sub_mchid"] or "0", "", refund["transaction_id"], refund["out_trade_no"],
+            refund["payer_openid"], refund["trade_type"], "REFUND", "OTHERS", "CNY", "0.00",
+            "0.00", refund["refund_id"], refund["out_refund_no"], amount, "0.00", "ORIGINAL",
+            refund["status"], _text(refund["description"]), _text(refund["attach"]),
+            fee_text(fee), FEE_RATE_TEXT, "0.00", amount, "",
+        ]  # fmt: skip
+
+    def trade_bill(
+        self,
+        caller: Caller,
+        bill_date_text: str,
+        sub_mchid: str | None,
+        bill_type: str,
+        tar_type: str,
+    ) -> dict[str, str]:
+        try:
+            bill_date = date.fromisoformat(bill_date_text)
+        except ValueError as exc:
+            raise param_error(
+                "bill_date", "格式须为yyyy-MM-DD", value=bill_date_text, location="query"
+            ) from exc
+        if bill_type not in BILL_TYPES:
+            raise param_error(
+                "bill_type", "须为ALL、SUCCESS或REFUND", value=bill_type, location="query"
+            )
+        if tar_type not in ("", "GZIP"):
+            raise param_error("tar_type", "须为GZIP", value=tar_type, location="query")
+        if caller.role == "platform":
+            if sub_mchid:
+                scope_of(self.sim, caller, sub_mchid)
+        elif sub_mchid:
+            raise param_error("sub_mchid", "普通商户不能指定子商户", location="query")
+        today = self.sim.now().astimezone(BEIJING).date()
+        if bill_date > today:
+            raise param_error(
+                "bill_date", "账单日期超出可下载范围", value=bill_date_text, location="query"
+            )
+        if bill_date == today:
+            raise ApiError(400, "STATEMENT_CREATING", "账单生成中，请在次日10点后再下载")
+        content = self.render(caller.mchid, sub_mchid, bill_date, bill_type)
+        if tar_type == "GZIP":
+            content = gzip.compress(content, mtime=0)
+        token = self.sim.ids.token()
+        with self.sim.store.transaction():
+            self.sim.store.insert(
+                "bill_downloads",
+                {
+                    "token": token,
+                    "mchid": caller.mchid,
+                    "content": content,
+                    "expires_at": (self.sim.now() + DOWNLOAD_LIFETIME).timestamp(),
+                },
+            )
+        return {
+            "hash_type": "SHA1",
+            "hash_value": hashlib.sha1(content).hexdigest(),
+            "download_url": f"{self.sim.base_url}/v3/billdownload/file?token={token}",
+        }
+
+    def download(self, caller: Caller, token: str) -> bytes:
+        found = self.sim.store.one(
+            "SELECT * FROM bill_downloads WHERE token = ? AND mchid = ?", (token, caller.mchid)
+        )
+        if found is None or self.sim.now().timestamp() >= found["expires_at"]:
+            raise ApiError(400, "INVALID_REQUEST", "下载链接已失效，请重新申请账单")
+        return bytes(found["content"])
+
+
+router = APIRouter(route_class=SignedRoute)
+download_router = APIRouter(route_class=UnsignedAnswerRoute)
+
+
+@router.get("/v3/bill/tradebill")
+async def trade_bill(request: Request) -> Response:
+    sim = simulator_of(request)
+    return answer(
+        sim.billing.trade_bill(
+            caller_of(request),
+            query_param(request, "bill_date"),
+            request.query_params.get("sub_mchid"),
+            request.query_params.get("bill_type") or "ALL",
+            request.query_params.get("tar_type") or "",
+        )
+    )
+
+
+@download_router.get("/v3/billdownload/file")
+async def download_bill(request: Request) -> Response:
+    sim = simulator_of(request)
+    content = sim.billing.download(caller_of(request), query_param(request, "token"))
+    return Response(content, media_type="application/octet-stream")
