@@ -23,6 +23,8 @@ from weshop.core.migrations import pending_migrations
 from weshop.core.runtime import Runtime
 from weshop.core.worker import Worker
 from weshop.inventory import api as inventory_api
+from weshop.ledger import api as ledger_api
+from weshop.ledger.tasks import registry as ledger_tasks
 from weshop.logistics import api as logistics_api
 from weshop.members import api as members_api
 from weshop.members.tasks import registry as member_tasks
@@ -60,6 +62,7 @@ def build_runtime(settings: Settings) -> Runtime:
     runtime.handlers.merge(payment_tasks)
     runtime.handlers.merge(promotion_tasks)
     runtime.handlers.merge(member_tasks)
+    runtime.handlers.merge(ledger_tasks)
     runtime.components["code_sender"] = build_code_sender(settings.otp_sender)
     runtime.components.update(build_payment_providers(runtime))
     return runtime
@@ -116,6 +119,9 @@ def create_app(settings: Settings | None = None, *, check_schema: bool = True) -
         orders_api.merchant,
         payments_api.shopper,
         payments_api.callbacks,
+        payments_api.merchant,
+        ledger_api.merchant,
+        ledger_api.platform,
         promotions_api.merchant,
         promotions_api.platform,
         promotions_api.shop,

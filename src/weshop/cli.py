@@ -36,7 +36,12 @@ from weshop.core.errors import WeShopError
 from weshop.core.migrations import head_revision, pending_migrations, upgrade
 from weshop.core.runtime import Runtime
 from weshop.core.worker import Worker
+from weshop.ledger.check import CheckReport, check_ledger
 from weshop.models import metadata
+from weshop.paysim.app import create_app as create_paysim_app
+from weshop.paysim.app import open_simulator
+from weshop.paysim.identity import StateFiles
+from weshop.paysim.launch import banner as paysim_banner
 
 app = typer.Typer(
     name="weshop",
@@ -376,6 +381,98 @@ def _pad(text: str, width: int) -> str:
     """Left-justify for a terminal, where each Chinese character takes two columns."""
     columns = sum(2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in text)
     return text + " " * max(width - columns, 1)
+
+
+@app.command()
+def paysim(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8100,
+    state_dir: Annotated[
+        Path, typer.Option(help="Directory of the simulator's keys (made on first run).")
+    ] = Path("var/paysim"),
+    state_file: Annotated[
+        Path | None,
+        typer.Option(
+            help="SQLite file of orders, balances and callbacks [default: STATE_DIR/paysim.db]."
+        ),
+    ] = None,
+    platform_key: Annotated[
+        Path | None,
+        typer.Option(
+            help="WeChat Pay's platform private key, which signs answers and callbacks "
+            "[default: STATE_DIR/platform_key.pem]."
+        ),
+    ] = None,
+    merchant_cert: Annotated[
+        Path | None,
+        typer.Option(
+            help="The merchant API certificate whose key signs WeShop's requests "
+            "[default: STATE_DIR/apiclient_cert.pem, made with its key]."
+        ),
+    ] = None,
+    public_url: Annotated[
+        str | None,
+        typer.Option(
+            help="The simulator's URL as WeShop and payers reach it [default: http://HOST:PORT]."
+        ),
+    ] = None,
+) -> None:
+    """Run paysim, a local simulator of the WeChat Pay APIv3 protocol (demo and tests).
+
+    On first run it makes its platform key pair, a merchant key pair with its certificate
+    and an APIv3 key in STATE_DIR, then prints them with the WESHOP_WECHATPAY_* settings
+    that point WeShop at it. Orders survive a restart (the state file keeps them).
+    """
+    shown_host = "127.0.0.1" if host in {"0.0.0.0", "::"} else host
+    base_url = (public_url or f"http://{shown_host}:{port}").rstrip("/")
+    files = StateFiles.in_directory(
+        state_dir, platform_key=platform_key, merchant_cert=merchant_cert
+    )
+    database = state_file or state_dir / "paysim.db"
+    try:
+        sim, created = open_simulator(files, database, base_url=base_url)
+    except (OSError, ValueError) as exc:
+        _fail(f"paysim cannot use its state in {state_dir}: {_first_line(exc)}")
+    typer.echo(paysim_banner(sim, files, str(database), created=created))
+    uvicorn.run(create_paysim_app(sim, background=True), host=host, port=port)
+
+
+ledger = typer.Typer(help="The double-entry ledger of orders' money.", no_args_is_help=True)
+app.add_typer(ledger, name="ledger")
+
+
+@ledger.command("check")
+def ledger_check(
+    database_url: Annotated[
+        str | None,
+        typer.Option(help="The database to check (default: the WESHOP_DATABASE_URL setting)."),
+    ] = None,
+) -> None:
+    """Verify the ledger: entries balance, orders add up, no store money in platform accounts.
+
+    Prints each violation and exits with status 1 when there is any.
+    """
+    settings = _settings()
+    if database_url:
+        settings = settings.model_copy(update={"database_url": database_url})
+    _require_schema(settings)
+    report = _run(_check_ledger(settings.database_url), settings)
+    for violation in report.violations:
+        typer.echo(str(violation))
+    summary = f"{report.entries} entries and {report.orders} orders checked"
+    if report.violations:
+        typer.secho(f"{len(report.violations)} violations; {summary}.", fg="red", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"Ledger OK: {summary}.")
+
+
+async def _check_ledger(database_url: str) -> CheckReport:
+    db = Database(database_url)
+    try:
+        async with db.session(write=False) as session, session.begin():
+            return await check_ledger(session)
+    finally:
+        await db.dispose()
 
 
 if __name__ == "__main__":

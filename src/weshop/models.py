@@ -8,10 +8,18 @@ from weshop.core.idempotency import IdempotencyRecord
 from weshop.core.outbox import OutboxMessage
 from weshop.core.ratelimit import RateCounter
 from weshop.inventory.models import StockLevel, StockMovement, StockReservation
+from weshop.ledger.models import (
+    FeeRate,
+    JournalEntry,
+    LedgerAccount,
+    OrderFeeTerms,
+    Posting,
+    StoreFeePlan,
+)
 from weshop.logistics.models import ShippingTemplate
 from weshop.members.models import MemberLevel, MemberRules, Membership, PointsEntry
 from weshop.orders.models import Order, OrderEvent, OrderLine, Shipment
-from weshop.payments.models import Payment, PaymentNotification, Refund
+from weshop.payments.models import Payment, PaymentNotification, Refund, RefundPart
 from weshop.promotions.models import (
     CouponClaimCounter,
     CouponTemplate,
@@ -30,8 +38,11 @@ __all__ = [
     "Category",
     "CouponClaimCounter",
     "CouponTemplate",
+    "FeeRate",
     "FullReductionRule",
     "IdempotencyRecord",
+    "JournalEntry",
+    "LedgerAccount",
     "LoginCode",
     "MediaAsset",
     "MemberLevel",
@@ -39,14 +50,17 @@ __all__ = [
     "Membership",
     "Order",
     "OrderEvent",
+    "OrderFeeTerms",
     "OrderLine",
     "OutboxMessage",
     "Payment",
     "PaymentNotification",
     "PointsEntry",
+    "Posting",
     "Product",
     "RateCounter",
     "Refund",
+    "RefundPart",
     "Shipment",
     "ShippingTemplate",
     "ShopperCoupon",
@@ -56,6 +70,7 @@ __all__ = [
     "StockMovement",
     "StockReservation",
     "Store",
+    "StoreFeePlan",
     "StoreStackingSettings",
     "User",
     "metadata",

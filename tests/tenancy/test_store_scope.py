@@ -53,6 +53,12 @@ VALID_BODIES: dict[tuple[str, str], object] = {
         "packages": [{"carrier": "顺丰", "tracking_no": "SF123456"}]
     },
     ("POST", "/api/v1/merchant/stores/{store_id}/orders/{order_id}/cancel"): {"reason": "测试"},
+    ("POST", "/api/v1/merchant/stores/{store_id}/orders/{order_id}/refunds"): {
+        "lines": [{"order_line_id": 1, "amount_fen": 1}],
+        "reason": "测试",
+    },
+    ("PUT", "/api/v1/platform/ledger/stores/{store_id}/fee-plan"): {"plan": "advanced"},
+    ("POST", "/api/v1/platform/ledger/entries/{entry_id}/reversals"): {"reason": "测试"},
     ("PATCH", "/api/v1/me/addresses/{address_id}"): {"city": "宁波市"},
     ("PATCH", "/api/v1/me/cart/items/{item_id}"): {"quantity": 2},
     ("POST", "/api/v1/me/orders/{order_id}/cancel"): {},
@@ -188,6 +194,8 @@ async def populated_tenant(api: Api) -> Tenant:
             "member_user_id": await make_member(api, store_id, shop.shopper),
             "coupon_template_id": coupon_template["id"],
             "reduction_id": reduction["id"],
+            # The ledger is the platform's: no tenant owns an entry (none exists: 404).
+            "entry_id": 1,
         },
     )
 

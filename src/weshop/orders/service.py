@@ -22,6 +22,7 @@ from weshop.core.outbox import emit
 from weshop.core.pagination import paginate
 from weshop.core.tenancy import StoreScope
 from weshop.inventory.service import release_reservations, return_sold_stock, sell_reservations
+from weshop.ledger.settlement import schedule_settlement
 from weshop.orders import repository as repo
 from weshop.orders.benefits import (
     refund_benefits,
@@ -251,6 +252,7 @@ async def confirm_receipt(session: AsyncSession, user: User, order_id: int) -> O
     now = utcnow()
     await _transition(session, order, "confirm_receipt", f"shopper:{user.id}", completed_at=now)
     await reward_completion(session, order, now)
+    await schedule_settlement(session, order, now)
     return order
 
 
@@ -269,4 +271,5 @@ async def auto_confirm(session: AsyncSession, order_id: int, now: datetime) -> b
         completed_at=now,
     )
     await reward_completion(session, order, now)
+    await schedule_settlement(session, order, now)
     return True

@@ -3,20 +3,32 @@ from __future__ import annotations
 import structlog
 from fastapi import APIRouter, Path, Request, status
 from fastapi.responses import JSONResponse
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from weshop.accounts.auth import CurrentUser
 from weshop.core.errors import NotFound
 from weshop.core.http import DbSession, IdempotencyKey, RuntimeDep
 from weshop.core.idempotency import run_idempotent
 from weshop.core.ids import PathId
+from weshop.core.tenancy import StoreScope
 from weshop.payments import service
+from weshop.payments.models import Refund
 from weshop.payments.provider import InvalidNotification
-from weshop.payments.schemas import NotificationAck, PaymentOut
+from weshop.payments.schemas import (
+    NotificationAck,
+    PaymentOut,
+    RefundIn,
+    RefundOut,
+    RefundPartOut,
+)
+from weshop.stores.access import staff_with
+from weshop.stores.permissions import Permission
 
 log = structlog.get_logger(__name__)
 
 shopper = APIRouter(prefix="/api/v1/me", tags=["payments"])
 callbacks = APIRouter(prefix="/api/v1/payments", tags=["payments"])
+merchant = APIRouter(prefix="/api/v1/merchant/stores/{store_id}", tags=["merchant: orders"])
 
 
 @shopper.post(
@@ -77,3 +89,71 @@ async def payment_notification(
         return JSONResponse({"code": "FAIL", "message": str(exc)}, status_code=401)
     outcome = await service.apply_payment_notice(session, provider, notice)
     return NotificationAck(message=str(outcome))
+
+
+async def _refunds_out(session: AsyncSession, refunds: list[Refund]) -> list[RefundOut]:
+    parts = await service.parts_of_refunds(session, [refund.id for refund in refunds])
+    return [
+        RefundOut(
+            id=refund.id,
+            order_id=refund.order_id,
+            out_refund_no=refund.out_refund_no,
+            amount_fen=refund.amount_fen,
+            status=refund.status,
+            reason=refund.reason,
+            failure_reason=refund.failure_reason,
+            parts=[RefundPartOut.model_validate(part) for part in parts.get(refund.id, [])],
+            created_at=refund.created_at,
+            succeeded_at=refund.succeeded_at,
+        )
+        for refund in refunds
+    ]
+
+
+@merchant.post(
+    "/orders/{order_id}/refunds",
+    status_code=status.HTTP_201_CREATED,
+    response_model=RefundOut,
+    responses={
+        409: {
+            "description": "The order is not paid (or was cancelled), or a line has less "
+            "left to refund than asked."
+        }
+    },
+)
+async def refund_order_lines(
+    order_id: PathId,
+    body: RefundIn,
+    session: DbSession,
+    key: IdempotencyKey,
+    scope: StoreScope = staff_with(Permission.REFUNDS_WRITE),
+):
+    """Give back part of a paid order, line by line: at most each line's payable less what
+    was refunded (or is being refunded) of it. The provider is asked after the request
+    commits, and asked again with the same refund number until it answers; the order's
+    `refunded_fen` and the store's ledger change when the money has gone back. Send an
+    `Idempotency-Key` so that a retried request never refunds twice."""
+
+    async def action() -> RefundOut:
+        amounts = {line.order_line_id: line.amount_fen for line in body.lines}
+        refund = await service.refund_store_order(session, scope, order_id, amounts, body.reason)
+        return (await _refunds_out(session, [refund]))[0]
+
+    return await run_idempotent(
+        session,
+        key=key,
+        owner=f"staff:{scope.actor_id}",
+        endpoint=f"POST /merchant/stores/{scope.store_id}/orders/{order_id}/refunds",
+        payload=body.model_dump(mode="json"),
+        action=action,
+    )
+
+
+@merchant.get("/orders/{order_id}/refunds", response_model=list[RefundOut])
+async def order_refunds(
+    order_id: PathId, session: DbSession, scope: StoreScope = staff_with(Permission.ORDERS_READ)
+):
+    """The refunds of one of the store's orders, oldest first, with what each gives back of
+    each line (or of the shipping) and where it stands at the provider."""
+    refunds = await service.store_order_refunds(session, scope, order_id)
+    return await _refunds_out(session, refunds)

@@ -61,6 +61,23 @@ class Refund(TimestampMixin, Base):
     failure_reason: Mapped[str] = mapped_column(String(200), default="")
 
 
+class RefundPart(Base):
+    """What a refund gives back of one part of its order: a line, or the shipping (None).
+
+    Decided when the refund is requested, so that pending refunds count against what is
+    left to refund, and the ledger posts exactly these amounts when the refund succeeds.
+    """
+
+    __tablename__ = "refund_parts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    refund_id: Mapped[int] = mapped_column(ForeignKey("refunds.id"), index=True)
+    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id"))
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
+    order_line_id: Mapped[int | None] = mapped_column(ForeignKey("order_lines.id"))
+    amount_fen: Mapped[int]
+
+
 class NotificationOutcome(enum.StrEnum):
     APPLIED = "applied"
     ALREADY_APPLIED = "already_applied"

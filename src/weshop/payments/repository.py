@@ -1,9 +1,9 @@
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from weshop.payments.models import Payment, PaymentStatus, Refund
+from weshop.payments.models import Payment, PaymentStatus, Refund, RefundPart, RefundStatus
 
 
 async def payment_by_trade_no(
@@ -32,3 +32,28 @@ async def succeeded_payment(session: AsyncSession, order_id: int) -> Payment | N
 
 async def refund_by_id(session: AsyncSession, refund_id: int) -> Refund | None:
     return await session.get(Refund, refund_id)
+
+
+async def requested_refund_parts(session: AsyncSession, payment_id: int) -> dict[int | None, int]:
+    """Per part of the order, what the payment's refunds that did not fail give back."""
+    rows = await session.execute(
+        select(RefundPart.order_line_id, func.sum(RefundPart.amount_fen))
+        .join(Refund, Refund.id == RefundPart.refund_id)
+        .where(Refund.payment_id == payment_id, Refund.status != RefundStatus.FAILED)
+        .group_by(RefundPart.order_line_id)
+    )
+    return {part: int(total) for part, total in rows}
+
+
+async def order_refunds(session: AsyncSession, order_id: int) -> list[Refund]:
+    rows = await session.scalars(
+        select(Refund).where(Refund.order_id == order_id).order_by(Refund.id)
+    )
+    return list(rows)
+
+
+async def parts_of(session: AsyncSession, refund_ids: list[int]) -> list[RefundPart]:
+    rows = await session.scalars(
+        select(RefundPart).where(RefundPart.refund_id.in_(refund_ids)).order_by(RefundPart.id)
+    )
+    return list(rows)

@@ -11,14 +11,20 @@ import secrets
 from datetime import datetime
 
 import structlog
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from weshop.accounts.models import User
 from weshop.core.clock import utcnow
-from weshop.core.errors import Conflict
+from weshop.core.errors import Conflict, InvalidInput
 from weshop.core.outbox import emit
+from weshop.core.tenancy import StoreScope
+from weshop.ledger import service as ledger
+from weshop.ledger.repository import order_with_lines
+from weshop.ledger.targets import Part, split
 from weshop.orders import service as orders
+from weshop.orders.models import Order, OrderStatus
 from weshop.orders.state import ORDER_MACHINE
 from weshop.payments import repository as repo
 from weshop.payments.models import (
@@ -27,6 +33,7 @@ from weshop.payments.models import (
     PaymentNotification,
     PaymentStatus,
     Refund,
+    RefundPart,
     RefundStatus,
 )
 from weshop.payments.provider import PaymentNotice, PaymentProvider, ProviderRefundStatus
@@ -35,6 +42,10 @@ from weshop.payments.state import PAYMENT_MACHINE, REFUND_MACHINE
 log = structlog.get_logger(__name__)
 
 SEND_REFUND = "payments.send_refund"
+# Orders whose money staff may give back in part; a cancelled one was refunded in full.
+REFUNDABLE_ORDER_STATUSES = frozenset(
+    {OrderStatus.PAID, OrderStatus.PARTIALLY_SHIPPED, OrderStatus.SHIPPED, OrderStatus.COMPLETED}
+)
 
 
 def _number(prefix: str) -> str:
@@ -137,39 +148,150 @@ async def _apply(
         paid_at=notice.paid_at,
         provider_transaction_id=notice.transaction_id,
     )
-    if await orders.mark_paid(session, payment.order_id, payment.amount_fen, notice.paid_at):
+    accepted = await orders.mark_paid(session, payment.order_id, payment.amount_fen, notice.paid_at)
+    await ledger.record_payment(session, payment, accepted=accepted)
+    if accepted:
         return NotificationOutcome.APPLIED, ""
     # Paid after the order was cancelled or expired: the money goes straight back.
     await request_refund(session, payment, payment.amount_fen, "paid after the order was closed")
     return NotificationOutcome.REFUND_STARTED, "order no longer awaited payment"
 
 
-async def request_refund(
-    session: AsyncSession, payment: Payment, amount_fen: int, reason: str
+async def refundable_parts(session: AsyncSession, payment: Payment) -> dict[Part, int]:
+    """What is left to refund of each part of the payment (its order's lines, and shipping
+    under None): the payment spread over the parts, less every refund asked for that has
+    not failed. Locks the payment first, so two refunds never both take the last fen."""
+    await session.execute(select(Payment.id).where(Payment.id == payment.id).with_for_update())
+    order, lines = await order_with_lines(session, payment.order_id)
+    paid = split(payment.amount_fen, ledger.order_payable(order, lines))
+    asked = await repo.requested_refund_parts(session, payment.id)
+    return {part: amount - asked.get(part, 0) for part, amount in paid.items()}
+
+
+async def _record_refund(
+    session: AsyncSession, payment: Payment, parts: dict[Part, int], reason: str
 ) -> Refund:
-    """Record a refund and queue its sending; the provider is called after commit."""
     refund = Refund(
         store_id=payment.store_id,
         order_id=payment.order_id,
         payment_id=payment.id,
         out_refund_no=_number("R"),
-        amount_fen=amount_fen,
+        amount_fen=sum(parts.values()),
         reason=reason[:200],
     )
     session.add(refund)
     await session.flush()
+    session.add_all(
+        RefundPart(
+            refund_id=refund.id,
+            store_id=payment.store_id,
+            order_id=payment.order_id,
+            order_line_id=part,
+            amount_fen=amount,
+        )
+        for part, amount in parts.items()
+        if amount
+    )
     emit(session, SEND_REFUND, {"refund_id": refund.id}, store_id=payment.store_id)
     return refund
+
+
+async def request_refund(
+    session: AsyncSession, payment: Payment, amount_fen: int, reason: str
+) -> Refund:
+    """Record a refund of ``amount_fen``, spread over the parts in proportion to what is left
+    of each, and queue its sending; the provider is called after commit."""
+    left = await refundable_parts(session, payment)
+    if not 0 < amount_fen <= sum(left.values()):
+        raise Conflict(
+            "the refund is more than is left to refund of this payment",
+            code="refund_exceeds_payment",
+            details={"left_fen": sum(left.values())},
+        )
+    return await _record_refund(session, payment, split(amount_fen, left), reason)
 
 
 async def refund_order(
     session: AsyncSession, order_id: int, amount_fen: int, reason: str
 ) -> Refund | None:
+    """Give back up to ``amount_fen`` of the order's payment: no more than is left of it
+    (a cancellation after partial refunds returns the rest)."""
     payment = await repo.succeeded_payment(session, order_id)
     if payment is None:
         log.error("payments.refund_without_payment", order_id=order_id)
         return None
-    return await request_refund(session, payment, amount_fen, reason)
+    left = await refundable_parts(session, payment)
+    amount = min(amount_fen, sum(left.values()))
+    if amount <= 0:
+        log.warning("payments.nothing_left_to_refund", order_id=order_id)
+        return None
+    return await _record_refund(session, payment, split(amount, left), reason)
+
+
+async def refund_lines(
+    session: AsyncSession, order: Order, amounts: dict[int, int], reason: str
+) -> Refund:
+    """Give back part of a paid order, by line (staff): each amount at most the line's
+    payable less what was refunded, or is being refunded, of it. The refund is sent to the
+    provider after commit, with the same out_refund_no on every retry."""
+    if order.status not in REFUNDABLE_ORDER_STATUSES:
+        raise Conflict(f"a {order.status} order cannot be refunded", code="order_not_refundable")
+    payment = await repo.succeeded_payment(session, order.id)
+    if payment is None:
+        raise Conflict("the order has no payment to refund", code="order_not_refundable")
+    if not amounts or any(amount <= 0 for amount in amounts.values()):
+        raise InvalidInput(
+            "name each line to refund with a positive amount", code="invalid_refund_amount"
+        )
+    left = await refundable_parts(session, payment)
+    for line_id, amount in amounts.items():
+        if line_id is None or line_id not in left:
+            raise InvalidInput(
+                "an item is not a line of this order",
+                code="unknown_order_line",
+                details={"order_line_id": line_id},
+            )
+        if amount > left[line_id]:
+            raise Conflict(
+                "more than is left to refund of a line",
+                code="refund_exceeds_line",
+                details={"order_line_id": line_id, "left_fen": left[line_id]},
+            )
+    parts: dict[Part, int] = dict(amounts)
+    return await _record_refund(session, payment, parts, reason)
+
+
+async def refund_succeeded(session: AsyncSession, refund: Refund, provider_refund_id: str) -> None:
+    """The provider paid the money back: the refund, its order and the ledger record it."""
+    await REFUND_MACHINE.apply(
+        session, refund, "succeed", provider_refund_id=provider_refund_id, succeeded_at=utcnow()
+    )
+    await orders.record_refund(session, refund.order_id, refund.amount_fen)
+    await ledger.record_refund(session, refund)
+
+
+async def refund_store_order(
+    session: AsyncSession, scope: StoreScope, order_id: int, amounts: dict[int, int], reason: str
+) -> Refund:
+    """Staff give back part of one of their store's orders (see :func:`refund_lines`)."""
+    order = await orders.store_order(session, scope, order_id)
+    return await refund_lines(session, order, amounts, reason)
+
+
+async def store_order_refunds(
+    session: AsyncSession, scope: StoreScope, order_id: int
+) -> list[Refund]:
+    order = await orders.store_order(session, scope, order_id)
+    return await repo.order_refunds(session, order.id)
+
+
+async def parts_of_refunds(
+    session: AsyncSession, refund_ids: list[int]
+) -> dict[int, list[RefundPart]]:
+    found: dict[int, list[RefundPart]] = {}
+    for part in await repo.parts_of(session, refund_ids):
+        found.setdefault(part.refund_id, []).append(part)
+    return found
 
 
 async def send_refund(
@@ -188,10 +310,7 @@ async def send_refund(
         reason=refund.reason,
     )
     if result.status == ProviderRefundStatus.SUCCEEDED:
-        await REFUND_MACHINE.apply(
-            session, refund, "succeed", provider_refund_id=result.refund_id, succeeded_at=utcnow()
-        )
-        await orders.record_refund(session, refund.order_id, refund.amount_fen)
+        await refund_succeeded(session, refund, result.refund_id)
     elif result.status == ProviderRefundStatus.FAILED:
         await REFUND_MACHINE.apply(
             session, refund, "fail", failure_reason=result.failure_reason[:200]

@@ -19,6 +19,7 @@ class Permission(enum.StrEnum):
     ORDERS_CANCEL = "orders.cancel"
     PERSONAL_DATA_READ = "personal_data.read"
     FINANCE_READ = "finance.read"
+    REFUNDS_WRITE = "refunds.write"
     MEMBERS_READ = "members.read"
     MEMBERS_WRITE = "members.write"
     SHIPPING_WRITE = "shipping.write"
@@ -51,6 +52,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.ORDERS_READ,
             Permission.ORDERS_CANCEL,
             Permission.FINANCE_READ,
+            Permission.REFUNDS_WRITE,
             Permission.PROMOTIONS_READ,
         }
     ),
@@ -59,6 +61,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.CATALOG_READ,
             Permission.ORDERS_READ,
             Permission.ORDERS_CANCEL,
+            Permission.REFUNDS_WRITE,
             Permission.MEMBERS_READ,
             Permission.PERSONAL_DATA_READ,
         }

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-28 01:58:54.523910
+Create Date: 2026-11-28 02:26:56.710566
 """
 
 from collections.abc import Sequence
@@ -339,6 +339,45 @@ def upgrade() -> None:
         )
 
     op.create_table(
+        "ledger_accounts",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("code", sa.String(length=48), nullable=False),
+        sa.Column(
+            "kind",
+            sa.Enum(
+                "provider_clearing",
+                "store_frozen",
+                "store_fee_held",
+                "store_subsidy_due",
+                "store_available",
+                "shopper_refunds",
+                "platform_fee",
+                "platform_subsidy",
+                name="accountkind",
+                native_enum=False,
+                length=24,
+            ),
+            nullable=False,
+        ),
+        sa.Column(
+            "owner",
+            sa.Enum(
+                "store", "platform", "external", name="accountowner", native_enum=False, length=16
+            ),
+            nullable=False,
+        ),
+        sa.Column("store_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["store_id"], ["stores.id"], name=op.f("fk_ledger_accounts_store_id_stores")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_ledger_accounts")),
+        sa.UniqueConstraint("code", name=op.f("uq_ledger_accounts_code")),
+    )
+    with op.batch_alter_table("ledger_accounts", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_ledger_accounts_store_id"), ["store_id"], unique=False)
+
+    op.create_table(
         "media_assets",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("store_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
@@ -649,6 +688,21 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_staff_members_user_id"), ["user_id"], unique=False)
 
     op.create_table(
+        "store_fee_plans",
+        sa.Column("store_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column(
+            "plan",
+            sa.Enum("basic", "advanced", name="storeplan", native_enum=False, length=16),
+            nullable=False,
+        ),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["store_id"], ["stores.id"], name=op.f("fk_store_fee_plans_store_id_stores")
+        ),
+        sa.PrimaryKeyConstraint("store_id", name=op.f("pk_store_fee_plans")),
+    )
+    op.create_table(
         "store_stacking_settings",
         sa.Column("store_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("exclusive_pairs", sa.JSON(), nullable=False),
@@ -676,6 +730,36 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("template_id", "user_id", name=op.f("pk_coupon_claim_counters")),
     )
+    op.create_table(
+        "fee_rates",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("scope_key", sa.String(length=48), nullable=False),
+        sa.Column(
+            "plan",
+            sa.Enum("basic", "advanced", name="storeplan", native_enum=False, length=16),
+            nullable=False,
+        ),
+        sa.Column(
+            "category_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
+        ),
+        sa.Column("rate_bp", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column(
+            "updated_by", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
+        ),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["category_id"], ["categories.id"], name=op.f("fk_fee_rates_category_id_categories")
+        ),
+        sa.ForeignKeyConstraint(
+            ["updated_by"], ["users.id"], name=op.f("fk_fee_rates_updated_by_users")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_fee_rates")),
+        sa.UniqueConstraint("scope_key", name=op.f("uq_fee_rates_scope_key")),
+    )
+    with op.batch_alter_table("fee_rates", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_fee_rates_category_id"), ["category_id"], unique=False)
+
     op.create_table(
         "memberships",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
@@ -732,6 +816,31 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("order_events", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_order_events_order_id"), ["order_id"], unique=False)
+
+    op.create_table(
+        "order_fee_terms",
+        sa.Column("order_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("store_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column(
+            "plan",
+            sa.Enum("basic", "advanced", name="storeplan", native_enum=False, length=16),
+            nullable=False,
+        ),
+        sa.Column(
+            "shipping_rate_bp", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column("line_rates", sa.JSON(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["order_id"], ["orders.id"], name=op.f("fk_order_fee_terms_order_id_orders")
+        ),
+        sa.ForeignKeyConstraint(
+            ["store_id"], ["stores.id"], name=op.f("fk_order_fee_terms_store_id_stores")
+        ),
+        sa.PrimaryKeyConstraint("order_id", name=op.f("pk_order_fee_terms")),
+    )
+    with op.batch_alter_table("order_fee_terms", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_order_fee_terms_store_id"), ["store_id"], unique=False)
 
     op.create_table(
         "payments",
@@ -1015,6 +1124,70 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_cart_items_user_id"), ["user_id"], unique=False)
 
     op.create_table(
+        "journal_entries",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column(
+            "kind",
+            sa.Enum(
+                "payment",
+                "unexpected_payment",
+                "refund",
+                "settlement",
+                "reversal",
+                name="entrykind",
+                native_enum=False,
+                length=24,
+            ),
+            nullable=False,
+        ),
+        sa.Column("store_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("order_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column(
+            "payment_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
+        ),
+        sa.Column("refund_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
+        sa.Column("source_key", sa.String(length=64), nullable=False),
+        sa.Column("idempotency_key", sa.String(length=72), nullable=False),
+        sa.Column(
+            "reverses_entry_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
+        ),
+        sa.Column("memo", sa.String(length=200), nullable=False),
+        sa.Column("business_day", sa.Date(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["order_id"], ["orders.id"], name=op.f("fk_journal_entries_order_id_orders")
+        ),
+        sa.ForeignKeyConstraint(
+            ["payment_id"], ["payments.id"], name=op.f("fk_journal_entries_payment_id_payments")
+        ),
+        sa.ForeignKeyConstraint(
+            ["refund_id"], ["refunds.id"], name=op.f("fk_journal_entries_refund_id_refunds")
+        ),
+        sa.ForeignKeyConstraint(
+            ["reverses_entry_id"],
+            ["journal_entries.id"],
+            name=op.f("fk_journal_entries_reverses_entry_id_journal_entries"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["store_id"], ["stores.id"], name=op.f("fk_journal_entries_store_id_stores")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_journal_entries")),
+        sa.UniqueConstraint("idempotency_key", name=op.f("uq_journal_entries_idempotency_key")),
+        sa.UniqueConstraint("reverses_entry_id", name=op.f("uq_journal_entries_reverses_entry_id")),
+    )
+    with op.batch_alter_table("journal_entries", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_journal_entries_order_id"), ["order_id"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_journal_entries_source_key"), ["source_key"], unique=False
+        )
+        batch_op.create_index(
+            "ix_journal_entries_statement", ["store_id", "created_at", "id"], unique=False
+        )
+        batch_op.create_index(
+            "ix_journal_entries_store_day", ["store_id", "business_day"], unique=False
+        )
+
+    op.create_table(
         "order_lines",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("order_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
@@ -1171,11 +1344,101 @@ def upgrade() -> None:
             batch_op.f("ix_stock_reservations_order_id"), ["order_id"], unique=False
         )
 
+    op.create_table(
+        "postings",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("entry_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column(
+            "account_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column("store_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("order_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column(
+            "order_line_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
+        ),
+        sa.Column(
+            "amount_fen", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.ForeignKeyConstraint(
+            ["account_id"],
+            ["ledger_accounts.id"],
+            name=op.f("fk_postings_account_id_ledger_accounts"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["entry_id"], ["journal_entries.id"], name=op.f("fk_postings_entry_id_journal_entries")
+        ),
+        sa.ForeignKeyConstraint(
+            ["order_id"], ["orders.id"], name=op.f("fk_postings_order_id_orders")
+        ),
+        sa.ForeignKeyConstraint(
+            ["order_line_id"],
+            ["order_lines.id"],
+            name=op.f("fk_postings_order_line_id_order_lines"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["store_id"], ["stores.id"], name=op.f("fk_postings_store_id_stores")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_postings")),
+    )
+    with op.batch_alter_table("postings", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_postings_account_id"), ["account_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_postings_entry_id"), ["entry_id"], unique=False)
+        batch_op.create_index("ix_postings_order", ["order_id", "account_id"], unique=False)
+        batch_op.create_index(
+            "ix_postings_store_balance", ["store_id", "account_id", "amount_fen"], unique=False
+        )
+
+    op.create_table(
+        "refund_parts",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column(
+            "refund_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column("store_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("order_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column(
+            "order_line_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
+        ),
+        sa.Column(
+            "amount_fen", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.ForeignKeyConstraint(
+            ["order_id"], ["orders.id"], name=op.f("fk_refund_parts_order_id_orders")
+        ),
+        sa.ForeignKeyConstraint(
+            ["order_line_id"],
+            ["order_lines.id"],
+            name=op.f("fk_refund_parts_order_line_id_order_lines"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["refund_id"], ["refunds.id"], name=op.f("fk_refund_parts_refund_id_refunds")
+        ),
+        sa.ForeignKeyConstraint(
+            ["store_id"], ["stores.id"], name=op.f("fk_refund_parts_store_id_stores")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_refund_parts")),
+    )
+    with op.batch_alter_table("refund_parts", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_refund_parts_order_id"), ["order_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_refund_parts_refund_id"), ["refund_id"], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table("refund_parts", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_refund_parts_refund_id"))
+        batch_op.drop_index(batch_op.f("ix_refund_parts_order_id"))
+
+    op.drop_table("refund_parts")
+    with op.batch_alter_table("postings", schema=None) as batch_op:
+        batch_op.drop_index("ix_postings_store_balance")
+        batch_op.drop_index("ix_postings_order")
+        batch_op.drop_index(batch_op.f("ix_postings_entry_id"))
+        batch_op.drop_index(batch_op.f("ix_postings_account_id"))
+
+    op.drop_table("postings")
     with op.batch_alter_table("stock_reservations", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_stock_reservations_order_id"))
 
@@ -1192,6 +1455,13 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_order_lines_order_id"))
 
     op.drop_table("order_lines")
+    with op.batch_alter_table("journal_entries", schema=None) as batch_op:
+        batch_op.drop_index("ix_journal_entries_store_day")
+        batch_op.drop_index("ix_journal_entries_statement")
+        batch_op.drop_index(batch_op.f("ix_journal_entries_source_key"))
+        batch_op.drop_index(batch_op.f("ix_journal_entries_order_id"))
+
+    op.drop_table("journal_entries")
     with op.batch_alter_table("cart_items", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_cart_items_user_id"))
 
@@ -1229,6 +1499,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_payments_order_id"))
 
     op.drop_table("payments")
+    with op.batch_alter_table("order_fee_terms", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_order_fee_terms_store_id"))
+
+    op.drop_table("order_fee_terms")
     with op.batch_alter_table("order_events", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_order_events_order_id"))
 
@@ -1239,8 +1513,13 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_memberships_level_id"))
 
     op.drop_table("memberships")
+    with op.batch_alter_table("fee_rates", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_fee_rates_category_id"))
+
+    op.drop_table("fee_rates")
     op.drop_table("coupon_claim_counters")
     op.drop_table("store_stacking_settings")
+    op.drop_table("store_fee_plans")
     with op.batch_alter_table("staff_members", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_staff_members_user_id"))
         batch_op.drop_index(batch_op.f("ix_staff_members_store_id"))
@@ -1278,6 +1557,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_media_assets_store_id"))
 
     op.drop_table("media_assets")
+    with op.batch_alter_table("ledger_accounts", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_ledger_accounts_store_id"))
+
+    op.drop_table("ledger_accounts")
     with op.batch_alter_table("full_reduction_rules", schema=None) as batch_op:
         batch_op.drop_index("ix_full_reduction_rules_store_status")
 

@@ -1,0 +1,203 @@
+"""Ledger queries: balances summed from postings, entries by their source, statements."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Select, exists, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from weshop.ledger.models import AccountKind, EntryKind, JournalEntry, LedgerAccount, Posting
+from weshop.ledger.targets import Part
+from weshop.orders.models import Order, OrderLine
+from weshop.payments.models import RefundPart
+
+Balances = dict[tuple[AccountKind, Part], int]
+
+
+def unreversed(entry: Any = JournalEntry) -> Any:
+    """A condition: ``entry`` has not been reversed."""
+    reversal = aliased(JournalEntry)
+    return ~exists().where(reversal.reverses_entry_id == entry.id)
+
+
+async def lock_order(session: AsyncSession, order_id: int) -> None:
+    """Take the order's row lock: postings of one order are computed from its balances, so
+    they must not interleave (PostgreSQL; SQLite writers already queue)."""
+    await session.execute(select(Order.id).where(Order.id == order_id).with_for_update())
+
+
+async def order_balances(session: AsyncSession, order_id: int) -> Balances:
+    """The order's balance in each account kind, by part (line, or None)."""
+    rows = await session.execute(
+        select(LedgerAccount.kind, Posting.order_line_id, func.sum(Posting.amount_fen))
+        .join(LedgerAccount, LedgerAccount.id == Posting.account_id)
+        .where(Posting.order_id == order_id)
+        .group_by(LedgerAccount.kind, Posting.order_line_id)
+    )
+    return {(kind, part): int(total) for kind, part, total in rows}
+
+
+async def is_settled(session: AsyncSession, order_id: int) -> bool:
+    """Whether the order has a settlement that was not reversed."""
+    found = await session.scalar(
+        select(JournalEntry.id)
+        .where(
+            JournalEntry.order_id == order_id,
+            JournalEntry.kind == EntryKind.SETTLEMENT,
+            unreversed(),
+        )
+        .limit(1)
+    )
+    return found is not None
+
+
+async def source_entries(session: AsyncSession, source_key: str) -> tuple[int, bool]:
+    """How many entries posted this source, and whether one of them still stands."""
+    total = await session.scalar(
+        select(func.count()).select_from(JournalEntry).where(JournalEntry.source_key == source_key)
+    )
+    live = await session.scalar(
+        select(JournalEntry.id).where(JournalEntry.source_key == source_key, unreversed()).limit(1)
+    )
+    return int(total or 0), live is not None
+
+
+async def is_reversed(session: AsyncSession, entry_id: int) -> bool:
+    found = await session.scalar(
+        select(JournalEntry.id).where(JournalEntry.reverses_entry_id == entry_id)
+    )
+    return found is not None
+
+
+async def postings_with_kinds(
+    session: AsyncSession, entry_ids: list[int]
+) -> dict[int, list[tuple[Posting, AccountKind]]]:
+    rows = await session.execute(
+        select(Posting, LedgerAccount.kind)
+        .join(LedgerAccount, LedgerAccount.id == Posting.account_id)
+        .where(Posting.entry_id.in_(entry_ids))
+        .order_by(Posting.id)
+    )
+    found: dict[int, list[tuple[Posting, AccountKind]]] = defaultdict(list)
+    for posting, kind in rows:
+        found[posting.entry_id].append((posting, kind))
+    return found
+
+
+async def order_with_lines(session: AsyncSession, order_id: int) -> tuple[Order, list[OrderLine]]:
+    order = await session.get_one(Order, order_id)
+    lines = await session.scalars(
+        select(OrderLine).where(OrderLine.order_id == order_id).order_by(OrderLine.id)
+    )
+    return order, list(lines)
+
+
+async def store_balances(
+    session: AsyncSession, store_ids: list[int]
+) -> dict[int, dict[AccountKind, int]]:
+    """Each store's money by account kind, platform accounts counted by the store they
+    concern (the fee it paid, the subsidies it received)."""
+    rows = await session.execute(
+        select(Posting.store_id, LedgerAccount.kind, func.sum(Posting.amount_fen))
+        .join(LedgerAccount, LedgerAccount.id == Posting.account_id)
+        .where(Posting.store_id.in_(store_ids))
+        .group_by(Posting.store_id, LedgerAccount.kind)
+    )
+    found: dict[int, dict[AccountKind, int]] = {store_id: {} for store_id in store_ids}
+    for store_id, kind, total in rows:
+        found[store_id][kind] = int(total)
+    return found
+
+
+def store_entries(store_id: int, day_from: date | None, day_to: date | None) -> Select[Any]:
+    query = select(JournalEntry, Order.order_no).join(Order, Order.id == JournalEntry.order_id)
+    query = query.where(JournalEntry.store_id == store_id)
+    if day_from is not None:
+        query = query.where(JournalEntry.business_day >= day_from)
+    if day_to is not None:
+        query = query.where(JournalEntry.business_day <= day_to)
+    return query
+
+
+async def entry_changes(
+    session: AsyncSession, entry_ids: list[int]
+) -> dict[int, dict[AccountKind, int]]:
+    """What each entry moved, summed by account kind."""
+    rows = await session.execute(
+        select(Posting.entry_id, LedgerAccount.kind, func.sum(Posting.amount_fen))
+        .join(LedgerAccount, LedgerAccount.id == Posting.account_id)
+        .where(Posting.entry_id.in_(entry_ids))
+        .group_by(Posting.entry_id, LedgerAccount.kind)
+    )
+    found: dict[int, dict[AccountKind, int]] = {entry_id: {} for entry_id in entry_ids}
+    for entry_id, kind, total in rows:
+        found[entry_id][kind] = int(total)
+    return found
+
+
+async def entry_changes_in_range(
+    session: AsyncSession, store_id: int, day_from: date, day_to: date
+) -> dict[int, dict[AccountKind, int]]:
+    """What each of the store's entries of these days moved, summed by account kind."""
+    rows = await session.execute(
+        select(Posting.entry_id, LedgerAccount.kind, func.sum(Posting.amount_fen))
+        .join(JournalEntry, JournalEntry.id == Posting.entry_id)
+        .join(LedgerAccount, LedgerAccount.id == Posting.account_id)
+        .where(
+            JournalEntry.store_id == store_id,
+            JournalEntry.business_day >= day_from,
+            JournalEntry.business_day <= day_to,
+        )
+        .group_by(Posting.entry_id, LedgerAccount.kind)
+    )
+    found: dict[int, dict[AccountKind, int]] = defaultdict(dict)
+    for entry_id, kind, total in rows:
+        found[entry_id][kind] = int(total)
+    return found
+
+
+async def daily_changes(
+    session: AsyncSession, store_id: int, day_from: date, day_to: date
+) -> tuple[dict[date, dict[AccountKind, int]], dict[date, int]]:
+    """Per day: the store's money moved by account kind, and how many entries."""
+    in_range = (
+        JournalEntry.store_id == store_id,
+        JournalEntry.business_day >= day_from,
+        JournalEntry.business_day <= day_to,
+    )
+    rows = await session.execute(
+        select(JournalEntry.business_day, LedgerAccount.kind, func.sum(Posting.amount_fen))
+        .join(Posting, Posting.entry_id == JournalEntry.id)
+        .join(LedgerAccount, LedgerAccount.id == Posting.account_id)
+        .where(*in_range)
+        .group_by(JournalEntry.business_day, LedgerAccount.kind)
+    )
+    changes: dict[date, dict[AccountKind, int]] = defaultdict(dict)
+    for day, kind, total in rows:
+        changes[day][kind] = int(total)
+    counts = await session.execute(
+        select(JournalEntry.business_day, func.count())
+        .where(*in_range)
+        .group_by(JournalEntry.business_day)
+    )
+    return changes, {day: int(count) for day, count in counts}
+
+
+async def order_entries(session: AsyncSession, order_id: int) -> list[JournalEntry]:
+    rows = await session.scalars(
+        select(JournalEntry).where(JournalEntry.order_id == order_id).order_by(JournalEntry.id)
+    )
+    return list(rows)
+
+
+async def refund_parts(session: AsyncSession, refund_id: int) -> dict[Part, int]:
+    rows = await session.execute(
+        select(RefundPart.order_line_id, RefundPart.amount_fen)
+        .where(RefundPart.refund_id == refund_id)
+        .order_by(RefundPart.id)
+    )
+    return {part: amount for part, amount in rows}

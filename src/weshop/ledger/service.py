@@ -1,0 +1,271 @@
+"""Posting an order's money events: payment, refund, settlement, reversal.
+
+After a payment or a refund the order's platform fee and platform subsidy are moved to what
+:mod:`weshop.ledger.targets` says they come to, given everything paid and refunded by then:
+the fee is never charged on refunded money, and a refund after settlement takes the fee
+back from the platform and the money from the store's available funds.
+
+| event      | postings (per part: line or shipping)                                    |
+|------------|--------------------------------------------------------------------------|
+| payment    | provider clearing -> store frozen; store frozen -> store fee held (fee);  |
+|            | platform subsidy -> store subsidy due (platform-funded discounts)         |
+| refund     | store frozen (available once settled) -> shopper refunds; fee and subsidy |
+|            | moved back to what the kept money earns                                   |
+| settlement | store fee held -> platform fee; store frozen and subsidy due -> available |
+| reversal   | every posting of the reversed entry, negated                              |
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from weshop.core.clock import utcnow
+from weshop.core.errors import Conflict, NotFound
+from weshop.ledger import fees, journal
+from weshop.ledger import repository as repo
+from weshop.ledger.journal import Leg, Source
+from weshop.ledger.models import AccountKind, EntryKind, JournalEntry, OrderFeeTerms
+from weshop.ledger.settlement import schedule_settlement, settlement_due
+from weshop.ledger.targets import OrderFacts, Part, platform_subsidies, split, targets
+from weshop.orders.models import Order, OrderLine, OrderStatus
+from weshop.payments.models import Payment, PaymentStatus, Refund, RefundStatus
+
+K = AccountKind
+
+
+class Book:
+    """An order's balances by (account kind, part), kept current as legs are added."""
+
+    def __init__(self, balances: repo.Balances, *, settled: bool) -> None:
+        self.balances: dict[tuple[AccountKind, Part], int] = defaultdict(int, balances)
+        self.settled = settled
+
+    def apply(self, legs: Iterable[Leg]) -> None:
+        for leg in legs:
+            self.balances[(leg.kind, leg.part)] += leg.amount_fen
+
+    def by_part(self, *kinds: AccountKind, sign: int = 1) -> dict[Part, int]:
+        found: dict[Part, int] = defaultdict(int)
+        for (kind, part), amount in self.balances.items():
+            if kind in kinds:
+                found[part] += sign * amount
+        return dict(found)
+
+    @property
+    def money_account(self) -> AccountKind:
+        """Where the store's share of the order sits: frozen until settlement."""
+        return K.STORE_AVAILABLE if self.settled else K.STORE_FROZEN
+
+
+def order_payable(order: Order, lines: list[OrderLine]) -> dict[Part, int]:
+    payable: dict[Part, int] = {line.id: line.payable_fen for line in lines}
+    if order.shipping_fen:
+        payable[None] = order.shipping_fen
+    return payable
+
+
+def order_facts(order: Order, lines: list[OrderLine], terms: OrderFeeTerms | None) -> OrderFacts:
+    accepted = terms is not None
+    return OrderFacts(
+        payable=order_payable(order, lines),
+        rates=fees.rates_of(terms) if accepted else None,
+        subsidies=platform_subsidies(order.price_snapshot, {ln.sku_id: ln.id for ln in lines})
+        if accepted
+        else {},
+    )
+
+
+async def _book(session: AsyncSession, order_id: int) -> Book:
+    balances = await repo.order_balances(session, order_id)
+    return Book(balances, settled=await repo.is_settled(session, order_id))
+
+
+def rebalance(facts: OrderFacts, book: Book) -> list[Leg]:
+    """Legs that bring the order's fee and subsidy to their targets (and apply them)."""
+    goal = targets(
+        facts, book.by_part(K.PROVIDER_CLEARING, sign=-1), book.by_part(K.SHOPPER_REFUNDS)
+    )
+    legs: list[Leg] = []
+    fee_now = book.by_part(K.STORE_FEE_HELD, K.PLATFORM_FEE)
+    fee_account = K.PLATFORM_FEE if book.settled else K.STORE_FEE_HELD
+    for part in sorted(set(goal.fee) | set(fee_now), key=_part_order):
+        delta = goal.fee.get(part, 0) - fee_now.get(part, 0)
+        legs += [Leg(book.money_account, -delta, part), Leg(fee_account, delta, part)]
+    subsidy_now = book.by_part(K.PLATFORM_SUBSIDY, sign=-1)
+    subsidy_account = K.STORE_AVAILABLE if book.settled else K.STORE_SUBSIDY_DUE
+    for part in sorted(set(goal.subsidy) | set(subsidy_now), key=_part_order):
+        delta = goal.subsidy.get(part, 0) - subsidy_now.get(part, 0)
+        legs += [Leg(K.PLATFORM_SUBSIDY, -delta, part), Leg(subsidy_account, delta, part)]
+    legs = [leg for leg in legs if leg.amount_fen]
+    book.apply(legs)
+    return legs
+
+
+def _part_order(part: Part) -> int:
+    return -1 if part is None else part
+
+
+def _balance_order(item: tuple[tuple[AccountKind, Part], int]) -> tuple[str, int]:
+    (kind, part), _ = item
+    return kind, _part_order(part)
+
+
+async def record_payment(
+    session: AsyncSession, payment: Payment, *, accepted: bool, now: datetime | None = None
+) -> JournalEntry | None:
+    """A payment succeeded: the money enters the store's frozen funds through the provider.
+
+    ``accepted``: the order took it as its payment; then its fee rates are fixed and the fee
+    and the platform subsidy are recorded. A payment the order no longer awaited is posted
+    as unexpected and earns nothing: it goes back in full.
+    """
+    await repo.lock_order(session, payment.order_id)
+    order, lines = await repo.order_with_lines(session, payment.order_id)
+    if accepted:
+        await fees.fee_terms(session, order, lines)
+    facts = order_facts(order, lines, await session.get(OrderFeeTerms, order.id))
+    book = await _book(session, order.id)
+    legs: list[Leg] = []
+    for part, amount in split(payment.amount_fen, facts.payable).items():
+        legs += [Leg(K.PROVIDER_CLEARING, -amount, part), Leg(K.STORE_FROZEN, amount, part)]
+    book.apply(legs)
+    if accepted:
+        legs += rebalance(facts, book)
+    source = Source(
+        kind=EntryKind.PAYMENT if accepted else EntryKind.UNEXPECTED_PAYMENT,
+        key=f"payment:{payment.id}",
+        store_id=order.store_id,
+        order_id=order.id,
+        payment_id=payment.id,
+        memo=f"payment {payment.out_trade_no} of order {order.order_no}",
+    )
+    return await journal.post(session, source, legs, now)
+
+
+async def record_refund(
+    session: AsyncSession, refund: Refund, now: datetime | None = None
+) -> JournalEntry | None:
+    """A refund succeeded: each part's amount goes back to the shopper, from frozen funds
+    (or, once settled, from the store's available funds); the fee follows the kept money."""
+    await repo.lock_order(session, refund.order_id)
+    order, lines = await repo.order_with_lines(session, refund.order_id)
+    facts = order_facts(order, lines, await session.get(OrderFeeTerms, order.id))
+    book = await _book(session, order.id)
+    parts = await repo.refund_parts(session, refund.id)
+    legs: list[Leg] = []
+    for part, amount in parts.items():
+        legs += [Leg(book.money_account, -amount, part), Leg(K.SHOPPER_REFUNDS, amount, part)]
+    book.apply(legs)
+    legs += rebalance(facts, book)
+    source = Source(
+        kind=EntryKind.REFUND,
+        key=f"refund:{refund.id}",
+        store_id=order.store_id,
+        order_id=order.id,
+        payment_id=refund.payment_id,
+        refund_id=refund.id,
+        memo=f"refund {refund.out_refund_no} of order {order.order_no}",
+    )
+    return await journal.post(session, source, legs, now)
+
+
+# At settlement each frozen kind of money moves to where it ends.
+_SETTLES_TO = {
+    K.STORE_FROZEN: K.STORE_AVAILABLE,
+    K.STORE_FEE_HELD: K.PLATFORM_FEE,
+    K.STORE_SUBSIDY_DUE: K.STORE_AVAILABLE,
+}
+
+
+async def settle_order(
+    session: AsyncSession, order_id: int, now: datetime | None = None
+) -> JournalEntry | None:
+    """The after-sales window closed: the fee goes to the platform, the rest (with any
+    subsidy) to the store's available funds. Idempotent; an order refunded in full settles
+    to zero (an entry without postings)."""
+    await repo.lock_order(session, order_id)
+    order = await session.get(Order, order_id)
+    if order is None or order.status != OrderStatus.COMPLETED:
+        return None
+    book = await _book(session, order_id)
+    if book.settled:
+        return None
+    legs: list[Leg] = []
+    for (kind, part), amount in sorted(book.balances.items(), key=_balance_order):
+        if kind in _SETTLES_TO:
+            legs += [Leg(kind, -amount, part), Leg(_SETTLES_TO[kind], amount, part)]
+    source = Source(
+        kind=EntryKind.SETTLEMENT,
+        key=f"settlement:{order.id}",
+        store_id=order.store_id,
+        order_id=order.id,
+        memo=f"settlement of order {order.order_no}: after-sales window closed",
+    )
+    return await journal.post(session, source, legs, now)
+
+
+async def reverse_entry(
+    session: AsyncSession, entry_id: int, *, reason: str, actor_id: int, now: datetime | None = None
+) -> tuple[JournalEntry, JournalEntry | None]:
+    """Correct an entry: post its exact opposite, then post its source anew from the payment,
+    refund or order as they stand now (a settlement made before its window closed is
+    queued for when it does). Returns the reversal and the new entry, if one was posted."""
+    now = now or utcnow()
+    entry = await session.get(JournalEntry, entry_id)
+    if entry is None:
+        raise NotFound("no such journal entry")
+    await repo.lock_order(session, entry.order_id)
+    if entry.kind == EntryKind.REVERSAL:
+        raise Conflict("a reversal cannot itself be reversed", code="not_reversible")
+    if await repo.is_reversed(session, entry.id):
+        raise Conflict("this entry was already reversed", code="already_reversed")
+    postings = (await repo.postings_with_kinds(session, [entry.id])).get(entry.id, [])
+    if sum(posting.amount_fen for posting, _ in postings):
+        raise Conflict(
+            "this entry does not balance: it needs investigating, not reversing",
+            code="entry_unbalanced",
+        )
+    source = Source(
+        kind=EntryKind.REVERSAL,
+        key=f"reversal:{entry.id}",
+        store_id=entry.store_id,
+        order_id=entry.order_id,
+        payment_id=entry.payment_id,
+        refund_id=entry.refund_id,
+        reverses_entry_id=entry.id,
+        memo=f"reverses entry {entry.id} (operator {actor_id}): {reason}",
+    )
+    legs = [Leg(kind, -posting.amount_fen, posting.order_line_id) for posting, kind in postings]
+    reversal = await journal.post(session, source, legs, now)
+    if reversal is None:
+        raise Conflict("this entry was already reversed", code="already_reversed")
+    return reversal, await _repost(session, entry, reversal, now)
+
+
+async def _repost(
+    session: AsyncSession, entry: JournalEntry, reversal: JournalEntry, now: datetime
+) -> JournalEntry | None:
+    if entry.kind in (EntryKind.PAYMENT, EntryKind.UNEXPECTED_PAYMENT):
+        payment = await session.get_one(Payment, entry.payment_id)
+        if payment.status == PaymentStatus.SUCCEEDED:
+            accepted = entry.kind == EntryKind.PAYMENT
+            return await record_payment(session, payment, accepted=accepted, now=now)
+    elif entry.kind == EntryKind.REFUND:
+        refund = await session.get_one(Refund, entry.refund_id)
+        if refund.status == RefundStatus.SUCCEEDED:
+            return await record_refund(session, refund, now)
+    elif entry.kind == EntryKind.SETTLEMENT:
+        order = await session.get_one(Order, entry.order_id)
+        if order.completed_at is None:
+            return None
+        if now >= await settlement_due(session, order, order.completed_at):
+            return await settle_order(session, order.id, now)
+        # Settled before its window closed: it settles again when the window does.
+        await schedule_settlement(
+            session, order, order.completed_at, after=f"reversal:{reversal.id}"
+        )
+    return None
