@@ -120,6 +120,7 @@ def create_app(settings: Settings | None = None, *, check_schema: bool = True) -
         payments_api.shopper,
         payments_api.callbacks,
         payments_api.merchant,
+        payments_api.platform,
         ledger_api.merchant,
         ledger_api.platform,
         promotions_api.merchant,

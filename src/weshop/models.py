@@ -19,7 +19,13 @@ from weshop.ledger.models import (
 from weshop.logistics.models import ShippingTemplate
 from weshop.members.models import MemberLevel, MemberRules, Membership, PointsEntry
 from weshop.orders.models import Order, OrderEvent, OrderLine, Shipment
-from weshop.payments.models import Payment, PaymentNotification, Refund, RefundPart
+from weshop.payments.models import (
+    Payment,
+    PaymentNotification,
+    Refund,
+    RefundPart,
+    StorePaymentAccount,
+)
 from weshop.promotions.models import (
     CouponClaimCounter,
     CouponTemplate,
@@ -71,6 +77,7 @@ __all__ = [
     "StockReservation",
     "Store",
     "StoreFeePlan",
+    "StorePaymentAccount",
     "StoreStackingSettings",
     "User",
     "metadata",

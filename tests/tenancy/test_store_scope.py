@@ -58,6 +58,12 @@ VALID_BODIES: dict[tuple[str, str], object] = {
         "reason": "测试",
     },
     ("PUT", "/api/v1/platform/ledger/stores/{store_id}/fee-plan"): {"plan": "advanced"},
+    ("PUT", "/api/v1/platform/stores/{store_id}/payment-accounts/wechatpay"): {
+        "sub_mchid": "1900000201"
+    },
+    ("POST", "/api/v1/platform/stores/{store_id}/payment-accounts/wechatpay/applyment"): {
+        "form": {}
+    },
     ("POST", "/api/v1/platform/ledger/entries/{entry_id}/reversals"): {"reason": "测试"},
     ("PATCH", "/api/v1/me/addresses/{address_id}"): {"city": "宁波市"},
     ("PATCH", "/api/v1/me/cart/items/{item_id}"): {"quantity": 2},

@@ -25,11 +25,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from weshop.core.clock import utcnow
 from weshop.core.errors import Conflict, NotFound
+from weshop.core.outbox import emit
 from weshop.ledger import fees, journal
 from weshop.ledger import repository as repo
 from weshop.ledger.journal import Leg, Source
 from weshop.ledger.models import AccountKind, EntryKind, JournalEntry, OrderFeeTerms
-from weshop.ledger.settlement import schedule_settlement, settlement_due
+from weshop.ledger.settlement import ORDER_SETTLED, schedule_settlement, settlement_due
 from weshop.ledger.targets import OrderFacts, Part, platform_subsidies, split, targets
 from weshop.orders.models import Order, OrderLine, OrderStatus
 from weshop.payments.models import Payment, PaymentStatus, Refund, RefundStatus
@@ -205,7 +206,17 @@ async def settle_order(
         order_id=order.id,
         memo=f"settlement of order {order.order_no}: after-sales window closed",
     )
-    return await journal.post(session, source, legs, now)
+    entry = await journal.post(session, source, legs, now)
+    if entry is not None:
+        fee = sum(leg.amount_fen for leg in legs if leg.kind == K.PLATFORM_FEE)
+        emit(
+            session,
+            ORDER_SETTLED,
+            {"order_id": order.id, "entry_id": entry.id, "platform_fee_fen": fee},
+            store_id=order.store_id,
+            dedupe_key=f"{ORDER_SETTLED}:{entry.id}",
+        )
+    return entry
 
 
 async def reverse_entry(

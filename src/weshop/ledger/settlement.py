@@ -15,6 +15,9 @@ from weshop.orders.models import Order
 from weshop.stores.models import Store
 
 SETTLE_ORDER = "ledger.settle_order"
+# Emitted when a settlement is posted: the ledger only mirrors it, the payments domain
+# instructs the provider to move the money (the platform never pools it: no 二清).
+ORDER_SETTLED = "ledger.order_settled"
 
 
 async def settlement_due(session: AsyncSession, order: Order, completed_at: datetime) -> datetime:

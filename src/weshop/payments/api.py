@@ -5,22 +5,26 @@ from fastapi import APIRouter, Path, Request, status
 from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from weshop.accounts.auth import CurrentUser
+from weshop.accounts.auth import CurrentOperator, CurrentUser
 from weshop.core.errors import NotFound
 from weshop.core.http import DbSession, IdempotencyKey, RuntimeDep
 from weshop.core.idempotency import run_idempotent
 from weshop.core.ids import PathId
 from weshop.core.tenancy import StoreScope
-from weshop.payments import service
+from weshop.payments import accounts, service
 from weshop.payments.models import Refund
 from weshop.payments.provider import InvalidNotification
 from weshop.payments.schemas import (
+    ApplymentIn,
     NotificationAck,
     PaymentOut,
     RefundIn,
     RefundOut,
     RefundPartOut,
+    StorePaymentAccountOut,
+    SubMerchantIn,
 )
+from weshop.payments.wechatpay.applyments import Applyments
 from weshop.stores.access import staff_with
 from weshop.stores.permissions import Permission
 
@@ -29,6 +33,9 @@ log = structlog.get_logger(__name__)
 shopper = APIRouter(prefix="/api/v1/me", tags=["payments"])
 callbacks = APIRouter(prefix="/api/v1/payments", tags=["payments"])
 merchant = APIRouter(prefix="/api/v1/merchant/stores/{store_id}", tags=["merchant: orders"])
+platform = APIRouter(
+    prefix="/api/v1/platform/stores/{store_id}/payment-accounts/wechatpay", tags=["platform"]
+)
 
 
 @shopper.post(
@@ -40,19 +47,25 @@ async def pay_order(
     session: DbSession,
     runtime: RuntimeDep,
     key: IdempotencyKey,
+    request: Request,
     provider: str = "sandbox",
 ):
     """Start paying an order: returns a payment intent with the provider's cashier URL.
 
     Asking again while it is unpaid returns the same intent. The order becomes paid when
-    the provider's signed callback arrives, not when the shopper says so.
+    the provider's signed callback arrives (or the provider, asked later, says it was
+    paid), not when the shopper says so. In WeChat Pay partner mode a store without a
+    sub-merchant cannot be paid through it (409 `store_has_no_sub_merchant`).
     """
     providers = runtime.components["payment_providers"]
     if provider not in providers:
         raise NotFound(f"no payment provider named {provider!r}")
 
     async def action() -> PaymentOut:
-        payment = await service.start_payment(session, user, order_id, providers[provider])
+        payer_ip = request.client.host if request.client else None
+        payment = await service.start_payment(
+            session, user, order_id, providers[provider], payer_ip
+        )
         return PaymentOut.model_validate(payment)
 
     return await run_idempotent(
@@ -157,3 +170,76 @@ async def order_refunds(
     each line (or of the shipping) and where it stands at the provider."""
     refunds = await service.store_order_refunds(session, scope, order_id)
     return await _refunds_out(session, refunds)
+
+
+def _applyments(runtime: RuntimeDep) -> Applyments | None:
+    provider = runtime.components["payment_providers"].get(accounts.WECHATPAY)
+    return None if provider is None else provider.pay.applyments
+
+
+@platform.get(
+    "",
+    response_model=StorePaymentAccountOut,
+    responses={404: {"description": "No such store."}},
+)
+async def store_payment_account(
+    store_id: PathId,
+    operator: CurrentOperator,
+    session: DbSession,
+):
+    """A store's WeChat Pay account: its sub-merchant number and onboarding state."""
+    return await accounts.store_account(session, store_id, accounts.WECHATPAY)
+
+
+@platform.put(
+    "",
+    response_model=StorePaymentAccountOut,
+    responses={404: {"description": "No such store."}},
+)
+async def record_sub_merchant(
+    store_id: PathId,
+    body: SubMerchantIn,
+    operator: CurrentOperator,
+    session: DbSession,
+):
+    """Record the WeChat Pay sub-merchant number a store already has (partner mode pays each
+    store's own sub-merchant; the platform never holds the money)."""
+    return await accounts.record_sub_mchid(session, store_id, accounts.WECHATPAY, body.sub_mchid)
+
+
+@platform.post(
+    "/applyment",
+    response_model=StorePaymentAccountOut,
+    responses={
+        404: {"description": "No such store."},
+        409: {"description": "WeChat Pay is not configured, or the store has a sub-merchant."},
+        502: {"description": "WeChat Pay refused or did not answer."},
+    },
+)
+async def submit_applyment(
+    store_id: PathId,
+    body: ApplymentIn,
+    operator: CurrentOperator,
+    session: DbSession,
+    runtime: RuntimeDep,
+):
+    """Submit the store's WeChat Pay onboarding application (二级商户进件). Submitting again
+    resends the same application; refresh it to learn the outcome."""
+    return await accounts.submit_applyment(session, store_id, _applyments(runtime), body.form)
+
+
+@platform.post(
+    "/applyment/refresh",
+    response_model=StorePaymentAccountOut,
+    responses={
+        404: {"description": "No such store."},
+        409: {"description": "WeChat Pay is not configured, or nothing was submitted."},
+        502: {"description": "WeChat Pay refused or did not answer."},
+    },
+)
+async def refresh_applyment(
+    store_id: PathId, operator: CurrentOperator, session: DbSession, runtime: RuntimeDep
+):
+    """Ask WeChat Pay where the store's application stands; once finished, the store's
+    sub-merchant number is recorded and it can take WeChat payments."""
+    return await accounts.refresh_applyment(session, store_id, _applyments(runtime))

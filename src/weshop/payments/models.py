@@ -101,3 +101,19 @@ class PaymentNotification(Base):
     detail: Mapped[str] = mapped_column(String(200), default="")
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class StorePaymentAccount(TimestampMixin, Base):
+    """A store's account at a provider that pays each store directly (WeChat Pay partner
+    mode): its sub-merchant number once known, and the onboarding application behind it."""
+
+    __tablename__ = "store_payment_accounts"
+    __table_args__ = (UniqueConstraint("store_id", "provider"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id"), index=True)
+    provider: Mapped[str] = mapped_column(String(20))
+    sub_mchid: Mapped[str | None] = mapped_column(String(32))
+    out_request_no: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # The provider's word on the application (CHECKING, AUDITING, FINISH, REJECTED…).
+    applyment_state: Mapped[str] = mapped_column(String(32), default="")

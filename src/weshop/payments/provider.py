@@ -48,8 +48,16 @@ class PaymentNotice:
     raw: dict
 
 
+def query_notification_id(transaction_id: str) -> str:
+    """The id under which a payment found by querying is stored: one per transaction, so
+    asking again (or querying twice) stores it once."""
+    return f"query:{transaction_id}"
+
+
 class PaymentProvider(Protocol):
     name: str
+    # True when every payment belongs to a store's sub-merchant (WeChat Pay partner mode).
+    partner: bool
 
     async def create_payment(
         self,
@@ -66,6 +74,12 @@ class PaymentProvider(Protocol):
     async def close_payment(self, out_trade_no: str, *, sub_mchid: str | None = None) -> None:
         """Stop a still-open payment from being paid."""
 
+    async def query_payment(
+        self, out_trade_no: str, *, sub_mchid: str | None = None
+    ) -> PaymentNotice | None:
+        """Ask whether a payment succeeded (for when its callback never came): a notice
+        whose id derives from the transaction id, or None while it is unpaid."""
+
     async def refund(
         self,
         *,
@@ -77,6 +91,17 @@ class PaymentProvider(Protocol):
         sub_mchid: str | None = None,
     ) -> ProviderRefund:
         """Give money back; idempotent by ``out_refund_no``."""
+
+    async def settle(
+        self,
+        *,
+        transaction_id: str,
+        out_order_no: str,
+        platform_fee_fen: int,
+        sub_mchid: str | None = None,
+    ) -> None:
+        """The order's after-sales window closed: give the platform its fee and the store the
+        rest of the payment, as instructions to the provider; idempotent by ``out_order_no``."""
 
     def verify_notification(self, headers: Mapping[str, str], body: bytes) -> PaymentNotice:
         """Check the signature and freshness of a callback; raise InvalidNotification if not."""

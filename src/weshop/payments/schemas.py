@@ -64,3 +64,23 @@ class RefundOut(BaseModel):
     parts: list[RefundPartOut]
     created_at: datetime
     succeeded_at: datetime | None
+
+
+class StorePaymentAccountOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    store_id: int
+    provider: str
+    sub_mchid: str | None
+    out_request_no: str | None
+    applyment_state: str
+
+
+class SubMerchantIn(BaseModel):
+    sub_mchid: str = Field(min_length=8, max_length=32, pattern=r"^[0-9]+$")
+
+
+class ApplymentIn(BaseModel):
+    """The application form of WeChat Pay's e-commerce onboarding (二级商户进件), as its API
+    describes it; personal fields in clear text, encrypted before they leave WeShop."""
+
+    form: dict[str, object] = Field(max_length=100)

@@ -8,7 +8,7 @@ after the transaction that decided them has committed, idempotent by ``out_refun
 from __future__ import annotations
 
 import secrets
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import structlog
 from sqlalchemy import select
@@ -27,6 +27,7 @@ from weshop.orders import service as orders
 from weshop.orders.models import Order, OrderStatus
 from weshop.orders.state import ORDER_MACHINE
 from weshop.payments import repository as repo
+from weshop.payments.accounts import sub_mchid_for
 from weshop.payments.models import (
     NotificationOutcome,
     Payment,
@@ -42,6 +43,12 @@ from weshop.payments.state import PAYMENT_MACHINE, REFUND_MACHINE
 log = structlog.get_logger(__name__)
 
 SEND_REFUND = "payments.send_refund"
+QUERY_PAYMENT = "payments.query_payment"
+# When to ask the provider about a payment whose callback has not come: soon after it
+# starts, and again just after the order's payment window closed (and the order, if
+# unpaid, was cancelled: money taken in that race then goes back).
+FIRST_QUERY_AFTER = timedelta(minutes=5)
+LAST_QUERY_AFTER_DEADLINE = timedelta(minutes=1)
 # Orders whose money staff may give back in part; a cancelled one was refunded in full.
 REFUNDABLE_ORDER_STATUSES = frozenset(
     {OrderStatus.PAID, OrderStatus.PARTIALLY_SHIPPED, OrderStatus.SHIPPED, OrderStatus.COMPLETED}
@@ -53,9 +60,14 @@ def _number(prefix: str) -> str:
 
 
 async def start_payment(
-    session: AsyncSession, user: User, order_id: int, provider: PaymentProvider
+    session: AsyncSession,
+    user: User,
+    order_id: int,
+    provider: PaymentProvider,
+    payer_ip: str | None = None,
 ) -> Payment:
-    """Open (or reopen) the payment of an unpaid order and return its cashier URL."""
+    """Open (or reopen) the payment of an unpaid order and return its cashier URL; queue
+    the queries that find it paid should its callback never arrive."""
     order = await orders.shopper_order(session, user, order_id)
     ORDER_MACHINE.target(order.status, "pay")
     if utcnow() >= order.pay_deadline:
@@ -63,6 +75,7 @@ async def start_payment(
     for payment in await repo.pending_payments(session, order.id):
         if payment.provider == provider.name and payment.amount_fen == order.payable_fen:
             return payment
+    sub_mchid = await sub_mchid_for(session, order.store_id, provider)
     payment = Payment(
         store_id=order.store_id,
         order_id=order.id,
@@ -77,11 +90,43 @@ async def start_payment(
         amount_fen=payment.amount_fen,
         description=f"WeShop order {order.order_no}",
         expires_at=order.pay_deadline,
+        sub_mchid=sub_mchid,
+        payer_ip=payer_ip,
     )
     payment.cashier_url = created.cashier_url
     session.add(payment)
     await session.flush()
+    for when, due in (
+        ("soon", utcnow() + FIRST_QUERY_AFTER),
+        ("deadline", order.pay_deadline + LAST_QUERY_AFTER_DEADLINE),
+    ):
+        emit(
+            session,
+            QUERY_PAYMENT,
+            {"payment_id": payment.id},
+            due_at=due,
+            store_id=payment.store_id,
+            dedupe_key=f"{QUERY_PAYMENT}:{payment.id}:{when}",
+        )
     return payment
+
+
+async def query_payment(
+    session: AsyncSession, payment_id: int, providers: dict[str, PaymentProvider]
+) -> NotificationOutcome | None:
+    """Ask the provider about a payment not known here to have succeeded; a success found
+    so is applied exactly as its callback would be (stored once per transaction,
+    compare-and-set). A payment closed here may have been paid just before: its money
+    then goes back, as when a late callback says so."""
+    payment = await session.get(Payment, payment_id)
+    if payment is None or payment.status == PaymentStatus.SUCCEEDED:
+        return None
+    provider = providers[payment.provider]
+    sub_mchid = await sub_mchid_for(session, payment.store_id, provider)
+    notice = await provider.query_payment(payment.out_trade_no, sub_mchid=sub_mchid)
+    if notice is None:
+        return None
+    return await apply_payment_notice(session, provider.name, notice)
 
 
 async def _store_notification(
@@ -302,12 +347,14 @@ async def send_refund(
     if refund is None or refund.status != RefundStatus.PENDING:
         return
     payment = await session.get_one(Payment, refund.payment_id)
-    result = await providers[payment.provider].refund(
+    provider = providers[payment.provider]
+    result = await provider.refund(
         out_trade_no=payment.out_trade_no,
         out_refund_no=refund.out_refund_no,
         amount_fen=refund.amount_fen,
         total_fen=payment.amount_fen,
         reason=refund.reason,
+        sub_mchid=await sub_mchid_for(session, payment.store_id, provider),
     )
     if result.status == ProviderRefundStatus.SUCCEEDED:
         await refund_succeeded(session, refund, result.refund_id)
@@ -325,5 +372,37 @@ async def close_open_payments(
 ) -> None:
     """An order was cancelled: close its open payments so nobody pays them."""
     for payment in await repo.pending_payments(session, order_id):
-        await provider_for[payment.provider].close_payment(payment.out_trade_no)
+        provider = provider_for[payment.provider]
+        sub_mchid = await sub_mchid_for(session, payment.store_id, provider)
+        await provider.close_payment(payment.out_trade_no, sub_mchid=sub_mchid)
         await PAYMENT_MACHINE.apply(session, payment, "close", closed_at=now)
+
+
+def settlement_order_no(order: Order) -> str:
+    """The provider's out-order-no of an order's settlement: one per order, so a repeat of
+    the instruction is the same instruction."""
+    return f"S{order.order_no}"
+
+
+async def settle_at_provider(
+    session: AsyncSession,
+    order_id: int,
+    platform_fee_fen: int,
+    providers: dict[str, PaymentProvider],
+) -> None:
+    """The ledger settled an order: instruct the provider to move the money it mirrors —
+    the fee to the platform, the rest released to the store (profit sharing, no 二清)."""
+    payment = await repo.succeeded_payment(session, order_id)
+    order = await session.get_one(Order, order_id)
+    if payment is None or payment.provider_transaction_id is None:
+        log.error("payments.settlement_without_payment", order_id=order_id)
+        return
+    if order.refunded_fen >= payment.amount_fen:
+        return  # all of it went back to the shopper: nothing is left to release
+    provider = providers[payment.provider]
+    await provider.settle(
+        transaction_id=payment.provider_transaction_id,
+        out_order_no=settlement_order_no(order),
+        platform_fee_fen=platform_fee_fen,
+        sub_mchid=await sub_mchid_for(session, payment.store_id, provider),
+    )

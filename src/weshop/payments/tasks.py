@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from weshop.core.worker import HandlerRegistry, TaskContext
+from weshop.ledger.settlement import ORDER_SETTLED
 from weshop.orders.service import ORDER_CANCELLED, REFUND_REQUESTED
 from weshop.payments import service
 
@@ -27,3 +28,17 @@ async def send_refund(ctx: TaskContext) -> None:
 async def close_open_payments(ctx: TaskContext) -> None:
     providers = ctx.runtime.components["payment_providers"]
     await service.close_open_payments(ctx.session, ctx.payload["order_id"], providers, ctx.now)
+
+
+@registry.on(service.QUERY_PAYMENT)
+async def query_payment(ctx: TaskContext) -> None:
+    providers = ctx.runtime.components["payment_providers"]
+    await service.query_payment(ctx.session, ctx.payload["payment_id"], providers)
+
+
+@registry.on(ORDER_SETTLED)
+async def settle_at_provider(ctx: TaskContext) -> None:
+    providers = ctx.runtime.components["payment_providers"]
+    await service.settle_at_provider(
+        ctx.session, ctx.payload["order_id"], ctx.payload["platform_fee_fen"], providers
+    )

@@ -19,6 +19,7 @@ from weshop.payments.wechatpay.errors import WechatPayError
 from weshop.payments.wechatpay.provider import WechatPay, WechatPayProvider
 from weshop.payments.wechatpay.setup import WechatPayConfigError, build_wechatpay_provider
 from weshop.payments.wechatpay.transactions import Partner
+from weshop.paysim import funds
 from weshop.paysim.identity import (
     DIRECT_APPID,
     DIRECT_MCHID,
@@ -208,6 +209,43 @@ async def test_partner_mode_pays_the_store_sub_merchant(
     direct_provider = WechatPayProvider(direct, notify_url=NOTIFY_URL, trade_type="native")
     with pytest.raises(InvalidNotification, match="another merchant"):
         direct_provider.verify_notification(inbox.deliveries[0].headers, inbox.deliveries[0].body)
+
+
+async def test_query_payment_finds_a_payment_whose_callback_was_lost(
+    partner_provider, cashier, inbox, clock
+) -> None:
+    inbox.status = 500  # every callback is lost
+    created = await partner_provider.create_payment(
+        out_trade_no="PARTQUERY001", amount_fen=1200, description="x",
+        expires_at=clock() + timedelta(minutes=30), sub_mchid=READY_SUB_MCHID,
+    )  # fmt: skip
+    assert await partner_provider.query_payment("PARTQUERY001", sub_mchid=READY_SUB_MCHID) is None
+    await pay_at_cashier(cashier, code_url=created.cashier_url)
+    notice = await partner_provider.query_payment("PARTQUERY001", sub_mchid=READY_SUB_MCHID)
+    assert notice is not None
+    assert notice.notification_id == f"query:{notice.transaction_id}"
+    assert (notice.out_trade_no, notice.amount_fen) == ("PARTQUERY001", 1200)
+    again = await partner_provider.query_payment("PARTQUERY001", sub_mchid=READY_SUB_MCHID)
+    assert again is not None
+    assert again.notification_id == notice.notification_id
+
+
+async def test_settling_splits_the_fee_and_releases_the_rest(
+    partner_provider, partner, sim, cashier, clock
+) -> None:
+    created = await partner_provider.create_payment(
+        out_trade_no="PARTSETTLE01", amount_fen=10000, description="x",
+        expires_at=clock() + timedelta(minutes=30), sub_mchid=READY_SUB_MCHID,
+    )  # fmt: skip
+    await pay_at_cashier(cashier, code_url=created.cashier_url)
+    paid = await partner.transactions.query("PARTSETTLE01", sub_mchid=READY_SUB_MCHID)
+    for _ in range(2):  # a repeated instruction is the same instruction
+        await partner_provider.settle(
+            transaction_id=paid["transaction_id"], out_order_no="SPARTSETTLE01",
+            platform_fee_fen=600, sub_mchid=READY_SUB_MCHID,
+        )  # fmt: skip
+    assert funds.balance(sim.store, f"mch:{READY_SUB_MCHID}") == (9400, 0)
+    assert funds.balance(sim.store, f"mch:{PLATFORM_MCHID}") == (600, 0)
 
 
 def key_files(tmp_path: Path, merchant_keys, platform) -> dict[str, object]:

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-28 02:26:56.710566
+Create Date: 2026-11-28 03:31:42.662241
 """
 
 from collections.abc import Sequence
@@ -702,6 +702,32 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("store_id", name=op.f("pk_store_fee_plans")),
     )
+    op.create_table(
+        "store_payment_accounts",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("store_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("provider", sa.String(length=20), nullable=False),
+        sa.Column("sub_mchid", sa.String(length=32), nullable=True),
+        sa.Column("out_request_no", sa.String(length=64), nullable=True),
+        sa.Column("applyment_state", sa.String(length=32), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["store_id"], ["stores.id"], name=op.f("fk_store_payment_accounts_store_id_stores")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_store_payment_accounts")),
+        sa.UniqueConstraint(
+            "out_request_no", name=op.f("uq_store_payment_accounts_out_request_no")
+        ),
+        sa.UniqueConstraint(
+            "store_id", "provider", name=op.f("uq_store_payment_accounts_store_id_provider")
+        ),
+    )
+    with op.batch_alter_table("store_payment_accounts", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_store_payment_accounts_store_id"), ["store_id"], unique=False
+        )
+
     op.create_table(
         "store_stacking_settings",
         sa.Column("store_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
@@ -1519,6 +1545,10 @@ def downgrade() -> None:
     op.drop_table("fee_rates")
     op.drop_table("coupon_claim_counters")
     op.drop_table("store_stacking_settings")
+    with op.batch_alter_table("store_payment_accounts", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_store_payment_accounts_store_id"))
+
+    op.drop_table("store_payment_accounts")
     op.drop_table("store_fee_plans")
     with op.batch_alter_table("staff_members", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_staff_members_user_id"))

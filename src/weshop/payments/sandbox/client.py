@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from datetime import datetime
 
 from weshop.core.clock import utcnow
-from weshop.core.errors import Conflict
+from weshop.core.errors import Conflict, NotFound
 from weshop.core.security import hmac_verify
 from weshop.payments.provider import (
     CreatedPayment,
@@ -15,6 +15,7 @@ from weshop.payments.provider import (
     PaymentNotice,
     ProviderRefund,
     ProviderRefundStatus,
+    query_notification_id,
 )
 from weshop.payments.sandbox.gateway import SandboxGateway, signed_message
 
@@ -23,6 +24,7 @@ MAX_CLOCK_SKEW_SECONDS = 300
 
 class SandboxProvider:
     name = "sandbox"
+    partner = False
 
     def __init__(self, gateway: SandboxGateway, signing_key: bytes, public_base_url: str) -> None:
         self.gateway = gateway
@@ -53,6 +55,24 @@ class SandboxProvider:
     async def close_payment(self, out_trade_no: str, *, sub_mchid: str | None = None) -> None:
         await self.gateway.close(out_trade_no)
 
+    async def query_payment(
+        self, out_trade_no: str, *, sub_mchid: str | None = None
+    ) -> PaymentNotice | None:
+        try:
+            transaction = await self.gateway.transaction(out_trade_no)
+        except NotFound:
+            return None
+        if transaction.status != "paid" or transaction.paid_at is None:
+            return None
+        return PaymentNotice(
+            notification_id=query_notification_id(transaction.transaction_id),
+            out_trade_no=transaction.out_trade_no,
+            transaction_id=transaction.transaction_id,
+            amount_fen=transaction.amount_fen,
+            paid_at=transaction.paid_at,
+            raw={"queried": True, "transaction_id": transaction.transaction_id},
+        )
+
     async def refund(
         self,
         *,
@@ -72,6 +92,17 @@ class SandboxProvider:
                 refund_id="", status=ProviderRefundStatus.FAILED, failure_reason=exc.message
             )
         return ProviderRefund(refund_id=refund.refund_id, status=ProviderRefundStatus.SUCCEEDED)
+
+    async def settle(
+        self,
+        *,
+        transaction_id: str,
+        out_order_no: str,
+        platform_fee_fen: int,
+        sub_mchid: str | None = None,
+    ) -> None:
+        # The sandbox holds no funds: there is nothing to split; the ledger's mirror is all.
+        return None
 
     def verify_notification(self, headers: Mapping[str, str], body: bytes) -> PaymentNotice:
         timestamp = headers.get("sandbox-timestamp", "")

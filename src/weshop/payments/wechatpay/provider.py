@@ -19,6 +19,7 @@ from weshop.payments.provider import (
     PaymentNotice,
     ProviderRefund,
     ProviderRefundStatus,
+    query_notification_id,
 )
 from weshop.payments.wechatpay.applyments import Applyments
 from weshop.payments.wechatpay.bills import Bills
@@ -31,7 +32,7 @@ from weshop.payments.wechatpay.notifications import (
     parse_time,
     refund_notice,
 )
-from weshop.payments.wechatpay.profitsharing import ProfitSharing
+from weshop.payments.wechatpay.profitsharing import ProfitSharing, Split
 from weshop.payments.wechatpay.refunds import Refunds
 from weshop.payments.wechatpay.transactions import (
     Direct,
@@ -49,6 +50,8 @@ log = structlog.get_logger(__name__)
 FINAL_REFUND_REFUSALS = frozenset(
     {"PARAM_ERROR", "INVALID_REQUEST", "RESOURCE_NOT_EXISTS", "USER_ACCOUNT_ABNORMAL"}
 )
+PLATFORM_FEE_DESCRIPTION = "平台服务费"
+SETTLEMENT_DESCRIPTION = "售后期结束，解冻结算"
 REFUND_STATUS = {
     "SUCCESS": ProviderRefundStatus.SUCCEEDED,
     "PROCESSING": ProviderRefundStatus.PROCESSING,
@@ -144,6 +147,27 @@ class WechatPayProvider:
             # payment of a closed order is refunded then.
             log.warning("wechatpay.close_after_payment", out_trade_no=out_trade_no)
 
+    async def query_payment(
+        self, out_trade_no: str, *, sub_mchid: str | None = None
+    ) -> PaymentNotice | None:
+        self._check_sub_mchid(sub_mchid)
+        data = await self.pay.transactions.query(out_trade_no, sub_mchid=sub_mchid)
+        # REFUND means it was paid, then (partly) refunded: the payment still happened.
+        if data.get("trade_state") not in ("SUCCESS", "REFUND"):
+            return None
+        try:
+            transaction_id = str(data["transaction_id"])
+            return PaymentNotice(
+                notification_id=query_notification_id(transaction_id),
+                out_trade_no=str(data["out_trade_no"]),
+                transaction_id=transaction_id,
+                amount_fen=int(data["amount"]["total"]),
+                paid_at=parse_time(str(data["success_time"])),
+                raw={"queried": True, "resource": data},
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise WechatPayError("WeChat Pay answered a malformed transaction") from exc
+
     async def refund(
         self,
         *,
@@ -177,6 +201,42 @@ class WechatPayProvider:
             refund_id=str(answer.get("refund_id", "")),
             status=status,
             failure_reason="" if status != ProviderRefundStatus.FAILED else str(answer["status"]),
+        )
+
+    async def settle(
+        self,
+        *,
+        transaction_id: str,
+        out_order_no: str,
+        platform_fee_fen: int,
+        sub_mchid: str | None = None,
+    ) -> None:
+        self._check_sub_mchid(sub_mchid)
+        if not isinstance(self.pay.merchant, Partner):
+            return  # a direct merchant's payments are its own and were never frozen
+        sharing = self.pay.profit_sharing
+        if not platform_fee_fen:
+            await sharing.unfreeze(
+                transaction_id=transaction_id,
+                out_order_no=out_order_no,
+                description=SETTLEMENT_DESCRIPTION,
+                sub_mchid=sub_mchid,
+            )
+            return
+        platform = self.pay.merchant.sp_mchid
+        # Adding a receiver again is harmless; the split needs it added for this sub-merchant.
+        await sharing.add_receiver(
+            type="MERCHANT_ID",
+            account=platform,
+            relation_type="SERVICE_PROVIDER",
+            sub_mchid=sub_mchid,
+        )
+        await sharing.split(
+            transaction_id=transaction_id,
+            out_order_no=out_order_no,
+            receivers=[Split("MERCHANT_ID", platform, platform_fee_fen, PLATFORM_FEE_DESCRIPTION)],
+            unfreeze_unsplit=True,
+            sub_mchid=sub_mchid,
         )
 
     def verify_notification(self, headers: Mapping[str, str], body: bytes) -> PaymentNotice:
