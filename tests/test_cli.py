@@ -29,6 +29,7 @@ COMMANDS = {
     "worker": ("Run the background worker", "--once"),
     "create-operator": ("Create a platform operator", "--password"),
     "demo": ("Try WeShop in one command", "--fresh"),
+    "reconcile": ("Reconcile a day's payments and refunds", "--date"),
 }
 
 

@@ -13,6 +13,8 @@ import shutil
 import signal
 import unicodedata
 from collections.abc import Coroutine
+from dataclasses import dataclass
+from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, Any, NoReturn, TypeVar
 
@@ -38,6 +40,15 @@ from weshop.core.runtime import Runtime
 from weshop.core.worker import Worker
 from weshop.ledger.check import CheckReport, check_ledger
 from weshop.models import metadata
+from weshop.payments.reconciliation import (
+    Difference,
+    ProviderRecordsUnavailable,
+    compare,
+    our_side,
+    sandbox_records,
+    wechatpay_records,
+)
+from weshop.payments.wechatpay.setup import wechatpay_configured
 from weshop.paysim.app import create_app as create_paysim_app
 from weshop.paysim.app import open_simulator
 from weshop.paysim.identity import StateFiles
@@ -49,6 +60,8 @@ app = typer.Typer(
     "Settings come from WESHOP_* environment variables (or a .env file).",
     no_args_is_help=True,
     add_completion=False,
+    # Markdown joins a docstring's wrapped lines into paragraphs that fit the terminal.
+    rich_markup_mode="markdown",
     # Locals in a traceback could include the secret key or passwords.
     pretty_exceptions_show_locals=False,
 )
@@ -437,7 +450,11 @@ def paysim(
     uvicorn.run(create_paysim_app(sim, background=True), host=host, port=port)
 
 
-ledger = typer.Typer(help="The double-entry ledger of orders' money.", no_args_is_help=True)
+ledger = typer.Typer(
+    help="The double-entry ledger of orders' money.",
+    no_args_is_help=True,
+    rich_markup_mode="markdown",
+)
 app.add_typer(ledger, name="ledger")
 
 
@@ -473,6 +490,95 @@ async def _check_ledger(database_url: str) -> CheckReport:
             return await check_ledger(session)
     finally:
         await db.dispose()
+
+
+@dataclass(frozen=True)
+class _Reconciliation:
+    provider_records: int
+    our_records: int
+    differences: list[Difference]
+
+
+@app.command()
+def reconcile(
+    day: Annotated[
+        datetime,
+        typer.Option(
+            "--date", formats=["%Y-%m-%d"], help="The day to reconcile (Beijing time), YYYY-MM-DD."
+        ),
+    ],
+    provider: Annotated[
+        str | None,
+        typer.Option(
+            help="wechatpay or sandbox (default: wechatpay when WESHOP_WECHATPAY_MCHID is set, "
+            "else sandbox)."
+        ),
+    ] = None,
+    database_url: Annotated[
+        str | None,
+        typer.Option(help="WeShop's database (default: the WESHOP_DATABASE_URL setting)."),
+    ] = None,
+) -> None:
+    """Reconcile a day's payments and refunds with the payment provider and the ledger.
+
+    Fetches the provider's records of the day (WeChat Pay's daily trade bill, or the sandbox
+    gateway's own tables), compares them with WeShop's succeeded payments and refunds by
+    out_trade_no / out_refund_no, and checks that the ledger posted each one's amount. Prints
+    every difference: missing on our side, missing at the provider, amount mismatch, ledger
+    mismatch. Exits 0 when there is none, 1 when there is any, and 2 when the comparison
+    could not be made (bill not ready, provider or database unreachable, bad settings).
+    """
+    settings = _settings()
+    if database_url:
+        settings = settings.model_copy(update={"database_url": database_url})
+    chosen = provider or ("wechatpay" if wechatpay_configured(settings) else "sandbox")
+    try:
+        if chosen not in ("wechatpay", "sandbox"):
+            _fail(f"--provider must be wechatpay or sandbox, not {chosen!r}")
+        _require_schema(settings)
+        result = _run(_reconcile(settings, chosen, day.date()), settings)
+    except ProviderRecordsUnavailable as exc:
+        typer.secho(f"Cannot reconcile {day.date()}: {exc}", fg="red", err=True)
+        raise typer.Exit(2) from exc
+    except typer.Exit as failed:
+        # Could not compare (2) must never read as "differences found" (1).
+        raise typer.Exit(2) from failed
+    for difference in result.differences:
+        typer.echo(str(difference))
+    summary = (
+        f"{day.date()} ({chosen}): {result.provider_records} records at the provider, "
+        f"{result.our_records} in WeShop"
+    )
+    if result.differences:
+        typer.secho(f"{len(result.differences)} differences; {summary}.", fg="red", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"Reconciled, no difference: {summary}.")
+
+
+async def _reconcile(settings: Settings, provider: str, day: date) -> _Reconciliation:
+    sandbox_file = settings.data_dir / "sandbox-pay.db"
+    if provider == "sandbox" and not sandbox_file.exists():
+        # Without its file the sandbox has no records: comparing would call every payment
+        # missing at the provider.
+        raise ProviderRecordsUnavailable(
+            f"the sandbox gateway keeps no records here: there is no {sandbox_file}"
+        )
+    runtime = build_runtime(settings)
+    try:
+        providers = runtime.components["payment_providers"]
+        if provider == "wechatpay":
+            if "wechatpay" not in providers:
+                raise ProviderRecordsUnavailable(
+                    "WeChat Pay is not configured (WESHOP_WECHATPAY_MCHID is not set)"
+                )
+            theirs = await wechatpay_records(providers["wechatpay"].pay, day)
+        else:
+            theirs = await sandbox_records(runtime.components["sandbox_gateway"], day)
+        async with runtime.db.session(write=False) as session, session.begin():
+            ours = await our_side(session, provider, day, theirs)
+        return _Reconciliation(len(theirs), len(ours.records), compare(theirs, ours))
+    finally:
+        await _close(runtime)
 
 
 if __name__ == "__main__":

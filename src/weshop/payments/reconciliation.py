@@ -1,0 +1,302 @@
+"""Daily reconciliation: the provider's records of a day against WeShop's payments, refunds
+and ledger postings.
+
+The provider's side is WeChat Pay's daily trade bill, or the sandbox gateway's own tables;
+both cover one Beijing day (payments that succeeded that day, refunds accepted that day).
+WeShop's side is every succeeded payment and refund of that provider on that day, plus any
+the provider listed that WeShop recorded on another day (a refund succeeds here when the
+provider answers, which may be after midnight). Each record is matched by ``out_trade_no``
+or ``out_refund_no``; the ledger must hold exactly WeShop's amount for it: the provider
+clearing account for a payment, the shopper refunds account for a refund.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
+
+from weshop.ledger.models import AccountKind, JournalEntry, LedgerAccount, Posting
+from weshop.payments.models import Payment, PaymentStatus, Refund, RefundStatus
+from weshop.payments.sandbox.gateway import SandboxGateway
+from weshop.payments.sandbox.models import SandboxBase, SandboxRefund, SandboxTransaction
+from weshop.payments.wechatpay.bills import TradeBill, yuan_to_fen
+from weshop.payments.wechatpay.errors import WechatPayApiError, WechatPayError
+from weshop.payments.wechatpay.provider import WechatPay
+from weshop.payments.wechatpay.transactions import BEIJING
+
+# Columns of the trade bill read here (the file's own Chinese headers).
+BILL_TRADE_STATE = "交易状态"
+BILL_OUT_TRADE_NO = "商户订单号"
+BILL_ORDER_AMOUNT = "订单金额"
+BILL_OUT_REFUND_NO = "商户退款单号"
+BILL_REFUND_ASKED = "申请退款金额"
+BILL_REFUND_STATE = "退款状态"
+# Refund lines the provider has not (yet) paid out do not count as refunded money.
+COUNTED_REFUND_STATES = frozenset({"SUCCESS", "PROCESSING"})
+
+
+class RecordKind(enum.StrEnum):
+    PAYMENT = "payment"
+    REFUND = "refund"
+
+
+class DifferenceKind(enum.StrEnum):
+    MISSING_ON_OUR_SIDE = "missing_on_our_side"
+    MISSING_AT_PROVIDER = "missing_at_provider"
+    AMOUNT_MISMATCH = "amount_mismatch"
+    LEDGER_MISMATCH = "ledger_mismatch"
+
+
+@dataclass(frozen=True)
+class MoneyRecord:
+    """A payment (by out_trade_no) or a refund (by out_refund_no) and its amount."""
+
+    kind: RecordKind
+    reference: str
+    amount_fen: int
+
+
+@dataclass(frozen=True)
+class OurSide:
+    """WeShop's records of the day and what the ledger posted for each (by reference)."""
+
+    records: list[MoneyRecord]
+    ledger_fen: dict[tuple[RecordKind, str], int]
+
+
+@dataclass(frozen=True)
+class Difference:
+    kind: DifferenceKind
+    record: RecordKind
+    reference: str
+    provider_fen: int | None = None
+    ours_fen: int | None = None
+    ledger_fen: int | None = None
+
+    def __str__(self) -> str:
+        figures = ", ".join(
+            f"{name} {_yuan(fen)}"
+            for name, fen in (
+                ("provider", self.provider_fen),
+                ("WeShop", self.ours_fen),
+                ("ledger", self.ledger_fen),
+            )
+            if fen is not None
+        )
+        return f"{self.kind}: {self.record} {self.reference} ({figures})"
+
+
+class ProviderRecordsUnavailable(Exception):
+    """The provider's records of the day cannot be had, so nothing can be compared."""
+
+
+def _yuan(fen: int) -> str:
+    sign = "-" if fen < 0 else ""
+    return f"{sign}¥{abs(fen) // 100}.{abs(fen) % 100:02d}"
+
+
+def compare(provider: Iterable[MoneyRecord], ours: OurSide) -> list[Difference]:
+    """Every difference between the two sides and between WeShop's records and its ledger,
+    payments first, then refunds, each by reference."""
+    theirs = {(record.kind, record.reference): record for record in provider}
+    mine = {(record.kind, record.reference): record for record in ours.records}
+    differences: list[Difference] = []
+    for key in sorted(theirs.keys() | mine.keys()):
+        kind, reference = key
+        at_provider, here = theirs.get(key), mine.get(key)
+        if here is None:
+            assert at_provider is not None
+            differences.append(
+                Difference(
+                    DifferenceKind.MISSING_ON_OUR_SIDE,
+                    kind,
+                    reference,
+                    provider_fen=at_provider.amount_fen,
+                )
+            )
+            continue
+        if at_provider is None:
+            differences.append(
+                Difference(
+                    DifferenceKind.MISSING_AT_PROVIDER, kind, reference, ours_fen=here.amount_fen
+                )
+            )
+        elif at_provider.amount_fen != here.amount_fen:
+            differences.append(
+                Difference(
+                    DifferenceKind.AMOUNT_MISMATCH,
+                    kind,
+                    reference,
+                    provider_fen=at_provider.amount_fen,
+                    ours_fen=here.amount_fen,
+                )
+            )
+        posted = ours.ledger_fen.get(key, 0)
+        if posted != here.amount_fen:
+            differences.append(
+                Difference(
+                    DifferenceKind.LEDGER_MISMATCH,
+                    kind,
+                    reference,
+                    ours_fen=here.amount_fen,
+                    ledger_fen=posted,
+                )
+            )
+    return differences
+
+
+def day_bounds(day: date) -> tuple[datetime, datetime]:
+    """The Beijing calendar day, as the provider's bill counts it."""
+    start = datetime(day.year, day.month, day.day, tzinfo=BEIJING)
+    return start, start + timedelta(days=1)
+
+
+def bill_records(bill: TradeBill) -> list[MoneyRecord]:
+    """The payments and refunds listed in WeChat Pay's trade bill."""
+    records: list[MoneyRecord] = []
+    for row in bill.rows:
+        state = row[BILL_TRADE_STATE]
+        if state == "SUCCESS":
+            records.append(
+                MoneyRecord(
+                    RecordKind.PAYMENT,
+                    row[BILL_OUT_TRADE_NO],
+                    yuan_to_fen(row[BILL_ORDER_AMOUNT]),
+                )
+            )
+        elif state == "REFUND" and row[BILL_REFUND_STATE] in COUNTED_REFUND_STATES:
+            records.append(
+                MoneyRecord(
+                    RecordKind.REFUND,
+                    row[BILL_OUT_REFUND_NO],
+                    yuan_to_fen(row[BILL_REFUND_ASKED]),
+                )
+            )
+    return records
+
+
+async def wechatpay_records(pay: WechatPay, day: date) -> list[MoneyRecord]:
+    """Download and read the day's trade bill; a day without trade has none (no records)."""
+    try:
+        bill = await pay.bills.trade_bill(day)
+    except WechatPayApiError as exc:
+        if exc.wechat_code == "NO_STATEMENT_EXIST":
+            return []
+        raise ProviderRecordsUnavailable(
+            f"WeChat Pay gave no trade bill for {day}: {exc.wechat_code} {exc.wechat_message}"
+        ) from exc
+    except WechatPayError as exc:  # unreachable, or an answer that did not verify
+        raise ProviderRecordsUnavailable(f"WeChat Pay's trade bill for {day}: {exc}") from exc
+    return bill_records(bill)
+
+
+async def sandbox_records(gateway: SandboxGateway, day: date) -> list[MoneyRecord]:
+    """The sandbox gateway's paid transactions and refunds of the day (its own database)."""
+    start, end = day_bounds(day)
+    async with gateway.db.engine.begin() as conn:
+        # The gateway makes its tables on first use; a gateway never used has none yet.
+        await conn.run_sync(SandboxBase.metadata.create_all)
+    async with gateway.db.session(write=False) as session:
+        payments = await session.execute(
+            select(SandboxTransaction.out_trade_no, SandboxTransaction.amount_fen).where(
+                SandboxTransaction.status == "paid",
+                SandboxTransaction.paid_at >= start,
+                SandboxTransaction.paid_at < end,
+            )
+        )
+        refunds = await session.execute(
+            select(SandboxRefund.out_refund_no, SandboxRefund.amount_fen).where(
+                SandboxRefund.created_at >= start, SandboxRefund.created_at < end
+            )
+        )
+        return [
+            *(MoneyRecord(RecordKind.PAYMENT, number, fen) for number, fen in payments),
+            *(MoneyRecord(RecordKind.REFUND, number, fen) for number, fen in refunds),
+        ]
+
+
+async def our_side(
+    session: AsyncSession, provider: str, day: date, provider_records: Iterable[MoneyRecord]
+) -> OurSide:
+    """WeShop's succeeded payments and refunds of ``provider`` on the day, or listed by it,
+    and the ledger's postings for them."""
+    start, end = day_bounds(day)
+    listed: dict[RecordKind, set[str]] = {kind: set() for kind in RecordKind}
+    for record in provider_records:
+        listed[record.kind].add(record.reference)
+    payments = (
+        await session.execute(
+            select(Payment.id, Payment.out_trade_no, Payment.amount_fen).where(
+                Payment.provider == provider,
+                Payment.status == PaymentStatus.SUCCEEDED,
+                or_(
+                    (Payment.paid_at >= start) & (Payment.paid_at < end),
+                    Payment.out_trade_no.in_(listed[RecordKind.PAYMENT]),
+                ),
+            )
+        )
+    ).all()
+    refunds = (
+        await session.execute(
+            select(Refund.id, Refund.out_refund_no, Refund.amount_fen)
+            .join(Payment, Payment.id == Refund.payment_id)
+            .where(
+                Payment.provider == provider,
+                Refund.status == RefundStatus.SUCCEEDED,
+                or_(
+                    (Refund.succeeded_at >= start) & (Refund.succeeded_at < end),
+                    Refund.out_refund_no.in_(listed[RecordKind.REFUND]),
+                ),
+            )
+        )
+    ).all()
+    paid_in = await _ledger_sums(
+        session,
+        JournalEntry.payment_id,
+        AccountKind.PROVIDER_CLEARING,
+        [row.id for row in payments],
+    )
+    refunded = await _ledger_sums(
+        session, JournalEntry.refund_id, AccountKind.SHOPPER_REFUNDS, [row.id for row in refunds]
+    )
+    ledger_fen: dict[tuple[RecordKind, str], int] = {}
+    for row in payments:
+        # Clearing is debited by what shoppers paid: the payment is its negation.
+        ledger_fen[(RecordKind.PAYMENT, row.out_trade_no)] = -paid_in.get(row.id, 0)
+    for row in refunds:
+        ledger_fen[(RecordKind.REFUND, row.out_refund_no)] = refunded.get(row.id, 0)
+    return OurSide(
+        records=[
+            *(
+                MoneyRecord(RecordKind.PAYMENT, row.out_trade_no, row.amount_fen)
+                for row in payments
+            ),
+            *(MoneyRecord(RecordKind.REFUND, row.out_refund_no, row.amount_fen) for row in refunds),
+        ],
+        ledger_fen=ledger_fen,
+    )
+
+
+async def _ledger_sums(
+    session: AsyncSession,
+    source_column: InstrumentedAttribute[int | None],
+    account: AccountKind,
+    source_ids: list[int],
+) -> dict[int, int]:
+    """Postings to ``account`` summed per payment or refund (reversals and reposts included)."""
+    if not source_ids:
+        return {}
+    query: Select[tuple[int, int]] = (
+        select(source_column, func.sum(Posting.amount_fen))
+        .join(JournalEntry, JournalEntry.id == Posting.entry_id)
+        .join(LedgerAccount, LedgerAccount.id == Posting.account_id)
+        .where(LedgerAccount.kind == account, source_column.in_(source_ids))
+        .group_by(source_column)
+    )
+    return {source_id: int(total) for source_id, total in await session.execute(query)}
