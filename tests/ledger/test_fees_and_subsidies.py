@@ -14,7 +14,7 @@ from tests.ledger.support import (
     refund,
     report,
 )
-from tests.promotions.conftest import PLATFORM, claim
+from tests.promotions.conftest import claim, create_platform_template
 from tests.support import expect
 from weshop.core.money import allocate
 from weshop.ledger.accounts import Term
@@ -102,21 +102,7 @@ async def test_fee_schedule_input_is_checked(api):
 async def test_a_platform_coupon_is_a_subsidy_paid_at_settlement(api, runtime, runner, worker):
     market = await open_market(api, prices=(12345,))
     operator = await api.operator()
-    template = expect(
-        await api.client.post(
-            PLATFORM,
-            json={
-                "name": "平台满100减20",
-                "kind": "fixed",
-                "amount_off_fen": 2000,
-                "threshold_fen": 10000,
-                "valid_days_after_claim": 7,
-                "total_quantity": 10,
-            },
-            headers=operator,
-        ),
-        201,
-    )
+    template = await create_platform_template(api, operator)
     expect(await claim(api.client, market.shopper, template["id"]), 201)
     order = await paid_order(market, [(market.skus[0], 1)])
     line = order["lines"][0]

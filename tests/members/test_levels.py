@@ -131,7 +131,7 @@ async def test_growth_moves_members_up_the_ladder(api, client, runtime):
     assert mine["growth_value"] == 1100 and mine["next_level"] is None
 
     async with runtime.db.session(write=False) as session:
-        discounts = await service.member_discounts_for_pricing(session, user_id, [store_id, 999])
+        discounts = (await service.member_pricing(session, user_id, [store_id, 999], {})).discounts
     assert discounts == (
         MemberDiscount(store_id=store_id, level_id=gold["id"], level_name="金卡", pay_percent=90),
     )
@@ -144,7 +144,7 @@ async def test_changing_the_ladder_relevels_members(api, client, runtime):
     await earn(runtime, store_id, user_id, 1, 80000)  # growth 800, no levels yet
     assert (await my_membership(client, shopper, store_id))["level"] is None
     async with runtime.db.session(write=False) as session:
-        assert await service.member_discounts_for_pricing(session, user_id, [store_id]) == ()
+        assert (await service.member_pricing(session, user_id, [store_id], {})).discounts == ()
 
     base = await add_level(api, store_id, owner, "普通", 0, 100)
     assert (await my_membership(client, shopper, store_id))["level"]["id"] == base["id"]
@@ -159,7 +159,7 @@ async def test_changing_the_ladder_relevels_members(api, client, runtime):
     )
     assert (await my_membership(client, shopper, store_id))["level"]["id"] == vip["id"]
     async with runtime.db.session(write=False) as session:
-        (discount,) = await service.member_discounts_for_pricing(session, user_id, [store_id])
+        (discount,) = (await service.member_pricing(session, user_id, [store_id], {})).discounts
     assert discount.pay_percent == 80 and discount.level_name == "VIP"
 
     expect(await client.delete(levels_url(store_id, f"/{vip['id']}"), headers=owner), 204)

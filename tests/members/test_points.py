@@ -192,9 +192,7 @@ async def test_a_spend_never_uses_lapsed_points_the_job_has_not_swept(runtime):
     await earn(runtime, store_id, user_id, 1, 10000)
     later = T0 + timedelta(days=2)
     async with runtime.db.session(write=False) as session:
-        assert (
-            await service.points_offers_for_pricing(session, user_id, [store_id], {}, later) == ()
-        )
+        assert (await service.member_pricing(session, user_id, [store_id], {}, later)).points == ()
     with pytest.raises(Conflict):
         await spend(runtime, store_id, user_id, 1, 2, now=later)
 
@@ -226,11 +224,13 @@ async def test_points_offers_for_pricing(runtime):
     await earn(runtime, store_id, user_id, 1, 10000)
     await earn(runtime, stingy_store, user_id, 2, 10000)
     async with runtime.db.session(write=False) as session:
-        offers = await service.points_offers_for_pricing(
-            session, user_id, [store_id, other_store, stingy_store], {store_id: 40, 999: 5}, T0
-        )
+        offers = (
+            await service.member_pricing(
+                session, user_id, [store_id, other_store, stingy_store], {store_id: 40, 999: 5}, T0
+            )
+        ).points
         with pytest.raises(InvalidInput):
-            await service.points_offers_for_pricing(session, user_id, [store_id], {store_id: -1})
+            await service.member_pricing(session, user_id, [store_id], {store_id: -1})
     assert offers == (
         PointsOffer(
             store_id=store_id, balance=100, requested=40, fen_per_point=2, max_share_percent=30

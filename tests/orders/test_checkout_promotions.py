@@ -15,9 +15,9 @@ from tests.logistics.support import create_template as create_shipping_template
 from tests.members.support import make_member, merchant_url
 from tests.orders.conftest import Shop, open_shop
 from tests.promotions.conftest import (
-    PLATFORM,
     WALLET,
     claim,
+    create_platform_template,
     create_template,
     reductions_url,
 )
@@ -270,22 +270,7 @@ async def test_a_platform_coupon_stays_with_its_checkout_until_no_order_keeps_it
     second_store, second_owner = await api.new_store("第二家店")
     other = await api.create_product(second_store, second_owner, price_fen=6000)
     operator = await api.operator()
-    template = expect(
-        await api.client.post(
-            PLATFORM,
-            json={
-                "name": "平台满100减20",
-                "kind": "fixed",
-                "amount_off_fen": 2000,
-                "threshold_fen": 10000,
-                "valid_days_after_claim": 7,
-                "total_quantity": 10,
-                "per_shopper_limit": 1,
-            },
-            headers=operator,
-        ),
-        201,
-    )
+    template = await create_platform_template(api, operator)
     coupon_id = await coupon_of(api, first.shopper, template["id"])
     body = {
         "address_id": first.address["id"],
@@ -314,20 +299,13 @@ async def test_a_platform_coupon_stays_with_its_checkout_until_no_order_keeps_it
 async def test_the_last_order_of_a_checkout_returns_the_platform_coupon(api):
     shop = await open_shop(api, price_fen=6000)
     operator = await api.operator()
-    template = expect(
-        await api.client.post(
-            PLATFORM,
-            json={
-                "name": "平台无门槛",
-                "kind": "no_threshold",
-                "amount_off_fen": 300,
-                "valid_days_after_claim": 7,
-                "total_quantity": 10,
-                "per_shopper_limit": 1,
-            },
-            headers=operator,
-        ),
-        201,
+    template = await create_platform_template(
+        api,
+        operator,
+        name="平台无门槛",
+        kind="no_threshold",
+        amount_off_fen=300,
+        threshold_fen=None,
     )
     coupon_id = await coupon_of(api, shop.shopper, template["id"])
     order = expect(await checkout(api, shop), 201)["orders"][0]

@@ -156,18 +156,22 @@ async def entry_for_order(
     return await session.scalar(query)
 
 
+def _lots_with_points(store_id: int, user_id: int) -> Select[tuple[PointsEntry]]:
+    """A member's credit lots that still hold points."""
+    return select(PointsEntry).where(
+        PointsEntry.store_id == store_id,
+        PointsEntry.user_id == user_id,
+        PointsEntry.remaining > 0,
+    )
+
+
 async def open_lots(
     session: AsyncSession, store_id: int, user_id: int, now: datetime
 ) -> list[PointsEntry]:
     """A member's unspent, unexpired credit, the first to expire first (then the oldest)."""
     rows = await session.scalars(
-        select(PointsEntry)
-        .where(
-            PointsEntry.store_id == store_id,
-            PointsEntry.user_id == user_id,
-            PointsEntry.remaining > 0,
-            or_(PointsEntry.expires_at.is_(None), PointsEntry.expires_at > now),
-        )
+        _lots_with_points(store_id, user_id)
+        .where(or_(PointsEntry.expires_at.is_(None), PointsEntry.expires_at > now))
         .order_by(PointsEntry.expires_at.is_(None), PointsEntry.expires_at, PointsEntry.id)
     )
     return list(rows)
@@ -177,13 +181,8 @@ async def due_lots(
     session: AsyncSession, store_id: int, user_id: int, now: datetime
 ) -> list[PointsEntry]:
     rows = await session.scalars(
-        select(PointsEntry)
-        .where(
-            PointsEntry.store_id == store_id,
-            PointsEntry.user_id == user_id,
-            PointsEntry.remaining > 0,
-            PointsEntry.expires_at <= now,
-        )
+        _lots_with_points(store_id, user_id)
+        .where(PointsEntry.expires_at <= now)
         .order_by(PointsEntry.expires_at, PointsEntry.id)
     )
     return list(rows)

@@ -2,7 +2,7 @@
 
 Contracts for the callers (every function runs in the caller's transaction, never commits):
 
-* ``member_discounts_for_pricing`` and ``points_offers_for_pricing`` read only.
+* ``member_pricing`` reads only.
 * ``spend_points`` at checkout, ``refund_points`` when that order is cancelled or refunded,
   ``earn_for_completed_order`` when an order completes: each acts at most once per order.
   When one order spends at several stores, call in ascending store id (lock order).
@@ -73,16 +73,48 @@ async def put_rules(session: AsyncSession, scope: StoreScope, data: RulesIn) -> 
 # For checkout and pricing
 
 
-async def member_discounts_for_pricing(
-    session: AsyncSession, user_id: int, store_ids: Iterable[int]
-) -> tuple[MemberDiscount, ...]:
-    """One ``MemberDiscount`` per store of ``store_ids`` where the shopper's level pays less
-    than 100%, ordered by store id; covering every line of that store. Stores where the
-    shopper is no member, or at a level without a discount, have none."""
+@dataclass(frozen=True)
+class MemberPricing:
+    """What the shopper's memberships give a checkout: level prices and points to spend."""
+
+    discounts: tuple[MemberDiscount, ...]
+    points: tuple[PointsOffer, ...]
+
+
+async def member_pricing(
+    session: AsyncSession,
+    user_id: int,
+    store_ids: Iterable[int],
+    requested: Mapping[int, int],
+    now: datetime | None = None,
+) -> MemberPricing:
+    """Both pricing inputs of members, from one read of the shopper's memberships.
+
+    ``discounts``: one ``MemberDiscount`` per store of ``store_ids`` where the shopper's level
+    pays less than 100%, ordered by store id, covering every line of that store; none where
+    the shopper is no member or at a level without a discount.
+
+    ``points``: one ``PointsOffer`` per store where the shopper has spendable points and the
+    store lets points pay (``max_share_percent`` > 0), ordered by store id. ``balance``
+    excludes points already past their expiry; ``requested`` is what the shopper asked to
+    spend there (0 when absent; the pricing core caps it by the balance and the share).
+    Requests for other stores are ignored; a negative request is bad input."""
+    if any(points < 0 for points in requested.values()):
+        raise InvalidInput("points to spend cannot be negative", code="invalid_points")
     rows = await repo.memberships_of_user(session, user_id, store_ids)
-    levels = await repo.levels_by_id(session, [m.level_id for m, _ in rows if m.level_id])
+    memberships = [membership for membership, _ in rows]
+    return MemberPricing(
+        discounts=await _member_discounts(session, memberships),
+        points=await _points_offers(session, user_id, memberships, requested, now or utcnow()),
+    )
+
+
+async def _member_discounts(
+    session: AsyncSession, memberships: list[Membership]
+) -> tuple[MemberDiscount, ...]:
+    levels = await repo.levels_by_id(session, [m.level_id for m in memberships if m.level_id])
     discounts = []
-    for membership, _ in rows:
+    for membership in memberships:
         level = levels.get(membership.level_id) if membership.level_id else None
         if level is not None and level.pay_percent < 100:
             discounts.append(
@@ -96,26 +128,17 @@ async def member_discounts_for_pricing(
     return tuple(discounts)
 
 
-async def points_offers_for_pricing(
+async def _points_offers(
     session: AsyncSession,
     user_id: int,
-    store_ids: Iterable[int],
+    memberships: list[Membership],
     requested: Mapping[int, int],
-    now: datetime | None = None,
+    now: datetime,
 ) -> tuple[PointsOffer, ...]:
-    """One ``PointsOffer`` per store of ``store_ids`` where the shopper has spendable points
-    and the store lets points pay (``max_share_percent`` > 0), ordered by store id.
-    ``balance`` excludes points already past their expiry; ``requested`` is what the shopper
-    asked to spend there (0 when absent; the pricing core caps it by the balance and the
-    share). Requests for other stores are ignored; a negative request is bad input."""
-    if any(points < 0 for points in requested.values()):
-        raise InvalidInput("points to spend cannot be negative", code="invalid_points")
-    now = now or utcnow()
-    rows = await repo.memberships_of_user(session, user_id, store_ids)
-    lapsed = await repo.lapsed_points(session, [(m.store_id, user_id) for m, _ in rows], now)
-    rules = await repo.rules_of(session, [m.store_id for m, _ in rows])
+    lapsed = await repo.lapsed_points(session, [(m.store_id, user_id) for m in memberships], now)
+    rules = await repo.rules_of(session, [m.store_id for m in memberships])
     offers = []
-    for membership, _ in rows:
+    for membership in memberships:
         store_rules = rules.get(membership.store_id) or default_rules(membership.store_id)
         balance = membership.points_balance - lapsed.get((membership.store_id, user_id), 0)
         if balance <= 0 or store_rules.max_share_percent == 0:

@@ -109,15 +109,16 @@ async def _pricing_context(
             )
     templates, default_templates = await logistics.shipping_for_pricing(session, store_ids)
     requested = {use.store_id: use.points for use in data.points}
+    membership = await members.member_pricing(session, user_id, store_ids, requested, now)
     return PricingContext(
         now=now,
         province=province,
-        member_discounts=await members.member_discounts_for_pricing(session, user_id, store_ids),
+        member_discounts=membership.discounts,
         full_reductions=await promotions.active_reductions_for_pricing(session, store_ids, now),
         coupons=wallet,
         chosen_coupon_ids=chosen,
         stacking=await promotions.stacking_for_pricing(session, store_ids),
-        points=await members.points_offers_for_pricing(session, user_id, store_ids, requested, now),
+        points=membership.points,
         shipping_templates=templates,
         default_shipping_template=default_templates,
     )
