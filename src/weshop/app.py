@@ -37,6 +37,7 @@ from weshop.payments.tasks import registry as payment_tasks
 from weshop.promotions import api as promotions_api
 from weshop.promotions.tasks import registry as promotion_tasks
 from weshop.stores import api as stores_api
+from weshop.web.pages import install_pages
 
 log = structlog.get_logger(__name__)
 
@@ -102,6 +103,7 @@ def create_app(settings: Settings | None = None, *, check_schema: bool = True) -
     )
     app.state.runtime = runtime
     install_error_handlers(app)
+    install_pages(app)
     for router in (
         accounts_api.router,
         stores_api.platform,

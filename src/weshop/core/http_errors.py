@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -79,9 +80,15 @@ async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
     return _error(500, "internal_error", "something went wrong on our side; it has been logged")
 
 
+JSON_ERROR_HANDLERS: dict[type[Exception], Callable[[Request, Exception], Awaitable[Response]]] = {
+    WeShopError: _weshop_error,
+    RequestValidationError: _validation_error,
+    StarletteHTTPException: _http_error,
+    IntegrityError: _integrity_error,
+    Exception: _unexpected,
+}
+
+
 def install_error_handlers(app: FastAPI) -> None:
-    app.add_exception_handler(WeShopError, _weshop_error)
-    app.add_exception_handler(RequestValidationError, _validation_error)
-    app.add_exception_handler(StarletteHTTPException, _http_error)
-    app.add_exception_handler(IntegrityError, _integrity_error)
-    app.add_exception_handler(Exception, _unexpected)
+    for exc_type, handler in JSON_ERROR_HANDLERS.items():
+        app.add_exception_handler(exc_type, handler)

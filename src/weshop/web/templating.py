@@ -1,0 +1,89 @@
+"""The one Jinja2 environment of the pages, and ``render`` which every page answers with.
+
+Templates translate with ``{{ _("...") }}`` / ``{% trans %}`` (gettext, new style: named
+placeholders ``%(name)s``); the catalogue is chosen per render, so one environment serves
+every language at once.
+"""
+
+from __future__ import annotations
+
+from contextvars import ContextVar
+from pathlib import Path
+from typing import Any
+
+from babel.support import NullTranslations
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from starlette.requests import Request
+from starlette.responses import HTMLResponse
+
+from weshop.core.money import format_yuan
+from weshop.web.csrf import CSRF_FIELD, csrf_token, remember_browser
+from weshop.web.i18n import LANGUAGES, request_language, translations
+
+TEMPLATES_DIR = Path(__file__).parent / "templates"
+
+
+# The catalogue of the page being rendered; a context variable, so that imported macros
+# (which do not see the page's context) translate too.
+_page_translations: ContextVar[NullTranslations] = ContextVar("page_translations")
+
+
+def _gettext(message: str) -> str:
+    return _page_translations.get().gettext(message)
+
+
+def _ngettext(singular: str, plural: str, count: int) -> str:
+    return _page_translations.get().ngettext(singular, plural, count)
+
+
+def _build_environment() -> Environment:
+    environment = Environment(
+        loader=FileSystemLoader(TEMPLATES_DIR),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        extensions=["jinja2.ext.i18n"],
+        trim_blocks=True,
+        lstrip_blocks=True,
+        auto_reload=False,
+    )
+    environment.install_gettext_callables(_gettext, _ngettext, newstyle=True)
+    environment.filters["yuan"] = format_yuan
+    return environment
+
+
+environment = _build_environment()
+
+
+def register_template_dir(path: Path) -> None:
+    """Lets a domain keep templates beside its pages (searched after ``web/templates``)."""
+    loader = environment.loader
+    assert isinstance(loader, FileSystemLoader)
+    if str(path) not in loader.searchpath:
+        loader.searchpath.append(str(path))
+
+
+def render(
+    request: Request,
+    template: str,
+    context: dict[str, Any] | None = None,
+    *,
+    status_code: int = 200,
+) -> HTMLResponse:
+    """Renders a page in the visitor's language, with the CSRF token forms need."""
+    language = request_language(request)
+    values = {
+        "request": request,
+        "language": language,
+        "languages": LANGUAGES,
+        "csrf_field": CSRF_FIELD,
+        "csrf_token": csrf_token(request),
+        "current_user": getattr(request.state, "page_user", None),
+        **(context or {}),
+    }
+    reset = _page_translations.set(translations(language))
+    try:
+        html = environment.get_template(template).render(values)
+    finally:
+        _page_translations.reset(reset)
+    response = HTMLResponse(html, status_code=status_code)
+    remember_browser(request, response)
+    return response

@@ -1,0 +1,85 @@
+"""What every page shares: HTML errors in the visitor's language, the language switch, CSRF on
+every state-changing page route, and a complete Chinese catalogue."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from babel.messages.extract import extract_from_dir
+from fastapi.routing import APIRoute
+
+from weshop.web.i18n import translations
+from weshop.web.pages import local_path
+
+HTML = {"Accept": "text/html,application/xhtml+xml"}
+SRC = Path(__file__).resolve().parents[2] / "src" / "weshop"
+
+
+async def test_an_unknown_page_is_a_page_in_chinese_and_the_api_keeps_json(client) -> None:
+    page = await client.get("/no/such/page", headers=HTML)
+    assert page.status_code == 404
+    assert page.headers["content-type"].startswith("text/html")
+    assert "页面不存在" in page.text and "找不到该页面" in page.text
+    api = await client.get("/api/v1/no/such/thing", headers=HTML)
+    assert api.status_code == 404
+    assert api.json()["error"]["code"] == "not_found"
+
+
+async def test_the_language_switch_remembers_english(client) -> None:
+    switched = await client.get("/lang", params={"to": "en", "next": "/no/such/page"})
+    assert switched.status_code == 303
+    assert switched.headers["location"] == "/no/such/page"
+    page = await client.get("/no/such/page", headers=HTML)
+    assert "We could not find that page." in page.text
+    assert '<html lang="en">' in page.text
+    await client.get("/lang", params={"to": "zh-CN"})
+    assert "找不到该页面" in (await client.get("/no/such/page", headers=HTML)).text
+
+
+async def test_an_unknown_language_changes_nothing(client) -> None:
+    await client.get("/lang", params={"to": "xx"})
+    assert '<html lang="zh-CN">' in (await client.get("/no/such/page", headers=HTML)).text
+
+
+def test_going_back_only_goes_to_this_site() -> None:
+    assert local_path("/s/1?x=2") == "/s/1?x=2"
+    for outside in ("//evil.example/x", "https://evil.example/", "javascript:alert(1)", "", None):
+        assert local_path(outside) == "/"
+
+
+def _page_routes(app) -> list[APIRoute]:
+    return [r for r in app.routes if isinstance(r, APIRoute) and not r.include_in_schema]
+
+
+async def test_every_state_changing_page_refuses_a_post_without_the_csrf_token(app, client) -> None:
+    """A sweep over every page route that is not a GET: without the token nothing runs."""
+    checked = 0
+    for route in _page_routes(app):
+        for method in route.methods - {"GET", "HEAD"}:
+            path = re.sub(r"\{[^}]+\}", "1", route.path)
+            answer = await client.request(method, path, data={"anything": "1"}, headers=HTML)
+            assert answer.status_code == 403, f"{method} {route.path}: {answer.status_code}"
+            assert "csrf_failed" in answer.text, f"{method} {route.path}"
+            checked += 1
+    assert checked >= 0
+
+
+def test_every_message_of_the_pages_has_a_chinese_translation() -> None:
+    """Messages marked in templates (``_()``, ``trans``) and in Python (``N_``, ``gettext``)."""
+    catalogue = translations("zh-CN")
+    method_map = [("web/templates/**.html", "jinja2"), ("**/templates/**.html", "jinja2")]
+    method_map += [("**.py", "python")]
+    keywords = {"_": None, "N_": None, "gettext": (2,), "ngettext": (1, 2)}
+    missing = set()
+    for _file, _line, message, _comments, *_ in extract_from_dir(
+        SRC,
+        method_map=method_map,
+        keywords=keywords,
+        options_map={"**/templates/**.html": {"extensions": "jinja2.ext.i18n"}},
+    ):
+        messages = message if isinstance(message, tuple) else (message,)
+        for text in messages:
+            if text and catalogue.gettext(text) == text:
+                missing.add(text)
+    assert not missing, f"no zh_CN translation for: {sorted(missing)}"
