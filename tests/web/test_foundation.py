@@ -9,6 +9,11 @@ from pathlib import Path
 from babel.messages.extract import extract_from_dir
 from fastapi.routing import APIRoute
 
+from tests.support import new_phone
+from weshop.accounts import repository as accounts_repo
+from weshop.accounts import service as accounts
+from weshop.core.errors import Conflict
+from weshop.web.forms import undo_on_error
 from weshop.web.i18n import translations
 from weshop.web.pages import local_path
 
@@ -83,3 +88,18 @@ def test_every_message_of_the_pages_has_a_chinese_translation() -> None:
             if text and catalogue.gettext(text) == text:
                 missing.add(text)
     assert not missing, f"no zh_CN translation for: {sorted(missing)}"
+
+
+async def test_a_refused_form_writes_nothing(runtime) -> None:
+    """undo_on_error: the service's writes before its refusal are undone, the request goes on."""
+    phone = new_phone()
+    async with runtime.db.transaction() as session:
+        try:
+            async with undo_on_error(session):
+                await accounts.create_operator(session, phone, "operator-password", "运营")
+                await session.flush()
+                raise Conflict("refused after a write")
+        except Conflict:
+            pass
+    async with runtime.db.transaction() as session:
+        assert await accounts_repo.user_by_phone(session, phone) is None

@@ -6,10 +6,13 @@ field; nothing is written.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 
 from weshop.core.errors import WeShopError
@@ -68,3 +71,12 @@ def service_error(result: FormResult[Any], exc: WeShopError, field_name: str = "
     """Puts a service's refusal on the form, on the field it concerns when it names one."""
     details = exc.details if isinstance(exc.details, dict) else {}
     result.add_error(str(details.get("field", field_name)), exc.message)
+
+
+@asynccontextmanager
+async def undo_on_error(session: AsyncSession) -> AsyncIterator[None]:
+    """Runs a page's service calls in a savepoint: when they raise, their writes are undone
+    and the error goes on to the page, which shows the form again; the request still commits
+    whatever came before (nothing, usually)."""
+    async with session.begin_nested():
+        yield
