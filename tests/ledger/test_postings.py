@@ -157,26 +157,36 @@ async def test_a_pending_refund_counts_against_what_is_left_and_a_key_refunds_on
     assert over["error"]["details"]["left_fen"] == 499
 
 
-async def test_a_retried_refund_asks_the_provider_with_the_same_number(
+async def test_a_refund_still_processing_is_asked_about_until_it_succeeds(
     api, runtime, worker, monkeypatch
 ):
     market = await open_market(api, shipping=False)
     order = await paid_order(market, [(market.skus[0], 1)])
     provider = runtime.components["payment_providers"]["sandbox"]
-    original, asked = provider.refund, []
+    original_refund, original_query = provider.refund, provider.query_refund
+    sent, queried = [], []
 
-    async def processing_first(**kwargs):
-        asked.append(kwargs["out_refund_no"])
-        if len(asked) == 1:
+    async def processing_refund(**kwargs):
+        sent.append(kwargs["out_refund_no"])
+        await original_refund(**kwargs)
+        return ProviderRefund(refund_id="", status=ProviderRefundStatus.PROCESSING)
+
+    async def processing_once(out_refund_no, **kwargs):
+        queried.append(out_refund_no)
+        if len(queried) == 1:
             return ProviderRefund(refund_id="", status=ProviderRefundStatus.PROCESSING)
-        return await original(**kwargs)
+        return await original_query(out_refund_no, **kwargs)
 
-    monkeypatch.setattr(provider, "refund", processing_first)
+    monkeypatch.setattr(provider, "refund", processing_refund)
+    monkeypatch.setattr(provider, "query_refund", processing_once)
     expect(await ask_refund(market, order["id"], {order["lines"][0]["id"]: 999}), 201)
     await worker.drain()
     assert await entry_kinds(runtime, order["id"]) == [EntryKind.PAYMENT]
-    await worker.drain(utcnow() + timedelta(minutes=1))
-    assert len(asked) == 2 and asked[0] == asked[1]
+    await worker.drain(utcnow() + timedelta(minutes=2))  # first query: still processing
+    assert len(queried) == 1
+    assert await entry_kinds(runtime, order["id"]) == [EntryKind.PAYMENT]
+    await worker.drain(utcnow() + timedelta(minutes=8))  # second query: succeeded
+    assert len(sent) == 1 and queried == [sent[0], sent[0]]
     assert await entry_kinds(runtime, order["id"]) == [EntryKind.PAYMENT, EntryKind.REFUND]
     assert (await report(runtime)).violations == []
 

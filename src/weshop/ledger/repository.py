@@ -13,7 +13,7 @@ from sqlalchemy.orm import aliased
 from weshop.ledger.models import AccountKind, EntryKind, JournalEntry, LedgerAccount, Posting
 from weshop.ledger.targets import Part
 from weshop.orders.models import Order, OrderLine
-from weshop.payments.models import RefundPart
+from weshop.payments.models import Refund, RefundPart, RefundStatus
 
 Balances = dict[tuple[AccountKind, Part], int]
 
@@ -39,6 +39,16 @@ async def order_balances(session: AsyncSession, order_id: int) -> Balances:
         .group_by(LedgerAccount.kind, Posting.order_line_id)
     )
     return {(kind, part): int(total) for kind, part, total in rows}
+
+
+async def has_pending_refunds(session: AsyncSession, order_id: int) -> bool:
+    """Whether a refund of the order was asked of the provider and has no final answer."""
+    found = await session.scalar(
+        select(Refund.id)
+        .where(Refund.order_id == order_id, Refund.status == RefundStatus.PENDING)
+        .limit(1)
+    )
+    return found is not None
 
 
 async def is_settled(session: AsyncSession, order_id: int) -> bool:

@@ -30,7 +30,13 @@ from weshop.ledger import fees, journal
 from weshop.ledger import repository as repo
 from weshop.ledger.journal import Leg, Source
 from weshop.ledger.models import AccountKind, EntryKind, JournalEntry, OrderFeeTerms
-from weshop.ledger.settlement import ORDER_SETTLED, schedule_settlement, settlement_due
+from weshop.ledger.settlement import (
+    ORDER_SETTLED,
+    SETTLEMENT_WAIT_FOR_REFUNDS,
+    schedule_settlement,
+    schedule_settlement_retry,
+    settlement_due,
+)
 from weshop.ledger.targets import OrderFacts, Part, platform_subsidies, split, targets
 from weshop.orders.models import Order, OrderLine, OrderStatus
 from weshop.payments.models import Payment, PaymentStatus, Refund, RefundStatus
@@ -187,13 +193,19 @@ async def settle_order(
 ) -> JournalEntry | None:
     """The after-sales window closed: the fee goes to the platform, the rest (with any
     subsidy) to the store's available funds. Idempotent; an order refunded in full settles
-    to zero (an entry without postings)."""
+    to zero (an entry without postings). While a refund of the order is still with the
+    provider the settlement waits for it: its money has left the frozen funds there, not
+    yet here, and the fee must be on what the shopper keeps."""
+    now = now or utcnow()
     await repo.lock_order(session, order_id)
     order = await session.get(Order, order_id)
     if order is None or order.status != OrderStatus.COMPLETED:
         return None
     book = await _book(session, order_id)
     if book.settled:
+        return None
+    if await repo.has_pending_refunds(session, order_id):
+        schedule_settlement_retry(session, order, now + SETTLEMENT_WAIT_FOR_REFUNDS)
         return None
     legs: list[Leg] = []
     for (kind, part), amount in sorted(book.balances.items(), key=_balance_order):
@@ -217,6 +229,20 @@ async def settle_order(
             dedupe_key=f"{ORDER_SETTLED}:{entry.id}",
         )
     return entry
+
+
+async def fee_after_refunds(session: AsyncSession, order_id: int, refunded: dict[Part, int]) -> int:
+    """The platform fee of an order once ``refunded`` (by part) has gone back to the shopper:
+    what the platform may keep of it at the provider."""
+    order, lines = await repo.order_with_lines(session, order_id)
+    facts = order_facts(order, lines, await session.get(OrderFeeTerms, order.id))
+    book = await _book(session, order_id)
+    goal = targets(facts, book.by_part(K.PROVIDER_CLEARING, sign=-1), refunded)
+    return sum(goal.fee.values())
+
+
+async def is_settled(session: AsyncSession, order_id: int) -> bool:
+    return await repo.is_settled(session, order_id)
 
 
 async def reverse_entry(

@@ -18,6 +18,8 @@ SETTLE_ORDER = "ledger.settle_order"
 # Emitted when a settlement is posted: the ledger only mirrors it, the payments domain
 # instructs the provider to move the money (the platform never pools it: no 二清).
 ORDER_SETTLED = "ledger.order_settled"
+# How long a settlement waits, each time, for a refund still with the provider.
+SETTLEMENT_WAIT_FOR_REFUNDS = timedelta(hours=1)
 
 
 async def settlement_due(session: AsyncSession, order: Order, completed_at: datetime) -> datetime:
@@ -41,4 +43,16 @@ async def schedule_settlement(
         due_at=due,
         store_id=order.store_id,
         dedupe_key=f"{SETTLE_ORDER}:{order.id}{':' + after if after else ''}",
+    )
+
+
+def schedule_settlement_retry(session: AsyncSession, order: Order, due_at: datetime) -> None:
+    """Ask again at ``due_at`` (a refund of the order was still with the provider)."""
+    emit(
+        session,
+        SETTLE_ORDER,
+        {"order_id": order.id},
+        due_at=due_at,
+        store_id=order.store_id,
+        dedupe_key=f"{SETTLE_ORDER}:{order.id}:wait:{due_at:%Y%m%d%H%M%S%f}",
     )

@@ -79,6 +79,33 @@ async def pay_order(
 
 
 @callbacks.post(
+    "/notify/{provider}/refunds",
+    response_model=NotificationAck,
+    responses={401: {"description": "Signature, timestamp or body did not verify."}},
+)
+async def refund_notification(
+    request: Request,
+    session: DbSession,
+    runtime: RuntimeDep,
+    provider: str = Path(max_length=20),
+):
+    """The provider's signed word on a refund (WeChat Pay's REFUND.SUCCESS / ABNORMAL /
+    CLOSED). Verified, then applied under the refund's compare-and-set; a replay, an unknown
+    refund or a wrong amount changes nothing (and is logged)."""
+    providers = runtime.components["payment_providers"]
+    if provider not in providers:
+        raise NotFound("no such payment provider")
+    body = await request.body()
+    try:
+        update = providers[provider].verify_refund_notification(request.headers, body)
+    except InvalidNotification as exc:
+        log.warning("payments.refund_notification_rejected", provider=provider, reason=str(exc))
+        return JSONResponse({"code": "FAIL", "message": str(exc)}, status_code=401)
+    outcome = await service.apply_refund_update(session, provider, update)
+    return NotificationAck(message=outcome)
+
+
+@callbacks.post(
     "/notify/{provider}",
     response_model=NotificationAck,
     responses={401: {"description": "Signature, timestamp or body did not verify."}},

@@ -41,6 +41,8 @@ class Payment(TimestampMixin, Base):
     provider_transaction_id: Mapped[str | None] = mapped_column(String(64))
     paid_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]
+    # The platform fee split off at the provider when the order settled (None before).
+    fee_split_fen: Mapped[int | None]
 
 
 class Refund(TimestampMixin, Base):
@@ -59,6 +61,8 @@ class Refund(TimestampMixin, Base):
     provider_refund_id: Mapped[str | None] = mapped_column(String(64))
     succeeded_at: Mapped[datetime | None]
     failure_reason: Mapped[str] = mapped_column(String(200), default="")
+    # Of a settled order: the fee the platform gave back to the store before this refund.
+    fee_returned_fen: Mapped[int] = mapped_column(default=0)
 
 
 class RefundPart(Base):

@@ -37,6 +37,15 @@ class ProviderRefund:
 
 
 @dataclass(frozen=True)
+class RefundUpdate:
+    """A verified word from the provider on a refund (its callback): its status now."""
+
+    out_refund_no: str
+    amount_fen: int
+    refund: ProviderRefund
+
+
+@dataclass(frozen=True)
 class PaymentNotice:
     """A verified notification that a payment succeeded."""
 
@@ -92,6 +101,22 @@ class PaymentProvider(Protocol):
     ) -> ProviderRefund:
         """Give money back; idempotent by ``out_refund_no``."""
 
+    async def query_refund(
+        self, out_refund_no: str, *, sub_mchid: str | None = None
+    ) -> ProviderRefund:
+        """Ask how a refund stands (for one the provider is still processing)."""
+
+    async def return_fee(
+        self,
+        *,
+        out_order_no: str,
+        out_return_no: str,
+        amount_fen: int,
+        sub_mchid: str | None = None,
+    ) -> None:
+        """Before a refund of a settled order: the platform gives the store back the part of
+        its fee that the refund takes away (a split return); idempotent by ``out_return_no``."""
+
     async def settle(
         self,
         *,
@@ -105,3 +130,6 @@ class PaymentProvider(Protocol):
 
     def verify_notification(self, headers: Mapping[str, str], body: bytes) -> PaymentNotice:
         """Check the signature and freshness of a callback; raise InvalidNotification if not."""
+
+    def verify_refund_notification(self, headers: Mapping[str, str], body: bytes) -> RefundUpdate:
+        """The same checks for a refund's callback; raise InvalidNotification if not."""

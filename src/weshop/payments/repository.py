@@ -34,6 +34,20 @@ async def refund_by_id(session: AsyncSession, refund_id: int) -> Refund | None:
     return await session.get(Refund, refund_id)
 
 
+async def refund_by_number(session: AsyncSession, out_refund_no: str) -> Refund | None:
+    return await session.scalar(select(Refund).where(Refund.out_refund_no == out_refund_no))
+
+
+async def fee_returned(session: AsyncSession, payment_id: int, except_refund_id: int) -> int:
+    """The platform fee given back to the store before the payment's other refunds."""
+    total = await session.scalar(
+        select(func.coalesce(func.sum(Refund.fee_returned_fen), 0)).where(
+            Refund.payment_id == payment_id, Refund.id != except_refund_id
+        )
+    )
+    return int(total or 0)
+
+
 async def requested_refund_parts(session: AsyncSession, payment_id: int) -> dict[int | None, int]:
     """Per part of the order, what the payment's refunds that did not fail give back."""
     rows = await session.execute(

@@ -37,13 +37,30 @@ from weshop.payments.models import (
     RefundPart,
     RefundStatus,
 )
-from weshop.payments.provider import PaymentNotice, PaymentProvider, ProviderRefundStatus
+from weshop.payments.provider import (
+    PaymentNotice,
+    PaymentProvider,
+    ProviderRefund,
+    ProviderRefundStatus,
+    RefundUpdate,
+)
 from weshop.payments.state import PAYMENT_MACHINE, REFUND_MACHINE
 
 log = structlog.get_logger(__name__)
 
 SEND_REFUND = "payments.send_refund"
 QUERY_PAYMENT = "payments.query_payment"
+QUERY_REFUND = "payments.query_refund"
+# When to ask again about a refund the provider is still processing (WeChat Pay takes from
+# seconds to days): quickly at first, then daily; after the last, people must look.
+REFUND_QUERY_DELAYS = (
+    timedelta(minutes=1),
+    timedelta(minutes=5),
+    timedelta(minutes=30),
+    timedelta(hours=2),
+    timedelta(hours=6),
+    *(timedelta(days=1),) * 14,
+)
 # When to ask the provider about a payment whose callback has not come: soon after it
 # starts, and again just after the order's payment window closed (and the order, if
 # unpaid, was cancelled: money taken in that race then goes back).
@@ -342,20 +359,62 @@ async def parts_of_refunds(
 async def send_refund(
     session: AsyncSession, refund_id: int, providers: dict[str, PaymentProvider]
 ) -> None:
-    """Ask the provider to pay back; the same out_refund_no makes a retry harmless."""
+    """Ask the provider to pay back; the same out_refund_no makes a retry harmless. A
+    refund the provider is still processing is asked about later (deadline rows)."""
     refund = await repo.refund_by_id(session, refund_id)
     if refund is None or refund.status != RefundStatus.PENDING:
         return
     payment = await session.get_one(Payment, refund.payment_id)
     provider = providers[payment.provider]
+    sub_mchid = await sub_mchid_for(session, payment.store_id, provider)
+    await _return_fee_before_refund(session, refund, payment, provider, sub_mchid)
     result = await provider.refund(
         out_trade_no=payment.out_trade_no,
         out_refund_no=refund.out_refund_no,
         amount_fen=refund.amount_fen,
         total_fen=payment.amount_fen,
         reason=refund.reason,
-        sub_mchid=await sub_mchid_for(session, payment.store_id, provider),
+        sub_mchid=sub_mchid,
     )
+    await _take_refund_answer(session, refund, result, asked=0)
+
+
+async def query_refund(
+    session: AsyncSession, refund_id: int, asked: int, providers: dict[str, PaymentProvider]
+) -> None:
+    """Ask the provider how a refund it was processing stands."""
+    refund = await repo.refund_by_id(session, refund_id)
+    if refund is None or refund.status != RefundStatus.PENDING:
+        return
+    payment = await session.get_one(Payment, refund.payment_id)
+    provider = providers[payment.provider]
+    sub_mchid = await sub_mchid_for(session, payment.store_id, provider)
+    result = await provider.query_refund(refund.out_refund_no, sub_mchid=sub_mchid)
+    await _take_refund_answer(session, refund, result, asked=asked)
+
+
+async def apply_refund_update(session: AsyncSession, provider: str, update: RefundUpdate) -> str:
+    """A verified refund callback: applied when it is news, under the refund's
+    compare-and-set; a replay, an unknown refund or a wrong amount changes nothing."""
+    refund = await repo.refund_by_number(session, update.out_refund_no)
+    if refund is None:
+        log.warning("payments.refund_notice_unknown", provider=provider)
+        return "unknown_refund"
+    if refund.amount_fen != update.amount_fen:
+        log.warning("payments.refund_notice_amount_mismatch", refund_id=refund.id)
+        return "amount_mismatch"
+    if refund.status != RefundStatus.PENDING:
+        log.info("payments.refund_notice_replayed", refund_id=refund.id)
+        return "already_applied"
+    await _take_refund_answer(session, refund, update.refund, asked=None)
+    return "applied"
+
+
+async def _take_refund_answer(
+    session: AsyncSession, refund: Refund, result: ProviderRefund, *, asked: int | None
+) -> None:
+    """Record the provider's answer; ``asked`` counts the queries so far (None: a callback,
+    which schedules nothing, as the queries already in place go on)."""
     if result.status == ProviderRefundStatus.SUCCEEDED:
         await refund_succeeded(session, refund, result.refund_id)
     elif result.status == ProviderRefundStatus.FAILED:
@@ -363,8 +422,49 @@ async def send_refund(
             session, refund, "fail", failure_reason=result.failure_reason[:200]
         )
         log.error("payments.refund_failed", refund_id=refund.id, reason=result.failure_reason)
-    else:
-        raise RuntimeError("refund still processing at the provider; will ask again")
+    elif asked is not None and asked < len(REFUND_QUERY_DELAYS):
+        emit(
+            session,
+            QUERY_REFUND,
+            {"refund_id": refund.id, "asked": asked + 1},
+            due_at=utcnow() + REFUND_QUERY_DELAYS[asked],
+            store_id=refund.store_id,
+            dedupe_key=f"{QUERY_REFUND}:{refund.id}:{asked + 1}",
+        )
+    elif asked is not None:
+        log.error("payments.refund_stuck", refund_id=refund.id, asked=asked)
+
+
+async def _return_fee_before_refund(
+    session: AsyncSession,
+    refund: Refund,
+    payment: Payment,
+    provider: PaymentProvider,
+    sub_mchid: str | None,
+) -> None:
+    """A refund of a settled order takes back part of the platform's fee: the platform
+    returns that part of its split to the store first, so that the store can pay the refund
+    and the provider's balances stay the ledger's (no 二清 either way)."""
+    if not provider.partner or not await ledger.is_settled(session, refund.order_id):
+        return
+    if payment.fee_split_fen is None:
+        # Settled here, not yet at the provider: the refund waits for that (worker retry).
+        raise RuntimeError("the order's settlement has not reached the provider yet")
+    await session.execute(select(Payment.id).where(Payment.id == payment.id).with_for_update())
+    asked = await repo.requested_refund_parts(session, payment.id)
+    keeps = await ledger.fee_after_refunds(session, refund.order_id, asked)
+    # A retry after a crash computes the same amount under the same out_return_no.
+    owed = payment.fee_split_fen - await repo.fee_returned(session, payment.id, refund.id) - keeps
+    if owed <= 0:
+        return
+    order = await session.get_one(Order, refund.order_id)
+    await provider.return_fee(
+        out_order_no=settlement_order_no(order),
+        out_return_no=f"F{refund.out_refund_no}",
+        amount_fen=owed,
+        sub_mchid=sub_mchid,
+    )
+    refund.fee_returned_fen = owed
 
 
 async def close_open_payments(
@@ -399,6 +499,17 @@ async def settle_at_provider(
         return
     if order.refunded_fen >= payment.amount_fen:
         return  # all of it went back to the shopper: nothing is left to release
+    if payment.fee_split_fen is not None:
+        # Settled again after a reversal in the ledger: the provider released the money
+        # once and cannot do it twice. A different fee needs a person to correct it.
+        if payment.fee_split_fen != platform_fee_fen:
+            log.error(
+                "payments.resettlement_differs",
+                order_id=order_id,
+                split_fen=payment.fee_split_fen,
+                fee_fen=platform_fee_fen,
+            )
+        return
     provider = providers[payment.provider]
     await provider.settle(
         transaction_id=payment.provider_transaction_id,
@@ -406,3 +517,4 @@ async def settle_at_provider(
         platform_fee_fen=platform_fee_fen,
         sub_mchid=await sub_mchid_for(session, payment.store_id, provider),
     )
+    payment.fee_split_fen = platform_fee_fen if provider.partner else 0

@@ -24,6 +24,14 @@ async def send_refund(ctx: TaskContext) -> None:
     await service.send_refund(ctx.session, ctx.payload["refund_id"], providers)
 
 
+@registry.on(service.QUERY_REFUND)
+async def query_refund(ctx: TaskContext) -> None:
+    providers = ctx.runtime.components["payment_providers"]
+    await service.query_refund(
+        ctx.session, ctx.payload["refund_id"], ctx.payload["asked"], providers
+    )
+
+
 @registry.on(ORDER_CANCELLED)
 async def close_open_payments(ctx: TaskContext) -> None:
     providers = ctx.runtime.components["payment_providers"]

@@ -171,9 +171,9 @@ async def test_refund_callbacks_are_told_apart(
     await sim.process_due()
     refund_delivery = inbox.deliveries[-1]
     notice = provider.verify_refund_notification(refund_delivery.headers, refund_delivery.body)
-    assert (notice.out_refund_no, notice.refund_status, notice.refund_fen) == (
+    assert (notice.out_refund_no, notice.refund.status, notice.amount_fen) == (
         "R-NOTE-1",
-        "SUCCESS",
+        ProviderRefundStatus.SUCCEEDED,
         500,
     )
     with pytest.raises(InvalidNotification, match="not a payment notification"):

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-28 03:31:42.662241
+Create Date: 2026-11-28 05:00:46.226682
 """
 
 from collections.abc import Sequence
@@ -891,6 +891,9 @@ def upgrade() -> None:
         sa.Column("provider_transaction_id", sa.String(length=64), nullable=True),
         sa.Column("paid_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("closed_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column(
+            "fee_split_fen", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
+        ),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
@@ -1078,6 +1081,9 @@ def upgrade() -> None:
         sa.Column("provider_refund_id", sa.String(length=64), nullable=True),
         sa.Column("succeeded_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("failure_reason", sa.String(length=200), nullable=False),
+        sa.Column(
+            "fee_returned_fen", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(

@@ -15,6 +15,7 @@ from weshop.payments.provider import (
     PaymentNotice,
     ProviderRefund,
     ProviderRefundStatus,
+    RefundUpdate,
     query_notification_id,
 )
 from weshop.payments.sandbox.gateway import SandboxGateway, signed_message
@@ -93,6 +94,28 @@ class SandboxProvider:
             )
         return ProviderRefund(refund_id=refund.refund_id, status=ProviderRefundStatus.SUCCEEDED)
 
+    async def query_refund(
+        self, out_refund_no: str, *, sub_mchid: str | None = None
+    ) -> ProviderRefund:
+        # Sandbox refunds succeed when asked for; one it does not know was never made.
+        refund = await self.gateway.refund_by_number(out_refund_no)
+        if refund is None:
+            return ProviderRefund(
+                refund_id="", status=ProviderRefundStatus.FAILED, failure_reason="unknown refund"
+            )
+        return ProviderRefund(refund_id=refund.refund_id, status=ProviderRefundStatus.SUCCEEDED)
+
+    async def return_fee(
+        self,
+        *,
+        out_order_no: str,
+        out_return_no: str,
+        amount_fen: int,
+        sub_mchid: str | None = None,
+    ) -> None:
+        # The sandbox splits nothing at settlement, so there is nothing to return.
+        return None
+
     async def settle(
         self,
         *,
@@ -103,6 +126,9 @@ class SandboxProvider:
     ) -> None:
         # The sandbox holds no funds: there is nothing to split; the ledger's mirror is all.
         return None
+
+    def verify_refund_notification(self, headers: Mapping[str, str], body: bytes) -> RefundUpdate:
+        raise InvalidNotification("the sandbox answers refunds at once and sends no callbacks")
 
     def verify_notification(self, headers: Mapping[str, str], body: bytes) -> PaymentNotice:
         timestamp = headers.get("sandbox-timestamp", "")

@@ -179,6 +179,13 @@ class SandboxGateway:
             session.add(refund)
             return refund
 
+    async def refund_by_number(self, out_refund_no: str) -> SandboxRefund | None:
+        await self._ready()
+        async with self.db.transaction() as session:
+            return await session.scalar(
+                select(SandboxRefund).where(SandboxRefund.out_refund_no == out_refund_no)
+            )
+
     def _headers(self, body: str, now: datetime) -> dict[str, str]:
         timestamp, nonce = str(int(now.timestamp())), secrets.token_hex(16)
         signature = hmac_sign(self.signing_key, signed_message(timestamp, nonce, body))

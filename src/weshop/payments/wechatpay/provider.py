@@ -19,6 +19,7 @@ from weshop.payments.provider import (
     PaymentNotice,
     ProviderRefund,
     ProviderRefundStatus,
+    RefundUpdate,
     query_notification_id,
 )
 from weshop.payments.wechatpay.applyments import Applyments
@@ -27,7 +28,6 @@ from weshop.payments.wechatpay.client import WechatPayClient
 from weshop.payments.wechatpay.errors import WechatPayApiError, WechatPayError
 from weshop.payments.wechatpay.notifications import (
     PAYMENT_SUCCEEDED,
-    RefundNotice,
     parse_notification,
     parse_time,
     refund_notice,
@@ -52,6 +52,7 @@ FINAL_REFUND_REFUSALS = frozenset(
 )
 PLATFORM_FEE_DESCRIPTION = "平台服务费"
 SETTLEMENT_DESCRIPTION = "售后期结束，解冻结算"
+FEE_RETURN_DESCRIPTION = "退款退回平台服务费"
 REFUND_STATUS = {
     "SUCCESS": ProviderRefundStatus.SUCCEEDED,
     "PROCESSING": ProviderRefundStatus.PROCESSING,
@@ -100,6 +101,8 @@ class WechatPayProvider:
     ) -> None:
         self.pay = pay
         self.notify_url = notify_url
+        # Refund callbacks come to their own endpoint, beside the payments'.
+        self.refund_notify_url = notify_url.rstrip("/") + "/refunds"
         self.trade_type = TradeType(trade_type)
 
     @property
@@ -186,6 +189,7 @@ class WechatPayProvider:
                 refund_fen=amount_fen,
                 total_fen=total_fen,
                 reason=reason,
+                notify_url=self.refund_notify_url,
                 sub_mchid=sub_mchid,
             )
         except WechatPayApiError as exc:
@@ -196,12 +200,46 @@ class WechatPayProvider:
                 status=ProviderRefundStatus.FAILED,
                 failure_reason=f"{exc.wechat_code}: {exc.wechat_message}",
             )
-        status = REFUND_STATUS.get(str(answer.get("status")), ProviderRefundStatus.PROCESSING)
-        return ProviderRefund(
-            refund_id=str(answer.get("refund_id", "")),
-            status=status,
-            failure_reason="" if status != ProviderRefundStatus.FAILED else str(answer["status"]),
+        return _refund_of(answer)
+
+    async def query_refund(
+        self, out_refund_no: str, *, sub_mchid: str | None = None
+    ) -> ProviderRefund:
+        self._check_sub_mchid(sub_mchid)
+        try:
+            answer = await self.pay.refunds.query(out_refund_no, sub_mchid=sub_mchid)
+        except WechatPayApiError as exc:
+            if exc.wechat_code != "RESOURCE_NOT_EXISTS":
+                raise
+            # Never made (the request was lost before WeChat Pay took it): failed for good.
+            return ProviderRefund(
+                refund_id="", status=ProviderRefundStatus.FAILED, failure_reason=exc.wechat_code
+            )
+        return _refund_of(answer)
+
+    async def return_fee(
+        self,
+        *,
+        out_order_no: str,
+        out_return_no: str,
+        amount_fen: int,
+        sub_mchid: str | None = None,
+    ) -> None:
+        self._check_sub_mchid(sub_mchid)
+        if not isinstance(self.pay.merchant, Partner) or amount_fen <= 0:
+            return
+        answer = await self.pay.profit_sharing.return_split(
+            out_order_no=out_order_no,
+            out_return_no=out_return_no,
+            return_mchid=self.pay.merchant.sp_mchid,
+            amount_fen=amount_fen,
+            description=FEE_RETURN_DESCRIPTION,
+            sub_mchid=sub_mchid,
         )
+        if answer.get("result") == "FAILED":
+            raise WechatPayError(
+                f"WeChat Pay refused to return the split: {answer.get('fail_reason', '')}"
+            )
 
     async def settle(
         self,
@@ -262,15 +300,27 @@ class WechatPayProvider:
         except (KeyError, TypeError, ValueError) as exc:
             raise InvalidNotification("malformed transaction") from exc
 
-    def verify_refund_notification(self, headers: Mapping[str, str], body: bytes) -> RefundNotice:
-        """A REFUND.* callback (sent when a refund is asked for with a notify URL)."""
+    def verify_refund_notification(self, headers: Mapping[str, str], body: bytes) -> RefundUpdate:
+        """A REFUND.* callback (sent because every refund is asked for with a notify URL)."""
         notification = parse_notification(
             self.pay.client.verifier, self.pay.client.credentials.apiv3_key, headers, body
         )
         notice = refund_notice(notification)
         if self._merchant_of(notice.raw) != self.pay.client.mchid:
             raise InvalidNotification("a notification for another merchant")
-        return notice
+        status = REFUND_STATUS.get(notice.refund_status)
+        if status is None:
+            raise InvalidNotification(f"unknown refund status {notice.refund_status!r}")
+        failed = status == ProviderRefundStatus.FAILED
+        return RefundUpdate(
+            out_refund_no=notice.out_refund_no,
+            amount_fen=notice.refund_fen,
+            refund=ProviderRefund(
+                refund_id=notice.refund_id,
+                status=status,
+                failure_reason=notice.refund_status if failed else "",
+            ),
+        )
 
     def _merchant_of(self, data: Mapping[str, object]) -> str:
         return str(data.get("sp_mchid") if self.partner else data.get("mchid"))
@@ -286,6 +336,15 @@ class WechatPayProvider:
                 "a direct WeChat Pay merchant has no sub-merchants",
                 code="wechatpay_not_partner",
             )
+
+
+def _refund_of(answer: Mapping[str, object]) -> ProviderRefund:
+    status = REFUND_STATUS.get(str(answer.get("status")), ProviderRefundStatus.PROCESSING)
+    return ProviderRefund(
+        refund_id=str(answer.get("refund_id", "")),
+        status=status,
+        failure_reason="" if status != ProviderRefundStatus.FAILED else str(answer["status"]),
+    )
 
 
 def direct_or_partner(mode: str, mchid: str, appid: str) -> Merchant:
