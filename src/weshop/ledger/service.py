@@ -221,24 +221,33 @@ async def settle_order(
     entry = await journal.post(session, source, legs, now)
     if entry is not None:
         fee = sum(leg.amount_fen for leg in legs if leg.kind == K.PLATFORM_FEE)
+        subsidy = -sum(leg.amount_fen for leg in legs if leg.kind == K.STORE_SUBSIDY_DUE)
         emit(
             session,
             ORDER_SETTLED,
-            {"order_id": order.id, "entry_id": entry.id, "platform_fee_fen": fee},
+            {
+                "order_id": order.id,
+                "entry_id": entry.id,
+                "platform_fee_fen": fee,
+                "platform_subsidy_fen": subsidy,
+            },
             store_id=order.store_id,
             dedupe_key=f"{ORDER_SETTLED}:{entry.id}",
         )
     return entry
 
 
-async def fee_after_refunds(session: AsyncSession, order_id: int, refunded: dict[Part, int]) -> int:
-    """The platform fee of an order once ``refunded`` (by part) has gone back to the shopper:
-    what the platform may keep of it at the provider."""
+async def platform_targets_after_refunds(
+    session: AsyncSession, order_id: int, refunded: dict[Part, int]
+) -> tuple[int, int]:
+    """The order's platform fee and platform subsidy once ``refunded`` (by part) has gone
+    back to the shopper: what the platform may keep of its split, and what the store may
+    keep of the subsidy, at the provider."""
     order, lines = await repo.order_with_lines(session, order_id)
     facts = order_facts(order, lines, await session.get(OrderFeeTerms, order.id))
     book = await _book(session, order_id)
     goal = targets(facts, book.by_part(K.PROVIDER_CLEARING, sign=-1), refunded)
-    return sum(goal.fee.values())
+    return sum(goal.fee.values()), sum(goal.subsidy.values())
 
 
 async def is_settled(session: AsyncSession, order_id: int) -> bool:

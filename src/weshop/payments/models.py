@@ -41,8 +41,10 @@ class Payment(TimestampMixin, Base):
     provider_transaction_id: Mapped[str | None] = mapped_column(String(64))
     paid_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]
-    # The platform fee split off at the provider when the order settled (None before).
+    # At the provider when the order settled (None before): the platform fee split off,
+    # and the platform's subsidy paid in.
     fee_split_fen: Mapped[int | None]
+    subsidy_paid_fen: Mapped[int | None]
 
 
 class Refund(TimestampMixin, Base):
@@ -63,6 +65,8 @@ class Refund(TimestampMixin, Base):
     failure_reason: Mapped[str] = mapped_column(String(200), default="")
     # Of a settled order: the fee the platform gave back to the store before this refund.
     fee_returned_fen: Mapped[int] = mapped_column(default=0)
+    # ...and the platform subsidy it took back after this refund.
+    subsidy_returned_fen: Mapped[int] = mapped_column(default=0)
 
 
 class RefundPart(Base):

@@ -123,10 +123,24 @@ class PaymentProvider(Protocol):
         transaction_id: str,
         out_order_no: str,
         platform_fee_fen: int,
+        platform_subsidy_fen: int = 0,
         sub_mchid: str | None = None,
     ) -> None:
-        """The order's after-sales window closed: give the platform its fee and the store the
-        rest of the payment, as instructions to the provider; idempotent by ``out_order_no``."""
+        """The order's after-sales window closed: pay in the discounts the platform funded,
+        give the platform its fee and the store the rest, as instructions to the provider;
+        idempotent by ``out_order_no``."""
+
+    async def return_subsidy(
+        self,
+        *,
+        out_order_no: str,
+        transaction_id: str,
+        refund_id: str,
+        amount_fen: int,
+        sub_mchid: str | None = None,
+    ) -> None:
+        """After a refund of a settled order: the platform takes back the part of its subsidy
+        the refund took away; idempotent by ``out_order_no``."""
 
     def verify_notification(self, headers: Mapping[str, str], body: bytes) -> PaymentNotice:
         """Check the signature and freshness of a callback; raise InvalidNotification if not."""

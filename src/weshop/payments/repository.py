@@ -48,6 +48,16 @@ async def fee_returned(session: AsyncSession, payment_id: int, except_refund_id:
     return int(total or 0)
 
 
+async def subsidy_returned(session: AsyncSession, payment_id: int, except_refund_id: int) -> int:
+    """The platform subsidy taken back after the payment's other refunds."""
+    total = await session.scalar(
+        select(func.coalesce(func.sum(Refund.subsidy_returned_fen), 0)).where(
+            Refund.payment_id == payment_id, Refund.id != except_refund_id
+        )
+    )
+    return int(total or 0)
+
+
 async def requested_refund_parts(session: AsyncSession, payment_id: int) -> dict[int | None, int]:
     """Per part of the order, what the payment's refunds that did not fail give back."""
     rows = await session.execute(

@@ -51,6 +51,7 @@ log = structlog.get_logger(__name__)
 SEND_REFUND = "payments.send_refund"
 QUERY_PAYMENT = "payments.query_payment"
 QUERY_REFUND = "payments.query_refund"
+RETURN_SUBSIDY = "payments.return_subsidy"
 # When to ask again about a refund the provider is still processing (WeChat Pay takes from
 # seconds to days): quickly at first, then daily; after the last, people must look.
 REFUND_QUERY_DELAYS = (
@@ -330,6 +331,15 @@ async def refund_succeeded(session: AsyncSession, refund: Refund, provider_refun
     )
     await orders.record_refund(session, refund.order_id, refund.amount_fen)
     await ledger.record_refund(session, refund)
+    payment = await session.get_one(Payment, refund.payment_id)
+    if payment.subsidy_paid_fen:
+        emit(
+            session,
+            RETURN_SUBSIDY,
+            {"refund_id": refund.id},
+            store_id=refund.store_id,
+            dedupe_key=f"{RETURN_SUBSIDY}:{refund.id}",
+        )
 
 
 async def refund_store_order(
@@ -452,7 +462,7 @@ async def _return_fee_before_refund(
         raise RuntimeError("the order's settlement has not reached the provider yet")
     await session.execute(select(Payment.id).where(Payment.id == payment.id).with_for_update())
     asked = await repo.requested_refund_parts(session, payment.id)
-    keeps = await ledger.fee_after_refunds(session, refund.order_id, asked)
+    keeps, _ = await ledger.platform_targets_after_refunds(session, refund.order_id, asked)
     # A retry after a crash computes the same amount under the same out_return_no.
     owed = payment.fee_split_fen - await repo.fee_returned(session, payment.id, refund.id) - keeps
     if owed <= 0:
@@ -484,14 +494,44 @@ def settlement_order_no(order: Order) -> str:
     return f"S{order.order_no}"
 
 
+async def return_subsidy(
+    session: AsyncSession, refund_id: int, providers: dict[str, PaymentProvider]
+) -> None:
+    """After a refund of an order whose platform subsidy was paid in at the provider: take
+    back the part the refund took away, so that the store keeps what the ledger says."""
+    refund = await session.get_one(Refund, refund_id)
+    payment = await session.get_one(Payment, refund.payment_id)
+    if not payment.subsidy_paid_fen or refund.provider_refund_id is None:
+        return
+    await session.execute(select(Payment.id).where(Payment.id == payment.id).with_for_update())
+    asked = await repo.requested_refund_parts(session, payment.id)
+    _, keeps = await ledger.platform_targets_after_refunds(session, refund.order_id, asked)
+    taken = await repo.subsidy_returned(session, payment.id, refund.id)
+    owed = payment.subsidy_paid_fen - taken - keeps
+    if owed <= 0:
+        return
+    provider = providers[payment.provider]
+    assert payment.provider_transaction_id is not None
+    await provider.return_subsidy(
+        out_order_no=f"B{refund.out_refund_no}",
+        transaction_id=payment.provider_transaction_id,
+        refund_id=refund.provider_refund_id,
+        amount_fen=owed,
+        sub_mchid=await sub_mchid_for(session, payment.store_id, provider),
+    )
+    refund.subsidy_returned_fen = owed
+
+
 async def settle_at_provider(
     session: AsyncSession,
     order_id: int,
     platform_fee_fen: int,
+    platform_subsidy_fen: int,
     providers: dict[str, PaymentProvider],
 ) -> None:
     """The ledger settled an order: instruct the provider to move the money it mirrors —
-    the fee to the platform, the rest released to the store (profit sharing, no 二清)."""
+    the discounts the platform funded paid into the order, the fee to the platform, the
+    rest released to the store (subsidy and profit sharing: no 二清)."""
     payment = await repo.succeeded_payment(session, order_id)
     order = await session.get_one(Order, order_id)
     if payment is None or payment.provider_transaction_id is None:
@@ -501,20 +541,20 @@ async def settle_at_provider(
         return  # all of it went back to the shopper: nothing is left to release
     if payment.fee_split_fen is not None:
         # Settled again after a reversal in the ledger: the provider released the money
-        # once and cannot do it twice. A different fee needs a person to correct it.
-        if payment.fee_split_fen != platform_fee_fen:
-            log.error(
-                "payments.resettlement_differs",
-                order_id=order_id,
-                split_fen=payment.fee_split_fen,
-                fee_fen=platform_fee_fen,
-            )
+        # once and cannot do it twice. Different figures need a person to correct them.
+        if (payment.fee_split_fen, payment.subsidy_paid_fen) != (
+            platform_fee_fen,
+            platform_subsidy_fen,
+        ):
+            log.error("payments.resettlement_differs", order_id=order_id)
         return
     provider = providers[payment.provider]
     await provider.settle(
         transaction_id=payment.provider_transaction_id,
         out_order_no=settlement_order_no(order),
         platform_fee_fen=platform_fee_fen,
+        platform_subsidy_fen=platform_subsidy_fen,
         sub_mchid=await sub_mchid_for(session, payment.store_id, provider),
     )
     payment.fee_split_fen = platform_fee_fen if provider.partner else 0
+    payment.subsidy_paid_fen = platform_subsidy_fen if provider.partner else 0

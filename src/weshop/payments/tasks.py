@@ -32,6 +32,12 @@ async def query_refund(ctx: TaskContext) -> None:
     )
 
 
+@registry.on(service.RETURN_SUBSIDY)
+async def return_subsidy(ctx: TaskContext) -> None:
+    providers = ctx.runtime.components["payment_providers"]
+    await service.return_subsidy(ctx.session, ctx.payload["refund_id"], providers)
+
+
 @registry.on(ORDER_CANCELLED)
 async def close_open_payments(ctx: TaskContext) -> None:
     providers = ctx.runtime.components["payment_providers"]
@@ -48,5 +54,9 @@ async def query_payment(ctx: TaskContext) -> None:
 async def settle_at_provider(ctx: TaskContext) -> None:
     providers = ctx.runtime.components["payment_providers"]
     await service.settle_at_provider(
-        ctx.session, ctx.payload["order_id"], ctx.payload["platform_fee_fen"], providers
+        ctx.session,
+        ctx.payload["order_id"],
+        ctx.payload["platform_fee_fen"],
+        ctx.payload.get("platform_subsidy_fen", 0),
+        providers,
     )

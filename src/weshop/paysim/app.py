@@ -13,7 +13,15 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from weshop.core.clock import utcnow
-from weshop.paysim import applyments, bills, cashier, profitsharing, refunds, transactions
+from weshop.paysim import (
+    applyments,
+    bills,
+    cashier,
+    profitsharing,
+    refunds,
+    subsidies,
+    transactions,
+)
 from weshop.paysim.identity import StateFiles, load_or_create
 from weshop.paysim.notifier import Sender
 from weshop.paysim.simulator import Clock, PaySim
@@ -53,6 +61,7 @@ def create_app(sim: PaySim, *, background: bool = False, poll_seconds: float = 1
         transactions.router,
         refunds.router,
         profitsharing.router,
+        subsidies.router,
         applyments.router,
         bills.router,
         bills.download_router,

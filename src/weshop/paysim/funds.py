@@ -9,9 +9,13 @@
   first, then from the payee's available balance. Money already split is not the payee's:
   unless the payee has enough of its own, the split must be returned before the refund.
 - A return takes split money back from a merchant receiver to the payee's available balance.
+- A subsidy (e-commerce 补差) moves the platform's available money into an order before it
+  is split, so it is released with the order; returning it after a refund moves it back.
+- A deposit (充值) is the only money that enters from outside a payment: the platform's own
+  funds, from which it subsidises.
 
 Every movement is one conditional UPDATE, so no balance can go negative; the sum of all
-balances always equals what was paid minus what was refunded.
+balances always equals what was paid and deposited minus what was refunded.
 """
 
 from __future__ import annotations
@@ -116,6 +120,30 @@ def refund(store: Store, transaction: Row, amount: int) -> None:
         "state = 'REFUND' WHERE transaction_id = ?",
         (from_unsplit, amount, transaction["transaction_id"]),
     )
+
+
+def deposit(store: Store, owner: str, amount: int) -> None:
+    _credit(store, owner, available=amount)
+
+
+def subsidise(store: Store, platform: str, transaction: Row, amount: int) -> None:
+    """The platform's money joins the order's frozen, unsplit funds."""
+    check_splittable(transaction)
+    if not _debit(store, platform, available=amount):
+        raise not_enough("补差账户余额不足")
+    _credit(store, payee_of(transaction), frozen=amount)
+    store.run(
+        "UPDATE transactions SET unsplit = unsplit + ? WHERE transaction_id = ?",
+        (amount, transaction["transaction_id"]),
+    )
+
+
+def return_subsidy(store: Store, platform: str, transaction: Row, amount: int) -> bool:
+    """A subsidy goes back from the payee's available money; False when it has not enough."""
+    if not _debit(store, payee_of(transaction), available=amount):
+        return False
+    _credit(store, platform, available=amount)
+    return True
 
 
 def give_back(store: Store, receiver: str, payee: str, amount: int) -> bool:

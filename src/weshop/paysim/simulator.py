@@ -17,6 +17,7 @@ import structlog
 
 from weshop.core.clock import utcnow
 from weshop.payments.wechatpay.transactions import BEIJING
+from weshop.paysim import funds
 from weshop.paysim.applyments import Onboarding
 from weshop.paysim.bills import Billing
 from weshop.paysim.identity import PlatformIdentity
@@ -24,6 +25,7 @@ from weshop.paysim.notifier import HttpSender, Notifier, Sender
 from weshop.paysim.profitsharing import Sharing
 from weshop.paysim.refunds import Refunding
 from weshop.paysim.store import Row, Store
+from weshop.paysim.subsidies import Subsidies
 from weshop.paysim.transactions import Trading
 
 log = structlog.get_logger(__name__)
@@ -95,11 +97,17 @@ class PaySim:
         self.trading = Trading(self)
         self.refunding = Refunding(self)
         self.sharing = Sharing(self)
+        self.subsidies = Subsidies(self)
         self.onboarding = Onboarding(self)
         self.billing = Billing(self)
 
     def now(self) -> datetime:
         return self.clock()
+
+    def deposit(self, mchid: str, amount_fen: int) -> None:
+        """A merchant tops up its own balance (the platform's funds for subsidies)."""
+        with self.store.transaction():
+            funds.deposit(self.store, f"mch:{mchid}", amount_fen)
 
     def merchant(self, mchid: str) -> Row | None:
         return self.store.one("SELECT * FROM merchants WHERE mchid = ?", (mchid,))

@@ -119,6 +119,29 @@ CREATE TABLE IF NOT EXISTS sharing_returns (
     created_at REAL NOT NULL,
     UNIQUE (mchid, sub_mchid, out_return_no)
 );
+CREATE TABLE IF NOT EXISTS subsidies (
+    subsidy_id TEXT PRIMARY KEY,
+    mchid TEXT NOT NULL,                -- the platform
+    sub_mchid TEXT NOT NULL,
+    transaction_id TEXT NOT NULL UNIQUE REFERENCES transactions (transaction_id),
+    amount INTEGER NOT NULL CHECK (amount > 0),
+    returned INTEGER NOT NULL DEFAULT 0 CHECK (returned >= 0 AND returned <= amount),
+    description TEXT NOT NULL,
+    created_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS subsidy_returns (
+    subsidy_refund_id TEXT PRIMARY KEY,
+    mchid TEXT NOT NULL,
+    sub_mchid TEXT NOT NULL,
+    out_order_no TEXT NOT NULL,
+    transaction_id TEXT NOT NULL,
+    refund_id TEXT NOT NULL,
+    amount INTEGER NOT NULL CHECK (amount > 0),
+    description TEXT NOT NULL,
+    result TEXT NOT NULL,               -- SUCCESS | FAIL
+    created_at REAL NOT NULL,
+    UNIQUE (mchid, sub_mchid, out_order_no)
+);
 CREATE TABLE IF NOT EXISTS applyments (
     applyment_id INTEGER PRIMARY KEY,
     out_request_no TEXT NOT NULL,

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-28 05:00:46.226682
+Create Date: 2026-11-28 05:13:58.053530
 """
 
 from collections.abc import Sequence
@@ -894,6 +894,9 @@ def upgrade() -> None:
         sa.Column(
             "fee_split_fen", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
         ),
+        sa.Column(
+            "subsidy_paid_fen", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
+        ),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
@@ -1083,6 +1086,11 @@ def upgrade() -> None:
         sa.Column("failure_reason", sa.String(length=200), nullable=False),
         sa.Column(
             "fee_returned_fen", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column(
+            "subsidy_returned_fen",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            nullable=False,
         ),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),

@@ -122,9 +122,21 @@ class SandboxProvider:
         transaction_id: str,
         out_order_no: str,
         platform_fee_fen: int,
+        platform_subsidy_fen: int = 0,
         sub_mchid: str | None = None,
     ) -> None:
         # The sandbox holds no funds: there is nothing to split; the ledger's mirror is all.
+        return None
+
+    async def return_subsidy(
+        self,
+        *,
+        out_order_no: str,
+        transaction_id: str,
+        refund_id: str,
+        amount_fen: int,
+        sub_mchid: str | None = None,
+    ) -> None:
         return None
 
     def verify_refund_notification(self, headers: Mapping[str, str], body: bytes) -> RefundUpdate:

@@ -34,6 +34,7 @@ from weshop.payments.wechatpay.notifications import (
 )
 from weshop.payments.wechatpay.profitsharing import ProfitSharing, Split
 from weshop.payments.wechatpay.refunds import Refunds
+from weshop.payments.wechatpay.subsidies import Subsidies
 from weshop.payments.wechatpay.transactions import (
     Direct,
     Merchant,
@@ -53,6 +54,8 @@ FINAL_REFUND_REFUSALS = frozenset(
 PLATFORM_FEE_DESCRIPTION = "平台服务费"
 SETTLEMENT_DESCRIPTION = "售后期结束，解冻结算"
 FEE_RETURN_DESCRIPTION = "退款退回平台服务费"
+SUBSIDY_DESCRIPTION = "平台优惠补贴"
+SUBSIDY_RETURN_DESCRIPTION = "退款回退平台补贴"
 REFUND_STATUS = {
     "SUCCESS": ProviderRefundStatus.SUCCEEDED,
     "PROCESSING": ProviderRefundStatus.PROCESSING,
@@ -83,6 +86,10 @@ class WechatPay:
     @property
     def profit_sharing(self) -> ProfitSharing:
         return ProfitSharing(self.client, self.appid)
+
+    @property
+    def subsidies(self) -> Subsidies:
+        return Subsidies(self.client)
 
     @property
     def applyments(self) -> Applyments:
@@ -247,11 +254,22 @@ class WechatPayProvider:
         transaction_id: str,
         out_order_no: str,
         platform_fee_fen: int,
+        platform_subsidy_fen: int = 0,
         sub_mchid: str | None = None,
     ) -> None:
         self._check_sub_mchid(sub_mchid)
         if not isinstance(self.pay.merchant, Partner):
             return  # a direct merchant's payments are its own and were never frozen
+        assert sub_mchid is not None
+        if platform_subsidy_fen > 0:
+            # Before the split: the subsidy joins the order's frozen funds and is released
+            # with them.
+            await self.pay.subsidies.create(
+                sub_mchid=sub_mchid,
+                transaction_id=transaction_id,
+                amount_fen=platform_subsidy_fen,
+                description=SUBSIDY_DESCRIPTION,
+            )
         sharing = self.pay.profit_sharing
         if not platform_fee_fen:
             await sharing.unfreeze(
@@ -276,6 +294,30 @@ class WechatPayProvider:
             unfreeze_unsplit=True,
             sub_mchid=sub_mchid,
         )
+
+    async def return_subsidy(
+        self,
+        *,
+        out_order_no: str,
+        transaction_id: str,
+        refund_id: str,
+        amount_fen: int,
+        sub_mchid: str | None = None,
+    ) -> None:
+        self._check_sub_mchid(sub_mchid)
+        if not isinstance(self.pay.merchant, Partner) or amount_fen <= 0:
+            return
+        assert sub_mchid is not None
+        answer = await self.pay.subsidies.return_subsidy(
+            sub_mchid=sub_mchid,
+            out_order_no=out_order_no,
+            transaction_id=transaction_id,
+            refund_id=refund_id,
+            amount_fen=amount_fen,
+            description=SUBSIDY_RETURN_DESCRIPTION,
+        )
+        if answer.get("result") != "SUCCESS":
+            raise WechatPayError("WeChat Pay did not take the subsidy back")
 
     def verify_notification(self, headers: Mapping[str, str], body: bytes) -> PaymentNotice:
         notification = parse_notification(
