@@ -38,6 +38,12 @@ from weshop.core.errors import WeShopError
 from weshop.core.migrations import head_revision, pending_migrations, upgrade
 from weshop.core.runtime import Runtime
 from weshop.core.worker import Worker
+from weshop.demo.wechatpay import (
+    give_stores_sub_merchants,
+    open_offline_wechatpay,
+    serve_with_simulator,
+    wechatpay_settings,
+)
 from weshop.ledger.check import CheckReport, check_ledger
 from weshop.models import metadata
 from weshop.payments.reconciliation import (
@@ -305,19 +311,37 @@ def demo(
     ] = False,
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    wechatpay: Annotated[
+        bool,
+        typer.Option(
+            "--wechatpay",
+            help="Pay through WeChat Pay's protocol, offline: run paysim beside the server "
+            "(on PORT+100) and use it as a platform in partner mode, each store a "
+            "sub-merchant.",
+        ),
+    ] = False,
 ) -> None:
     """Try WeShop in one command: migrate, seed demo stores, products and users, and serve.
 
     Uses WESHOP_DATABASE_URL (default: the SQLite file var/weshop.db) and seeds only an
-    empty database, so running it again keeps your data. Sign-in codes are returned in the
-    API's answers (demo mode), and the worker runs inside the server.
+    empty database, so running it again keeps your data. Sign-in codes are shown on the
+    sign-in page and returned in the API's answers (demo mode), and the worker runs inside
+    the server. Payments use the sandbox cashier, or with `--wechatpay` the WeChat Pay
+    simulator (signed requests, encrypted callbacks, profit sharing at settlement).
     """
     overrides: dict[str, Any] = {"demo_mode": True, "run_worker_in_process": True}
     settings = _settings()
+    shown_host = "127.0.0.1" if host in {"0.0.0.0", "::"} else host
     if "public_base_url" not in settings.model_fields_set:
         # Payment cashier links and callbacks must point at this very server.
-        shown_host = "127.0.0.1" if host in {"0.0.0.0", "::"} else host
         overrides["public_base_url"] = f"http://{shown_host}:{port}"
+    offline_wechatpay = None
+    if wechatpay:
+        try:
+            offline_wechatpay = open_offline_wechatpay(settings.data_dir, shown_host, port + 100)
+        except (OSError, ValueError) as exc:
+            _fail(f"paysim cannot use its state in {settings.data_dir}: {_first_line(exc)}")
+        overrides |= wechatpay_settings(offline_wechatpay, settings.data_dir)
     settings = settings.model_copy(update=overrides)
     if fresh and not settings.is_sqlite and not yes_really:
         _fail(
@@ -329,7 +353,20 @@ def demo(
     _run(_migrate(settings.database_url, "head"), settings)
     result = _run(demo_data.seed(settings), settings)
     typer.echo(_demo_banner(settings, result))
-    uvicorn.run(create_app(settings), host=host, port=port, log_level=settings.log_level.lower())
+    log_level = settings.log_level.lower()
+    if offline_wechatpay is None:
+        uvicorn.run(create_app(settings), host=host, port=port, log_level=log_level)
+        return
+    _run(give_stores_sub_merchants(settings, offline_wechatpay.sim), settings)
+    typer.echo(
+        f"  WeChat Pay        paysim at {offline_wechatpay.url} (partner mode; every store "
+        "is a sub-merchant)\n"
+    )
+    asyncio.run(
+        serve_with_simulator(
+            create_app(settings), offline_wechatpay, host=host, port=port, log_level=log_level
+        )
+    )
 
 
 def _wipe(settings: Settings) -> None:

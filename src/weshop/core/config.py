@@ -51,6 +51,11 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     log_json: bool = False
 
+    default_payment_provider: Literal["sandbox", "wechatpay"] = Field(
+        default="sandbox",
+        description="The provider a payment uses when none is named (the storefront's).",
+    )
+
     # WeChat Pay APIv3. The provider is registered only when wechatpay_mchid is set; the
     # default install has the sandbox provider alone. `weshop paysim` prints values for these.
     wechatpay_mode: Literal["direct", "partner"] = Field(

@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+from typing import Annotated
+
 import structlog
-from fastapi import APIRouter, Path, Request, status
+from fastapi import APIRouter, Path, Query, Request, status
 from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -48,7 +50,10 @@ async def pay_order(
     runtime: RuntimeDep,
     key: IdempotencyKey,
     request: Request,
-    provider: str = "sandbox",
+    provider: Annotated[
+        str | None,
+        Query(max_length=20, description="sandbox or wechatpay; default: the installation's."),
+    ] = None,
 ):
     """Start paying an order: returns a payment intent with the provider's cashier URL.
 
@@ -58,6 +63,7 @@ async def pay_order(
     sub-merchant cannot be paid through it (409 `store_has_no_sub_merchant`).
     """
     providers = runtime.components["payment_providers"]
+    provider = provider or runtime.settings.default_payment_provider
     if provider not in providers:
         raise NotFound(f"no payment provider named {provider!r}")
 

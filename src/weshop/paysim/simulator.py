@@ -20,7 +20,7 @@ from weshop.payments.wechatpay.transactions import BEIJING
 from weshop.paysim import funds
 from weshop.paysim.applyments import Onboarding
 from weshop.paysim.bills import Billing
-from weshop.paysim.identity import PlatformIdentity
+from weshop.paysim.identity import PLATFORM_MCHID, PlatformIdentity
 from weshop.paysim.notifier import HttpSender, Notifier, Sender
 from weshop.paysim.profitsharing import Sharing
 from weshop.paysim.refunds import Refunding
@@ -103,6 +103,17 @@ class PaySim:
 
     def now(self) -> datetime:
         return self.clock()
+
+    def open_sub_merchant(self, name: str) -> str:
+        """A sub-merchant of the platform, ready to be paid (its application approved at
+        once): what the demo gives each store."""
+        sub_mchid = self.ids.sub_mchid()
+        with self.store.transaction():
+            self.store.insert(
+                "merchants",
+                {"mchid": sub_mchid, "role": "sub", "parent_mchid": PLATFORM_MCHID, "name": name},
+            )
+        return sub_mchid
 
     def deposit(self, mchid: str, amount_fen: int) -> None:
         """A merchant tops up its own balance (the platform's funds for subsidies)."""

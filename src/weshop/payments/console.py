@@ -1,0 +1,111 @@
+"""The merchant console's refund form on an order: staff give back part of a paid order,
+line by line, as the payments service allows."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from pydantic import BaseModel
+from starlette.responses import Response
+
+from weshop.core.errors import WeShopError
+from weshop.core.http import DbSession
+from weshop.core.idempotency import run_idempotent
+from weshop.core.ids import PathId
+from weshop.orders import service as orders
+from weshop.orders.console import OrderForms, done, order_page
+from weshop.payments import service
+from weshop.payments.schemas import RefundIn
+from weshop.stores.permissions import Permission
+from weshop.web.console_forms import N_, add_refusal, fen_of_yuan
+from weshop.web.csrf import verify_csrf
+from weshop.web.forms import FormResult, parse_form, posted_values, undo_on_error
+from weshop.web.i18n import gettext
+from weshop.web.staff import ConsoleAccess, console_staff
+
+router = APIRouter(prefix="/console/stores/{store_id}", dependencies=[Depends(verify_csrf)])
+
+REFUND_REFUSALS = {
+    "order_not_refundable": ("__all__", N_("This order cannot be refunded now.")),
+    "unknown_order_line": ("__all__", N_("An item is not part of this order.")),
+    "invalid_refund_amount": ("__all__", N_("Enter an amount for at least one item.")),
+    "idempotency_key_reused": ("__all__", N_("This form was already sent. Reload the page.")),
+}
+
+
+class RefundAsked(BaseModel):
+    refund_id: int
+
+
+def _amounts(request: Request, values: dict[str, Any]) -> tuple[dict[int, int], dict[str, str]]:
+    """Fen to give back per line (``lines.<id>`` in yuan; blank or 0: nothing)."""
+    amounts, errors = {}, {}
+    for name, text in values.items():
+        line_id = name.removeprefix("lines.")
+        if name == line_id or not line_id.isdigit() or not isinstance(text, str):
+            continue
+        if not text.strip():
+            continue
+        fen = fen_of_yuan(text)
+        if isinstance(fen, str):
+            errors[name] = gettext(request, "Enter an amount in yuan, e.g. 12.50.")
+        elif fen:
+            amounts[int(line_id)] = fen
+    return amounts, errors
+
+
+@router.post("/orders/{order_id}/refunds")
+async def refund_order_lines(
+    request: Request,
+    order_id: PathId,
+    session: DbSession,
+    access: ConsoleAccess = console_staff(Permission.REFUNDS_WRITE),
+) -> Response:
+    order = await orders.store_order(session, access.scope, order_id)
+    values = await posted_values(request)
+    amounts, errors = _amounts(request, values)
+    body = {
+        "lines": [{"order_line_id": line, "amount_fen": fen} for line, fen in amounts.items()],
+        "reason": str(values.get("reason", "")),
+    }
+    result: FormResult[Any] = parse_form(body, RefundIn)
+    result.values = values
+    if "reason" in result.errors:
+        result.errors = {"reason": gettext(request, "This is too long.")}
+    elif result.errors:
+        result.errors = {"__all__": gettext(request, "Enter an amount for at least one item.")}
+    result.errors.update(errors)
+    if result.errors or result.data is None:
+        forms = OrderForms(refund=result)
+        return await order_page(request, session, access, order.id, forms, status_code=422)
+    data = result.data
+    key = str(values.get("refund_key", "")) or None
+
+    async def action() -> RefundAsked:
+        refund = await service.refund_store_order(
+            session, access.scope, order.id, amounts, data.reason
+        )
+        return RefundAsked(refund_id=refund.id)
+
+    try:
+        async with undo_on_error(session):
+            await run_idempotent(
+                session,
+                key=key,
+                owner=f"staff:{access.scope.actor_id}",
+                endpoint=f"console refunds {order.id}",
+                payload=data.model_dump(mode="json"),
+                action=action,
+            )
+    except WeShopError as exc:
+        line = exc.details.get("order_line_id") if isinstance(exc.details, dict) else None
+        if exc.code == "refund_exceeds_line" and line is not None:
+            result.add_error(f"lines.{line}", gettext(request, "More than is left to refund."))
+        else:
+            add_refusal(request, result, exc, REFUND_REFUSALS)
+        forms = OrderForms(refund=result)
+        return await order_page(
+            request, session, access, order.id, forms, status_code=exc.status_code
+        )
+    return done(access, order.id, "refunded")

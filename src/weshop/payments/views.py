@@ -1,0 +1,24 @@
+"""Payments as the storefront finds them: a shopper's own payment by its trade number."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from weshop.accounts.models import User
+from weshop.core.errors import NotFound
+from weshop.payments import repository as repo
+from weshop.payments.models import Payment
+
+
+async def shopper_payment(
+    session: AsyncSession, user: User, out_trade_no: str, providers: Iterable[str]
+) -> Payment:
+    """The signed-in shopper's payment with this trade number at one of ``providers``; a
+    payment of someone else answers 404, as an unknown one does."""
+    for provider in providers:
+        payment = await repo.payment_by_trade_no(session, provider, out_trade_no)
+        if payment is not None and payment.user_id == user.id:
+            return payment
+    raise NotFound("no such payment")
