@@ -33,7 +33,9 @@ def clock() -> FakeClock:
 def wechatpay(runtime, partner: WechatPay) -> Iterator[WechatPayProvider]:  # noqa: F811
     """The runtime's WeChat Pay provider for one test: the platform's, in partner mode."""
     providers = runtime.components["payment_providers"]
-    provider = WechatPayProvider(partner, notify_url=NOTIFY_URL, trade_type="h5")
+    provider = WechatPayProvider(
+        partner, notify_url=NOTIFY_URL, trade_type="h5", merchant_name="WeShop 测试平台"
+    )
     providers["wechatpay"] = provider
     yield provider
     del providers["wechatpay"]

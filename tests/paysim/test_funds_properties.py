@@ -62,6 +62,7 @@ class Market:
                 ReceiverIn(
                     sub_mchid=SUB, appid=PLATFORM_APPID, type=receiver_type, account=account,
                     relation_type="PARTNER",
+                    name="平台服务商" if receiver_type == "MERCHANT_ID" else None,
                 ),
             )  # fmt: skip
 

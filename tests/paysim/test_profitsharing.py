@@ -192,3 +192,12 @@ async def test_a_return_fails_when_the_receiver_spent_the_money(partner, sim, ca
     )  # fmt: skip
     assert (failed["result"], failed["fail_reason"]) == ("FAILED", "BALANCE_NOT_ENOUGH")
     assert funds.balance(sim.store, STORE) == (500, 0)
+
+
+async def test_a_merchant_receiver_needs_its_full_name(partner) -> None:
+    with pytest.raises(WechatPayApiError) as refused:
+        await partner.profit_sharing.add_receiver(
+            type="MERCHANT_ID", account=PLATFORM_MCHID, relation_type="SERVICE_PROVIDER",
+            sub_mchid=SUB,
+        )  # fmt: skip
+    assert refused.value.wechat_code == "PARAM_ERROR"

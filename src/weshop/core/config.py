@@ -96,6 +96,11 @@ class Settings(BaseSettings):
         description="WeChat Pay platform certificates (PEM files, as a JSON list), instead of "
         "or besides the public key; their serials are read from them.",
     )
+    wechatpay_merchant_name: str = Field(
+        default="",
+        description="The platform's full registered merchant name (商户全称): WeChat Pay needs "
+        "it, encrypted, to add the platform as the receiver of its fee (partner mode).",
+    )
     wechatpay_api_base_url: str = Field(
         default="https://api.mch.weixin.qq.com",
         description="Where the APIv3 lives; the local simulator's URL in a demo or tests.",

@@ -73,6 +73,7 @@ def wechatpay_settings(wechat: OfflineWechatPay, data_dir: Path) -> dict[str, An
         "wechatpay_platform_public_key_path": directory / PLATFORM_PUBLIC_KEY_FILE,
         "wechatpay_platform_serial": wechat.sim.platform.serial,
         "wechatpay_api_base_url": wechat.url,
+        "wechatpay_merchant_name": "WeShop 演示平台",
     }
 
 

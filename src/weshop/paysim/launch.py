@@ -46,6 +46,7 @@ def banner(sim: PaySim, files: StateFiles, state_file: str, *, created: bool) ->
         "",
         "Or as a platform paying each store's sub-merchant (profit sharing):",
         "  WESHOP_WECHATPAY_MODE=partner",
+        "  WESHOP_WECHATPAY_MERCHANT_NAME=<the platform's full name, any text here>",
         f"  WESHOP_WECHATPAY_MCHID={PLATFORM_MCHID}",
         f"  WESHOP_WECHATPAY_APPID={PLATFORM_APPID}",
         f"  (same key settings; a ready sub-merchant is {READY_SUB_MCHID}, more come from",

@@ -115,6 +115,8 @@ class Sharing:
             raise ApiError(400, "APPID_MCHID_NOT_MATCH", "appid和mchid不匹配")
         if receiver.relation_type == "CUSTOM" and not receiver.custom_relation:
             raise param_error("custom_relation", "relation_type为CUSTOM时必填")
+        if receiver.type == "MERCHANT_ID" and not receiver.name:
+            raise param_error("name", "分账接收方类型为MERCHANT_ID时，商户全称必填")
         with self.sim.store.transaction():
             self.sim.store.run(
                 "INSERT INTO receivers (mchid, sub_mchid, type, account, relation_type, "

@@ -37,7 +37,9 @@ def provider(direct) -> WechatPayProvider:
 
 @pytest.fixture
 def partner_provider(partner) -> WechatPayProvider:
-    return WechatPayProvider(partner, notify_url=NOTIFY_URL, trade_type="native")
+    return WechatPayProvider(
+        partner, notify_url=NOTIFY_URL, trade_type="native", merchant_name="WeShop 测试平台"
+    )
 
 
 def receive_with(inbox, provider: WechatPayProvider, notices: list) -> None:
@@ -274,6 +276,9 @@ async def test_registered_only_when_configured(tmp_path: Path, merchant_keys, pl
         public_base_url="https://shop.example",
         **key_files(tmp_path, merchant_keys, platform),
     )
+    with pytest.raises(WechatPayConfigError, match="MERCHANT_NAME"):
+        build_payment_providers(SimpleNamespace(settings=configured))
+    configured = configured.model_copy(update={"wechatpay_merchant_name": "微店联盟科技有限公司"})
     both = build_payment_providers(SimpleNamespace(settings=configured))
     wechatpay = both["payment_providers"]["wechatpay"]
     assert wechatpay.notify_url == "https://shop.example/api/v1/payments/notify/wechatpay"

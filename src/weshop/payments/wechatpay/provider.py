@@ -104,10 +104,17 @@ class WechatPayProvider:
     name = "wechatpay"
 
     def __init__(
-        self, pay: WechatPay, *, notify_url: str, trade_type: Literal["h5", "native"] = "h5"
+        self,
+        pay: WechatPay,
+        *,
+        notify_url: str,
+        trade_type: Literal["h5", "native"] = "h5",
+        merchant_name: str = "",
     ) -> None:
         self.pay = pay
         self.notify_url = notify_url
+        # The platform's full name, which WeChat Pay asks for when it becomes a receiver.
+        self.merchant_name = merchant_name
         # Refund callbacks come to their own endpoint, beside the payments'.
         self.refund_notify_url = notify_url.rstrip("/") + "/refunds"
         self.trade_type = TradeType(trade_type)
@@ -284,6 +291,7 @@ class WechatPayProvider:
         await sharing.add_receiver(
             type="MERCHANT_ID",
             account=platform,
+            name=self.merchant_name,
             relation_type="SERVICE_PROVIDER",
             sub_mchid=sub_mchid,
         )

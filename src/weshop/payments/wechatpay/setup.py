@@ -67,7 +67,17 @@ def build_wechatpay_provider(
     clock: Callable[[], datetime] = utcnow,
 ) -> WechatPayProvider:
     pay = build_wechatpay(settings, transport=transport, clock=clock)
-    return WechatPayProvider(pay, notify_url=notify_url, trade_type=settings.wechatpay_trade_type)
+    if settings.wechatpay_mode == "partner" and not settings.wechatpay_merchant_name:
+        raise WechatPayConfigError(
+            "WESHOP_WECHATPAY_MERCHANT_NAME (the platform's full registered name) must be set "
+            "in partner mode: WeChat Pay needs it to pay the platform its fee"
+        )
+    return WechatPayProvider(
+        pay,
+        notify_url=notify_url,
+        trade_type=settings.wechatpay_trade_type,
+        merchant_name=settings.wechatpay_merchant_name,
+    )
 
 
 def _apiv3_key(settings: Settings) -> bytes:
