@@ -8,7 +8,7 @@ sign-in page and comes back afterwards.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
@@ -104,7 +104,15 @@ def error_page(request: Request, status: int, code: str, message: str) -> Respon
 
 
 def _redirect_to_sign_in(request: Request) -> Response:
-    here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    """Back to where the visitor was after signing in: this page, or for a form post (which
+    cannot be repeated by a GET) the page the form was on."""
+    if request.method in {"GET", "HEAD"}:
+        here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    else:
+        referer = urlsplit(request.headers.get("referer", ""))
+        same_site = referer.netloc in {"", request.url.netloc}
+        here = referer.path if same_site and referer.path.startswith("/") else "/"
+        here += f"?{referer.query}" if same_site and referer.query else ""
     return RedirectResponse(f"{sign_in_path(request)}?next={quote(here)}", status_code=303)
 
 

@@ -8,6 +8,7 @@ every language at once.
 from __future__ import annotations
 
 from contextvars import ContextVar
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +37,14 @@ def _ngettext(singular: str, plural: str, count: int) -> str:
     return _page_translations.get().ngettext(singular, plural, count)
 
 
+CHINA_TIME = timezone(timedelta(hours=8), "CST")
+
+
+def shop_time(moment: datetime | None) -> str:
+    """A moment as people in China read it (no daylight saving), to the minute."""
+    return moment.astimezone(CHINA_TIME).strftime("%Y-%m-%d %H:%M") if moment else ""
+
+
 def _build_environment() -> Environment:
     environment = Environment(
         loader=FileSystemLoader(TEMPLATES_DIR),
@@ -47,6 +56,7 @@ def _build_environment() -> Environment:
     )
     environment.install_gettext_callables(_gettext, _ngettext, newstyle=True)
     environment.filters["yuan"] = format_yuan
+    environment.filters["shop_time"] = shop_time
     return environment
 
 
