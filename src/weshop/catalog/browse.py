@@ -151,3 +151,8 @@ async def describe_skus(
         )
         for sku, product, store in rows
     }
+
+
+async def store_of_product(session: AsyncSession, product_id: int) -> Store | None:
+    """The store selling a published product, suspended or not (None: no such product)."""
+    return await repo.store_of_published_product(session, product_id)

@@ -228,3 +228,30 @@ async def skus_with_products(
     if store_id is not None:
         query = query.where(Sku.store_id == store_id)
     return [tuple(row) for row in await session.execute(query)]
+
+
+async def store_of_published_product(session: AsyncSession, product_id: int) -> Store | None:
+    """The store of a published product whatever the store's status, so that a shared link
+    to a suspended store's product can say why it cannot be bought."""
+    return await session.scalar(
+        select(Store)
+        .join(Product, Product.store_id == Store.id)
+        .where(Product.id == product_id, Product.status == ProductStatus.PUBLISHED)
+    )
+
+
+async def sku_ids_matching(session: AsyncSession, store_id: int, q: str, limit: int) -> list[int]:
+    """A store's SKUs whose code contains ``q`` or whose product's title or subtitle has
+    every word of it; newest products first, each product's SKUs in order."""
+    words = keyword_filter(q)
+    if words is None:
+        return []
+    code = Sku.sku_code.ilike(_like_pattern(q.strip()), escape="\\")
+    rows = await session.scalars(
+        select(Sku.id)
+        .join(Product, Product.id == Sku.product_id)
+        .where(Sku.store_id == store_id, or_(code, words))
+        .order_by(Product.id.desc(), Sku.id)
+        .limit(limit)
+    )
+    return list(rows)

@@ -15,6 +15,7 @@ from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from weshop.catalog import repository as repo
+from weshop.catalog.browse import SkuListing, describe_skus
 from weshop.catalog.categories import usable_category
 from weshop.catalog.models import MediaAsset, Product, ProductStatus, Sku
 from weshop.catalog.schemas import (
@@ -317,3 +318,12 @@ async def record_sales(session: AsyncSession, units_by_product: dict[int, int]) 
             .where(Product.id == product_id)
             .values(sales_count=Product.sales_count + units)
         )
+
+
+async def search_skus(
+    session: AsyncSession, scope: StoreScope, q: str, limit: int = 50
+) -> list[SkuListing]:
+    """The store's SKUs matching a code or title words, with their product, for stock work."""
+    sku_ids = await repo.sku_ids_matching(session, scope.store_id, q, limit)
+    listings = await describe_skus(session, sku_ids, store_id=scope.store_id)
+    return [listings[sku_id] for sku_id in sku_ids if sku_id in listings]

@@ -1,28 +1,40 @@
 """The sandbox cashier: the page a payer sees, and the button that pays.
 
 It never touches WeShop's database: it works on the sandbox provider's own state and tells
-WeShop through the signed callback, as a real provider would.
+WeShop through the signed callback, as a real provider would. A browser that pays is sent
+back to the merchant's return route, ``/pay/return/{out_trade_no}``, which finds the order;
+other callers (tests, scripts) get the JSON answer.
 """
 
 from __future__ import annotations
 
-from html import escape
+from pathlib import Path as FilePath
 
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel
+from starlette.responses import RedirectResponse, Response
 
+from weshop.core.errors import WeShopError
 from weshop.core.http import RuntimeDep
-from weshop.core.money import format_yuan
 from weshop.payments.sandbox.gateway import SandboxGateway
+from weshop.web.errors import error_message
+from weshop.web.templating import register_template_dir, render
 
 router = APIRouter(prefix="/sandbox-pay", tags=["sandbox payment provider"])
 
 TradeNo = Path(pattern=r"^[A-Za-z0-9]{1,32}$")
 
+register_template_dir(FilePath(__file__).parent / "templates")
+
 
 def gateway(runtime: object) -> SandboxGateway:
     return runtime.components["sandbox_gateway"]
+
+
+def return_path(out_trade_no: str) -> str:
+    """The merchant's page a paying browser goes back to."""
+    return f"/pay/return/{out_trade_no}"
 
 
 class CashierResult(BaseModel):
@@ -32,34 +44,49 @@ class CashierResult(BaseModel):
     callbacks_acknowledged: int
 
 
-@router.get("/cashier/{out_trade_no}", response_class=HTMLResponse)
-async def cashier_page(runtime: RuntimeDep, out_trade_no: str = TradeNo) -> HTMLResponse:
-    """The sandbox cashier page: amount, description and a button to pay."""
+async def _cashier(
+    request: Request, runtime: object, out_trade_no: str, error: str | None, status_code: int
+) -> HTMLResponse:
     transaction = await gateway(runtime).transaction(out_trade_no)
-    payable = transaction.status == "open"
-    button = (
-        f'<form method="post" action="/sandbox-pay/cashier/{escape(out_trade_no)}/confirm">'
-        '<button type="submit">确认支付</button></form>'
-        if payable
-        else f"<p>状态: {escape(transaction.status)}</p>"
+    return render(
+        request,
+        "sandbox/cashier.html",
+        {
+            "transaction": transaction,
+            "return_path": return_path(out_trade_no),
+            "error": error,
+        },
+        status_code=status_code,
     )
-    html = f"""<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1"><title>沙箱收银台</title></head>
-<body><main><h1>沙箱收银台</h1><p>{escape(transaction.description)}</p>
-<p class="amount">{format_yuan(transaction.amount_fen)}</p>{button}
-<p><small>这是测试支付,不会扣除真实资金。</small></p></main></body></html>"""
-    return HTMLResponse(html)
+
+
+@router.get("/cashier/{out_trade_no}", response_class=HTMLResponse)
+async def cashier_page(
+    request: Request, runtime: RuntimeDep, out_trade_no: str = TradeNo
+) -> HTMLResponse:
+    """The sandbox cashier page: amount, description and a button to pay."""
+    return await _cashier(request, runtime, out_trade_no, None, 200)
 
 
 @router.post("/cashier/{out_trade_no}/confirm", response_model=CashierResult)
 async def confirm_payment(
     request: Request, runtime: RuntimeDep, out_trade_no: str = TradeNo
-) -> CashierResult:
+) -> CashierResult | Response:
     """The payer confirms: the sandbox takes the money and calls WeShop back at once
-    (and again on its retry schedule until WeShop acknowledges)."""
+    (and again on its retry schedule until WeShop acknowledges). A browser is then sent
+    back to the merchant (303), or shown why the payment could not be made."""
     sandbox = gateway(runtime)
-    transaction = await sandbox.pay(out_trade_no)
+    from_browser = "text/html" in request.headers.get("accept", "")
+    try:
+        transaction = await sandbox.pay(out_trade_no)
+    except WeShopError as exc:
+        if not from_browser:
+            raise
+        message = error_message(request, exc.code, exc.message)
+        return await _cashier(request, runtime, out_trade_no, message, exc.status_code)
     acknowledged = await sandbox.deliver_due()
+    if from_browser:
+        return RedirectResponse(return_path(out_trade_no), 303)
     return CashierResult(
         out_trade_no=transaction.out_trade_no,
         status=transaction.status,

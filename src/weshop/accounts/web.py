@@ -1,0 +1,317 @@
+"""Storefront pages of accounts: sign-in by phone code, sign-out and the address book."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from pydantic import ValidationError
+from starlette.responses import RedirectResponse, Response
+
+from weshop.accounts import service
+from weshop.accounts.schemas import AddressIn, AddressOut, AddressPatch, CodeRequest, SignIn
+from weshop.core.errors import WeShopError
+from weshop.core.http import DbSession, RuntimeDep, client_address
+from weshop.core.ids import PathId
+from weshop.core.regions import PROVINCES
+from weshop.web import pages
+from weshop.web.csrf import verify_csrf
+from weshop.web.errors import N_, error_message
+from weshop.web.forms import FormResult, parse_form, posted_values, undo_on_error
+from weshop.web.i18n import gettext
+from weshop.web.session import (
+    OptionalPageUser,
+    PageUser,
+    end_session,
+    session_token,
+    start_session,
+)
+from weshop.web.templating import render
+
+# ``pages`` is used at call time: it imports the storefront's routers, this one among them.
+router = APIRouter(dependencies=[Depends(verify_csrf)])
+
+NextPath = Annotated[str | None, Query(max_length=500)]
+
+
+# What to say next to a field that did not validate: the schema's own words are for APIs.
+ADDRESS_FIELD_ERRORS = {
+    "recipient": N_("Enter the recipient's name (up to 30 characters)."),
+    "phone": N_("Enter a mainland China mobile number, e.g. 13800000000."),
+    "province": N_("Choose a province."),
+    "city": N_("Enter the city (up to 30 characters)."),
+    "district": N_("The district is at most 30 characters."),
+    "detail": N_("Enter the street address (up to 120 characters)."),
+    "postal_code": N_("A postal code has 6 digits."),
+    "__all__": N_("Some of what was entered is not valid. Check it and try again."),
+}
+PHONE_ERROR = N_("Enter a mainland China mobile number, e.g. 13800000000.")
+CODE_ERROR = N_("Enter the 6-digit code sent to your phone.")
+
+
+def _field_errors(request: Request, errors: dict[str, str], messages: dict[str, str]) -> dict:
+    return {name: gettext(request, messages.get(name, messages["__all__"])) for name in errors}
+
+
+# Sign-in
+
+
+def _signin_page(
+    request: Request,
+    *,
+    phone: str = "",
+    next_path: str = "/me",
+    code_sent: bool = False,
+    demo_code: str | None = None,
+    errors: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> Response:
+    return render(
+        request,
+        "shop/signin.html",
+        {
+            "phone": phone,
+            "next": next_path,
+            "code_sent": code_sent,
+            "demo_code": demo_code,
+            "errors": errors or {},
+        },
+        status_code=status_code,
+    )
+
+
+@router.get("/signin")
+async def signin_form(request: Request, user: OptionalPageUser, next: NextPath = None) -> Response:
+    """Phone number first; the code comes by SMS (shown on the page in demo mode)."""
+    if user is not None:
+        return RedirectResponse(pages.local_path(next, "/me"), 303)
+    return _signin_page(request, next_path=pages.local_path(next, "/me"))
+
+
+@router.post("/signin")
+async def signin(request: Request, session: DbSession, runtime: RuntimeDep) -> Response:
+    """``step=send`` asks for a code; otherwise the code is checked and a session starts."""
+    values = await posted_values(request)
+    phone = str(values.get("phone", "")).strip()
+    next_path = pages.local_path(str(values.get("next", "")), "/me")
+    if values.get("step") == "send" or not values.get("code"):
+        try:
+            request_body = CodeRequest(phone=phone)
+        except ValidationError:
+            errors = {"phone": gettext(request, PHONE_ERROR)}
+            return _signin_page(
+                request, phone=phone, next_path=next_path, errors=errors, status_code=422
+            )
+        try:
+            async with undo_on_error(session):
+                code = await service.request_login_code(
+                    session,
+                    phone=request_body.phone,
+                    client=client_address(request),
+                    settings=runtime.settings,
+                    limiter=runtime.rate_limiter,
+                    sender=runtime.components["code_sender"],
+                )
+        except WeShopError as exc:
+            errors = {"phone": error_message(request, exc.code, exc.message)}
+            return _signin_page(
+                request,
+                phone=phone,
+                next_path=next_path,
+                errors=errors,
+                status_code=exc.status_code,
+            )
+        return _signin_page(
+            request,
+            phone=phone,
+            next_path=next_path,
+            code_sent=True,
+            demo_code=code if runtime.settings.demo_mode else None,
+        )
+    try:
+        body = SignIn(phone=phone, code=str(values.get("code", "")).strip())
+    except ValidationError as exc:
+        fields = {str(error["loc"][0]) for error in exc.errors() if error.get("loc")}
+        errors = {"phone": gettext(request, PHONE_ERROR)} if "phone" in fields else {}
+        if "code" in fields:
+            errors["code"] = gettext(request, CODE_ERROR)
+        return _signin_page(
+            request,
+            phone=phone,
+            next_path=next_path,
+            code_sent=True,
+            errors=errors,
+            status_code=422,
+        )
+    try:
+        async with undo_on_error(session):
+            issued = await service.sign_in_with_code(
+                session,
+                phone=body.phone,
+                code=body.code or "",
+                settings=runtime.settings,
+                limiter=runtime.rate_limiter,
+            )
+    except WeShopError as exc:
+        errors = {"code": error_message(request, exc.code, exc.message)}
+        return _signin_page(
+            request,
+            phone=phone,
+            next_path=next_path,
+            code_sent=True,
+            errors=errors,
+            status_code=exc.status_code,
+        )
+    response = RedirectResponse(next_path, 303)
+    start_session(request, response, issued)
+    return response
+
+
+@router.post("/signout")
+async def signout(request: Request, session: DbSession) -> Response:
+    token = session_token(request)
+    if token:
+        await service.sign_out(session, token)
+    response = RedirectResponse("/", 303)
+    end_session(response)
+    return response
+
+
+# Address book
+
+
+@router.get("/me/addresses")
+async def address_book(
+    request: Request, user: PageUser, session: DbSession, next: NextPath = None
+) -> Response:
+    """The addresses, default first, masked as the API masks them."""
+    addresses = [AddressOut.masked(a) for a in await service.list_addresses(session, user)]
+    return render(
+        request,
+        "shop/addresses.html",
+        {"addresses": addresses, "next": pages.local_path(next, ""), "section": "addresses"},
+    )
+
+
+def _address_form(
+    request: Request,
+    values: dict[str, Any],
+    *,
+    address_id: int | None = None,
+    next_path: str = "",
+    errors: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> Response:
+    return render(
+        request,
+        "shop/address_form.html",
+        {
+            "values": values,
+            "address_id": address_id,
+            "provinces": PROVINCES,
+            "next": next_path,
+            "errors": errors or {},
+        },
+        status_code=status_code,
+    )
+
+
+def _address_values(form: dict[str, Any]) -> dict[str, Any]:
+    """The posted address with the checkbox read as a boolean."""
+    values = {name: form.get(name, "") for name in AddressIn.model_fields if name != "is_default"}
+    values["is_default"] = form.get("is_default") in ("on", "1", "true")
+    return values
+
+
+def _after_address(next_path: str) -> RedirectResponse:
+    return RedirectResponse(next_path or "/me/addresses", 303)
+
+
+@router.get("/me/addresses/new")
+async def new_address(request: Request, user: PageUser, next: NextPath = None) -> Response:
+    return _address_form(request, {}, next_path=pages.local_path(next, ""))
+
+
+@router.post("/me/addresses/new")
+async def add_address(request: Request, user: PageUser, session: DbSession) -> Response:
+    form = await posted_values(request)
+    next_path = pages.local_path(str(form.get("next", "")), "")
+    result: FormResult[AddressIn] = parse_form(_address_values(form), AddressIn)
+    if not result.ok or result.data is None:
+        errors = _field_errors(request, result.errors, ADDRESS_FIELD_ERRORS)
+        return _address_form(
+            request, result.values, next_path=next_path, errors=errors, status_code=422
+        )
+    try:
+        async with undo_on_error(session):
+            await service.add_address(session, user, result.data)
+    except WeShopError as exc:
+        errors = {"__all__": error_message(request, exc.code, exc.message)}
+        return _address_form(
+            request, result.values, next_path=next_path, errors=errors, status_code=exc.status_code
+        )
+    return _after_address(next_path)
+
+
+@router.get("/me/addresses/{address_id}/edit")
+async def edit_address(
+    request: Request, address_id: PathId, user: PageUser, session: DbSession, next: NextPath = None
+) -> Response:
+    """The owner edits their own address, so the form shows it unmasked (as the API's
+    ``reveal`` does for its owner)."""
+    address = await service.get_address(session, user, address_id)
+    values = {name: getattr(address, name) for name in AddressIn.model_fields}
+    return _address_form(
+        request, values, address_id=address_id, next_path=pages.local_path(next, "")
+    )
+
+
+@router.post("/me/addresses/{address_id}/edit")
+async def update_address(
+    request: Request, address_id: PathId, user: PageUser, session: DbSession
+) -> Response:
+    await service.get_address(session, user, address_id)
+    form = await posted_values(request)
+    next_path = pages.local_path(str(form.get("next", "")), "")
+    values = _address_values(form)
+    # Every field is posted: a blank required field is an error here, not "leave as it was".
+    result: FormResult[AddressIn] = parse_form(values, AddressIn)
+    if not result.ok or result.data is None:
+        errors = _field_errors(request, result.errors, ADDRESS_FIELD_ERRORS)
+        return _address_form(
+            request,
+            values,
+            address_id=address_id,
+            next_path=next_path,
+            errors=errors,
+            status_code=422,
+        )
+    patch = AddressPatch(**result.data.model_dump(exclude={"is_default"}))
+    if result.data.is_default:
+        patch.is_default = True
+    try:
+        async with undo_on_error(session):
+            await service.update_address(session, user, address_id, patch)
+    except WeShopError as exc:
+        errors = {"__all__": error_message(request, exc.code, exc.message)}
+        return _address_form(
+            request,
+            values,
+            address_id=address_id,
+            next_path=next_path,
+            errors=errors,
+            status_code=exc.status_code,
+        )
+    return _after_address(next_path)
+
+
+@router.post("/me/addresses/{address_id}/default")
+async def make_default(address_id: PathId, user: PageUser, session: DbSession) -> Response:
+    await service.update_address(session, user, address_id, AddressPatch(is_default=True))
+    return RedirectResponse("/me/addresses", 303)
+
+
+@router.post("/me/addresses/{address_id}/delete")
+async def delete_address(address_id: PathId, user: PageUser, session: DbSession) -> Response:
+    await service.delete_address(session, user, address_id)
+    return RedirectResponse("/me/addresses", 303)

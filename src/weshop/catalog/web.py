@@ -1,0 +1,172 @@
+"""Storefront pages of the catalogue: the mall home, a store's home, a product, search.
+
+Every product and store has a short shareable URL (``/p/{id}``, ``/s/{id}``) whose head
+carries the sharing card (og:title, og:image, og:description, og:url).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from starlette.responses import Response
+
+from weshop.catalog import browse, categories
+from weshop.catalog.schemas import category_tree, shop_product_out
+from weshop.core.errors import NotFound
+from weshop.core.http import DbSession, RuntimeDep
+from weshop.core.ids import MAX_ID, PathId
+from weshop.stores import service as stores
+from weshop.stores.models import StoreStatus
+from weshop.web.csrf import verify_csrf
+from weshop.web.templating import render
+
+router = APIRouter(dependencies=[Depends(verify_csrf)])
+
+PAGE_SIZE = 20
+FEATURED = 12
+SORTS = ("newest", "sales", "price_asc", "price_desc")
+
+Cursor = Annotated[str | None, Query(max_length=200)]
+Sort = Annotated[browse.ShopSort, Query()]
+CategoryFilter = Annotated[int | None, Query(ge=1, le=MAX_ID)]
+
+
+def absolute(runtime: Any, path: str | None) -> str:
+    """A link for sharing: on the public address, whatever host this browser used."""
+    if not path:
+        return ""
+    return runtime.settings.public_base_url.rstrip("/") + path
+
+
+@router.get("/")
+async def mall_home(request: Request, session: DbSession, runtime: RuntimeDep) -> Response:
+    """The mall: its open stores and the best-selling products across them."""
+    open_stores = [s for s in await stores.all_stores(session) if s.status == StoreStatus.ACTIVE]
+    featured = await browse.shop_products(
+        session, store_id=None, category_id=None, q=None, sort="sales", cursor=None, limit=FEATURED
+    )
+    return render(
+        request,
+        "shop/mall.html",
+        {
+            "stores": open_stores,
+            "products": featured.items,
+            "tab": "home",
+            "share_url": absolute(runtime, "/"),
+        },
+    )
+
+
+@router.get("/s/{store_id}")
+async def store_home(
+    request: Request,
+    store_id: PathId,
+    session: DbSession,
+    runtime: RuntimeDep,
+    category: CategoryFilter = None,
+    sort: Sort = "newest",
+    cursor: Cursor = None,
+) -> Response:
+    """A store's home: banner, categories and its products; a suspended store says so."""
+    store = await stores.get_store(session, store_id)
+    context: dict[str, Any] = {
+        "store": store,
+        "suspended": store.status != StoreStatus.ACTIVE,
+        "tree": [],
+        "products": [],
+        "next_cursor": None,
+        "category": category,
+        "sort": sort,
+        "sorts": SORTS,
+        "tab": "home",
+        "share_url": absolute(runtime, f"/s/{store.id}"),
+    }
+    if not context["suspended"]:
+        page = await browse.shop_products(
+            session,
+            store_id=store.id,
+            category_id=category,
+            q=None,
+            sort=sort,
+            cursor=cursor,
+            limit=PAGE_SIZE,
+        )
+        context.update(
+            tree=category_tree(await categories.public_categories(session, store.id)),
+            products=page.items,
+            next_cursor=page.next_cursor,
+        )
+    return render(request, "shop/store.html", context)
+
+
+@router.get("/p/{product_id}")
+async def product_page(
+    request: Request, product_id: PathId, session: DbSession, runtime: RuntimeDep
+) -> Response:
+    """A product: images, price, the spec choices that are in stock with each SKU's price and
+    stock, and the buttons that put it in the cart or buy it now."""
+    try:
+        found = await browse.shop_product(session, product_id)
+    except NotFound:
+        store = await browse.store_of_product(session, product_id)
+        if store is None or store.status == StoreStatus.ACTIVE:
+            raise
+        return render(request, "shop/suspended.html", {"store": store, "tab": "home"})
+    product = shop_product_out(found.product, found.store, found.skus, found.levels, found.media)
+    in_stock = [sku for sku in product.skus if sku.available > 0]
+    prices = [sku.price_fen for sku in in_stock or product.skus] or [product.price_from_fen]
+    cover = product.images[0].url if product.images else None
+    return render(
+        request,
+        "shop/product.html",
+        {
+            "product": product,
+            "lowest_fen": min(prices),
+            "highest_fen": max(prices),
+            "in_stock": in_stock,
+            "chosen_sku": in_stock[0].id if len(in_stock) == 1 else None,
+            "share_url": absolute(runtime, f"/p/{product.id}"),
+            "share_image": absolute(runtime, cover),
+            "added": request.query_params.get("added") == "1",
+            "tab": "home",
+        },
+    )
+
+
+@router.get("/search")
+async def search(
+    request: Request,
+    session: DbSession,
+    q: Annotated[str, Query(max_length=60)] = "",
+    store_id: CategoryFilter = None,
+    sort: Sort = "newest",
+    cursor: Cursor = None,
+) -> Response:
+    """Products on sale whose title or subtitle has every word searched for."""
+    words = q.strip()
+    page = None
+    if words:
+        page = await browse.shop_products(
+            session,
+            store_id=store_id,
+            category_id=None,
+            q=words,
+            sort=sort,
+            cursor=cursor,
+            limit=PAGE_SIZE,
+        )
+    return render(
+        request,
+        "shop/search.html",
+        {
+            "q": words,
+            "store_id": store_id,
+            "sort": sort,
+            "sorts": SORTS,
+            "products": page.items if page else [],
+            "next_cursor": page.next_cursor if page else None,
+            "searched": page is not None,
+            "tab": "search",
+        },
+    )

@@ -1,0 +1,29 @@
+/* The storefront's few enhancements; every form also works without them. */
+(function () {
+  "use strict";
+  // A change in a form marked data-autosubmit presses its refresh button (checkout choices,
+  // cart quantities), so the shopper sees the new total at once.
+  document.addEventListener("change", function (event) {
+    var form = event.target.form;
+    if (!form || !form.hasAttribute("data-autosubmit")) return;
+    var refresh = form.querySelector("[data-refresh]");
+    if (refresh) refresh.click(); else form.submit();
+  });
+  // A form submitted once cannot be sent again while the next page loads.
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (form.dataset.sent) { event.preventDefault(); return; }
+    form.dataset.sent = "1";
+    setTimeout(function () { delete form.dataset.sent; }, 4000);
+  });
+  // Product page: the chosen SKU's price and stock replace the range above the choices.
+  var skus = document.querySelectorAll("input[name=sku_id][data-price]");
+  var price = document.getElementById("sku-price");
+  var stock = document.getElementById("sku-stock");
+  skus.forEach(function (input) {
+    input.addEventListener("change", function () {
+      if (price) price.textContent = input.dataset.price;
+      if (stock) stock.textContent = input.dataset.stock;
+    });
+  });
+})();
