@@ -1,0 +1,1 @@
+"""Analytics: figures and charts for the consoles, computed from orders, payments and stock."""
