@@ -71,6 +71,10 @@ async def desktop(browser: Browser) -> AsyncIterator[Page]:
 
 
 async def screenshot(page: Page, name: str) -> None:
-    """Saves a picture of the page for the README (docs/screenshots/<name>.png)."""
+    """Saves a picture of the page for the README (docs/screenshots/<name>.png) when
+    WESHOP_SCREENSHOTS is set, so that an ordinary test run leaves the work tree alone:
+    ``WESHOP_SCREENSHOTS=1 ./run-tests tests/e2e`` makes them anew."""
+    if not os.environ.get("WESHOP_SCREENSHOTS"):
+        return
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     await page.screenshot(path=SCREENSHOTS / f"{name}.png", full_page=False)
