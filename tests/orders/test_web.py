@@ -87,7 +87,7 @@ async def test_placing_twice_with_one_form_makes_one_order(api, client, runtime)
     assert re.fullmatch(r"/me/orders/\d+\?notice=placed", first.headers["location"])
     assert await order_count(runtime) == 1
     detail = await page(client, first.headers["location"])
-    assert "订单已提交" in detail and "等待付款" in detail and "支付 ¥60.00" in detail
+    assert "订单已提交" in detail and "待付款" in detail and "支付 ¥60.00" in detail
 
 
 async def test_checkout_from_the_cart_empties_the_bought_lines(api, client, runtime) -> None:

@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 from babel.messages.extract import extract_from_dir
+from babel.messages.pofile import read_po
 from fastapi.routing import APIRoute
 
 from tests.support import new_phone
@@ -15,7 +16,7 @@ from weshop.accounts import service as accounts
 from weshop.core.errors import Conflict
 from weshop.web import merchant_console, platform_console, storefront
 from weshop.web.forms import undo_on_error
-from weshop.web.i18n import translations
+from weshop.web.i18n import LOCALES_DIR, translations
 from weshop.web.pages import local_path
 
 HTML = {"Accept": "text/html,application/xhtml+xml"}
@@ -106,3 +107,21 @@ async def test_a_refused_form_writes_nothing(runtime) -> None:
             pass
     async with runtime.db.transaction() as session:
         assert await accounts_repo.user_by_phone(session, phone) is None
+
+
+def test_a_message_reads_the_same_in_every_catalogue() -> None:
+    """Each part of the site keeps its own .po file, merged into one catalogue: a message id
+    translated two ways would read one way or the other by file order. Give such a message
+    an id of its own instead."""
+    seen: dict[str, tuple[str, str]] = {}
+    clashes = []
+    for po_path in sorted((LOCALES_DIR / "zh_CN" / "LC_MESSAGES").glob("*.po")):
+        with po_path.open("rb") as po_file:
+            for message in read_po(po_file):
+                if not message.id or not isinstance(message.id, str):
+                    continue
+                first = seen.setdefault(message.id, (po_path.name, message.string))
+                if first[1] != message.string:
+                    clashes.append((message.id, first, (po_path.name, message.string)))
+    assert len(seen) > 100
+    assert not clashes, clashes
