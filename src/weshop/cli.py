@@ -13,7 +13,6 @@ import shutil
 import signal
 import unicodedata
 from collections.abc import Coroutine
-from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, Any, NoReturn, TypeVar
@@ -47,12 +46,9 @@ from weshop.demo.wechatpay import (
 from weshop.ledger.check import CheckReport, check_ledger
 from weshop.models import metadata
 from weshop.payments.reconciliation import (
-    Difference,
     ProviderRecordsUnavailable,
-    compare,
-    our_side,
-    sandbox_records,
-    wechatpay_records,
+    Reconciliation,
+    reconcile_day,
 )
 from weshop.payments.wechatpay.setup import wechatpay_configured
 from weshop.paysim.app import create_app as create_paysim_app
@@ -529,13 +525,6 @@ async def _check_ledger(database_url: str) -> CheckReport:
         await db.dispose()
 
 
-@dataclass(frozen=True)
-class _Reconciliation:
-    provider_records: int
-    our_records: int
-    differences: list[Difference]
-
-
 @app.command()
 def reconcile(
     day: Annotated[
@@ -592,7 +581,7 @@ def reconcile(
     typer.echo(f"Reconciled, no difference: {summary}.")
 
 
-async def _reconcile(settings: Settings, provider: str, day: date) -> _Reconciliation:
+async def _reconcile(settings: Settings, provider: str, day: date) -> Reconciliation:
     sandbox_file = settings.data_dir / "sandbox-pay.db"
     if provider == "sandbox" and not sandbox_file.exists():
         # Without its file the sandbox has no records: comparing would call every payment
@@ -602,18 +591,14 @@ async def _reconcile(settings: Settings, provider: str, day: date) -> _Reconcili
         )
     runtime = build_runtime(settings)
     try:
-        providers = runtime.components["payment_providers"]
-        if provider == "wechatpay":
-            if "wechatpay" not in providers:
-                raise ProviderRecordsUnavailable(
-                    "WeChat Pay is not configured (WESHOP_WECHATPAY_MCHID is not set)"
-                )
-            theirs = await wechatpay_records(providers["wechatpay"].pay, day)
-        else:
-            theirs = await sandbox_records(runtime.components["sandbox_gateway"], day)
         async with runtime.db.session(write=False) as session, session.begin():
-            ours = await our_side(session, provider, day, theirs)
-        return _Reconciliation(len(theirs), len(ours.records), compare(theirs, ours))
+            return await reconcile_day(
+                session,
+                provider,
+                day,
+                runtime.components["payment_providers"],
+                runtime.components["sandbox_gateway"],
+            )
     finally:
         await _close(runtime)
 

@@ -13,9 +13,10 @@ clearing account for a payment, the shopper refunds account for a refund.
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -300,3 +301,31 @@ async def _ledger_sums(
         .group_by(source_column)
     )
     return {source_id: int(total) for source_id, total in await session.execute(query)}
+
+
+@dataclass(frozen=True)
+class Reconciliation:
+    provider_records: int
+    our_records: int
+    differences: list[Difference]
+
+
+async def reconcile_day(
+    session: AsyncSession,
+    provider: str,
+    day: date,
+    providers: Mapping[str, Any],
+    sandbox_gateway: SandboxGateway,
+) -> Reconciliation:
+    """The provider's records of the day against WeShop's and the ledger's: every difference.
+    Raises ProviderRecordsUnavailable when the provider's side cannot be had."""
+    if provider == "wechatpay":
+        if "wechatpay" not in providers:
+            raise ProviderRecordsUnavailable(
+                "WeChat Pay is not configured (WESHOP_WECHATPAY_MCHID is not set)"
+            )
+        theirs = await wechatpay_records(providers["wechatpay"].pay, day)
+    else:
+        theirs = await sandbox_records(sandbox_gateway, day)
+    ours = await our_side(session, provider, day, theirs)
+    return Reconciliation(len(theirs), len(ours.records), compare(theirs, ours))

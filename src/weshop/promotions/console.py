@@ -182,7 +182,7 @@ async def new_coupon(
     return await _coupon_form(request, session, access)
 
 
-def _coupon_body(values: dict[str, Any]) -> NestedForm:
+def coupon_body(values: dict[str, Any]) -> NestedForm:
     """Only the fields of the chosen kind and way of validity count."""
     kind, validity = values.get("kind"), values.get("validity")
     unused = {"validity"}
@@ -206,7 +206,7 @@ def _coupon_body(values: dict[str, Any]) -> NestedForm:
 async def create_coupon(
     request: Request, session: DbSession, access: ConsoleAccess = Writer
 ) -> Response:
-    form = _coupon_body(await posted_values(request))
+    form = coupon_body(await posted_values(request))
     result = parse_nested(request, form, TemplateCreate)
     if result.data is None:
         return await _coupon_form(request, session, access, result, status_code=422)

@@ -147,3 +147,13 @@ async def all_stores(session: AsyncSession) -> list[Store]:
 
 async def list_staff(session: AsyncSession, scope: StoreScope) -> list[tuple[StaffMember, User]]:
     return await repo.staff_of(session, scope)
+
+
+async def owners_of(session: AsyncSession, store_id: int) -> list[User]:
+    """The store's active owners (for the platform's page of the store)."""
+    scope = StoreScope(store_id=store_id, actor_id=0, role=Role.OWNER)
+    return [
+        user
+        for member, user in await repo.staff_of(session, scope)
+        if member.role == Role.OWNER and member.status == StaffStatus.ACTIVE
+    ]

@@ -1,0 +1,147 @@
+"""The platform console's money pages: fee rates by plan and category, each store's plan,
+and the settlements view (every store's money: frozen, released, fee, refunds, subsidies)."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
+from pydantic import ValidationError
+from starlette.responses import RedirectResponse, Response
+
+from weshop.core.errors import WeShopError
+from weshop.core.http import DbSession
+from weshop.ledger import fees, finance
+from weshop.ledger.models import StorePlan
+from weshop.ledger.schemas import FeeRateIn
+from weshop.stores import service as stores
+from weshop.web.console_forms import N_
+from weshop.web.csrf import verify_csrf
+from weshop.web.errors import error_message
+from weshop.web.forms import posted_values, undo_on_error
+from weshop.web.i18n import gettext
+from weshop.web.session import PageOperator
+from weshop.web.templating import render
+
+router = APIRouter(prefix="/platform", dependencies=[Depends(verify_csrf)])
+
+RATE_ERROR = N_("Enter a rate from 0 to 100 percent, e.g. 4.5.")
+CHOICE_ERROR = N_("Choose one of the options.")
+Cursor = Annotated[str | None, Query(max_length=200)]
+
+
+def percent_to_bp(text: str) -> int | None:
+    """``"4.5"`` (percent) -> ``450`` basis points; None when it is not such a number."""
+    try:
+        percent = Decimal(text.strip().rstrip("%"))
+    except InvalidOperation:
+        return None
+    basis_points = percent * 100
+    if basis_points != basis_points.to_integral_value() or not 0 <= basis_points <= 10000:
+        return None
+    return int(basis_points)
+
+
+async def _fees_page(
+    request: Request,
+    session: DbSession,
+    *,
+    errors: dict[str, str] | None = None,
+    values: dict | None = None,
+    status_code: int = 200,
+) -> Response:
+    schedule = await finance.fee_schedule(session)
+    all_stores = await stores.all_stores(session)
+    plans = {store.id: await fees.store_plan(session, store.id) for store in all_stores}
+    return render(
+        request,
+        "platform/fees.html",
+        {
+            "section": "fees",
+            "schedule": schedule,
+            "stores": all_stores,
+            "plans": plans,
+            "plan_names": list(StorePlan),
+            "errors": errors or {},
+            "values": values or {},
+            "done": request.query_params.get("done", ""),
+        },
+        status_code=status_code,
+    )
+
+
+@router.get("/fees")
+async def fees_page(request: Request, operator: PageOperator, session: DbSession) -> Response:
+    return await _fees_page(request, session)
+
+
+@router.post("/fees/rates")
+async def set_rate(request: Request, operator: PageOperator, session: DbSession) -> Response:
+    """A plan's rate, or a category's within a plan; new orders pay it from their payment."""
+    values = await posted_values(request)
+    errors: dict[str, str] = {}
+    rate_bp = percent_to_bp(str(values.get("rate_percent", "")))
+    if rate_bp is None:
+        errors["rate_percent"] = gettext(request, RATE_ERROR)
+    try:
+        body = FeeRateIn(
+            plan=values.get("plan"),
+            category_id=values.get("category_id") or None,
+            rate_bp=rate_bp if rate_bp is not None else 0,
+        )
+    except ValidationError as exc:
+        for error in exc.errors():
+            name = str(error["loc"][0]) if error.get("loc") else "__all__"
+            errors.setdefault(name, gettext(request, CHOICE_ERROR))
+    if errors:
+        return await _fees_page(request, session, errors=errors, values=values, status_code=422)
+    try:
+        async with undo_on_error(session):
+            await finance.set_fee_rate(session, body, operator.id)
+    except WeShopError as exc:
+        errors = {"category_id": error_message(request, exc.code, exc.message)}
+        return await _fees_page(
+            request, session, errors=errors, values=values, status_code=exc.status_code
+        )
+    return RedirectResponse("/platform/fees?done=rate", 303)
+
+
+@router.post("/fees/plans")
+async def set_plan(request: Request, operator: PageOperator, session: DbSession) -> Response:
+    values = await posted_values(request)
+    try:
+        store_id = int(str(values.get("store_id", "")))
+        plan = StorePlan(str(values.get("plan", "")))
+    except ValueError:
+        errors = {"store_plan": gettext(request, CHOICE_ERROR)}
+        return await _fees_page(request, session, errors=errors, values=values, status_code=422)
+    await stores.get_store(session, store_id)
+    await fees.set_store_plan(session, store_id, plan)
+    return RedirectResponse(f"/platform/fees?done=plan#store-{store_id}", 303)
+
+
+@router.get("/settlements")
+async def settlements(
+    request: Request, operator: PageOperator, session: DbSession, cursor: Cursor = None
+) -> Response:
+    """Every store's money as the ledger mirrors it at the provider, newest store first."""
+    balances = await finance.all_balances(session, cursor, 50)
+    names = {store.id: store.name for store in await stores.all_stores(session)}
+    totals = {
+        name: sum(getattr(balance, name) for balance in balances.items)
+        for name in (
+            "paid_fen",
+            "frozen_fen",
+            "available_fen",
+            "fee_paid_fen",
+            "fee_due_fen",
+            "refunded_fen",
+            "subsidy_fen",
+        )
+    }
+    return render(
+        request,
+        "platform/settlements.html",
+        {"section": "settlements", "balances": balances, "names": names, "totals": totals},
+    )

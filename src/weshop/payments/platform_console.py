@@ -1,0 +1,151 @@
+"""The platform console's payment pages: a store's WeChat Pay sub-merchant (its number, its
+onboarding application's state, asking WeChat Pay for news), and the reconciliation of a
+day's payments and refunds with the provider and the ledger."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Query, Request
+from pydantic import ValidationError
+from starlette.responses import RedirectResponse, Response
+
+from weshop.core.errors import WeShopError
+from weshop.core.http import DbSession, RuntimeDep
+from weshop.core.ids import PathId
+from weshop.payments import accounts
+from weshop.payments.reconciliation import ProviderRecordsUnavailable, reconcile_day
+from weshop.payments.schemas import SubMerchantIn
+from weshop.payments.wechatpay.transactions import BEIJING
+from weshop.stores import service as stores
+from weshop.web.console_forms import N_
+from weshop.web.csrf import verify_csrf
+from weshop.web.errors import error_message
+from weshop.web.forms import posted_values, undo_on_error
+from weshop.web.i18n import gettext
+from weshop.web.session import PageOperator
+from weshop.web.templating import render
+
+router = APIRouter(prefix="/platform", dependencies=[Depends(verify_csrf)])
+
+SUB_MCHID_ERROR = N_("Enter the sub-merchant number WeChat Pay gave the store (digits only).")
+
+
+async def _account_page(
+    request: Request,
+    session: DbSession,
+    runtime: RuntimeDep,
+    store_id: int,
+    *,
+    errors: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> Response:
+    store = await stores.get_store(session, store_id)
+    account = await accounts.store_account(session, store_id, accounts.WECHATPAY)
+    return render(
+        request,
+        "platform/store_payments.html",
+        {
+            "section": "stores",
+            "store": store,
+            "account": account,
+            "wechatpay": accounts.WECHATPAY in runtime.components["payment_providers"],
+            "errors": errors or {},
+            "done": request.query_params.get("done", ""),
+        },
+        status_code=status_code,
+    )
+
+
+@router.get("/stores/{store_id}/payments")
+async def store_payments(
+    request: Request,
+    store_id: PathId,
+    operator: PageOperator,
+    session: DbSession,
+    runtime: RuntimeDep,
+) -> Response:
+    return await _account_page(request, session, runtime, store_id)
+
+
+@router.post("/stores/{store_id}/payments/sub-merchant")
+async def record_sub_merchant(
+    request: Request,
+    store_id: PathId,
+    operator: PageOperator,
+    session: DbSession,
+    runtime: RuntimeDep,
+) -> Response:
+    """Record the sub-merchant number a store already has at WeChat Pay."""
+    values = await posted_values(request)
+    try:
+        body = SubMerchantIn(sub_mchid=str(values.get("sub_mchid", "")).strip())
+    except ValidationError:
+        errors = {"sub_mchid": gettext(request, SUB_MCHID_ERROR)}
+        return await _account_page(request, session, runtime, store_id, errors=errors,
+                                   status_code=422)  # fmt: skip
+    await stores.get_store(session, store_id)
+    await accounts.record_sub_mchid(session, store_id, accounts.WECHATPAY, body.sub_mchid)
+    return RedirectResponse(f"/platform/stores/{store_id}/payments?done=recorded", 303)
+
+
+@router.post("/stores/{store_id}/payments/applyment/refresh")
+async def refresh_applyment(
+    request: Request,
+    store_id: PathId,
+    operator: PageOperator,
+    session: DbSession,
+    runtime: RuntimeDep,
+) -> Response:
+    """Ask WeChat Pay where the store's application stands."""
+    provider = runtime.components["payment_providers"].get(accounts.WECHATPAY)
+    try:
+        async with undo_on_error(session):
+            await accounts.refresh_applyment(
+                session, store_id, None if provider is None else provider.pay.applyments
+            )
+    except WeShopError as exc:
+        errors = {"__all__": error_message(request, exc.code, exc.message)}
+        return await _account_page(request, session, runtime, store_id, errors=errors,
+                                   status_code=exc.status_code)  # fmt: skip
+    return RedirectResponse(f"/platform/stores/{store_id}/payments?done=refreshed", 303)
+
+
+def _yesterday_in_china() -> date:
+    return (datetime.now(BEIJING) - timedelta(days=1)).date()
+
+
+@router.get("/reconciliation")
+async def reconciliation(
+    request: Request,
+    operator: PageOperator,
+    session: DbSession,
+    runtime: RuntimeDep,
+    day: Annotated[date | None, Query(alias="date")] = None,
+    provider: Annotated[Literal["sandbox", "wechatpay"] | None, Query()] = None,
+) -> Response:
+    """A day's records at the provider against WeShop's payments, refunds and ledger: every
+    difference, as ``weshop reconcile --date`` prints them."""
+    day = day or _yesterday_in_china()
+    providers = runtime.components["payment_providers"]
+    chosen = provider or ("wechatpay" if "wechatpay" in providers else "sandbox")
+    result, problem = None, ""
+    try:
+        result = await reconcile_day(
+            session, chosen, day, providers, runtime.components["sandbox_gateway"]
+        )
+    except ProviderRecordsUnavailable as exc:
+        problem = str(exc)
+    return render(
+        request,
+        "platform/reconciliation.html",
+        {
+            "section": "reconciliation",
+            "day": day,
+            "provider": chosen,
+            "providers": sorted(providers),
+            "result": result,
+            "problem": problem,
+        },
+    )
