@@ -5,16 +5,16 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
-from pydantic import ValidationError
 from starlette.responses import RedirectResponse, Response
 
 from weshop.accounts import service
-from weshop.accounts.schemas import AddressIn, AddressOut, AddressPatch, CodeRequest, SignIn
+from weshop.accounts.schemas import AddressIn, AddressOut, AddressPatch
 from weshop.core.errors import WeShopError
-from weshop.core.http import DbSession, RuntimeDep, client_address
+from weshop.core.http import DbSession, RuntimeDep
 from weshop.core.ids import PathId
 from weshop.core.regions import PROVINCES
 from weshop.web import pages
+from weshop.web import signin as signin_steps
 from weshop.web.csrf import verify_csrf
 from weshop.web.errors import N_, error_message
 from weshop.web.forms import FormResult, parse_form, posted_values, undo_on_error
@@ -22,9 +22,6 @@ from weshop.web.i18n import gettext
 from weshop.web.session import (
     OptionalPageUser,
     PageUser,
-    end_session,
-    session_token,
-    start_session,
 )
 from weshop.web.templating import render
 
@@ -45,8 +42,6 @@ ADDRESS_FIELD_ERRORS = {
     "postal_code": N_("A postal code has 6 digits."),
     "__all__": N_("Some of what was entered is not valid. Check it and try again."),
 }
-PHONE_ERROR = N_("Enter a mainland China mobile number, e.g. 13800000000.")
-CODE_ERROR = N_("Enter the 6-digit code sent to your phone.")
 
 
 def _field_errors(request: Request, errors: dict[str, str], messages: dict[str, str]) -> dict:
@@ -93,88 +88,30 @@ async def signin(request: Request, session: DbSession, runtime: RuntimeDep) -> R
     """``step=send`` asks for a code; otherwise the code is checked and a session starts."""
     values = await posted_values(request)
     phone = str(values.get("phone", "")).strip()
-    next_path = pages.local_path(str(values.get("next", "")), "/me")
+    page = {"phone": phone, "next_path": pages.local_path(str(values.get("next", "")), "/me")}
     if values.get("step") == "send" or not values.get("code"):
-        try:
-            request_body = CodeRequest(phone=phone)
-        except ValidationError:
-            errors = {"phone": gettext(request, PHONE_ERROR)}
-            return _signin_page(
-                request, phone=phone, next_path=next_path, errors=errors, status_code=422
-            )
-        try:
-            async with undo_on_error(session):
-                code = await service.request_login_code(
-                    session,
-                    phone=request_body.phone,
-                    client=client_address(request),
-                    settings=runtime.settings,
-                    limiter=runtime.rate_limiter,
-                    sender=runtime.components["code_sender"],
-                )
-        except WeShopError as exc:
-            errors = {"phone": error_message(request, exc.code, exc.message)}
-            return _signin_page(
-                request,
-                phone=phone,
-                next_path=next_path,
-                errors=errors,
-                status_code=exc.status_code,
-            )
+        sent = await signin_steps.send_code(request, session, runtime, phone)
         return _signin_page(
             request,
-            phone=phone,
-            next_path=next_path,
-            code_sent=True,
-            demo_code=code if runtime.settings.demo_mode else None,
+            **page,
+            code_sent=not sent.errors,
+            demo_code=sent.demo_code,
+            errors=sent.errors,
+            status_code=sent.status_code,
         )
-    try:
-        body = SignIn(phone=phone, code=str(values.get("code", "")).strip())
-    except ValidationError as exc:
-        fields = {str(error["loc"][0]) for error in exc.errors() if error.get("loc")}
-        errors = {"phone": gettext(request, PHONE_ERROR)} if "phone" in fields else {}
-        if "code" in fields:
-            errors["code"] = gettext(request, CODE_ERROR)
+    checked = await signin_steps.check_code(
+        request, session, runtime, phone, str(values.get("code", ""))
+    )
+    if checked.issued is None:
         return _signin_page(
-            request,
-            phone=phone,
-            next_path=next_path,
-            code_sent=True,
-            errors=errors,
-            status_code=422,
+            request, **page, code_sent=True, errors=checked.errors, status_code=checked.status_code
         )
-    try:
-        async with undo_on_error(session):
-            issued = await service.sign_in_with_code(
-                session,
-                phone=body.phone,
-                code=body.code or "",
-                settings=runtime.settings,
-                limiter=runtime.rate_limiter,
-            )
-    except WeShopError as exc:
-        errors = {"code": error_message(request, exc.code, exc.message)}
-        return _signin_page(
-            request,
-            phone=phone,
-            next_path=next_path,
-            code_sent=True,
-            errors=errors,
-            status_code=exc.status_code,
-        )
-    response = RedirectResponse(next_path, 303)
-    start_session(request, response, issued)
-    return response
+    return signin_steps.signed_in(request, page["next_path"], checked.issued)
 
 
 @router.post("/signout")
 async def signout(request: Request, session: DbSession) -> Response:
-    token = session_token(request)
-    if token:
-        await service.sign_out(session, token)
-    response = RedirectResponse("/", 303)
-    end_session(response)
-    return response
+    return await signin_steps.sign_out(request, session, "/")
 
 
 # Address book

@@ -1,0 +1,128 @@
+"""The steps of every sign-in form (storefront, merchant console, platform console): send a
+code, check a code, check a password, sign out. Each step answers with what the form shows
+next — errors by field in the visitor's language, the code sent (shown in demo mode), or the
+session to start — and writes nothing when it refuses."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from pydantic import ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from weshop.accounts import service
+from weshop.accounts.schemas import CodeRequest, SignIn
+from weshop.core.errors import WeShopError
+from weshop.core.http import client_address
+from weshop.core.runtime import Runtime
+from weshop.web.errors import N_, error_message
+from weshop.web.forms import undo_on_error
+from weshop.web.i18n import gettext
+from weshop.web.session import end_session, session_token, start_session
+
+PHONE_ERROR = N_("Enter a mainland China mobile number, e.g. 13800000000.")
+CODE_ERROR = N_("Enter the 6-digit code sent to your phone.")
+PASSWORD_ERROR = N_("Enter your password.")
+_INPUT_ERRORS = {"phone": PHONE_ERROR, "code": CODE_ERROR, "password": PASSWORD_ERROR}
+
+
+@dataclass
+class SignInStep:
+    errors: dict[str, str] = field(default_factory=dict)
+    status_code: int = 200
+    demo_code: str | None = None
+    issued: service.IssuedSession | None = None
+
+
+def _input_errors(request: Request, exc: ValidationError) -> SignInStep:
+    fields = {str(error["loc"][0]) for error in exc.errors() if error.get("loc")}
+    errors = {
+        name: gettext(request, _INPUT_ERRORS[name]) for name in fields if name in _INPUT_ERRORS
+    }
+    return SignInStep(errors=errors or {"phone": gettext(request, PHONE_ERROR)}, status_code=422)
+
+
+def _refused(request: Request, exc: WeShopError, on: str) -> SignInStep:
+    return SignInStep(
+        errors={on: error_message(request, exc.code, exc.message)}, status_code=exc.status_code
+    )
+
+
+async def send_code(
+    request: Request, session: AsyncSession, runtime: Runtime, phone: str
+) -> SignInStep:
+    """Send a sign-in code to the phone (rate limited per phone and per client)."""
+    try:
+        body = CodeRequest(phone=phone)
+    except ValidationError as exc:
+        return _input_errors(request, exc)
+    try:
+        async with undo_on_error(session):
+            code = await service.request_login_code(
+                session,
+                phone=body.phone,
+                client=client_address(request),
+                settings=runtime.settings,
+                limiter=runtime.rate_limiter,
+                sender=runtime.components["code_sender"],
+            )
+    except WeShopError as exc:
+        return _refused(request, exc, "phone")
+    return SignInStep(demo_code=code if runtime.settings.demo_mode else None)
+
+
+async def check_code(
+    request: Request, session: AsyncSession, runtime: Runtime, phone: str, code: str
+) -> SignInStep:
+    try:
+        body = SignIn(phone=phone, code=code.strip())
+    except ValidationError as exc:
+        return _input_errors(request, exc)
+    try:
+        async with undo_on_error(session):
+            issued = await service.sign_in_with_code(
+                session,
+                phone=body.phone,
+                code=body.code or "",
+                settings=runtime.settings,
+                limiter=runtime.rate_limiter,
+            )
+    except WeShopError as exc:
+        return _refused(request, exc, "code")
+    return SignInStep(issued=issued)
+
+
+async def check_password(
+    request: Request, session: AsyncSession, runtime: Runtime, phone: str, password: str
+) -> SignInStep:
+    try:
+        body = SignIn(phone=phone, password=password)
+    except ValidationError as exc:
+        return _input_errors(request, exc)
+    try:
+        async with undo_on_error(session):
+            issued = await service.sign_in_with_password(
+                session, phone=body.phone, password=password, settings=runtime.settings
+            )
+    except WeShopError as exc:
+        return _refused(request, exc, "password")
+    return SignInStep(issued=issued)
+
+
+def signed_in(request: Request, next_path: str, issued: service.IssuedSession) -> Response:
+    """Start the cookie session and go where the visitor was heading."""
+    response = RedirectResponse(next_path, 303)
+    start_session(request, response, issued)
+    return response
+
+
+async def sign_out(request: Request, session: AsyncSession, to: str) -> Response:
+    """End this browser's session (everywhere the token is used) and go to ``to``."""
+    token = session_token(request)
+    if token:
+        await service.sign_out(session, token)
+    response = RedirectResponse(to, 303)
+    end_session(response)
+    return response
