@@ -13,7 +13,7 @@ from weshop.core.http import DbSession, IdempotencyKey, RuntimeDep
 from weshop.core.idempotency import run_idempotent
 from weshop.core.ids import PathId
 from weshop.core.tenancy import StoreScope
-from weshop.payments import accounts, service
+from weshop.payments import accounts, refunds, service
 from weshop.payments.models import Refund
 from weshop.payments.provider import InvalidNotification
 from weshop.payments.schemas import (
@@ -107,7 +107,7 @@ async def refund_notification(
     except InvalidNotification as exc:
         log.warning("payments.refund_notification_rejected", provider=provider, reason=str(exc))
         return JSONResponse({"code": "FAIL", "message": str(exc)}, status_code=401)
-    outcome = await service.apply_refund_update(session, provider, update)
+    outcome = await refunds.apply_refund_update(session, provider, update)
     return NotificationAck(message=outcome)
 
 
@@ -137,8 +137,8 @@ async def payment_notification(
     return NotificationAck(message=str(outcome))
 
 
-async def _refunds_out(session: AsyncSession, refunds: list[Refund]) -> list[RefundOut]:
-    parts = await service.parts_of_refunds(session, [refund.id for refund in refunds])
+async def _refunds_out(session: AsyncSession, found: list[Refund]) -> list[RefundOut]:
+    parts = await refunds.parts_of_refunds(session, [refund.id for refund in found])
     return [
         RefundOut(
             id=refund.id,
@@ -152,7 +152,7 @@ async def _refunds_out(session: AsyncSession, refunds: list[Refund]) -> list[Ref
             created_at=refund.created_at,
             succeeded_at=refund.succeeded_at,
         )
-        for refund in refunds
+        for refund in found
     ]
 
 
@@ -182,7 +182,7 @@ async def refund_order_lines(
 
     async def action() -> RefundOut:
         amounts = {line.order_line_id: line.amount_fen for line in body.lines}
-        refund = await service.refund_store_order(session, scope, order_id, amounts, body.reason)
+        refund = await refunds.refund_store_order(session, scope, order_id, amounts, body.reason)
         return (await _refunds_out(session, [refund]))[0]
 
     return await run_idempotent(
@@ -201,8 +201,8 @@ async def order_refunds(
 ):
     """The refunds of one of the store's orders, oldest first, with what each gives back of
     each line (or of the shipping) and where it stands at the provider."""
-    refunds = await service.store_order_refunds(session, scope, order_id)
-    return await _refunds_out(session, refunds)
+    found = await refunds.store_order_refunds(session, scope, order_id)
+    return await _refunds_out(session, found)
 
 
 def _applyments(runtime: RuntimeDep) -> Applyments | None:

@@ -15,7 +15,7 @@ from weshop.core.idempotency import run_idempotent
 from weshop.core.ids import PathId
 from weshop.orders import service as orders
 from weshop.orders.console import OrderForms, done, order_page
-from weshop.payments import service
+from weshop.payments import refunds
 from weshop.payments.schemas import RefundIn
 from weshop.stores.permissions import Permission
 from weshop.web.console_forms import N_, add_refusal, fen_of_yuan
@@ -83,7 +83,7 @@ async def refund_order_lines(
     key = str(values.get("refund_key", "")) or None
 
     async def action() -> RefundAsked:
-        refund = await service.refund_store_order(
+        refund = await refunds.refund_store_order(
             session, access.scope, order.id, amounts, data.reason
         )
         return RefundAsked(refund_id=refund.id)

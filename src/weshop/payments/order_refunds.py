@@ -13,7 +13,7 @@ from weshop.ledger.targets import Part, split
 from weshop.orders.models import Order
 from weshop.payments import repository as repo
 from weshop.payments.models import Refund, RefundPart
-from weshop.payments.service import REFUNDABLE_ORDER_STATUSES
+from weshop.payments.refunds import REFUNDABLE_ORDER_STATUSES
 
 
 @dataclass(frozen=True)

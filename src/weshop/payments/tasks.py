@@ -5,7 +5,7 @@ from __future__ import annotations
 from weshop.core.worker import HandlerRegistry, TaskContext
 from weshop.ledger.settlement import ORDER_SETTLED
 from weshop.orders.service import ORDER_CANCELLED, REFUND_REQUESTED
-from weshop.payments import service
+from weshop.payments import refunds, service, settlement
 
 registry = HandlerRegistry()
 
@@ -13,29 +13,29 @@ registry = HandlerRegistry()
 @registry.on(REFUND_REQUESTED)
 async def refund_cancelled_order(ctx: TaskContext) -> None:
     payload = ctx.payload
-    await service.refund_order(
+    await refunds.refund_order(
         ctx.session, payload["order_id"], payload["amount_fen"], payload["reason"]
     )
 
 
-@registry.on(service.SEND_REFUND)
+@registry.on(refunds.SEND_REFUND)
 async def send_refund(ctx: TaskContext) -> None:
     providers = ctx.runtime.components["payment_providers"]
-    await service.send_refund(ctx.session, ctx.payload["refund_id"], providers)
+    await refunds.send_refund(ctx.session, ctx.payload["refund_id"], providers)
 
 
-@registry.on(service.QUERY_REFUND)
+@registry.on(refunds.QUERY_REFUND)
 async def query_refund(ctx: TaskContext) -> None:
     providers = ctx.runtime.components["payment_providers"]
-    await service.query_refund(
+    await refunds.query_refund(
         ctx.session, ctx.payload["refund_id"], ctx.payload["asked"], providers
     )
 
 
-@registry.on(service.RETURN_SUBSIDY)
+@registry.on(refunds.RETURN_SUBSIDY)
 async def return_subsidy(ctx: TaskContext) -> None:
     providers = ctx.runtime.components["payment_providers"]
-    await service.return_subsidy(ctx.session, ctx.payload["refund_id"], providers)
+    await refunds.return_subsidy(ctx.session, ctx.payload["refund_id"], providers)
 
 
 @registry.on(ORDER_CANCELLED)
@@ -53,7 +53,7 @@ async def query_payment(ctx: TaskContext) -> None:
 @registry.on(ORDER_SETTLED)
 async def settle_at_provider(ctx: TaskContext) -> None:
     providers = ctx.runtime.components["payment_providers"]
-    await service.settle_at_provider(
+    await settlement.settle_at_provider(
         ctx.session,
         ctx.payload["order_id"],
         ctx.payload["platform_fee_fen"],
