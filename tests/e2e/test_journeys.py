@@ -115,7 +115,7 @@ async def test_a_shopper_buys_staff_ship_and_the_shopper_confirms(
     await phone.goto(f"{live_url}/me/orders/{order_id}")
     assert "SF1000200030" in await phone.locator("main").inner_text()
     await phone.get_by_role("button", name="确认收货").click()
-    await phone.wait_for_url(f"**/me/orders/{order_id}**")
+    await phone.wait_for_url(f"**/me/orders/{order_id}?notice=received")
     shown = await api.order(await api.sign_in(shopper), order_id)
     assert shown["status"] == "completed"
 
@@ -137,7 +137,7 @@ async def test_a_coupon_and_a_reduction_made_in_the_console_are_both_named_at_ch
     await desktop.fill("#f-total_quantity", "100")
     await desktop.fill("#f-per_shopper_limit", "1")
     await desktop.get_by_role("button", name="创建优惠券").click()
-    await desktop.wait_for_url(f"{base}/coupons/*")
+    await desktop.wait_for_url("**/coupons/*?done=created")
 
     await desktop.goto(f"{base}/reductions/new")
     await desktop.fill("#f-name", "满300减30")
@@ -145,7 +145,7 @@ async def test_a_coupon_and_a_reduction_made_in_the_console_are_both_named_at_ch
     await desktop.fill('[id="f-tiers.0.threshold_fen"]', "300")
     await desktop.fill('[id="f-tiers.0.amount_off_fen"]', "30")
     await desktop.get_by_role("button", name="保存").click()
-    await desktop.wait_for_url(f"{base}/reductions**")
+    await desktop.wait_for_url("**/reductions**done=*")
     assert "满300减30" in await desktop.locator("main").inner_text()
 
     shopper = new_phone()
