@@ -169,6 +169,8 @@ async def test_the_demo_command_seeds_once_then_reuses_or_starts_over(
     assert "created just now" in first
     assert "http://127.0.0.1:8123/docs" in first
     assert "http://127.0.0.1:8123/openapi.json" in first
+    for page in ("/", "/console", "/platform"):
+        assert f"http://127.0.0.1:8123{page}\n" in first
     for login in demo.logins():
         assert login.phone in first
         if login.password:

@@ -408,13 +408,17 @@ def _demo_banner(settings: Settings, result: demo_data.SeedResult) -> str:
         "WeShop demo",
         f"  Database          {_safe_url(settings.database_url)}",
         f"  Demo data         {status}",
+        f"  Shop (phone)      {base}/",
+        f"  Merchant console  {base}/console",
+        f"  Platform console  {base}/platform",
         f"  API docs          {base}/docs",
         f"  OpenAPI           {base}/openapi.json",
         f"  Sandbox cashier   {base}/sandbox-pay/cashier/<out_trade_no> "
         "(the cashier_url of each payment)",
         "",
-        "Sign in with POST /api/v1/auth/sessions {phone, password} or {phone, code}; a code",
-        "comes from POST /api/v1/auth/codes {phone}, whose answer carries it as demo_code.",
+        "Sign in on the pages (the code is shown there in demo mode), or through the API with",
+        "POST /api/v1/auth/sessions {phone, password} or {phone, code}; a code comes from",
+        "POST /api/v1/auth/codes {phone}, whose answer carries it as demo_code.",
     ]
     for login in demo_data.logins():
         how = f"password {login.password}" if login.password else "sign-in code"
