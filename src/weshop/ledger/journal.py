@@ -9,13 +9,13 @@ a fresh idempotency key.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime
 
 import structlog
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from weshop.core.clock import utcnow
+from weshop.core.clock import CHINA_TZ, utcnow
 from weshop.core.errors import WeShopError
 from weshop.ledger import repository as repo
 from weshop.ledger.accounts import account_ids
@@ -25,7 +25,7 @@ from weshop.ledger.targets import Part
 log = structlog.get_logger(__name__)
 
 # Statements run by the calendar day in China.
-BUSINESS_TZ = timezone(timedelta(hours=8), "Asia/Shanghai")
+BUSINESS_TZ = CHINA_TZ
 
 
 class UnbalancedEntry(WeShopError):

@@ -26,11 +26,12 @@ from weshop.orders.schemas import CancelIn, OrderOut, ShipIn
 from weshop.orders.views import describe_order, describe_orders, shipping_address
 from weshop.payments.order_refunds import order_refunds
 from weshop.stores.permissions import Permission
-from weshop.web.console_forms import N_, add_refusal, china_time, console_page, yuan_text
+from weshop.web.console_forms import N_, add_refusal, console_page, yuan_text
 from weshop.web.csrf import verify_csrf
 from weshop.web.forms import FormResult, parse_form, posted_values, undo_on_error
 from weshop.web.i18n import gettext
 from weshop.web.staff import ConsoleAccess, console_staff
+from weshop.web.templating import shop_time
 
 router = APIRouter(prefix="/console/stores/{store_id}", dependencies=[Depends(verify_csrf)])
 
@@ -172,7 +173,7 @@ def _csv_row(request: Request, order: OrderOut, address: Any) -> list[str]:
     place = f"{address.province}{address.city}{address.district}{address.detail}"
     return [
         order.order_no,
-        china_time(order.created_at),
+        shop_time(order.created_at),
         gettext(request, STATUS_LABELS.get(order.status, order.status)),
         _cell(items),
         yuan_text(order.subtotal_fen),

@@ -25,11 +25,11 @@ from weshop.promotions.console import (
 from weshop.promotions.coupons import Owner
 from weshop.promotions.models import TemplateStatus
 from weshop.promotions.schemas import TemplateCreate
-from weshop.web.console_forms import add_refusal, china_time, parse_nested, yuan_text
+from weshop.web.console_forms import add_refusal, parse_nested, yuan_text
 from weshop.web.csrf import verify_csrf
 from weshop.web.forms import FormResult, posted_values, undo_on_error
 from weshop.web.session import PageOperator
-from weshop.web.templating import render
+from weshop.web.templating import render, shop_time
 
 router = APIRouter(prefix="/platform", dependencies=[Depends(verify_csrf)])
 
@@ -51,7 +51,7 @@ def _page(request: Request, template: str, context: dict[str, Any], status_code:
             "base": "/platform",
             "platform": True,
             "access": OperatorAccess(),
-            "when": china_time,
+            "when": shop_time,
             "yuan_text": yuan_text,
             **context,
         },

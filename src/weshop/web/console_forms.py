@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -19,14 +19,14 @@ from pydantic import ValidationError
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
+from weshop.core.clock import CHINA_TZ
 from weshop.core.errors import WeShopError
 from weshop.web.errors import error_message
 from weshop.web.forms import FormResult, Schema
 from weshop.web.i18n import gettext
 from weshop.web.staff import ConsoleAccess
-from weshop.web.templating import render
+from weshop.web.templating import render, shop_time
 
-CHINA_TIME = timezone(timedelta(hours=8), "Asia/Shanghai")
 _YUAN = re.compile(r"^\d{1,9}(\.\d{1,2})?$")
 _LOCAL_MINUTE = "%Y-%m-%dT%H:%M"
 
@@ -52,19 +52,15 @@ def yuan_text(fen: int | None) -> str:
     return f"{sign}{yuan}.{cents:02d}"
 
 
-def china_time(moment: datetime | None, pattern: str = "%Y-%m-%d %H:%M") -> str:
-    return "" if moment is None else moment.astimezone(CHINA_TIME).strftime(pattern)
-
-
 def local_input(moment: datetime | None) -> str:
     """A moment as a ``datetime-local`` input holds it (China time)."""
-    return china_time(moment, _LOCAL_MINUTE)
+    return shop_time(moment, _LOCAL_MINUTE)
 
 
 def aware_of_local(text: str) -> datetime | str:
     """A ``datetime-local`` value, in China time; anything else as typed (refused later)."""
     try:
-        return datetime.strptime(text.strip()[:16], _LOCAL_MINUTE).replace(tzinfo=CHINA_TIME)
+        return datetime.strptime(text.strip()[:16], _LOCAL_MINUTE).replace(tzinfo=CHINA_TZ)
     except ValueError:
         return text
 
@@ -218,7 +214,7 @@ def console_page(
         "access": access,
         "section": section,
         "base": f"/console/stores/{access.store.id}",
-        "when": china_time,
+        "when": shop_time,
         "yuan_text": yuan_text,
         **(context or {}),
     }

@@ -8,7 +8,7 @@ every language at once.
 from __future__ import annotations
 
 from contextvars import ContextVar
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +17,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
+from weshop.core.clock import CHINA_TZ
 from weshop.core.money import format_yuan
 from weshop.web.csrf import CSRF_FIELD, csrf_token, remember_browser
 from weshop.web.i18n import LANGUAGES, request_language, translations
@@ -37,12 +38,9 @@ def _ngettext(singular: str, plural: str, count: int) -> str:
     return _page_translations.get().ngettext(singular, plural, count)
 
 
-CHINA_TIME = timezone(timedelta(hours=8), "CST")
-
-
-def shop_time(moment: datetime | None) -> str:
-    """A moment as people in China read it (no daylight saving), to the minute."""
-    return moment.astimezone(CHINA_TIME).strftime("%Y-%m-%d %H:%M") if moment else ""
+def shop_time(moment: datetime | None, pattern: str = "%Y-%m-%d %H:%M") -> str:
+    """A moment as people in China read it, to the minute unless ``pattern`` says otherwise."""
+    return moment.astimezone(CHINA_TZ).strftime(pattern) if moment else ""
 
 
 def _build_environment() -> Environment:

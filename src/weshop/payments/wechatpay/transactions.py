@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
+from weshop.core.clock import CHINA_TZ
 from weshop.payments.wechatpay.client import WechatPayClient
 
-BEIJING = timezone(timedelta(hours=8), "Asia/Shanghai")
+BEIJING = CHINA_TZ  # the protocol's times are Beijing time
 
 
 class TradeType(enum.StrEnum):
