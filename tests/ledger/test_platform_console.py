@@ -45,3 +45,12 @@ async def test_the_settlements_page_shows_each_stores_money(api, client, runner)
     shopper_only = await api.sign_in()
     client.cookies.set("weshop_session", shopper_only["Authorization"].removeprefix("Bearer "))
     assert (await client.get("/platform/settlements", headers=HTML)).status_code == 403
+
+
+async def test_a_tampered_store_number_is_refused_not_an_error(api, client):
+    await operator_signs_in(api, client)
+    for store_id in ("9" * 30, "0", "abc"):
+        refused = await post(
+            client, "/platform/fees/plans", {"store_id": store_id, "plan": "basic"}, status=422
+        )
+        assert "form-error" in refused.text

@@ -31,6 +31,13 @@ async def store_plan(session: AsyncSession, store_id: int) -> StorePlan:
     return StorePlan.BASIC if row is None else row.plan
 
 
+async def store_plans(session: AsyncSession, store_ids: list[int]) -> dict[int, StorePlan]:
+    """Each store's plan, in one query (a store without a row is on the basic plan)."""
+    rows = await session.scalars(select(StoreFeePlan).where(StoreFeePlan.store_id.in_(store_ids)))
+    chosen = {row.store_id: row.plan for row in rows}
+    return {store_id: chosen.get(store_id, StorePlan.BASIC) for store_id in store_ids}
+
+
 async def set_store_plan(session: AsyncSession, store_id: int, plan: StorePlan) -> StoreFeePlan:
     if await session.get(Store, store_id) is None:
         raise NotFound("no such store")

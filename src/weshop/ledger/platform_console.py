@@ -7,11 +7,12 @@ from decimal import Decimal, InvalidOperation
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 from starlette.responses import RedirectResponse, Response
 
 from weshop.core.errors import WeShopError
 from weshop.core.http import DbSession
+from weshop.core.ids import RowId
 from weshop.ledger import fees, finance
 from weshop.ledger.models import StorePlan
 from weshop.ledger.schemas import FeeRateIn
@@ -29,6 +30,7 @@ router = APIRouter(prefix="/platform", dependencies=[Depends(verify_csrf)])
 RATE_ERROR = N_("Enter a rate from 0 to 100 percent, e.g. 4.5.")
 CHOICE_ERROR = N_("Choose one of the options.")
 Cursor = Annotated[str | None, Query(max_length=200)]
+STORE_ID = TypeAdapter(RowId)
 
 
 def percent_to_bp(text: str) -> int | None:
@@ -53,7 +55,7 @@ async def _fees_page(
 ) -> Response:
     schedule = await finance.fee_schedule(session)
     all_stores = await stores.all_stores(session)
-    plans = {store.id: await fees.store_plan(session, store.id) for store in all_stores}
+    plans = await fees.store_plans(session, [store.id for store in all_stores])
     return render(
         request,
         "platform/fees.html",
@@ -111,12 +113,11 @@ async def set_rate(request: Request, operator: PageOperator, session: DbSession)
 async def set_plan(request: Request, operator: PageOperator, session: DbSession) -> Response:
     values = await posted_values(request)
     try:
-        store_id = int(str(values.get("store_id", "")))
+        store_id = STORE_ID.validate_python(values.get("store_id"))
         plan = StorePlan(str(values.get("plan", "")))
-    except ValueError:
+    except (ValidationError, ValueError):
         errors = {"store_plan": gettext(request, CHOICE_ERROR)}
         return await _fees_page(request, session, errors=errors, values=values, status_code=422)
-    await stores.get_store(session, store_id)
     await fees.set_store_plan(session, store_id, plan)
     return RedirectResponse(f"/platform/fees?done=plan#store-{store_id}", 303)
 
