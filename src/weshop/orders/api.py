@@ -12,7 +12,7 @@ from weshop.core.ids import PathId
 from weshop.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, page_of
 from weshop.core.tenancy import StoreScope
 from weshop.orders import service
-from weshop.orders.checkout import place_orders, quote_basket
+from weshop.orders.checkout import check_out, quote_basket
 from weshop.orders.models import Order, OrderStatus
 from weshop.orders.schemas import (
     CancelIn,
@@ -79,13 +79,7 @@ async def place_order(body: CheckoutIn, user: CurrentUser, session: DbSession, k
     """
 
     async def action() -> CheckoutOut:
-        placed = await place_orders(session, user, body)
-        orders = await describe_orders(session, placed.orders, audience="shopper")
-        return CheckoutOut(
-            checkout_no=placed.checkout_no,
-            orders=orders,
-            payable_fen=sum(order.payable_fen for order in orders),
-        )
+        return await check_out(session, user, body)
 
     return await run_idempotent(
         session,

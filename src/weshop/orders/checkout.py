@@ -28,7 +28,8 @@ from weshop.members import service as members
 from weshop.orders import repository as repo
 from weshop.orders.benefits import hold_benefits, platform_coupon_discounts
 from weshop.orders.models import Order, OrderEvent, OrderLine, OrderStatus
-from weshop.orders.schemas import Basket, CheckoutIn, QuoteIn
+from weshop.orders.schemas import Basket, CheckoutIn, CheckoutOut, QuoteIn
+from weshop.orders.views import describe_orders
 from weshop.pricing.inputs import CartLine, PricingContext
 from weshop.pricing.quote import Quote, price
 from weshop.promotions import service as promotions
@@ -276,4 +277,16 @@ def _new_order(
         ship_postal_code=address.postal_code,
         buyer_note=note,
         pay_deadline=deadline,
+    )
+
+
+async def check_out(session: AsyncSession, user: User, body: CheckoutIn) -> CheckoutOut:
+    """Place the checkout's orders and answer with them as the shopper sees them (the API's
+    answer, and what the storefront's checkout page goes on from)."""
+    placed = await place_orders(session, user, body)
+    orders = await describe_orders(session, placed.orders, audience="shopper")
+    return CheckoutOut(
+        checkout_no=placed.checkout_no,
+        orders=orders,
+        payable_fen=sum(order.payable_fen for order in orders),
     )

@@ -32,7 +32,7 @@ from weshop.core.ids import MAX_ID, PathId
 from weshop.core.pagination import page_of
 from weshop.members import service as members
 from weshop.orders import service
-from weshop.orders.checkout import place_orders, quote_basket
+from weshop.orders.checkout import check_out, quote_basket
 from weshop.orders.models import OrderStatus
 from weshop.orders.schemas import CheckoutIn, CheckoutOut, OrderOut, QuoteIn
 from weshop.orders.views import describe_order, describe_orders
@@ -305,13 +305,7 @@ async def place_order(request: Request, user: PageUser, session: DbSession) -> R
         return await _checkout_page(request, session, user, choice, error=message, status_code=422)
 
     async def action() -> CheckoutOut:
-        placed = await place_orders(session, user, body)
-        orders = await describe_orders(session, placed.orders, audience="shopper")
-        return CheckoutOut(
-            checkout_no=placed.checkout_no,
-            orders=orders,
-            payable_fen=sum(order.payable_fen for order in orders),
-        )
+        return await check_out(session, user, body)
 
     try:
         async with undo_on_error(session):
