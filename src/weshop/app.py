@@ -100,6 +100,9 @@ def create_app(settings: Settings | None = None, *, check_schema: bool = True) -
         version="0.1.0",
         description=API_DESCRIPTION,
         lifespan=lifespan,
+        # Served by weshop.web.api_docs instead, without a CDN or inline script.
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.runtime = runtime
     install_error_handlers(app)

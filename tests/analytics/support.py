@@ -28,13 +28,14 @@ async def page(client: httpx.AsyncClient, path: str, **params: Any) -> httpx.Res
 
 
 async def csrf_token(client: httpx.AsyncClient) -> str:
-    """The token of this client's browser cookie, read from the sign-in page shown as to
-    someone signed out (an explicit Cookie header keeps the session cookie off)."""
-    browser = client.cookies.get("weshop_csrf")
-    cookie = f"weshop_csrf={browser}" if browser else "none=1"
-    answer = await client.get("/console/signin", headers={**HTML, "Cookie": cookie})
+    """The token of this client's session, read from a console page with a form: the one
+    ``/console`` leads to (its sign-out button) when signed in, the sign-in page otherwise."""
+    answer = await client.get("/console", headers=HTML, follow_redirects=True)
     found = _CSRF.search(answer.text)
-    assert found, "no CSRF token on the sign-in page"
+    if not found:
+        answer = await client.get("/console/signin", headers=HTML)
+        found = _CSRF.search(answer.text)
+    assert found, "no CSRF token on the console's pages"
     return found.group(1)
 
 

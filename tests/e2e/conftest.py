@@ -3,6 +3,11 @@
 Never a downloaded browser: ``executable_path`` points at the system's Chromium, installed by
 ``apt-get install -y chromium`` (``.ci/run`` does it). The app is served over loopback by the
 ``live_url`` fixture, in the test's own event loop.
+
+Every page the phone and desktop fixtures walk is watched for Content-Security-Policy
+violations (an inline script, a style attribute, a resource from a host the policy does not
+allow): the browser's report of one fails the test, so a page that works only without the
+policy cannot ship.
 """
 
 from __future__ import annotations
@@ -12,7 +17,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from playwright.async_api import Browser, BrowserContext, Page, async_playwright
+from playwright.async_api import Browser, BrowserContext, ConsoleMessage, Page, async_playwright
 
 CHROMIUM = os.environ.get("WESHOP_CHROMIUM", "/usr/bin/chromium")
 # The machine has no internet: without these, Chromium keeps trying to reach Google's hosts.
@@ -28,6 +33,15 @@ CHROMIUM_ARGS = [
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1366, "height": 900}
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+CSP_VIOLATION = "CSP violation"
+# Runs before the page's own scripts on every page of the context (Playwright injects it
+# outside the page's policy) and says each violation on the console.
+_REPORT_CSP_VIOLATIONS = f"""
+document.addEventListener("securitypolicyviolation", (event) => {{
+  console.error(`{CSP_VIOLATION}: ${{event.effectiveDirective}} refused `
+    + `${{event.blockedURI || "inline"}} on ${{location.pathname}}`);
+}});
+"""
 
 
 @pytest.fixture(scope="session")
@@ -51,23 +65,43 @@ async def _context(browser: Browser, viewport: dict, *, mobile: bool) -> Browser
         locale="zh-CN",
     )
     context.set_default_timeout(15_000)
+    await context.add_init_script(_REPORT_CSP_VIOLATIONS)
     return context
+
+
+def csp_violations(page: Page) -> list[str]:
+    """The violations of the Content-Security-Policy that the page reports from now on: ours
+    (see ``_REPORT_CSP_VIOLATIONS``) and Chromium's own console message for each."""
+    found: list[str] = []
+
+    def on_console(message: ConsoleMessage) -> None:
+        if CSP_VIOLATION in message.text or "Content Security Policy" in message.text:
+            found.append(message.text)
+
+    page.on("console", on_console)
+    return found
 
 
 @pytest.fixture
 async def phone(browser: Browser) -> AsyncIterator[Page]:
     """A phone-sized page (390 × 844), as a shopper in a chat app's browser sees it."""
     context = await _context(browser, PHONE, mobile=True)
-    yield await context.new_page()
+    page = await context.new_page()
+    violations = csp_violations(page)
+    yield page
     await context.close()
+    assert not violations, f"the pages broke their Content-Security-Policy: {violations}"
 
 
 @pytest.fixture
 async def desktop(browser: Browser) -> AsyncIterator[Page]:
     """A desk-sized page (1366 × 900), as a shop operator sees the console."""
     context = await _context(browser, DESKTOP, mobile=False)
-    yield await context.new_page()
+    page = await context.new_page()
+    violations = csp_violations(page)
+    yield page
     await context.close()
+    assert not violations, f"the pages broke their Content-Security-Policy: {violations}"
 
 
 async def screenshot(page: Page, name: str) -> None:

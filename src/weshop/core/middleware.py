@@ -58,15 +58,46 @@ async def _refuse(send: Any, limit: int) -> None:
 
 
 class SecurityHeaders:
-    """``nosniff`` on every answer, so an uploaded file is never run as another type."""
+    """Headers every answer carries: ``nosniff``, a referrer policy, and a Content-Security-Policy
+    with ``frame-ancestors 'none'`` (and ``X-Frame-Options: DENY`` for older browsers), so no
+    other site can frame a page of WeShop and trick a click out of a signed-in visitor.
 
+    Pages run only scripts and styles served from WeShop itself: no inline script or style, no
+    script from another host, so an injected tag runs nothing. Images may come from any https
+    host (a store's logo may be a link). ``form-action`` is left out on purpose: paying posts a
+    form whose answer redirects to the payment provider's cashier on its own host.
+    Answers that are not HTML (JSON, files, media) may load nothing at all. The API's
+    documentation pages run Swagger UI and ReDoc, both served from WeShop, which set styles
+    inline and run ReDoc's search in a worker.
+    """
+
+    PAGE_POLICY = (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' https:; "
+        "object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
+    )
+    API_DOCS_POLICY = (
+        "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+        "img-src 'self' data: https:; font-src 'self' data:; worker-src 'self' blob:; "
+        "object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
+    )
+    OTHER_POLICY = "default-src 'none'; frame-ancestors 'none'"
+    API_DOCS_PATHS = ("/docs", "/redoc")
     HEADERS = (
         (b"x-content-type-options", b"nosniff"),
         (b"referrer-policy", b"strict-origin-when-cross-origin"),
+        (b"x-frame-options", b"DENY"),
     )
 
     def __init__(self, app: Any) -> None:
         self.app = app
+
+    def policy(self, path: str, headers: list[tuple[bytes, bytes]]) -> str:
+        content_type = next((v for k, v in headers if k.lower() == b"content-type"), b"")
+        if not content_type.startswith(b"text/html"):
+            return self.OTHER_POLICY
+        if path in self.API_DOCS_PATHS:
+            return self.API_DOCS_POLICY
+        return self.PAGE_POLICY
 
     async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
@@ -75,7 +106,12 @@ class SecurityHeaders:
 
         async def send_with_headers(message: dict[str, Any]) -> None:
             if message["type"] == "http.response.start":
-                message = dict(message, headers=[*message.get("headers", []), *self.HEADERS])
+                headers = list(message.get("headers", []))
+                policy = self.policy(scope["path"], headers).encode()
+                message = dict(
+                    message,
+                    headers=[*headers, *self.HEADERS, (b"content-security-policy", policy)],
+                )
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

@@ -1,8 +1,13 @@
-"""CSRF protection for every state-changing form: a signed double-submit token.
+"""CSRF protection for every state-changing form: a token bound to the visitor's session.
 
-The browser holds a random ``weshop_csrf`` cookie (SameSite=Lax, HttpOnly); each form carries
-``csrf_token`` = HMAC(secret, cookie value). A forged cross-site post can neither read the
-cookie nor compute the token, so it is refused with 403 and changes nothing.
+Each form carries ``csrf_token`` = HMAC(secret, what identifies the visitor's session): the
+sign-in session's token (the HttpOnly ``weshop_session`` cookie) when there is one, otherwise
+a random pre-session value in the ``weshop_csrf`` cookie (HttpOnly, SameSite=Lax), which
+signing in and signing out replace. A forged cross-site post can neither read those cookies
+nor compute the token. A token is good only for the session it was made for: an attacker who
+plants their own ``weshop_csrf`` cookie and its token in a victim's browser gets nothing, since
+the victim's forms are bound to the victim's session, and a token taken before signing in is
+worth nothing after it.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from weshop.core.errors import PermissionDenied
+from weshop.web.session import SESSION_COOKIE
 
 CSRF_COOKIE = "weshop_csrf"
 CSRF_FIELD = "csrf_token"
@@ -28,34 +34,56 @@ def _secret(request: Request) -> bytes:
     return state.csrf_key
 
 
-def browser_id(request: Request) -> str:
-    """The browser's CSRF cookie value, made on its first page (set by ``remember_browser``)."""
+def _valid_pre_session(value: str | None) -> bool:
+    return value is not None and 16 <= len(value) <= 64
+
+
+def pre_session_id(request: Request) -> str:
+    """The browser's pre-session value, made on its first page (set by ``remember_browser``)."""
     existing = request.cookies.get(CSRF_COOKIE)
-    if existing and 16 <= len(existing) <= 64:
+    if existing is not None and _valid_pre_session(existing):
         return existing
-    if not hasattr(request.state, "new_browser_id"):
-        request.state.new_browser_id = secrets.token_urlsafe(24)
-    return request.state.new_browser_id
+    if not hasattr(request.state, "new_pre_session_id"):
+        request.state.new_pre_session_id = secrets.token_urlsafe(24)
+    return request.state.new_pre_session_id
+
+
+def _bound_to(request: Request) -> bytes:
+    session = request.cookies.get(SESSION_COOKIE)
+    if session:
+        return b"session:" + session.encode()
+    return b"pre-session:" + pre_session_id(request).encode()
 
 
 def csrf_token(request: Request) -> str:
-    return hmac.new(_secret(request), browser_id(request).encode(), hashlib.sha256).hexdigest()
+    return hmac.new(_secret(request), _bound_to(request), hashlib.sha256).hexdigest()
+
+
+def _set_pre_session(request: Request, response: Response, value: str) -> None:
+    response.set_cookie(
+        CSRF_COOKIE, value, httponly=True, samesite="lax", secure=request.url.scheme == "https"
+    )
 
 
 def remember_browser(request: Request, response: Response) -> None:
-    """Sets the CSRF cookie on the answer if this request had to make one."""
-    new_id = getattr(request.state, "new_browser_id", None)
+    """Sets the pre-session cookie on the answer if this request had to make one."""
+    new_id = getattr(request.state, "new_pre_session_id", None)
     if new_id:
-        response.set_cookie(
-            CSRF_COOKIE, new_id, httponly=True, samesite="lax", secure=request.url.scheme == "https"
-        )
+        _set_pre_session(request, response, new_id)
+
+
+def renew_pre_session(request: Request, response: Response) -> None:
+    """A new pre-session value, when a session starts or ends: a token made before (or one
+    planted with its cookie) is then worth nothing."""
+    _set_pre_session(request, response, secrets.token_urlsafe(24))
 
 
 _SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
 
 async def verify_csrf(request: Request) -> None:
-    """Dependency of every page router: a request that changes state must carry the token.
+    """Dependency of every page router: a request that changes state must carry the token of
+    its session.
 
     Set on the router, so that it runs before anything else of the route and no form can be
     added without it.
@@ -64,9 +92,13 @@ async def verify_csrf(request: Request) -> None:
         return
     form = await request.form()
     sent = form.get(CSRF_FIELD)
-    cookie = request.cookies.get(CSRF_COOKIE)
-    expected = csrf_token(request)
-    if not isinstance(sent, str) or not cookie or not hmac.compare_digest(sent, expected):
+    has_session = bool(request.cookies.get(SESSION_COOKIE))
+    has_pre_session = _valid_pre_session(request.cookies.get(CSRF_COOKIE))
+    if (
+        not isinstance(sent, str)
+        or not (has_session or has_pre_session)
+        or not hmac.compare_digest(sent, csrf_token(request))
+    ):
         raise PermissionDenied(
             "the form has expired or did not come from this site; reload the page and try again",
             code="csrf_failed",

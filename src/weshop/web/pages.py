@@ -1,4 +1,5 @@
-"""Puts the pages on the app: static assets, HTML errors, the language switch, every page."""
+"""Puts the pages on the app: static assets, HTML errors, the language switch, every page,
+the API's documentation pages."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.responses import RedirectResponse
 
 from weshop.web import merchant_console, platform_console, storefront
+from weshop.web.api_docs import install_api_docs
 from weshop.web.errors import install_page_error_handlers
 from weshop.web.i18n import LANGUAGE_COOKIE, LANGUAGES
 
@@ -47,5 +49,6 @@ def install_pages(app: FastAPI) -> None:
     install_page_error_handlers(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(common)
+    install_api_docs(app)
     for router in (*storefront.routers, *merchant_console.routers, *platform_console.routers):
         app.include_router(router, include_in_schema=False)

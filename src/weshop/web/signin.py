@@ -17,6 +17,7 @@ from weshop.accounts.schemas import CodeRequest, SignIn
 from weshop.core.errors import WeShopError
 from weshop.core.http import client_address
 from weshop.core.runtime import Runtime
+from weshop.web.csrf import renew_pre_session
 from weshop.web.errors import N_, error_message
 from weshop.web.forms import undo_on_error
 from weshop.web.i18n import gettext
@@ -112,9 +113,12 @@ async def check_password(
 
 
 def signed_in(request: Request, next_path: str, issued: service.IssuedSession) -> Response:
-    """Start the cookie session and go where the visitor was heading."""
+    """Start the cookie session and go where the visitor was heading. The forms' tokens are
+    bound to the new session from now on, and the pre-session value they were bound to before
+    is replaced."""
     response = RedirectResponse(next_path, 303)
     start_session(request, response, issued)
+    renew_pre_session(request, response)
     return response
 
 
@@ -125,4 +129,5 @@ async def sign_out(request: Request, session: AsyncSession, to: str) -> Response
         await service.sign_out(session, token)
     response = RedirectResponse(to, 303)
     end_session(response)
+    renew_pre_session(request, response)
     return response

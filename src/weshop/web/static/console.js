@@ -1,4 +1,4 @@
-// Merchant console enhancements; every form works without them.
+// Console enhancements (merchant and platform); every form works without them.
 (function () {
   "use strict";
   var SEPARATORS = /[,，、;；\n]+/;
@@ -50,5 +50,18 @@
         cell.value = helper.value.trim();
       });
     });
+  });
+  // Promotion forms: show only the parts of a choice group that the chosen radio button needs
+  // (without this script every part shows).
+  document.querySelectorAll("[data-reveal]").forEach(function (group) {
+    var radios = group.querySelectorAll('input[type="radio"]');
+    function reveal() {
+      var chosen = group.querySelector('input[type="radio"]:checked');
+      group.querySelectorAll(".reveal").forEach(function (part) {
+        part.hidden = !chosen || part.dataset.when.split(" ").indexOf(chosen.value) < 0;
+      });
+    }
+    radios.forEach(function (radio) { radio.addEventListener("change", reveal); });
+    reveal();
   });
 })();
