@@ -133,6 +133,22 @@ def upgrade() -> None:
         )
 
     op.create_table(
+        "failure_locks",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("bucket", sa.String(length=160), nullable=False),
+        sa.Column("failures", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("locks", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("locked_until", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("last_attempt_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_failure_locks")),
+        sa.UniqueConstraint("bucket", name=op.f("uq_failure_locks_bucket")),
+    )
+    with op.batch_alter_table("failure_locks", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_failure_locks_last_attempt_at"), ["last_attempt_at"], unique=False
+        )
+
+    op.create_table(
         "stores",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("name", sa.String(length=40), nullable=False),
@@ -1628,6 +1644,10 @@ def downgrade() -> None:
     op.drop_table("addresses")
     op.drop_table("users")
     op.drop_table("stores")
+    with op.batch_alter_table("failure_locks", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_failure_locks_last_attempt_at"))
+
+    op.drop_table("failure_locks")
     with op.batch_alter_table("rate_counters", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_rate_counters_expires_at"))
 
