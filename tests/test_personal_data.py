@@ -7,11 +7,14 @@ from pathlib import Path
 from sqlalchemy import text
 
 from tests.orders.conftest import open_shop
-from tests.support import expect
+from tests.support import expect, new_phone
 from weshop.models import metadata
 
 ADDRESS_PHONE = "13912345678"  # tests.support.Api.add_address
 STREET = "文三路 100 号"
+OWNER_NAME = "欧阳明月"
+BUYER_NOTE = "放丰巢柜,门禁密码 4321"
+CANCEL_REASON = "地址写错了,联系楼下李大爷"
 
 
 async def all_text_values(runtime) -> str:
@@ -76,3 +79,50 @@ async def test_sign_in_codes_in_the_log_show_a_masked_phone(client, capsys):
     logged = captured.out + captured.err
     assert "136****6666" in logged
     assert "13655556666" not in logged
+
+
+async def test_names_notes_and_reasons_are_encrypted_and_shown_to_whom_they_belong(
+    api, client, runtime
+):
+    operator = await api.operator()
+    owner_phone = new_phone()
+    store = expect(
+        await client.post(
+            "/api/v1/platform/stores",
+            json={"name": "山野农场", "owner_phone": owner_phone, "owner_name": OWNER_NAME},
+            headers=operator,
+        ),
+        201,
+    )
+    owner = await api.sign_in(owner_phone)
+    product = await api.create_product(store["id"], owner)
+    shopper_phone = new_phone()
+    shopper = await api.sign_in(shopper_phone)
+    address = await api.add_address(shopper)
+    order = {
+        "address_id": address["id"],
+        "items": [{"sku_id": product["skus"][0]["id"], "quantity": 1}],
+        "note": BUYER_NOTE,
+    }
+    placed = expect(await client.post("/api/v1/me/orders", json=order, headers=shopper), 201)
+    order_id = placed["orders"][0]["id"]
+    cancel = {"reason": CANCEL_REASON}
+    mine = f"/api/v1/me/orders/{order_id}"
+    expect(await client.post(f"{mine}/cancel", json=cancel, headers=shopper), 200)
+
+    dump = await all_text_values(runtime)
+    for personal in (OWNER_NAME, BUYER_NOTE, CANCEL_REASON, owner_phone, shopper_phone):
+        assert personal not in dump, personal
+
+    assert expect(await client.get("/api/v1/me", headers=owner), 200)["display_name"] == OWNER_NAME
+    seen_by_shopper = expect(await client.get(mine, headers=shopper), 200)
+    merchant_order = f"/api/v1/merchant/stores/{store['id']}/orders/{order_id}"
+    seen_by_store = expect(await client.get(merchant_order, headers=owner), 200)
+    for seen in (seen_by_shopper, seen_by_store):
+        assert seen["buyer_note"] == BUYER_NOTE
+        assert seen["cancel_reason"] == CANCEL_REASON
+        assert CANCEL_REASON in [event["note"] for event in seen["history"]]
+    staff = expect(
+        await client.get(f"/api/v1/merchant/stores/{store['id']}/staff", headers=owner), 200
+    )
+    assert OWNER_NAME in str(staff)

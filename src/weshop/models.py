@@ -5,6 +5,7 @@ from weshop.cart.models import CartItem
 from weshop.catalog.models import Category, MediaAsset, Product, Sku
 from weshop.core.db import Base
 from weshop.core.idempotency import IdempotencyRecord
+from weshop.core.lockout import FailureLock
 from weshop.core.outbox import OutboxMessage
 from weshop.core.ratelimit import RateCounter
 from weshop.inventory.models import StockLevel, StockMovement, StockReservation
@@ -44,6 +45,7 @@ __all__ = [
     "Category",
     "CouponClaimCounter",
     "CouponTemplate",
+    "FailureLock",
     "FeeRate",
     "FullReductionRule",
     "IdempotencyRecord",

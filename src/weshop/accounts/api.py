@@ -42,8 +42,12 @@ async def request_code(
 
 
 @router.post("/auth/sessions", status_code=status.HTTP_201_CREATED, response_model=SessionOut)
-async def sign_in(body: SignIn, session: DbSession, runtime: RuntimeDep):
-    """Sign in with a phone and either the code sent to it or a password; returns a token."""
+async def sign_in(body: SignIn, request: Request, session: DbSession, runtime: RuntimeDep):
+    """Sign in with a phone and either the code sent to it or a password; returns a token.
+
+    Too many wrong passwords for a phone number (or from one client address) lock password
+    sign-in for a while, longer each time: the answer is then 429 `password_locked` with
+    `Retry-After`, even for the right password."""
     if (body.code is None) == (body.password is None):
         raise InvalidInput("give either a code or a password", code="code_or_password")
     if body.code is not None:
@@ -56,7 +60,11 @@ async def sign_in(body: SignIn, session: DbSession, runtime: RuntimeDep):
         )
     else:
         issued = await service.sign_in_with_password(
-            session, phone=body.phone, password=body.password or "", settings=runtime.settings
+            session,
+            phone=body.phone,
+            password=body.password or "",
+            client=client_address(request),
+            runtime=runtime,
         )
     return SessionOut(
         token=issued.token,

@@ -15,7 +15,7 @@ class User(TimestampMixin, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     phone: Mapped[str] = mapped_column(EncryptedString("users.phone"))
     phone_index: Mapped[str] = mapped_column(String(64), unique=True)
-    display_name: Mapped[str] = mapped_column(String(40), default="")
+    display_name: Mapped[str] = mapped_column(EncryptedString("users.display_name"), default="")
     password_hash: Mapped[str | None] = mapped_column(String(200))
     is_operator: Mapped[bool] = mapped_column(default=False)
     is_active: Mapped[bool] = mapped_column(default=True)
@@ -50,6 +50,8 @@ class Address(TimestampMixin, Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     recipient: Mapped[str] = mapped_column(EncryptedString("addresses.recipient"))
     phone: Mapped[str] = mapped_column(EncryptedString("addresses.phone"))
+    # Regions stay in clear, by decision (README, "Personal data"): shipping rules and
+    # analytics group by them, and a district names no one; the street line is encrypted.
     province: Mapped[str] = mapped_column(String(20))
     city: Mapped[str] = mapped_column(String(30))
     district: Mapped[str] = mapped_column(String(30), default="")

@@ -17,8 +17,10 @@ from weshop.accounts.schemas import AddressIn, AddressPatch
 from weshop.core.clock import utcnow
 from weshop.core.config import Settings
 from weshop.core.crypto import mask_phone
-from weshop.core.errors import InvalidInput, NotFound, Unauthenticated
+from weshop.core.errors import InvalidInput, NotFound, RateLimited, Unauthenticated
+from weshop.core.lockout import Backoff, Locked, Lockouts
 from weshop.core.ratelimit import Limit, RateLimiter, enforce
+from weshop.core.runtime import Runtime
 from weshop.core.security import hash_password, new_token, token_digest, verify_password
 
 log = structlog.get_logger(__name__)
@@ -59,13 +61,14 @@ async def request_login_code(
     sender: CodeSender,
 ) -> str:
     """Create and send a 6-digit code; limited per phone and per client address."""
+    # Limits count phones by their blind index: a counter is no place for a phone number.
+    index = repo.phone_index(phone)
     await enforce(
         limiter, Limit("otp.client", settings.otp_per_client_per_hour, 3600), f"ip:{client}"
     )
-    await enforce(limiter, Limit("otp.phone.minute", settings.otp_per_phone_per_minute, 60), phone)
-    await enforce(limiter, Limit("otp.phone.day", settings.otp_per_phone_per_day, 86400), phone)
+    await enforce(limiter, Limit("otp.phone.minute", settings.otp_per_phone_per_minute, 60), index)
+    await enforce(limiter, Limit("otp.phone.day", settings.otp_per_phone_per_day, 86400), index)
     code = f"{secrets.randbelow(1_000_000):06d}"
-    index = repo.phone_index(phone)
     session.add(
         LoginCode(
             phone_index=index,
@@ -89,7 +92,7 @@ async def get_or_create_user(session: AsyncSession, phone: str) -> User:
 async def create_operator(session: AsyncSession, phone: str, password: str, name: str) -> User:
     user = await get_or_create_user(session, phone)
     user.is_operator = True
-    user.password_hash = hash_password(password)
+    user.password_hash = await hash_password(password)
     user.display_name = name or user.display_name
     return user
 
@@ -97,7 +100,7 @@ async def create_operator(session: AsyncSession, phone: str, password: str, name
 async def set_password(session: AsyncSession, user: User, password: str) -> None:
     if len(password) < 8:
         raise InvalidInput("a password needs at least 8 characters", code="weak_password")
-    user.password_hash = hash_password(password)
+    user.password_hash = await hash_password(password)
 
 
 async def _issue_session(session: AsyncSession, user: User, settings: Settings) -> IssuedSession:
@@ -114,13 +117,13 @@ async def sign_in_with_code(
 ) -> IssuedSession:
     # Guessing is bounded by a limit that counts in its own transaction, so the attempts
     # of requests that fail (and roll back) still count.
+    index = repo.phone_index(phone)
     await enforce(
         limiter,
         Limit("otp.verify", settings.otp_max_attempts, settings.otp_ttl_seconds),
-        phone,
+        index,
     )
     now = utcnow()
-    index = repo.phone_index(phone)
     login_code = await repo.latest_login_code(session, index, now)
     failure = Unauthenticated("the code is wrong or has expired", code="invalid_code")
     if login_code is None or not hmac.compare_digest(login_code.code_hash, _code_hash(index, code)):
@@ -133,12 +136,55 @@ async def sign_in_with_code(
     return await _issue_session(session, user, settings)
 
 
+def _password_backoff(settings: Settings, scope: str, max_failures: int) -> Backoff:
+    return Backoff(
+        name=f"password.{scope}",
+        max_failures=max_failures,
+        first_lock_seconds=settings.password_lock_seconds,
+        max_lock_seconds=settings.password_max_lock_seconds,
+        forget_after_seconds=settings.password_forget_after_seconds,
+        reset_on_success=scope == "phone",
+    )
+
+
+async def _count_password_attempt(
+    lockouts: Lockouts, backoff: Backoff, subject: str, scope: str
+) -> None:
+    try:
+        await lockouts.attempt(backoff, subject)
+    except Locked as locked:
+        wait = locked.retry_after_seconds
+        raise RateLimited(
+            f"too many wrong passwords; password sign-in is locked for {wait} more seconds",
+            code="password_locked",
+            details={"scope": scope, "retry_after_seconds": wait},
+            retry_after_seconds=wait,
+        ) from None
+
+
 async def sign_in_with_password(
-    session: AsyncSession, *, phone: str, password: str, settings: Settings
+    session: AsyncSession, *, phone: str, password: str, client: str, runtime: Runtime
 ) -> IssuedSession:
-    user = await repo.user_by_phone(session, phone)
-    if user is None or not user.is_active or not verify_password(password, user.password_hash):
+    """Guessing is bounded per phone number and per client address: too many wrong passwords
+    lock password sign-in for a while (longer each time), even with the right password.
+    Registered or not, every phone number costs the same checks and the same hashing, so
+    neither the answer nor its timing tells whether it is registered."""
+    settings = runtime.settings
+    by_client = _password_backoff(settings, "client", settings.password_client_max_failures)
+    by_phone = _password_backoff(settings, "phone", settings.password_max_failures)
+    client_subject, phone_subject = f"ip:{client}", repo.phone_index(phone)
+    # Counted before the request's transaction starts (see Lockouts.attempt).
+    await _count_password_attempt(runtime.lockouts, by_client, client_subject, "client")
+    await _count_password_attempt(runtime.lockouts, by_phone, phone_subject, "phone")
+    # Read apart from the request's transaction, which on SQLite would hold the database's
+    # one write lock through the hashing.
+    async with runtime.db.session(write=False) as reader:
+        user = await repo.user_by_phone(reader, phone)
+    matches = await verify_password(password, user.password_hash if user else None)
+    if user is None or not user.is_active or not matches:
         raise Unauthenticated("wrong phone number or password", code="invalid_credentials")
+    await runtime.lockouts.succeeded(by_phone, phone_subject, session)
+    await runtime.lockouts.succeeded(by_client, client_subject, session)
     return await _issue_session(session, user, settings)
 
 

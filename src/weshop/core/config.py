@@ -44,6 +44,26 @@ class Settings(BaseSettings):
     otp_per_phone_per_minute: int = 1
     otp_per_phone_per_day: int = 10
     otp_per_client_per_hour: int = 30
+    password_max_failures: int = Field(
+        default=5,
+        ge=1,
+        description="Wrong passwords for one phone number before its password sign-in locks.",
+    )
+    password_lock_seconds: int = Field(
+        default=60, ge=1, description="The first lock; each further lock lasts twice as long."
+    )
+    password_max_lock_seconds: int = Field(default=3600, ge=1, description="The longest lock.")
+    password_client_max_failures: int = Field(
+        default=20,
+        ge=1,
+        description="Wrong passwords from one client address, whatever the phone numbers, "
+        "before that address is locked (same backoff).",
+    )
+    password_forget_after_seconds: int = Field(
+        default=86400,
+        ge=1,
+        description="Failures and past locks are forgotten after this long without an attempt.",
+    )
     session_ttl_days: int = 30
     default_payment_window_minutes: int = 30
     default_auto_confirm_days: int = 10

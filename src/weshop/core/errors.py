@@ -61,8 +61,21 @@ class IdempotencyKeyReused(Conflict):
 
 
 class RateLimited(WeShopError):
+    """Too many attempts; the answer carries ``Retry-After`` when the wait is known."""
+
     status_code = 429
     code = "rate_limited"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        details: Any = None,
+        retry_after_seconds: int | None = None,
+    ) -> None:
+        super().__init__(message, code=code, details=details)
+        self.retry_after_seconds = retry_after_seconds
 
 
 class ProviderError(WeShopError):

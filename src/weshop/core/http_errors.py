@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from weshop.core.errors import WeShopError
+from weshop.core.errors import RateLimited, WeShopError
 
 log = structlog.get_logger(__name__)
 
@@ -36,7 +36,10 @@ def _error(status: int, code: str, message: str, details: Any = None) -> JSONRes
 
 async def _weshop_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, WeShopError)
-    return JSONResponse(exc.to_body(), status_code=exc.status_code)
+    headers = None
+    if isinstance(exc, RateLimited) and exc.retry_after_seconds is not None:
+        headers = {"Retry-After": str(exc.retry_after_seconds)}
+    return JSONResponse(exc.to_body(), status_code=exc.status_code, headers=headers)
 
 
 async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:

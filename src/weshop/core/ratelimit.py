@@ -6,6 +6,7 @@ several server processes share one limit.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -47,9 +48,11 @@ class RateLimiter(Protocol):
 async def enforce(limiter: RateLimiter, limit: Limit, subject: str) -> None:
     hits = await limiter.hit(limit, subject)
     if hits > limit.max_hits:
+        window_ends = (_window(limit, utcnow()) + 1) * limit.window_seconds
         raise RateLimited(
             f"too many requests; try again in up to {limit.window_seconds} seconds",
             details={"limit": limit.name, "window_seconds": limit.window_seconds},
+            retry_after_seconds=max(1, math.ceil(window_ends - utcnow().timestamp())),
         )
 
 

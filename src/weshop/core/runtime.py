@@ -1,4 +1,4 @@
-"""What a running process shares: settings, database, optional Redis, limiter, worker handlers."""
+"""What a running process shares: settings, database, optional Redis, limits, worker handlers."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from redis.asyncio import Redis
 
 from weshop.core.config import Settings
 from weshop.core.db import Database
+from weshop.core.lockout import DatabaseLockouts, Lockouts, RedisLockouts
 from weshop.core.ratelimit import DatabaseRateLimiter, RateLimiter, RedisRateLimiter
 from weshop.core.worker import HandlerRegistry
 
@@ -19,6 +20,7 @@ class Runtime:
     db: Database
     redis: Redis | None
     rate_limiter: RateLimiter
+    lockouts: Lockouts
     handlers: HandlerRegistry = field(default_factory=HandlerRegistry)
     # Domain components (payment providers, code senders) keyed by name, set at start-up.
     components: dict[str, Any] = field(default_factory=dict)
@@ -28,7 +30,8 @@ class Runtime:
         db = Database(settings.database_url)
         redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
         limiter: RateLimiter = RedisRateLimiter(redis) if redis else DatabaseRateLimiter(db)
-        return cls(settings=settings, db=db, redis=redis, rate_limiter=limiter)
+        lockouts: Lockouts = RedisLockouts(redis) if redis else DatabaseLockouts(db)
+        return cls(settings=settings, db=db, redis=redis, rate_limiter=limiter, lockouts=lockouts)
 
     async def close(self) -> None:
         await self.db.dispose()

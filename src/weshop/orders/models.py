@@ -47,19 +47,21 @@ class Order(TimestampMixin, Base):
     ship_recipient: Mapped[str] = mapped_column(EncryptedString("orders.ship_recipient"))
     ship_phone: Mapped[str] = mapped_column(EncryptedString("orders.ship_phone"))
     ship_phone_index: Mapped[str] = mapped_column(String(64), index=True)
+    # Regions in clear, by decision (README, "Personal data"): see accounts.models.Address.
     ship_province: Mapped[str] = mapped_column(String(20))
     ship_city: Mapped[str] = mapped_column(String(30))
     ship_district: Mapped[str] = mapped_column(String(30), default="")
     ship_detail: Mapped[str] = mapped_column(EncryptedString("orders.ship_detail"))
     ship_postal_code: Mapped[str] = mapped_column(String(10), default="")
-    buyer_note: Mapped[str] = mapped_column(String(200), default="")
+    buyer_note: Mapped[str] = mapped_column(EncryptedString("orders.buyer_note"), default="")
     pay_deadline: Mapped[datetime]
     paid_at: Mapped[datetime | None]
     shipped_at: Mapped[datetime | None]
     auto_confirm_at: Mapped[datetime | None]
     completed_at: Mapped[datetime | None]
     cancelled_at: Mapped[datetime | None]
-    cancel_reason: Mapped[str] = mapped_column(String(200), default="")
+    # Free text the shopper or staff typed: encrypted like the note.
+    cancel_reason: Mapped[str] = mapped_column(EncryptedString("orders.cancel_reason"), default="")
 
 
 class OrderLine(Base):
@@ -107,5 +109,6 @@ class OrderEvent(Base):
     from_status: Mapped[str | None] = mapped_column(String(24))
     to_status: Mapped[str] = mapped_column(String(24))
     actor: Mapped[str] = mapped_column(String(40))
-    note: Mapped[str] = mapped_column(String(200), default="")
+    # Carries the cancel reason as typed.
+    note: Mapped[str] = mapped_column(EncryptedString("order_events.note"), default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

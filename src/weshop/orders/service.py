@@ -140,14 +140,16 @@ async def cancel(session: AsyncSession, order: Order, *, actor: str, reason: str
         await _transition(
             session, order, "cancel", actor, reason, cancelled_at=now, cancel_reason=reason
         )
-        await release_reservations(session, order.id, reason or "order cancelled")
+        # The stock log says why stock moved, not the canceller's words (kept encrypted on
+        # the order).
+        await release_reservations(session, order.id, "order cancelled")
         await release_benefits(session, order, "cancelled", now)
         emit(session, ORDER_CANCELLED, {"order_id": order.id}, store_id=order.store_id)
         return order
     await _transition(
         session, order, "cancel_with_refund", actor, reason, cancelled_at=now, cancel_reason=reason
     )
-    await return_sold_stock(session, order.id, reason or "paid order cancelled before shipping")
+    await return_sold_stock(session, order.id, "paid order cancelled before shipping")
     await record_sales(session, await _units_by_product(session, order.id, sign=-1))
     await refund_benefits(session, order, now)
     emit(

@@ -5,6 +5,7 @@ session to start — and writes nothing when it refuses."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 from pydantic import ValidationError
@@ -14,7 +15,7 @@ from starlette.responses import RedirectResponse, Response
 
 from weshop.accounts import service
 from weshop.accounts.schemas import CodeRequest, SignIn
-from weshop.core.errors import WeShopError
+from weshop.core.errors import RateLimited, WeShopError
 from weshop.core.http import client_address
 from weshop.core.runtime import Runtime
 from weshop.web.csrf import renew_pre_session
@@ -27,6 +28,13 @@ PHONE_ERROR = N_("Enter a mainland China mobile number, e.g. 13800000000.")
 CODE_ERROR = N_("Enter the 6-digit code sent to your phone.")
 PASSWORD_ERROR = N_("Enter your password.")
 _INPUT_ERRORS = {"phone": PHONE_ERROR, "code": CODE_ERROR, "password": PASSWORD_ERROR}
+# A refusal for too many attempts says how long to wait (what Retry-After says to programs).
+_WAIT_MESSAGES = {
+    "password_locked": N_(
+        "Too many wrong passwords: password sign-in is paused. Try again in %(minutes)d min."
+    ),
+    "rate_limited": N_("Too many attempts. Try again in %(minutes)d min."),
+}
 
 
 @dataclass
@@ -46,9 +54,11 @@ def _input_errors(request: Request, exc: ValidationError) -> SignInStep:
 
 
 def _refused(request: Request, exc: WeShopError, on: str) -> SignInStep:
-    return SignInStep(
-        errors={on: error_message(request, exc.code, exc.message)}, status_code=exc.status_code
-    )
+    message = error_message(request, exc.code, exc.message)
+    if isinstance(exc, RateLimited) and exc.retry_after_seconds and exc.code in _WAIT_MESSAGES:
+        minutes = math.ceil(exc.retry_after_seconds / 60)
+        message = gettext(request, _WAIT_MESSAGES[exc.code]) % {"minutes": minutes}
+    return SignInStep(errors={on: message}, status_code=exc.status_code)
 
 
 async def send_code(
@@ -105,7 +115,11 @@ async def check_password(
     try:
         async with undo_on_error(session):
             issued = await service.sign_in_with_password(
-                session, phone=body.phone, password=password, settings=runtime.settings
+                session,
+                phone=body.phone,
+                password=password,
+                client=client_address(request),
+                runtime=runtime,
             )
     except WeShopError as exc:
         return _refused(request, exc, "password")

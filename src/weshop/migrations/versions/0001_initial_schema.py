@@ -133,6 +133,22 @@ def upgrade() -> None:
         )
 
     op.create_table(
+        "failure_locks",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("bucket", sa.String(length=160), nullable=False),
+        sa.Column("failures", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("locks", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("locked_until", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("last_attempt_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_failure_locks")),
+        sa.UniqueConstraint("bucket", name=op.f("uq_failure_locks_bucket")),
+    )
+    with op.batch_alter_table("failure_locks", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_failure_locks_last_attempt_at"), ["last_attempt_at"], unique=False
+        )
+
+    op.create_table(
         "stores",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("name", sa.String(length=40), nullable=False),
@@ -165,7 +181,7 @@ def upgrade() -> None:
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("phone", sa.String(), nullable=False),
         sa.Column("phone_index", sa.String(length=64), nullable=False),
-        sa.Column("display_name", sa.String(length=40), nullable=False),
+        sa.Column("display_name", sa.String(), nullable=False),
         sa.Column("password_hash", sa.String(length=200), nullable=True),
         sa.Column("is_operator", sa.Boolean(), nullable=False),
         sa.Column("is_active", sa.Boolean(), nullable=False),
@@ -511,14 +527,14 @@ def upgrade() -> None:
         sa.Column("ship_district", sa.String(length=30), nullable=False),
         sa.Column("ship_detail", sa.String(), nullable=False),
         sa.Column("ship_postal_code", sa.String(length=10), nullable=False),
-        sa.Column("buyer_note", sa.String(length=200), nullable=False),
+        sa.Column("buyer_note", sa.String(), nullable=False),
         sa.Column("pay_deadline", sa.DateTime(timezone=True), nullable=False),
         sa.Column("paid_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("shipped_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("auto_confirm_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("completed_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("cancelled_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("cancel_reason", sa.String(length=200), nullable=False),
+        sa.Column("cancel_reason", sa.String(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
@@ -830,7 +846,7 @@ def upgrade() -> None:
         sa.Column("from_status", sa.String(length=24), nullable=True),
         sa.Column("to_status", sa.String(length=24), nullable=False),
         sa.Column("actor", sa.String(length=40), nullable=False),
-        sa.Column("note", sa.String(length=200), nullable=False),
+        sa.Column("note", sa.String(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["order_id"], ["orders.id"], name=op.f("fk_order_events_order_id_orders")
@@ -1628,6 +1644,10 @@ def downgrade() -> None:
     op.drop_table("addresses")
     op.drop_table("users")
     op.drop_table("stores")
+    with op.batch_alter_table("failure_locks", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_failure_locks_last_attempt_at"))
+
+    op.drop_table("failure_locks")
     with op.batch_alter_table("rate_counters", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_rate_counters_expires_at"))
 
