@@ -21,7 +21,7 @@ from weshop.ledger import service as ledger
 from weshop.orders import service as orders
 from weshop.orders.state import ORDER_MACHINE
 from weshop.payments import repository as repo
-from weshop.payments.accounts import sub_mchid_for
+from weshop.payments.accounts import refuse_direct_mode_for_many_stores, sub_mchid_for
 from weshop.payments.models import (
     NotificationOutcome,
     Payment,
@@ -58,6 +58,7 @@ async def start_payment(
     ORDER_MACHINE.target(order.status, "pay")
     if utcnow() >= order.pay_deadline:
         raise Conflict("the payment window of this order has passed", code="payment_window_passed")
+    await refuse_direct_mode_for_many_stores(session, provider)
     for payment in await repo.pending_payments(session, order.id):
         if payment.provider == provider.name and payment.amount_fen == order.payable_fen:
             return payment
