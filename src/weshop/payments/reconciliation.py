@@ -194,7 +194,10 @@ async def wechatpay_records(pay: WechatPay, day: date) -> list[MoneyRecord]:
         ) from exc
     except WechatPayError as exc:  # unreachable, or an answer that did not verify
         raise ProviderRecordsUnavailable(f"WeChat Pay's trade bill for {day}: {exc}") from exc
-    return bill_records(bill)
+    try:
+        return bill_records(bill)
+    except (KeyError, ArithmeticError, ValueError) as exc:
+        raise ProviderRecordsUnavailable(f"WeChat Pay's trade bill for {day}: {exc}") from exc
 
 
 async def sandbox_records(gateway: SandboxGateway, day: date) -> list[MoneyRecord]:
