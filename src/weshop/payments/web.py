@@ -22,6 +22,7 @@ from weshop.core.ids import PathId
 from weshop.orders import service as orders
 from weshop.orders.models import OrderStatus
 from weshop.payments import service
+from weshop.payments.models import NO_PROVIDER
 from weshop.payments.providers import payment_setup
 from weshop.payments.views import shopper_payment
 from weshop.web.csrf import verify_csrf
@@ -79,7 +80,7 @@ async def back_from_cashier(
     out_trade_no: TradeNo, user: PageUser, session: DbSession, runtime: RuntimeDep
 ) -> Response:
     """Where a cashier sends the payer back: the result page of the payment's order."""
-    providers = runtime.components["payment_providers"]
+    providers = [*payment_setup(runtime).providers, NO_PROVIDER]
     payment = await shopper_payment(session, user, out_trade_no, providers)
     return RedirectResponse(f"/me/orders/{payment.order_id}/result", 303)
 
