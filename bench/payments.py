@@ -270,7 +270,7 @@ async def main(args: argparse.Namespace) -> int:
                 replayed = await post_callbacks(client, "replay", signed(), args.concurrency)
                 baseline = verify_only(provider, signed())
         finally:
-            await runtime.components["sandbox_gateway"].close_connections()
+            await runtime.components["payments"].close()
             await runtime.close()
             sim.store.close()
     report([baseline, replayed, applied], baseline, args, _database_kind(database_url))

@@ -47,6 +47,7 @@ def settings(data_dir: Path) -> Settings:
         data_dir=data_dir,
         secret_key="test-secret-not-for-production",
         demo_mode=True,
+        sandbox_payments=True,
         run_worker_in_process=False,
         otp_per_phone_per_minute=1000,
         otp_per_phone_per_day=1000,
@@ -89,7 +90,7 @@ async def clean_state(runtime) -> AsyncIterator[None]:
                 await conn.execute(text(f'DELETE FROM "{name}"'))
         else:
             await conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
-    await runtime.components["sandbox_gateway"].reset()
+    await runtime.components["payments"].reset()
     if runtime.redis is not None:
         await runtime.redis.flushdb()
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -191,3 +192,14 @@ class Runner:
             if done == 0 and delivered == 0:
                 break
         return handled
+
+
+def all_routes(routes: Iterable[Any]) -> Iterator[Any]:
+    """Every route of an app (``app.routes``), also those inside included routers, which
+    FastAPI keeps nested."""
+    for route in routes:
+        included = getattr(route, "original_router", None)
+        if included is not None:
+            yield from all_routes(included.routes)
+        else:
+            yield route

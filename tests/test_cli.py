@@ -122,7 +122,7 @@ async def test_an_operator_created_on_the_command_line_can_sign_in(tmp_path: Pat
                 json={"phone": "13911112222", "password": "a-long-password"},
             )
     finally:
-        await app.state.runtime.components["sandbox_gateway"].close_connections()
+        await app.state.runtime.components["payments"].close()
         await app.state.runtime.close()
     assert answer.status_code == 201, answer.text
     assert answer.json()["user"]["is_operator"] is True
@@ -173,7 +173,7 @@ async def test_the_app_itself_refuses_to_start_without_schema(tmp_path: Path) ->
             async with app.router.lifespan_context(app):
                 pass
     finally:
-        await app.state.runtime.components["sandbox_gateway"].close_connections()
+        await app.state.runtime.components["payments"].close()
         await app.state.runtime.close()
 
 

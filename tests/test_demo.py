@@ -33,6 +33,7 @@ def demo_settings(tmp_path: Path) -> Settings:
         database_url=f"sqlite+aiosqlite:///{tmp_path}/demo.db",
         data_dir=tmp_path,
         secret_key=SECRET,
+        sandbox_payments=True,  # as `weshop demo` sets it: the seeded orders are paid there
         # The seed asks for each shopper's code; the tests ask again within the minute.
         otp_per_phone_per_minute=10,
     )
@@ -125,7 +126,7 @@ async def test_seed_builds_the_demo_once_with_working_logins(tmp_path: Path) -> 
                 assert answer.status_code == 201, (login, answer.text)
                 assert answer.json()["user"]["is_operator"] is (login.who == "platform operator")
     finally:
-        await app.state.runtime.components["sandbox_gateway"].close_connections()
+        await app.state.runtime.components["payments"].close()
         await app.state.runtime.close()
 
 

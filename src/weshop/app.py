@@ -31,8 +31,7 @@ from weshop.members.tasks import registry as member_tasks
 from weshop.orders import api as orders_api
 from weshop.orders.tasks import registry as order_tasks
 from weshop.payments import api as payments_api
-from weshop.payments.providers import build_payment_providers
-from weshop.payments.sandbox import web as sandbox_web
+from weshop.payments.providers import build_payment_setup, payment_setup
 from weshop.payments.tasks import registry as payment_tasks
 from weshop.promotions import api as promotions_api
 from weshop.promotions.tasks import registry as promotion_tasks
@@ -65,13 +64,14 @@ def build_runtime(settings: Settings) -> Runtime:
     runtime.handlers.merge(member_tasks)
     runtime.handlers.merge(ledger_tasks)
     runtime.components["code_sender"] = build_code_sender(settings.otp_sender)
-    runtime.components.update(build_payment_providers(runtime))
+    runtime.components.update(build_payment_setup(settings).components())
     return runtime
 
 
 def create_app(settings: Settings | None = None, *, check_schema: bool = True) -> FastAPI:
     settings = settings or get_settings()
     runtime = build_runtime(settings)
+    payments = payment_setup(runtime)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -86,13 +86,13 @@ def create_app(settings: Settings | None = None, *, check_schema: bool = True) -
             tasks.append(
                 asyncio.create_task(worker.run_forever(stop, settings.worker_poll_seconds))
             )
-            tasks.append(asyncio.create_task(sandbox_web.gateway(runtime).run_deliveries(stop)))
+            tasks += [asyncio.create_task(loop) for loop in payments.background(stop)]
         try:
             yield
         finally:
             stop.set()
             await asyncio.gather(*tasks, return_exceptions=True)
-            await sandbox_web.gateway(runtime).close_connections()
+            await payments.close()
             await runtime.close()
 
     app = FastAPI(
@@ -132,7 +132,7 @@ def create_app(settings: Settings | None = None, *, check_schema: bool = True) -
         promotions_api.platform,
         promotions_api.shop,
         promotions_api.me,
-        sandbox_web.router,
+        *payments.routers(),
     ):
         app.include_router(router)
 
@@ -141,7 +141,7 @@ def create_app(settings: Settings | None = None, *, check_schema: bool = True) -
         """Liveness: the process answers."""
         return {"status": "ok"}
 
-    sandbox_web.gateway(runtime).attach(app)
+    payments.attach(app)
     settings.media_dir.mkdir(parents=True, exist_ok=True)
     app.mount("/media", StaticFiles(directory=settings.media_dir), name="media")
     app.add_middleware(SecurityHeaders)

@@ -45,12 +45,18 @@ from weshop.demo.wechatpay import (
 )
 from weshop.ledger.check import CheckReport, check_ledger
 from weshop.models import metadata
+from weshop.payments.providers import (
+    PaymentSetup,
+    PaymentSetupError,
+    build_payment_setup,
+    payment_setup,
+)
 from weshop.payments.reconciliation import (
     ProviderRecordsUnavailable,
     Reconciliation,
     reconcile_day,
 )
-from weshop.payments.wechatpay.setup import wechatpay_configured
+from weshop.payments.wechatpay.setup import WechatPayConfigError, wechatpay_configured
 from weshop.paysim.app import create_app as create_paysim_app
 from weshop.paysim.app import open_simulator
 from weshop.paysim.identity import StateFiles
@@ -85,6 +91,8 @@ def _run(coroutine: Coroutine[Any, Any, T], settings: Settings) -> T:
         return asyncio.run(coroutine)
     except demo_data.DemoError as exc:
         _fail(f"demo data: {exc}")
+    except (PaymentSetupError, WechatPayConfigError) as exc:
+        _fail(f"payment settings: {exc}")
     except WeShopError as exc:
         _fail(f"{exc.message} ({exc.code})")
     except _DATABASE_ERRORS as exc:
@@ -139,7 +147,7 @@ def _require_schema(settings: Settings) -> None:
 
 
 async def _close(runtime: Runtime) -> None:
-    await runtime.components["sandbox_gateway"].close_connections()
+    await payment_setup(runtime).close()
     await runtime.close()
 
 
@@ -166,6 +174,7 @@ def serve(
         get_settings.cache_clear()
     settings = _settings()
     _require_schema(settings)
+    _run(_check_payment_setup(settings), settings)
     uvicorn.run(
         "weshop.app:create_app",
         factory=True,
@@ -174,6 +183,11 @@ def serve(
         workers=workers,
         log_level=settings.log_level.lower(),
     )
+
+
+async def _check_payment_setup(settings: Settings) -> None:
+    """Refuse, in one clear line, payment settings the server would refuse at start-up."""
+    await build_payment_setup(settings).close()
 
 
 @app.command()
@@ -207,7 +221,8 @@ def worker(
         bool, typer.Option("--once", help="Handle what is due now, then exit (cron, tests).")
     ] = False,
 ) -> None:
-    """Run the background worker: outbox messages, deadlines and sandbox payment callbacks.
+    """Run the background worker: outbox messages, deadlines and (when the sandbox is enabled)
+    sandbox payment callbacks.
 
     Runs until SIGINT or SIGTERM; start as many as you like, they never take the same message.
     """
@@ -221,10 +236,10 @@ def worker(
 async def _work(settings: Settings, *, once: bool) -> int:
     runtime = build_runtime(settings)
     loop_worker = Worker(runtime.db, runtime.handlers, runtime)
-    gateway = runtime.components["sandbox_gateway"]
+    payments = payment_setup(runtime)
     try:
         if once:
-            return await _drain(loop_worker, gateway)
+            return await _drain(loop_worker, payments)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
@@ -232,14 +247,14 @@ async def _work(settings: Settings, *, once: bool) -> int:
         typer.echo("Worker running; stop it with Ctrl+C or SIGTERM.")
         await asyncio.gather(
             loop_worker.run_forever(stop, settings.worker_poll_seconds),
-            gateway.run_deliveries(stop),
+            *payments.background(stop),
         )
         return 0
     finally:
         await _close(runtime)
 
 
-async def _drain(loop_worker: Worker, gateway: Any, *, max_rounds: int = 50) -> int:
+async def _drain(loop_worker: Worker, payments: PaymentSetup, *, max_rounds: int = 50) -> int:
     """Alternate callbacks and outbox rounds until neither has anything due.
 
     A delivered callback emits outbox messages and a handled message may start a delivery,
@@ -247,7 +262,7 @@ async def _drain(loop_worker: Worker, gateway: Any, *, max_rounds: int = 50) -> 
     """
     handled = 0
     for _ in range(max_rounds):
-        done = await gateway.deliver_due() + await loop_worker.drain()
+        done = await payments.deliver_due() + await loop_worker.drain()
         handled += done
         if done == 0:
             break
@@ -325,7 +340,12 @@ def demo(
     the server. Payments use the sandbox cashier, or with `--wechatpay` the WeChat Pay
     simulator (signed requests, encrypted callbacks, profit sharing at settlement).
     """
-    overrides: dict[str, Any] = {"demo_mode": True, "run_worker_in_process": True}
+    # The demo's past orders are paid in the sandbox, whatever the default provider.
+    overrides: dict[str, Any] = {
+        "demo_mode": True,
+        "run_worker_in_process": True,
+        "sandbox_payments": True,
+    }
     settings = _settings()
     shown_host = "127.0.0.1" if host in {"0.0.0.0", "::"} else host
     if "public_base_url" not in settings.model_fields_set:
@@ -390,7 +410,7 @@ async def _drop_tables(database_url: str) -> None:
 async def _reset_sandbox(settings: Settings) -> None:
     runtime = build_runtime(settings)
     try:
-        await runtime.components["sandbox_gateway"].reset()
+        await payment_setup(runtime).reset()
     finally:
         await _close(runtime)
 
@@ -540,8 +560,8 @@ def reconcile(
     provider: Annotated[
         str | None,
         typer.Option(
-            help="wechatpay or sandbox (default: wechatpay when WESHOP_WECHATPAY_MCHID is set, "
-            "else sandbox)."
+            help="wechatpay, or sandbox where WESHOP_SANDBOX_PAYMENTS is true (default: the "
+            "installation's default provider)."
         ),
     ] = None,
     database_url: Annotated[
@@ -561,10 +581,16 @@ def reconcile(
     settings = _settings()
     if database_url:
         settings = settings.model_copy(update={"database_url": database_url})
-    chosen = provider or ("wechatpay" if wechatpay_configured(settings) else "sandbox")
+    chosen = (
+        provider
+        or settings.default_payment_provider
+        or ("wechatpay" if wechatpay_configured(settings) else "sandbox")
+    )
     try:
         if chosen not in ("wechatpay", "sandbox"):
             _fail(f"--provider must be wechatpay or sandbox, not {chosen!r}")
+        if chosen == "sandbox" and not settings.sandbox_payments:
+            _fail("the sandbox provider is not enabled here (set WESHOP_SANDBOX_PAYMENTS=true)")
         _require_schema(settings)
         result = _run(_reconcile(settings, chosen, day.date()), settings)
     except ProviderRecordsUnavailable as exc:
@@ -596,13 +622,7 @@ async def _reconcile(settings: Settings, provider: str, day: date) -> Reconcilia
     runtime = build_runtime(settings)
     try:
         async with runtime.db.session(write=False) as session, session.begin():
-            return await reconcile_day(
-                session,
-                provider,
-                day,
-                runtime.components["payment_providers"],
-                runtime.components["sandbox_gateway"],
-            )
+            return await reconcile_day(session, provider, day, payment_setup(runtime))
     finally:
         await _close(runtime)
 

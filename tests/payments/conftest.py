@@ -11,6 +11,7 @@ from tests.paysim.fixtures import (  # noqa: F401
     NOTIFY_URL,
     FakeClock,
     cashier,
+    direct,
     inbox,
     merchant_keys,
     partner,  # the fixture below uses this one

@@ -240,11 +240,14 @@ def test_compare_lists_what_the_provider_lacks_and_what_the_ledger_misses() -> N
     assert str(differences[2]) == ("ledger_mismatch: refund R1 (WeShop ¥3.00, ledger ¥0.00)")
 
 
-def cli_env(settings: Settings, data_dir: Path | None = None) -> dict[str, str]:
+def cli_env(
+    settings: Settings, data_dir: Path | None = None, *, sandbox: bool = True
+) -> dict[str, str]:
     return {
         "WESHOP_DATABASE_URL": settings.database_url,
         "WESHOP_DATA_DIR": str(data_dir or settings.data_dir),
         "WESHOP_SECRET_KEY": settings.resolved_secret().decode(),
+        "WESHOP_SANDBOX_PAYMENTS": "true" if sandbox else "false",
     }
 
 
@@ -284,3 +287,8 @@ async def test_the_command_reconciles_the_sandbox_and_exits_by_outcome(
     elsewhere = await reconcile_cli(cli_env(settings, tmp_path), today)
     assert elsewhere.exit_code == 2, elsewhere.output
     assert "keeps no records" in elsewhere.output
+
+    # An installation without the sandbox has no sandbox records to reconcile: it says so.
+    disabled = await reconcile_cli(cli_env(settings, sandbox=False), today)
+    assert disabled.exit_code == 2, disabled.output
+    assert "sandbox provider is not enabled" in disabled.output

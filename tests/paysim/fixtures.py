@@ -7,6 +7,7 @@ import json
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -28,6 +29,8 @@ from weshop.paysim.identity import (
     PlatformIdentity,
     new_merchant_keys,
     new_platform,
+    pem_private,
+    pem_public,
     register_merchant_keys,
 )
 from weshop.paysim.simulator import PaySim
@@ -188,3 +191,15 @@ async def pay_at_cashier(
     assert page.status_code == 200, page.text
     assert "确认支付" in page.text
     return await cashier.post("/cashier/confirm", data={"prepay_id": prepay_id})
+
+
+def key_files(tmp_path: Path, merchant_keys, platform) -> dict[str, object]:
+    (tmp_path / "key.pem").write_bytes(pem_private(merchant_keys.private_key))
+    (tmp_path / "platform.pem").write_bytes(pem_public(platform.private_key.public_key()))
+    return {
+        "wechatpay_private_key_path": tmp_path / "key.pem",
+        "wechatpay_cert_serial": merchant_keys.serial,
+        "wechatpay_apiv3_key": merchant_keys.apiv3_key,
+        "wechatpay_platform_public_key_path": tmp_path / "platform.pem",
+        "wechatpay_platform_serial": platform.serial,
+    }

@@ -71,13 +71,19 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     log_json: bool = False
 
-    default_payment_provider: Literal["sandbox", "wechatpay"] = Field(
-        default="sandbox",
-        description="The provider a payment uses when none is named (the storefront's).",
+    sandbox_payments: bool = Field(
+        default=False,
+        description="Enables the sandbox payment provider and its cashier (/sandbox-pay), "
+        "for demos and tests only: it pays without money.",
+    )
+    default_payment_provider: Literal["sandbox", "wechatpay"] | None = Field(
+        default=None,
+        description="The provider a payment uses when none is named (the storefront's); "
+        "unset: the one configured provider. It must name a configured provider.",
     )
 
     # WeChat Pay APIv3. The provider is registered only when wechatpay_mchid is set; the
-    # default install has the sandbox provider alone. `weshop paysim` prints values for these.
+    # sandbox only when sandbox_payments is. `weshop paysim` prints values for these.
     wechatpay_mode: Literal["direct", "partner"] = Field(
         default="direct",
         description="'direct' (a merchant of its own) or 'partner' (a platform paying each "

@@ -36,6 +36,7 @@ from weshop.demo.data import (
     ShopperSpec,
     StoreSpec,
 )
+from weshop.payments.providers import payment_setup
 from weshop.stores.models import Role, Store
 
 # Everything the seed calls; a missing endpoint is an error, never a quietly smaller demo.
@@ -103,7 +104,7 @@ async def seed(settings: Settings) -> SeedResult:
                 await _Seeder(client, runtime).run()
         return SeedResult.CREATED
     finally:
-        await runtime.components["sandbox_gateway"].close_connections()
+        await payment_setup(runtime).close()
         await runtime.close()
 
 

@@ -39,7 +39,7 @@ from weshop.ledger.settlement import (
 )
 from weshop.ledger.targets import OrderFacts, Part, platform_subsidies, split, targets
 from weshop.orders.models import Order, OrderLine, OrderStatus
-from weshop.payments.models import Payment, PaymentStatus, Refund, RefundStatus
+from weshop.payments.models import NO_PROVIDER, Payment, PaymentStatus, Refund, RefundStatus
 
 K = AccountKind
 
@@ -148,7 +148,9 @@ async def record_payment(
         store_id=order.store_id,
         order_id=order.id,
         payment_id=payment.id,
-        memo=f"payment {payment.out_trade_no} of order {order.order_no}",
+        memo=f"payment {payment.out_trade_no} of order {order.order_no}"
+        if payment.provider != NO_PROVIDER
+        else f"order {order.order_no} cost 0 fen: paid without a provider, no money moved",
     )
     return await journal.post(session, source, legs, now)
 

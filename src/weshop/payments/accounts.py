@@ -13,14 +13,18 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from weshop.core.clock import utcnow
+from weshop.core.config import Settings
 from weshop.core.errors import Conflict
 from weshop.payments.models import StorePaymentAccount
 from weshop.payments.provider import PaymentProvider
 from weshop.payments.wechatpay.applyments import FINISHED, Applyments
+from weshop.payments.wechatpay.setup import wechatpay_configured
+from weshop.stores import repository as stores_repo
 from weshop.stores import service as stores
 
 # The one provider with sub-merchants (WeChat Pay's partner mode).
 WECHATPAY = "wechatpay"
+DIRECT_MODE_MANY_STORES = "wechatpay_direct_mode_many_stores"
 # Applications that are over without a sub-merchant: the next one needs a number of its own.
 CLOSED_APPLYMENT_STATES = frozenset({"REJECTED", "CANCELED"})
 
@@ -32,6 +36,41 @@ async def account_of(
         select(StorePaymentAccount).where(
             StorePaymentAccount.store_id == store_id, StorePaymentAccount.provider == provider
         )
+    )
+
+
+async def direct_mode_problem(session: AsyncSession, settings: Settings) -> str | None:
+    """Why this installation must not take WeChat Pay payments as it is set up, or None.
+
+    Direct mode is one merchant number of the installation's own: every payment lands there.
+    With more than one store selling, that is the platform collecting its merchants' money
+    (二清), which WeShop refuses; partner mode pays each store's own sub-merchant."""
+    if not wechatpay_configured(settings) or settings.wechatpay_mode != "direct":
+        return None
+    return await _many_stores_problem(session)
+
+
+async def refuse_direct_mode_for_many_stores(
+    session: AsyncSession, provider: PaymentProvider
+) -> None:
+    """Before a payment opens at WeChat Pay in direct mode: 409
+    ``wechatpay_direct_mode_many_stores`` while more than one store sells."""
+    if provider.name != WECHATPAY or provider.partner:
+        return
+    problem = await _many_stores_problem(session)
+    if problem is not None:
+        raise Conflict(problem, code=DIRECT_MODE_MANY_STORES)
+
+
+async def _many_stores_problem(session: AsyncSession) -> str | None:
+    selling = await stores_repo.count_active_stores(session)
+    if selling <= 1:
+        return None
+    return (
+        f"WeChat Pay is in direct mode, where every payment lands on the installation's one "
+        f"merchant number, and {selling} stores are selling: that would be the platform "
+        "collecting its merchants' money (二清). Use partner mode (WESHOP_WECHATPAY_MODE="
+        "partner) with a WeChat Pay sub-merchant for each store."
     )
 
 

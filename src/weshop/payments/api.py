@@ -8,7 +8,6 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from weshop.accounts.auth import CurrentOperator, CurrentUser
-from weshop.core.errors import NotFound
 from weshop.core.http import DbSession, IdempotencyKey, RuntimeDep
 from weshop.core.idempotency import run_idempotent
 from weshop.core.ids import PathId
@@ -16,6 +15,7 @@ from weshop.core.tenancy import StoreScope
 from weshop.payments import accounts, refunds, service
 from weshop.payments.models import Refund
 from weshop.payments.provider import InvalidNotification
+from weshop.payments.providers import payment_setup
 from weshop.payments.schemas import (
     ApplymentIn,
     NotificationAck,
@@ -52,7 +52,12 @@ async def pay_order(
     request: Request,
     provider: Annotated[
         str | None,
-        Query(max_length=20, description="sandbox or wechatpay; default: the installation's."),
+        Query(
+            max_length=20,
+            description="A configured provider (wechatpay, or sandbox where enabled); "
+            "default: the installation's. Any other answers 404 "
+            "`payment_provider_unavailable`.",
+        ),
     ] = None,
 ):
     """Start paying an order: returns a payment intent with the provider's cashier URL.
@@ -60,18 +65,16 @@ async def pay_order(
     Asking again while it is unpaid returns the same intent. The order becomes paid when
     the provider's signed callback arrives (or the provider, asked later, says it was
     paid), not when the shopper says so. In WeChat Pay partner mode a store without a
-    sub-merchant cannot be paid through it (409 `store_has_no_sub_merchant`).
+    sub-merchant cannot be paid through it (409 `store_has_no_sub_merchant`); in direct
+    mode no payment is taken while more than one store sells (409
+    `wechatpay_direct_mode_many_stores`). A provider this installation does not have
+    answers 404 `payment_provider_unavailable`.
     """
-    providers = runtime.components["payment_providers"]
-    provider = provider or runtime.settings.default_payment_provider
-    if provider not in providers:
-        raise NotFound(f"no payment provider named {provider!r}")
+    chosen = payment_setup(runtime).provider(provider)
 
     async def action() -> PaymentOut:
         payer_ip = request.client.host if request.client else None
-        payment = await service.start_payment(
-            session, user, order_id, providers[provider], payer_ip
-        )
+        payment = await service.start_payment(session, user, order_id, chosen, payer_ip)
         return PaymentOut.model_validate(payment)
 
     return await run_idempotent(
@@ -79,7 +82,7 @@ async def pay_order(
         key=key,
         owner=f"user:{user.id}",
         endpoint=f"POST /me/orders/{order_id}/payments",
-        payload={"provider": provider},
+        payload={"provider": chosen.name},
         action=action,
     )
 
@@ -98,12 +101,10 @@ async def refund_notification(
     """The provider's signed word on a refund (WeChat Pay's REFUND.SUCCESS / ABNORMAL /
     CLOSED). Verified, then applied under the refund's compare-and-set; a replay, an unknown
     refund or a wrong amount changes nothing (and is logged)."""
-    providers = runtime.components["payment_providers"]
-    if provider not in providers:
-        raise NotFound("no such payment provider")
+    chosen = payment_setup(runtime).provider(provider)
     body = await request.body()
     try:
-        update = providers[provider].verify_refund_notification(request.headers, body)
+        update = chosen.verify_refund_notification(request.headers, body)
     except InvalidNotification as exc:
         log.warning("payments.refund_notification_rejected", provider=provider, reason=str(exc))
         return JSONResponse({"code": "FAIL", "message": str(exc)}, status_code=401)
@@ -124,12 +125,10 @@ async def payment_notification(
 ):
     """The provider's signed callback. Verified, stored once, applied once; a replay or a
     callback for an unknown payment or the wrong amount changes nothing (and is logged)."""
-    providers = runtime.components["payment_providers"]
-    if provider not in providers:
-        raise NotFound("no such payment provider")
+    chosen = payment_setup(runtime).provider(provider)
     body = await request.body()
     try:
-        notice = providers[provider].verify_notification(request.headers, body)
+        notice = chosen.verify_notification(request.headers, body)
     except InvalidNotification as exc:
         log.warning("payments.notification_rejected", provider=provider, reason=str(exc))
         return JSONResponse({"code": "FAIL", "message": str(exc)}, status_code=401)

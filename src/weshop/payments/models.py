@@ -10,6 +10,10 @@ from sqlalchemy.orm import Mapped, mapped_column
 from weshop.core.clock import utcnow
 from weshop.core.db import Base, TimestampMixin, enum_column
 
+# The provider name of a payment of 0 fen: an order that costs nothing is paid at once,
+# without any provider (WeChat Pay refuses a transaction of 0).
+NO_PROVIDER = "none"
+
 
 class PaymentStatus(enum.StrEnum):
     PENDING = "pending"

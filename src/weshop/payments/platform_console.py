@@ -15,6 +15,7 @@ from weshop.core.errors import WeShopError
 from weshop.core.http import DbSession, RuntimeDep
 from weshop.core.ids import PathId
 from weshop.payments import accounts
+from weshop.payments.providers import payment_setup
 from weshop.payments.reconciliation import ProviderRecordsUnavailable, reconcile_day
 from weshop.payments.schemas import SubMerchantIn
 from weshop.payments.wechatpay.transactions import BEIJING
@@ -128,13 +129,11 @@ async def reconciliation(
     """A day's records at the provider against WeShop's payments, refunds and ledger: every
     difference, as ``weshop reconcile --date`` prints them."""
     day = day or _yesterday_in_china()
-    providers = runtime.components["payment_providers"]
-    chosen = provider or ("wechatpay" if "wechatpay" in providers else "sandbox")
+    payments = payment_setup(runtime)
+    chosen = provider or payments.default_name or accounts.WECHATPAY
     result, problem = None, ""
     try:
-        result = await reconcile_day(
-            session, chosen, day, providers, runtime.components["sandbox_gateway"]
-        )
+        result = await reconcile_day(session, chosen, day, payments)
     except ProviderRecordsUnavailable as exc:
         problem = str(exc)
     return render(
@@ -144,7 +143,7 @@ async def reconciliation(
             "section": "reconciliation",
             "day": day,
             "provider": chosen,
-            "providers": sorted(providers),
+            "providers": sorted(payments.providers),
             "result": result,
             "problem": problem,
         },

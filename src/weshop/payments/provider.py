@@ -57,6 +57,16 @@ class PaymentNotice:
     raw: dict
 
 
+def strict_fen(value: object) -> int:
+    """An amount read from a provider's payload (a callback or an answer): a JSON integer of
+    fen and nothing else. ``3300.5``, ``3300.0``, ``"3300"`` and ``true`` raise ValueError
+    rather than be read as something close: a signed payload that says so is wrong, not
+    roughly right."""
+    if type(value) is not int:
+        raise ValueError(f"the amount {value!r} is not an integer number of fen")
+    return value
+
+
 def query_notification_id(transaction_id: str) -> str:
     """The id under which a payment found by querying is stored: one per transaction, so
     asking again (or querying twice) stores it once."""

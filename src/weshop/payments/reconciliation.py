@@ -13,10 +13,9 @@ clearing account for a payment, the shopper refunds account for a refund.
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
 
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -24,6 +23,7 @@ from sqlalchemy.orm import InstrumentedAttribute
 
 from weshop.ledger.models import AccountKind, JournalEntry, LedgerAccount, Posting
 from weshop.payments.models import Payment, PaymentStatus, Refund, RefundStatus
+from weshop.payments.providers import SANDBOX, PaymentSetup
 from weshop.payments.sandbox.gateway import SandboxGateway
 from weshop.payments.sandbox.models import SandboxBase, SandboxRefund, SandboxTransaction
 from weshop.payments.wechatpay.bills import TradeBill, yuan_to_fen
@@ -194,7 +194,10 @@ async def wechatpay_records(pay: WechatPay, day: date) -> list[MoneyRecord]:
         ) from exc
     except WechatPayError as exc:  # unreachable, or an answer that did not verify
         raise ProviderRecordsUnavailable(f"WeChat Pay's trade bill for {day}: {exc}") from exc
-    return bill_records(bill)
+    try:
+        return bill_records(bill)
+    except (KeyError, ArithmeticError, ValueError) as exc:
+        raise ProviderRecordsUnavailable(f"WeChat Pay's trade bill for {day}: {exc}") from exc
 
 
 async def sandbox_records(gateway: SandboxGateway, day: date) -> list[MoneyRecord]:
@@ -314,18 +317,24 @@ async def reconcile_day(
     session: AsyncSession,
     provider: str,
     day: date,
-    providers: Mapping[str, Any],
-    sandbox_gateway: SandboxGateway,
+    payments: PaymentSetup,
 ) -> Reconciliation:
     """The provider's records of the day against WeShop's and the ledger's: every difference.
-    Raises ProviderRecordsUnavailable when the provider's side cannot be had."""
+    Raises ProviderRecordsUnavailable when the provider's side cannot be had (among others,
+    a provider this installation does not have)."""
     if provider == "wechatpay":
-        if "wechatpay" not in providers:
+        if "wechatpay" not in payments.providers:
             raise ProviderRecordsUnavailable(
                 "WeChat Pay is not configured (WESHOP_WECHATPAY_MCHID is not set)"
             )
-        theirs = await wechatpay_records(providers["wechatpay"].pay, day)
+        theirs = await wechatpay_records(payments.providers["wechatpay"].pay, day)
+    elif provider == SANDBOX:
+        if payments.sandbox is None:
+            raise ProviderRecordsUnavailable(
+                "the sandbox provider is not enabled here (WESHOP_SANDBOX_PAYMENTS is false)"
+            )
+        theirs = await sandbox_records(payments.sandbox, day)
     else:
-        theirs = await sandbox_records(sandbox_gateway, day)
+        raise ProviderRecordsUnavailable(f"no payment provider named {provider!r}")
     ours = await our_side(session, provider, day, theirs)
     return Reconciliation(len(theirs), len(ours.records), compare(theirs, ours))

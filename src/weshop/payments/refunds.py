@@ -129,6 +129,8 @@ async def refund_order(
     if payment is None:
         log.error("payments.refund_without_payment", order_id=order_id)
         return None
+    if payment.amount_fen == 0:
+        return None  # the order cost nothing: there is nothing to give back
     left = await refundable_parts(session, payment)
     amount = min(amount_fen, sum(left.values()))
     if amount <= 0:

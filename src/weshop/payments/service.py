@@ -19,10 +19,12 @@ from weshop.core.errors import Conflict
 from weshop.core.outbox import emit
 from weshop.ledger import service as ledger
 from weshop.orders import service as orders
+from weshop.orders.models import Order
 from weshop.orders.state import ORDER_MACHINE
 from weshop.payments import repository as repo
-from weshop.payments.accounts import sub_mchid_for
+from weshop.payments.accounts import refuse_direct_mode_for_many_stores, sub_mchid_for
 from weshop.payments.models import (
+    NO_PROVIDER,
     NotificationOutcome,
     Payment,
     PaymentNotification,
@@ -58,6 +60,9 @@ async def start_payment(
     ORDER_MACHINE.target(order.status, "pay")
     if utcnow() >= order.pay_deadline:
         raise Conflict("the payment window of this order has passed", code="payment_window_passed")
+    if order.payable_fen == 0:
+        return await _pay_nothing(session, order, user)
+    await refuse_direct_mode_for_many_stores(session, provider)
     for payment in await repo.pending_payments(session, order.id):
         if payment.provider == provider.name and payment.amount_fen == order.payable_fen:
             return payment
@@ -95,6 +100,36 @@ async def start_payment(
             dedupe_key=f"{QUERY_PAYMENT}:{payment.id}:{when}",
         )
     return payment
+
+
+async def _pay_nothing(session: AsyncSession, order: Order, user: User) -> Payment:
+    """An order that costs nothing is paid at once, without a provider: a succeeded payment
+    of 0 fen (provider ``none``, no transaction) and the ledger's entry that says so. No
+    money moves, so no callback, query, refund or settlement ever reaches a provider."""
+    now = utcnow()
+    out_trade_no = out_number("P")
+    payment = Payment(
+        store_id=order.store_id,
+        order_id=order.id,
+        user_id=user.id,
+        provider=NO_PROVIDER,
+        out_trade_no=out_trade_no,
+        amount_fen=0,
+        currency=order.currency,
+        cashier_url=return_path(out_trade_no),
+    )
+    session.add(payment)
+    await session.flush()
+    await PAYMENT_MACHINE.apply(session, payment, "succeed", paid_at=now)
+    accepted = await orders.mark_paid(session, order.id, 0, now)
+    await ledger.record_payment(session, payment, accepted=accepted)
+    log.info("payments.paid_without_provider", order_id=order.id, out_trade_no=out_trade_no)
+    return payment
+
+
+def return_path(out_trade_no: str) -> str:
+    """The storefront's page a payer comes back to from a cashier."""
+    return f"/pay/return/{out_trade_no}"
 
 
 async def query_payment(

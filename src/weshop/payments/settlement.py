@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from weshop.orders.models import Order
 from weshop.payments import repository as repo
 from weshop.payments.accounts import sub_mchid_for
+from weshop.payments.models import NO_PROVIDER
 from weshop.payments.provider import (
     PaymentProvider,
 )
@@ -35,6 +36,10 @@ async def settle_at_provider(
     rest released to the store (subsidy and profit sharing: no 二清)."""
     payment = await repo.succeeded_payment(session, order_id)
     order = await session.get_one(Order, order_id)
+    if payment is not None and payment.provider == NO_PROVIDER:
+        # Paid without a provider (it cost nothing): the provider holds nothing to move.
+        payment.fee_split_fen = payment.subsidy_paid_fen = 0
+        return
     if payment is None or payment.provider_transaction_id is None:
         log.error("payments.settlement_without_payment", order_id=order_id)
         return

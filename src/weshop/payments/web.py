@@ -22,6 +22,8 @@ from weshop.core.ids import PathId
 from weshop.orders import service as orders
 from weshop.orders.models import OrderStatus
 from weshop.payments import service
+from weshop.payments.models import NO_PROVIDER
+from weshop.payments.providers import payment_setup
 from weshop.payments.views import shopper_payment
 from weshop.web.csrf import verify_csrf
 from weshop.web.forms import undo_on_error
@@ -52,10 +54,7 @@ async def pay(
     request: Request, order_id: PathId, user: PageUser, session: DbSession, runtime: RuntimeDep
 ) -> Response:
     """Opens (or reopens) the order's payment and goes to the provider's cashier."""
-    providers = runtime.components["payment_providers"]
-    provider = providers.get(runtime.settings.default_payment_provider)
-    if provider is None:
-        raise NotFound("no payment provider is set up")
+    provider = payment_setup(runtime).provider()
     try:
         async with undo_on_error(session):
             payment = await service.start_payment(
@@ -81,7 +80,7 @@ async def back_from_cashier(
     out_trade_no: TradeNo, user: PageUser, session: DbSession, runtime: RuntimeDep
 ) -> Response:
     """Where a cashier sends the payer back: the result page of the payment's order."""
-    providers = runtime.components["payment_providers"]
+    providers = [*payment_setup(runtime).providers, NO_PROVIDER]
     payment = await shopper_payment(session, user, out_trade_no, providers)
     return RedirectResponse(f"/me/orders/{payment.order_id}/result", 303)
 

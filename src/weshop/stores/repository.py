@@ -1,11 +1,11 @@
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from weshop.accounts.models import User
 from weshop.core.tenancy import StoreScope
-from weshop.stores.models import StaffMember, StaffStatus, Store
+from weshop.stores.models import StaffMember, StaffStatus, Store, StoreStatus
 
 
 async def membership(session: AsyncSession, store_id: int, user_id: int) -> StaffMember | None:
@@ -54,3 +54,11 @@ async def staff_member(
 
 async def all_stores(session: AsyncSession) -> list[Store]:
     return list(await session.scalars(select(Store).order_by(Store.id)))
+
+
+async def count_active_stores(session: AsyncSession) -> int:
+    """Stores that can sell (not suspended)."""
+    total = await session.scalar(
+        select(func.count()).select_from(Store).where(Store.status == StoreStatus.ACTIVE)
+    )
+    return int(total or 0)

@@ -6,14 +6,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 
-from tests.paysim.fixtures import NOTIFY_URL, make_client, pay_at_cashier
+from tests.paysim.fixtures import NOTIFY_URL, key_files, make_client, pay_at_cashier
 from weshop.core.config import Settings
+from weshop.core.errors import NotFound
 from weshop.payments.provider import InvalidNotification, PaymentNotice, ProviderRefundStatus
-from weshop.payments.providers import build_payment_providers
+from weshop.payments.providers import PaymentSetupError, build_payment_setup
 from weshop.payments.wechatpay.client import MerchantCredentials, WechatPayClient
 from weshop.payments.wechatpay.errors import WechatPayError
 from weshop.payments.wechatpay.provider import WechatPay, WechatPayProvider
@@ -25,8 +25,6 @@ from weshop.paysim.identity import (
     DIRECT_MCHID,
     PLATFORM_MCHID,
     READY_SUB_MCHID,
-    pem_private,
-    pem_public,
 )
 
 
@@ -250,23 +248,20 @@ async def test_settling_splits_the_fee_and_releases_the_rest(
     assert funds.balance(sim.store, f"mch:{PLATFORM_MCHID}") == (600, 0)
 
 
-def key_files(tmp_path: Path, merchant_keys, platform) -> dict[str, object]:
-    (tmp_path / "key.pem").write_bytes(pem_private(merchant_keys.private_key))
-    (tmp_path / "platform.pem").write_bytes(pem_public(platform.private_key.public_key()))
-    return {
-        "wechatpay_private_key_path": tmp_path / "key.pem",
-        "wechatpay_cert_serial": merchant_keys.serial,
-        "wechatpay_apiv3_key": merchant_keys.apiv3_key,
-        "wechatpay_platform_public_key_path": tmp_path / "platform.pem",
-        "wechatpay_platform_serial": platform.serial,
-    }
-
-
 async def test_registered_only_when_configured(tmp_path: Path, merchant_keys, platform) -> None:
     base = {"data_dir": tmp_path, "secret_key": "test-secret-not-for-production"}
-    plain = build_payment_providers(SimpleNamespace(settings=Settings(**base)))
-    assert list(plain["payment_providers"]) == ["sandbox"]
-    await plain["sandbox_gateway"].close_connections()
+    plain = build_payment_setup(Settings(**base))
+    assert (plain.providers, plain.default_name, plain.sandbox) == ({}, None, None)
+    with pytest.raises(NotFound) as refused:
+        plain.provider()
+    assert refused.value.code == "payment_provider_unavailable"
+
+    sandbox = build_payment_setup(Settings(**base, sandbox_payments=True))
+    assert (list(sandbox.providers), sandbox.default_name) == (["sandbox"], "sandbox")
+    assert sandbox.sandbox is not None and "sandbox_gateway" in sandbox.components()
+    await sandbox.close()
+    with pytest.raises(PaymentSetupError, match="WESHOP_SANDBOX_PAYMENTS=true"):
+        build_payment_setup(Settings(**base, default_payment_provider="sandbox"))
 
     configured = Settings(
         **base,
@@ -277,14 +272,30 @@ async def test_registered_only_when_configured(tmp_path: Path, merchant_keys, pl
         **key_files(tmp_path, merchant_keys, platform),
     )
     with pytest.raises(WechatPayConfigError, match="MERCHANT_NAME"):
-        build_payment_providers(SimpleNamespace(settings=configured))
+        build_payment_setup(configured)
     configured = configured.model_copy(update={"wechatpay_merchant_name": "微店联盟科技有限公司"})
-    both = build_payment_providers(SimpleNamespace(settings=configured))
-    wechatpay = both["payment_providers"]["wechatpay"]
+    alone = build_payment_setup(configured)
+    assert (list(alone.providers), alone.default_name, alone.sandbox) == (
+        ["wechatpay"], "wechatpay", None
+    )  # fmt: skip
+    assert "sandbox_gateway" not in alone.components()
+    wechatpay = alone.provider("wechatpay")
     assert wechatpay.notify_url == "https://shop.example/api/v1/payments/notify/wechatpay"
     assert isinstance(wechatpay.pay.merchant, Partner)
     assert wechatpay.pay.client.base_url == "https://api.mch.weixin.qq.com"
-    await both["sandbox_gateway"].close_connections()
+    with pytest.raises(NotFound):
+        alone.provider("sandbox")
+
+    # Two providers: which one pays by default must be said.
+    with pytest.raises(PaymentSetupError, match="WESHOP_DEFAULT_PAYMENT_PROVIDER"):
+        build_payment_setup(configured.model_copy(update={"sandbox_payments": True}))
+    both = build_payment_setup(
+        configured.model_copy(
+            update={"sandbox_payments": True, "default_payment_provider": "wechatpay"}
+        )
+    )
+    assert (sorted(both.providers), both.default_name) == (["sandbox", "wechatpay"], "wechatpay")
+    await both.close()
 
 
 def test_incomplete_settings_are_explained(tmp_path: Path, merchant_keys, platform) -> None:

@@ -17,6 +17,7 @@ from weshop.payments.provider import (
     ProviderRefundStatus,
     RefundUpdate,
     query_notification_id,
+    strict_fen,
 )
 from weshop.payments.sandbox.gateway import SandboxGateway, signed_message
 
@@ -162,7 +163,7 @@ class SandboxProvider:
                 notification_id=str(data["id"]),
                 out_trade_no=str(data["out_trade_no"]),
                 transaction_id=str(data["transaction_id"]),
-                amount_fen=int(data["amount_fen"]),
+                amount_fen=strict_fen(data["amount_fen"]),
                 paid_at=datetime.fromisoformat(data["paid_at"]),
                 raw=data,
             )

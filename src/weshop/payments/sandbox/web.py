@@ -18,6 +18,7 @@ from starlette.responses import RedirectResponse, Response
 from weshop.core.errors import WeShopError
 from weshop.core.http import RuntimeDep
 from weshop.payments.sandbox.gateway import SandboxGateway
+from weshop.payments.service import return_path
 from weshop.web.errors import error_message
 from weshop.web.templating import register_template_dir, render
 
@@ -30,11 +31,6 @@ register_template_dir(FilePath(__file__).parent / "templates")
 
 def gateway(runtime: object) -> SandboxGateway:
     return runtime.components["sandbox_gateway"]
-
-
-def return_path(out_trade_no: str) -> str:
-    """The merchant's page a paying browser goes back to."""
-    return f"/pay/return/{out_trade_no}"
 
 
 class CashierResult(BaseModel):

@@ -27,7 +27,12 @@ class TradeBill:
 
 
 def yuan_to_fen(text: str) -> int:
-    return int(Decimal(text) * 100)
+    """A bill's amount in yuan, to the fen exactly: one that is not a whole number of fen
+    (``33.005``) is refused (ValueError), never rounded or cut."""
+    fen = Decimal(text) * 100
+    if fen != fen.to_integral_value():
+        raise ValueError(f"the amount {text!r} is not a whole number of fen")
+    return int(fen)
 
 
 def parse_trade_bill(text: str) -> TradeBill:

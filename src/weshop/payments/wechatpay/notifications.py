@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from weshop.payments.provider import InvalidNotification
+from weshop.payments.provider import InvalidNotification, strict_fen
 from weshop.payments.wechatpay import crypto
 from weshop.payments.wechatpay.errors import SignatureRejected
 from weshop.payments.wechatpay.verifier import PlatformVerifier
@@ -104,7 +104,7 @@ def refund_notice(notification: Notification) -> RefundNotice:
             out_refund_no=str(data["out_refund_no"]),
             refund_id=str(data["refund_id"]),
             refund_status=str(data["refund_status"]),
-            refund_fen=int(data["amount"]["refund"]),
+            refund_fen=strict_fen(data["amount"]["refund"]),
             success_time=parse_time(success) if success else None,
             raw=data,
         )

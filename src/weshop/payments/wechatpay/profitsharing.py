@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from weshop.payments.provider import strict_fen
 from weshop.payments.wechatpay.client import WechatPayClient
 from weshop.payments.wechatpay.transactions import path_segment
 
@@ -125,7 +126,7 @@ class ProfitSharing:
         answer = await self.client.request(
             "GET", f"/v3/profitsharing/transactions/{path_segment(transaction_id)}/amounts"
         )
-        return int((answer.data or {})["unsplit_amount"])
+        return strict_fen((answer.data or {})["unsplit_amount"])
 
     async def return_split(
         self,

@@ -21,6 +21,7 @@ from weshop.payments.provider import (
     ProviderRefundStatus,
     RefundUpdate,
     query_notification_id,
+    strict_fen,
 )
 from weshop.payments.wechatpay.applyments import Applyments
 from weshop.payments.wechatpay.bills import Bills
@@ -178,7 +179,7 @@ class WechatPayProvider:
                 notification_id=query_notification_id(transaction_id),
                 out_trade_no=str(data["out_trade_no"]),
                 transaction_id=transaction_id,
-                amount_fen=int(data["amount"]["total"]),
+                amount_fen=strict_fen(data["amount"]["total"]),
                 paid_at=parse_time(str(data["success_time"])),
                 raw={"queried": True, "resource": data},
             )
@@ -343,7 +344,7 @@ class WechatPayProvider:
                 notification_id=notification.id,
                 out_trade_no=str(data["out_trade_no"]),
                 transaction_id=str(data["transaction_id"]),
-                amount_fen=int(data["amount"]["total"]),
+                amount_fen=strict_fen(data["amount"]["total"]),
                 paid_at=parse_time(str(data["success_time"])),
                 raw={"event_type": notification.event_type, "resource": data},
             )
