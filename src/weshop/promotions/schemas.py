@@ -10,9 +10,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from weshop.accounts.schemas import PhoneNumber
+from weshop.core.clock import Moment
 from weshop.core.ids import RowId
 from weshop.core.money import Fen
 from weshop.pricing.inputs import StackingGroup
@@ -66,8 +67,8 @@ class TemplateCreate(BaseModel):
     cap_fen: Fen | None = Field(default=None, description="`percent`: most fen taken off.")
     threshold_fen: Fen = Field(default=0, description="Eligible amount needed to use it.")
     scope: ScopeIn = Field(default_factory=ScopeIn)
-    valid_from: AwareDatetime | None = None
-    valid_until: AwareDatetime | None = None
+    valid_from: Moment | None = None
+    valid_until: Moment | None = None
     valid_days_after_claim: Count | None = Field(default=None, description="1 to 365.")
     total_quantity: Count = Field(description="How many may be claimed in all.")
     per_shopper_limit: Count = Field(default=1, description="How many one shopper may claim.")
@@ -101,8 +102,8 @@ class ReductionIn(BaseModel):
     kind: ReductionKind
     tiers: list[TierIn] = Field(min_length=1, max_length=MAX_TIERS)
     scope: ScopeIn = Field(default_factory=ScopeIn)
-    starts_at: AwareDatetime | None = None
-    ends_at: AwareDatetime | None = None
+    starts_at: Moment | None = None
+    ends_at: Moment | None = None
     priority: int = Field(default=0, ge=0, le=1000, description="Higher is applied first.")
 
 
