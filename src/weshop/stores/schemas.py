@@ -6,6 +6,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from weshop.accounts.schemas import PhoneNumber
+from weshop.core.urls import WebUrl
 from weshop.stores.models import Role, StaffStatus, StoreStatus
 
 StoreName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
@@ -23,7 +24,7 @@ class StoreSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: StoreName | None = None
     description: Annotated[str, StringConstraints(max_length=500)] | None = None
-    logo_url: Annotated[str, StringConstraints(max_length=300)] | None = None
+    logo_url: WebUrl | None = None
     payment_window_minutes: int | None = Field(
         default=None, ge=5, le=24 * 60, description="How long an order waits for payment."
     )
