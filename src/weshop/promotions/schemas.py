@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints
 
 from weshop.accounts.schemas import PhoneNumber
 from weshop.core.clock import Moment
@@ -33,7 +33,7 @@ MAX_ISSUE_PHONES = 200
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
 # Counts checked by the rules with their own codes; bounded here only to stay an integer.
-Count = Annotated[int, Field(ge=-(2**31), le=2**31)]
+Count = Annotated[StrictInt, Field(ge=-(2**31), le=2**31)]
 
 
 class ScopeIn(BaseModel):
@@ -104,7 +104,7 @@ class ReductionIn(BaseModel):
     scope: ScopeIn = Field(default_factory=ScopeIn)
     starts_at: Moment | None = None
     ends_at: Moment | None = None
-    priority: int = Field(default=0, ge=0, le=1000, description="Higher is applied first.")
+    priority: StrictInt = Field(default=0, ge=0, le=1000, description="Higher is applied first.")
 
 
 class StackingIn(BaseModel):

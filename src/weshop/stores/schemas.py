@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints
 
 from weshop.accounts.schemas import PhoneNumber
 from weshop.core.urls import WebUrl
@@ -25,13 +25,13 @@ class StoreSettings(BaseModel):
     name: StoreName | None = None
     description: Annotated[str, StringConstraints(max_length=500)] | None = None
     logo_url: WebUrl | None = None
-    payment_window_minutes: int | None = Field(
+    payment_window_minutes: StrictInt | None = Field(
         default=None, ge=5, le=24 * 60, description="How long an order waits for payment."
     )
-    auto_confirm_days: int | None = Field(
+    auto_confirm_days: StrictInt | None = Field(
         default=None, ge=1, le=60, description="Days after shipping until receipt is confirmed."
     )
-    aftersales_days: int | None = Field(default=None, ge=0, le=90)
+    aftersales_days: StrictInt | None = Field(default=None, ge=0, le=90)
 
 
 class StoreOut(BaseModel):

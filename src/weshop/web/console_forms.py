@@ -156,10 +156,11 @@ NOT_VALID = N_("This value is not valid.")
 
 
 def parse_nested(request: Request, form: NestedForm, schema: type[Schema]) -> FormResult[Schema]:
-    """Validates the nested body with an API schema; each error in the visitor's language,
-    on the field that was posted."""
+    """Validates the nested body with an API schema (leniently: the form posted text); each
+    error in the visitor's language, on the field that was posted."""
     try:
-        return FormResult(values=form.values, data=schema.model_validate(form.data))
+        data = schema.model_validate(form.data, strict=False)
+        return FormResult(values=form.values, data=data)
     except ValidationError as exc:
         errors: dict[str, str] = {}
         for error in exc.errors():
