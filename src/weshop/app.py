@@ -43,6 +43,10 @@ log = structlog.get_logger(__name__)
 API_DESCRIPTION = """
 WeShop's REST API. Amounts are integers in fen (1/100 yuan). Errors always have the shape
 `{"error": {"code": "...", "message": "...", "details": ...}}` with a stable `code`.
+In bodies, amounts, quantities, points and ids are JSON integers (`"100"`, `100.0` and `true`
+are refused); dates and times carry their time zone and lie between 2000-01-01 and
+2100-12-31; URLs are absolute http(s) or this site's `/media/...` paths. Anything else is a
+422 `invalid_input`; each of its `details` names the field and the reason.
 
 * **shop** — public browsing: stores, published products, search.
 * **accounts** — sign-in by phone code, the shopper's address book, staff invitations.

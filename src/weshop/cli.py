@@ -30,6 +30,7 @@ from weshop import demo as demo_data
 from weshop.accounts import repository as accounts_repo
 from weshop.accounts import service as accounts
 from weshop.app import build_runtime, create_app
+from weshop.core.clock import EARLIEST_DAY, LATEST_DAY
 from weshop.core.config import Settings, get_settings
 from weshop.core.crypto import mask_phone, normalize_phone
 from weshop.core.db import Database
@@ -591,6 +592,8 @@ def reconcile(
             _fail(f"--provider must be wechatpay or sandbox, not {chosen!r}")
         if chosen == "sandbox" and not settings.sandbox_payments:
             _fail("the sandbox provider is not enabled here (set WESHOP_SANDBOX_PAYMENTS=true)")
+        if not EARLIEST_DAY <= day.date() <= LATEST_DAY:
+            _fail(f"--date must lie between {EARLIEST_DAY} and {LATEST_DAY}")
         _require_schema(settings)
         result = _run(_reconcile(settings, chosen, day.date()), settings)
     except ProviderRecordsUnavailable as exc:

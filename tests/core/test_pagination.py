@@ -48,6 +48,10 @@ def test_round_trip(created: datetime, row_id: int) -> None:
         _raw_cursor([None, 1]),
         _raw_cursor(["2024-01-01T00:00:00+00:00", "x"]),
         _raw_cursor(["2024-01-01T00:00:00+00:00", None]),
+        _raw_cursor(["2024-01-01T00:00:00", 1]),
+        # Not made by WeShop (cursors are UTC), and would overflow when turned into UTC.
+        _raw_cursor(["0001-01-01T00:00:00+05:00", 1]),
+        _raw_cursor(["9999-12-31T23:59:59-05:00", 1]),
         base64.urlsafe_b64encode(b"\xff\xfe\xfd").decode(),
     ],
 )

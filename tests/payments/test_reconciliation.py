@@ -292,3 +292,11 @@ async def test_the_command_reconciles_the_sandbox_and_exits_by_outcome(
     disabled = await reconcile_cli(cli_env(settings, sandbox=False), today)
     assert disabled.exit_code == 2, disabled.output
     assert "sandbox provider is not enabled" in disabled.output
+
+
+async def test_the_command_refuses_a_day_outside_the_accepted_range(settings) -> None:
+    """9999-12-31 would overflow the day after it; the command says so instead of a traceback."""
+    for day in (date(9999, 12, 31), date(1999, 12, 31)):
+        refused = await reconcile_cli(cli_env(settings), day)
+        assert refused.exit_code == 2, refused.output
+        assert "--date must lie between 2000-01-01 and 2100-12-31" in refused.output

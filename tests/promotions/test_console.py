@@ -95,6 +95,41 @@ async def test_a_coupon_with_bad_terms_shows_field_errors_and_writes_nothing(api
     assert await count(api, CouponTemplate) == 0
 
 
+async def test_a_window_ending_in_9999_is_a_field_error_in_the_console(api, client) -> None:
+    """The console's coupon and reduction forms refuse what the API refuses: a date past 2100
+    is shown on its field, in Chinese, and nothing is written."""
+    store_id, owner = await api.new_store()
+    base = f"/console/stores/{store_id}"
+    use_session(client, owner)
+    coupon = {
+        "name": "万年券",
+        "kind": "no_threshold",
+        "amount_off_fen": "1",
+        "validity": "window",
+        "valid_from": "2030-01-01T00:00",
+        "valid_until": "9999-12-31T23:59",
+        "scope.kind": "all",
+        "total_quantity": "10",
+        "per_shopper_limit": "1",
+    }
+    refused = await post_form(client, f"{base}/coupons/new", f"{base}/coupons/new", coupon)
+    assert refused.status_code == 422 and 'id="e-valid_until"' in refused.text
+    assert "请输入 2000 年至 2100 年之间的日期。" in refused.text
+    reduction = {
+        "name": "万年满减",
+        "kind": "amount",
+        "tiers.0.threshold_fen": "99",
+        "tiers.0.amount_off_fen": "10",
+        "scope.kind": "all",
+        "starts_at": "1999-12-31T23:59",
+        "ends_at": "9999-12-31T23:59",
+    }
+    refused = await post_form(client, f"{base}/reductions/new", f"{base}/reductions/new", reduction)
+    assert refused.status_code == 422
+    assert 'id="e-starts_at"' in refused.text and 'id="e-ends_at"' in refused.text
+    assert await count(api, CouponTemplate) == 0 and await count(api, FullReductionRule) == 0
+
+
 async def test_full_reductions_with_tiers_edited_paused_and_deleted(api, client) -> None:
     store_id, owner = await api.new_store()
     base = f"/console/stores/{store_id}"

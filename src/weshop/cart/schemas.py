@@ -1,13 +1,12 @@
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from weshop.core.ids import RowId
-from weshop.core.money import MAX_LINE_QUANTITY
+from weshop.core.money import Quantity
 
-Quantity = Annotated[int, Field(ge=1, le=MAX_LINE_QUANTITY)]
 Problem = Literal["unpublished", "out_of_stock", "not_enough_stock", "sku_inactive"]
 
 

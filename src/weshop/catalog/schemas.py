@@ -9,6 +9,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    StrictInt,
     StringConstraints,
     model_validator,
 )
@@ -63,14 +64,14 @@ SkuCode = Annotated[
     StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"),
     Field(description="Letters, digits, '.', '_' or '-'; unique in the store."),
 ]
-StockQuantity = Annotated[int, Field(ge=0, le=MAX_STOCK)]
-WeightGrams = Annotated[int, Field(ge=0, le=1_000_000)]
+StockQuantity = Annotated[StrictInt, Field(ge=0, le=MAX_STOCK)]
+WeightGrams = Annotated[StrictInt, Field(ge=0, le=1_000_000)]
 ImageIds = Annotated[
     list[RowId],
     Field(max_length=MAX_IMAGES, description="Media ids of this store; the first is the cover."),
     AfterValidator(_distinct),
 ]
-SortOrder = Annotated[int, Field(ge=0, le=100_000)]
+SortOrder = Annotated[StrictInt, Field(ge=0, le=100_000)]
 
 
 class SpecIn(BaseModel):

@@ -1,18 +1,26 @@
-"""Money is an integer number of fen. Every split goes through :func:`allocate`."""
+"""Money is an integer number of fen. Every split goes through :func:`allocate`.
+
+Amounts and quantities a client sends are strict integers: ``100.0``, ``"100"`` and ``true``
+are refused, not read as 100 or 1 (a form's typed text is parsed by the form itself)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Annotated
 
-from pydantic import Field
+from pydantic import Field, StrictInt
 
 CURRENCY = "CNY"
 # One unit price may not exceed 100 million yuan; keeps every total far inside BigInteger.
 MAX_UNIT_PRICE_FEN = 10_000_000_000
 MAX_LINE_QUANTITY = 9_999
 
-Fen = Annotated[int, Field(ge=0, le=MAX_UNIT_PRICE_FEN, description="Amount in fen (1/100 yuan).")]
+Fen = Annotated[
+    StrictInt, Field(ge=0, le=MAX_UNIT_PRICE_FEN, description="Amount in fen (1/100 yuan).")
+]
+Quantity = Annotated[
+    StrictInt, Field(ge=1, le=MAX_LINE_QUANTITY, description="Units of one SKU on one line.")
+]
 
 
 def allocate(total: int, weights: Sequence[int]) -> list[int]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel
@@ -39,7 +39,8 @@ def decode_cursor(cursor: str) -> tuple[datetime, int]:
         created_at, row_id = datetime.fromisoformat(created), int(row_id)
     except (ValueError, TypeError, OverflowError, RecursionError) as exc:
         raise InvalidInput("the cursor is not valid", code="invalid_cursor") from exc
-    if created_at.tzinfo is None or not 0 <= row_id <= MAX_ID:
+    # Cursors are made in UTC; another offset could overflow when converted at year 1 or 9999.
+    if created_at.utcoffset() != timedelta(0) or not 0 <= row_id <= MAX_ID:
         raise InvalidInput("the cursor is not valid", code="invalid_cursor")
     return created_at, row_id
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints
 
 from weshop.catalog.models import ProductStatus
 from weshop.inventory.models import MovementKind
@@ -16,7 +16,7 @@ class MovementIn(BaseModel):
         description="`receive`: goods arrived (quantity > 0); `adjust`: a count correction "
         "(quantity may be negative, never 0)."
     )
-    quantity: int = Field(ge=-MAX_STOCK, le=MAX_STOCK)
+    quantity: StrictInt = Field(ge=-MAX_STOCK, le=MAX_STOCK)
     reason: Annotated[
         str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)
     ] = Field(description="Why: a delivery note, a stock-take...")
@@ -24,7 +24,7 @@ class MovementIn(BaseModel):
 
 class ThresholdIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    threshold: int = Field(
+    threshold: StrictInt = Field(
         ge=0, le=MAX_STOCK, description="The SKU counts as low when available <= threshold."
     )
 

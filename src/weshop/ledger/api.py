@@ -1,10 +1,9 @@
 from __future__ import annotations
 
-from datetime import date
-
 from fastapi import APIRouter, Query, Response
 
 from weshop.accounts.auth import CurrentOperator
+from weshop.core.clock import Day
 from weshop.core.http import DbSession
 from weshop.core.ids import PathId
 from weshop.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
@@ -48,8 +47,8 @@ async def store_balance(session: DbSession, scope: StoreScope = staff_with(FINAN
 @merchant.get("/statement", response_model=Page[StatementEntryOut])
 async def statement(
     session: DbSession,
-    day_from: date | None = DayFrom,
-    day_to: date | None = DayTo,
+    day_from: Day | None = DayFrom,
+    day_to: Day | None = DayTo,
     cursor: str | None = Cursor,
     limit: int = Limit,
     scope: StoreScope = staff_with(FINANCE),
@@ -62,8 +61,8 @@ async def statement(
 @merchant.get("/statement/days", response_model=list[DayTotalsOut])
 async def statement_by_day(
     session: DbSession,
-    day_from: date | None = DayFrom,
-    day_to: date | None = DayTo,
+    day_from: Day | None = DayFrom,
+    day_to: Day | None = DayTo,
     scope: StoreScope = staff_with(FINANCE),
 ):
     """Totals per business day with entries, newest first; the last 31 days by default and
@@ -78,8 +77,8 @@ async def statement_by_day(
 )
 async def statement_csv(
     session: DbSession,
-    day_from: date | None = DayFrom,
-    day_to: date | None = DayTo,
+    day_from: Day | None = DayFrom,
+    day_to: Day | None = DayTo,
     scope: StoreScope = staff_with(FINANCE),
 ):
     """The statement as CSV (UTF-8, oldest first, amounts in fen) for a range of business

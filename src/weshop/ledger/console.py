@@ -3,12 +3,12 @@ day with each entry linked to its order, and the statement's CSV (the finance AP
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 from starlette.responses import Response
 
+from weshop.core.clock import Day
 from weshop.core.errors import InvalidInput
 from weshop.core.http import DbSession
 from weshop.ledger import finance
@@ -30,16 +30,16 @@ KIND_LABELS = {
     EntryKind.SETTLEMENT: N_("Settlement"),
     EntryKind.REVERSAL: N_("Correction"),
 }
-Day = Annotated[date | None, Query()]
+DayQuery = Annotated[Day | None, Query()]
 
 
 @router.get("/finance")
 async def finance_page(
     request: Request,
     session: DbSession,
-    day_from: Day = None,
-    day_to: Day = None,
-    day: Day = None,
+    day_from: DayQuery = None,
+    day_to: DayQuery = None,
+    day: DayQuery = None,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
     access: ConsoleAccess = Finance,
 ) -> Response:
@@ -79,7 +79,10 @@ async def finance_page(
 
 @router.get("/finance/statement.csv")
 async def statement_csv(
-    session: DbSession, day_from: Day = None, day_to: Day = None, access: ConsoleAccess = Finance
+    session: DbSession,
+    day_from: DayQuery = None,
+    day_to: DayQuery = None,
+    access: ConsoleAccess = Finance,
 ) -> Response:
     """The same CSV as the finance API: oldest first, amounts in fen."""
     body = await finance.statement_csv(session, access.scope, day_from, day_to)

@@ -113,7 +113,7 @@ async def set_rate(request: Request, operator: PageOperator, session: DbSession)
 async def set_plan(request: Request, operator: PageOperator, session: DbSession) -> Response:
     values = await posted_values(request)
     try:
-        store_id = STORE_ID.validate_python(values.get("store_id"))
+        store_id = STORE_ID.validate_python(values.get("store_id"), strict=False)
         plan = StorePlan(str(values.get("plan", "")))
     except (ValidationError, ValueError):
         errors = {"store_plan": gettext(request, CHOICE_ERROR)}

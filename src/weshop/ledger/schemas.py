@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictInt
 
 from weshop.core.ids import RowId
 from weshop.ledger.fees import MAX_RATE_BP
@@ -96,7 +96,7 @@ class FeeRateIn(BaseModel):
     category_id: RowId | None = Field(
         None, description="A catalogue category (its sub-categories too); none: the plan's rate."
     )
-    rate_bp: int = Field(ge=0, le=MAX_RATE_BP, description="Basis points: 500 is 5%.")
+    rate_bp: StrictInt = Field(ge=0, le=MAX_RATE_BP, description="Basis points: 500 is 5%.")
 
 
 class FeeRateOut(BaseModel):

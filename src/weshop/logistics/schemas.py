@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints
 
 from weshop.core.money import Fen
 from weshop.core.regions import PROVINCES
@@ -16,7 +16,7 @@ Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max
 Province = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20)]
 Provinces = Annotated[list[Province], Field(max_length=len(PROVINCES))]
 Units = Annotated[
-    int, Field(ge=1, le=1_000_000, description="Pieces, or grams when charged by weight.")
+    StrictInt, Field(ge=1, le=1_000_000, description="Pieces, or grams when charged by weight.")
 ]
 
 

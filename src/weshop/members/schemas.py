@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints, field_validator
 
 from weshop.members.models import PointsKind
 
@@ -12,11 +12,11 @@ MAX_ADJUSTMENT = 10_000_000
 
 LevelName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20)]
 Threshold = Annotated[
-    int,
+    StrictInt,
     Field(ge=0, le=MAX_GROWTH, description="Growth value that reaches the level; 0: the base."),
 ]
 PayPercent = Annotated[
-    int, Field(ge=1, le=100, description="Share of the price a member pays: 95 is 5% off.")
+    StrictInt, Field(ge=1, le=100, description="Share of the price a member pays: 95 is 5% off.")
 ]
 
 
@@ -46,22 +46,22 @@ class RulesIn(BaseModel):
     """A store's member rules, replaced as a whole; a field left out takes its default."""
 
     model_config = ConfigDict(extra="forbid")
-    growth_per_yuan: int = Field(
+    growth_per_yuan: StrictInt = Field(
         default=1, ge=0, le=1000, description="Growth per yuan paid, on completion."
     )
-    points_per_yuan: int = Field(
+    points_per_yuan: StrictInt = Field(
         default=1, ge=0, le=1000, description="Points per yuan paid, on completion."
     )
-    fen_per_point: int = Field(
+    fen_per_point: StrictInt = Field(
         default=1, ge=1, le=10_000, description="What one point is worth when spent, in fen."
     )
-    max_share_percent: int = Field(
+    max_share_percent: StrictInt = Field(
         default=50,
         ge=0,
         le=100,
         description="Points may pay at most this share of an order's goods payable.",
     )
-    points_expire_days: int | None = Field(
+    points_expire_days: StrictInt | None = Field(
         default=365,
         ge=1,
         le=3650,
@@ -124,7 +124,7 @@ class MemberOut(BaseModel):
 
 class AdjustmentIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    delta: int = Field(
+    delta: StrictInt = Field(
         ge=-MAX_ADJUSTMENT,
         le=MAX_ADJUSTMENT,
         description="Points to grant (positive) or take (negative, never below zero).",

@@ -1,11 +1,10 @@
 from __future__ import annotations
 
-from datetime import datetime
-
 from fastapi import APIRouter, Query, status
 
 from weshop.accounts.auth import CurrentUser
 from weshop.accounts.schemas import PhoneNumber
+from weshop.core.clock import Moment
 from weshop.core.http import DbSession, IdempotencyKey
 from weshop.core.idempotency import run_idempotent
 from weshop.core.ids import PathId
@@ -96,8 +95,8 @@ async def my_orders(
     user: CurrentUser,
     session: DbSession,
     status_filter: OrderStatus | None = Query(None, alias="status"),
-    created_from: datetime | None = None,
-    created_to: datetime | None = None,
+    created_from: Moment | None = None,
+    created_to: Moment | None = None,
     cursor: str | None = Query(None, max_length=200),
     limit: int = Limit,
 ):
@@ -138,8 +137,8 @@ async def confirm_receipt(order_id: PathId, user: CurrentUser, session: DbSessio
 async def store_orders(
     session: DbSession,
     status_filter: OrderStatus | None = Query(None, alias="status"),
-    created_from: datetime | None = None,
-    created_to: datetime | None = None,
+    created_from: Moment | None = None,
+    created_to: Moment | None = None,
     order_no: str | None = Query(None, max_length=32),
     phone: PhoneNumber | None = Query(None, description="The recipient's full phone number."),
     cursor: str | None = Query(None, max_length=200),

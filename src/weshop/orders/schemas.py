@@ -3,10 +3,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints, field_validator
 
 from weshop.core.ids import RowId
-from weshop.core.money import MAX_LINE_QUANTITY
+from weshop.core.money import Quantity
 from weshop.orders.models import OrderStatus
 from weshop.pricing.quote import Quote
 
@@ -18,13 +18,13 @@ MAX_POINTS = 10**9
 class CheckoutItem(BaseModel):
     model_config = ConfigDict(extra="forbid")
     sku_id: RowId
-    quantity: int = Field(ge=1, le=MAX_LINE_QUANTITY)
+    quantity: Quantity
 
 
 class PointsUse(BaseModel):
     model_config = ConfigDict(extra="forbid")
     store_id: RowId
-    points: int = Field(
+    points: StrictInt = Field(
         ge=1,
         le=MAX_POINTS,
         description="Points to spend at this store; the quote caps them by the balance and "
@@ -88,7 +88,7 @@ class OrderLineOut(BaseModel):
 class ShipmentItem(BaseModel):
     model_config = ConfigDict(extra="forbid")
     order_line_id: RowId
-    quantity: int = Field(ge=1, le=MAX_LINE_QUANTITY)
+    quantity: Quantity
 
 
 class PackageIn(BaseModel):

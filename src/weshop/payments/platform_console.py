@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from pydantic import ValidationError
 from starlette.responses import RedirectResponse, Response
 
+from weshop.core.clock import Day
 from weshop.core.errors import WeShopError
 from weshop.core.http import DbSession, RuntimeDep
 from weshop.core.ids import PathId
@@ -123,7 +124,7 @@ async def reconciliation(
     operator: PageOperator,
     session: DbSession,
     runtime: RuntimeDep,
-    day: Annotated[date | None, Query(alias="date")] = None,
+    day: Annotated[Day | None, Query(alias="date")] = None,
     provider: Annotated[Literal["sandbox", "wechatpay"] | None, Query()] = None,
 ) -> Response:
     """A day's records at the provider against WeShop's payments, refunds and ledger: every

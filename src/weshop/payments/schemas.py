@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, field_validator
 
 from weshop.core.ids import RowId
 from weshop.core.money import MAX_LINE_QUANTITY, MAX_UNIT_PRICE_FEN
@@ -32,7 +32,7 @@ class NotificationAck(BaseModel):
 
 class RefundLineIn(BaseModel):
     order_line_id: RowId
-    amount_fen: int = Field(ge=1, le=MAX_LINE_AMOUNT_FEN, description="Fen to give back.")
+    amount_fen: StrictInt = Field(ge=1, le=MAX_LINE_AMOUNT_FEN, description="Fen to give back.")
 
 
 class RefundIn(BaseModel):

@@ -10,9 +10,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints
 
 from weshop.accounts.schemas import PhoneNumber
+from weshop.core.clock import Moment
 from weshop.core.ids import RowId
 from weshop.core.money import Fen
 from weshop.pricing.inputs import StackingGroup
@@ -32,7 +33,7 @@ MAX_ISSUE_PHONES = 200
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
 # Counts checked by the rules with their own codes; bounded here only to stay an integer.
-Count = Annotated[int, Field(ge=-(2**31), le=2**31)]
+Count = Annotated[StrictInt, Field(ge=-(2**31), le=2**31)]
 
 
 class ScopeIn(BaseModel):
@@ -66,8 +67,8 @@ class TemplateCreate(BaseModel):
     cap_fen: Fen | None = Field(default=None, description="`percent`: most fen taken off.")
     threshold_fen: Fen = Field(default=0, description="Eligible amount needed to use it.")
     scope: ScopeIn = Field(default_factory=ScopeIn)
-    valid_from: AwareDatetime | None = None
-    valid_until: AwareDatetime | None = None
+    valid_from: Moment | None = None
+    valid_until: Moment | None = None
     valid_days_after_claim: Count | None = Field(default=None, description="1 to 365.")
     total_quantity: Count = Field(description="How many may be claimed in all.")
     per_shopper_limit: Count = Field(default=1, description="How many one shopper may claim.")
@@ -101,9 +102,9 @@ class ReductionIn(BaseModel):
     kind: ReductionKind
     tiers: list[TierIn] = Field(min_length=1, max_length=MAX_TIERS)
     scope: ScopeIn = Field(default_factory=ScopeIn)
-    starts_at: AwareDatetime | None = None
-    ends_at: AwareDatetime | None = None
-    priority: int = Field(default=0, ge=0, le=1000, description="Higher is applied first.")
+    starts_at: Moment | None = None
+    ends_at: Moment | None = None
+    priority: StrictInt = Field(default=0, ge=0, le=1000, description="Higher is applied first.")
 
 
 class StackingIn(BaseModel):

@@ -3,9 +3,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints
 
 from weshop.accounts.schemas import PhoneNumber
+from weshop.core.urls import WebUrl
 from weshop.stores.models import Role, StaffStatus, StoreStatus
 
 StoreName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
@@ -23,14 +24,14 @@ class StoreSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: StoreName | None = None
     description: Annotated[str, StringConstraints(max_length=500)] | None = None
-    logo_url: Annotated[str, StringConstraints(max_length=300)] | None = None
-    payment_window_minutes: int | None = Field(
+    logo_url: WebUrl | None = None
+    payment_window_minutes: StrictInt | None = Field(
         default=None, ge=5, le=24 * 60, description="How long an order waits for payment."
     )
-    auto_confirm_days: int | None = Field(
+    auto_confirm_days: StrictInt | None = Field(
         default=None, ge=1, le=60, description="Days after shipping until receipt is confirmed."
     )
-    aftersales_days: int | None = Field(default=None, ge=0, le=90)
+    aftersales_days: StrictInt | None = Field(default=None, ge=0, le=90)
 
 
 class StoreOut(BaseModel):

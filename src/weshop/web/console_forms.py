@@ -19,7 +19,7 @@ from pydantic import ValidationError
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
-from weshop.core.clock import CHINA_TZ
+from weshop.core.clock import CHINA_TZ, OUT_OF_RANGE
 from weshop.core.errors import WeShopError
 from weshop.web.errors import error_message
 from weshop.web.forms import FormResult, Schema
@@ -146,6 +146,7 @@ _FIELD_ERRORS = {
     "string_pattern_mismatch": N_("Use letters, digits and dashes only."),
     "datetime_from_date_parsing": N_("Enter a date and time."),
     "datetime_parsing": N_("Enter a date and time."),
+    OUT_OF_RANGE: N_("Enter a date between 2000 and 2100."),
     "enum": N_("Choose one of the options."),
     "literal_error": N_("Choose one of the options."),
     "too_short": N_("Add at least one."),
@@ -155,10 +156,11 @@ NOT_VALID = N_("This value is not valid.")
 
 
 def parse_nested(request: Request, form: NestedForm, schema: type[Schema]) -> FormResult[Schema]:
-    """Validates the nested body with an API schema; each error in the visitor's language,
-    on the field that was posted."""
+    """Validates the nested body with an API schema (leniently: the form posted text); each
+    error in the visitor's language, on the field that was posted."""
     try:
-        return FormResult(values=form.values, data=schema.model_validate(form.data))
+        data = schema.model_validate(form.data, strict=False)
+        return FormResult(values=form.values, data=data)
     except ValidationError as exc:
         errors: dict[str, str] = {}
         for error in exc.errors():

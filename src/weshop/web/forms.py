@@ -1,7 +1,8 @@
 """Forms on the server: parse a posted form into a schema and keep errors by field.
 
 A form that does not validate is shown again with what was typed and each error next to its
-field; nothing is written.
+field; nothing is written. A form posts text: its values are validated leniently
+(``strict=False``), so that the typed ``"12"`` is the number the API's strict schemas want.
 """
 
 from __future__ import annotations
@@ -62,7 +63,7 @@ def parse_form(values: dict[str, Any], schema: type[Schema]) -> FormResult[Schem
     """Validates form values with an API schema; blank fields count as not given."""
     cleaned = {key: value for key, value in values.items() if value != ""}
     try:
-        return FormResult(values=values, data=schema.model_validate(cleaned))
+        return FormResult(values=values, data=schema.model_validate(cleaned, strict=False))
     except ValidationError as exc:
         return FormResult(values=values, errors=validation_errors(exc))
 

@@ -39,8 +39,16 @@ def _ngettext(singular: str, plural: str, count: int) -> str:
 
 
 def shop_time(moment: datetime | None, pattern: str = "%Y-%m-%d %H:%M") -> str:
-    """A moment as people in China read it, to the minute unless ``pattern`` says otherwise."""
-    return moment.astimezone(CHINA_TZ).strftime(pattern) if moment else ""
+    """A moment as people in China read it, to the minute unless ``pattern`` says otherwise.
+
+    A moment at the very end of the calendar (9999-12-31, stored before input was checked)
+    has no China time; it is shown as stored rather than failing the page."""
+    if moment is None:
+        return ""
+    try:
+        return moment.astimezone(CHINA_TZ).strftime(pattern)
+    except OverflowError:
+        return moment.strftime(pattern)
 
 
 def _build_environment() -> Environment:
