@@ -18,7 +18,12 @@ from weshop.core.config import Settings, get_settings
 from weshop.core.crypto import configure_cipher
 from weshop.core.http_errors import install_error_handlers
 from weshop.core.logging import configure_logging
-from weshop.core.middleware import BodySizeLimit, SecurityHeaders
+from weshop.core.middleware import (
+    MAX_FORM_BYTES,
+    MAX_JSON_BYTES,
+    BodySizeLimit,
+    SecurityHeaders,
+)
 from weshop.core.migrations import pending_migrations
 from weshop.core.runtime import Runtime
 from weshop.core.worker import Worker
@@ -143,7 +148,10 @@ def create_app(settings: Settings | None = None, *, check_schema: bool = True) -
     app.mount("/media", StaticFiles(directory=settings.media_dir), name="media")
     app.add_middleware(SecurityHeaders)
     app.add_middleware(
-        BodySizeLimit, max_json_bytes=256 * 1024, max_upload_bytes=settings.max_upload_bytes
+        BodySizeLimit,
+        max_json_bytes=MAX_JSON_BYTES,
+        max_form_bytes=MAX_FORM_BYTES,
+        max_upload_bytes=settings.max_upload_bytes,
     )
     configure_logging(settings.log_level, json=settings.log_json)
     return app
