@@ -14,6 +14,7 @@ from weshop.accounts import api as accounts_api
 from weshop.accounts.senders import build_code_sender
 from weshop.cart import api as cart_api
 from weshop.catalog import api as catalog_api
+from weshop.core.clients import install_client_checks
 from weshop.core.config import Settings, get_settings
 from weshop.core.crypto import configure_cipher
 from weshop.core.http_errors import install_error_handlers
@@ -63,6 +64,7 @@ Create endpoints that move money or stock accept an `Idempotency-Key` header.
 
 def build_runtime(settings: Settings) -> Runtime:
     configure_cipher(settings.resolved_secret())
+    configure_logging(settings)
     runtime = Runtime.build(settings)
     runtime.handlers.merge(order_tasks)
     runtime.handlers.merge(payment_tasks)
@@ -153,5 +155,5 @@ def create_app(settings: Settings | None = None, *, check_schema: bool = True) -
         max_form_bytes=MAX_FORM_BYTES,
         max_upload_bytes=settings.max_upload_bytes,
     )
-    configure_logging(settings.log_level, json=settings.log_json)
+    install_client_checks(app, settings)
     return app
