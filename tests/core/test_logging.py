@@ -27,6 +27,7 @@ from weshop.app import create_app
 from weshop.core.config import Settings
 from weshop.core.logging import (
     MAX_EVENT_CHARS,
+    MAX_EXCEPTION_CHARS,
     REDACTED,
     Redactor,
     configure_logging,
@@ -229,3 +230,32 @@ def test_a_huge_event_is_cut_to_the_bound() -> None:
     )
     assert len(event["event"]) < 2 * 1024 + 100
     assert len(event["fields"]) <= 50
+
+
+def _ping(depth: int, error: Exception) -> None:
+    if depth == 0:
+        raise error
+    _pong(depth - 1, error)
+
+
+def _pong(depth: int, error: Exception) -> None:
+    _ping(depth, error)
+
+
+def test_a_long_chain_of_errors_is_cut_from_the_front() -> None:
+    """Each error deep in alternating frames (nothing to fold), each caused by the one before."""
+    previous: Exception | None = None
+    for step in range(5):
+        try:
+            _ping(40, ValueError(f"step {step} " + "v" * 5000))
+        except ValueError as exc:
+            exc.__cause__ = previous
+            previous = exc
+    assert previous is not None
+    rendered = Redactor().exception(previous)
+    assert len(rendered) <= MAX_EXCEPTION_CHARS + 64
+    assert rendered.startswith("[") and "characters left out]" in rendered
+    # The error raised last is at the end, its message bounded too.
+    assert rendered.splitlines()[-1].startswith("ValueError: step 4 vvv")
+    assert rendered.endswith("more characters]")
+    assert "step 1" not in rendered  # three errors of the chain at most

@@ -119,8 +119,12 @@ class Redactor:
             context = None if current.__suppress_context__ else current.__context__
             current = cause or context
         blocks = [self._one_exception(each) for each in reversed(chain)]
-        rendered = "\n\nwhich led to:\n\n".join(blocks)
-        return self.text(rendered, MAX_EXCEPTION_CHARS)
+        rendered = self.text("\n\nwhich led to:\n\n".join(blocks), _SCAN_CHARS)
+        if len(rendered) <= MAX_EXCEPTION_CHARS:
+            return rendered
+        # The end tells most: the error raised last, and the frames nearest to it.
+        left_out = len(rendered) - MAX_EXCEPTION_CHARS
+        return f"[{left_out} characters left out]…{rendered[-MAX_EXCEPTION_CHARS:]}"
 
     def _one_exception(self, exc: BaseException) -> str:
         frames: list[str] = []
