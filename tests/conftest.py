@@ -6,19 +6,17 @@ WESHOP_TEST_REDIS_URL are set. The schema is built by the real Alembic migration
 
 from __future__ import annotations
 
-import asyncio
 import os
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 from redis.asyncio import Redis
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from tests.support import Api, Runner
+from tests.support import Api, Runner, served
 from weshop.app import create_app
 from weshop.core.config import Settings
 from weshop.core.migrations import upgrade_async
@@ -130,23 +128,5 @@ async def redis_client() -> AsyncIterator[Redis | None]:
 @pytest.fixture
 async def live_url(app):
     """The app served over loopback, for tests whose claim needs real concurrent requests."""
-    server = uvicorn.Server(
-        uvicorn.Config(
-            app,
-            host="127.0.0.1",
-            port=0,
-            lifespan="off",
-            log_level="warning",
-            timeout_keep_alive=300,
-        )
-    )
-    task = asyncio.create_task(server.serve())
-    for _ in range(500):
-        if server.started:
-            break
-        await asyncio.sleep(0.01)
-    assert server.started, "the test server did not start"
-    port = server.servers[0].sockets[0].getsockname()[1]
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    await task
+    async with served(app) as url:
+        yield url

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
-from collections.abc import Iterable, Iterator
+from collections.abc import AsyncIterator, Iterable, Iterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 import httpx
+import uvicorn
 
 from weshop.accounts import service as accounts
+from weshop.core.clients import SERVER_OPTIONS
 from weshop.core.worker import Worker
 
 _phones = itertools.count(13800000001)
@@ -203,3 +207,31 @@ def all_routes(routes: Iterable[Any]) -> Iterator[Any]:
             yield from all_routes(included.routes)
         else:
             yield route
+
+
+@asynccontextmanager
+async def served(app: Any) -> AsyncIterator[str]:
+    """``app`` served by uvicorn over loopback, as `weshop serve` runs it; yields its URL."""
+    server = uvicorn.Server(
+        uvicorn.Config(
+            app,
+            host="127.0.0.1",
+            port=0,
+            lifespan="off",
+            log_level="warning",
+            timeout_keep_alive=300,
+            **SERVER_OPTIONS,
+        )
+    )
+    task = asyncio.create_task(server.serve())
+    for _ in range(500):
+        if server.started:
+            break
+        await asyncio.sleep(0.01)
+    assert server.started, "the test server did not start"
+    port = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await task

@@ -75,7 +75,7 @@ async def test_a_killed_worker_loses_nothing_and_repeats_nothing(api, runtime, r
         os.environ,
         WESHOP_DATABASE_URL=settings.database_url,
         WESHOP_DATA_DIR=str(settings.data_dir),
-        WESHOP_SECRET_KEY=settings.secret_key,
+        WESHOP_SECRET_KEY=settings.secret_key.get_secret_value(),
     )
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-c", DYING_WORKER, env=env, stdout=asyncio.subprocess.PIPE

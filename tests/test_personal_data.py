@@ -8,6 +8,7 @@ from sqlalchemy import text
 
 from tests.orders.conftest import open_shop
 from tests.support import expect, new_phone
+from weshop.core.logging import flush_logs
 from weshop.models import metadata
 
 ADDRESS_PHONE = "13912345678"  # tests.support.Api.add_address
@@ -75,6 +76,7 @@ async def test_staff_find_orders_by_full_phone_through_the_blind_index(api, clie
 
 async def test_sign_in_codes_in_the_log_show_a_masked_phone(client, capsys):
     expect(await client.post("/api/v1/auth/codes", json={"phone": "13655556666"}), 202)
+    flush_logs()
     captured = capsys.readouterr()
     logged = captured.out + captured.err
     assert "136****6666" in logged

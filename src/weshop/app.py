@@ -14,11 +14,17 @@ from weshop.accounts import api as accounts_api
 from weshop.accounts.senders import build_code_sender
 from weshop.cart import api as cart_api
 from weshop.catalog import api as catalog_api
+from weshop.core.clients import install_client_checks
 from weshop.core.config import Settings, get_settings
 from weshop.core.crypto import configure_cipher
 from weshop.core.http_errors import install_error_handlers
 from weshop.core.logging import configure_logging
-from weshop.core.middleware import BodySizeLimit, SecurityHeaders
+from weshop.core.middleware import (
+    MAX_FORM_BYTES,
+    MAX_JSON_BYTES,
+    BodySizeLimit,
+    SecurityHeaders,
+)
 from weshop.core.migrations import pending_migrations
 from weshop.core.runtime import Runtime
 from weshop.core.worker import Worker
@@ -61,6 +67,7 @@ Create endpoints that move money or stock accept an `Idempotency-Key` header.
 
 def build_runtime(settings: Settings) -> Runtime:
     configure_cipher(settings.resolved_secret())
+    configure_logging(settings)
     runtime = Runtime.build(settings)
     runtime.handlers.merge(order_tasks)
     runtime.handlers.merge(payment_tasks)
@@ -150,7 +157,10 @@ def create_app(settings: Settings | None = None, *, check_schema: bool = True) -
     app.mount("/media", StaticFiles(directory=settings.media_dir), name="media")
     app.add_middleware(SecurityHeaders)
     app.add_middleware(
-        BodySizeLimit, max_json_bytes=256 * 1024, max_upload_bytes=settings.max_upload_bytes
+        BodySizeLimit,
+        max_json_bytes=MAX_JSON_BYTES,
+        max_form_bytes=MAX_FORM_BYTES,
+        max_upload_bytes=settings.max_upload_bytes,
     )
-    configure_logging(settings.log_level, json=settings.log_json)
+    install_client_checks(app, settings)
     return app

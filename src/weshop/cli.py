@@ -30,11 +30,13 @@ from weshop import demo as demo_data
 from weshop.accounts import repository as accounts_repo
 from weshop.accounts import service as accounts
 from weshop.app import build_runtime, create_app
+from weshop.core.clients import SERVER_OPTIONS
 from weshop.core.clock import EARLIEST_DAY, LATEST_DAY
 from weshop.core.config import Settings, get_settings
 from weshop.core.crypto import mask_phone, normalize_phone
 from weshop.core.db import Database
 from weshop.core.errors import WeShopError
+from weshop.core.logging import configure_logging
 from weshop.core.migrations import head_revision, pending_migrations, upgrade
 from weshop.core.runtime import Runtime
 from weshop.core.worker import Worker
@@ -112,9 +114,11 @@ def _safe_url(url: str) -> str:
 def _settings() -> Settings:
     # A fresh read, not the cached get_settings(): the command may have changed the environment.
     try:
-        return Settings()
+        settings = Settings()
     except ValidationError as exc:
         _fail(f"invalid WESHOP_* setting: {exc}")
+    configure_logging(settings)
+    return settings
 
 
 def _sqlite_path(url: str) -> Path | None:
@@ -183,6 +187,7 @@ def serve(
         port=port,
         workers=workers,
         log_level=settings.log_level.lower(),
+        **SERVER_OPTIONS,
     )
 
 
@@ -372,7 +377,9 @@ def demo(
     typer.echo(_demo_banner(settings, result))
     log_level = settings.log_level.lower()
     if offline_wechatpay is None:
-        uvicorn.run(create_app(settings), host=host, port=port, log_level=log_level)
+        uvicorn.run(
+            create_app(settings), host=host, port=port, log_level=log_level, **SERVER_OPTIONS
+        )
         return
     _run(give_stores_sub_merchants(settings, offline_wechatpay.sim), settings)
     typer.echo(

@@ -2,27 +2,32 @@
 
 from __future__ import annotations
 
+import ipaddress
 import secrets
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
+from urllib.parse import unquote, urlsplit
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="WESHOP_", env_file=".env", extra="ignore")
 
+    # The URLs may carry a password: left out of the settings' repr, and their passwords are
+    # among secret_values(), which the log redacts wherever they appear.
     database_url: str = Field(
         default="sqlite+aiosqlite:///var/weshop.db",
         description="SQLAlchemy async URL: sqlite+aiosqlite:///path or postgresql+asyncpg://...",
+        repr=False,
     )
     redis_url: str | None = Field(
-        default=None, description="Optional Redis for rate limits and hot stock."
+        default=None, description="Optional Redis for rate limits and hot stock.", repr=False
     )
     data_dir: Path = Field(default=Path("var"), description="Local data: media, secret key.")
-    secret_key: str | None = Field(
+    secret_key: SecretStr | None = Field(
         default=None,
         description="Master secret; personal-data and signing keys are derived from it. "
         "When unset, one is generated once into <data_dir>/secret.key.",
@@ -70,6 +75,16 @@ class Settings(BaseSettings):
     max_upload_bytes: int = 5 * 1024 * 1024
     log_level: str = "INFO"
     log_json: bool = False
+    trusted_proxies: list[str] = Field(
+        default_factory=list,
+        description="Addresses (IPs or CIDR networks, as a JSON list) of the reverse proxies in "
+        "front of WeShop; only from these is X-Forwarded-For believed. Empty: trust none.",
+    )
+    allowed_hosts: list[str] = Field(
+        default_factory=lambda: ["*"],
+        description="Host names WeShop answers to (JSON list; '*.example.com' allowed); any "
+        "other Host header gets 400. ['*'] accepts any host.",
+    )
 
     sandbox_payments: bool = Field(
         default=False,
@@ -141,6 +156,21 @@ class Settings(BaseSettings):
         default=3, ge=1, description="Tries per call on network errors and 5xx answers."
     )
 
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies_are_addresses(cls, proxies: list[str]) -> list[str]:
+        """Each an IP address or a network, written the way the proxy-header middleware reads."""
+        normalized = []
+        for proxy in proxies:
+            try:
+                if "/" in proxy:
+                    normalized.append(str(ipaddress.ip_network(proxy.strip(), strict=False)))
+                else:
+                    normalized.append(str(ipaddress.ip_address(proxy.strip())))
+            except ValueError:
+                raise ValueError(f"{proxy!r} is not an IP address or CIDR network") from None
+        return normalized
+
     @property
     def media_dir(self) -> Path:
         return self.data_dir / "media"
@@ -152,13 +182,32 @@ class Settings(BaseSettings):
     def resolved_secret(self) -> bytes:
         """The master secret; generated once into the data dir on the embedded default."""
         if self.secret_key:
-            return self.secret_key.encode()
+            return self.secret_key.get_secret_value().encode()
         path = self.data_dir / "secret.key"
         if not path.exists():
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(secrets.token_urlsafe(48))
             path.chmod(0o600)
         return path.read_text().strip().encode()
+
+    def secret_values(self) -> list[str]:
+        """Every secret these settings hold, as text: the log redacts each wherever it appears."""
+        found: list[str] = []
+        key_file = self.data_dir / "secret.key"
+        if self.secret_key:
+            found.append(self.secret_key.get_secret_value())
+        elif key_file.exists():
+            found.append(key_file.read_text().strip())
+        if self.wechatpay_apiv3_key:
+            found.append(self.wechatpay_apiv3_key.get_secret_value())
+        if self.wechatpay_apiv3_key_path and self.wechatpay_apiv3_key_path.exists():
+            found.append(self.wechatpay_apiv3_key_path.read_text().strip())
+        for url in (self.database_url, self.redis_url):
+            password = urlsplit(url).password if url else None
+            if password:
+                # As written in the URL (percent-encoded) and as the driver sees it.
+                found += [password, unquote(password)]
+        return found
 
 
 @lru_cache

@@ -26,6 +26,7 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
 
 
 def client_address(request: Request) -> str:
+    """The client's address, behind trusted proxies as decided by core.clients."""
     return request.client.host if request.client else "unknown"
 
 

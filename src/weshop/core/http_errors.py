@@ -78,8 +78,9 @@ async def _integrity_error(_request: Request, exc: Exception) -> JSONResponse:
     return _error(409, "conflict", "the change conflicts with existing data")
 
 
-async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
-    log.exception("http.unexpected_error", error=repr(exc))
+async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    # The safe log renders the exception bounded, without locals or secrets (core.logging).
+    log.error("http.unexpected_error", method=request.method, path=request.url.path, exc_info=exc)
     return _error(500, "internal_error", "something went wrong on our side; it has been logged")
 
 

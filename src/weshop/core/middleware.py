@@ -1,38 +1,100 @@
-"""ASGI middleware: body size limits and security headers."""
+"""ASGI middleware: body size limits (counted as the body streams) and security headers."""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
 Scope = dict[str, Any]
 
 
-class BodySizeLimit:
-    """Refuse a body whose declared length is over the limit, before reading it.
+MAX_JSON_BYTES = 256 * 1024
+# The pages' forms: the longest text fields, percent-encoded (a Chinese character takes 9 bytes).
+MAX_FORM_BYTES = 256 * 1024
+# Room for the form fields and multipart boundaries around a file of the largest size.
+MULTIPART_FORM_ALLOWANCE = 64 * 1024
 
-    A body sent in chunks declares no length and is not limited here.
+
+class BodyTooLarge(StarletteHTTPException):
+    """Raised by a read that would take a body past its limit."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, f"the body may be at most {limit} bytes")
+
+
+class BodySizeLimit:
+    """Refuse a body over its limit with 413, without ever holding more than the limit.
+
+    A declared Content-Length over the limit is refused before anything is read. Otherwise
+    (a body sent in chunks, or a length that lies) the bytes are counted as the application
+    reads them: the read that would cross the limit fails, nothing further is read, and the
+    answer is 413 whatever the application makes of that failure.
     """
 
-    def __init__(self, app: Any, *, max_json_bytes: int, max_upload_bytes: int) -> None:
+    def __init__(
+        self, app: Any, *, max_json_bytes: int, max_form_bytes: int, max_upload_bytes: int
+    ) -> None:
         self.app = app
         self.max_json_bytes = max_json_bytes
-        self.max_upload_bytes = max_upload_bytes
+        self.max_form_bytes = max_form_bytes
+        self.max_multipart_bytes = max_upload_bytes + MULTIPART_FORM_ALLOWANCE
+
+    def limit_for(self, content_type: str) -> int:
+        media_type = content_type.split(";", 1)[0].strip().lower()
+        if media_type.startswith("multipart/"):
+            return self.max_multipart_bytes
+        if media_type == "application/x-www-form-urlencoded":
+            return self.max_form_bytes
+        return self.max_json_bytes
 
     async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        headers = dict(scope.get("headers") or [])
-        content_type = headers.get(b"content-type", b"").decode("latin-1")
-        limit = (
-            self.max_upload_bytes if content_type.startswith("multipart/") else self.max_json_bytes
-        )
-        length = headers.get(b"content-length")
+        headers = scope.get("headers") or []
+        # The first Content-Type, as the body parsers read it.
+        content_type = next((value for name, value in headers if name == b"content-type"), b"")
+        limit = self.limit_for(content_type.decode("latin-1"))
+        length = dict(headers).get(b"content-length")
         if length is not None and length.isdigit() and int(length) > limit:
             await _refuse(send, limit)
             return
-        await self.app(scope, receive, send)
+
+        received = 0
+        exceeded = response_started = refused = False
+
+        async def counted_receive() -> dict[str, Any]:
+            nonlocal received, exceeded
+            if exceeded:
+                raise BodyTooLarge(limit)
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    exceeded = True
+                    raise BodyTooLarge(limit)
+            return message
+
+        async def send_or_refuse(message: dict[str, Any]) -> None:
+            nonlocal response_started, refused
+            if message["type"] == "http.response.start":
+                response_started = True
+                if exceeded:
+                    # Whatever the application answers to a body cut short, the answer is 413.
+                    refused = True
+                    await _refuse(send, limit)
+            if not refused:
+                await send(message)
+
+        try:
+            await self.app(scope, counted_receive, send_or_refuse)
+        except BodyTooLarge:
+            if not response_started:
+                await _refuse(send, limit)
+            elif not refused:
+                raise
 
 
 async def _refuse(send: Any, limit: int) -> None:

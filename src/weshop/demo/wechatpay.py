@@ -17,6 +17,7 @@ from typing import Any
 import uvicorn
 from sqlalchemy import select
 
+from weshop.core.clients import SERVER_OPTIONS
 from weshop.core.config import Settings
 from weshop.core.db import Database
 from weshop.payments import accounts as payment_accounts
@@ -102,13 +103,16 @@ async def serve_with_simulator(
 ) -> None:
     """Serve WeShop and the simulator together; when one stops, so does the other."""
     servers = [
-        uvicorn.Server(uvicorn.Config(weshop_app, host=host, port=port, log_level=log_level)),
+        uvicorn.Server(
+            uvicorn.Config(weshop_app, host=host, port=port, log_level=log_level, **SERVER_OPTIONS)
+        ),
         uvicorn.Server(
             uvicorn.Config(
                 create_paysim_app(wechat.sim, background=True),
                 host=host,
                 port=wechat.port,
                 log_level=log_level,
+                **SERVER_OPTIONS,
             )
         ),
     ]
