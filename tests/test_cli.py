@@ -30,6 +30,7 @@ COMMANDS = {
     "create-operator": ("Create a platform operator", "--password"),
     "demo": ("Try WeShop in one command", "--fresh"),
     "reconcile": ("Reconcile a day's payments and refunds", "--date"),
+    "check-deploy": ("Check the installation's settings for production", "--fail-level"),
 }
 
 

@@ -27,6 +27,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from weshop import demo as demo_data
+from weshop import deploy
 from weshop.accounts import repository as accounts_repo
 from weshop.accounts import service as accounts
 from weshop.app import build_runtime, create_app
@@ -635,6 +636,50 @@ async def _reconcile(settings: Settings, provider: str, day: date) -> Reconcilia
             return await reconcile_day(session, provider, day, payment_setup(runtime))
     finally:
         await _close(runtime)
+
+
+@app.command("check-deploy")
+def check_deploy(
+    fail_level: Annotated[
+        str,
+        typer.Option(help="Exit 1 on findings of this level or above: error or warning."),
+    ] = "error",
+    database: Annotated[
+        bool,
+        typer.Option(
+            "--database/--no-database",
+            help="Also check what needs the database (WeChat Pay's direct mode with several "
+            "selling stores).",
+        ),
+    ] = True,
+) -> None:
+    """Check the installation's settings for production, like Django's `check --deploy`.
+
+    Prints one line per finding (level, id, what to set): the sandbox provider or demo mode
+    left on, a weak or missing secret key, no payment provider, WeChat Pay's direct mode with
+    more than one store selling (二清), sign-in codes going to the log, debug logs, SQLite,
+    no Redis, a plain-http address, any Host allowed, no trusted proxies. Exits 1 when a
+    finding is at `--fail-level` or above, 0 otherwise. SECURITY.md explains each setting.
+    """
+    levels = {"error": deploy.Level.ERROR, "warning": deploy.Level.WARNING}
+    if fail_level not in levels:
+        _fail(f"--fail-level must be error or warning, not {fail_level!r}")
+    settings = _settings()
+    findings = deploy.check_settings(settings)
+    if database:
+        _require_schema(settings)
+        findings += _run(deploy.check_database(settings), settings)
+    for finding in sorted(findings, key=lambda f: (-f.level, f.id)):
+        typer.echo(finding.line())
+    failing = [f for f in findings if f.level >= levels[fail_level]]
+    if failing:
+        typer.secho(
+            f"{len(failing)} of {len(findings)} findings at {fail_level} or above.",
+            fg="red",
+            err=True,
+        )
+        raise typer.Exit(1)
+    typer.echo(f"No finding at {fail_level} or above ({len(findings)} in all).")
 
 
 if __name__ == "__main__":
