@@ -20,6 +20,7 @@ from weshop.core.http_errors import install_error_handlers
 from weshop.core.logging import configure_logging
 from weshop.core.middleware import BodySizeLimit, SecurityHeaders
 from weshop.core.migrations import pending_migrations
+from weshop.core.openapi import install_error_responses
 from weshop.core.runtime import Runtime
 from weshop.core.worker import Worker
 from weshop.inventory import api as inventory_api
@@ -137,6 +138,8 @@ def create_app(settings: Settings | None = None, *, check_schema: bool = True) -
     async def health() -> dict[str, str]:
         """Liveness: the process answers."""
         return {"status": "ok"}
+
+    install_error_responses(app)
 
     sandbox_web.gateway(runtime).attach(app)
     settings.media_dir.mkdir(parents=True, exist_ok=True)

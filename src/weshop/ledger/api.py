@@ -7,7 +7,7 @@ from fastapi import APIRouter, Query, Response
 from weshop.accounts.auth import CurrentOperator
 from weshop.core.http import DbSession
 from weshop.core.ids import PathId
-from weshop.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
+from weshop.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, CursorQuery, Page
 from weshop.core.tenancy import StoreScope
 from weshop.ledger import fees, finance
 from weshop.ledger.schemas import (
@@ -31,7 +31,6 @@ merchant = APIRouter(
 platform = APIRouter(prefix="/api/v1/platform/ledger", tags=["platform"])
 
 Limit = Query(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT)
-Cursor = Query(None, max_length=200)
 DayFrom = Query(None, description="First business day (China time), inclusive.")
 DayTo = Query(None, description="Last business day (China time), inclusive.")
 FINANCE = Permission.FINANCE_READ
@@ -50,7 +49,7 @@ async def statement(
     session: DbSession,
     day_from: date | None = DayFrom,
     day_to: date | None = DayTo,
-    cursor: str | None = Cursor,
+    cursor: CursorQuery = None,
     limit: int = Limit,
     scope: StoreScope = staff_with(FINANCE),
 ):
@@ -106,7 +105,7 @@ async def order_ledger(
 async def all_balances(
     operator: CurrentOperator,
     session: DbSession,
-    cursor: str | None = Cursor,
+    cursor: CursorQuery = None,
     limit: int = Limit,
 ):
     """Every store's balance, newest store first; cursor pages."""
