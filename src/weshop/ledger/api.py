@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+import re
 from datetime import date
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
+from pydantic import BeforeValidator
 
 from weshop.accounts.auth import CurrentOperator
 from weshop.core.http import DbSession
@@ -31,8 +34,26 @@ merchant = APIRouter(
 platform = APIRouter(prefix="/api/v1/platform/ledger", tags=["platform"])
 
 Limit = Query(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT)
-DayFrom = Query(None, description="First business day (China time), inclusive.")
-DayTo = Query(None, description="Last business day (China time), inclusive.")
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _written_as_a_day(value: Any) -> Any:
+    # Pydantic would also read `0` or `1700000000` as a Unix time; the document says a date.
+    if isinstance(value, str) and not _ISO_DAY.fullmatch(value):
+        raise ValueError("a day is written YYYY-MM-DD")
+    return value
+
+
+DayFrom = Annotated[
+    date | None,
+    BeforeValidator(_written_as_a_day),
+    Query(description="First business day (China time), inclusive."),
+]
+DayTo = Annotated[
+    date | None,
+    BeforeValidator(_written_as_a_day),
+    Query(description="Last business day (China time), inclusive."),
+]
 FINANCE = Permission.FINANCE_READ
 
 
@@ -47,8 +68,8 @@ async def store_balance(session: DbSession, scope: StoreScope = staff_with(FINAN
 @merchant.get("/statement", response_model=Page[StatementEntryOut])
 async def statement(
     session: DbSession,
-    day_from: date | None = DayFrom,
-    day_to: date | None = DayTo,
+    day_from: DayFrom = None,
+    day_to: DayTo = None,
     cursor: CursorQuery = None,
     limit: int = Limit,
     scope: StoreScope = staff_with(FINANCE),
@@ -61,8 +82,8 @@ async def statement(
 @merchant.get("/statement/days", response_model=list[DayTotalsOut])
 async def statement_by_day(
     session: DbSession,
-    day_from: date | None = DayFrom,
-    day_to: date | None = DayTo,
+    day_from: DayFrom = None,
+    day_to: DayTo = None,
     scope: StoreScope = staff_with(FINANCE),
 ):
     """Totals per business day with entries, newest first; the last 31 days by default and
@@ -77,8 +98,8 @@ async def statement_by_day(
 )
 async def statement_csv(
     session: DbSession,
-    day_from: date | None = DayFrom,
-    day_to: date | None = DayTo,
+    day_from: DayFrom = None,
+    day_to: DayTo = None,
     scope: StoreScope = staff_with(FINANCE),
 ):
     """The statement as CSV (UTF-8, oldest first, amounts in fen) for a range of business
