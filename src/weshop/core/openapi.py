@@ -24,7 +24,7 @@ from typing import Any, TypeVar, get_args
 from fastapi import FastAPI, routing
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from weshop.core.errors import Conflict, InvalidInput, NotFound, WeShopError
 
@@ -50,6 +50,8 @@ class ErrorBody(BaseModel):
 class ErrorOut(BaseModel):
     """Every error WeShop answers has this shape."""
 
+    model_config = ConfigDict(title=ERROR_SCHEMA)
+
     error: ErrorBody
 
 
@@ -68,8 +70,8 @@ def raises(*errors: type[WeShopError]) -> Callable[[Endpoint], Endpoint]:
 
 
 # Errors no class stands for: answered by core.http_errors and the body size limit.
-_MALFORMED_BODY = (400, "malformed_json")
-_BODY_TOO_LARGE = (413, "payload_too_large")
+_MALFORMED_BODY = {400: {"malformed_json", "malformed_body"}}
+_BODY_TOO_LARGE = {413: {"payload_too_large"}}
 
 
 def _dependants(dependant: Dependant) -> Iterator[Dependant]:
@@ -107,11 +109,8 @@ def route_errors(route: Any) -> dict[int, set[str]]:
     """The error statuses ``route`` can answer, each with its error codes."""
     found: dict[int, set[str]] = {}
 
-    def add(status: int, code: str) -> None:
-        found.setdefault(status, set()).add(code)
-
     def add_error(error: type[WeShopError]) -> None:
-        add(error.status_code, error.code)
+        found.setdefault(error.status_code, set()).add(error.code)
 
     dependants = list(_dependants(route.dependant))
     for dependant in dependants:
@@ -126,8 +125,8 @@ def route_errors(route: Any) -> dict[int, set[str]]:
     if _names_an_object(dependants):
         add_error(NotFound)
     if has_body:
-        add(*_MALFORMED_BODY)
-        add(*_BODY_TOO_LARGE)
+        for status, codes in (*_MALFORMED_BODY.items(), *_BODY_TOO_LARGE.items()):
+            found.setdefault(status, set()).update(codes)
     if route.methods & _WRITE_METHODS:
         add_error(Conflict)
     return found
