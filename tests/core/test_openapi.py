@@ -90,6 +90,7 @@ async def test_cursors_and_days_are_refused_in_any_other_form(api, client):
         assert answer.status_code == 200, (path, answer.text)
     answer = await client.get("/api/v1/shop/products", params={"cursor": "a+b/c="})
     assert answer.status_code == 422
+    assert answer.json()["error"]["code"] == "invalid_cursor"
 
 
 @settings(max_examples=40, deadline=None)

@@ -26,7 +26,8 @@ CursorQuery = Annotated[
     str | None,
     Query(
         max_length=MAX_CURSOR_LENGTH,
-        pattern="^[A-Za-z0-9_-]+$",
+        # Documented, not checked here: any malformed cursor answers the one `invalid_cursor`.
+        json_schema_extra={"pattern": "^[A-Za-z0-9_-]+$"},
         description="The `next_cursor` of the previous page, as given (with the same "
         "filters); any other value answers 422 `invalid_cursor`.",
     ),
