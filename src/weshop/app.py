@@ -26,6 +26,7 @@ from weshop.core.middleware import (
     SecurityHeaders,
 )
 from weshop.core.migrations import pending_migrations
+from weshop.core.openapi import install_error_responses
 from weshop.core.runtime import Runtime
 from weshop.core.worker import Worker
 from weshop.inventory import api as inventory_api
@@ -152,6 +153,7 @@ def create_app(settings: Settings | None = None, *, check_schema: bool = True) -
         """Liveness: the process answers."""
         return {"status": "ok"}
 
+    install_error_responses(app)
     payments.attach(app)
     settings.media_dir.mkdir(parents=True, exist_ok=True)
     app.mount("/media", StaticFiles(directory=settings.media_dir), name="media")

@@ -15,14 +15,16 @@ from weshop.accounts.schemas import (
     UserOut,
     user_out,
 )
-from weshop.core.errors import InvalidInput
+from weshop.core.errors import InvalidInput, RateLimited, Unauthenticated
 from weshop.core.http import DbSession, RuntimeDep, client_address
 from weshop.core.ids import PathId
+from weshop.core.openapi import raises
 
 router = APIRouter(prefix="/api/v1", tags=["accounts"])
 
 
 @router.post("/auth/codes", status_code=status.HTTP_202_ACCEPTED, response_model=CodeSent)
+@raises(RateLimited)
 async def request_code(
     body: CodeRequest, request: Request, session: DbSession, runtime: RuntimeDep
 ):
@@ -42,6 +44,7 @@ async def request_code(
 
 
 @router.post("/auth/sessions", status_code=status.HTTP_201_CREATED, response_model=SessionOut)
+@raises(Unauthenticated, RateLimited)
 async def sign_in(body: SignIn, request: Request, session: DbSession, runtime: RuntimeDep):
     """Sign in with a phone and either the code sent to it or a password; returns a token.
 
@@ -74,8 +77,9 @@ async def sign_in(body: SignIn, request: Request, session: DbSession, runtime: R
 
 
 @router.delete("/auth/sessions/current", status_code=status.HTTP_204_NO_CONTENT)
-async def sign_out(token: BearerToken, session: DbSession) -> None:
-    """End the current session; its token stops working at once."""
+async def sign_out(user: CurrentUser, token: BearerToken, session: DbSession) -> None:
+    """End the current session; its token stops working at once. An unknown or ended
+    session's token answers 401, as everywhere."""
     await service.sign_out(session, token)
 
 

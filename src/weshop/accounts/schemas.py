@@ -16,11 +16,21 @@ Province = Annotated[
     AfterValidator(check_province),
     Field(description="Full official name, e.g. 浙江省, 北京市, 广西壮族自治区."),
 ]
+# What normalize_phone accepts, written for the OpenAPI document: spaces, tabs and dashes
+# anywhere, an optional +86 or 0086, then a mainland mobile number.
+_GAP = "[ \\t-]*"
+PHONE_PATTERN = (
+    f"^{_GAP}(?:\\+{_GAP}8{_GAP}6{_GAP}|0{_GAP}0{_GAP}8{_GAP}6{_GAP})?"
+    f"1{_GAP}[3-9](?:{_GAP}[0-9]){{9}}{_GAP}$"
+)
 PhoneNumber = Annotated[
     str,
     StringConstraints(max_length=20),
     AfterValidator(normalize_phone),
-    Field(description="Mainland China mobile number, e.g. 13800000000 (+86 optional)."),
+    Field(
+        description="Mainland China mobile number, e.g. 13800000000 (+86 optional).",
+        json_schema_extra={"pattern": PHONE_PATTERN},
+    ),
 ]
 
 
@@ -47,7 +57,16 @@ class CodeSent(BaseModel):
 class SignIn(BaseModel):
     """Sign in with a one-time code (shoppers, staff) or a password (staff, operators)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        # Exactly one of the two, as the endpoint requires (422 `code_or_password`).
+        json_schema_extra={
+            "oneOf": [
+                {"required": ["code"], "properties": {"code": {"type": "string"}}},
+                {"required": ["password"], "properties": {"password": {"type": "string"}}},
+            ]
+        },
+    )
     phone: PhoneNumber
     code: Annotated[str, StringConstraints(pattern=r"^\d{6}$")] | None = None
     password: Annotated[str, StringConstraints(min_length=1, max_length=128)] | None = None

@@ -29,7 +29,7 @@ from weshop.catalog.schemas import (
 )
 from weshop.core.http import DbSession, RuntimeDep
 from weshop.core.ids import MAX_ID
-from weshop.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, page_of
+from weshop.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, CursorQuery, Page, page_of
 from weshop.core.tenancy import StoreScope
 from weshop.stores.access import staff_with
 from weshop.stores.permissions import Permission
@@ -51,9 +51,6 @@ Keywords = Annotated[
         max_length=60,
         description="Words separated by spaces; each must appear in the title or subtitle.",
     ),
-]
-Cursor = Annotated[
-    str | None, Query(max_length=200, description="`next_cursor` of the previous page.")
 ]
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
 
@@ -129,7 +126,7 @@ async def list_products(
     product_status: Annotated[ProductStatus | None, Query(alias="status")] = None,
     category_id: CategoryFilter = None,
     q: Keywords = None,
-    cursor: Cursor = None,
+    cursor: CursorQuery = None,
     limit: Limit = DEFAULT_LIMIT,
 ):
     """The store's products, newest first, one page at a time."""
@@ -209,7 +206,7 @@ async def shop_products(
     category_id: CategoryFilter = None,
     q: Keywords = None,
     sort: browse.ShopSort = "newest",
-    cursor: Cursor = None,
+    cursor: CursorQuery = None,
     limit: Limit = DEFAULT_LIMIT,
 ):
     """Products on sale in active stores. Sort by `newest`, `price_asc`, `price_desc` or

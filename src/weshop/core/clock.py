@@ -8,10 +8,11 @@ China time, a window computed from it) can overflow Python's calendar, which end
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, time, timedelta, timezone
 from typing import Annotated
 
-from pydantic import AfterValidator, AwareDatetime, Field
+from pydantic import AfterValidator, AwareDatetime, BeforeValidator, Field
 from pydantic_core import PydanticCustomError
 
 # China Standard Time (no daylight saving): business days, what people read on the pages,
@@ -23,6 +24,7 @@ LATEST_DAY = date(2100, 12, 31)
 EARLIEST_MOMENT = datetime.combine(EARLIEST_DAY, time.min, UTC)
 LATEST_MOMENT = datetime.combine(LATEST_DAY, time.max, UTC)
 OUT_OF_RANGE = "datetime_out_of_range"
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 def utcnow() -> datetime:
@@ -45,6 +47,13 @@ def _moment_in_range(moment: datetime) -> datetime:
     return moment.astimezone(UTC)
 
 
+def _written_as_a_day(value: object) -> object:
+    # Pydantic would also read `0` or `1700000000` as a Unix time; a day is written as one.
+    if isinstance(value, int | float) or (isinstance(value, str) and not _ISO_DAY.fullmatch(value)):
+        raise PydanticCustomError("day_format", "a day is written YYYY-MM-DD")
+    return value
+
+
 def _day_in_range(day: date) -> date:
     if not EARLIEST_DAY <= day <= LATEST_DAY:
         raise PydanticCustomError(
@@ -65,6 +74,7 @@ Moment = Annotated[
 ]
 Day = Annotated[
     date,
+    BeforeValidator(_written_as_a_day),
     AfterValidator(_day_in_range),
     Field(description="A day (e.g. 2030-01-31), between 2000-01-01 and 2100-12-31."),
 ]

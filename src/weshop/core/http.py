@@ -8,6 +8,8 @@ from typing import Annotated
 from fastapi import Depends, Header, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from weshop.core.errors import IdempotencyKeyReused, InvalidInput
+from weshop.core.openapi import raises
 from weshop.core.runtime import Runtime
 
 _READ_METHODS = {"GET", "HEAD", "OPTIONS"}
@@ -34,6 +36,7 @@ RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 DbSession = Annotated[AsyncSession, Depends(get_session, scope="function")]
 
 
+@raises(IdempotencyKeyReused, InvalidInput)
 def idempotency_key(
     key: Annotated[
         str | None,

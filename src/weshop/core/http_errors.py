@@ -11,8 +11,10 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import compile_path
 
 from weshop.core.errors import RateLimited, WeShopError
+from weshop.core.openapi import api_routes
 
 log = structlog.get_logger(__name__)
 
@@ -60,16 +62,33 @@ async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
     return _error(422, "invalid_input", f"{first['field']}: {first['message']}", details)
 
 
-async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
+def allowed_methods(request: Request) -> str:
+    """Every method some route of the app answers at the request's path, for ``Allow``.
+
+    Starlette names only the methods of the first route that matched the path, while a path
+    is often served by several routes (``GET`` and ``POST`` of a collection).
+    """
+    path = request.url.path
+    methods: set[str] = set()
+    for route in api_routes(request.app):
+        if route.methods and compile_path(route.path)[0].match(path):
+            methods |= route.methods
+    return ", ".join(sorted(methods))
+
+
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     code = _HTTP_CODES.get(exc.status_code, "http_error")
     message = exc.detail if isinstance(exc.detail, str) else code.replace("_", " ")
     if exc.status_code == 400 and "parsing the body" in message:
         code, message = "malformed_body", "the request body could not be read (is it UTF-8 JSON?)"
+    headers = exc.headers
+    if exc.status_code == 405 and (allow := allowed_methods(request)):
+        headers = {**(headers or {}), "Allow": allow}
     return JSONResponse(
         {"error": {"code": code, "message": message}},
         status_code=exc.status_code,
-        headers=exc.headers,
+        headers=headers,
     )
 
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import base64
 import json
 from datetime import datetime, timedelta
-from typing import Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
+from fastapi import Query
 from pydantic import BaseModel
 from sqlalchemy import Select, and_, or_
 
@@ -18,6 +19,19 @@ T = TypeVar("T")
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
 MAX_CURSOR_LENGTH = 200
+
+# A cursor is the `next_cursor` a page gave, unpadded URL-safe base64; only the server makes
+# them, so one it did not make (or made for another sort) answers 422 `invalid_cursor`.
+CursorQuery = Annotated[
+    str | None,
+    Query(
+        max_length=MAX_CURSOR_LENGTH,
+        # Documented, not checked here: any malformed cursor answers the one `invalid_cursor`.
+        json_schema_extra={"pattern": "^[A-Za-z0-9_-]+$"},
+        description="The `next_cursor` of the previous page, as given (with the same "
+        "filters); any other value answers 422 `invalid_cursor`.",
+    ),
+]
 
 
 class Page(BaseModel, Generic[T]):

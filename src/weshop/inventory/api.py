@@ -8,7 +8,7 @@ from weshop.catalog.browse import describe_skus
 from weshop.core.http import DbSession, IdempotencyKey
 from weshop.core.idempotency import run_idempotent
 from weshop.core.ids import MAX_ID
-from weshop.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, page_of
+from weshop.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, CursorQuery, Page, page_of
 from weshop.core.tenancy import StoreScope
 from weshop.inventory import service
 from weshop.inventory.models import MovementKind
@@ -34,7 +34,7 @@ async def list_movements(
     sku_id: SkuId,
     session: DbSession,
     scope: StoreScope = Reader,
-    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    cursor: CursorQuery = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
 ):
     """Every change of an SKU's stock, newest first, with who made it and why."""

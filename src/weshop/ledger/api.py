@@ -1,12 +1,14 @@
 from __future__ import annotations
 
+from typing import Annotated
+
 from fastapi import APIRouter, Query, Response
 
 from weshop.accounts.auth import CurrentOperator
 from weshop.core.clock import Day
 from weshop.core.http import DbSession
 from weshop.core.ids import PathId
-from weshop.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
+from weshop.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, CursorQuery, Page
 from weshop.core.tenancy import StoreScope
 from weshop.ledger import fees, finance
 from weshop.ledger.schemas import (
@@ -30,9 +32,8 @@ merchant = APIRouter(
 platform = APIRouter(prefix="/api/v1/platform/ledger", tags=["platform"])
 
 Limit = Query(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT)
-Cursor = Query(None, max_length=200)
-DayFrom = Query(None, description="First business day (China time), inclusive.")
-DayTo = Query(None, description="Last business day (China time), inclusive.")
+DayFrom = Annotated[Day | None, Query(description="First business day (China time), inclusive.")]
+DayTo = Annotated[Day | None, Query(description="Last business day (China time), inclusive.")]
 FINANCE = Permission.FINANCE_READ
 
 
@@ -47,9 +48,9 @@ async def store_balance(session: DbSession, scope: StoreScope = staff_with(FINAN
 @merchant.get("/statement", response_model=Page[StatementEntryOut])
 async def statement(
     session: DbSession,
-    day_from: Day | None = DayFrom,
-    day_to: Day | None = DayTo,
-    cursor: str | None = Cursor,
+    day_from: DayFrom = None,
+    day_to: DayTo = None,
+    cursor: CursorQuery = None,
     limit: int = Limit,
     scope: StoreScope = staff_with(FINANCE),
 ):
@@ -61,8 +62,8 @@ async def statement(
 @merchant.get("/statement/days", response_model=list[DayTotalsOut])
 async def statement_by_day(
     session: DbSession,
-    day_from: Day | None = DayFrom,
-    day_to: Day | None = DayTo,
+    day_from: DayFrom = None,
+    day_to: DayTo = None,
     scope: StoreScope = staff_with(FINANCE),
 ):
     """Totals per business day with entries, newest first; the last 31 days by default and
@@ -77,8 +78,8 @@ async def statement_by_day(
 )
 async def statement_csv(
     session: DbSession,
-    day_from: Day | None = DayFrom,
-    day_to: Day | None = DayTo,
+    day_from: DayFrom = None,
+    day_to: DayTo = None,
     scope: StoreScope = staff_with(FINANCE),
 ):
     """The statement as CSV (UTF-8, oldest first, amounts in fen) for a range of business
@@ -105,7 +106,7 @@ async def order_ledger(
 async def all_balances(
     operator: CurrentOperator,
     session: DbSession,
-    cursor: str | None = Cursor,
+    cursor: CursorQuery = None,
     limit: int = Limit,
 ):
     """Every store's balance, newest store first; cursor pages."""

@@ -10,7 +10,7 @@ from weshop.accounts.schemas import PhoneNumber
 from weshop.core.http import DbSession, IdempotencyKey
 from weshop.core.idempotency import run_idempotent
 from weshop.core.ids import MAX_ID, PathId
-from weshop.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, page_of
+from weshop.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, CursorQuery, Page, page_of
 from weshop.core.tenancy import StoreScope
 from weshop.members import levels, service
 from weshop.members.schemas import (
@@ -34,9 +34,6 @@ shopper = APIRouter(prefix="/api/v1/me/memberships", tags=["members"])
 
 LevelId = Annotated[int, Path(ge=1, le=MAX_ID, description="Member level id.")]
 MemberUserId = Annotated[int, Path(ge=1, le=MAX_ID, description="The member's user id.")]
-Cursor = Annotated[
-    str | None, Query(max_length=200, description="`next_cursor` of the previous page.")
-]
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
 
 Reader = staff_with(Permission.MEMBERS_READ)
@@ -104,7 +101,7 @@ async def list_members(
     phone: Annotated[
         PhoneNumber | None, Query(description="The member's full phone number.")
     ] = None,
-    cursor: Cursor = None,
+    cursor: CursorQuery = None,
     limit: Limit = DEFAULT_LIMIT,
 ):
     """The store's members, newest first, with level, growth and points; phones masked."""
@@ -133,7 +130,7 @@ async def member_points(
     member_user_id: MemberUserId,
     session: DbSession,
     scope: StoreScope = Reader,
-    cursor: Cursor = None,
+    cursor: CursorQuery = None,
     limit: Limit = DEFAULT_LIMIT,
 ):
     """A member's points ledger, newest first: every earn, spend, refund, expiry and manual
@@ -193,7 +190,7 @@ async def my_points(
     store_id: PathId,
     user: CurrentUser,
     session: DbSession,
-    cursor: Cursor = None,
+    cursor: CursorQuery = None,
     limit: Limit = DEFAULT_LIMIT,
 ):
     """The shopper's points ledger at one store, newest first; 404 where not a member."""

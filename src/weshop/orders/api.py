@@ -8,7 +8,7 @@ from weshop.core.clock import Moment
 from weshop.core.http import DbSession, IdempotencyKey
 from weshop.core.idempotency import run_idempotent
 from weshop.core.ids import PathId
-from weshop.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, page_of
+from weshop.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, CursorQuery, Page, page_of
 from weshop.core.tenancy import StoreScope
 from weshop.orders import service
 from weshop.orders.checkout import check_out, quote_basket
@@ -97,7 +97,7 @@ async def my_orders(
     status_filter: OrderStatus | None = Query(None, alias="status"),
     created_from: Moment | None = None,
     created_to: Moment | None = None,
-    cursor: str | None = Query(None, max_length=200),
+    cursor: CursorQuery = None,
     limit: int = Limit,
 ):
     """The signed-in shopper's orders, newest first, by status and time; cursor pages."""
@@ -141,7 +141,7 @@ async def store_orders(
     created_to: Moment | None = None,
     order_no: str | None = Query(None, max_length=32),
     phone: PhoneNumber | None = Query(None, description="The recipient's full phone number."),
-    cursor: str | None = Query(None, max_length=200),
+    cursor: CursorQuery = None,
     limit: int = Limit,
     scope: StoreScope = staff_with(Permission.ORDERS_READ),
 ):

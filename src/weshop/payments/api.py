@@ -8,9 +8,11 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from weshop.accounts.auth import CurrentOperator, CurrentUser
+from weshop.core.errors import ProviderError
 from weshop.core.http import DbSession, IdempotencyKey, RuntimeDep
 from weshop.core.idempotency import run_idempotent
 from weshop.core.ids import PathId
+from weshop.core.openapi import raises
 from weshop.core.tenancy import StoreScope
 from weshop.payments import accounts, refunds, service
 from weshop.payments.models import Refund
@@ -43,6 +45,7 @@ platform = APIRouter(
 @shopper.post(
     "/orders/{order_id}/payments", status_code=status.HTTP_201_CREATED, response_model=PaymentOut
 )
+@raises(ProviderError)
 async def pay_order(
     order_id: PathId,
     user: CurrentUser,

@@ -14,7 +14,7 @@ from weshop.core.clock import utcnow
 from weshop.core.http import DbSession, IdempotencyKey
 from weshop.core.idempotency import run_idempotent
 from weshop.core.ids import MAX_ID
-from weshop.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, page_of
+from weshop.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, CursorQuery, Page, page_of
 from weshop.core.tenancy import StoreScope
 from weshop.pricing.inputs import StackingGroup
 from weshop.promotions import claims, coupons, reductions
@@ -49,9 +49,6 @@ me = APIRouter(prefix="/api/v1/me", tags=["coupons"])
 
 TemplateId = Annotated[int, Path(ge=1, le=MAX_ID, description="Coupon template id.")]
 ReductionId = Annotated[int, Path(ge=1, le=MAX_ID, description="Full-reduction rule id.")]
-Cursor = Annotated[
-    str | None, Query(max_length=200, description="`next_cursor` of the previous page.")
-]
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
 TemplateFilter = Annotated[TemplateStatus | None, Query(alias="status")]
 
@@ -117,7 +114,7 @@ async def list_templates(
     session: DbSession,
     scope: StoreScope = Reader,
     state: TemplateFilter = None,
-    cursor: Cursor = None,
+    cursor: CursorQuery = None,
     limit: Limit = DEFAULT_LIMIT,
 ):
     """The store's coupon templates, newest first, one page at a time."""
@@ -183,7 +180,7 @@ async def list_platform_templates(
     operator: CurrentOperator,
     session: DbSession,
     state: TemplateFilter = None,
-    cursor: Cursor = None,
+    cursor: CursorQuery = None,
     limit: Limit = DEFAULT_LIMIT,
 ):
     """The platform's coupon templates, newest first."""
@@ -248,7 +245,7 @@ async def list_reductions(
     session: DbSession,
     scope: StoreScope = Reader,
     state: Annotated[ReductionStatus | None, Query(alias="status")] = None,
-    cursor: Cursor = None,
+    cursor: CursorQuery = None,
     limit: Limit = DEFAULT_LIMIT,
 ):
     """The store's full-reduction rules, newest first."""
@@ -329,7 +326,7 @@ async def coupon_centre(
     store_id: Annotated[
         int | None, Query(ge=1, le=MAX_ID, description="Add this store's coupons.")
     ] = None,
-    cursor: Cursor = None,
+    cursor: CursorQuery = None,
     limit: Limit = DEFAULT_LIMIT,
 ):
     """The coupon centre: coupons that can be claimed now, the platform's and, with
@@ -364,7 +361,7 @@ async def my_coupons(
     user: CurrentUser,
     session: DbSession,
     state: Annotated[CouponStatus | None, Query(alias="status")] = None,
-    cursor: Cursor = None,
+    cursor: CursorQuery = None,
     limit: Limit = DEFAULT_LIMIT,
 ):
     """The wallet, newest first: `available` (usable until `valid_until`), `locked` (held

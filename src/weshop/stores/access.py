@@ -14,6 +14,7 @@ from weshop.accounts.auth import CurrentUser
 from weshop.core.errors import NotFound, PermissionDenied
 from weshop.core.http import DbSession
 from weshop.core.ids import MAX_ID
+from weshop.core.openapi import raises
 from weshop.core.tenancy import StoreScope
 from weshop.stores import repository as repo
 from weshop.stores.models import StaffStatus
@@ -21,6 +22,7 @@ from weshop.stores.permissions import Permission, role_allows
 
 
 def staff_with(permission: Permission) -> Any:
+    @raises(NotFound, PermissionDenied)
     async def dependency(
         user: CurrentUser,
         session: DbSession,
