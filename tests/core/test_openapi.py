@@ -56,6 +56,8 @@ async def test_statuses_follow_from_what_each_route_depends_on(client):
             assert "409" in statuses, name
     assert {"400", "413", "422", "429"} <= documented["POST /api/v1/auth/codes"]
     assert "429" in documented["POST /api/v1/auth/sessions"]
+    locked = spec["paths"]["/api/v1/auth/sessions"]["post"]["responses"]["429"]["description"]
+    assert "`password_locked`" in locked
     # An id in the query or the body may name nothing.
     assert "404" in documented["GET /api/v1/shop/coupons"]
     assert "404" in documented["POST /api/v1/me/orders"]

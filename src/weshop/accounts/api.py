@@ -15,7 +15,7 @@ from weshop.accounts.schemas import (
     UserOut,
     user_out,
 )
-from weshop.core.errors import InvalidInput, RateLimited, Unauthenticated
+from weshop.core.errors import InvalidInput, PasswordLocked, RateLimited, Unauthenticated
 from weshop.core.http import DbSession, RuntimeDep, client_address
 from weshop.core.ids import PathId
 from weshop.core.openapi import raises
@@ -44,7 +44,7 @@ async def request_code(
 
 
 @router.post("/auth/sessions", status_code=status.HTTP_201_CREATED, response_model=SessionOut)
-@raises(Unauthenticated, RateLimited)
+@raises(Unauthenticated, RateLimited, PasswordLocked)
 async def sign_in(body: SignIn, request: Request, session: DbSession, runtime: RuntimeDep):
     """Sign in with a phone and either the code sent to it or a password; returns a token.
 

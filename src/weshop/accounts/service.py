@@ -17,7 +17,12 @@ from weshop.accounts.schemas import AddressIn, AddressPatch
 from weshop.core.clock import utcnow
 from weshop.core.config import Settings
 from weshop.core.crypto import mask_phone
-from weshop.core.errors import InvalidInput, NotFound, RateLimited, Unauthenticated
+from weshop.core.errors import (
+    InvalidInput,
+    NotFound,
+    PasswordLocked,
+    Unauthenticated,
+)
 from weshop.core.lockout import Backoff, Locked, Lockouts
 from weshop.core.ratelimit import Limit, RateLimiter, enforce
 from weshop.core.runtime import Runtime
@@ -154,9 +159,8 @@ async def _count_password_attempt(
         await lockouts.attempt(backoff, subject)
     except Locked as locked:
         wait = locked.retry_after_seconds
-        raise RateLimited(
+        raise PasswordLocked(
             f"too many wrong passwords; password sign-in is locked for {wait} more seconds",
-            code="password_locked",
             details={"scope": scope, "retry_after_seconds": wait},
             retry_after_seconds=wait,
         ) from None

@@ -78,6 +78,12 @@ class RateLimited(WeShopError):
         self.retry_after_seconds = retry_after_seconds
 
 
+class PasswordLocked(RateLimited):
+    """Too many wrong passwords for a phone or from a client: password sign-in waits."""
+
+    code = "password_locked"
+
+
 class ProviderError(WeShopError):
     """A payment provider or another outside service failed or answered something unusable."""
 
