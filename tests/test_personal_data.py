@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from tests.orders.conftest import open_shop
 from tests.support import expect, new_phone
 from weshop.core.logging import flush_logs
 from weshop.models import metadata
+from weshop.payments.models import Refund
 
 ADDRESS_PHONE = "13912345678"  # tests.support.Api.add_address
 STREET = "文三路 100 号"
@@ -128,3 +129,25 @@ async def test_names_notes_and_reasons_are_encrypted_and_shown_to_whom_they_belo
         await client.get(f"/api/v1/merchant/stores/{store['id']}/staff", headers=owner), 200
     )
     assert OWNER_NAME in str(staff)
+
+
+async def test_a_paid_orders_cancel_reason_stays_encrypted_through_its_refund(
+    api, client, runtime, runner
+):
+    shop = await open_shop(api)
+    placed = expect(
+        await api.place_order(shop.shopper, shop.address["id"], [(shop.sku_id, 1)]), 201
+    )
+    order_id = placed["orders"][0]["id"]
+    await api.confirm_in_cashier(await api.start_payment(shop.shopper, order_id))
+    await runner.run()
+    cancel = {"reason": CANCEL_REASON}
+    mine = f"/api/v1/me/orders/{order_id}"
+    expect(await client.post(f"{mine}/cancel", json=cancel, headers=shop.shopper), 200)
+    await runner.run()
+
+    async with runtime.db.session(write=False) as session:
+        refunds = (await session.scalars(select(Refund).where(Refund.order_id == order_id))).all()
+    assert [refund.reason for refund in refunds] == [CANCEL_REASON]
+    # Neither the refund row nor the outbox message that asked for it holds the words.
+    assert CANCEL_REASON not in await all_text_values(runtime)

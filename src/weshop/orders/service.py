@@ -155,7 +155,8 @@ async def cancel(session: AsyncSession, order: Order, *, actor: str, reason: str
     emit(
         session,
         REFUND_REQUESTED,
-        {"order_id": order.id, "amount_fen": order.paid_fen, "reason": reason or "order cancelled"},
+        # The reason stays in the order (encrypted); the outbox row carries no personal data.
+        {"order_id": order.id, "amount_fen": order.paid_fen},
         store_id=order.store_id,
         dedupe_key=f"refund:cancel:{order.id}",
     )

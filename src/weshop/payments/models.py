@@ -8,7 +8,7 @@ from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from weshop.core.clock import utcnow
-from weshop.core.db import Base, TimestampMixin, enum_column
+from weshop.core.db import Base, EncryptedString, TimestampMixin, enum_column
 
 # The provider name of a payment of 0 fen: an order that costs nothing is paid at once,
 # without any provider (WeChat Pay refuses a transaction of 0).
@@ -60,7 +60,8 @@ class Refund(TimestampMixin, Base):
     payment_id: Mapped[int] = mapped_column(ForeignKey("payments.id"))
     out_refund_no: Mapped[str] = mapped_column(String(32), unique=True)
     amount_fen: Mapped[int]
-    reason: Mapped[str] = mapped_column(String(200), default="")
+    # Typed by the shopper (a cancel reason) or staff: personal data, encrypted at rest.
+    reason: Mapped[str] = mapped_column(EncryptedString("refunds.reason"), default="")
     status: Mapped[RefundStatus] = mapped_column(
         enum_column(RefundStatus, 16), default=RefundStatus.PENDING
     )

@@ -120,11 +120,14 @@ async def request_refund(
     return await _record_refund(session, payment, split(amount_fen, left), reason)
 
 
-async def refund_order(
-    session: AsyncSession, order_id: int, amount_fen: int, reason: str
+async def refund_cancelled_order(
+    session: AsyncSession, order_id: int, amount_fen: int
 ) -> Refund | None:
-    """Give back up to ``amount_fen`` of the order's payment: no more than is left of it
-    (a cancellation after partial refunds returns the rest)."""
+    """Give back up to ``amount_fen`` of a cancelled order's payment, with the order's cancel
+    reason: no more than is left of it (a cancellation after partial refunds returns the
+    rest)."""
+    order = await session.get_one(Order, order_id)
+    reason = order.cancel_reason or "order cancelled"
     payment = await repo.succeeded_payment(session, order_id)
     if payment is None:
         log.error("payments.refund_without_payment", order_id=order_id)

@@ -12,9 +12,8 @@ registry = HandlerRegistry()
 
 @registry.on(REFUND_REQUESTED)
 async def refund_cancelled_order(ctx: TaskContext) -> None:
-    payload = ctx.payload
-    await refunds.refund_order(
-        ctx.session, payload["order_id"], payload["amount_fen"], payload["reason"]
+    await refunds.refund_cancelled_order(
+        ctx.session, ctx.payload["order_id"], ctx.payload["amount_fen"]
     )
 
 

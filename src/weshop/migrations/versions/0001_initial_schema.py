@@ -1089,7 +1089,7 @@ def upgrade() -> None:
         sa.Column(
             "amount_fen", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
         ),
-        sa.Column("reason", sa.String(length=200), nullable=False),
+        sa.Column("reason", sa.String(), nullable=False),
         sa.Column(
             "status",
             sa.Enum(
