@@ -112,3 +112,19 @@ async def test_a_free_order_with_a_platform_subsidy_settles_without_a_provider(
     # Settled: the provider, which holds nothing of this order, was told nothing to move.
     assert (payment.fee_split_fen, payment.subsidy_paid_fen) == (0, 0)
     assert (await report(runtime)).violations == []
+
+
+async def test_a_cancelled_free_order_owes_the_store_no_subsidy(api, client, runner, runtime):
+    shop, order, _ = await free_order(api, platform_coupon=True)
+    await api.start_payment(shop.shopper, order["id"])
+    balance = f"/api/v1/merchant/stores/{shop.store['id']}/finance/balance"
+    assert expect(await client.get(balance, headers=shop.owner), 200)["subsidy_due_fen"] == 1
+
+    mine = f"/api/v1/me/orders/{order['id']}"
+    expect(await client.post(f"{mine}/cancel", json={}, headers=shop.shopper), 200)
+    await runner.run()
+    await runner.run()  # a repeat finds the cancellation posted already
+    assert await entry_kinds(runtime, order["id"]) == [EntryKind.PAYMENT, EntryKind.CANCELLATION]
+    after = expect(await client.get(balance, headers=shop.owner), 200)
+    assert (after["subsidy_due_fen"], after["subsidy_fen"], after["frozen_fen"]) == (0, 0, 0)
+    assert (await report(runtime)).violations == []

@@ -27,6 +27,7 @@ KIND_LABELS = {
     EntryKind.PAYMENT: N_("Payment"),
     EntryKind.UNEXPECTED_PAYMENT: N_("Payment returned"),
     EntryKind.REFUND: N_("Refund"),
+    EntryKind.CANCELLATION: N_("Free order cancelled"),
     EntryKind.SETTLEMENT: N_("Settlement"),
     EntryKind.REVERSAL: N_("Correction"),
 }

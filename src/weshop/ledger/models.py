@@ -42,6 +42,8 @@ class EntryKind(enum.StrEnum):
     # A payment the order no longer awaited (cancelled, or paid already): it goes back in full.
     UNEXPECTED_PAYMENT = "unexpected_payment"
     REFUND = "refund"
+    # A paid order that cost nothing was cancelled: no money goes back, the subsidy is undone.
+    CANCELLATION = "cancellation"
     SETTLEMENT = "settlement"
     REVERSAL = "reversal"
 

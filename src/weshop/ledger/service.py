@@ -83,6 +83,7 @@ def order_facts(order: Order, lines: list[OrderLine], terms: OrderFeeTerms | Non
         subsidies=platform_subsidies(order.price_snapshot, {ln.sku_id: ln.id for ln in lines})
         if accepted
         else {},
+        cancelled=order.status == OrderStatus.CANCELLED,
     )
 
 
@@ -178,6 +179,28 @@ async def record_refund(
         payment_id=refund.payment_id,
         refund_id=refund.id,
         memo=f"refund {refund.out_refund_no} of order {order.order_no}",
+    )
+    return await journal.post(session, source, legs, now)
+
+
+async def record_free_order_cancelled(
+    session: AsyncSession, order_id: int, now: datetime | None = None
+) -> JournalEntry | None:
+    """A paid order that cost nothing was cancelled: no refund gives money back, but the
+    platform no longer owes the subsidy of its platform-funded discounts. None when there was
+    nothing to undo (or it stands undone already)."""
+    await repo.lock_order(session, order_id)
+    order, lines = await repo.order_with_lines(session, order_id)
+    facts = order_facts(order, lines, await session.get(OrderFeeTerms, order.id))
+    legs = rebalance(facts, await _book(session, order.id))
+    if not legs:
+        return None
+    source = Source(
+        kind=EntryKind.CANCELLATION,
+        key=f"cancellation:{order.id}",
+        store_id=order.store_id,
+        order_id=order.id,
+        memo=f"order {order.order_no} cost 0 fen and was cancelled: its subsidy is undone",
     )
     return await journal.post(session, source, legs, now)
 

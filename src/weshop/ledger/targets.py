@@ -27,6 +27,7 @@ class OrderFacts:
     # Fee rates fixed at payment; None while no payment was accepted: no fee, no subsidy.
     rates: dict[Part, int] | None
     subsidies: dict[int, int]  # platform-funded discount per line, in fen
+    cancelled: bool = False  # the order was cancelled (its money, if any, goes back)
 
 
 @dataclass(frozen=True)
@@ -58,7 +59,8 @@ def fee_split(bases: Mapping[Part, int], rates: Mapping[Part, int]) -> dict[Part
 def subsidy_due(subsidy: int, base: int, payable: int, *, order_kept: bool) -> int:
     """What the platform still owes for one line's platform-funded discount: in proportion to
     what the shopper kept paid of the line. A line the shopper paid nothing for keeps its
-    subsidy unless the order's money all went back."""
+    subsidy unless the order's money all went back, or the order, costing nothing, was
+    cancelled."""
     if payable == 0:
         return subsidy if order_kept else 0
     return allocate(subsidy, [base, payable - base])[0]
@@ -71,7 +73,7 @@ def targets(facts: OrderFacts, paid: Mapping[Part, int], refunded: Mapping[Part,
         part: fee_base(paid.get(part, 0), refunded.get(part, 0), payable)
         for part, payable in facts.payable.items()
     }
-    kept = any(bases.values()) or not any(refunded.values())
+    kept = any(bases.values()) or not (any(refunded.values()) or facts.cancelled)
     subsidy = {
         line: subsidy_due(amount, bases[line], facts.payable[line], order_kept=kept)
         for line, amount in facts.subsidies.items()

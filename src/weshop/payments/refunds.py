@@ -133,7 +133,9 @@ async def refund_cancelled_order(
         log.error("payments.refund_without_payment", order_id=order_id)
         return None
     if payment.amount_fen == 0:
-        return None  # the order cost nothing: there is nothing to give back
+        # The order cost nothing: nothing to give back, but a subsidy the platform owed goes.
+        await ledger.record_free_order_cancelled(session, order_id)
+        return None
     left = await refundable_parts(session, payment)
     amount = min(amount_fen, sum(left.values()))
     if amount <= 0:

@@ -1188,6 +1188,7 @@ def upgrade() -> None:
                 "payment",
                 "unexpected_payment",
                 "refund",
+                "cancellation",
                 "settlement",
                 "reversal",
                 name="entrykind",
