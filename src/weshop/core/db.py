@@ -15,7 +15,18 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import BigInteger, DateTime, Enum, Integer, MetaData, String, event, inspect, text
+from sqlalchemy import (
+    BigInteger,
+    DateTime,
+    Enum,
+    Integer,
+    MetaData,
+    String,
+    event,
+    inspect,
+    select,
+    text,
+)
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -93,6 +104,19 @@ def enum_column(enum_type: type[enum.StrEnum], length: int = 24) -> Enum:
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
     type_annotation_map: ClassVar[dict[Any, Any]] = {int: BigInt, datetime: UTCDateTime()}
+
+
+async def lock_row(session: AsyncSession, model: type[Base], row_id: int) -> None:
+    """Hold the row of ``model`` with id ``row_id`` until the transaction ends, so that writers
+    that read, check and then write on its behalf (a store's templates, an order's postings,
+    a payment's refunds) take turns and never act on what another is about to change.
+
+    PostgreSQL takes the row lock (``SELECT ... FOR UPDATE``). SQLite has no row locks and
+    leaves out FOR UPDATE: there every writing transaction begins IMMEDIATE (see
+    :func:`_make_engine`), so writers already run one at a time.
+    """
+    (key,) = inspect(model).primary_key
+    await session.execute(select(key).where(key == row_id).with_for_update())
 
 
 class TimestampMixin:

@@ -24,12 +24,6 @@ def unreversed(entry: Any = JournalEntry) -> Any:
     return ~exists().where(reversal.reverses_entry_id == entry.id)
 
 
-async def lock_order(session: AsyncSession, order_id: int) -> None:
-    """Take the order's row lock: postings of one order are computed from its balances, so
-    they must not interleave (PostgreSQL; SQLite writers already queue)."""
-    await session.execute(select(Order.id).where(Order.id == order_id).with_for_update())
-
-
 async def order_balances(session: AsyncSession, order_id: int) -> Balances:
     """The order's balance in each account kind, by part (line, or None)."""
     rows = await session.execute(

@@ -13,6 +13,9 @@ back from the platform and the money from the store's available funds.
 |            | moved back to what the kept money earns                                   |
 | settlement | store fee held -> platform fee; store frozen and subsidy due -> available |
 | reversal   | every posting of the reversed entry, negated                              |
+
+Postings of one order are computed from its balances, so every event takes the order's row
+lock first and no two interleave.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from weshop.core.clock import utcnow
+from weshop.core.db import lock_row
 from weshop.core.errors import Conflict, NotFound
 from weshop.core.outbox import emit
 from weshop.ledger import fees, journal
@@ -131,7 +135,7 @@ async def record_payment(
     and the platform subsidy are recorded. A payment the order no longer awaited is posted
     as unexpected and earns nothing: it goes back in full.
     """
-    await repo.lock_order(session, payment.order_id)
+    await lock_row(session, Order, payment.order_id)
     order, lines = await repo.order_with_lines(session, payment.order_id)
     if accepted:
         await fees.fee_terms(session, order, lines)
@@ -161,7 +165,7 @@ async def record_refund(
 ) -> JournalEntry | None:
     """A refund succeeded: each part's amount goes back to the shopper, from frozen funds
     (or, once settled, from the store's available funds); the fee follows the kept money."""
-    await repo.lock_order(session, refund.order_id)
+    await lock_row(session, Order, refund.order_id)
     order, lines = await repo.order_with_lines(session, refund.order_id)
     facts = order_facts(order, lines, await session.get(OrderFeeTerms, order.id))
     book = await _book(session, order.id)
@@ -189,7 +193,7 @@ async def record_free_order_cancelled(
     """A paid order that cost nothing was cancelled: no refund gives money back, but the
     platform no longer owes the subsidy of its platform-funded discounts. None when there was
     nothing to undo (or it stands undone already)."""
-    await repo.lock_order(session, order_id)
+    await lock_row(session, Order, order_id)
     order, lines = await repo.order_with_lines(session, order_id)
     facts = order_facts(order, lines, await session.get(OrderFeeTerms, order.id))
     legs = rebalance(facts, await _book(session, order.id))
@@ -222,7 +226,7 @@ async def settle_order(
     provider the settlement waits for it: its money has left the frozen funds there, not
     yet here, and the fee must be on what the shopper keeps."""
     now = now or utcnow()
-    await repo.lock_order(session, order_id)
+    await lock_row(session, Order, order_id)
     order = await session.get(Order, order_id)
     if order is None or order.status != OrderStatus.COMPLETED:
         return None
@@ -289,7 +293,7 @@ async def reverse_entry(
     entry = await session.get(JournalEntry, entry_id)
     if entry is None:
         raise NotFound("no such journal entry")
-    await repo.lock_order(session, entry.order_id)
+    await lock_row(session, Order, entry.order_id)
     if entry.kind == EntryKind.REVERSAL:
         raise Conflict("a reversal cannot itself be reversed", code="not_reversible")
     if await repo.is_reversed(session, entry.id):

@@ -8,13 +8,6 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from weshop.logistics.models import ShippingTemplate
-from weshop.stores.models import Store
-
-
-async def lock_store(session: AsyncSession, store_id: int) -> None:
-    """Serialise template writes of one store (PostgreSQL; SQLite's writers queue anyway), so
-    that checks across its templates (the one default, unique names) see no concurrent change."""
-    await session.execute(select(Store.id).where(Store.id == store_id).with_for_update())
 
 
 async def templates_of(session: AsyncSession, store_ids: Iterable[int]) -> list[ShippingTemplate]:

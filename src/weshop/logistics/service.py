@@ -4,6 +4,9 @@ A template prices delivery per piece or per gram with one rule per group of prov
 exactly one default rule for the rest. The store's default template applies to products that
 name none; the database keeps at most one default per store and refuses to delete a template
 that products still use.
+
+Every template write takes the store's row lock first, so that checks across its templates
+(the one default, unique names) see no concurrent change.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from collections.abc import Iterable, Sequence
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from weshop.core.db import lock_row
 from weshop.core.errors import Conflict, InvalidInput, NotFound
 from weshop.core.regions import PROVINCE_SET
 from weshop.core.tenancy import StoreScope
@@ -21,6 +25,7 @@ from weshop.logistics import repository as repo
 from weshop.logistics.models import ShippingTemplate
 from weshop.logistics.schemas import ShippingRuleIn, ShippingTemplateChange, ShippingTemplateIn
 from weshop.pricing import inputs as pricing
+from weshop.stores.models import Store
 
 MAX_TEMPLATES = 50
 
@@ -117,7 +122,7 @@ async def create_template(
     session: AsyncSession, scope: StoreScope, data: ShippingTemplateIn
 ) -> ShippingTemplate:
     check_rules(data.rules, data.unreachable_provinces)
-    await repo.lock_store(session, scope.store_id)
+    await lock_row(session, Store, scope.store_id)
     count = await repo.count_templates(session, scope.store_id)
     if count >= MAX_TEMPLATES:
         raise Conflict(f"a store has at most {MAX_TEMPLATES} shipping templates", code="too_many")
@@ -135,7 +140,7 @@ async def replace_template(
     session: AsyncSession, scope: StoreScope, template_id: int, data: ShippingTemplateChange
 ) -> ShippingTemplate:
     check_rules(data.rules, data.unreachable_provinces)
-    await repo.lock_store(session, scope.store_id)
+    await lock_row(session, Store, scope.store_id)
     template = await get_template(session, scope, template_id)
     await _check_name_free(session, scope.store_id, data.name, exclude_id=template.id)
     _fill(template, data)
@@ -146,7 +151,7 @@ async def replace_template(
 async def set_default(
     session: AsyncSession, scope: StoreScope, template_id: int
 ) -> ShippingTemplate:
-    await repo.lock_store(session, scope.store_id)
+    await lock_row(session, Store, scope.store_id)
     template = await get_template(session, scope, template_id)
     await _make_default(session, template)
     return template
@@ -155,7 +160,7 @@ async def set_default(
 async def delete_template(session: AsyncSession, scope: StoreScope, template_id: int) -> None:
     """Products still using the template keep it (409); so does the default while others
     exist, since products without a template would silently ship free."""
-    await repo.lock_store(session, scope.store_id)
+    await lock_row(session, Store, scope.store_id)
     template = await get_template(session, scope, template_id)
     if template.is_default and await repo.count_templates(session, scope.store_id) > 1:
         raise Conflict(

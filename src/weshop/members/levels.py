@@ -1,5 +1,7 @@
 """A store's member levels: a ladder by growth value, each level paying no more than the one
-below it. Changing the ladder re-levels every member of the store in the same transaction."""
+below it. Changing the ladder re-levels every member of the store in the same transaction.
+Every ladder write takes the store's row lock first, so that checks across its levels see no
+concurrent change."""
 
 from __future__ import annotations
 
@@ -8,11 +10,13 @@ from collections.abc import Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from weshop.core.db import lock_row
 from weshop.core.errors import Conflict, InvalidInput, NotFound, WeShopError
 from weshop.core.tenancy import StoreScope
 from weshop.members import repository as repo
 from weshop.members.models import MemberLevel
 from weshop.members.schemas import LevelIn, LevelPatch
+from weshop.stores.models import Store
 
 MAX_LEVELS = 20
 
@@ -84,7 +88,7 @@ def _check_name_free(levels: Sequence[MemberLevel], name: str, exclude_id: int |
 
 
 async def create_level(session: AsyncSession, scope: StoreScope, data: LevelIn) -> MemberLevel:
-    await repo.lock_store(session, scope.store_id)
+    await lock_row(session, Store, scope.store_id)
     levels = await repo.levels_of(session, scope.store_id)
     if len(levels) >= MAX_LEVELS:
         raise Conflict(f"a store has at most {MAX_LEVELS} member levels", code="too_many")
@@ -102,7 +106,7 @@ async def create_level(session: AsyncSession, scope: StoreScope, data: LevelIn) 
 async def update_level(
     session: AsyncSession, scope: StoreScope, level_id: int, patch: LevelPatch
 ) -> MemberLevel:
-    await repo.lock_store(session, scope.store_id)
+    await lock_row(session, Store, scope.store_id)
     levels = await repo.levels_of(session, scope.store_id)
     level = _find(levels, level_id)
     changes = patch.model_dump(exclude_none=True)
@@ -122,7 +126,7 @@ async def update_level(
 
 async def delete_level(session: AsyncSession, scope: StoreScope, level_id: int) -> None:
     """Its members move to the level their growth now reaches; the base level goes last."""
-    await repo.lock_store(session, scope.store_id)
+    await lock_row(session, Store, scope.store_id)
     levels = await repo.levels_of(session, scope.store_id)
     level = _find(levels, level_id)
     rest = [lv for lv in levels if lv.id != level.id]

@@ -18,13 +18,6 @@ from weshop.members.models import (
 )
 from weshop.stores.models import Store
 
-
-async def lock_store(session: AsyncSession, store_id: int) -> None:
-    """Serialise ladder and rules writes of one store (PostgreSQL; SQLite's writers queue
-    anyway) so that checks across its levels see no concurrent change."""
-    await session.execute(select(Store.id).where(Store.id == store_id).with_for_update())
-
-
 # Levels and rules
 
 

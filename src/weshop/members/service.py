@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from weshop.accounts.models import User
 from weshop.core.clock import utcnow
+from weshop.core.db import lock_row
 from weshop.core.errors import Conflict, InvalidInput, NotFound
 from weshop.core.pagination import paginate
 from weshop.core.tenancy import StoreScope
@@ -59,7 +60,7 @@ async def rules_for(session: AsyncSession, store_id: int) -> MemberRules:
 
 
 async def put_rules(session: AsyncSession, scope: StoreScope, data: RulesIn) -> MemberRules:
-    await repo.lock_store(session, scope.store_id)
+    await lock_row(session, Store, scope.store_id)
     rules = await repo.rules(session, scope.store_id)
     if rules is None:
         rules = default_rules(scope.store_id)

@@ -11,10 +11,10 @@ import secrets
 from datetime import timedelta
 
 import structlog
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from weshop.core.clock import utcnow
+from weshop.core.db import lock_row
 from weshop.core.errors import Conflict, InvalidInput
 from weshop.core.outbox import emit
 from weshop.core.tenancy import StoreScope
@@ -70,7 +70,7 @@ async def refundable_parts(session: AsyncSession, payment: Payment) -> dict[Part
     """What is left to refund of each part of the payment (its order's lines, and shipping
     under None): the payment spread over the parts, less every refund asked for that has
     not failed. Locks the payment first, so two refunds never both take the last fen."""
-    await session.execute(select(Payment.id).where(Payment.id == payment.id).with_for_update())
+    await lock_row(session, Payment, payment.id)
     order, lines = await order_with_lines(session, payment.order_id)
     paid = split(payment.amount_fen, ledger.order_payable(order, lines))
     asked = await repo.requested_refund_parts(session, payment.id)
@@ -313,7 +313,7 @@ async def _return_fee_before_refund(
     if payment.fee_split_fen is None:
         # Settled here, not yet at the provider: the refund waits for that (worker retry).
         raise RuntimeError("the order's settlement has not reached the provider yet")
-    await session.execute(select(Payment.id).where(Payment.id == payment.id).with_for_update())
+    await lock_row(session, Payment, payment.id)
     asked = await repo.requested_refund_parts(session, payment.id)
     keeps, _ = await ledger.platform_targets_after_refunds(session, refund.order_id, asked)
     # A retry after a crash computes the same amount under the same out_return_no.
@@ -339,7 +339,7 @@ async def return_subsidy(
     payment = await session.get_one(Payment, refund.payment_id)
     if not payment.subsidy_paid_fen or refund.provider_refund_id is None:
         return
-    await session.execute(select(Payment.id).where(Payment.id == payment.id).with_for_update())
+    await lock_row(session, Payment, payment.id)
     asked = await repo.requested_refund_parts(session, payment.id)
     _, keeps = await ledger.platform_targets_after_refunds(session, refund.order_id, asked)
     taken = await repo.subsidy_returned(session, payment.id, refund.id)
