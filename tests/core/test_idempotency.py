@@ -56,14 +56,16 @@ def build_app(runtime, recorder: Recorder) -> FastAPI:
 
     @app.post("/transfers", status_code=201)
     async def create_transfer(body: TransferIn, session: DbSession, key: IdempotencyKey = None):
-        return await run_idempotent(
+        outcome = await run_idempotent(
             session,
             key=key,
             owner="user:1",
             endpoint="POST /transfers",
             payload=body.model_dump(mode="json"),
             action=recorder.action(session, body),
+            model=TransferOut,
         )
+        return outcome.response()
 
     return app
 
@@ -172,6 +174,7 @@ async def test_run_idempotent_refuses_bad_keys(runtime, key: str) -> None:
                 endpoint="POST /transfers",
                 payload={},
                 action=recorder.action(session, TransferIn(amount_fen=1)),
+                model=TransferOut,
             )
     assert raised.value.status_code == 422
     assert raised.value.code == "invalid_idempotency_key"
@@ -192,17 +195,61 @@ async def test_a_failed_action_leaves_no_key_so_a_retry_runs_again(runtime) -> N
     with pytest.raises(RuntimeError):
         async with runtime.db.transaction() as session:
             await run_idempotent(
-                session, key="retry-me", owner="u", endpoint="e", payload={"a": 1}, action=failing
+                session,
+                key="retry-me",
+                owner="u",
+                endpoint="e",
+                payload={"a": 1},
+                action=failing,
+                model=TransferOut,
             )
     assert await _rows(runtime, IdempotencyRecord) == []
 
     async with runtime.db.transaction() as session:
-        answer = await run_idempotent(
-            session, key="retry-me", owner="u", endpoint="e", payload={"a": 1}, action=succeeding
+        outcome = await run_idempotent(
+            session,
+            key="retry-me",
+            owner="u",
+            endpoint="e",
+            payload={"a": 1},
+            action=succeeding,
+            model=TransferOut,
         )
-    assert answer.status_code == 201
-    assert json.loads(answer.body) == {"id": 1, "amount_fen": 9, "note": ""}
+    assert outcome.status_code == 201 and not outcome.replayed
+    assert outcome.model == TransferOut(id=1, amount_fen=9, note="")
     assert runs == ["fail", "ok"]
+
+
+async def test_a_replay_answers_the_first_model_and_says_it_is_a_replay(runtime) -> None:
+    runs: list[int] = []
+
+    async def action() -> TransferOut:
+        runs.append(1)
+        return TransferOut(id=len(runs), amount_fen=42, note="第一次")
+
+    outcomes = []
+    for _ in range(2):
+        async with runtime.db.transaction() as session:
+            outcomes.append(
+                await run_idempotent(
+                    session,
+                    key="model",
+                    owner="u",
+                    endpoint="e",
+                    payload={"amount_fen": 42},
+                    action=action,
+                    model=TransferOut,
+                    status_code=200,
+                )
+            )
+    first, again = outcomes
+    assert runs == [1]
+    assert isinstance(again.model, TransferOut) and again.model == first.model
+    assert (first.replayed, again.replayed) == (False, True)
+    assert first.status_code == again.status_code == 200
+    assert "Idempotent-Replayed" not in first.response().headers
+    assert again.response().headers["Idempotent-Replayed"] == "true"
+    assert again.response().body == first.response().body
 
 
 async def test_a_failed_request_over_http_can_be_retried(runtime) -> None:
@@ -243,10 +290,16 @@ async def test_keys_are_scoped_by_owner_and_endpoint(runtime) -> None:
             return TransferOut(id=len(runs), amount_fen=1, note=owner)
 
         async with runtime.db.transaction() as session:
-            answer = await run_idempotent(
-                session, key="same", owner=owner, endpoint=endpoint, payload={}, action=action
+            outcome = await run_idempotent(
+                session,
+                key="same",
+                owner=owner,
+                endpoint=endpoint,
+                payload={},
+                action=action,
+                model=TransferOut,
             )
-        return json.loads(answer.body)
+        return outcome.model.model_dump()
 
     a = await call("user:1", "POST /a")
     b = await call("user:2", "POST /a")
@@ -294,14 +347,17 @@ async def test_concurrent_transactions_with_one_key_run_once(runtime) -> None:
                 await asyncio.sleep(0.2)
                 return TransferOut(id=message.id, amount_fen=300, note="")
 
-            answer = await run_idempotent(
-                session,
-                key="race-2",
-                owner="user:9",
-                endpoint="POST /transfers",
-                payload={"amount_fen": 300},
-                action=action,
-            )
+            answer = (
+                await run_idempotent(
+                    session,
+                    key="race-2",
+                    owner="user:9",
+                    endpoint="POST /transfers",
+                    payload={"amount_fen": 300},
+                    action=action,
+                    model=TransferOut,
+                )
+            ).response()
         return (
             answer.status_code,
             json.loads(answer.body),

@@ -231,11 +231,18 @@ async def test_points_offers_for_pricing(runtime):
         ).points
         with pytest.raises(InvalidInput):
             await service.member_pricing(session, user_id, [store_id], {store_id: -1})
+        everything = (
+            await service.member_pricing(
+                session, user_id, [store_id], {store_id: service.ALL_POINTS}, T0
+            )
+        ).points
     assert offers == (
         PointsOffer(
             store_id=store_id, balance=100, requested=40, fen_per_point=2, max_share_percent=30
         ),
     )
+    # "all" asks for the whole balance; pricing then caps it by the store's share.
+    assert [(offer.balance, offer.requested) for offer in everything] == [(100, 100)]
 
 
 async def test_manual_adjustments_through_the_service(runtime):

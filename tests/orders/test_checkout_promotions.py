@@ -9,6 +9,7 @@ from collections import Counter
 from datetime import timedelta
 
 import httpx
+import pytest
 from sqlalchemy import select
 
 from tests.logistics.support import create_template as create_shipping_template
@@ -24,6 +25,7 @@ from tests.promotions.conftest import (
 from tests.support import Api, Headers, expect
 from weshop.core.clock import utcnow
 from weshop.members.models import Membership
+from weshop.orders.schemas import MAX_POINTS
 from weshop.promotions.models import ShopperCoupon
 
 QUOTE = "/api/v1/me/checkout/quote"
@@ -220,6 +222,31 @@ async def test_a_cancelled_order_gives_its_coupon_and_points_back_once(api, runn
     assert await points_balance(api.runtime, store_id, user_id) == 1000
     wallet = expect(await api.client.get(WALLET, headers=shop.shopper), 200)["items"]
     assert [c["id"] for c in wallet if c["status"] == "available"] == [coupon_id]
+
+
+@pytest.mark.parametrize("granted", [10_000, 300], ids=["share-caps", "balance-caps"])
+async def test_points_all_spends_what_the_quote_with_the_most_points_allowed_spends(api, granted):
+    shop = await open_shop(api, price_fen=5000)
+    store_id = shop.store["id"]
+    user_id = await make_member(api, store_id, shop.shopper)
+    await grant_points(api, shop, user_id, granted, "开业赠送")
+    most = {"store_id": store_id, "points": MAX_POINTS}
+    body = {"address_id": shop.address["id"], "items": [{"sku_id": shop.sku_id, "quantity": 1}]}
+    asked = await api.client.post(QUOTE, json={**body, "points": [most]}, headers=shop.shopper)
+    quote = expect(asked, 200)
+    allowed = quote["stores"][0]["points_used"]
+    # The default share lets points pay half of the goods: 2500 points of 1 fen each.
+    assert allowed == min(granted, 2500)
+
+    for wrong in ["ALL", "2500", 2500.0, 0]:
+        refused = await checkout(api, shop, points=[{"store_id": store_id, "points": wrong}])
+        assert refused.status_code == 422, wrong
+    all_points = [{"store_id": store_id, "points": "all"}]
+    placed = expect(await checkout(api, shop, points=all_points), 201)
+    order = placed["orders"][0]
+    assert order["price_breakdown"]["stores"][0]["points_used"] == allowed
+    assert order["payable_fen"] == quote["payable_fen"]
+    assert await points_balance(api.runtime, store_id, user_id) == granted - allowed
 
 
 async def points_balance(runtime, store_id: int, user_id: int) -> int:

@@ -203,6 +203,7 @@ async def save_skus(
                 endpoint="console.sku_table",
                 payload={"store_id": access.scope.store_id, "product_id": product_id, **values},
                 action=save,
+                model=SavedTable,
             )
     except WeShopError as exc:
         add_refusal(request, result, exc, {**PRODUCT_REFUSALS, **SKU_REFUSALS})

@@ -3,6 +3,9 @@
 The key row is inserted first, inside the request's transaction (under a savepoint): a
 concurrent request with the same key waits on the unique index and then replays the
 answer the first one committed. The same key with a different body is refused.
+
+:func:`run_idempotent` answers with the action's model, so a page goes on from it directly
+and an API endpoint answers with :meth:`Outcome.response`.
 """
 
 from __future__ import annotations
@@ -10,8 +13,9 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
@@ -25,6 +29,9 @@ from weshop.core.db import Base
 from weshop.core.errors import IdempotencyKeyReused, InvalidInput
 
 MAX_KEY_LENGTH = 128
+REPLAYED_HEADER = "Idempotent-Replayed"
+
+M = TypeVar("M", bound=BaseModel)
 
 
 class IdempotencyRecord(Base):
@@ -46,6 +53,23 @@ def fingerprint(payload: Any) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+@dataclass(frozen=True)
+class Outcome(Generic[M]):
+    """An idempotent action's answer: its model, the status code it answers with, and
+    whether it is an earlier request's answer given again."""
+
+    model: M
+    status_code: int
+    replayed: bool
+
+    def response(self) -> JSONResponse:
+        """The HTTP answer; a replay says so in its ``Idempotent-Replayed`` header."""
+        headers = {REPLAYED_HEADER: "true"} if self.replayed else None
+        return JSONResponse(
+            self.model.model_dump(mode="json"), status_code=self.status_code, headers=headers
+        )
+
+
 async def run_idempotent(
     session: AsyncSession,
     *,
@@ -53,13 +77,14 @@ async def run_idempotent(
     owner: str,
     endpoint: str,
     payload: Any,
-    action: Callable[[], Awaitable[BaseModel]],
+    action: Callable[[], Awaitable[M]],
+    model: type[M],
     status_code: int = 201,
-) -> JSONResponse:
-    """Run ``action`` once per (owner, endpoint, key); repeats get the first answer."""
+) -> Outcome[M]:
+    """Run ``action`` once per (owner, endpoint, key); repeats get the first answer, read
+    back as ``model``."""
     if key is None:
-        result = await action()
-        return JSONResponse(result.model_dump(mode="json"), status_code=status_code)
+        return Outcome(await action(), status_code, replayed=False)
     if not key or len(key) > MAX_KEY_LENGTH or not key.isprintable():
         raise InvalidInput(
             f"Idempotency-Key must be 1 to {MAX_KEY_LENGTH} printable characters",
@@ -87,13 +112,8 @@ async def run_idempotent(
             raise IdempotencyKeyReused(
                 "this Idempotency-Key was used with a different request body"
             ) from None
-        return JSONResponse(
-            existing.response,
-            status_code=existing.status_code,
-            headers={"Idempotent-Replayed": "true"},
-        )
+        return Outcome(model.model_validate(existing.response), existing.status_code, replayed=True)
     result = await action()
-    body = result.model_dump(mode="json")
     record.status_code = status_code
-    record.response = body
-    return JSONResponse(body, status_code=status_code)
+    record.response = result.model_dump(mode="json")
+    return Outcome(result, status_code, replayed=False)

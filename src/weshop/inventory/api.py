@@ -64,14 +64,16 @@ async def record_movement(
         )
         return MovementOut.model_validate(movement)
 
-    return await run_idempotent(
+    outcome = await run_idempotent(
         session,
         key=idempotency_key,
         owner=f"user:{scope.actor_id}",
         endpoint="inventory.stock_movement",
         payload={"store_id": scope.store_id, "sku_id": sku_id, **body.model_dump()},
         action=move,
+        model=MovementOut,
     )
+    return outcome.response()
 
 
 @merchant.put("/skus/{sku_id}/low-stock-threshold", response_model=StockOut)

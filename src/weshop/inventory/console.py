@@ -197,6 +197,7 @@ async def record_movement(
                 endpoint="console.stock_movement",
                 payload={"store_id": access.scope.store_id, "sku_id": sku_id, **body.model_dump()},
                 action=move,
+                model=Recorded,
             )
     except WeShopError as exc:
         add_refusal(request, result, exc, MOVE_REFUSALS)

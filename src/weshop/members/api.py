@@ -165,14 +165,16 @@ async def adjust_points(
             points_balance=membership.points_balance,
         )
 
-    return await run_idempotent(
+    outcome = await run_idempotent(
         session,
         key=key,
         owner=f"staff:{scope.actor_id}",
         endpoint="POST /merchant/stores/members/points-adjustments",
         payload={"store_id": scope.store_id, "user_id": member_user_id, **body.model_dump()},
         action=action,
+        model=AdjustmentOut,
     )
+    return outcome.response()
 
 
 # The shopper's own

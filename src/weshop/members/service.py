@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -74,6 +75,11 @@ async def put_rules(session: AsyncSession, scope: StoreScope, data: RulesIn) -> 
 # For checkout and pricing
 
 
+AllPoints = Literal["all"]
+# A points request for as many points as the balance holds; pricing caps them by the share.
+ALL_POINTS: AllPoints = "all"
+
+
 @dataclass(frozen=True)
 class MemberPricing:
     """What the shopper's memberships give a checkout: level prices and points to spend."""
@@ -86,7 +92,7 @@ async def member_pricing(
     session: AsyncSession,
     user_id: int,
     store_ids: Iterable[int],
-    requested: Mapping[int, int],
+    requested: Mapping[int, int | AllPoints],
     now: datetime | None = None,
 ) -> MemberPricing:
     """Both pricing inputs of members, from one read of the shopper's memberships.
@@ -98,9 +104,10 @@ async def member_pricing(
     ``points``: one ``PointsOffer`` per store where the shopper has spendable points and the
     store lets points pay (``max_share_percent`` > 0), ordered by store id. ``balance``
     excludes points already past their expiry; ``requested`` is what the shopper asked to
-    spend there (0 when absent; the pricing core caps it by the balance and the share).
-    Requests for other stores are ignored; a negative request is bad input."""
-    if any(points < 0 for points in requested.values()):
+    spend there (0 when absent, the whole balance for ``ALL_POINTS``; the pricing core caps
+    it by the balance and the share). Requests for other stores are ignored; a negative
+    request is bad input."""
+    if any(points != ALL_POINTS and points < 0 for points in requested.values()):
         raise InvalidInput("points to spend cannot be negative", code="invalid_points")
     rows = await repo.memberships_of_user(session, user_id, store_ids)
     memberships = [membership for membership, _ in rows]
@@ -133,7 +140,7 @@ async def _points_offers(
     session: AsyncSession,
     user_id: int,
     memberships: list[Membership],
-    requested: Mapping[int, int],
+    requested: Mapping[int, int | AllPoints],
     now: datetime,
 ) -> tuple[PointsOffer, ...]:
     lapsed = await repo.lapsed_points(session, [(m.store_id, user_id) for m in memberships], now)
@@ -144,11 +151,12 @@ async def _points_offers(
         balance = membership.points_balance - lapsed.get((membership.store_id, user_id), 0)
         if balance <= 0 or store_rules.max_share_percent == 0:
             continue
+        wanted = requested.get(membership.store_id, 0)
         offers.append(
             PointsOffer(
                 store_id=membership.store_id,
                 balance=balance,
-                requested=requested.get(membership.store_id, 0),
+                requested=balance if wanted == ALL_POINTS else wanted,
                 fen_per_point=store_rules.fen_per_point,
                 max_share_percent=store_rules.max_share_percent,
             )

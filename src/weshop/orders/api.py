@@ -80,14 +80,16 @@ async def place_order(body: CheckoutIn, user: CurrentUser, session: DbSession, k
     async def action() -> CheckoutOut:
         return await check_out(session, user, body)
 
-    return await run_idempotent(
+    outcome = await run_idempotent(
         session,
         key=key,
         owner=f"user:{user.id}",
         endpoint="POST /me/orders",
         payload=body.model_dump(mode="json"),
         action=action,
+        model=CheckoutOut,
     )
+    return outcome.response()
 
 
 @shopper.get("/orders", response_model=Page[OrderOut])

@@ -7,6 +7,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints,
 
 from weshop.core.ids import RowId
 from weshop.core.money import Quantity
+from weshop.members.service import AllPoints
 from weshop.orders.models import OrderStatus
 from weshop.pricing.quote import Quote
 
@@ -24,11 +25,10 @@ class CheckoutItem(BaseModel):
 class PointsUse(BaseModel):
     model_config = ConfigDict(extra="forbid")
     store_id: RowId
-    points: StrictInt = Field(
-        ge=1,
-        le=MAX_POINTS,
-        description="Points to spend at this store; the quote caps them by the balance and "
-        "by the store's share rule.",
+    points: Annotated[StrictInt, Field(ge=1, le=MAX_POINTS)] | AllPoints = Field(
+        description='Points to spend at this store, a whole number, or `"all"` for as many '
+        "as the store allows; either way the quote caps them by the balance and by the "
+        "store's share rule."
     )
 
 

@@ -7,7 +7,6 @@ hidden field made when the page was first shown), so a double submit makes one o
 
 from __future__ import annotations
 
-import json
 import secrets
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -31,6 +30,7 @@ from weshop.core.idempotency import run_idempotent
 from weshop.core.ids import MAX_ID, PathId
 from weshop.core.pagination import page_of
 from weshop.members import service as members
+from weshop.members.service import ALL_POINTS
 from weshop.orders import service
 from weshop.orders.checkout import check_out, quote_basket
 from weshop.orders.models import OrderStatus
@@ -112,14 +112,14 @@ class CheckoutChoice:
     note: str = ""
     key: str = field(default_factory=lambda: secrets.token_urlsafe(18))
 
-    def basket(self, points: dict[int, int]) -> dict[str, Any]:
+    def basket(self) -> dict[str, Any]:
+        """The ticked stores spend all the points they allow (checkout reads the balances)."""
         return {
             "items": [{"sku_id": sku, "quantity": qty} for sku, qty in self.items],
             "coupon_ids": self.coupon_ids,
             "points": [
-                {"store_id": store_id, "points": balance}
-                for store_id, balance in sorted(points.items())
-                if store_id in self.points_stores and balance > 0
+                {"store_id": store_id, "points": ALL_POINTS}
+                for store_id in sorted(self.points_stores)
             ],
         }
 
@@ -178,9 +178,7 @@ async def _checkout_page(
     quote: Quote | None = None
     if error is None:
         try:
-            body = QuoteIn.model_validate(
-                {**choice.basket(balances), "address_id": choice.address_id}
-            )
+            body = QuoteIn.model_validate({**choice.basket(), "address_id": choice.address_id})
             quote = await quote_basket(session, user, body)
         except WeShopError as exc:
             error = _checkout_error(request, exc)
@@ -288,13 +286,10 @@ async def place_order(request: Request, user: PageUser, session: DbSession) -> R
     if choice.address_id is None:
         message = _t(request, CHECKOUT_ERRORS["no_address"])
         return await _checkout_page(request, session, user, choice, error=message, status_code=422)
-    balances = {
-        view.store.id: view.usable_points for view in await members.my_memberships(session, user.id)
-    }
     try:
         body = CheckoutIn.model_validate(
             {
-                **choice.basket(balances),
+                **choice.basket(),
                 "address_id": choice.address_id,
                 "note": choice.note,
                 "from_cart": choice.from_cart,
@@ -309,13 +304,14 @@ async def place_order(request: Request, user: PageUser, session: DbSession) -> R
 
     try:
         async with undo_on_error(session):
-            answer = await run_idempotent(
+            outcome = await run_idempotent(
                 session,
                 key=choice.key,
                 owner=f"user:{user.id}",
                 endpoint="POST /checkout",
                 payload=body.model_dump(mode="json"),
                 action=action,
+                model=CheckoutOut,
             )
     except WeShopError as exc:
         if isinstance(exc, IdempotencyKeyReused):
@@ -328,8 +324,7 @@ async def place_order(request: Request, user: PageUser, session: DbSession) -> R
             error=_checkout_error(request, exc),
             status_code=exc.status_code,
         )
-    placed = json.loads(bytes(answer.body))
-    order_ids = [order["id"] for order in placed["orders"]]
+    order_ids = [order.id for order in outcome.model.orders]
     if len(order_ids) == 1:
         return RedirectResponse(f"/me/orders/{order_ids[0]}?notice=placed", 303)
     return RedirectResponse("/me/orders?status=pending_payment&notice=placed", 303)

@@ -80,14 +80,16 @@ async def pay_order(
         payment = await service.start_payment(session, user, order_id, chosen, payer_ip)
         return PaymentOut.model_validate(payment)
 
-    return await run_idempotent(
+    outcome = await run_idempotent(
         session,
         key=key,
         owner=f"user:{user.id}",
         endpoint=f"POST /me/orders/{order_id}/payments",
         payload={"provider": chosen.name},
         action=action,
+        model=PaymentOut,
     )
+    return outcome.response()
 
 
 @callbacks.post(
@@ -187,14 +189,16 @@ async def refund_order_lines(
         refund = await refunds.refund_store_order(session, scope, order_id, amounts, body.reason)
         return (await _refunds_out(session, [refund]))[0]
 
-    return await run_idempotent(
+    outcome = await run_idempotent(
         session,
         key=key,
         owner=f"staff:{scope.actor_id}",
         endpoint=f"POST /merchant/stores/{scope.store_id}/orders/{order_id}/refunds",
         payload=body.model_dump(mode="json"),
         action=action,
+        model=RefundOut,
     )
+    return outcome.response()
 
 
 @merchant.get("/orders/{order_id}/refunds", response_model=list[RefundOut])

@@ -97,6 +97,7 @@ async def refund_order_lines(
                 endpoint=f"console refunds {order.id}",
                 payload=data.model_dump(mode="json"),
                 action=action,
+                model=RefundAsked,
             )
     except WeShopError as exc:
         line = exc.details.get("order_line_id") if isinstance(exc.details, dict) else None

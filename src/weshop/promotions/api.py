@@ -91,15 +91,17 @@ async def _change(
 async def _issue(
     session: AsyncSession, owner: Owner, template_id: int, body: IssueIn, key: str | None
 ) -> JSONResponse:
-    return await run_idempotent(
+    outcome = await run_idempotent(
         session,
         key=key,
         owner=f"user:{owner.actor_id}",
         endpoint=f"coupon-templates/{template_id}/issuances",
         payload=body.model_dump(),
         action=lambda: coupons.issue(session, owner, template_id, body.phones, utcnow()),
+        model=IssueOut,
         status_code=200,
     )
+    return outcome.response()
 
 
 @merchant.post("/coupon-templates", status_code=status.HTTP_201_CREATED, response_model=TemplateOut)
@@ -346,14 +348,16 @@ async def claim_coupon(body: ClaimIn, user: CurrentUser, session: DbSession, key
         coupon, template = await claims.claim(session, user.id, body.template_id, now)
         return wallet_out(coupon, template, now)
 
-    return await run_idempotent(
+    outcome = await run_idempotent(
         session,
         key=key,
         owner=f"user:{user.id}",
         endpoint="coupons/claims",
         payload=body.model_dump(),
         action=action,
+        model=WalletCouponOut,
     )
+    return outcome.response()
 
 
 @me.get("/coupons", response_model=Page[WalletCouponOut])
