@@ -170,14 +170,18 @@ def with_value(body: Any, location: Location, value: Any) -> Any:
 
 
 def error_types_at(errors: list[dict[str, Any]], location: Location) -> set[str]:
-    """The error types pydantic gave for ``location`` (or, for the API, ``body.location``)."""
+    """The error types pydantic gave for ``location`` (or, for the API, ``body.location``).
+
+    A leaf is a scalar, so anything pydantic adds after its location names a member of a
+    union (``points.constrained-int`` for ``int | Literal["all"]``), not a nested field."""
     wanted = ".".join(str(part) for part in location)
-    return {
-        error["type"]
-        for error in errors
-        if error.get("field", ".".join(str(part) for part in error.get("loc", ())))
-        in (wanted, f"body.{wanted}")
-    }
+    found = set()
+    for error in errors:
+        field = error.get("field", ".".join(str(part) for part in error.get("loc", ())))
+        for prefix in (wanted, f"body.{wanted}"):
+            if field == prefix or field.startswith(f"{prefix}."):
+                found.add(error["type"])
+    return found
 
 
 def schema_errors(model: type[BaseModel], body: dict[str, Any]) -> list[dict[str, Any]]:
