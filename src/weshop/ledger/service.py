@@ -96,6 +96,14 @@ async def _book(session: AsyncSession, order_id: int) -> Book:
     return Book(balances, settled=await repo.is_settled(session, order_id))
 
 
+async def _order_book(session: AsyncSession, order_id: int) -> tuple[Order, OrderFacts, Book]:
+    """The order, what the ledger knows of it, and its balances (lock the order first when
+    posting)."""
+    order, lines = await repo.order_with_lines(session, order_id)
+    facts = order_facts(order, lines, await session.get(OrderFeeTerms, order.id))
+    return order, facts, await _book(session, order_id)
+
+
 def rebalance(facts: OrderFacts, book: Book) -> list[Leg]:
     """Legs that bring the order's fee and subsidy to their targets (and apply them)."""
     goal = targets(
@@ -166,9 +174,7 @@ async def record_refund(
     """A refund succeeded: each part's amount goes back to the shopper, from frozen funds
     (or, once settled, from the store's available funds); the fee follows the kept money."""
     await lock_row(session, Order, refund.order_id)
-    order, lines = await repo.order_with_lines(session, refund.order_id)
-    facts = order_facts(order, lines, await session.get(OrderFeeTerms, order.id))
-    book = await _book(session, order.id)
+    order, facts, book = await _order_book(session, refund.order_id)
     parts = await repo.refund_parts(session, refund.id)
     legs: list[Leg] = []
     for part, amount in parts.items():
@@ -194,9 +200,8 @@ async def record_free_order_cancelled(
     platform no longer owes the subsidy of its platform-funded discounts. None when there was
     nothing to undo (or it stands undone already)."""
     await lock_row(session, Order, order_id)
-    order, lines = await repo.order_with_lines(session, order_id)
-    facts = order_facts(order, lines, await session.get(OrderFeeTerms, order.id))
-    legs = rebalance(facts, await _book(session, order.id))
+    order, facts, book = await _order_book(session, order_id)
+    legs = rebalance(facts, book)
     if not legs:
         return None
     source = Source(
@@ -272,9 +277,7 @@ async def platform_targets_after_refunds(
     """The order's platform fee and platform subsidy once ``refunded`` (by part) has gone
     back to the shopper: what the platform may keep of its split, and what the store may
     keep of the subsidy, at the provider."""
-    order, lines = await repo.order_with_lines(session, order_id)
-    facts = order_facts(order, lines, await session.get(OrderFeeTerms, order.id))
-    book = await _book(session, order_id)
+    _, facts, book = await _order_book(session, order_id)
     goal = targets(facts, book.by_part(K.PROVIDER_CLEARING, sign=-1), refunded)
     return sum(goal.fee.values()), sum(goal.subsidy.values())
 
