@@ -6,8 +6,8 @@ from sqlalchemy import func, select
 
 from tests.support import Api, Headers, expect, new_phone
 from weshop.accounts.service import get_or_create_user
-from weshop.members.ledger import ensure_membership
 from weshop.members.models import Membership, PointsEntry
+from weshop.members.points_book import ensure_membership
 from weshop.stores.models import Store
 
 

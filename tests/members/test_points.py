@@ -15,8 +15,8 @@ from weshop.core.outbox import OutboxMessage
 from weshop.core.tenancy import StoreScope
 from weshop.core.worker import Worker
 from weshop.members import service
-from weshop.members.ledger import EXPIRE_TOPIC
 from weshop.members.models import MemberRules, PointsEntry, PointsKind
+from weshop.members.points_book import EXPIRE_TOPIC
 from weshop.members.schemas import RulesIn
 from weshop.members.tasks import registry as members_tasks
 from weshop.pricing.inputs import PointsOffer

@@ -24,7 +24,7 @@ from weshop.core.db import lock_row
 from weshop.core.errors import Conflict, InvalidInput, NotFound
 from weshop.core.pagination import paginate
 from weshop.core.tenancy import StoreScope
-from weshop.members import ledger
+from weshop.members import points_book
 from weshop.members import repository as repo
 from weshop.members.levels import next_level
 from weshop.members.models import MemberLevel, MemberRules, Membership, PointsEntry, PointsKind
@@ -182,14 +182,14 @@ async def spend_points(
     if points < 1:
         raise InvalidInput("points to spend must be positive", code="invalid_points")
     now = now or utcnow()
-    membership = await ledger.locked_membership(session, store_id, user_id)
+    membership = await points_book.locked_membership(session, store_id, user_id)
     if membership is None:
         raise Conflict(
             "not enough points", code="not_enough_points", details={"balance": 0, "wanted": points}
         )
     if await repo.entry_for_order(session, PointsKind.SPEND, order_id, store_id) is not None:
         raise Conflict("this order already spent points", code="points_already_spent")
-    return await ledger.debit(
+    return await points_book.debit(
         session, membership, PointsKind.SPEND, points, f"order {order_id}", now, order_id=order_id
     )
 
@@ -202,12 +202,12 @@ async def refund_points(session: AsyncSession, order_id: int, now: datetime | No
     spend = await repo.entry_for_order(session, PointsKind.SPEND, order_id)
     if spend is None:
         return 0
-    membership = await ledger.locked_membership(session, spend.store_id, spend.user_id)
+    membership = await points_book.locked_membership(session, spend.store_id, spend.user_id)
     if membership is None:  # pragma: no cover - a spend always has its membership
         return 0
     if await repo.entry_for_order(session, PointsKind.REFUND, order_id, spend.store_id):
         return 0
-    await ledger.credit(
+    await points_book.credit(
         session,
         membership,
         PointsKind.REFUND,
@@ -237,7 +237,7 @@ async def earn_for_completed_order(
     """
     if paid_fen < 0:
         raise InvalidInput("paid amount cannot be negative", code="invalid_amount")
-    membership = await ledger.locked_membership(session, store_id, user_id, create=True)
+    membership = await points_book.locked_membership(session, store_id, user_id, create=True)
     assert membership is not None
     if await repo.entry_for_order(session, PointsKind.EARN, order_id, store_id) is not None:
         return None
@@ -245,7 +245,7 @@ async def earn_for_completed_order(
     growth = paid_fen * rules.growth_per_yuan // 100
     points = paid_fen * rules.points_per_yuan // 100
     days = rules.points_expire_days
-    await ledger.credit(
+    await points_book.credit(
         session,
         membership,
         PointsKind.EARN,
@@ -256,7 +256,7 @@ async def earn_for_completed_order(
         growth=growth,
         order_id=order_id,
     )
-    changed = await ledger.relevel(session, membership)
+    changed = await points_book.relevel(session, membership)
     return Earned(points, growth, membership.level_id, changed)
 
 
@@ -265,9 +265,9 @@ async def expire_points(session: AsyncSession, now: datetime, *, limit: int = 20
     taken. Members are locked one by one in (store, user) order."""
     total = 0
     for store_id, user_id in await repo.members_with_due_lots(session, now, limit):
-        membership = await ledger.locked_membership(session, store_id, user_id)
+        membership = await points_book.locked_membership(session, store_id, user_id)
         if membership is not None:
-            total += await ledger.expire_member(session, membership, now)
+            total += await points_book.expire_member(session, membership, now)
     return total
 
 
@@ -289,16 +289,16 @@ async def adjust_points(
 ) -> tuple[PointsEntry, Membership]:
     """Grant (expiring like earned points) or take points by hand, with the staff's reason."""
     now = now or utcnow()
-    membership = await ledger.locked_membership(session, scope.store_id, user_id)
+    membership = await points_book.locked_membership(session, scope.store_id, user_id)
     if membership is None:
         raise NotFound("no such member")
     if delta < 0:
-        entry = await ledger.debit(
+        entry = await points_book.debit(
             session, membership, PointsKind.ADJUST, -delta, reason, now, actor_id=scope.actor_id
         )
         return entry, membership
     days = (await rules_for(session, scope.store_id)).points_expire_days
-    entry = await ledger.credit(
+    entry = await points_book.credit(
         session,
         membership,
         PointsKind.ADJUST,

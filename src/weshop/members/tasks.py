@@ -5,7 +5,7 @@ from __future__ import annotations
 from weshop.core.outbox import emit
 from weshop.core.worker import HandlerRegistry, TaskContext
 from weshop.members import service
-from weshop.members.ledger import EXPIRE_TOPIC
+from weshop.members.points_book import EXPIRE_TOPIC
 
 registry = HandlerRegistry()
 

@@ -17,7 +17,7 @@ from datetime import datetime
 
 from weshop.pricing.full_reduction import Reduction
 from weshop.pricing.inputs import Coupon, StackingGroup, StackingRules
-from weshop.pricing.state import WorkLine
+from weshop.pricing.worksheet import WorkLine
 
 FULL_REDUCTION = StackingGroup.FULL_REDUCTION
 STORE_COUPON = StackingGroup.STORE_COUPON

@@ -37,7 +37,7 @@ from weshop.pricing.coupon_rules import (
 )
 from weshop.pricing.coupon_search import best_choice
 from weshop.pricing.inputs import Coupon, Funder
-from weshop.pricing.state import Applied, WorkLine, apportion
+from weshop.pricing.worksheet import Applied, WorkLine, apportion
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,7 +17,7 @@ from datetime import datetime
 
 from weshop.core.money import allocate
 from weshop.pricing.inputs import FullReduction, Tier
-from weshop.pricing.state import Applied, WorkLine, apportion
+from weshop.pricing.worksheet import Applied, WorkLine, apportion
 
 
 @dataclass(frozen=True, slots=True)

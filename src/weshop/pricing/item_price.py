@@ -20,7 +20,7 @@ from weshop.pricing.inputs import (
     MemberDiscount,
     PricingContext,
 )
-from weshop.pricing.state import Entry, WorkLine
+from weshop.pricing.worksheet import Entry, WorkLine
 
 
 def member_unit_fen(base_fen: int, pay_percent: int) -> int:

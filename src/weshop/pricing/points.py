@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from weshop.pricing.inputs import Funder, PointsOffer
-from weshop.pricing.state import Applied, WorkLine, apportion
+from weshop.pricing.worksheet import Applied, WorkLine, apportion
 
 
 @dataclass(frozen=True, slots=True)

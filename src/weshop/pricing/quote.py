@@ -38,7 +38,7 @@ from weshop.pricing.inputs import CartLine, Coupon, Frozen, Funder, PricingConte
 from weshop.pricing.item_price import item_prices
 from weshop.pricing.points import PointsSpent, apply_points
 from weshop.pricing.shipping import Shipping, store_shipping
-from weshop.pricing.state import AdjustmentKind, Applied, PromotionKind, WorkLine
+from weshop.pricing.worksheet import AdjustmentKind, Applied, PromotionKind, WorkLine
 
 VerdictReason = Literal[
     "expired",

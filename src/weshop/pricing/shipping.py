@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from weshop.core.errors import InvalidInput
 from weshop.pricing.inputs import ShippingRule, ShippingTemplate
-from weshop.pricing.state import WorkLine
+from weshop.pricing.worksheet import WorkLine
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,8 +15,8 @@ from tests.members.support import bare_member, ledger_totals
 from weshop.core.errors import Conflict
 from weshop.core.tenancy import StoreScope
 from weshop.members import service
-from weshop.members.ledger import ensure_membership
 from weshop.members.models import MemberRules
+from weshop.members.points_book import ensure_membership
 from weshop.members.schemas import RulesIn
 
 START = datetime(2025, 1, 1, tzinfo=UTC)

@@ -1,4 +1,4 @@
-"""The working state of one quote, shared by the steps.
+"""A quote's worksheet: the working state of one quote, shared by the steps.
 
 Mutable on purpose: the steps run in a fixed order over one list of lines whose payable
 shrinks step by step, and ``quote.py`` freezes the result into the output models once at the

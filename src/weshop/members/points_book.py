@@ -1,4 +1,4 @@
-"""The points ledger's mechanics: every change to a member's points is an entry here.
+"""The points book: every change to a member's points is an entry here (the points ledger).
 
 Locking order: a change takes the member's row lock first (``repository.membership(...,
 lock=True)``), then reads and updates their lots, and moves the cached balance by a
