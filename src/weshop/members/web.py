@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request
 from starlette.responses import Response
 
+from weshop.accounts.page_session import PageUser
 from weshop.core.crypto import mask_phone
 from weshop.core.http import DbSession
 from weshop.core.ids import PathId
@@ -18,7 +19,6 @@ from weshop.stores import service as stores
 from weshop.web.csrf import verify_csrf
 from weshop.web.errors import N_
 from weshop.web.i18n import gettext
-from weshop.web.session import PageUser
 from weshop.web.templating import render
 
 router = APIRouter(dependencies=[Depends(verify_csrf)])

@@ -20,6 +20,7 @@ from starlette.responses import RedirectResponse, Response
 
 from weshop.accounts import service as accounts
 from weshop.accounts.models import User
+from weshop.accounts.page_session import PageUser
 from weshop.accounts.schemas import AddressOut
 from weshop.cart import service as cart
 from weshop.catalog.browse import describe_skus
@@ -42,7 +43,6 @@ from weshop.web.csrf import verify_csrf
 from weshop.web.errors import N_, error_message
 from weshop.web.forms import posted_values, undo_on_error
 from weshop.web.i18n import gettext
-from weshop.web.session import PageUser
 from weshop.web.templating import render
 
 router = APIRouter(dependencies=[Depends(verify_csrf)])

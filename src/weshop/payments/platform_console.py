@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from pydantic import ValidationError
 from starlette.responses import RedirectResponse, Response
 
+from weshop.accounts.page_session import PageOperator
 from weshop.core.clock import Day
 from weshop.core.errors import WeShopError
 from weshop.core.http import DbSession, RuntimeDep
@@ -26,7 +27,6 @@ from weshop.web.csrf import verify_csrf
 from weshop.web.errors import error_message
 from weshop.web.forms import posted_values, undo_on_error
 from weshop.web.i18n import gettext
-from weshop.web.session import PageOperator
 from weshop.web.templating import render
 
 router = APIRouter(prefix="/platform", dependencies=[Depends(verify_csrf)])

@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Query, Request
 from starlette.responses import RedirectResponse, Response
 
+from weshop.accounts.page_session import PageOperator
 from weshop.core.clock import utcnow
 from weshop.core.errors import WeShopError
 from weshop.core.http import DbSession
@@ -28,7 +29,6 @@ from weshop.promotions.schemas import TemplateCreate
 from weshop.web.console_forms import add_refusal, parse_nested, yuan_text
 from weshop.web.csrf import verify_csrf
 from weshop.web.forms import FormResult, posted_values, undo_on_error
-from weshop.web.session import PageOperator
 from weshop.web.templating import render, shop_time
 
 router = APIRouter(prefix="/platform", dependencies=[Depends(verify_csrf)])

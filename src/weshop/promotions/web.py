@@ -8,6 +8,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, Query, Request
 from starlette.responses import RedirectResponse, Response
 
+from weshop.accounts.page_session import OptionalPageUser, PageUser
 from weshop.core.clock import utcnow
 from weshop.core.errors import WeShopError
 from weshop.core.http import DbSession
@@ -21,7 +22,6 @@ from weshop.web.csrf import verify_csrf
 from weshop.web.errors import N_, error_message
 from weshop.web.forms import posted_values, undo_on_error
 from weshop.web.i18n import gettext
-from weshop.web.session import OptionalPageUser, PageUser
 from weshop.web.templating import render
 
 router = APIRouter(dependencies=[Depends(verify_csrf)])

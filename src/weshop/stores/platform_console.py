@@ -9,6 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request
 from starlette.responses import RedirectResponse, Response
 
+from weshop.accounts.page_session import PageOperator
 from weshop.core.crypto import mask_phone
 from weshop.core.errors import WeShopError
 from weshop.core.http import DbSession, RuntimeDep
@@ -19,7 +20,6 @@ from weshop.stores.schemas import StoreCreate
 from weshop.web.console_forms import NestedForm, add_refusal, parse_nested
 from weshop.web.csrf import verify_csrf
 from weshop.web.forms import posted_values, undo_on_error
-from weshop.web.session import PageOperator
 from weshop.web.templating import render
 
 router = APIRouter(prefix="/platform", dependencies=[Depends(verify_csrf)])
