@@ -38,7 +38,7 @@ def _signin_page(
 ) -> Response:
     return render(
         request,
-        "console/signin.html",
+        "accounts/console/signin.html",
         {
             "method": method,
             "phone": phone,
@@ -118,7 +118,7 @@ async def choose_store(request: Request, user: PageUser, session: DbSession) -> 
         return RedirectResponse(f"{HOME}/stores/{memberships[0][1].id}", 303)
     return render(
         request,
-        "console/home.html",
+        "accounts/console/home.html",
         {"memberships": memberships, "invitations": invitations},
     )
 

@@ -39,7 +39,7 @@ def _signin_page(
 ) -> Response:
     return render(
         request,
-        "platform/signin.html",
+        "accounts/platform/signin.html",
         {"phone": phone, "next": next_path, "errors": errors or {}},
         status_code=status_code,
     )

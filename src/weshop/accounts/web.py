@@ -62,7 +62,7 @@ def _signin_page(
 ) -> Response:
     return render(
         request,
-        "shop/signin.html",
+        "accounts/shop/signin.html",
         {
             "phone": phone,
             "next": next_path,
@@ -124,7 +124,7 @@ async def address_book(
     addresses = [AddressOut.masked(a) for a in await service.list_addresses(session, user)]
     return render(
         request,
-        "shop/addresses.html",
+        "accounts/shop/addresses.html",
         {"addresses": addresses, "next": local_path(next, ""), "section": "addresses"},
     )
 
@@ -140,7 +140,7 @@ def _address_form(
 ) -> Response:
     return render(
         request,
-        "shop/address_form.html",
+        "accounts/shop/address_form.html",
         {
             "values": values,
             "address_id": address_id,

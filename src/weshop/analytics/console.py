@@ -68,7 +68,7 @@ async def dashboard(
     )
     return console_page(
         request,
-        "console/dashboard.html",
+        "analytics/console/dashboard.html",
         access,
         "dashboard",
         {"figures": figures, "chart": chart, "summary": summary},

@@ -62,7 +62,7 @@ async def cart_page(
     cart = await service.view_cart(session, user)
     return render(
         request,
-        "shop/cart.html",
+        "cart/shop/cart.html",
         {
             "cart": cart,
             "error": cart_error(request, error) if error else None,

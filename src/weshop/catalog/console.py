@@ -111,7 +111,7 @@ async def products_page(
     page = page_of(found.rows, PAGE_SIZE, lambda product: product)
     return console_page(
         request,
-        "console/products/list.html",
+        "catalog/console/products/list.html",
         access,
         "products",
         {
@@ -151,7 +151,7 @@ async def _product_form(
 ) -> Response:
     return console_page(
         request,
-        "console/products/new.html",
+        "catalog/console/products/new.html",
         access,
         "products",
         {
@@ -251,7 +251,7 @@ async def _product_page(
     }
     return console_page(
         request,
-        "console/products/edit.html",
+        "catalog/console/products/edit.html",
         access,
         "products",
         {

@@ -79,7 +79,7 @@ async def _skus_page(
     current = _sku_values(detail)
     return console_page(
         request,
-        "console/products/skus.html",
+        "catalog/console/products/skus.html",
         access,
         "products",
         {

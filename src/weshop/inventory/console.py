@@ -90,7 +90,7 @@ async def stock_page(
     levels = await service.stock_levels(session, [listing.sku.id for listing in found])
     return console_page(
         request,
-        "console/stock/list.html",
+        "inventory/console/stock/list.html",
         access,
         "stock",
         {
@@ -124,7 +124,7 @@ async def _sku_page(
     )
     return console_page(
         request,
-        "console/stock/sku.html",
+        "inventory/console/stock/sku.html",
         access,
         "stock",
         {

@@ -61,7 +61,7 @@ async def finance_page(
         )
     return console_page(
         request,
-        "console/finance/index.html",
+        "ledger/console/finance/index.html",
         access,
         "finance",
         {

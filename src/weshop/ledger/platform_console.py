@@ -58,7 +58,7 @@ async def _fees_page(
     plans = await fees.store_plans(session, [store.id for store in all_stores])
     return render(
         request,
-        "platform/fees.html",
+        "ledger/platform/fees.html",
         {
             "section": "fees",
             "schedule": schedule,
@@ -143,6 +143,6 @@ async def settlements(
     }
     return render(
         request,
-        "platform/settlements.html",
+        "ledger/platform/settlements.html",
         {"section": "settlements", "balances": balances, "names": names, "totals": totals},
     )

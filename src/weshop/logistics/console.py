@@ -86,7 +86,7 @@ async def _list_page(
     templates = [template_out(t) for t in await service.list_templates(session, access.scope)]
     return console_page(
         request,
-        "console/shipping/list.html",
+        "logistics/console/shipping/list.html",
         access,
         "shipping",
         {
@@ -121,7 +121,7 @@ def _form_page(
             shown[name] = [value]
     return console_page(
         request,
-        "console/shipping/form.html",
+        "logistics/console/shipping/form.html",
         access,
         "shipping",
         {

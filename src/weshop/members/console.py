@@ -77,7 +77,7 @@ async def _members_page(
     rules = await service.rules_for(session, access.store.id)
     return console_page(
         request,
-        "console/members/index.html",
+        "members/console/index.html",
         access,
         "members",
         {

@@ -39,7 +39,7 @@ async def my_page(request: Request, user: PageUser, session: DbSession) -> Respo
     memberships = [my_membership_out(v) for v in await service.my_memberships(session, user.id)]
     return render(
         request,
-        "shop/me.html",
+        "members/shop/me.html",
         {"phone": mask_phone(user.phone), "memberships": memberships, "tab": "me"},
     )
 
@@ -65,7 +65,7 @@ async def my_points(
     )
     return render(
         request,
-        "shop/points.html",
+        "members/shop/points.html",
         {
             "store": await stores.get_store(session, store_id),
             "membership": membership,

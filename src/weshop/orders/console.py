@@ -147,7 +147,7 @@ async def orders_page(
     orders = await describe_orders(session, page.items, audience="staff")
     return console_page(
         request,
-        "console/orders/list.html",
+        "orders/console/list.html",
         access,
         "orders",
         {
@@ -276,7 +276,7 @@ async def order_page(
     lines = {line.id: line for line in described.lines}
     return console_page(
         request,
-        "console/orders/detail.html",
+        "orders/console/detail.html",
         access,
         "orders",
         {

@@ -193,7 +193,7 @@ async def _checkout_page(
         choice.coupon_ids = list(quote.applied_coupon_ids)
     return render(
         request,
-        "shop/checkout.html",
+        "orders/shop/checkout.html",
         {
             "choice": choice,
             "addresses": [AddressOut.masked(a) for a in addresses],
@@ -367,7 +367,7 @@ async def my_orders(
     orders = await describe_orders(session, page.items, audience="shopper")
     return render(
         request,
-        "shop/orders.html",
+        "orders/shop/orders.html",
         {
             "orders": orders,
             "covers": await _covers(session, orders),
@@ -398,7 +398,7 @@ async def order_detail(
     window_passed = order.status == OrderStatus.PENDING_PAYMENT and utcnow() >= order.pay_deadline
     return render(
         request,
-        "shop/order.html",
+        "orders/shop/order.html",
         {
             "order": order,
             "covers": await _covers(session, [order]),

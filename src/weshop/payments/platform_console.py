@@ -47,7 +47,7 @@ async def _account_page(
     account = await accounts.store_account(session, store_id, accounts.WECHATPAY)
     return render(
         request,
-        "platform/store_payments.html",
+        "payments/platform/store_payments.html",
         {
             "section": "stores",
             "store": store,
@@ -139,7 +139,7 @@ async def reconciliation(
         problem = str(exc)
     return render(
         request,
-        "platform/reconciliation.html",
+        "payments/platform/reconciliation.html",
         {
             "section": "reconciliation",
             "day": day,

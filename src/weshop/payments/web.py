@@ -99,7 +99,7 @@ async def payment_result(
         outcome = "paid"
     return render(
         request,
-        "shop/result.html",
+        "payments/shop/result.html",
         {
             "order": order,
             "outcome": outcome,

@@ -127,7 +127,7 @@ async def coupons_page(
     page = page_of(rows, PAGE_SIZE, lambda template: template)
     return console_page(
         request,
-        "console/promotions/coupons.html",
+        "promotions/console/coupons.html",
         access,
         "coupons",
         {
@@ -156,7 +156,7 @@ async def _coupon_form(
     }
     return console_page(
         request,
-        "console/promotions/coupon_form.html",
+        "promotions/console/coupon_form.html",
         access,
         "coupons",
         {
@@ -225,7 +225,7 @@ async def coupon_detail(
     figures = await coupons.template_figures(session, template, utcnow())
     return console_page(
         request,
-        "console/promotions/coupon_detail.html",
+        "promotions/console/coupon_detail.html",
         access,
         "coupons",
         {
@@ -264,7 +264,7 @@ async def reductions_page(
     page = page_of(rows, PAGE_SIZE, reduction_out)
     return console_page(
         request,
-        "console/promotions/reductions.html",
+        "promotions/console/reductions.html",
         access,
         "reductions",
         {
@@ -287,7 +287,7 @@ async def _reduction_form(
 ) -> Response:
     return console_page(
         request,
-        "console/promotions/reduction_form.html",
+        "promotions/console/reduction_form.html",
         access,
         "reductions",
         {

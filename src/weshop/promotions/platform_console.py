@@ -73,7 +73,7 @@ async def coupons_page(
     page = page_of(rows, PAGE_SIZE, lambda template: template)
     return _page(
         request,
-        "console/promotions/coupons.html",
+        "promotions/console/coupons.html",
         {
             "templates": page.items,
             "next_cursor": page.next_cursor,
@@ -93,7 +93,7 @@ def _form(request: Request, form: FormResult[Any] | None = None, status_code: in
     }
     return _page(
         request,
-        "console/promotions/coupon_form.html",
+        "promotions/console/coupon_form.html",
         {
             "values": form.values if form else defaults,
             "errors": form.errors if form else {},
@@ -137,7 +137,7 @@ async def coupon_detail(
     figures = await coupons.template_figures(session, template, utcnow())
     return _page(
         request,
-        "console/promotions/coupon_detail.html",
+        "promotions/console/coupon_detail.html",
         {
             "template": template,
             "figures": figures,

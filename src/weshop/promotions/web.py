@@ -77,7 +77,7 @@ async def coupon_centre(
     page = page_of(rows, PAGE_SIZE, centre_out)
     return render(
         request,
-        "shop/coupons.html",
+        "promotions/shop/coupons.html",
         {
             "coupons": page.items,
             "next_cursor": page.next_cursor,
@@ -125,7 +125,7 @@ async def my_coupons(
     )
     return render(
         request,
-        "shop/my_coupons.html",
+        "promotions/shop/my_coupons.html",
         {
             "coupons": page.items,
             "next_cursor": page.next_cursor,

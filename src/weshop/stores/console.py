@@ -88,7 +88,7 @@ def _settings_page(
     shown = values or {name: getattr(store, name) for name in SETTINGS_FIELDS}
     return console_page(
         request,
-        "console/settings.html",
+        "stores/console/settings.html",
         access,
         "settings",
         {"values": shown, "errors": errors or {}, "notice": notice},
@@ -171,7 +171,7 @@ async def _staff_page(
     ]
     return console_page(
         request,
-        "console/staff.html",
+        "stores/console/staff.html",
         access,
         "staff",
         {
