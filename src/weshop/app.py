@@ -1,4 +1,5 @@
-"""The FastAPI application: routers of every domain, error mapping, worker and start-up checks."""
+"""The FastAPI application: error mapping, the routes (:mod:`weshop.routes`), middleware,
+worker and start-up checks."""
 
 from __future__ import annotations
 
@@ -10,10 +11,7 @@ import structlog
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from weshop.accounts import api as accounts_api
 from weshop.accounts.senders import build_code_sender
-from weshop.cart import api as cart_api
-from weshop.catalog import api as catalog_api
 from weshop.core.clients import install_client_checks
 from weshop.core.config import Settings, get_settings
 from weshop.core.crypto import configure_cipher
@@ -29,21 +27,14 @@ from weshop.core.migrations import pending_migrations
 from weshop.core.openapi import install_error_responses
 from weshop.core.runtime import Runtime
 from weshop.core.worker import Worker
-from weshop.inventory import api as inventory_api
-from weshop.ledger import api as ledger_api
 from weshop.ledger.tasks import registry as ledger_tasks
-from weshop.logistics import api as logistics_api
-from weshop.members import api as members_api
 from weshop.members.tasks import registry as member_tasks
-from weshop.orders import api as orders_api
 from weshop.orders.tasks import registry as order_tasks
-from weshop.payments import api as payments_api
 from weshop.payments.providers import build_payment_setup, payment_setup
 from weshop.payments.tasks import registry as payment_tasks
-from weshop.promotions import api as promotions_api
 from weshop.promotions.tasks import registry as promotion_tasks
-from weshop.stores import api as stores_api
-from weshop.web.pages import install_pages
+from weshop.routes import include_routes
+from weshop.web.pages import install_page_toolkit
 
 log = structlog.get_logger(__name__)
 
@@ -118,35 +109,8 @@ def create_app(settings: Settings | None = None, *, check_schema: bool = True) -
     )
     app.state.runtime = runtime
     install_error_handlers(app)
-    install_pages(app)
-    for router in (
-        accounts_api.router,
-        stores_api.platform,
-        stores_api.merchant,
-        stores_api.shop,
-        stores_api.me,
-        catalog_api.merchant,
-        catalog_api.shop,
-        inventory_api.merchant,
-        logistics_api.merchant,
-        members_api.merchant,
-        members_api.shopper,
-        cart_api.router,
-        orders_api.shopper,
-        orders_api.merchant,
-        payments_api.shopper,
-        payments_api.callbacks,
-        payments_api.merchant,
-        payments_api.platform,
-        ledger_api.merchant,
-        ledger_api.platform,
-        promotions_api.merchant,
-        promotions_api.platform,
-        promotions_api.shop,
-        promotions_api.me,
-        *payments.routers(),
-    ):
-        app.include_router(router)
+    install_page_toolkit(app)
+    include_routes(app, payments.routers())
 
     @app.get("/healthz", tags=["ops"])
     async def health() -> dict[str, str]:

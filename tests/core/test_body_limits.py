@@ -26,7 +26,7 @@ from weshop.core.middleware import (
     MAX_JSON_BYTES,
     MULTIPART_FORM_ALLOWANCE,
 )
-from weshop.web import merchant_console, platform_console, storefront
+from weshop.routes import MERCHANT_CONSOLE_PAGES, PLATFORM_CONSOLE_PAGES, STOREFRONT_PAGES
 
 CHUNK = 64 * 1024
 STREAMED = 50 * 1024 * 1024
@@ -152,7 +152,7 @@ async def test_chunked_bodies_under_the_limit_still_work(api: Api, live_url: str
 def _routes_taking_bodies(app) -> list[tuple[str, str]]:
     """Every API operation with a request body, and every page route that is not a GET."""
     found = [(e.method, e.template) for e in endpoints(app, "/api/") if e.takes_body]
-    for router in (*storefront.routers, *merchant_console.routers, *platform_console.routers):
+    for router in (*STOREFRONT_PAGES, *MERCHANT_CONSOLE_PAGES, *PLATFORM_CONSOLE_PAGES):
         for route in router.routes:
             if isinstance(route, APIRoute):
                 found += [(method, route.path) for method in route.methods - {"GET", "HEAD"}]

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from tests.support import Api, Headers, expect
 from tests.tenancy.test_store_scope import PARAM, Tenant, populated_tenant
 from weshop.models import metadata
-from weshop.web import merchant_console, storefront
+from weshop.routes import MERCHANT_CONSOLE_PAGES, STOREFRONT_PAGES
 
 HTML = {"Accept": "text/html,application/xhtml+xml"}
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -102,7 +102,7 @@ async def test_staff_of_one_store_get_a_404_page_for_every_object_of_another(api
     b_in_a = dict(b.ids, store_id=a.store_id, invitation_id=b.ids["member_id"])
     before = await database_rows(runtime)
     checked, problems = [], []
-    for method, template in page_routes(merchant_console.routers):
+    for method, template in page_routes(MERCHANT_CONSOLE_PAGES):
         names = PARAM.findall(template)
         if not names:
             continue
@@ -131,7 +131,7 @@ async def test_a_shopper_gets_a_404_page_for_another_shoppers_things(api, client
     token = await csrf_token_of(client, a.shopper, "/me")
     before = await database_rows(runtime)
     checked, problems = [], []
-    for method, template in page_routes(storefront.routers):
+    for method, template in page_routes(STOREFRONT_PAGES):
         names = PARAM.findall(template)
         # Stores, products and payment returns are public (found by anyone who has the link).
         if not names or set(names) & {"store_id", "product_id", "out_trade_no"}:

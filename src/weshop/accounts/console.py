@@ -8,17 +8,16 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Query, Request
 from starlette.responses import RedirectResponse, Response
 
+from weshop.accounts import page_signin as signin_steps
+from weshop.accounts.page_session import OptionalPageUser, PageUser
 from weshop.core.http import DbSession, RuntimeDep
 from weshop.core.ids import PathId
 from weshop.stores import service as stores
-from weshop.web import pages
-from weshop.web import signin as signin_steps
 from weshop.web.csrf import verify_csrf
 from weshop.web.forms import posted_values
-from weshop.web.session import OptionalPageUser, PageUser
+from weshop.web.pages import local_path
 from weshop.web.templating import render
 
-# ``pages`` is used at call time: it imports the console's routers, this one among them.
 router = APIRouter(prefix="/console", dependencies=[Depends(verify_csrf)])
 
 HOME = "/console"
@@ -39,7 +38,7 @@ def _signin_page(
 ) -> Response:
     return render(
         request,
-        "console/signin.html",
+        "accounts/console/signin.html",
         {
             "method": method,
             "phone": phone,
@@ -60,7 +59,7 @@ async def signin_form(
     method: Annotated[Method, Query()] = "code",
 ) -> Response:
     """Phone and code by default; staff with a password may use it instead."""
-    next_path = pages.local_path(next, HOME)
+    next_path = local_path(next, HOME)
     if user is not None:
         return RedirectResponse(next_path, 303)
     return _signin_page(request, method=method, next_path=next_path)
@@ -72,7 +71,7 @@ async def signin(request: Request, session: DbSession, runtime: RuntimeDep) -> R
     code, once typed, is checked."""
     values = await posted_values(request)
     phone = str(values.get("phone", "")).strip()
-    next_path = pages.local_path(str(values.get("next", "")), HOME)
+    next_path = local_path(str(values.get("next", "")), HOME)
     method: Method = "password" if values.get("method") == "password" else "code"
     page = {"method": method, "phone": phone, "next_path": next_path}
     if method == "password":
@@ -119,7 +118,7 @@ async def choose_store(request: Request, user: PageUser, session: DbSession) -> 
         return RedirectResponse(f"{HOME}/stores/{memberships[0][1].id}", 303)
     return render(
         request,
-        "console/home.html",
+        "accounts/console/home.html",
         {"memberships": memberships, "invitations": invitations},
     )
 

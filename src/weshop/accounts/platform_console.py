@@ -10,18 +10,17 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request
 from starlette.responses import RedirectResponse, Response
 
+from weshop.accounts import page_signin as signin_steps
 from weshop.accounts import service
+from weshop.accounts.page_session import OptionalPageUser
 from weshop.core.http import DbSession, RuntimeDep
-from weshop.web import pages
-from weshop.web import signin as signin_steps
 from weshop.web.csrf import verify_csrf
 from weshop.web.errors import N_
 from weshop.web.forms import posted_values
 from weshop.web.i18n import gettext
-from weshop.web.session import OptionalPageUser
+from weshop.web.pages import local_path
 from weshop.web.templating import render
 
-# ``pages`` is used at call time: it imports the platform console's routers, this one too.
 router = APIRouter(prefix="/platform", dependencies=[Depends(verify_csrf)])
 
 HOME = "/platform"
@@ -40,7 +39,7 @@ def _signin_page(
 ) -> Response:
     return render(
         request,
-        "platform/signin.html",
+        "accounts/platform/signin.html",
         {"phone": phone, "next": next_path, "errors": errors or {}},
         status_code=status_code,
     )
@@ -48,7 +47,7 @@ def _signin_page(
 
 @router.get("/signin")
 async def signin_form(request: Request, user: OptionalPageUser, next: NextPath = None) -> Response:
-    next_path = pages.local_path(next, HOME)
+    next_path = local_path(next, HOME)
     if user is not None and user.is_operator:
         return RedirectResponse(next_path, 303)
     return _signin_page(request, next_path=next_path)
@@ -58,7 +57,7 @@ async def signin_form(request: Request, user: OptionalPageUser, next: NextPath =
 async def signin(request: Request, session: DbSession, runtime: RuntimeDep) -> Response:
     values = await posted_values(request)
     phone = str(values.get("phone", "")).strip()
-    page = {"phone": phone, "next_path": pages.local_path(str(values.get("next", "")), HOME)}
+    page = {"phone": phone, "next_path": local_path(str(values.get("next", "")), HOME)}
     step = await signin_steps.check_password(
         request, session, runtime, phone, str(values.get("password", ""))
     )

@@ -7,25 +7,24 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 from starlette.responses import RedirectResponse, Response
 
+from weshop.accounts import page_signin as signin_steps
 from weshop.accounts import service
+from weshop.accounts.page_session import (
+    OptionalPageUser,
+    PageUser,
+)
 from weshop.accounts.schemas import AddressIn, AddressOut, AddressPatch
 from weshop.core.errors import WeShopError
 from weshop.core.http import DbSession, RuntimeDep
 from weshop.core.ids import PathId
 from weshop.core.regions import PROVINCES
-from weshop.web import pages
-from weshop.web import signin as signin_steps
 from weshop.web.csrf import verify_csrf
 from weshop.web.errors import N_, error_message
 from weshop.web.forms import FormResult, parse_form, posted_values, undo_on_error
 from weshop.web.i18n import gettext
-from weshop.web.session import (
-    OptionalPageUser,
-    PageUser,
-)
+from weshop.web.pages import local_path
 from weshop.web.templating import render
 
-# ``pages`` is used at call time: it imports the storefront's routers, this one among them.
 router = APIRouter(dependencies=[Depends(verify_csrf)])
 
 NextPath = Annotated[str | None, Query(max_length=500)]
@@ -63,7 +62,7 @@ def _signin_page(
 ) -> Response:
     return render(
         request,
-        "shop/signin.html",
+        "accounts/shop/signin.html",
         {
             "phone": phone,
             "next": next_path,
@@ -79,8 +78,8 @@ def _signin_page(
 async def signin_form(request: Request, user: OptionalPageUser, next: NextPath = None) -> Response:
     """Phone number first; the code comes by SMS (shown on the page in demo mode)."""
     if user is not None:
-        return RedirectResponse(pages.local_path(next, "/me"), 303)
-    return _signin_page(request, next_path=pages.local_path(next, "/me"))
+        return RedirectResponse(local_path(next, "/me"), 303)
+    return _signin_page(request, next_path=local_path(next, "/me"))
 
 
 @router.post("/signin")
@@ -88,7 +87,7 @@ async def signin(request: Request, session: DbSession, runtime: RuntimeDep) -> R
     """``step=send`` asks for a code; otherwise the code is checked and a session starts."""
     values = await posted_values(request)
     phone = str(values.get("phone", "")).strip()
-    page = {"phone": phone, "next_path": pages.local_path(str(values.get("next", "")), "/me")}
+    page = {"phone": phone, "next_path": local_path(str(values.get("next", "")), "/me")}
     if values.get("step") == "send" or not values.get("code"):
         sent = await signin_steps.send_code(request, session, runtime, phone)
         return _signin_page(
@@ -125,8 +124,8 @@ async def address_book(
     addresses = [AddressOut.masked(a) for a in await service.list_addresses(session, user)]
     return render(
         request,
-        "shop/addresses.html",
-        {"addresses": addresses, "next": pages.local_path(next, ""), "section": "addresses"},
+        "accounts/shop/addresses.html",
+        {"addresses": addresses, "next": local_path(next, ""), "section": "addresses"},
     )
 
 
@@ -141,7 +140,7 @@ def _address_form(
 ) -> Response:
     return render(
         request,
-        "shop/address_form.html",
+        "accounts/shop/address_form.html",
         {
             "values": values,
             "address_id": address_id,
@@ -166,13 +165,13 @@ def _after_address(next_path: str) -> RedirectResponse:
 
 @router.get("/me/addresses/new")
 async def new_address(request: Request, user: PageUser, next: NextPath = None) -> Response:
-    return _address_form(request, {}, next_path=pages.local_path(next, ""))
+    return _address_form(request, {}, next_path=local_path(next, ""))
 
 
 @router.post("/me/addresses/new")
 async def add_address(request: Request, user: PageUser, session: DbSession) -> Response:
     form = await posted_values(request)
-    next_path = pages.local_path(str(form.get("next", "")), "")
+    next_path = local_path(str(form.get("next", "")), "")
     result: FormResult[AddressIn] = parse_form(_address_values(form), AddressIn)
     if not result.ok or result.data is None:
         errors = _field_errors(request, result.errors, ADDRESS_FIELD_ERRORS)
@@ -198,9 +197,7 @@ async def edit_address(
     ``reveal`` does for its owner)."""
     address = await service.get_address(session, user, address_id)
     values = {name: getattr(address, name) for name in AddressIn.model_fields}
-    return _address_form(
-        request, values, address_id=address_id, next_path=pages.local_path(next, "")
-    )
+    return _address_form(request, values, address_id=address_id, next_path=local_path(next, ""))
 
 
 @router.post("/me/addresses/{address_id}/edit")
@@ -209,7 +206,7 @@ async def update_address(
 ) -> Response:
     await service.get_address(session, user, address_id)
     form = await posted_values(request)
-    next_path = pages.local_path(str(form.get("next", "")), "")
+    next_path = local_path(str(form.get("next", "")), "")
     values = _address_values(form)
     # Every field is posted: a blank required field is an error here, not "leave as it was".
     result: FormResult[AddressIn] = parse_form(values, AddressIn)

@@ -11,11 +11,10 @@ from weshop.core.clock import utcnow
 from weshop.core.http import DbSession
 from weshop.core.money import format_yuan
 from weshop.ledger.journal import business_day
+from weshop.stores.console_access import ConsoleAccess, console_page, console_staff
 from weshop.stores.permissions import Permission
-from weshop.web.console_forms import console_page
 from weshop.web.csrf import verify_csrf
 from weshop.web.i18n import gettext
-from weshop.web.staff import ConsoleAccess, console_staff
 
 router = APIRouter(prefix="/console/stores/{store_id}", dependencies=[Depends(verify_csrf)])
 
@@ -69,7 +68,7 @@ async def dashboard(
     )
     return console_page(
         request,
-        "console/dashboard.html",
+        "analytics/console/dashboard.html",
         access,
         "dashboard",
         {"figures": figures, "chart": chart, "summary": summary},

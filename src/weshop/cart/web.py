@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from pydantic import ValidationError
 from starlette.responses import RedirectResponse, Response
 
+from weshop.accounts.page_session import OptionalPageUser, PageUser
 from weshop.cart import service
 from weshop.cart.schemas import CartItemIn
 from weshop.core.errors import WeShopError
@@ -19,7 +20,6 @@ from weshop.web.csrf import verify_csrf
 from weshop.web.errors import N_, error_message
 from weshop.web.forms import posted_values, undo_on_error
 from weshop.web.i18n import gettext
-from weshop.web.session import OptionalPageUser, PageUser
 from weshop.web.templating import render
 
 router = APIRouter(dependencies=[Depends(verify_csrf)])
@@ -62,7 +62,7 @@ async def cart_page(
     cart = await service.view_cart(session, user)
     return render(
         request,
-        "shop/cart.html",
+        "cart/shop/cart.html",
         {
             "cart": cart,
             "error": cart_error(request, error) if error else None,

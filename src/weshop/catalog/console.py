@@ -18,19 +18,14 @@ from weshop.core.http import DbSession, RuntimeDep
 from weshop.core.ids import MAX_ID, PathId
 from weshop.core.pagination import page_of
 from weshop.core.tenancy import StoreScope
+from weshop.stores.console_access import ConsoleAccess, console_page, console_staff
 from weshop.stores.permissions import Permission
-from weshop.web import pages
-from weshop.web.console_forms import (
-    NestedForm,
-    add_refusal,
-    console_page,
-    parse_nested,
-)
+from weshop.web.console_forms import NestedForm, add_refusal, parse_nested
 from weshop.web.csrf import verify_csrf
 from weshop.web.errors import N_
 from weshop.web.forms import FormResult, posted_values, undo_on_error
 from weshop.web.i18n import gettext
-from weshop.web.staff import ConsoleAccess, console_staff
+from weshop.web.pages import local_path
 
 router = APIRouter(prefix="/console/stores/{store_id}", dependencies=[Depends(verify_csrf)])
 
@@ -88,7 +83,7 @@ def notice_of(request: Request, done: str | None) -> str:
 
 
 def _back(values: dict[str, Any], default: str) -> str:
-    return pages.local_path(str(values.get("next", "")), default)
+    return local_path(str(values.get("next", "")), default)
 
 
 # The list
@@ -116,7 +111,7 @@ async def products_page(
     page = page_of(found.rows, PAGE_SIZE, lambda product: product)
     return console_page(
         request,
-        "console/products/list.html",
+        "catalog/console/products/list.html",
         access,
         "products",
         {
@@ -156,7 +151,7 @@ async def _product_form(
 ) -> Response:
     return console_page(
         request,
-        "console/products/new.html",
+        "catalog/console/products/new.html",
         access,
         "products",
         {
@@ -256,7 +251,7 @@ async def _product_page(
     }
     return console_page(
         request,
-        "console/products/edit.html",
+        "catalog/console/products/edit.html",
         access,
         "products",
         {

@@ -21,13 +21,13 @@ from weshop.core.ids import PathId
 from weshop.inventory import service as inventory
 from weshop.inventory.models import MovementKind
 from weshop.inventory.service import MAX_STOCK
+from weshop.stores.console_access import ConsoleAccess, console_page
 from weshop.stores.permissions import Permission
-from weshop.web.console_forms import add_refusal, console_page, fen_of_yuan
+from weshop.web.console_forms import add_refusal, fen_of_yuan
 from weshop.web.csrf import verify_csrf
 from weshop.web.errors import N_
 from weshop.web.forms import FormResult, posted_values, undo_on_error
 from weshop.web.i18n import gettext
-from weshop.web.staff import ConsoleAccess
 
 router = APIRouter(prefix="/console/stores/{store_id}", dependencies=[Depends(verify_csrf)])
 
@@ -79,7 +79,7 @@ async def _skus_page(
     current = _sku_values(detail)
     return console_page(
         request,
-        "console/products/skus.html",
+        "catalog/console/products/skus.html",
         access,
         "products",
         {

@@ -48,7 +48,7 @@ async def mall_home(request: Request, session: DbSession, runtime: RuntimeDep) -
     )
     return render(
         request,
-        "shop/mall.html",
+        "catalog/shop/mall.html",
         {
             "stores": open_stores,
             "products": featured.items,
@@ -97,7 +97,7 @@ async def store_home(
             products=page.items,
             next_cursor=page.next_cursor,
         )
-    return render(request, "shop/store.html", context)
+    return render(request, "catalog/shop/store.html", context)
 
 
 @router.get("/p/{product_id}")
@@ -112,14 +112,14 @@ async def product_page(
         store = await browse.store_of_product(session, product_id)
         if store is None or store.status == StoreStatus.ACTIVE:
             raise
-        return render(request, "shop/suspended.html", {"store": store, "tab": "home"})
+        return render(request, "catalog/shop/suspended.html", {"store": store, "tab": "home"})
     product = shop_product_out(found.product, found.store, found.skus, found.levels, found.media)
     in_stock = [sku for sku in product.skus if sku.available > 0]
     prices = [sku.price_fen for sku in in_stock or product.skus] or [product.price_from_fen]
     cover = product.images[0].url if product.images else None
     return render(
         request,
-        "shop/product.html",
+        "catalog/shop/product.html",
         {
             "product": product,
             "lowest_fen": min(prices),
@@ -158,7 +158,7 @@ async def search(
         )
     return render(
         request,
-        "shop/search.html",
+        "catalog/shop/search.html",
         {
             "q": words,
             "store_id": store_id,

@@ -20,13 +20,13 @@ from weshop.core.pagination import page_of
 from weshop.inventory import service
 from weshop.inventory.models import MovementKind
 from weshop.inventory.schemas import MovementIn, ThresholdIn
+from weshop.stores.console_access import ConsoleAccess, console_page, console_staff
 from weshop.stores.permissions import Permission
-from weshop.web.console_forms import add_refusal, console_page
+from weshop.web.console_forms import add_refusal
 from weshop.web.csrf import verify_csrf
 from weshop.web.errors import N_
 from weshop.web.forms import FormResult, parse_form, posted_values, undo_on_error
 from weshop.web.i18n import gettext
-from weshop.web.staff import ConsoleAccess, console_staff
 
 router = APIRouter(prefix="/console/stores/{store_id}", dependencies=[Depends(verify_csrf)])
 
@@ -90,7 +90,7 @@ async def stock_page(
     levels = await service.stock_levels(session, [listing.sku.id for listing in found])
     return console_page(
         request,
-        "console/stock/list.html",
+        "inventory/console/stock/list.html",
         access,
         "stock",
         {
@@ -124,7 +124,7 @@ async def _sku_page(
     )
     return console_page(
         request,
-        "console/stock/sku.html",
+        "inventory/console/stock/sku.html",
         access,
         "stock",
         {

@@ -13,11 +13,11 @@ from weshop.core.errors import InvalidInput
 from weshop.core.http import DbSession
 from weshop.ledger import finance
 from weshop.ledger.models import EntryKind
+from weshop.stores.console_access import ConsoleAccess, console_page, console_staff
 from weshop.stores.permissions import Permission
-from weshop.web.console_forms import N_, console_page
+from weshop.web.console_forms import N_
 from weshop.web.csrf import verify_csrf
 from weshop.web.i18n import gettext
-from weshop.web.staff import ConsoleAccess, console_staff
 
 router = APIRouter(prefix="/console/stores/{store_id}", dependencies=[Depends(verify_csrf)])
 
@@ -61,7 +61,7 @@ async def finance_page(
         )
     return console_page(
         request,
-        "console/finance/index.html",
+        "ledger/console/finance/index.html",
         access,
         "finance",
         {

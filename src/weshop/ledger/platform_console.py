@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from pydantic import TypeAdapter, ValidationError
 from starlette.responses import RedirectResponse, Response
 
+from weshop.accounts.page_session import PageOperator
 from weshop.core.errors import WeShopError
 from weshop.core.http import DbSession
 from weshop.core.ids import RowId
@@ -22,7 +23,6 @@ from weshop.web.csrf import verify_csrf
 from weshop.web.errors import error_message
 from weshop.web.forms import posted_values, undo_on_error
 from weshop.web.i18n import gettext
-from weshop.web.session import PageOperator
 from weshop.web.templating import render
 
 router = APIRouter(prefix="/platform", dependencies=[Depends(verify_csrf)])
@@ -58,7 +58,7 @@ async def _fees_page(
     plans = await fees.store_plans(session, [store.id for store in all_stores])
     return render(
         request,
-        "platform/fees.html",
+        "ledger/platform/fees.html",
         {
             "section": "fees",
             "schedule": schedule,
@@ -143,6 +143,6 @@ async def settlements(
     }
     return render(
         request,
-        "platform/settlements.html",
+        "ledger/platform/settlements.html",
         {"section": "settlements", "balances": balances, "names": names, "totals": totals},
     )

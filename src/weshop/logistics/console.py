@@ -21,19 +21,12 @@ from weshop.logistics.schemas import (
     ShippingTemplateIn,
     template_out,
 )
+from weshop.stores.console_access import ConsoleAccess, console_page, console_staff
 from weshop.stores.permissions import Permission
-from weshop.web.console_forms import (
-    N_,
-    NestedForm,
-    add_refusal,
-    console_page,
-    flat_values,
-    parse_nested,
-)
+from weshop.web.console_forms import N_, NestedForm, add_refusal, flat_values, parse_nested
 from weshop.web.csrf import verify_csrf
 from weshop.web.forms import FormResult, posted_values, undo_on_error
 from weshop.web.i18n import gettext
-from weshop.web.staff import ConsoleAccess, console_staff
 
 router = APIRouter(prefix="/console/stores/{store_id}", dependencies=[Depends(verify_csrf)])
 
@@ -93,7 +86,7 @@ async def _list_page(
     templates = [template_out(t) for t in await service.list_templates(session, access.scope)]
     return console_page(
         request,
-        "console/shipping/list.html",
+        "logistics/console/shipping/list.html",
         access,
         "shipping",
         {
@@ -128,7 +121,7 @@ def _form_page(
             shown[name] = [value]
     return console_page(
         request,
-        "console/shipping/form.html",
+        "logistics/console/shipping/form.html",
         access,
         "shipping",
         {

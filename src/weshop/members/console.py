@@ -18,11 +18,11 @@ from weshop.core.pagination import page_of
 from weshop.members import levels, service
 from weshop.members.schemas import LevelIn, LevelPatch, RulesIn
 from weshop.members.views import member_out
+from weshop.stores.console_access import ConsoleAccess, console_page, console_staff
 from weshop.stores.permissions import Permission
-from weshop.web.console_forms import N_, NestedForm, add_refusal, console_page, parse_nested
+from weshop.web.console_forms import N_, NestedForm, add_refusal, parse_nested
 from weshop.web.csrf import verify_csrf
 from weshop.web.forms import FormResult, posted_values, undo_on_error
-from weshop.web.staff import ConsoleAccess, console_staff
 
 router = APIRouter(prefix="/console/stores/{store_id}", dependencies=[Depends(verify_csrf)])
 
@@ -77,7 +77,7 @@ async def _members_page(
     rules = await service.rules_for(session, access.store.id)
     return console_page(
         request,
-        "console/members/index.html",
+        "members/console/index.html",
         access,
         "members",
         {

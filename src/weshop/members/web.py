@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request
 from starlette.responses import Response
 
+from weshop.accounts.page_session import PageUser
 from weshop.core.crypto import mask_phone
 from weshop.core.http import DbSession
 from weshop.core.ids import PathId
@@ -18,7 +19,6 @@ from weshop.stores import service as stores
 from weshop.web.csrf import verify_csrf
 from weshop.web.errors import N_
 from weshop.web.i18n import gettext
-from weshop.web.session import PageUser
 from weshop.web.templating import render
 
 router = APIRouter(dependencies=[Depends(verify_csrf)])
@@ -39,7 +39,7 @@ async def my_page(request: Request, user: PageUser, session: DbSession) -> Respo
     memberships = [my_membership_out(v) for v in await service.my_memberships(session, user.id)]
     return render(
         request,
-        "shop/me.html",
+        "members/shop/me.html",
         {"phone": mask_phone(user.phone), "memberships": memberships, "tab": "me"},
     )
 
@@ -65,7 +65,7 @@ async def my_points(
     )
     return render(
         request,
-        "shop/points.html",
+        "members/shop/points.html",
         {
             "store": await stores.get_store(session, store_id),
             "membership": membership,

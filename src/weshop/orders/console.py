@@ -25,12 +25,12 @@ from weshop.orders.models import Order, OrderStatus
 from weshop.orders.schemas import CancelIn, OrderOut, ShipIn
 from weshop.orders.views import describe_order, describe_orders, shipping_address
 from weshop.payments.order_refunds import order_refunds
+from weshop.stores.console_access import ConsoleAccess, console_page, console_staff
 from weshop.stores.permissions import Permission
-from weshop.web.console_forms import N_, add_refusal, console_page, yuan_text
+from weshop.web.console_forms import N_, add_refusal, yuan_text
 from weshop.web.csrf import verify_csrf
 from weshop.web.forms import FormResult, parse_form, posted_values, undo_on_error
 from weshop.web.i18n import gettext
-from weshop.web.staff import ConsoleAccess, console_staff
 from weshop.web.templating import shop_time
 
 router = APIRouter(prefix="/console/stores/{store_id}", dependencies=[Depends(verify_csrf)])
@@ -147,7 +147,7 @@ async def orders_page(
     orders = await describe_orders(session, page.items, audience="staff")
     return console_page(
         request,
-        "console/orders/list.html",
+        "orders/console/list.html",
         access,
         "orders",
         {
@@ -276,7 +276,7 @@ async def order_page(
     lines = {line.id: line for line in described.lines}
     return console_page(
         request,
-        "console/orders/detail.html",
+        "orders/console/detail.html",
         access,
         "orders",
         {

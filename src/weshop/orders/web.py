@@ -20,6 +20,7 @@ from starlette.responses import RedirectResponse, Response
 
 from weshop.accounts import service as accounts
 from weshop.accounts.models import User
+from weshop.accounts.page_session import PageUser
 from weshop.accounts.schemas import AddressOut
 from weshop.cart import service as cart
 from weshop.catalog.browse import describe_skus
@@ -42,7 +43,6 @@ from weshop.web.csrf import verify_csrf
 from weshop.web.errors import N_, error_message
 from weshop.web.forms import posted_values, undo_on_error
 from weshop.web.i18n import gettext
-from weshop.web.session import PageUser
 from weshop.web.templating import render
 
 router = APIRouter(dependencies=[Depends(verify_csrf)])
@@ -193,7 +193,7 @@ async def _checkout_page(
         choice.coupon_ids = list(quote.applied_coupon_ids)
     return render(
         request,
-        "shop/checkout.html",
+        "orders/shop/checkout.html",
         {
             "choice": choice,
             "addresses": [AddressOut.masked(a) for a in addresses],
@@ -367,7 +367,7 @@ async def my_orders(
     orders = await describe_orders(session, page.items, audience="shopper")
     return render(
         request,
-        "shop/orders.html",
+        "orders/shop/orders.html",
         {
             "orders": orders,
             "covers": await _covers(session, orders),
@@ -398,7 +398,7 @@ async def order_detail(
     window_passed = order.status == OrderStatus.PENDING_PAYMENT and utcnow() >= order.pay_deadline
     return render(
         request,
-        "shop/order.html",
+        "orders/shop/order.html",
         {
             "order": order,
             "covers": await _covers(session, [order]),

@@ -17,12 +17,12 @@ from weshop.orders import service as orders
 from weshop.orders.console import OrderForms, done, order_page
 from weshop.payments import refunds
 from weshop.payments.schemas import RefundIn
+from weshop.stores.console_access import ConsoleAccess, console_staff
 from weshop.stores.permissions import Permission
 from weshop.web.console_forms import N_, add_refusal, fen_of_yuan
 from weshop.web.csrf import verify_csrf
 from weshop.web.forms import FormResult, parse_form, posted_values, undo_on_error
 from weshop.web.i18n import gettext
-from weshop.web.staff import ConsoleAccess, console_staff
 
 router = APIRouter(prefix="/console/stores/{store_id}", dependencies=[Depends(verify_csrf)])
 

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from pydantic import ValidationError
 from starlette.responses import RedirectResponse, Response
 
+from weshop.accounts.page_session import PageOperator
 from weshop.core.clock import Day
 from weshop.core.errors import WeShopError
 from weshop.core.http import DbSession, RuntimeDep
@@ -26,7 +27,6 @@ from weshop.web.csrf import verify_csrf
 from weshop.web.errors import error_message
 from weshop.web.forms import posted_values, undo_on_error
 from weshop.web.i18n import gettext
-from weshop.web.session import PageOperator
 from weshop.web.templating import render
 
 router = APIRouter(prefix="/platform", dependencies=[Depends(verify_csrf)])
@@ -47,7 +47,7 @@ async def _account_page(
     account = await accounts.store_account(session, store_id, accounts.WECHATPAY)
     return render(
         request,
-        "platform/store_payments.html",
+        "payments/platform/store_payments.html",
         {
             "section": "stores",
             "store": store,
@@ -139,7 +139,7 @@ async def reconciliation(
         problem = str(exc)
     return render(
         request,
-        "platform/reconciliation.html",
+        "payments/platform/reconciliation.html",
         {
             "section": "reconciliation",
             "day": day,

@@ -15,6 +15,7 @@ from urllib.parse import urlencode, urlsplit
 from fastapi import APIRouter, Depends, Path, Request
 from starlette.responses import RedirectResponse, Response
 
+from weshop.accounts.page_session import PageUser
 from weshop.core.clock import utcnow
 from weshop.core.errors import NotFound, WeShopError
 from weshop.core.http import DbSession, RuntimeDep, client_address
@@ -27,7 +28,6 @@ from weshop.payments.providers import payment_setup
 from weshop.payments.views import shopper_payment
 from weshop.web.csrf import verify_csrf
 from weshop.web.forms import undo_on_error
-from weshop.web.session import PageUser
 from weshop.web.templating import render
 
 router = APIRouter(dependencies=[Depends(verify_csrf)])
@@ -99,7 +99,7 @@ async def payment_result(
         outcome = "paid"
     return render(
         request,
-        "shop/result.html",
+        "payments/shop/result.html",
         {
             "order": order,
             "outcome": outcome,

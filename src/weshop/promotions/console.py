@@ -20,18 +20,11 @@ from weshop.promotions import coupons, reductions
 from weshop.promotions.coupons import Owner
 from weshop.promotions.models import TemplateStatus
 from weshop.promotions.schemas import MAX_TIERS, ReductionIn, TemplateCreate, reduction_out
+from weshop.stores.console_access import ConsoleAccess, console_page, console_staff
 from weshop.stores.permissions import Permission
-from weshop.web.console_forms import (
-    N_,
-    NestedForm,
-    add_refusal,
-    console_page,
-    flat_values,
-    parse_nested,
-)
+from weshop.web.console_forms import N_, NestedForm, add_refusal, flat_values, parse_nested
 from weshop.web.csrf import verify_csrf
 from weshop.web.forms import FormResult, posted_values, undo_on_error
-from weshop.web.staff import ConsoleAccess, console_staff
 
 router = APIRouter(prefix="/console/stores/{store_id}", dependencies=[Depends(verify_csrf)])
 
@@ -134,7 +127,7 @@ async def coupons_page(
     page = page_of(rows, PAGE_SIZE, lambda template: template)
     return console_page(
         request,
-        "console/promotions/coupons.html",
+        "promotions/console/coupons.html",
         access,
         "coupons",
         {
@@ -163,7 +156,7 @@ async def _coupon_form(
     }
     return console_page(
         request,
-        "console/promotions/coupon_form.html",
+        "promotions/console/coupon_form.html",
         access,
         "coupons",
         {
@@ -232,7 +225,7 @@ async def coupon_detail(
     figures = await coupons.template_figures(session, template, utcnow())
     return console_page(
         request,
-        "console/promotions/coupon_detail.html",
+        "promotions/console/coupon_detail.html",
         access,
         "coupons",
         {
@@ -271,7 +264,7 @@ async def reductions_page(
     page = page_of(rows, PAGE_SIZE, reduction_out)
     return console_page(
         request,
-        "console/promotions/reductions.html",
+        "promotions/console/reductions.html",
         access,
         "reductions",
         {
@@ -294,7 +287,7 @@ async def _reduction_form(
 ) -> Response:
     return console_page(
         request,
-        "console/promotions/reduction_form.html",
+        "promotions/console/reduction_form.html",
         access,
         "reductions",
         {

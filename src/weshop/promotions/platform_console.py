@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Query, Request
 from starlette.responses import RedirectResponse, Response
 
+from weshop.accounts.page_session import PageOperator
 from weshop.core.clock import utcnow
 from weshop.core.errors import WeShopError
 from weshop.core.http import DbSession
@@ -28,7 +29,6 @@ from weshop.promotions.schemas import TemplateCreate
 from weshop.web.console_forms import add_refusal, parse_nested, yuan_text
 from weshop.web.csrf import verify_csrf
 from weshop.web.forms import FormResult, posted_values, undo_on_error
-from weshop.web.session import PageOperator
 from weshop.web.templating import render, shop_time
 
 router = APIRouter(prefix="/platform", dependencies=[Depends(verify_csrf)])
@@ -73,7 +73,7 @@ async def coupons_page(
     page = page_of(rows, PAGE_SIZE, lambda template: template)
     return _page(
         request,
-        "console/promotions/coupons.html",
+        "promotions/console/coupons.html",
         {
             "templates": page.items,
             "next_cursor": page.next_cursor,
@@ -93,7 +93,7 @@ def _form(request: Request, form: FormResult[Any] | None = None, status_code: in
     }
     return _page(
         request,
-        "console/promotions/coupon_form.html",
+        "promotions/console/coupon_form.html",
         {
             "values": form.values if form else defaults,
             "errors": form.errors if form else {},
@@ -137,7 +137,7 @@ async def coupon_detail(
     figures = await coupons.template_figures(session, template, utcnow())
     return _page(
         request,
-        "console/promotions/coupon_detail.html",
+        "promotions/console/coupon_detail.html",
         {
             "template": template,
             "figures": figures,

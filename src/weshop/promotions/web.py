@@ -8,6 +8,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, Query, Request
 from starlette.responses import RedirectResponse, Response
 
+from weshop.accounts.page_session import OptionalPageUser, PageUser
 from weshop.core.clock import utcnow
 from weshop.core.errors import WeShopError
 from weshop.core.http import DbSession
@@ -21,7 +22,6 @@ from weshop.web.csrf import verify_csrf
 from weshop.web.errors import N_, error_message
 from weshop.web.forms import posted_values, undo_on_error
 from weshop.web.i18n import gettext
-from weshop.web.session import OptionalPageUser, PageUser
 from weshop.web.templating import render
 
 router = APIRouter(dependencies=[Depends(verify_csrf)])
@@ -77,7 +77,7 @@ async def coupon_centre(
     page = page_of(rows, PAGE_SIZE, centre_out)
     return render(
         request,
-        "shop/coupons.html",
+        "promotions/shop/coupons.html",
         {
             "coupons": page.items,
             "next_cursor": page.next_cursor,
@@ -125,7 +125,7 @@ async def my_coupons(
     )
     return render(
         request,
-        "shop/my_coupons.html",
+        "promotions/shop/my_coupons.html",
         {
             "coupons": page.items,
             "next_cursor": page.next_cursor,

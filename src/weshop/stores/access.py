@@ -3,7 +3,7 @@
 Someone who is not active staff of the store gets 404 for it and everything in it, exactly
 as if it did not exist; staff whose role lacks the right get 403. :func:`staff_access` holds
 the rule; the API's dependency (:func:`staff_with`) and the console pages' dependency
-(:mod:`weshop.web.staff`) only adapt its answer.
+(:mod:`weshop.stores.console_access`) only adapt its answer.
 """
 
 from __future__ import annotations

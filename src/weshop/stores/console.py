@@ -15,15 +15,15 @@ from weshop.core.errors import WeShopError
 from weshop.core.http import DbSession, RuntimeDep
 from weshop.core.ids import PathId
 from weshop.stores import service
+from weshop.stores.console_access import ConsoleAccess, console_page, console_staff
 from weshop.stores.models import Role
 from weshop.stores.permissions import Permission
 from weshop.stores.schemas import StaffInvite, StaffRoleChange, StoreSettings
-from weshop.web.console_forms import add_refusal, console_page
+from weshop.web.console_forms import add_refusal
 from weshop.web.csrf import verify_csrf
 from weshop.web.errors import N_
 from weshop.web.forms import FormResult, parse_form, posted_values, undo_on_error
 from weshop.web.i18n import gettext
-from weshop.web.staff import ConsoleAccess, console_staff
 
 router = APIRouter(prefix="/console/stores/{store_id}", dependencies=[Depends(verify_csrf)])
 
@@ -88,7 +88,7 @@ def _settings_page(
     shown = values or {name: getattr(store, name) for name in SETTINGS_FIELDS}
     return console_page(
         request,
-        "console/settings.html",
+        "stores/console/settings.html",
         access,
         "settings",
         {"values": shown, "errors": errors or {}, "notice": notice},
@@ -171,7 +171,7 @@ async def _staff_page(
     ]
     return console_page(
         request,
-        "console/staff.html",
+        "stores/console/staff.html",
         access,
         "staff",
         {

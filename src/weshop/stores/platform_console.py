@@ -9,6 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request
 from starlette.responses import RedirectResponse, Response
 
+from weshop.accounts.page_session import PageOperator
 from weshop.core.crypto import mask_phone
 from weshop.core.errors import WeShopError
 from weshop.core.http import DbSession, RuntimeDep
@@ -19,7 +20,6 @@ from weshop.stores.schemas import StoreCreate
 from weshop.web.console_forms import NestedForm, add_refusal, parse_nested
 from weshop.web.csrf import verify_csrf
 from weshop.web.forms import posted_values, undo_on_error
-from weshop.web.session import PageOperator
 from weshop.web.templating import render
 
 router = APIRouter(prefix="/platform", dependencies=[Depends(verify_csrf)])
@@ -50,7 +50,7 @@ async def stores(
     ]
     return platform_page(
         request,
-        "platform/stores.html",
+        "stores/platform/stores.html",
         "stores",
         {"stores": found, "status": status, "q": q, "statuses": list(StoreStatus)},
     )
@@ -59,7 +59,7 @@ async def stores(
 def _new_store_page(request: Request, values: dict, errors: dict, status_code: int = 200):
     return platform_page(
         request,
-        "platform/store_new.html",
+        "stores/platform/store_new.html",
         "stores",
         {"values": values, "errors": errors},
         status_code=status_code,
@@ -99,7 +99,7 @@ async def store_page(
     owners = [mask_phone(owner.phone) for owner in await service.owners_of(session, store.id)]
     return platform_page(
         request,
-        "platform/store.html",
+        "stores/platform/store.html",
         "stores",
         {"store": store, "owners": owners, "done": request.query_params.get("done", "")},
     )

@@ -1,6 +1,6 @@
 """What the merchant console's forms and pages of orders, promotions, members, shipping and
 finance share: rows of fields (``tiers.0.threshold_fen``) read into the nested bodies the
-API schemas take, yuan typed by people turned into fen, China time, and ``console_page``.
+API schemas take, yuan typed by people turned into fen, and China time.
 
 Forms name their fields by the schema's own path (``rules.1.first_fee_fen``), so pydantic's
 error locations are the field names and each error lands next to its field. Blank rows are
@@ -17,15 +17,13 @@ from typing import Any
 
 from pydantic import ValidationError
 from starlette.requests import Request
-from starlette.responses import HTMLResponse
 
 from weshop.core.clock import CHINA_TZ, OUT_OF_RANGE
 from weshop.core.errors import WeShopError
 from weshop.web.errors import error_message
 from weshop.web.forms import FormResult, Schema
 from weshop.web.i18n import gettext
-from weshop.web.staff import ConsoleAccess
-from weshop.web.templating import render, shop_time
+from weshop.web.templating import shop_time
 
 _YUAN = re.compile(r"^\d{1,9}(\.\d{1,2})?$")
 _LOCAL_MINUTE = "%Y-%m-%dT%H:%M"
@@ -200,24 +198,3 @@ def flat_values(body: dict[str, Any], prefix: str = "") -> dict[str, Any]:
         else:
             flat[name] = value
     return flat
-
-
-def console_page(
-    request: Request,
-    template: str,
-    access: ConsoleAccess,
-    section: str,
-    context: dict[str, Any] | None = None,
-    *,
-    status_code: int = 200,
-) -> HTMLResponse:
-    """A console page in its section, with the helpers these templates use."""
-    values = {
-        "access": access,
-        "section": section,
-        "base": f"/console/stores/{access.store.id}",
-        "when": shop_time,
-        "yuan_text": yuan_text,
-        **(context or {}),
-    }
-    return render(request, template, values, status_code=status_code)

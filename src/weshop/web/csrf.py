@@ -20,7 +20,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from weshop.core.errors import PermissionDenied
-from weshop.web.session import SESSION_COOKIE
+from weshop.web.session_cookie import SESSION_COOKIE
 
 CSRF_COOKIE = "weshop_csrf"
 CSRF_FIELD = "csrf_token"

@@ -1,5 +1,8 @@
-"""Puts the pages on the app: static assets, HTML errors, the language switch, every page,
-the API's documentation pages."""
+"""What every page relies on, put on the app before the pages themselves: HTML errors,
+static assets, the language switch and the API's documentation pages; and ``local_path``,
+the only kind of place a page sends a visitor back to.
+
+The pages are put on the app by :mod:`weshop.routes`."""
 
 from __future__ import annotations
 
@@ -11,7 +14,6 @@ from fastapi import APIRouter, FastAPI, Query, Request
 from fastapi.staticfiles import StaticFiles
 from starlette.responses import RedirectResponse
 
-from weshop.web import merchant_console, platform_console, storefront
 from weshop.web.api_docs import install_api_docs
 from weshop.web.errors import install_page_error_handlers
 from weshop.web.i18n import LANGUAGE_COOKIE, LANGUAGES
@@ -45,10 +47,8 @@ async def switch_language(
     return response
 
 
-def install_pages(app: FastAPI) -> None:
+def install_page_toolkit(app: FastAPI) -> None:
     install_page_error_handlers(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(common)
     install_api_docs(app)
-    for router in (*storefront.routers, *merchant_console.routers, *platform_console.routers):
-        app.include_router(router, include_in_schema=False)

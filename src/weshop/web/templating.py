@@ -1,5 +1,12 @@
 """The one Jinja2 environment of the pages, and ``render`` which every page answers with.
 
+A domain's templates sit beside its pages, in ``weshop/<domain>/templates``, and are named
+with the domain first: ``orders/console/list.html`` is
+``weshop/orders/templates/console/list.html``. The templates the pages share (``base.html``,
+``error.html``, the layouts and macros of ``shop/``, ``console/`` and ``platform/``, the API
+documentation) sit in ``web/templates`` and have no prefix. The domains' folders are found on
+disk when the environment is built, not registered by importing a module.
+
 Templates translate with ``{{ _("...") }}`` / ``{% trans %}`` (gettext, new style: named
 placeholders ``%(name)s``); the catalogue is chosen per render, so one environment serves
 every language at once.
@@ -13,7 +20,13 @@ from pathlib import Path
 from typing import Any
 
 from babel.support import NullTranslations
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from jinja2 import (
+    ChoiceLoader,
+    Environment,
+    FileSystemLoader,
+    PrefixLoader,
+    select_autoescape,
+)
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
@@ -23,6 +36,7 @@ from weshop.web.csrf import CSRF_FIELD, csrf_token, remember_browser
 from weshop.web.i18n import LANGUAGES, request_language, translations
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
+PACKAGE_DIR = Path(__file__).parents[1]
 
 
 # The catalogue of the page being rendered; a context variable, so that imported macros
@@ -51,9 +65,23 @@ def shop_time(moment: datetime | None, pattern: str = "%Y-%m-%d %H:%M") -> str:
         return moment.strftime(pattern)
 
 
+def domain_template_dirs() -> dict[str, Path]:
+    """``weshop/<domain>/templates`` of every domain that has one, by domain name."""
+    return {
+        folder.parent.name: folder
+        for folder in sorted(PACKAGE_DIR.glob("*/templates"))
+        if folder.is_dir() and folder != TEMPLATES_DIR
+    }
+
+
+def _loader() -> ChoiceLoader:
+    domains = {name: FileSystemLoader(folder) for name, folder in domain_template_dirs().items()}
+    return ChoiceLoader([FileSystemLoader(TEMPLATES_DIR), PrefixLoader(domains)])
+
+
 def _build_environment() -> Environment:
     environment = Environment(
-        loader=FileSystemLoader(TEMPLATES_DIR),
+        loader=_loader(),
         autoescape=select_autoescape(default=True, default_for_string=True),
         extensions=["jinja2.ext.i18n"],
         trim_blocks=True,
@@ -67,14 +95,6 @@ def _build_environment() -> Environment:
 
 
 environment = _build_environment()
-
-
-def register_template_dir(path: Path) -> None:
-    """Lets a domain keep templates beside its pages (searched after ``web/templates``)."""
-    loader = environment.loader
-    assert isinstance(loader, FileSystemLoader)
-    if str(path) not in loader.searchpath:
-        loader.searchpath.append(str(path))
 
 
 def render(

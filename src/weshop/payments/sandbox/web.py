@@ -8,8 +8,6 @@ other callers (tests, scripts) get the JSON answer.
 
 from __future__ import annotations
 
-from pathlib import Path as FilePath
-
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel
@@ -20,13 +18,11 @@ from weshop.core.http import RuntimeDep
 from weshop.payments.sandbox.gateway import SandboxGateway
 from weshop.payments.service import return_path
 from weshop.web.errors import error_message
-from weshop.web.templating import register_template_dir, render
+from weshop.web.templating import render
 
 router = APIRouter(prefix="/sandbox-pay", tags=["sandbox payment provider"])
 
 TradeNo = Path(pattern=r"^[A-Za-z0-9]{1,32}$")
-
-register_template_dir(FilePath(__file__).parent / "templates")
 
 
 def gateway(runtime: object) -> SandboxGateway:
@@ -46,7 +42,7 @@ async def _cashier(
     transaction = await gateway(runtime).transaction(out_trade_no)
     return render(
         request,
-        "sandbox/cashier.html",
+        "payments/sandbox/cashier.html",
         {
             "transaction": transaction,
             "return_path": return_path(out_trade_no),

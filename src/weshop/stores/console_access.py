@@ -1,6 +1,7 @@
 """Staff access for merchant-console pages: the API's rule (:func:`staff_access`), from the
-cookie session, with the store loaded for the page. Templates receive ``can(permission)`` so
-that what a role cannot do is not shown.
+cookie session, with the store loaded for the page; and ``console_page``, which renders a
+console page in its section. Templates receive ``can(permission)`` so that what a role cannot
+do is not shown.
 """
 
 from __future__ import annotations
@@ -9,7 +10,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from fastapi import Depends, Path, Request
+from starlette.responses import HTMLResponse
 
+from weshop.accounts.page_session import PageUser
 from weshop.core.errors import NotFound
 from weshop.core.http import DbSession
 from weshop.core.ids import MAX_ID
@@ -17,7 +20,8 @@ from weshop.core.tenancy import StoreScope
 from weshop.stores.access import staff_access
 from weshop.stores.models import Store
 from weshop.stores.permissions import Permission, role_allows
-from weshop.web.session import PageUser
+from weshop.web.console_forms import yuan_text
+from weshop.web.templating import render, shop_time
 
 
 @dataclass(frozen=True)
@@ -47,3 +51,24 @@ def console_staff(permission: Permission) -> Any:
         return access
 
     return Depends(dependency)
+
+
+def console_page(
+    request: Request,
+    template: str,
+    access: ConsoleAccess,
+    section: str,
+    context: dict[str, Any] | None = None,
+    *,
+    status_code: int = 200,
+) -> HTMLResponse:
+    """A console page in its section, with the helpers these templates use."""
+    values = {
+        "access": access,
+        "section": section,
+        "base": f"/console/stores/{access.store.id}",
+        "when": shop_time,
+        "yuan_text": yuan_text,
+        **(context or {}),
+    }
+    return render(request, template, values, status_code=status_code)

@@ -1,8 +1,8 @@
-"""Who is browsing: the cookie that carries a sign-in session for the pages.
+"""Who is browsing: the signed-in user of a page, from the session cookie, as dependencies
+for the storefront and the consoles.
 
-The cookie holds the same session token as ``Authorization: Bearer`` on the API (HttpOnly,
-SameSite=Lax), so a person signed in on the storefront or a console is the same user the API
-knows, and signing out revokes the session everywhere.
+A page that needs a signed-in visitor raises :class:`SignInRequired`, which the page error
+handlers answer with a redirect to the right sign-in page.
 """
 
 from __future__ import annotations
@@ -10,15 +10,12 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, Request
-from starlette.responses import Response
 
 from weshop.accounts import service as accounts
 from weshop.accounts.models import User
-from weshop.accounts.service import IssuedSession
 from weshop.core.errors import PermissionDenied, Unauthenticated
 from weshop.core.http import DbSession
-
-SESSION_COOKIE = "weshop_session"
+from weshop.web.session_cookie import session_token
 
 
 class SignInRequired(Unauthenticated):
@@ -28,7 +25,7 @@ class SignInRequired(Unauthenticated):
 
 
 async def optional_page_user(request: Request, session: DbSession) -> User | None:
-    token = request.cookies.get(SESSION_COOKIE)
+    token = session_token(request)
     if not token:
         return None
     try:
@@ -49,25 +46,6 @@ async def page_operator(user: Annotated[User, Depends(page_user)]) -> User:
     if not user.is_operator:
         raise PermissionDenied("only platform operators may open the platform console")
     return user
-
-
-def session_token(request: Request) -> str | None:
-    return request.cookies.get(SESSION_COOKIE)
-
-
-def start_session(request: Request, response: Response, issued: IssuedSession) -> None:
-    response.set_cookie(
-        SESSION_COOKIE,
-        issued.token,
-        max_age=issued.expires_in_seconds,
-        httponly=True,
-        samesite="lax",
-        secure=request.url.scheme == "https",
-    )
-
-
-def end_session(response: Response) -> None:
-    response.delete_cookie(SESSION_COOKIE)
 
 
 OptionalPageUser = Annotated[User | None, Depends(optional_page_user)]

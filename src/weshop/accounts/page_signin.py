@@ -22,7 +22,7 @@ from weshop.web.csrf import renew_pre_session
 from weshop.web.errors import N_, error_message
 from weshop.web.forms import undo_on_error
 from weshop.web.i18n import gettext
-from weshop.web.session import end_session, session_token, start_session
+from weshop.web.session_cookie import end_session, session_token, start_session
 
 PHONE_ERROR = N_("Enter a mainland China mobile number, e.g. 13800000000.")
 CODE_ERROR = N_("Enter the 6-digit code sent to your phone.")
@@ -131,7 +131,7 @@ def signed_in(request: Request, next_path: str, issued: service.IssuedSession) -
     bound to the new session from now on, and the pre-session value they were bound to before
     is replaced."""
     response = RedirectResponse(next_path, 303)
-    start_session(request, response, issued)
+    start_session(request, response, issued.token, issued.expires_in_seconds)
     renew_pre_session(request, response)
     return response
 

@@ -1,0 +1,121 @@
+"""Every router of the app, API and pages, gathered in one place and in the order they match.
+
+The page toolkit's own routes (``/static``, ``/lang``, the API's documentation) are put on the
+app first by :func:`weshop.web.pages.install_page_toolkit`; then come the pages, then the API.
+A new domain adds its routers here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from fastapi import APIRouter, FastAPI
+
+from weshop.accounts import api as accounts_api
+from weshop.accounts import console as accounts_console
+from weshop.accounts import platform_console as accounts_platform
+from weshop.accounts import web as accounts_web
+from weshop.analytics import console as analytics_console
+from weshop.cart import api as cart_api
+from weshop.cart import web as cart_web
+from weshop.catalog import api as catalog_api
+from weshop.catalog import console as catalog_console
+from weshop.catalog import console_skus as catalog_console_skus
+from weshop.catalog import web as catalog_web
+from weshop.inventory import api as inventory_api
+from weshop.inventory import console as inventory_console
+from weshop.ledger import api as ledger_api
+from weshop.ledger import console as ledger_console
+from weshop.ledger import platform_console as ledger_platform
+from weshop.logistics import api as logistics_api
+from weshop.logistics import console as logistics_console
+from weshop.members import api as members_api
+from weshop.members import console as members_console
+from weshop.members import web as members_web
+from weshop.orders import api as orders_api
+from weshop.orders import console as orders_console
+from weshop.orders import web as orders_web
+from weshop.payments import api as payments_api
+from weshop.payments import console as payments_console
+from weshop.payments import platform_console as payments_platform
+from weshop.payments import web as payments_web
+from weshop.promotions import api as promotions_api
+from weshop.promotions import console as promotions_console
+from weshop.promotions import platform_console as promotions_platform
+from weshop.promotions import web as promotions_web
+from weshop.stores import api as stores_api
+from weshop.stores import console as stores_console
+from weshop.stores import platform_console as stores_platform
+
+# The storefront (mobile H5).
+STOREFRONT_PAGES: list[APIRouter] = [
+    catalog_web.router,
+    accounts_web.router,
+    cart_web.router,
+    orders_web.router,
+    payments_web.router,
+    promotions_web.router,
+    members_web.router,
+]
+
+# The merchant console (``/console``).
+MERCHANT_CONSOLE_PAGES: list[APIRouter] = [
+    orders_console.router,
+    payments_console.router,
+    promotions_console.router,
+    members_console.router,
+    logistics_console.router,
+    ledger_console.router,
+    accounts_console.router,
+    analytics_console.router,
+    catalog_console.router,
+    catalog_console_skus.router,
+    inventory_console.router,
+    stores_console.router,
+]
+
+# The platform console (``/platform``).
+PLATFORM_CONSOLE_PAGES: list[APIRouter] = [
+    accounts_platform.router,
+    stores_platform.router,
+    ledger_platform.router,
+    promotions_platform.router,
+    payments_platform.router,
+]
+
+# The REST API (``/api/v1``). The payment providers' routers follow it, from the runtime.
+API_ROUTERS: list[APIRouter] = [
+    accounts_api.router,
+    stores_api.platform,
+    stores_api.merchant,
+    stores_api.shop,
+    stores_api.me,
+    catalog_api.merchant,
+    catalog_api.shop,
+    inventory_api.merchant,
+    logistics_api.merchant,
+    members_api.merchant,
+    members_api.shopper,
+    cart_api.router,
+    orders_api.shopper,
+    orders_api.merchant,
+    payments_api.shopper,
+    payments_api.callbacks,
+    payments_api.merchant,
+    payments_api.platform,
+    ledger_api.merchant,
+    ledger_api.platform,
+    promotions_api.merchant,
+    promotions_api.platform,
+    promotions_api.shop,
+    promotions_api.me,
+]
+
+
+def include_routes(app: FastAPI, payment_routers: Iterable[APIRouter]) -> None:
+    """Puts the pages (left out of the API's schema), then the API, then the payment
+    providers' routers on the app."""
+    for router in (*STOREFRONT_PAGES, *MERCHANT_CONSOLE_PAGES, *PLATFORM_CONSOLE_PAGES):
+        app.include_router(router, include_in_schema=False)
+    for router in (*API_ROUTERS, *payment_routers):
+        app.include_router(router)
