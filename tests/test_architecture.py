@@ -23,6 +23,7 @@ SOURCE = Path(weshop.__file__).parent
 LAYERS = [
     "core",
     "web",
+    "media",
     "pricing",
     "accounts",
     "stores",

@@ -5,14 +5,13 @@ from typing import Annotated
 from fastapi import APIRouter, File, Path, Query, UploadFile, status
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from weshop.catalog import browse, categories, media, service
+from weshop.catalog import browse, categories, service
 from weshop.catalog.models import ProductStatus
 from weshop.catalog.schemas import (
     CategoryIn,
     CategoryNode,
     CategoryOut,
     CategoryPatch,
-    MediaOut,
     MerchantProductSummary,
     ProductCreate,
     ProductOut,
@@ -31,6 +30,8 @@ from weshop.core.http import DbSession, RuntimeDep
 from weshop.core.ids import MAX_ID
 from weshop.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, CursorQuery, Page, page_of
 from weshop.core.tenancy import StoreScope
+from weshop.media import service as media
+from weshop.media.schemas import MediaOut
 from weshop.stores.access import staff_with
 from weshop.stores.permissions import Permission
 

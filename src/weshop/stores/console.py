@@ -9,11 +9,11 @@ from fastapi import APIRouter, Depends, Query, Request
 from starlette.datastructures import UploadFile
 from starlette.responses import RedirectResponse, Response
 
-from weshop.catalog import media
 from weshop.core.crypto import mask_phone
 from weshop.core.errors import WeShopError
 from weshop.core.http import DbSession, RuntimeDep
 from weshop.core.ids import PathId
+from weshop.media import service as media
 from weshop.stores import service
 from weshop.stores.models import Role
 from weshop.stores.permissions import Permission
