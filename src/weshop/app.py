@@ -128,6 +128,7 @@ def create_app(settings: Settings | None = None, *, check_schema: bool = True) -
         catalog_api.merchant,
         catalog_api.shop,
         inventory_api.merchant,
+        catalog_api.stock,
         logistics_api.merchant,
         members_api.merchant,
         members_api.shopper,

@@ -238,6 +238,18 @@ class MerchantProductSummary(ProductSummary):
     updated_at: datetime
 
 
+class LowStockOut(BaseModel):
+    sku_id: int
+    product_id: int
+    product_status: ProductStatus
+    title: str
+    spec_text: str
+    sku_code: str
+    available: int
+    reserved: int
+    low_stock_threshold: int
+
+
 class ShopSkuOut(BaseModel):
     id: int
     spec_values: dict[str, str]

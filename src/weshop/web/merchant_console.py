@@ -28,7 +28,7 @@ from weshop.accounts import console as accounts_console  # noqa: E402
 from weshop.analytics import console as analytics_console  # noqa: E402
 from weshop.catalog import console as catalog_console  # noqa: E402
 from weshop.catalog import console_skus as catalog_console_skus  # noqa: E402
-from weshop.inventory import console as inventory_console  # noqa: E402
+from weshop.catalog import console_stock as catalog_console_stock  # noqa: E402
 from weshop.stores import console as stores_console  # noqa: E402
 
 routers += [
@@ -36,6 +36,6 @@ routers += [
     analytics_console.router,
     catalog_console.router,
     catalog_console_skus.router,
-    inventory_console.router,
+    catalog_console_stock.router,
     stores_console.router,
 ]
