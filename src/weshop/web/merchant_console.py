@@ -37,5 +37,6 @@ routers += [
     catalog_console.router,
     catalog_console_skus.router,
     catalog_console_stock.router,
+    stores_console.home,
     stores_console.router,
 ]
