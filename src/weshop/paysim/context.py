@@ -62,6 +62,8 @@ class Ids:
 
 
 class SimContext:
+    """The simulator's state and services, shared by its parts; ``PaySim`` adds the parts."""
+
     def __init__(
         self,
         store: Store,
