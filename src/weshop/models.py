@@ -2,7 +2,7 @@
 
 from weshop.accounts.models import Address, AuthSession, LoginCode, User
 from weshop.cart.models import CartItem
-from weshop.catalog.models import Category, MediaAsset, Product, Sku
+from weshop.catalog.models import Category, Product, Sku
 from weshop.core.db import Base
 from weshop.core.idempotency import IdempotencyRecord
 from weshop.core.lockout import FailureLock
@@ -18,6 +18,7 @@ from weshop.ledger.models import (
     StoreFeePlan,
 )
 from weshop.logistics.models import ShippingTemplate
+from weshop.media.models import MediaAsset
 from weshop.members.models import MemberLevel, MemberRules, Membership, PointsEntry
 from weshop.orders.models import Order, OrderEvent, OrderLine, Shipment
 from weshop.payments.models import (

@@ -21,9 +21,9 @@ from weshop.cart import web as cart_web
 from weshop.catalog import api as catalog_api
 from weshop.catalog import console as catalog_console
 from weshop.catalog import console_skus as catalog_console_skus
+from weshop.catalog import console_stock as catalog_console_stock
 from weshop.catalog import web as catalog_web
 from weshop.inventory import api as inventory_api
-from weshop.inventory import console as inventory_console
 from weshop.ledger import api as ledger_api
 from weshop.ledger import console as ledger_console
 from weshop.ledger import platform_console as ledger_platform
@@ -70,7 +70,8 @@ MERCHANT_CONSOLE_PAGES: list[APIRouter] = [
     analytics_console.router,
     catalog_console.router,
     catalog_console_skus.router,
-    inventory_console.router,
+    catalog_console_stock.router,
+    stores_console.home,
     stores_console.router,
 ]
 
@@ -93,6 +94,7 @@ API_ROUTERS: list[APIRouter] = [
     catalog_api.merchant,
     catalog_api.shop,
     inventory_api.merchant,
+    catalog_api.stock,
     logistics_api.merchant,
     members_api.merchant,
     members_api.shopper,

@@ -17,7 +17,7 @@ import httpx
 import pytest
 from fastapi.routing import APIRoute
 
-from tests.catalog.test_media import media_url, png_bytes
+from tests.media.test_media import media_url, png_bytes
 from tests.storefront import HTML, csrf_token
 from tests.support import Api, expect, new_phone
 from tests.tenancy.test_store_scope import endpoints

@@ -1,5 +1,5 @@
-"""The merchant console's door: staff sign in by phone and code (or password), choose a store,
-accept invitations, and sign out."""
+"""The merchant console's door: staff sign in by phone and code (or password) and sign out;
+the store chooser behind it is ``stores.console``."""
 
 from __future__ import annotations
 
@@ -9,10 +9,8 @@ from fastapi import APIRouter, Depends, Query, Request
 from starlette.responses import RedirectResponse, Response
 
 from weshop.accounts import page_signin as signin_steps
-from weshop.accounts.page_session import OptionalPageUser, PageUser
+from weshop.accounts.page_session import OptionalPageUser
 from weshop.core.http import DbSession, RuntimeDep
-from weshop.core.ids import PathId
-from weshop.stores import service as stores
 from weshop.web.csrf import verify_csrf
 from weshop.web.forms import posted_values
 from weshop.web.pages import local_path
@@ -106,24 +104,3 @@ async def signin(request: Request, session: DbSession, runtime: RuntimeDep) -> R
 @router.post("/signout")
 async def signout(request: Request, session: DbSession) -> Response:
     return await signin_steps.sign_out(request, session, f"{HOME}/signin")
-
-
-@router.get("")
-async def choose_store(request: Request, user: PageUser, session: DbSession) -> Response:
-    """The stores where the visitor is active staff, and invitations waiting for them; with
-    exactly one store and nothing to accept, straight to that store."""
-    memberships = await stores.my_stores(session, user)
-    invitations = await stores.pending_invitations(session, user)
-    if len(memberships) == 1 and not invitations:
-        return RedirectResponse(f"{HOME}/stores/{memberships[0][1].id}", 303)
-    return render(
-        request,
-        "accounts/console/home.html",
-        {"memberships": memberships, "invitations": invitations},
-    )
-
-
-@router.post("/invitations/{invitation_id}/accept")
-async def accept_invitation(invitation_id: PathId, user: PageUser, session: DbSession) -> Response:
-    _member, store = await stores.accept_invitation(session, user, invitation_id)
-    return RedirectResponse(f"{HOME}/stores/{store.id}", 303)

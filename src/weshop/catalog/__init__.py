@@ -1,1 +1,1 @@
-"""Catalogue: categories, products with spec dimensions, generated SKUs, media."""
+"""Catalogue: categories, products with spec dimensions, generated SKUs, the shop's browsing."""

@@ -5,14 +5,14 @@ from typing import Annotated
 from fastapi import APIRouter, File, Path, Query, UploadFile, status
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from weshop.catalog import browse, categories, media, service
+from weshop.catalog import browse, categories, service
 from weshop.catalog.models import ProductStatus
 from weshop.catalog.schemas import (
     CategoryIn,
     CategoryNode,
     CategoryOut,
     CategoryPatch,
-    MediaOut,
+    LowStockOut,
     MerchantProductSummary,
     ProductCreate,
     ProductOut,
@@ -31,10 +31,15 @@ from weshop.core.http import DbSession, RuntimeDep
 from weshop.core.ids import MAX_ID
 from weshop.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, CursorQuery, Page, page_of
 from weshop.core.tenancy import StoreScope
+from weshop.inventory import service as inventory
+from weshop.media import service as media
+from weshop.media.schemas import MediaOut
 from weshop.stores.access import staff_with
 from weshop.stores.permissions import Permission
 
 merchant = APIRouter(prefix="/api/v1/merchant/stores/{store_id}", tags=["merchant: catalogue"])
+# Stock shown with its products: inventory knows SKUs by id only.
+stock = APIRouter(prefix="/api/v1/merchant/stores/{store_id}", tags=["merchant: stock"])
 shop = APIRouter(prefix="/api/v1/shop", tags=["shop"])
 
 ProductId = Annotated[int, Path(ge=1, le=MAX_ID, description="Product id.")]
@@ -194,6 +199,33 @@ async def _change_status(
 
 def _parts(detail: service.ProductDetail) -> tuple:
     return detail.product, detail.skus, detail.levels, detail.media
+
+
+# Stock
+
+
+@stock.get("/stock/low", response_model=list[LowStockOut])
+async def low_stock(session: DbSession, scope: StoreScope = Reader):
+    """SKUs at or below their threshold, emptiest first (at most 100)."""
+    levels = await inventory.low_stock(session, scope)
+    listings = await browse.describe_skus(
+        session, [level.sku_id for level in levels], store_id=scope.store_id
+    )
+    return [
+        LowStockOut(
+            sku_id=level.sku_id,
+            product_id=listing.product.id,
+            product_status=listing.product.status,
+            title=listing.product.title,
+            spec_text=listing.sku.spec_text,
+            sku_code=listing.sku.sku_code,
+            available=level.available,
+            reserved=level.reserved,
+            low_stock_threshold=level.low_stock_threshold,
+        )
+        for level in levels
+        if (listing := listings.get(level.sku_id))
+    ]
 
 
 # Shop

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from starlette.datastructures import UploadFile
 from starlette.responses import RedirectResponse, Response
 
-from weshop.catalog import categories, media, service
+from weshop.catalog import categories, service
 from weshop.catalog.models import Category, ProductStatus
 from weshop.catalog.schemas import MAX_IMAGES, MAX_SPECS, ProductCreate, ProductPatch
 from weshop.core.errors import WeShopError
@@ -18,6 +18,7 @@ from weshop.core.http import DbSession, RuntimeDep
 from weshop.core.ids import MAX_ID, PathId
 from weshop.core.pagination import page_of
 from weshop.core.tenancy import StoreScope
+from weshop.media import service as media
 from weshop.stores.console_access import ConsoleAccess, console_page, console_staff
 from weshop.stores.permissions import Permission
 from weshop.web.console_forms import NestedForm, add_refusal, parse_nested

@@ -8,7 +8,8 @@ from collections.abc import Iterable, Sequence
 from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from weshop.catalog.models import Category, MediaAsset, Product, ProductStatus, Sku
+from weshop.catalog.models import Category, Product, ProductStatus, Sku
+from weshop.media.models import MediaAsset
 from weshop.stores.models import Store, StoreStatus
 
 
@@ -93,13 +94,7 @@ async def sibling_named(
     return await session.scalar(query.limit(1))
 
 
-# Media
-
-
-async def media_by_sha(session: AsyncSession, store_id: int, sha256: str) -> MediaAsset | None:
-    return await session.scalar(
-        select(MediaAsset).where(MediaAsset.store_id == store_id, MediaAsset.sha256 == sha256)
-    )
+# Product images
 
 
 async def media(

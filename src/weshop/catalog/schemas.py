@@ -14,11 +14,12 @@ from pydantic import (
     model_validator,
 )
 
-from weshop.catalog.models import Category, MediaAsset, Product, ProductStatus, Sku
+from weshop.catalog.models import Category, Product, ProductStatus, Sku
 from weshop.core.ids import RowId
 from weshop.core.money import Fen
 from weshop.inventory.models import StockLevel
 from weshop.inventory.service import MAX_STOCK
+from weshop.media.models import MediaAsset
 from weshop.stores.models import Store
 
 # Ids fit a signed BigInteger; a larger number is bad input, not a database error.
@@ -180,16 +181,6 @@ class CategoryNode(BaseModel):
     children: list[CategoryNode] = Field(default_factory=list)
 
 
-class MediaOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-    id: int
-    url: str = Field(description="Served by the app under /media.")
-    content_type: str
-    size_bytes: int
-    width: int | None
-    height: int | None
-
-
 class ImageOut(BaseModel):
     id: int
     url: str
@@ -245,6 +236,18 @@ class MerchantProductSummary(ProductSummary):
     category_id: int | None
     created_at: datetime
     updated_at: datetime
+
+
+class LowStockOut(BaseModel):
+    sku_id: int
+    product_id: int
+    product_status: ProductStatus
+    title: str
+    spec_text: str
+    sku_code: str
+    available: int
+    reserved: int
+    low_stock_threshold: int
 
 
 class ShopSkuOut(BaseModel):

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from weshop.catalog import repository as repo
 from weshop.catalog.browse import SkuListing, describe_skus
 from weshop.catalog.categories import usable_category
-from weshop.catalog.models import MediaAsset, Product, ProductStatus, Sku
+from weshop.catalog.models import Product, ProductStatus, Sku
 from weshop.catalog.schemas import (
     MAX_SKUS,
     ProductCreate,
@@ -33,6 +33,7 @@ from weshop.core.tenancy import StoreScope
 from weshop.inventory.models import StockLevel
 from weshop.inventory.service import open_stock_level, stock_levels
 from weshop.logistics.service import usable_template
+from weshop.media.models import MediaAsset
 
 S = ProductStatus
 PRODUCT_MACHINE: StateMachine[ProductStatus] = StateMachine(

@@ -4,7 +4,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
-from weshop.catalog.browse import describe_skus
 from weshop.core.http import DbSession, IdempotencyKey
 from weshop.core.idempotency import run_idempotent
 from weshop.core.ids import MAX_ID
@@ -12,7 +11,7 @@ from weshop.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, CursorQuery, Page, 
 from weshop.core.tenancy import StoreScope
 from weshop.inventory import service
 from weshop.inventory.models import MovementKind
-from weshop.inventory.schemas import LowStockOut, MovementIn, MovementOut, StockOut, ThresholdIn
+from weshop.inventory.schemas import MovementIn, MovementOut, StockOut, ThresholdIn
 from weshop.stores.access import staff_with
 from weshop.stores.permissions import Permission
 
@@ -82,27 +81,3 @@ async def set_threshold(
 ):
     """Set when an SKU counts as low on stock."""
     return await service.set_low_stock_threshold(session, scope, sku_id, body.threshold)
-
-
-@merchant.get("/stock/low", response_model=list[LowStockOut])
-async def low_stock(session: DbSession, scope: StoreScope = Reader):
-    """SKUs at or below their threshold, emptiest first (at most 100)."""
-    levels = await service.low_stock(session, scope)
-    listings = await describe_skus(
-        session, [level.sku_id for level in levels], store_id=scope.store_id
-    )
-    return [
-        LowStockOut(
-            sku_id=level.sku_id,
-            product_id=listing.product.id,
-            product_status=listing.product.status,
-            title=listing.product.title,
-            spec_text=listing.sku.spec_text,
-            sku_code=listing.sku.sku_code,
-            available=level.available,
-            reserved=level.reserved,
-            low_stock_threshold=level.low_stock_threshold,
-        )
-        for level in levels
-        if (listing := listings.get(level.sku_id))
-    ]

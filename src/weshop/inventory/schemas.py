@@ -5,7 +5,6 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints
 
-from weshop.catalog.models import ProductStatus
 from weshop.inventory.models import MovementKind
 from weshop.inventory.service import MAX_STOCK
 
@@ -50,15 +49,3 @@ class MovementOut(BaseModel):
     actor_id: int | None = Field(description="The staff member, for receive and adjust.")
     order_id: int | None
     created_at: datetime
-
-
-class LowStockOut(BaseModel):
-    sku_id: int
-    product_id: int
-    product_status: ProductStatus
-    title: str
-    spec_text: str
-    sku_code: str
-    available: int
-    reserved: int
-    low_stock_threshold: int

@@ -13,18 +13,11 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from weshop.core.clock import utcnow
-from weshop.paysim import (
-    applyments,
-    bills,
-    cashier,
-    profitsharing,
-    refunds,
-    subsidies,
-    transactions,
-)
+from weshop.paysim import api, cashier
+from weshop.paysim.context import Clock
 from weshop.paysim.identity import StateFiles, load_or_create
 from weshop.paysim.notifier import Sender
-from weshop.paysim.simulator import Clock, PaySim
+from weshop.paysim.simulator import PaySim
 from weshop.paysim.store import Store
 
 
@@ -57,16 +50,7 @@ def create_app(sim: PaySim, *, background: bool = False, poll_seconds: float = 1
     )
     app.state.paysim = sim
     app.add_exception_handler(StarletteHTTPException, _http_error)
-    for router in (
-        transactions.router,
-        refunds.router,
-        profitsharing.router,
-        subsidies.router,
-        applyments.router,
-        bills.router,
-        bills.download_router,
-        cashier.router,
-    ):
+    for router in (api.router, api.download_router, cashier.router):
         app.include_router(router)
     return app
 

@@ -9,19 +9,14 @@ new sub-merchant (bound to the platform) is created and its ``sub_mchid`` answer
 from __future__ import annotations
 
 import hashlib
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from weshop.payments.wechatpay.applyments import SENSITIVE_FIELDS
+from weshop.paysim.context import SimContext
 from weshop.paysim.errors import ApiError, no_auth, param_error
-from weshop.paysim.routing import SignedRoute, answer, caller_of, parse_body, simulator_of
-from weshop.paysim.security import Caller, decrypt_field, require_encryption_serial
+from weshop.paysim.security import Caller
 from weshop.paysim.store import Row
-
-if TYPE_CHECKING:
-    from weshop.paysim.simulator import PaySim
 
 ORGANIZATION_TYPES = ("2401", "2500", "4", "2", "3", "2502", "1708")
 
@@ -49,7 +44,7 @@ class ApplymentIn(BaseModel):
 
 
 class Onboarding:
-    def __init__(self, sim: PaySim) -> None:
+    def __init__(self, sim: SimContext) -> None:
         self.sim = sim
 
     def submit(self, caller: Caller, form: ApplymentIn) -> dict[str, Any]:
@@ -148,43 +143,3 @@ class Onboarding:
             )
         assert reviewed is not None
         return reviewed
-
-
-def _check_sensitive(sim: PaySim, request: Request, form: ApplymentIn) -> None:
-    require_encryption_serial(sim.platform, request.headers)
-    document = form.model_dump()
-    for section, fields in SENSITIVE_FIELDS.items():
-        parts = document.get(section)
-        for index, part in enumerate(parts if isinstance(parts, list) else [parts]):
-            if not isinstance(part, dict):
-                continue
-            for field in fields:
-                if part.get(field):
-                    where = (
-                        f"{section}/{index}/{field}"
-                        if isinstance(parts, list)
-                        else f"{section}/{field}"
-                    )
-                    decrypt_field(sim.platform, where, str(part[field]))
-
-
-router = APIRouter(route_class=SignedRoute)
-
-
-@router.post("/v3/ecommerce/applyments/")
-async def submit_applyment(request: Request) -> Response:
-    sim, form = simulator_of(request), await parse_body(request, ApplymentIn)
-    _check_sensitive(sim, request, form)
-    return answer(sim.onboarding.submit(caller_of(request), form))
-
-
-@router.get("/v3/ecommerce/applyments/out-request-no/{out_request_no}")
-async def query_by_out_request_no(request: Request, out_request_no: str) -> Response:
-    sim = simulator_of(request)
-    return answer(sim.onboarding.query(caller_of(request), out_request_no=out_request_no))
-
-
-@router.get("/v3/ecommerce/applyments/{applyment_id}")
-async def query_by_id(request: Request, applyment_id: int) -> Response:
-    sim = simulator_of(request)
-    return answer(sim.onboarding.query(caller_of(request), applyment_id=applyment_id))

@@ -13,26 +13,14 @@ from __future__ import annotations
 import gzip
 import hashlib
 from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING, Any
-
-from fastapi import APIRouter, Request, Response
+from typing import Any
 
 from weshop.payments.wechatpay.transactions import BEIJING
+from weshop.paysim.context import SimContext
 from weshop.paysim.errors import ApiError, param_error
 from weshop.paysim.refunds import scope_of
-from weshop.paysim.routing import (
-    SignedRoute,
-    UnsignedAnswerRoute,
-    answer,
-    caller_of,
-    query_param,
-    simulator_of,
-)
 from weshop.paysim.security import Caller
 from weshop.paysim.store import Row
-
-if TYPE_CHECKING:
-    from weshop.paysim.simulator import PaySim
 
 COLUMNS = (
     "交易时间,公众账号ID,商户号,特约商户号,设备号,微信订单号,商户订单号,用户标识,交易类型,"
@@ -72,7 +60,7 @@ def _clock_text(timestamp: float) -> str:
 
 
 class Billing:
-    def __init__(self, sim: PaySim) -> None:
+    def __init__(self, sim: SimContext) -> None:
         self.sim = sim
 
     def _day_bounds(self, bill_date: date) -> tuple[float, float]:
@@ -213,28 +201,3 @@ class Billing:
         if found is None or self.sim.now().timestamp() >= found["expires_at"]:
             raise ApiError(400, "INVALID_REQUEST", "下载链接已失效，请重新申请账单")
         return bytes(found["content"])
-
-
-router = APIRouter(route_class=SignedRoute)
-download_router = APIRouter(route_class=UnsignedAnswerRoute)
-
-
-@router.get("/v3/bill/tradebill")
-async def trade_bill(request: Request) -> Response:
-    sim = simulator_of(request)
-    return answer(
-        sim.billing.trade_bill(
-            caller_of(request),
-            query_param(request, "bill_date"),
-            request.query_params.get("sub_mchid"),
-            request.query_params.get("bill_type") or "ALL",
-            request.query_params.get("tar_type") or "",
-        )
-    )
-
-
-@download_router.get("/v3/billdownload/file")
-async def download_bill(request: Request) -> Response:
-    sim = simulator_of(request)
-    content = sim.billing.download(caller_of(request), query_param(request, "token"))
-    return Response(content, media_type="application/octet-stream")

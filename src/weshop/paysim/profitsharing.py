@@ -7,30 +7,18 @@ live in ``funds``. Splits complete at once (state FINISHED, each receiver SUCCES
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from weshop.payments.wechatpay.transactions import rfc3339
 from weshop.paysim import funds
+from weshop.paysim.context import SimContext
 from weshop.paysim.errors import ApiError, invalid_request, param_error
 from weshop.paysim.refunds import OUT_NUMBER, scope_of
-from weshop.paysim.routing import (
-    SignedRoute,
-    answer,
-    caller_of,
-    parse_body,
-    query_param,
-    simulator_of,
-)
-from weshop.paysim.security import Caller, decrypt_field, require_encryption_serial
+from weshop.paysim.security import Caller
 from weshop.paysim.store import Row
-from weshop.paysim.transactions import PAID_STATES, moment
-
-if TYPE_CHECKING:
-    from weshop.paysim.simulator import PaySim
+from weshop.paysim.transactions import PAID_STATES, Trading, moment
 
 ReceiverType = Literal["MERCHANT_ID", "PERSONAL_OPENID", "PERSONAL_SUB_OPENID"]
 RelationType = Literal[
@@ -106,8 +94,9 @@ def _digest(model: BaseModel) -> str:
 
 
 class Sharing:
-    def __init__(self, sim: PaySim) -> None:
+    def __init__(self, sim: SimContext, trading: Trading) -> None:
         self.sim = sim
+        self.trading = trading
 
     def add_receiver(self, caller: Caller, receiver: ReceiverIn) -> dict[str, Any]:
         mchid, sub_mchid = scope_of(self.sim, caller, receiver.sub_mchid)
@@ -144,14 +133,14 @@ class Sharing:
         return data
 
     def _paid_transaction(self, mchid: str, sub_mchid: str, transaction_id: str) -> Row:
-        transaction = self.sim.trading.by_id(transaction_id)
+        transaction = self.trading.by_id(transaction_id)
         if (
             transaction is None
             or transaction["mchid"] != mchid
             or transaction["sub_mchid"] != sub_mchid
         ):
             raise ApiError(404, "RESOURCE_NOT_EXISTS", "订单不存在")
-        if self.sim.trading.state(transaction) not in PAID_STATES:
+        if self.trading.state(transaction) not in PAID_STATES:
             raise invalid_request("订单未支付成功，不能分账")
         return transaction
 
@@ -269,7 +258,7 @@ class Sharing:
     def _unfreeze_line(
         self, order_id: str, transaction: Row, description: str = "解冻给分账方"
     ) -> None:
-        current = self.sim.trading.by_id(transaction["transaction_id"])
+        current = self.trading.by_id(transaction["transaction_id"])
         assert current is not None
         amount = funds.unfreeze(self.sim.store, current)
         payee = current["sub_mchid"] or current["mchid"]
@@ -313,7 +302,7 @@ class Sharing:
         return self.order_resource(order)
 
     def unsplit_amount(self, caller: Caller, transaction_id: str) -> dict[str, Any]:
-        transaction = self.sim.trading.by_id(transaction_id)
+        transaction = self.trading.by_id(transaction_id)
         if transaction is None or transaction["mchid"] != caller.mchid:
             raise ApiError(404, "RESOURCE_NOT_EXISTS", "订单不存在")
         return {"transaction_id": transaction_id, "unsplit_amount": transaction["unsplit"]}
@@ -347,7 +336,7 @@ class Sharing:
                 "AND account = ? ORDER BY position",
                 (order["order_id"], request.return_mchid),
             )
-            transaction = self.sim.trading.by_id(order["transaction_id"])
+            transaction = self.trading.by_id(order["transaction_id"])
             assert transaction is not None
             payee = funds.payee_of(transaction)
             if order["kind"] != "SPLIT" or not lines or f"mch:{request.return_mchid}" == payee:
@@ -424,71 +413,3 @@ class Sharing:
         if returned is None:
             raise ApiError(404, "RESOURCE_NOT_EXISTS", "记录不存在")
         return self.return_resource(returned)
-
-
-def _decrypt_names(
-    sim: PaySim, headers: Mapping[str, str], names: list[tuple[str, str | None]]
-) -> None:
-    """Personal names travel encrypted with the platform key, announced by Wechatpay-Serial."""
-    present = [(field, value) for field, value in names if value]
-    if present:
-        require_encryption_serial(sim.platform, headers)
-    for field, value in present:
-        decrypt_field(sim.platform, field, value or "")
-
-
-router = APIRouter(route_class=SignedRoute)
-
-
-@router.post("/v3/profitsharing/receivers/add")
-async def add_receiver(request: Request) -> Response:
-    sim, body = simulator_of(request), await parse_body(request, ReceiverIn)
-    _decrypt_names(sim, request.headers, [("name", body.name)])
-    return answer(sim.sharing.add_receiver(caller_of(request), body))
-
-
-@router.post("/v3/profitsharing/orders")
-async def split(request: Request) -> Response:
-    sim, body = simulator_of(request), await parse_body(request, SplitOrder)
-    names = [(f"receivers/{i}/name", r.name) for i, r in enumerate(body.receivers)]
-    _decrypt_names(sim, request.headers, names)
-    return answer(sim.sharing.split(caller_of(request), body))
-
-
-@router.post("/v3/profitsharing/orders/unfreeze")
-async def unfreeze(request: Request) -> Response:
-    body = await parse_body(request, UnfreezeOrder)
-    return answer(simulator_of(request).sharing.unfreeze(caller_of(request), body))
-
-
-@router.get("/v3/profitsharing/orders/{out_order_no}")
-async def query_split(request: Request, out_order_no: str) -> Response:
-    transaction_id = query_param(request, "transaction_id")
-    sub_mchid = request.query_params.get("sub_mchid")
-    return answer(
-        simulator_of(request).sharing.query(
-            caller_of(request), out_order_no, transaction_id, sub_mchid
-        )
-    )
-
-
-@router.get("/v3/profitsharing/transactions/{transaction_id}/amounts")
-async def unsplit_amount(request: Request, transaction_id: str) -> Response:
-    return answer(simulator_of(request).sharing.unsplit_amount(caller_of(request), transaction_id))
-
-
-@router.post("/v3/profitsharing/return-orders")
-async def return_split(request: Request) -> Response:
-    body = await parse_body(request, ReturnOrder)
-    return answer(simulator_of(request).sharing.return_split(caller_of(request), body))
-
-
-@router.get("/v3/profitsharing/return-orders/{out_return_no}")
-async def query_return(request: Request, out_return_no: str) -> Response:
-    out_order_no = query_param(request, "out_order_no")
-    sub_mchid = request.query_params.get("sub_mchid")
-    return answer(
-        simulator_of(request).sharing.query_return(
-            caller_of(request), out_return_no, out_order_no, sub_mchid
-        )
-    )

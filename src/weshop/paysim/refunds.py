@@ -7,21 +7,17 @@ request gave a notify_url. The same out_refund_no answers the same refund.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from weshop.payments.wechatpay.transactions import rfc3339
 from weshop.paysim import funds
+from weshop.paysim.context import SimContext
 from weshop.paysim.errors import ApiError, invalid_request, no_auth, param_error
-from weshop.paysim.routing import SignedRoute, answer, caller_of, parse_body, simulator_of
 from weshop.paysim.security import Caller
 from weshop.paysim.store import Row
-from weshop.paysim.transactions import PAID_STATES, check_notify_url, check_partner, moment
-
-if TYPE_CHECKING:
-    from weshop.paysim.simulator import PaySim
+from weshop.paysim.transactions import PAID_STATES, Trading, check_notify_url, check_partner, moment
 
 OUT_NUMBER = r"^[0-9A-Za-z_\-|*@]{1,64}$"
 USER_RECEIVED_ACCOUNT = "支付用户零钱"
@@ -45,7 +41,7 @@ class RefundRequest(BaseModel):
     amount: RefundAmount
 
 
-def scope_of(sim: PaySim, caller: Caller, sub_mchid: str | None) -> tuple[str, str]:
+def scope_of(sim: SimContext, caller: Caller, sub_mchid: str | None) -> tuple[str, str]:
     """(mchid, sub_mchid) the call acts for: a platform always names its sub-merchant."""
     if caller.role == "platform":
         if not sub_mchid:
@@ -58,8 +54,9 @@ def scope_of(sim: PaySim, caller: Caller, sub_mchid: str | None) -> tuple[str, s
 
 
 class Refunding:
-    def __init__(self, sim: PaySim) -> None:
+    def __init__(self, sim: SimContext, trading: Trading) -> None:
         self.sim = sim
+        self.trading = trading
 
     def create(self, caller: Caller, request: RefundRequest) -> dict[str, Any]:
         mchid, sub_mchid = scope_of(self.sim, caller, request.sub_mchid)
@@ -80,7 +77,7 @@ class Refunding:
                 ):
                     raise invalid_request("订单金额或退款金额与之前请求不一致，请核实后再试")
                 return self.resource(existing)
-            if self.sim.trading.state(transaction) not in PAID_STATES:
+            if self.trading.state(transaction) not in PAID_STATES:
                 raise invalid_request("订单未支付，不能退款")
             if request.amount.total != transaction["total"]:
                 raise param_error("amount/total", "与原订单金额不一致", value=request.amount.total)
@@ -107,13 +104,13 @@ class Refunding:
 
     def _transaction(self, mchid: str, sub_mchid: str, request: RefundRequest) -> Row:
         if request.transaction_id:
-            transaction = self.sim.trading.by_id(request.transaction_id)
+            transaction = self.trading.by_id(request.transaction_id)
             if transaction is not None and (
                 transaction["mchid"] != mchid or transaction["sub_mchid"] != sub_mchid
             ):
                 transaction = None
         else:
-            transaction = self.sim.trading.find(mchid, sub_mchid, request.out_trade_no or "")
+            transaction = self.trading.find(mchid, sub_mchid, request.out_trade_no or "")
         if transaction is None:
             raise ApiError(404, "RESOURCE_NOT_EXISTS", "订单不存在")
         return transaction
@@ -158,7 +155,7 @@ class Refunding:
         return settled
 
     def _paid(self, refund: Row) -> Row:
-        transaction = self.sim.trading.by_id(refund["transaction_id"])
+        transaction = self.trading.by_id(refund["transaction_id"])
         assert transaction is not None
         return transaction
 
@@ -215,19 +212,3 @@ class Refunding:
                 "payer_refund": refund["amount"],
             },
         }
-
-
-router = APIRouter(route_class=SignedRoute)
-
-
-@router.post("/v3/refund/domestic/refunds")
-async def create_refund(request: Request) -> Response:
-    body = await parse_body(request, RefundRequest)
-    return answer(simulator_of(request).refunding.create(caller_of(request), body))
-
-
-@router.get("/v3/refund/domestic/refunds/{out_refund_no}")
-async def query_refund(request: Request, out_refund_no: str) -> Response:
-    sim = simulator_of(request)
-    sub_mchid = request.query_params.get("sub_mchid")
-    return answer(sim.refunding.query(caller_of(request), out_refund_no, sub_mchid))

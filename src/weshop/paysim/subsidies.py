@@ -9,22 +9,18 @@ amount answers the same subsidy. After a refund of the order, the platform may t
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from weshop.payments.wechatpay.transactions import rfc3339
 from weshop.paysim import funds
+from weshop.paysim.context import SimContext
 from weshop.paysim.errors import ApiError, invalid_request, no_auth
 from weshop.paysim.refunds import OUT_NUMBER
-from weshop.paysim.routing import SignedRoute, answer, caller_of, parse_body, simulator_of
 from weshop.paysim.security import Caller
 from weshop.paysim.store import Row
-from weshop.paysim.transactions import PAID_STATES, check_partner, moment
-
-if TYPE_CHECKING:
-    from weshop.paysim.simulator import PaySim
+from weshop.paysim.transactions import PAID_STATES, Trading, check_partner, moment
 
 
 class SubsidyRequest(BaseModel):
@@ -47,17 +43,18 @@ class SubsidyReturnRequest(BaseModel):
 
 
 class Subsidies:
-    def __init__(self, sim: PaySim) -> None:
+    def __init__(self, sim: SimContext, trading: Trading) -> None:
         self.sim = sim
+        self.trading = trading
 
     def _transaction(self, caller: Caller, sub_mchid: str, transaction_id: str) -> Row:
         if caller.role != "platform":
             raise no_auth("补差只适用于电商平台")
         check_partner(self.sim, caller, caller.mchid, sub_mchid)
-        transaction = self.sim.trading.by_id(transaction_id)
+        transaction = self.trading.by_id(transaction_id)
         if transaction is None or transaction["sub_mchid"] != sub_mchid:
             raise ApiError(404, "RESOURCE_NOT_EXISTS", "订单不存在")
-        if self.sim.trading.state(transaction) not in PAID_STATES:
+        if self.trading.state(transaction) not in PAID_STATES:
             raise invalid_request("订单未支付，不能补差")
         return transaction
 
@@ -165,18 +162,3 @@ class Subsidies:
             "result": returned["result"],
             "success_time": rfc3339(moment(returned["created_at"])),
         }
-
-
-router = APIRouter(route_class=SignedRoute)
-
-
-@router.post("/v3/ecommerce/subsidies/create")
-async def create_subsidy(request: Request) -> Response:
-    body = await parse_body(request, SubsidyRequest)
-    return answer(simulator_of(request).subsidies.create(caller_of(request), body))
-
-
-@router.post("/v3/ecommerce/subsidies/return")
-async def return_subsidy(request: Request) -> Response:
-    body = await parse_body(request, SubsidyReturnRequest)
-    return answer(simulator_of(request).subsidies.return_subsidy(caller_of(request), body))

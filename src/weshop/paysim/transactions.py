@@ -11,29 +11,17 @@ from __future__ import annotations
 import hashlib
 import json
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
-from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from weshop.payments.wechatpay.transactions import rfc3339
 from weshop.paysim import funds
+from weshop.paysim.context import SimContext
 from weshop.paysim.errors import ApiError, invalid_request, no_auth, param_error
-from weshop.paysim.routing import (
-    SignedRoute,
-    answer,
-    caller_of,
-    no_content,
-    parse_body,
-    query_param,
-    simulator_of,
-)
 from weshop.paysim.security import Caller
 from weshop.paysim.store import Row
-
-if TYPE_CHECKING:
-    from weshop.paysim.simulator import PaySim
 
 PREPAY_LIFETIME = timedelta(hours=2)
 DEFAULT_PAYMENT_WINDOW = timedelta(days=7)
@@ -123,7 +111,7 @@ def check_direct(caller: Caller, mchid: str, appid: str | None = None) -> None:
         raise ApiError(400, "APPID_MCHID_NOT_MATCH", "AppID和mch_id不匹配")
 
 
-def check_partner(sim: PaySim, caller: Caller, sp_mchid: str, sub_mchid: str) -> None:
+def check_partner(sim: SimContext, caller: Caller, sp_mchid: str, sub_mchid: str) -> None:
     if caller.role != "platform":
         raise no_auth("普通商户请调用直连模式接口")
     if sp_mchid != caller.mchid:
@@ -153,7 +141,7 @@ def _time(text: str, field: str) -> datetime:
 
 
 class Trading:
-    def __init__(self, sim: PaySim) -> None:
+    def __init__(self, sim: SimContext) -> None:
         self.sim = sim
 
     def find(self, mchid: str, sub_mchid: str, out_trade_no: str) -> Row | None:
@@ -378,81 +366,3 @@ class Trading:
         if transaction["payer_sub_openid"]:
             payer["sub_openid"] = transaction["payer_sub_openid"]
         return payer
-
-
-router = APIRouter(route_class=SignedRoute)
-
-
-def _route_create(kind: str, model: type[DirectOrder] | type[PartnerOrder], prefix: str) -> None:
-    async def create(request: Request) -> Response:
-        order = await parse_body(request, model)
-        sim = simulator_of(request)
-        return answer(sim.trading.create(caller_of(request), TRADE_TYPES[kind], order))
-
-    router.add_api_route(f"{prefix}/{kind}", create, methods=["POST"], name=f"{prefix}/{kind}")
-
-
-for _kind in TRADE_TYPES:
-    _route_create(_kind, DirectOrder, "/v3/pay/transactions")
-    _route_create(_kind, PartnerOrder, "/v3/pay/partner/transactions")
-
-
-@router.get("/v3/pay/transactions/out-trade-no/{out_trade_no}")
-async def query_direct(request: Request, out_trade_no: str) -> Response:
-    sim, caller = simulator_of(request), caller_of(request)
-    check_direct(caller, query_param(request, "mchid"))
-    transaction = sim.trading.owned(caller, sim.trading.find(caller.mchid, "", out_trade_no))
-    return answer(sim.trading.resource(transaction))
-
-
-@router.get("/v3/pay/transactions/id/{transaction_id}")
-async def query_direct_by_id(request: Request, transaction_id: str) -> Response:
-    sim, caller = simulator_of(request), caller_of(request)
-    check_direct(caller, query_param(request, "mchid"))
-    transaction = sim.trading.owned(caller, sim.trading.by_id(transaction_id))
-    return answer(sim.trading.resource(transaction))
-
-
-@router.post("/v3/pay/transactions/out-trade-no/{out_trade_no}/close")
-async def close_direct(request: Request, out_trade_no: str) -> Response:
-    sim, caller = simulator_of(request), caller_of(request)
-    body = await parse_body(request, DirectClose)
-    check_direct(caller, body.mchid)
-    sim.trading.close(sim.trading.owned(caller, sim.trading.find(caller.mchid, "", out_trade_no)))
-    return no_content()
-
-
-def _partner_transaction(request: Request, sp_mchid: str, sub_mchid: str, out_trade_no: str) -> Row:
-    sim, caller = simulator_of(request), caller_of(request)
-    check_partner(sim, caller, sp_mchid, sub_mchid)
-    return sim.trading.owned(caller, sim.trading.find(caller.mchid, sub_mchid, out_trade_no))
-
-
-@router.get("/v3/pay/partner/transactions/out-trade-no/{out_trade_no}")
-async def query_partner(request: Request, out_trade_no: str) -> Response:
-    transaction = _partner_transaction(
-        request,
-        query_param(request, "sp_mchid"),
-        query_param(request, "sub_mchid"),
-        out_trade_no,
-    )
-    return answer(simulator_of(request).trading.resource(transaction))
-
-
-@router.get("/v3/pay/partner/transactions/id/{transaction_id}")
-async def query_partner_by_id(request: Request, transaction_id: str) -> Response:
-    sim, caller = simulator_of(request), caller_of(request)
-    sub_mchid = query_param(request, "sub_mchid")
-    check_partner(sim, caller, query_param(request, "sp_mchid"), sub_mchid)
-    transaction = sim.trading.owned(caller, sim.trading.by_id(transaction_id))
-    if transaction["sub_mchid"] != sub_mchid:
-        raise ApiError(404, "ORDER_NOT_EXIST", "订单不存在")
-    return answer(sim.trading.resource(transaction))
-
-
-@router.post("/v3/pay/partner/transactions/out-trade-no/{out_trade_no}/close")
-async def close_partner(request: Request, out_trade_no: str) -> Response:
-    body = await parse_body(request, PartnerClose)
-    transaction = _partner_transaction(request, body.sp_mchid, body.sub_mchid, out_trade_no)
-    simulator_of(request).trading.close(transaction)
-    return no_content()

@@ -1,5 +1,6 @@
-"""The merchant console's store settings (name, logo, payment and after-sales windows) and
-staff (invite by phone with a role, change a role, remove)."""
+"""The merchant console's store chooser (with the invitations waiting for the visitor), a store's
+settings (name, logo, payment and after-sales windows) and staff (invite by phone with a role,
+change a role, remove)."""
 
 from __future__ import annotations
 
@@ -9,11 +10,12 @@ from fastapi import APIRouter, Depends, Query, Request
 from starlette.datastructures import UploadFile
 from starlette.responses import RedirectResponse, Response
 
-from weshop.catalog import media
+from weshop.accounts.page_session import PageUser
 from weshop.core.crypto import mask_phone
 from weshop.core.errors import WeShopError
 from weshop.core.http import DbSession, RuntimeDep
 from weshop.core.ids import PathId
+from weshop.media import service as media
 from weshop.stores import service
 from weshop.stores.console_access import ConsoleAccess, console_page, console_staff
 from weshop.stores.models import Role
@@ -24,7 +26,10 @@ from weshop.web.csrf import verify_csrf
 from weshop.web.errors import N_
 from weshop.web.forms import FormResult, parse_form, posted_values, undo_on_error
 from weshop.web.i18n import gettext
+from weshop.web.templating import render
 
+# ``home`` is the console's start page, where a signed-in visitor chooses a store.
+home = APIRouter(prefix="/console", dependencies=[Depends(verify_csrf)])
 router = APIRouter(prefix="/console/stores/{store_id}", dependencies=[Depends(verify_csrf)])
 
 SETTINGS_FIELDS = (
@@ -62,6 +67,27 @@ DONE = {
     "role": N_("The role is changed."),
     "removed": N_("The staff member is removed; their access ended at once."),
 }
+
+
+@home.get("")
+async def choose_store(request: Request, user: PageUser, session: DbSession) -> Response:
+    """The stores where the visitor is active staff, and invitations waiting for them; with
+    exactly one store and nothing to accept, straight to that store."""
+    memberships = await service.my_stores(session, user)
+    invitations = await service.pending_invitations(session, user)
+    if len(memberships) == 1 and not invitations:
+        return RedirectResponse(f"/console/stores/{memberships[0][1].id}", 303)
+    return render(
+        request,
+        "stores/console/home.html",
+        {"memberships": memberships, "invitations": invitations},
+    )
+
+
+@home.post("/invitations/{invitation_id}/accept")
+async def accept_invitation(invitation_id: PathId, user: PageUser, session: DbSession) -> Response:
+    _member, store = await service.accept_invitation(session, user, invitation_id)
+    return RedirectResponse(f"/console/stores/{store.id}", 303)
 
 
 def _notice(request: Request, done: str | None) -> str:

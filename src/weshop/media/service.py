@@ -1,4 +1,5 @@
-"""Product images: checked by their bytes, stored once per store under their SHA-256."""
+"""Uploaded images (product images, store logos): checked by their bytes, stored once per store
+under their SHA-256."""
 
 from __future__ import annotations
 
@@ -10,11 +11,11 @@ from pathlib import Path
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from weshop.catalog import repository as repo
-from weshop.catalog.images import NotAnImage, sniff_image
-from weshop.catalog.models import MediaAsset
 from weshop.core.errors import InvalidInput, WeShopError
 from weshop.core.tenancy import StoreScope
+from weshop.media import repository as repo
+from weshop.media.images import NotAnImage, sniff_image
+from weshop.media.models import MediaAsset
 
 
 class UploadTooLarge(WeShopError):
@@ -47,7 +48,7 @@ async def upload_image(
             f"upload a PNG, JPEG, WebP or GIF image ({exc})", code="unsupported_image"
         ) from None
     digest = hashlib.sha256(data).hexdigest()
-    existing = await repo.media_by_sha(session, scope.store_id, digest)
+    existing = await repo.asset_by_sha(session, scope.store_id, digest)
     if existing is not None:
         return existing
     relative = f"{scope.store_id}/{digest}.{info.extension}"
@@ -67,7 +68,7 @@ async def upload_image(
             session.add(asset)
     except IntegrityError:
         # The same image arrived twice at once; the other upload's row is the answer.
-        winner = await repo.media_by_sha(session, scope.store_id, digest)
+        winner = await repo.asset_by_sha(session, scope.store_id, digest)
         if winner is None:
             raise
         return winner

@@ -1,5 +1,8 @@
 """The merchant console's stock: the low-stock list, finding an SKU, and one SKU's movements
-with the forms that receive goods, correct the count and set the low-stock threshold."""
+with the forms that receive goods, correct the count and set the low-stock threshold.
+
+It lives in the catalogue because each page shows stock beside the product and SKU it
+belongs to; inventory itself knows SKUs by id only."""
 
 from __future__ import annotations
 
@@ -10,14 +13,14 @@ from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel
 from starlette.responses import RedirectResponse, Response
 
-from weshop.catalog import service as catalog
+from weshop.catalog import service
 from weshop.catalog.browse import describe_skus
 from weshop.core.errors import NotFound, WeShopError
 from weshop.core.http import DbSession
 from weshop.core.idempotency import run_idempotent
 from weshop.core.ids import PathId
 from weshop.core.pagination import page_of
-from weshop.inventory import service
+from weshop.inventory import service as inventory
 from weshop.inventory.models import MovementKind
 from weshop.inventory.schemas import MovementIn, ThresholdIn
 from weshop.stores.console_access import ConsoleAccess, console_page, console_staff
@@ -82,15 +85,15 @@ async def stock_page(
     q: Annotated[str, Query(max_length=60)] = "",
 ) -> Response:
     """The SKUs at or below their threshold, emptiest first, and SKUs found by code or title."""
-    low = await service.low_stock(session, access.scope)
+    low = await inventory.low_stock(session, access.scope)
     listings = await describe_skus(
         session, [level.sku_id for level in low], store_id=access.scope.store_id
     )
-    found = await catalog.search_skus(session, access.scope, q) if q.strip() else []
-    levels = await service.stock_levels(session, [listing.sku.id for listing in found])
+    found = await service.search_skus(session, access.scope, q) if q.strip() else []
+    levels = await inventory.stock_levels(session, [listing.sku.id for listing in found])
     return console_page(
         request,
-        "inventory/console/stock/list.html",
+        "catalog/console/stock/list.html",
         access,
         "stock",
         {
@@ -116,15 +119,15 @@ async def _sku_page(
     listing = (await describe_skus(session, [sku_id], store_id=access.scope.store_id)).get(sku_id)
     if listing is None:
         raise NotFound("no such SKU")
-    level = await service.stock_level(session, access.scope, sku_id)
+    level = await inventory.stock_level(session, access.scope, sku_id)
     page = page_of(
-        await service.movements(session, access.scope, sku_id, cursor, PAGE_SIZE),
+        await inventory.movements(session, access.scope, sku_id, cursor, PAGE_SIZE),
         PAGE_SIZE,
         lambda movement: movement,
     )
     return console_page(
         request,
-        "inventory/console/stock/sku.html",
+        "catalog/console/stock/sku.html",
         access,
         "stock",
         {
@@ -166,7 +169,7 @@ def _done(access: ConsoleAccess, sku_id: int, what: str) -> RedirectResponse:
 async def record_movement(
     request: Request, sku_id: PathId, session: DbSession, access: ConsoleAccess = StockKeeper
 ) -> Response:
-    await service.stock_level(session, access.scope, sku_id)
+    await inventory.stock_level(session, access.scope, sku_id)
     values = await posted_values(request)
     form_key = str(values.pop("form_key", ""))[:128] or None
     result: FormResult[MovementIn] = parse_form(values, MovementIn)
@@ -178,7 +181,7 @@ async def record_movement(
     body = result.data
 
     async def move() -> Recorded:
-        movement = await service.move_stock(
+        movement = await inventory.move_stock(
             session,
             access.scope,
             sku_id,
@@ -217,7 +220,7 @@ async def record_movement(
 async def set_threshold(
     request: Request, sku_id: PathId, session: DbSession, access: ConsoleAccess = StockKeeper
 ) -> Response:
-    await service.stock_level(session, access.scope, sku_id)
+    await inventory.stock_level(session, access.scope, sku_id)
     values = await posted_values(request)
     result: FormResult[ThresholdIn] = parse_form(values, ThresholdIn)
     if not result.ok or result.data is None:
@@ -225,5 +228,5 @@ async def set_threshold(
         return await _sku_page(
             request, session, access, sku_id, values=values, errors=errors, status_code=422
         )
-    await service.set_low_stock_threshold(session, access.scope, sku_id, result.data.threshold)
+    await inventory.set_low_stock_threshold(session, access.scope, sku_id, result.data.threshold)
     return _done(access, sku_id, "threshold")

@@ -6,7 +6,7 @@ import zlib
 import pytest
 
 from tests.support import expect
-from weshop.catalog.images import NotAnImage, sniff_image
+from weshop.media.images import NotAnImage, sniff_image
 
 
 def png_bytes(width: int, height: int) -> bytes:

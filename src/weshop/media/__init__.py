@@ -1,0 +1,2 @@
+"""Media: uploaded images, checked by their bytes and stored once per store, for any domain
+to show (product images, store logos)."""
