@@ -12,7 +12,7 @@ from weshop.accounts.models import User
 from weshop.cart import repository as repo
 from weshop.cart.models import CartItem
 from weshop.cart.schemas import CartGroup, CartItemOut, CartOut, CartStoreOut
-from weshop.catalog.browse import SkuListing, describe_skus
+from weshop.catalog.views import SkuListing, describe_skus
 from weshop.core.errors import Conflict, InvalidInput, NotFound, OutOfStock
 from weshop.core.money import MAX_LINE_QUANTITY
 from weshop.inventory.models import StockLevel

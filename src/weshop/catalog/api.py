@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, File, Path, Query, UploadFile, status
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from weshop.catalog import browse, categories, service
+from weshop.catalog import categories, service, views
 from weshop.catalog.models import ProductStatus
 from weshop.catalog.schemas import (
     CategoryIn,
@@ -208,7 +208,7 @@ def _parts(detail: service.ProductDetail) -> tuple:
 async def low_stock(session: DbSession, scope: StoreScope = Reader):
     """SKUs at or below their threshold, emptiest first (at most 100)."""
     levels = await inventory.low_stock(session, scope)
-    listings = await browse.describe_skus(
+    listings = await views.describe_skus(
         session, [level.sku_id for level in levels], store_id=scope.store_id
     )
     return [
@@ -237,13 +237,13 @@ async def shop_products(
     store_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     category_id: CategoryFilter = None,
     q: Keywords = None,
-    sort: browse.ShopSort = "newest",
+    sort: views.ShopSort = "newest",
     cursor: CursorQuery = None,
     limit: Limit = DEFAULT_LIMIT,
 ):
     """Products on sale in active stores. Sort by `newest`, `price_asc`, `price_desc` or
     `sales`; follow `next_cursor` (with the same filters and sort) for the next page."""
-    return await browse.shop_products(
+    return await views.shop_products(
         session,
         store_id=store_id,
         category_id=category_id,
@@ -257,7 +257,7 @@ async def shop_products(
 @shop.get("/products/{product_id}", response_model=ShopProductOut)
 async def shop_product(product_id: ProductId, session: DbSession):
     """A product on sale, with its active SKUs and how many of each are available."""
-    found = await browse.shop_product(session, product_id)
+    found = await views.shop_product(session, product_id)
     return shop_product_out(found.product, found.store, found.skus, found.levels, found.media)
 
 

@@ -14,7 +14,7 @@ from pydantic import BaseModel
 from starlette.responses import RedirectResponse, Response
 
 from weshop.catalog import service
-from weshop.catalog.browse import describe_skus
+from weshop.catalog.views import describe_skus
 from weshop.core.errors import NotFound, WeShopError
 from weshop.core.http import DbSession
 from weshop.core.idempotency import run_idempotent

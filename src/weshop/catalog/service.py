@@ -15,7 +15,6 @@ from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from weshop.catalog import repository as repo
-from weshop.catalog.browse import SkuListing, describe_skus
 from weshop.catalog.categories import usable_category
 from weshop.catalog.models import Product, ProductStatus, Sku
 from weshop.catalog.schemas import (
@@ -26,6 +25,7 @@ from weshop.catalog.schemas import (
     SkuPatch,
     SpecIn,
 )
+from weshop.catalog.views import SkuListing, describe_skus
 from weshop.core.errors import Conflict, InvalidInput, NotFound
 from weshop.core.pagination import paginate
 from weshop.core.state import StateMachine

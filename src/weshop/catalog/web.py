@@ -11,7 +11,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 from starlette.responses import Response
 
-from weshop.catalog import browse, categories
+from weshop.catalog import categories, views
 from weshop.catalog.schemas import category_tree, shop_product_out
 from weshop.core.errors import NotFound
 from weshop.core.http import DbSession, RuntimeDep
@@ -28,7 +28,7 @@ FEATURED = 12
 SORTS = ("newest", "sales", "price_asc", "price_desc")
 
 Cursor = Annotated[str | None, Query(max_length=200)]
-Sort = Annotated[browse.ShopSort, Query()]
+Sort = Annotated[views.ShopSort, Query()]
 CategoryFilter = Annotated[int | None, Query(ge=1, le=MAX_ID)]
 
 
@@ -43,7 +43,7 @@ def absolute(runtime: Any, path: str | None) -> str:
 async def mall_home(request: Request, session: DbSession, runtime: RuntimeDep) -> Response:
     """The mall: its open stores and the best-selling products across them."""
     open_stores = [s for s in await stores.all_stores(session) if s.status == StoreStatus.ACTIVE]
-    featured = await browse.shop_products(
+    featured = await views.shop_products(
         session, store_id=None, category_id=None, q=None, sort="sales", cursor=None, limit=FEATURED
     )
     return render(
@@ -83,7 +83,7 @@ async def store_home(
         "share_url": absolute(runtime, f"/s/{store.id}"),
     }
     if not context["suspended"]:
-        page = await browse.shop_products(
+        page = await views.shop_products(
             session,
             store_id=store.id,
             category_id=category,
@@ -107,9 +107,9 @@ async def product_page(
     """A product: images, price, the spec choices that are in stock with each SKU's price and
     stock, and the buttons that put it in the cart or buy it now."""
     try:
-        found = await browse.shop_product(session, product_id)
+        found = await views.shop_product(session, product_id)
     except NotFound:
-        store = await browse.store_of_product(session, product_id)
+        store = await views.store_of_product(session, product_id)
         if store is None or store.status == StoreStatus.ACTIVE:
             raise
         return render(request, "catalog/shop/suspended.html", {"store": store, "tab": "home"})
@@ -147,7 +147,7 @@ async def search(
     words = q.strip()
     page = None
     if words:
-        page = await browse.shop_products(
+        page = await views.shop_products(
             session,
             store_id=store_id,
             category_id=None,

@@ -23,7 +23,7 @@ from weshop.accounts.models import User
 from weshop.accounts.page_session import PageUser
 from weshop.accounts.schemas import AddressOut
 from weshop.cart import service as cart
-from weshop.catalog.browse import describe_skus
+from weshop.catalog.views import describe_skus
 from weshop.core.clock import utcnow
 from weshop.core.errors import IdempotencyKeyReused, WeShopError
 from weshop.core.http import DbSession
