@@ -41,8 +41,9 @@ from weshop.ledger.settlement import (
     schedule_settlement_retry,
     settlement_due,
 )
-from weshop.ledger.targets import OrderFacts, Part, platform_subsidies, split, targets
+from weshop.ledger.targets import OrderFacts, targets
 from weshop.orders.models import Order, OrderLine, OrderStatus
+from weshop.orders.parts import Part, order_payable, order_with_lines, split
 from weshop.payments.models import NO_PROVIDER, Payment, PaymentStatus, Refund, RefundStatus
 
 K = AccountKind
@@ -72,19 +73,12 @@ class Book:
         return K.STORE_AVAILABLE if self.settled else K.STORE_FROZEN
 
 
-def order_payable(order: Order, lines: list[OrderLine]) -> dict[Part, int]:
-    payable: dict[Part, int] = {line.id: line.payable_fen for line in lines}
-    if order.shipping_fen:
-        payable[None] = order.shipping_fen
-    return payable
-
-
 def order_facts(order: Order, lines: list[OrderLine], terms: OrderFeeTerms | None) -> OrderFacts:
     accepted = terms is not None
     return OrderFacts(
         payable=order_payable(order, lines),
         rates=fees.rates_of(terms) if accepted else None,
-        subsidies=platform_subsidies(order.price_snapshot, {ln.sku_id: ln.id for ln in lines})
+        subsidies={line.id: line.platform_funded_fen for line in lines if line.platform_funded_fen}
         if accepted
         else {},
         cancelled=order.status == OrderStatus.CANCELLED,
@@ -99,7 +93,7 @@ async def _book(session: AsyncSession, order_id: int) -> Book:
 async def _order_book(session: AsyncSession, order_id: int) -> tuple[Order, OrderFacts, Book]:
     """The order, what the ledger knows of it, and its balances (lock the order first when
     posting)."""
-    order, lines = await repo.order_with_lines(session, order_id)
+    order, lines = await order_with_lines(session, order_id)
     facts = order_facts(order, lines, await session.get(OrderFeeTerms, order.id))
     return order, facts, await _book(session, order_id)
 
@@ -144,7 +138,7 @@ async def record_payment(
     as unexpected and earns nothing: it goes back in full.
     """
     await lock_row(session, Order, payment.order_id)
-    order, lines = await repo.order_with_lines(session, payment.order_id)
+    order, lines = await order_with_lines(session, payment.order_id)
     if accepted:
         await fees.fee_terms(session, order, lines)
     facts = order_facts(order, lines, await session.get(OrderFeeTerms, order.id))

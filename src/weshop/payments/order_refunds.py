@@ -7,13 +7,11 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from weshop.ledger import service as ledger
-from weshop.ledger.repository import order_with_lines
-from weshop.ledger.targets import Part, split
 from weshop.orders.models import Order
+from weshop.orders.parts import Part
 from weshop.payments import repository as repo
 from weshop.payments.models import Refund, RefundPart
-from weshop.payments.refunds import REFUNDABLE_ORDER_STATUSES
+from weshop.payments.refunds import REFUNDABLE_ORDER_STATUSES, parts_left, parts_of_refunds
 
 
 @dataclass(frozen=True)
@@ -34,14 +32,8 @@ async def order_refunds(session: AsyncSession, order: Order) -> OrderRefunds:
     """Reads only, without the payment's lock (pages read in read-only transactions): the
     refund itself checks again under the lock."""
     refunds = await repo.order_refunds(session, order.id)
-    parts: dict[int, list[RefundPart]] = {}
-    for part in await repo.parts_of(session, [refund.id for refund in refunds]):
-        parts.setdefault(part.refund_id, []).append(part)
+    parts = await parts_of_refunds(session, [refund.id for refund in refunds])
     payment = await repo.succeeded_payment(session, order.id)
     if payment is None or order.status not in REFUNDABLE_ORDER_STATUSES:
         return OrderRefunds(refunds=refunds, parts=parts)
-    _, lines = await order_with_lines(session, order.id)
-    paid = split(payment.amount_fen, ledger.order_payable(order, lines))
-    asked = await repo.requested_refund_parts(session, payment.id)
-    left = {part: amount - asked.get(part, 0) for part, amount in paid.items()}
-    return OrderRefunds(refunds=refunds, parts=parts, left=left)
+    return OrderRefunds(refunds=refunds, parts=parts, left=await parts_left(session, payment))

@@ -19,10 +19,9 @@ from weshop.core.errors import Conflict, InvalidInput
 from weshop.core.outbox import emit
 from weshop.core.tenancy import StoreScope
 from weshop.ledger import service as ledger
-from weshop.ledger.repository import order_with_lines
-from weshop.ledger.targets import Part, split
 from weshop.orders import service as orders
 from weshop.orders.models import Order, OrderStatus
+from weshop.orders.parts import Part, left_to_refund, split
 from weshop.payments import repository as repo
 from weshop.payments.accounts import sub_mchid_for
 from weshop.payments.models import (
@@ -66,15 +65,20 @@ def out_number(prefix: str) -> str:
     return f"{prefix}{utcnow():%Y%m%d%H%M%S}{secrets.token_hex(5).upper()}"
 
 
-async def refundable_parts(session: AsyncSession, payment: Payment) -> dict[Part, int]:
+async def parts_left(session: AsyncSession, payment: Payment) -> dict[Part, int]:
     """What is left to refund of each part of the payment (its order's lines, and shipping
     under None): the payment spread over the parts, less every refund asked for that has
-    not failed. Locks the payment first, so two refunds never both take the last fen."""
-    await lock_row(session, Payment, payment.id)
-    order, lines = await order_with_lines(session, payment.order_id)
-    paid = split(payment.amount_fen, ledger.order_payable(order, lines))
+    not failed. Reads only: a refund takes the payment's lock first (:func:`refundable_parts`).
+    """
     asked = await repo.requested_refund_parts(session, payment.id)
-    return {part: amount - asked.get(part, 0) for part, amount in paid.items()}
+    return await left_to_refund(session, payment.order_id, payment.amount_fen, asked)
+
+
+async def refundable_parts(session: AsyncSession, payment: Payment) -> dict[Part, int]:
+    """:func:`parts_left` under the payment's lock, so two refunds never both take the last
+    fen."""
+    await lock_row(session, Payment, payment.id)
+    return await parts_left(session, payment)
 
 
 async def _record_refund(
