@@ -17,6 +17,7 @@ from weshop.catalog import api as catalog_api
 from weshop.core.clients import install_client_checks
 from weshop.core.config import Settings, get_settings
 from weshop.core.crypto import configure_cipher
+from weshop.core.events import Subscribers, wire
 from weshop.core.http_errors import install_error_handlers
 from weshop.core.logging import configure_logging
 from weshop.core.middleware import (
@@ -31,6 +32,7 @@ from weshop.core.runtime import Runtime
 from weshop.core.worker import Worker
 from weshop.inventory import api as inventory_api
 from weshop.ledger import api as ledger_api
+from weshop.ledger.events import subscribers as ledger_subscribers
 from weshop.ledger.tasks import registry as ledger_tasks
 from weshop.logistics import api as logistics_api
 from weshop.members import api as members_api
@@ -75,6 +77,10 @@ def build_runtime(settings: Settings) -> Runtime:
     runtime.handlers.merge(promotion_tasks)
     runtime.handlers.merge(member_tasks)
     runtime.handlers.merge(ledger_tasks)
+    # In-transaction events: every session of the database reaches their subscribers.
+    subscribers = Subscribers()
+    subscribers.merge(ledger_subscribers)
+    wire(runtime.db, subscribers)
     runtime.components["code_sender"] = build_code_sender(settings.otp_sender)
     runtime.components.update(build_payment_setup(settings).components())
     return runtime

@@ -35,16 +35,16 @@ from weshop.ledger import repository as repo
 from weshop.ledger.journal import Leg, Source
 from weshop.ledger.models import AccountKind, EntryKind, JournalEntry, OrderFeeTerms
 from weshop.ledger.settlement import (
-    ORDER_SETTLED,
     SETTLEMENT_WAIT_FOR_REFUNDS,
     schedule_settlement,
     schedule_settlement_retry,
-    settlement_due,
 )
 from weshop.ledger.targets import OrderFacts, targets
 from weshop.orders.models import Order, OrderLine, OrderStatus
 from weshop.orders.parts import Part, order_payable, order_with_lines, split
+from weshop.orders.service import aftersales_window_end
 from weshop.payments.models import NO_PROVIDER, Payment, PaymentStatus, Refund, RefundStatus
+from weshop.payments.settlement import SETTLE_AT_PROVIDER
 
 K = AccountKind
 
@@ -252,7 +252,7 @@ async def settle_order(
         subsidy = -sum(leg.amount_fen for leg in legs if leg.kind == K.STORE_SUBSIDY_DUE)
         emit(
             session,
-            ORDER_SETTLED,
+            SETTLE_AT_PROVIDER,
             {
                 "order_id": order.id,
                 "entry_id": entry.id,
@@ -260,7 +260,7 @@ async def settle_order(
                 "platform_subsidy_fen": subsidy,
             },
             store_id=order.store_id,
-            dedupe_key=f"{ORDER_SETTLED}:{entry.id}",
+            dedupe_key=f"{SETTLE_AT_PROVIDER}:{entry.id}",
         )
     return entry
 
@@ -274,10 +274,6 @@ async def platform_targets_after_refunds(
     _, facts, book = await _order_book(session, order_id)
     goal = targets(facts, book.by_part(K.PROVIDER_CLEARING, sign=-1), refunded)
     return sum(goal.fee.values()), sum(goal.subsidy.values())
-
-
-async def is_settled(session: AsyncSession, order_id: int) -> bool:
-    return await repo.is_settled(session, order_id)
 
 
 async def reverse_entry(
@@ -334,7 +330,7 @@ async def _repost(
         order = await session.get_one(Order, entry.order_id)
         if order.completed_at is None:
             return None
-        if now >= await settlement_due(session, order, order.completed_at):
+        if now >= await aftersales_window_end(session, order, order.completed_at):
             return await settle_order(session, order.id, now)
         # Settled before its window closed: it settles again when the window does.
         await schedule_settlement(
