@@ -15,6 +15,7 @@ from weshop.accounts.senders import build_code_sender
 from weshop.core.clients import install_client_checks
 from weshop.core.config import Settings, get_settings
 from weshop.core.crypto import configure_cipher
+from weshop.core.events import Subscribers, wire
 from weshop.core.http_errors import install_error_handlers
 from weshop.core.logging import configure_logging
 from weshop.core.middleware import (
@@ -27,6 +28,7 @@ from weshop.core.migrations import pending_migrations
 from weshop.core.openapi import install_error_responses
 from weshop.core.runtime import Runtime
 from weshop.core.worker import Worker
+from weshop.ledger.events import subscribers as ledger_subscribers
 from weshop.ledger.tasks import registry as ledger_tasks
 from weshop.members.tasks import registry as member_tasks
 from weshop.orders.tasks import registry as order_tasks
@@ -66,6 +68,10 @@ def build_runtime(settings: Settings) -> Runtime:
     runtime.handlers.merge(promotion_tasks)
     runtime.handlers.merge(member_tasks)
     runtime.handlers.merge(ledger_tasks)
+    # In-transaction events: every session of the database reaches their subscribers.
+    subscribers = Subscribers()
+    subscribers.merge(ledger_subscribers)
+    wire(runtime.db, subscribers)
     runtime.components["code_sender"] = build_code_sender(settings.otp_sender)
     runtime.components.update(build_payment_setup(settings).components())
     return runtime

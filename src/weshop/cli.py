@@ -48,17 +48,17 @@ from weshop.demo.wechatpay import (
     wechatpay_settings,
 )
 from weshop.ledger.check import CheckReport, check_ledger
+from weshop.ledger.reconciliation import (
+    ProviderRecordsUnavailable,
+    Reconciliation,
+    reconcile_day,
+)
 from weshop.models import metadata
 from weshop.payments.providers import (
     PaymentSetup,
     PaymentSetupError,
     build_payment_setup,
     payment_setup,
-)
-from weshop.payments.reconciliation import (
-    ProviderRecordsUnavailable,
-    Reconciliation,
-    reconcile_day,
 )
 from weshop.payments.wechatpay.setup import WechatPayConfigError, wechatpay_configured
 from weshop.paysim.app import create_app as create_paysim_app

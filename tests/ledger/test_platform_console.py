@@ -1,4 +1,5 @@
-"""The platform console's money pages: fee rates and store plans, and every store's balances."""
+"""The platform console's money pages: fee rates and store plans, every store's balances, and
+a day's reconciliation with the provider and the ledger."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ from tests.ledger.support import complete, open_market, paid_order
 from tests.storefront import HTML, page, post
 from tests.stores.test_platform_console import operator_signs_in
 from tests.support import expect
+from weshop.core.clock import utcnow
+from weshop.payments.wechatpay.transactions import BEIJING
 
 
 async def test_an_operator_sets_a_rate_and_a_stores_plan(api, client):
@@ -54,3 +57,13 @@ async def test_a_tampered_store_number_is_refused_not_an_error(api, client):
             client, "/platform/fees/plans", {"store_id": store_id, "plan": "basic"}, status=422
         )
         assert "form-error" in refused.text
+
+
+async def test_the_reconciliation_page_agrees_with_the_sandbox_for_today(api, client):
+    market = await open_market(api, (1999,), shipping=False)
+    await paid_order(market, [(market.skus[0], 1)])
+    await operator_signs_in(api, client)
+    today = utcnow().astimezone(BEIJING).date().isoformat()
+    shown = await page(client, "/platform/reconciliation", date=today, provider="sandbox")
+    assert "没有差异" in shown
+    assert "<strong>1</strong>" in shown

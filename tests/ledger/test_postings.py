@@ -32,7 +32,7 @@ from weshop.ledger.accounts import Term
 from weshop.ledger.journal import Leg, Source, UnbalancedEntry
 from weshop.ledger.models import AccountKind as K
 from weshop.ledger.models import EntryKind, JournalEntry, Posting
-from weshop.ledger.settlement import SETTLE_ORDER
+from weshop.orders.service import AFTERSALES_WINDOW_CLOSED
 from weshop.payments.models import Payment
 from weshop.payments.provider import ProviderRefund, ProviderRefundStatus
 
@@ -81,7 +81,7 @@ async def test_settlement_splits_off_the_fee_after_the_after_sales_window(api, r
     await complete(market, order["id"])
     async with runtime.db.session(write=False) as session:
         deadline = await session.scalar(
-            select(OutboxMessage).where(OutboxMessage.topic == SETTLE_ORDER)
+            select(OutboxMessage).where(OutboxMessage.topic == AFTERSALES_WINDOW_CLOSED)
         )
     assert deadline.payload == {"order_id": order["id"]}
     assert abs(deadline.due_at - (utcnow() + timedelta(days=7))) < timedelta(minutes=1)

@@ -1,14 +1,10 @@
-"""The platform console's payment pages: a store's WeChat Pay sub-merchant, and a day's
-reconciliation with the provider and the ledger."""
+"""The platform console's payment pages: a store's WeChat Pay sub-merchant."""
 
 from __future__ import annotations
 
-from tests.ledger.support import open_market, paid_order
 from tests.storefront import page, post
 from tests.stores.test_platform_console import operator_signs_in
 from tests.support import expect
-from weshop.core.clock import utcnow
-from weshop.payments.wechatpay.transactions import BEIJING
 
 
 async def test_an_operator_records_a_stores_sub_merchant(api, client):
@@ -32,13 +28,3 @@ async def test_an_operator_records_a_stores_sub_merchant(api, client):
         200,
     )
     assert account["sub_mchid"] == "1900000201"
-
-
-async def test_the_reconciliation_page_agrees_with_the_sandbox_for_today(api, client):
-    market = await open_market(api, (1999,), shipping=False)
-    await paid_order(market, [(market.skus[0], 1)])
-    await operator_signs_in(api, client)
-    today = utcnow().astimezone(BEIJING).date().isoformat()
-    shown = await page(client, "/platform/reconciliation", date=today, provider="sandbox")
-    assert "没有差异" in shown
-    assert "<strong>1</strong>" in shown

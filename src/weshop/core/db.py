@@ -194,6 +194,12 @@ class Database:
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         self._read_sessions = async_sessionmaker(self.read_engine, expire_on_commit=False)
 
+    def configure_sessions(self, *, info: dict[str, Any]) -> None:
+        """What every session handed out from now on carries in its ``info`` (the event
+        subscribers the composition wires in: :func:`weshop.core.events.wire`)."""
+        for sessions in (self._sessions, self._read_sessions):
+            sessions.configure(info=info)
+
     def session(self, *, write: bool = True) -> AsyncSession:
         return (self._sessions if write else self._read_sessions)()
 

@@ -39,8 +39,9 @@ from weshop.ledger.models import (
     Posting,
 )
 from weshop.ledger.service import order_facts
-from weshop.ledger.targets import Part, targets
+from weshop.ledger.targets import targets
 from weshop.orders.models import Order, OrderLine
+from weshop.orders.parts import Part
 from weshop.payments.models import Payment, PaymentStatus, Refund, RefundStatus
 
 K = AccountKind
@@ -209,7 +210,6 @@ async def _check_orders(session: AsyncSession, order_ids: list[int]) -> list[Vio
                 Order.paid_fen,
                 Order.refunded_fen,
                 Order.shipping_fen,
-                Order.price_snapshot,
             )
         )
         .where(Order.id.in_(order_ids))

@@ -13,8 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from weshop.catalog.models import Category, Product
 from weshop.core.errors import NotFound
 from weshop.ledger.models import FeeRate, OrderFeeTerms, StoreFeePlan, StorePlan
-from weshop.ledger.targets import Part
 from weshop.orders.models import Order, OrderLine
+from weshop.orders.parts import Part
 from weshop.stores.models import Store
 
 # Defaults between 3% and 5%: the paid plan pays the lower fee.

@@ -1,22 +1,29 @@
 """The platform console's money pages: fee rates by plan and category, each store's plan,
-and the settlements view (every store's money: frozen, released, fee, refunds, subsidies)."""
+the settlements view (every store's money: frozen, released, fee, refunds, subsidies), and
+the reconciliation of a day's payments and refunds with the provider and the ledger."""
 
 from __future__ import annotations
 
+from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import TypeAdapter, ValidationError
 from starlette.responses import RedirectResponse, Response
 
 from weshop.accounts.page_session import PageOperator
+from weshop.core.clock import Day
 from weshop.core.errors import WeShopError
-from weshop.core.http import DbSession
+from weshop.core.http import DbSession, RuntimeDep
 from weshop.core.ids import RowId
 from weshop.ledger import fees, finance
 from weshop.ledger.models import StorePlan
+from weshop.ledger.reconciliation import ProviderRecordsUnavailable, reconcile_day
 from weshop.ledger.schemas import FeeRateIn
+from weshop.payments import accounts
+from weshop.payments.providers import payment_setup
+from weshop.payments.wechatpay.transactions import BEIJING
 from weshop.stores import service as stores
 from weshop.web.console_forms import N_
 from weshop.web.csrf import verify_csrf
@@ -145,4 +152,41 @@ async def settlements(
         request,
         "ledger/platform/settlements.html",
         {"section": "settlements", "balances": balances, "names": names, "totals": totals},
+    )
+
+
+def _yesterday_in_china() -> date:
+    return (datetime.now(BEIJING) - timedelta(days=1)).date()
+
+
+@router.get("/reconciliation")
+async def reconciliation(
+    request: Request,
+    operator: PageOperator,
+    session: DbSession,
+    runtime: RuntimeDep,
+    day: Annotated[Day | None, Query(alias="date")] = None,
+    provider: Annotated[Literal["sandbox", "wechatpay"] | None, Query()] = None,
+) -> Response:
+    """A day's records at the provider against WeShop's payments, refunds and ledger: every
+    difference, as ``weshop reconcile --date`` prints them."""
+    day = day or _yesterday_in_china()
+    payments = payment_setup(runtime)
+    chosen = provider or payments.default_name or accounts.WECHATPAY
+    result, problem = None, ""
+    try:
+        result = await reconcile_day(session, chosen, day, payments)
+    except ProviderRecordsUnavailable as exc:
+        problem = str(exc)
+    return render(
+        request,
+        "ledger/platform/reconciliation.html",
+        {
+            "section": "reconciliation",
+            "day": day,
+            "provider": chosen,
+            "providers": sorted(payments.providers),
+            "result": result,
+            "problem": problem,
+        },
     )

@@ -11,8 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from weshop.ledger.models import AccountKind, EntryKind, JournalEntry, LedgerAccount, Posting
-from weshop.ledger.targets import Part
-from weshop.orders.models import Order, OrderLine
+from weshop.orders.models import Order
+from weshop.orders.parts import Part
 from weshop.payments.models import Refund, RefundPart, RefundStatus
 
 Balances = dict[tuple[AccountKind, Part], int]
@@ -90,14 +90,6 @@ async def postings_with_kinds(
     for posting, kind in rows:
         found[posting.entry_id].append((posting, kind))
     return found
-
-
-async def order_with_lines(session: AsyncSession, order_id: int) -> tuple[Order, list[OrderLine]]:
-    order = await session.get_one(Order, order_id)
-    lines = await session.scalars(
-        select(OrderLine).where(OrderLine.order_id == order_id).order_by(OrderLine.id)
-    )
-    return order, list(lines)
 
 
 async def store_balances(

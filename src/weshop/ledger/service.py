@@ -35,15 +35,16 @@ from weshop.ledger import repository as repo
 from weshop.ledger.journal import Leg, Source
 from weshop.ledger.models import AccountKind, EntryKind, JournalEntry, OrderFeeTerms
 from weshop.ledger.settlement import (
-    ORDER_SETTLED,
     SETTLEMENT_WAIT_FOR_REFUNDS,
     schedule_settlement,
     schedule_settlement_retry,
-    settlement_due,
 )
-from weshop.ledger.targets import OrderFacts, Part, platform_subsidies, split, targets
+from weshop.ledger.targets import OrderFacts, targets
 from weshop.orders.models import Order, OrderLine, OrderStatus
+from weshop.orders.parts import Part, order_payable, order_with_lines, split
+from weshop.orders.service import aftersales_window_end
 from weshop.payments.models import NO_PROVIDER, Payment, PaymentStatus, Refund, RefundStatus
+from weshop.payments.settlement import SETTLE_AT_PROVIDER
 
 K = AccountKind
 
@@ -72,19 +73,12 @@ class Book:
         return K.STORE_AVAILABLE if self.settled else K.STORE_FROZEN
 
 
-def order_payable(order: Order, lines: list[OrderLine]) -> dict[Part, int]:
-    payable: dict[Part, int] = {line.id: line.payable_fen for line in lines}
-    if order.shipping_fen:
-        payable[None] = order.shipping_fen
-    return payable
-
-
 def order_facts(order: Order, lines: list[OrderLine], terms: OrderFeeTerms | None) -> OrderFacts:
     accepted = terms is not None
     return OrderFacts(
         payable=order_payable(order, lines),
         rates=fees.rates_of(terms) if accepted else None,
-        subsidies=platform_subsidies(order.price_snapshot, {ln.sku_id: ln.id for ln in lines})
+        subsidies={line.id: line.platform_funded_fen for line in lines if line.platform_funded_fen}
         if accepted
         else {},
         cancelled=order.status == OrderStatus.CANCELLED,
@@ -99,7 +93,7 @@ async def _book(session: AsyncSession, order_id: int) -> Book:
 async def _order_book(session: AsyncSession, order_id: int) -> tuple[Order, OrderFacts, Book]:
     """The order, what the ledger knows of it, and its balances (lock the order first when
     posting)."""
-    order, lines = await repo.order_with_lines(session, order_id)
+    order, lines = await order_with_lines(session, order_id)
     facts = order_facts(order, lines, await session.get(OrderFeeTerms, order.id))
     return order, facts, await _book(session, order_id)
 
@@ -144,7 +138,7 @@ async def record_payment(
     as unexpected and earns nothing: it goes back in full.
     """
     await lock_row(session, Order, payment.order_id)
-    order, lines = await repo.order_with_lines(session, payment.order_id)
+    order, lines = await order_with_lines(session, payment.order_id)
     if accepted:
         await fees.fee_terms(session, order, lines)
     facts = order_facts(order, lines, await session.get(OrderFeeTerms, order.id))
@@ -258,7 +252,7 @@ async def settle_order(
         subsidy = -sum(leg.amount_fen for leg in legs if leg.kind == K.STORE_SUBSIDY_DUE)
         emit(
             session,
-            ORDER_SETTLED,
+            SETTLE_AT_PROVIDER,
             {
                 "order_id": order.id,
                 "entry_id": entry.id,
@@ -266,7 +260,7 @@ async def settle_order(
                 "platform_subsidy_fen": subsidy,
             },
             store_id=order.store_id,
-            dedupe_key=f"{ORDER_SETTLED}:{entry.id}",
+            dedupe_key=f"{SETTLE_AT_PROVIDER}:{entry.id}",
         )
     return entry
 
@@ -280,10 +274,6 @@ async def platform_targets_after_refunds(
     _, facts, book = await _order_book(session, order_id)
     goal = targets(facts, book.by_part(K.PROVIDER_CLEARING, sign=-1), refunded)
     return sum(goal.fee.values()), sum(goal.subsidy.values())
-
-
-async def is_settled(session: AsyncSession, order_id: int) -> bool:
-    return await repo.is_settled(session, order_id)
 
 
 async def reverse_entry(
@@ -340,7 +330,7 @@ async def _repost(
         order = await session.get_one(Order, entry.order_id)
         if order.completed_at is None:
             return None
-        if now >= await settlement_due(session, order, order.completed_at):
+        if now >= await aftersales_window_end(session, order, order.completed_at):
             return await settle_order(session, order.id, now)
         # Settled before its window closed: it settles again when the window does.
         await schedule_settlement(

@@ -1,21 +1,18 @@
 """What an order's platform fee and platform subsidy come to, from what was paid and refunded.
 
 Pure functions: the posting service moves money to match them after every event, and the
-check recomputes them to verify the ledger. An order's money comes in *parts*: one per line
-(keyed by the order line id) and its shipping (keyed ``None``).
+check recomputes them to verify the ledger. An order's money comes in *parts*
+(:mod:`weshop.orders.parts`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
 from weshop.core.money import allocate
-from weshop.pricing.inputs import Funder
-from weshop.pricing.quote import Quote
+from weshop.orders.parts import Part
 
-Part = int | None
 BASIS_POINTS = 10_000
 
 
@@ -40,12 +37,6 @@ def fee_base(paid: int, refunded: int, payable: int) -> int:
     """The fen of one part the fee is charged on: paid and not refunded, capped at the part's
     price (a second payment waiting to be returned earns the platform nothing)."""
     return max(0, min(paid - refunded, payable))
-
-
-def split(amount: int, weights: Mapping[Part, int]) -> dict[Part, int]:
-    """``amount`` over the parts, in proportion to ``weights``, to the fen."""
-    parts = list(weights)
-    return dict(zip(parts, allocate(amount, [weights[part] for part in parts]), strict=True))
 
 
 def fee_split(bases: Mapping[Part, int], rates: Mapping[Part, int]) -> dict[Part, int]:
@@ -79,14 +70,3 @@ def targets(facts: OrderFacts, paid: Mapping[Part, int], refunded: Mapping[Part,
         for line, amount in facts.subsidies.items()
     }
     return Targets(fee=fee_split(bases, facts.rates), subsidy=subsidy)
-
-
-def platform_subsidies(snapshot: dict[str, Any], line_by_sku: Mapping[int, int]) -> dict[int, int]:
-    """Each line's discounts funded by the platform, from the order's price snapshot."""
-    quote = Quote.model_validate(snapshot)
-    found: dict[int, int] = {}
-    for line in quote.lines:
-        amount = -sum(a.amount_fen for a in line.adjustments if a.funded_by == Funder.PLATFORM)
-        if amount:
-            found[line_by_sku[line.sku_id]] = amount
-    return found

@@ -210,6 +210,7 @@ async def place_orders(session: AsyncSession, user: User, data: CheckoutIn) -> P
                 quantity=line.quantity,
                 subtotal_fen=line.subtotal_fen,
                 discount_fen=line.subtotal_fen - line.payable_fen,
+                platform_funded_fen=line.platform_funded_fen,
                 payable_fen=line.payable_fen,
             )
             for line in store_quote.lines

@@ -1,12 +1,12 @@
 """The merchant console's orders: the list by status with search, CSV export, one order with
-its packages, refunds and history, and the forms that ship and cancel it."""
+its packages and history (and what other domains add to it, such as its refunds), and the
+forms that ship and cancel it."""
 
 from __future__ import annotations
 
 import csv
 import io
-import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -24,7 +24,6 @@ from weshop.orders import service
 from weshop.orders.models import Order, OrderStatus
 from weshop.orders.schemas import CancelIn, OrderOut, ShipIn
 from weshop.orders.views import describe_order, describe_orders, shipping_address
-from weshop.payments.order_refunds import order_refunds
 from weshop.stores.console_access import ConsoleAccess, console_page, console_staff
 from weshop.stores.permissions import Permission
 from weshop.web.console_forms import N_, add_refusal, yuan_text
@@ -251,10 +250,13 @@ def package_count(text: Any) -> int:
     return min(max(wanted, 1), MAX_PACKAGES)
 
 
-def _refund_key(forms: OrderForms) -> str:
-    """A new idempotency key per refund form; the same one when the form comes back."""
-    posted = forms.refund.values.get("refund_key") if forms.refund else None
-    return posted if isinstance(posted, str) and posted else secrets.token_urlsafe(16)
+# What domains above orders show on the order page (payments: the refunds and their form):
+# each section answers template values for one order. A section adds itself here when its
+# console module is imported, as the merchant console's routers are.
+OrderPageSection = Callable[
+    [Request, AsyncSession, ConsoleAccess, Order, OrderForms], Awaitable[dict[str, Any]]
+]
+ORDER_PAGE_SECTIONS: list[OrderPageSection] = []
 
 
 async def order_page(
@@ -272,7 +274,9 @@ async def order_page(
     described = await describe_order(session, order, audience="staff")
     may_reveal = access.can(Permission.PERSONAL_DATA_READ)
     reveal = may_reveal and request.query_params.get("reveal") == "1"
-    refunds = await order_refunds(session, order)
+    sections: dict[str, Any] = {}
+    for section in ORDER_PAGE_SECTIONS:
+        sections.update(await section(request, session, access, order, forms))
     lines = {line.id: line for line in described.lines}
     return console_page(
         request,
@@ -291,8 +295,6 @@ async def order_page(
             and "ship" in described.allowed_actions,
             "can_cancel": access.can(Permission.ORDERS_CANCEL)
             and "cancel" in described.allowed_actions,
-            "can_refund": access.can(Permission.REFUNDS_WRITE) and refunds.refundable,
-            "refunds": refunds,
             "forms": forms,
             "package_count": package_count(
                 forms.ship.values.get("package_count")
@@ -301,8 +303,8 @@ async def order_page(
             ),
             "carriers": CARRIERS,
             "notice": DONE_NOTICES.get(request.query_params.get("done", "")),
-            "refund_key": _refund_key(forms),
             **_status_view(request),
+            **sections,
         },
         status_code=status_code,
     )

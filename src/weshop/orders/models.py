@@ -79,6 +79,9 @@ class OrderLine(Base):
     quantity: Mapped[int]
     subtotal_fen: Mapped[int]
     discount_fen: Mapped[int] = mapped_column(default=0)
+    # The part of the discount the platform funded (its coupons), fixed at checkout: the
+    # platform owes it to the store once the order is paid.
+    platform_funded_fen: Mapped[int] = mapped_column(default=0)
     payable_fen: Mapped[int]
     shipped_quantity: Mapped[int] = mapped_column(default=0)
 

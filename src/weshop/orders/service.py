@@ -22,7 +22,6 @@ from weshop.core.outbox import emit
 from weshop.core.pagination import paginate
 from weshop.core.tenancy import StoreScope
 from weshop.inventory.service import release_reservations, return_sold_stock, sell_reservations
-from weshop.ledger.settlement import schedule_settlement
 from weshop.orders import repository as repo
 from weshop.orders.benefits import (
     refund_benefits,
@@ -38,6 +37,9 @@ from weshop.stores.models import Store
 ORDER_CANCELLED = "order.cancelled"
 REFUND_REQUESTED = "order.refund_requested"
 AUTO_CONFIRM = "order.auto_confirm"
+# A deadline set when the order completes: its after-sales window has closed, so its money
+# may settle (the ledger's handler settles it).
+AFTERSALES_WINDOW_CLOSED = "order.aftersales_window_closed"
 
 
 @dataclass(frozen=True)
@@ -250,12 +252,33 @@ async def ship(
     return order
 
 
+async def aftersales_window_end(
+    session: AsyncSession, order: Order, completed_at: datetime
+) -> datetime:
+    """When the shopper may no longer ask for a refund of an order completed then."""
+    store = await session.get_one(Store, order.store_id)
+    return completed_at + timedelta(days=store.aftersales_days)
+
+
+async def _completed(session: AsyncSession, order: Order, now: datetime) -> None:
+    """What follows completion: the completion reward, and the deadline of the after-sales
+    window."""
+    await reward_completion(session, order, now)
+    emit(
+        session,
+        AFTERSALES_WINDOW_CLOSED,
+        {"order_id": order.id},
+        due_at=await aftersales_window_end(session, order, now),
+        store_id=order.store_id,
+        dedupe_key=f"{AFTERSALES_WINDOW_CLOSED}:{order.id}",
+    )
+
+
 async def confirm_receipt(session: AsyncSession, user: User, order_id: int) -> Order:
     order = await shopper_order(session, user, order_id)
     now = utcnow()
     await _transition(session, order, "confirm_receipt", f"shopper:{user.id}", completed_at=now)
-    await reward_completion(session, order, now)
-    await schedule_settlement(session, order, now)
+    await _completed(session, order, now)
     return order
 
 
@@ -273,6 +296,5 @@ async def auto_confirm(session: AsyncSession, order_id: int, now: datetime) -> b
         "receipt confirmed automatically",
         completed_at=now,
     )
-    await reward_completion(session, order, now)
-    await schedule_settlement(session, order, now)
+    await _completed(session, order, now)
     return True

@@ -1,12 +1,16 @@
-"""The merchant console's refund form on an order: staff give back part of a paid order,
-line by line, as the payments service allows."""
+"""The merchant console's refunds on the order page: what was given back and what is left to
+give back of each line, and the form by which staff give back part of a paid order, line by
+line, as the payments service allows."""
 
 from __future__ import annotations
 
+import secrets
+from dataclasses import dataclass, field
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import Response
 
 from weshop.core.errors import WeShopError
@@ -14,8 +18,12 @@ from weshop.core.http import DbSession
 from weshop.core.idempotency import run_idempotent
 from weshop.core.ids import PathId
 from weshop.orders import service as orders
-from weshop.orders.console import OrderForms, done, order_page
+from weshop.orders.console import ORDER_PAGE_SECTIONS, OrderForms, done, order_page
+from weshop.orders.models import Order
+from weshop.orders.parts import Part
 from weshop.payments import refunds
+from weshop.payments import repository as repo
+from weshop.payments.models import Refund, RefundPart
 from weshop.payments.schemas import RefundIn
 from weshop.stores.console_access import ConsoleAccess, console_staff
 from weshop.stores.permissions import Permission
@@ -36,6 +44,52 @@ REFUND_REFUSALS = {
 
 class RefundAsked(BaseModel):
     refund_id: int
+
+
+@dataclass(frozen=True)
+class OrderRefunds:
+    """An order's refunds (oldest first) with their parts, and what is left to refund of each
+    part (a line's id, or None for the shipping) while staff may still refund it."""
+
+    refunds: list[Refund]
+    parts: dict[int, list[RefundPart]] = field(default_factory=dict)
+    left: dict[Part, int] = field(default_factory=dict)
+
+    @property
+    def refundable(self) -> bool:
+        return any(amount > 0 for part, amount in self.left.items() if part is not None)
+
+
+async def order_refunds(session: AsyncSession, order: Order) -> OrderRefunds:
+    """Reads only, without the payment's lock (pages read in read-only transactions): the
+    refund itself checks again under the lock."""
+    found = await repo.order_refunds(session, order.id)
+    parts = await refunds.parts_of_refunds(session, [refund.id for refund in found])
+    payment = await repo.succeeded_payment(session, order.id)
+    if payment is None or order.status not in refunds.REFUNDABLE_ORDER_STATUSES:
+        return OrderRefunds(refunds=found, parts=parts)
+    return OrderRefunds(refunds=found, parts=parts, left=await refunds.parts_left(session, payment))
+
+
+def _refund_key(forms: OrderForms) -> str:
+    """A new idempotency key per refund form; the same one when the form comes back."""
+    posted = forms.refund.values.get("refund_key") if forms.refund else None
+    return posted if isinstance(posted, str) and posted else secrets.token_urlsafe(16)
+
+
+async def refunds_section(
+    request: Request, session: AsyncSession, access: ConsoleAccess, order: Order, forms: OrderForms
+) -> dict[str, Any]:
+    """The order page's refunds, and its refund form where the role may refund."""
+    found = await order_refunds(session, order)
+    return {
+        "can_refund": access.can(Permission.REFUNDS_WRITE) and found.refundable,
+        "refunds": found,
+        "refund_key": _refund_key(forms),
+    }
+
+
+ORDER_PAGE_SECTIONS.append(refunds_section)
 
 
 def _amounts(request: Request, values: dict[str, Any]) -> tuple[dict[int, int], dict[str, str]]:

@@ -1,26 +1,18 @@
 """The platform console's payment pages: a store's WeChat Pay sub-merchant (its number, its
-onboarding application's state, asking WeChat Pay for news), and the reconciliation of a
-day's payments and refunds with the provider and the ledger."""
+onboarding application's state, asking WeChat Pay for news)."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
-from typing import Annotated, Literal
-
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Request
 from pydantic import ValidationError
 from starlette.responses import RedirectResponse, Response
 
 from weshop.accounts.page_session import PageOperator
-from weshop.core.clock import Day
 from weshop.core.errors import WeShopError
 from weshop.core.http import DbSession, RuntimeDep
 from weshop.core.ids import PathId
 from weshop.payments import accounts
-from weshop.payments.providers import payment_setup
-from weshop.payments.reconciliation import ProviderRecordsUnavailable, reconcile_day
 from weshop.payments.schemas import SubMerchantIn
-from weshop.payments.wechatpay.transactions import BEIJING
 from weshop.stores import service as stores
 from weshop.web.console_forms import N_
 from weshop.web.csrf import verify_csrf
@@ -112,40 +104,3 @@ async def refresh_applyment(
         return await _account_page(request, session, runtime, store_id, errors=errors,
                                    status_code=exc.status_code)  # fmt: skip
     return RedirectResponse(f"/platform/stores/{store_id}/payments?done=refreshed", 303)
-
-
-def _yesterday_in_china() -> date:
-    return (datetime.now(BEIJING) - timedelta(days=1)).date()
-
-
-@router.get("/reconciliation")
-async def reconciliation(
-    request: Request,
-    operator: PageOperator,
-    session: DbSession,
-    runtime: RuntimeDep,
-    day: Annotated[Day | None, Query(alias="date")] = None,
-    provider: Annotated[Literal["sandbox", "wechatpay"] | None, Query()] = None,
-) -> Response:
-    """A day's records at the provider against WeShop's payments, refunds and ledger: every
-    difference, as ``weshop reconcile --date`` prints them."""
-    day = day or _yesterday_in_china()
-    payments = payment_setup(runtime)
-    chosen = provider or payments.default_name or accounts.WECHATPAY
-    result, problem = None, ""
-    try:
-        result = await reconcile_day(session, chosen, day, payments)
-    except ProviderRecordsUnavailable as exc:
-        problem = str(exc)
-    return render(
-        request,
-        "payments/platform/reconciliation.html",
-        {
-            "section": "reconciliation",
-            "day": day,
-            "provider": chosen,
-            "providers": sorted(payments.providers),
-            "result": result,
-            "problem": problem,
-        },
-    )

@@ -16,15 +16,20 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from weshop.core.clock import utcnow
 from weshop.core.db import lock_row
 from weshop.core.errors import Conflict, InvalidInput
+from weshop.core.events import announce, ask
 from weshop.core.outbox import emit
 from weshop.core.tenancy import StoreScope
-from weshop.ledger import service as ledger
-from weshop.ledger.repository import order_with_lines
-from weshop.ledger.targets import Part, split
 from weshop.orders import service as orders
 from weshop.orders.models import Order, OrderStatus
+from weshop.orders.parts import Part, left_to_refund, split
 from weshop.payments import repository as repo
 from weshop.payments.accounts import sub_mchid_for
+from weshop.payments.events import (
+    FreeOrderCancelled,
+    IsOrderSettled,
+    PlatformSharesAfterRefunds,
+    RefundSucceeded,
+)
 from weshop.payments.models import (
     Payment,
     Refund,
@@ -66,15 +71,20 @@ def out_number(prefix: str) -> str:
     return f"{prefix}{utcnow():%Y%m%d%H%M%S}{secrets.token_hex(5).upper()}"
 
 
-async def refundable_parts(session: AsyncSession, payment: Payment) -> dict[Part, int]:
+async def parts_left(session: AsyncSession, payment: Payment) -> dict[Part, int]:
     """What is left to refund of each part of the payment (its order's lines, and shipping
     under None): the payment spread over the parts, less every refund asked for that has
-    not failed. Locks the payment first, so two refunds never both take the last fen."""
-    await lock_row(session, Payment, payment.id)
-    order, lines = await order_with_lines(session, payment.order_id)
-    paid = split(payment.amount_fen, ledger.order_payable(order, lines))
+    not failed. Reads only: a refund takes the payment's lock first (:func:`refundable_parts`).
+    """
     asked = await repo.requested_refund_parts(session, payment.id)
-    return {part: amount - asked.get(part, 0) for part, amount in paid.items()}
+    return await left_to_refund(session, payment.order_id, payment.amount_fen, asked)
+
+
+async def refundable_parts(session: AsyncSession, payment: Payment) -> dict[Part, int]:
+    """:func:`parts_left` under the payment's lock, so two refunds never both take the last
+    fen."""
+    await lock_row(session, Payment, payment.id)
+    return await parts_left(session, payment)
 
 
 async def _record_refund(
@@ -134,7 +144,7 @@ async def refund_cancelled_order(
         return None
     if payment.amount_fen == 0:
         # The order cost nothing: nothing to give back, but a subsidy the platform owed goes.
-        await ledger.record_free_order_cancelled(session, order_id)
+        await announce(session, FreeOrderCancelled(order_id))
         return None
     left = await refundable_parts(session, payment)
     amount = min(amount_fen, sum(left.values()))
@@ -183,7 +193,7 @@ async def refund_succeeded(session: AsyncSession, refund: Refund, provider_refun
         session, refund, "succeed", provider_refund_id=provider_refund_id, succeeded_at=utcnow()
     )
     await orders.record_refund(session, refund.order_id, refund.amount_fen)
-    await ledger.record_refund(session, refund)
+    await announce(session, RefundSucceeded(refund))
     payment = await session.get_one(Payment, refund.payment_id)
     if payment.subsidy_paid_fen:
         emit(
@@ -308,14 +318,14 @@ async def _return_fee_before_refund(
     """A refund of a settled order takes back part of the platform's fee: the platform
     returns that part of its split to the store first, so that the store can pay the refund
     and the provider's balances stay the ledger's (no 二清 either way)."""
-    if not provider.partner or not await ledger.is_settled(session, refund.order_id):
+    if not provider.partner or not await ask(session, IsOrderSettled(refund.order_id)):
         return
     if payment.fee_split_fen is None:
         # Settled here, not yet at the provider: the refund waits for that (worker retry).
         raise RuntimeError("the order's settlement has not reached the provider yet")
     await lock_row(session, Payment, payment.id)
     asked = await repo.requested_refund_parts(session, payment.id)
-    keeps, _ = await ledger.platform_targets_after_refunds(session, refund.order_id, asked)
+    keeps, _ = await ask(session, PlatformSharesAfterRefunds(refund.order_id, asked))
     # A retry after a crash computes the same amount under the same out_return_no.
     owed = payment.fee_split_fen - await repo.fee_returned(session, payment.id, refund.id) - keeps
     if owed <= 0:
@@ -341,7 +351,7 @@ async def return_subsidy(
         return
     await lock_row(session, Payment, payment.id)
     asked = await repo.requested_refund_parts(session, payment.id)
-    _, keeps = await ledger.platform_targets_after_refunds(session, refund.order_id, asked)
+    _, keeps = await ask(session, PlatformSharesAfterRefunds(refund.order_id, asked))
     taken = await repo.subsidy_returned(session, payment.id, refund.id)
     owed = payment.subsidy_paid_fen - taken - keeps
     if owed <= 0:

@@ -2,7 +2,8 @@
 ones of a cancelled order. (Refunds are in ``refunds``, settlement in ``settlement``.)
 
 A callback is stored once (unique per provider and notification id) and applied under a
-compare-and-set, so a replay changes nothing.
+compare-and-set, so a replay changes nothing. A succeeded payment is announced in its own
+transaction (:class:`~weshop.payments.events.PaymentSucceeded`): the ledger posts it there.
 """
 
 from __future__ import annotations
@@ -16,13 +17,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from weshop.accounts.models import User
 from weshop.core.clock import utcnow
 from weshop.core.errors import Conflict
+from weshop.core.events import announce
 from weshop.core.outbox import emit
-from weshop.ledger import service as ledger
 from weshop.orders import service as orders
 from weshop.orders.models import Order
 from weshop.orders.state import ORDER_MACHINE
 from weshop.payments import repository as repo
 from weshop.payments.accounts import refuse_direct_mode_for_many_stores, sub_mchid_for
+from weshop.payments.events import PaymentSucceeded
 from weshop.payments.models import (
     NO_PROVIDER,
     NotificationOutcome,
@@ -122,7 +124,7 @@ async def _pay_nothing(session: AsyncSession, order: Order, user: User) -> Payme
     await session.flush()
     await PAYMENT_MACHINE.apply(session, payment, "succeed", paid_at=now)
     accepted = await orders.mark_paid(session, order.id, 0, now)
-    await ledger.record_payment(session, payment, accepted=accepted)
+    await announce(session, PaymentSucceeded(payment, accepted=accepted))
     log.info("payments.paid_without_provider", order_id=order.id, out_trade_no=out_trade_no)
     return payment
 
@@ -215,7 +217,7 @@ async def _apply(
         provider_transaction_id=notice.transaction_id,
     )
     accepted = await orders.mark_paid(session, payment.order_id, payment.amount_fen, notice.paid_at)
-    await ledger.record_payment(session, payment, accepted=accepted)
+    await announce(session, PaymentSucceeded(payment, accepted=accepted))
     if accepted:
         return NotificationOutcome.APPLIED, ""
     # Paid after the order was cancelled or expired: the money goes straight back.

@@ -17,6 +17,10 @@ from weshop.payments.provider import (
 
 log = structlog.get_logger(__name__)
 
+# The ledger's command once it has settled an order (it only mirrors the money): instruct the
+# provider to move it (the platform never pools it: no 二清).
+SETTLE_AT_PROVIDER = "payments.settle_at_provider"
+
 
 def settlement_order_no(order: Order) -> str:
     """The provider's out-order-no of an order's settlement: one per order, so a repeat of

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from weshop.core.worker import HandlerRegistry, TaskContext
-from weshop.ledger.settlement import ORDER_SETTLED
 from weshop.orders.service import ORDER_CANCELLED, REFUND_REQUESTED
 from weshop.payments import refunds, service, settlement
 
@@ -49,7 +48,7 @@ async def query_payment(ctx: TaskContext) -> None:
     await service.query_payment(ctx.session, ctx.payload["payment_id"], providers)
 
 
-@registry.on(ORDER_SETTLED)
+@registry.on(settlement.SETTLE_AT_PROVIDER)
 async def settle_at_provider(ctx: TaskContext) -> None:
     providers = ctx.runtime.components["payment_providers"]
     await settlement.settle_at_provider(

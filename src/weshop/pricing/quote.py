@@ -72,6 +72,11 @@ class QuoteLine(Frozen):
     adjustments: tuple[Adjustment, ...] = ()
     payable_fen: int = Field(ge=0)
 
+    @property
+    def platform_funded_fen(self) -> int:
+        """What the platform funded of the line's discounts (its coupons), in fen."""
+        return -sum(a.amount_fen for a in self.adjustments if a.funded_by == Funder.PLATFORM)
+
 
 class Allocation(Frozen):
     sku_id: int

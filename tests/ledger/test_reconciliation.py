@@ -21,7 +21,7 @@ from tests.support import Api, Runner, expect
 from weshop import cli
 from weshop.core.clock import utcnow
 from weshop.core.config import Settings
-from weshop.payments.reconciliation import (
+from weshop.ledger.reconciliation import (
     Difference,
     DifferenceKind,
     MoneyRecord,
