@@ -58,6 +58,9 @@ STOREFRONT_PAGES: list[APIRouter] = [
     members_web.router,
 ]
 
+# Sections that domains above orders add to the console's order page.
+orders_console.ORDER_PAGE_SECTIONS[:] = [payments_console.refunds_section]
+
 # The merchant console (``/console``).
 MERCHANT_CONSOLE_PAGES: list[APIRouter] = [
     orders_console.router,

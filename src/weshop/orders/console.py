@@ -251,8 +251,8 @@ def package_count(text: Any) -> int:
 
 
 # What domains above orders show on the order page (payments: the refunds and their form):
-# each section answers template values for one order. A section adds itself here when its
-# console module is imported, as the merchant console's routers are.
+# each section answers template values for one order. ``weshop.routes`` lists them, where the
+# merchant console's routers are gathered.
 OrderPageSection = Callable[
     [Request, AsyncSession, ConsoleAccess, Order, OrderForms], Awaitable[dict[str, Any]]
 ]

@@ -18,7 +18,7 @@ from weshop.core.http import DbSession
 from weshop.core.idempotency import run_idempotent
 from weshop.core.ids import PathId
 from weshop.orders import service as orders
-from weshop.orders.console import ORDER_PAGE_SECTIONS, OrderForms, done, order_page
+from weshop.orders.console import OrderForms, done, order_page
 from weshop.orders.models import Order
 from weshop.orders.parts import Part
 from weshop.payments import refunds
@@ -87,9 +87,6 @@ async def refunds_section(
         "refunds": found,
         "refund_key": _refund_key(forms),
     }
-
-
-ORDER_PAGE_SECTIONS.append(refunds_section)
 
 
 def _amounts(request: Request, values: dict[str, Any]) -> tuple[dict[int, int], dict[str, str]]:
