@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 from weshop.core.config import Settings
 from weshop.core.db import Database
-from weshop.payments.accounts import direct_mode_problem
+from weshop.payments.sub_merchants import direct_mode_problem
 from weshop.payments.wechatpay.setup import wechatpay_configured
 
 MIN_SECRET_LENGTH = 32

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from tests.logistics.support import create_template
 from tests.support import Api, Headers, Runner, expect
 from weshop.core.clock import utcnow
-from weshop.ledger.accounts import Term, term_totals
+from weshop.ledger.chart_of_accounts import Term, term_totals
 from weshop.ledger.check import CheckReport, check_ledger
 from weshop.ledger.models import AccountKind, EntryKind, JournalEntry, LedgerAccount, Posting
 

@@ -18,7 +18,7 @@ from tests.ledger.support import (
     report,
 )
 from weshop import cli
-from weshop.ledger.accounts import PLATFORM_KINDS, SPECS, account_ids
+from weshop.ledger.chart_of_accounts import PLATFORM_KINDS, SPECS, account_ids
 from weshop.ledger.models import AccountKind as K
 from weshop.ledger.models import (
     AccountOwner,

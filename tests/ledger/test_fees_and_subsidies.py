@@ -17,7 +17,7 @@ from tests.ledger.support import (
 from tests.promotions.conftest import claim, create_platform_template
 from tests.support import expect
 from weshop.core.money import allocate
-from weshop.ledger.accounts import Term
+from weshop.ledger.chart_of_accounts import Term
 from weshop.ledger.models import AccountKind as K
 
 LEDGER = "/api/v1/platform/ledger"

@@ -28,7 +28,7 @@ from weshop.core.clock import utcnow
 from weshop.core.outbox import OutboxMessage
 from weshop.ledger import journal
 from weshop.ledger import service as ledger
-from weshop.ledger.accounts import Term
+from weshop.ledger.chart_of_accounts import Term
 from weshop.ledger.journal import Leg, Source, UnbalancedEntry
 from weshop.ledger.models import AccountKind as K
 from weshop.ledger.models import EntryKind, JournalEntry, Posting

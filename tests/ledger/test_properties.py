@@ -21,7 +21,7 @@ from tests.ledger.support import (
     ship,
 )
 from tests.support import expect
-from weshop.ledger.accounts import Term
+from weshop.ledger.chart_of_accounts import Term
 from weshop.ledger.models import AccountKind as K
 from weshop.ledger.targets import fee_split, subsidy_due
 

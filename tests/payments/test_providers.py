@@ -25,9 +25,9 @@ from tests.support import all_routes, expect
 from weshop.app import create_app
 from weshop.core.config import Settings
 from weshop.core.security import hmac_sign
-from weshop.payments.accounts import direct_mode_problem
 from weshop.payments.models import Payment, PaymentNotification
 from weshop.payments.sandbox.gateway import signed_message
+from weshop.payments.sub_merchants import direct_mode_problem
 from weshop.payments.wechatpay.provider import WechatPay, WechatPayProvider
 from weshop.paysim.identity import DIRECT_APPID, DIRECT_MCHID
 from weshop.stores.models import Store, StoreStatus

@@ -20,7 +20,7 @@ from sqlalchemy import select
 from weshop.core.clients import SERVER_OPTIONS
 from weshop.core.config import Settings
 from weshop.core.db import Database
-from weshop.payments import accounts as payment_accounts
+from weshop.payments import sub_merchants as payment_accounts
 from weshop.paysim import funds
 from weshop.paysim.app import create_app as create_paysim_app
 from weshop.paysim.app import open_simulator

@@ -10,7 +10,7 @@ from weshop.core.http import DbSession
 from weshop.core.ids import PathId
 from weshop.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, CursorQuery, Page
 from weshop.core.tenancy import StoreScope
-from weshop.ledger import fees, finance
+from weshop.ledger import fees, views
 from weshop.ledger.schemas import (
     DayTotalsOut,
     FeeRateIn,
@@ -42,7 +42,7 @@ async def store_balance(session: DbSession, scope: StoreScope = staff_with(FINAN
     """The store's money, summed from the ledger: frozen at the provider until each order's
     after-sales window closes (with the part that will be the platform fee), available,
     platform fee paid, refunded to shoppers, and platform subsidies granted."""
-    return await finance.store_balance(session, scope)
+    return await views.store_balance(session, scope)
 
 
 @merchant.get("/statement", response_model=Page[StatementEntryOut])
@@ -56,7 +56,7 @@ async def statement(
 ):
     """The store's journal entries, newest first, by business day: each with its order and
     what it moved (paid in, frozen, available, fee, refunded, subsidy); cursor pages."""
-    return await finance.statement(session, scope, day_from, day_to, cursor, limit)
+    return await views.statement(session, scope, day_from, day_to, cursor, limit)
 
 
 @merchant.get("/statement/days", response_model=list[DayTotalsOut])
@@ -68,7 +68,7 @@ async def statement_by_day(
 ):
     """Totals per business day with entries, newest first; the last 31 days by default and
     366 at most."""
-    return await finance.daily_totals(session, scope, day_from, day_to)
+    return await views.daily_totals(session, scope, day_from, day_to)
 
 
 @merchant.get(
@@ -84,7 +84,7 @@ async def statement_csv(
 ):
     """The statement as CSV (UTF-8, oldest first, amounts in fen) for a range of business
     days: the last 31 by default, 366 at most."""
-    body = await finance.statement_csv(session, scope, day_from, day_to)
+    body = await views.statement_csv(session, scope, day_from, day_to)
     filename = f"statement-{scope.store_id}-{day_from or 'recent'}-{day_to or 'today'}.csv"
     return Response(
         body,
@@ -99,7 +99,7 @@ async def order_ledger(
 ):
     """One order as the ledger sees it: paid = released + frozen + platform + commission +
     refunded, and every entry with its postings, line by line."""
-    return await finance.order_ledger(session, scope, order_id)
+    return await views.order_ledger(session, scope, order_id)
 
 
 @platform.get("/balances", response_model=Page[StoreBalanceOut])
@@ -110,21 +110,21 @@ async def all_balances(
     limit: int = Limit,
 ):
     """Every store's balance, newest store first; cursor pages."""
-    return await finance.all_balances(session, cursor, limit)
+    return await views.all_balances(session, cursor, limit)
 
 
 @platform.get("/fee-schedule", response_model=FeeScheduleOut)
 async def fee_schedule(operator: CurrentOperator, session: DbSession):
     """The platform fee schedule: each plan's default rate and the rates set per plan and
     per category. An order's rates are fixed when it is paid."""
-    return await finance.fee_schedule(session)
+    return await views.fee_schedule(session)
 
 
 @platform.put("/fee-rates", response_model=FeeScheduleOut)
 async def set_fee_rate(body: FeeRateIn, operator: CurrentOperator, session: DbSession):
     """Set the rate (basis points) of a plan, or of a plan in one category and its
     sub-categories. Orders paid from now on pay it; orders already paid keep theirs."""
-    return await finance.set_fee_rate(session, body, operator.id)
+    return await views.set_fee_rate(session, body, operator.id)
 
 
 @platform.put("/stores/{store_id}/fee-plan", response_model=StorePlanOut)
@@ -143,4 +143,4 @@ async def reverse_entry(
     """Correct a journal entry: post its exact opposite (entries are never edited or
     deleted), then post its payment, refund or settlement anew as they stand now. An entry
     is reversed at most once (409)."""
-    return await finance.reverse_entry(session, entry_id, body.reason, operator.id)
+    return await views.reverse_entry(session, entry_id, body.reason, operator.id)

@@ -28,7 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased, load_only
 
 from weshop.ledger import repository as repo
-from weshop.ledger.accounts import SPECS, STORE_KINDS, Term, account_code, term_totals
+from weshop.ledger.chart_of_accounts import SPECS, STORE_KINDS, Term, account_code, term_totals
 from weshop.ledger.models import (
     AccountKind,
     AccountOwner,

@@ -11,7 +11,7 @@ from starlette.responses import Response
 from weshop.core.clock import Day
 from weshop.core.errors import InvalidInput
 from weshop.core.http import DbSession
-from weshop.ledger import finance
+from weshop.ledger import views
 from weshop.ledger.models import EntryKind
 from weshop.stores.console_access import ConsoleAccess, console_page, console_staff
 from weshop.stores.permissions import Permission
@@ -48,15 +48,15 @@ async def finance_page(
     the chosen day (the latest day with entries by default)."""
     problem = None
     try:
-        days = await finance.daily_totals(session, access.scope, day_from, day_to)
+        days = await views.daily_totals(session, access.scope, day_from, day_to)
     except InvalidInput:
         problem = gettext(request, "Choose a range of 1 to 366 days, the first not after the last.")
         day_from = day_to = None
-        days = await finance.daily_totals(session, access.scope, None, None)
+        days = await views.daily_totals(session, access.scope, None, None)
     chosen = day or (days[0].day if days else None)
     entries = None
     if chosen is not None:
-        entries = await finance.statement(
+        entries = await views.statement(
             session, access.scope, chosen, chosen, cursor, ENTRIES_PER_PAGE
         )
     return console_page(
@@ -65,7 +65,7 @@ async def finance_page(
         access,
         "finance",
         {
-            "balance": await finance.store_balance(session, access.scope),
+            "balance": await views.store_balance(session, access.scope),
             "days": days,
             "day_from": day_from,
             "day_to": day_to,
@@ -86,7 +86,7 @@ async def statement_csv(
     access: ConsoleAccess = Finance,
 ) -> Response:
     """The same CSV as the finance API: oldest first, amounts in fen."""
-    body = await finance.statement_csv(session, access.scope, day_from, day_to)
+    body = await views.statement_csv(session, access.scope, day_from, day_to)
     name = f"statement-{access.store.id}-{day_from or 'recent'}-{day_to or 'today'}.csv"
     return Response(
         body,

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from weshop.core.clock import CHINA_TZ, utcnow
 from weshop.core.errors import WeShopError
 from weshop.ledger import repository as repo
-from weshop.ledger.accounts import account_ids
+from weshop.ledger.chart_of_accounts import account_ids
 from weshop.ledger.models import AccountKind, EntryKind, JournalEntry, Posting
 from weshop.ledger.targets import Part
 

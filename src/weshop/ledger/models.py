@@ -18,7 +18,7 @@ from weshop.core.db import Base, TimestampMixin, enum_column
 
 
 class AccountKind(enum.StrEnum):
-    """Who a fen belongs to and where it sits; see :mod:`weshop.ledger.accounts`."""
+    """Who a fen belongs to and where it sits; see :mod:`weshop.ledger.chart_of_accounts`."""
 
     PROVIDER_CLEARING = "provider_clearing"
     STORE_FROZEN = "store_frozen"

@@ -17,11 +17,11 @@ from weshop.core.clock import Day
 from weshop.core.errors import WeShopError
 from weshop.core.http import DbSession, RuntimeDep
 from weshop.core.ids import RowId
-from weshop.ledger import fees, finance
+from weshop.ledger import fees, views
 from weshop.ledger.models import StorePlan
 from weshop.ledger.reconciliation import ProviderRecordsUnavailable, reconcile_day
 from weshop.ledger.schemas import FeeRateIn
-from weshop.payments import accounts
+from weshop.payments import sub_merchants
 from weshop.payments.providers import payment_setup
 from weshop.payments.wechatpay.transactions import BEIJING
 from weshop.stores import service as stores
@@ -60,7 +60,7 @@ async def _fees_page(
     values: dict | None = None,
     status_code: int = 200,
 ) -> Response:
-    schedule = await finance.fee_schedule(session)
+    schedule = await views.fee_schedule(session)
     all_stores = await stores.all_stores(session)
     plans = await fees.store_plans(session, [store.id for store in all_stores])
     return render(
@@ -107,7 +107,7 @@ async def set_rate(request: Request, operator: PageOperator, session: DbSession)
         return await _fees_page(request, session, errors=errors, values=values, status_code=422)
     try:
         async with undo_on_error(session):
-            await finance.set_fee_rate(session, body, operator.id)
+            await views.set_fee_rate(session, body, operator.id)
     except WeShopError as exc:
         errors = {"category_id": error_message(request, exc.code, exc.message)}
         return await _fees_page(
@@ -134,7 +134,7 @@ async def settlements(
     request: Request, operator: PageOperator, session: DbSession, cursor: Cursor = None
 ) -> Response:
     """Every store's money as the ledger mirrors it at the provider, newest store first."""
-    balances = await finance.all_balances(session, cursor, 50)
+    balances = await views.all_balances(session, cursor, 50)
     names = {store.id: store.name for store in await stores.all_stores(session)}
     totals = {
         name: sum(getattr(balance, name) for balance in balances.items)
@@ -172,7 +172,7 @@ async def reconciliation(
     difference, as ``weshop reconcile --date`` prints them."""
     day = day or _yesterday_in_china()
     payments = payment_setup(runtime)
-    chosen = provider or payments.default_name or accounts.WECHATPAY
+    chosen = provider or payments.default_name or sub_merchants.WECHATPAY
     result, problem = None, ""
     try:
         result = await reconcile_day(session, chosen, day, payments)

@@ -44,7 +44,7 @@ from weshop.orders.models import Order, OrderLine, OrderStatus
 from weshop.orders.parts import Part, order_payable, order_with_lines, split
 from weshop.orders.service import aftersales_window_end
 from weshop.payments.models import NO_PROVIDER, Payment, PaymentStatus, Refund, RefundStatus
-from weshop.payments.settlement import SETTLE_AT_PROVIDER
+from weshop.payments.provider_settlement import SETTLE_AT_PROVIDER
 
 K = AccountKind
 

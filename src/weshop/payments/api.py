@@ -14,7 +14,7 @@ from weshop.core.idempotency import run_idempotent
 from weshop.core.ids import PathId
 from weshop.core.openapi import raises
 from weshop.core.tenancy import StoreScope
-from weshop.payments import accounts, refunds, service
+from weshop.payments import refunds, service, sub_merchants
 from weshop.payments.models import Refund
 from weshop.payments.provider import InvalidNotification
 from weshop.payments.providers import payment_setup
@@ -212,7 +212,7 @@ async def order_refunds(
 
 
 def _applyments(runtime: RuntimeDep) -> Applyments | None:
-    provider = runtime.components["payment_providers"].get(accounts.WECHATPAY)
+    provider = runtime.components["payment_providers"].get(sub_merchants.WECHATPAY)
     return None if provider is None else provider.pay.applyments
 
 
@@ -227,7 +227,7 @@ async def store_payment_account(
     session: DbSession,
 ):
     """A store's WeChat Pay account: its sub-merchant number and onboarding state."""
-    return await accounts.store_account(session, store_id, accounts.WECHATPAY)
+    return await sub_merchants.store_account(session, store_id, sub_merchants.WECHATPAY)
 
 
 @platform.put(
@@ -243,7 +243,9 @@ async def record_sub_merchant(
 ):
     """Record the WeChat Pay sub-merchant number a store already has (partner mode pays each
     store's own sub-merchant; the platform never holds the money)."""
-    return await accounts.record_sub_mchid(session, store_id, accounts.WECHATPAY, body.sub_mchid)
+    return await sub_merchants.record_sub_mchid(
+        session, store_id, sub_merchants.WECHATPAY, body.sub_mchid
+    )
 
 
 @platform.post(
@@ -264,7 +266,7 @@ async def submit_applyment(
 ):
     """Submit the store's WeChat Pay onboarding application (二级商户进件). Submitting again
     resends the same application; refresh it to learn the outcome."""
-    return await accounts.submit_applyment(session, store_id, _applyments(runtime), body.form)
+    return await sub_merchants.submit_applyment(session, store_id, _applyments(runtime), body.form)
 
 
 @platform.post(
@@ -281,4 +283,4 @@ async def refresh_applyment(
 ):
     """Ask WeChat Pay where the store's application stands; once finished, the store's
     sub-merchant number is recorded and it can take WeChat payments."""
-    return await accounts.refresh_applyment(session, store_id, _applyments(runtime))
+    return await sub_merchants.refresh_applyment(session, store_id, _applyments(runtime))

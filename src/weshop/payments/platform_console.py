@@ -11,7 +11,7 @@ from weshop.accounts.page_session import PageOperator
 from weshop.core.errors import WeShopError
 from weshop.core.http import DbSession, RuntimeDep
 from weshop.core.ids import PathId
-from weshop.payments import accounts
+from weshop.payments import sub_merchants
 from weshop.payments.schemas import SubMerchantIn
 from weshop.stores import service as stores
 from weshop.web.console_forms import N_
@@ -36,7 +36,7 @@ async def _account_page(
     status_code: int = 200,
 ) -> Response:
     store = await stores.get_store(session, store_id)
-    account = await accounts.store_account(session, store_id, accounts.WECHATPAY)
+    account = await sub_merchants.store_account(session, store_id, sub_merchants.WECHATPAY)
     return render(
         request,
         "payments/platform/store_payments.html",
@@ -44,7 +44,7 @@ async def _account_page(
             "section": "stores",
             "store": store,
             "account": account,
-            "wechatpay": accounts.WECHATPAY in runtime.components["payment_providers"],
+            "wechatpay": sub_merchants.WECHATPAY in runtime.components["payment_providers"],
             "errors": errors or {},
             "done": request.query_params.get("done", ""),
         },
@@ -80,7 +80,7 @@ async def record_sub_merchant(
         return await _account_page(request, session, runtime, store_id, errors=errors,
                                    status_code=422)  # fmt: skip
     await stores.get_store(session, store_id)
-    await accounts.record_sub_mchid(session, store_id, accounts.WECHATPAY, body.sub_mchid)
+    await sub_merchants.record_sub_mchid(session, store_id, sub_merchants.WECHATPAY, body.sub_mchid)
     return RedirectResponse(f"/platform/stores/{store_id}/payments?done=recorded", 303)
 
 
@@ -93,10 +93,10 @@ async def refresh_applyment(
     runtime: RuntimeDep,
 ) -> Response:
     """Ask WeChat Pay where the store's application stands."""
-    provider = runtime.components["payment_providers"].get(accounts.WECHATPAY)
+    provider = runtime.components["payment_providers"].get(sub_merchants.WECHATPAY)
     try:
         async with undo_on_error(session):
-            await accounts.refresh_applyment(
+            await sub_merchants.refresh_applyment(
                 session, store_id, None if provider is None else provider.pay.applyments
             )
     except WeShopError as exc:

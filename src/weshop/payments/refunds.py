@@ -23,7 +23,6 @@ from weshop.orders import service as orders
 from weshop.orders.models import Order, OrderStatus
 from weshop.orders.parts import Part, left_to_refund, split
 from weshop.payments import repository as repo
-from weshop.payments.accounts import sub_mchid_for
 from weshop.payments.events import (
     FreeOrderCancelled,
     IsOrderSettled,
@@ -42,8 +41,9 @@ from weshop.payments.provider import (
     ProviderRefundStatus,
     RefundUpdate,
 )
-from weshop.payments.settlement import settlement_order_no
+from weshop.payments.provider_settlement import settlement_order_no
 from weshop.payments.state import REFUND_MACHINE
+from weshop.payments.sub_merchants import sub_mchid_for
 
 log = structlog.get_logger(__name__)
 

@@ -23,7 +23,6 @@ from weshop.orders import service as orders
 from weshop.orders.models import Order
 from weshop.orders.state import ORDER_MACHINE
 from weshop.payments import repository as repo
-from weshop.payments.accounts import refuse_direct_mode_for_many_stores, sub_mchid_for
 from weshop.payments.events import PaymentSucceeded
 from weshop.payments.models import (
     NO_PROVIDER,
@@ -38,6 +37,7 @@ from weshop.payments.provider import (
 )
 from weshop.payments.refunds import out_number, request_refund
 from weshop.payments.state import PAYMENT_MACHINE
+from weshop.payments.sub_merchants import refuse_direct_mode_for_many_stores, sub_mchid_for
 
 log = structlog.get_logger(__name__)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from weshop.core.worker import HandlerRegistry, TaskContext
 from weshop.orders.service import ORDER_CANCELLED, REFUND_REQUESTED
-from weshop.payments import refunds, service, settlement
+from weshop.payments import provider_settlement, refunds, service
 
 registry = HandlerRegistry()
 
@@ -48,10 +48,10 @@ async def query_payment(ctx: TaskContext) -> None:
     await service.query_payment(ctx.session, ctx.payload["payment_id"], providers)
 
 
-@registry.on(settlement.SETTLE_AT_PROVIDER)
+@registry.on(provider_settlement.SETTLE_AT_PROVIDER)
 async def settle_at_provider(ctx: TaskContext) -> None:
     providers = ctx.runtime.components["payment_providers"]
-    await settlement.settle_at_provider(
+    await provider_settlement.settle_at_provider(
         ctx.session,
         ctx.payload["order_id"],
         ctx.payload["platform_fee_fen"],

@@ -16,7 +16,7 @@ from weshop.core.pagination import Page, page_of, paginate
 from weshop.core.tenancy import StoreScope
 from weshop.ledger import fees, service
 from weshop.ledger import repository as repo
-from weshop.ledger.accounts import Term, term_totals
+from weshop.ledger.chart_of_accounts import Term, term_totals
 from weshop.ledger.journal import business_day
 from weshop.ledger.models import AccountKind, JournalEntry, Posting
 from weshop.ledger.schemas import (

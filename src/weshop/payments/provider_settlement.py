@@ -9,11 +9,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from weshop.orders.models import Order
 from weshop.payments import repository as repo
-from weshop.payments.accounts import sub_mchid_for
 from weshop.payments.models import NO_PROVIDER
 from weshop.payments.provider import (
     PaymentProvider,
 )
+from weshop.payments.sub_merchants import sub_mchid_for
 
 log = structlog.get_logger(__name__)
 
