@@ -188,6 +188,7 @@ def serve(
         port=port,
         workers=workers,
         log_level=settings.log_level.lower(),
+        access_log=settings.access_log,
         **SERVER_OPTIONS,
     )
 
@@ -379,7 +380,12 @@ def demo(
     log_level = settings.log_level.lower()
     if offline_wechatpay is None:
         uvicorn.run(
-            create_app(settings), host=host, port=port, log_level=log_level, **SERVER_OPTIONS
+            create_app(settings),
+            host=host,
+            port=port,
+            log_level=log_level,
+            access_log=settings.access_log,
+            **SERVER_OPTIONS,
         )
         return
     _run(give_stores_sub_merchants(settings, offline_wechatpay.sim), settings)

@@ -121,7 +121,9 @@ async def test_a_500_logs_no_secret_in_bounded_size_without_blocking(
     try:
         with stuck_sink(app.state.runtime.settings) as written:
             async with served(app) as url, httpx.AsyncClient(base_url=url) as http:
-                await http.get("/healthz")  # the app's first request builds its middleware
+                # The app's first request builds its middleware; one that matches no route
+                # also has every route analysed (as start-up does where the lifespan runs).
+                await http.get("/test-only/no-such-route")
                 failing = asyncio.create_task(
                     _timed(
                         http,

@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+import asyncio
+
 import pytest
+from sqlalchemy import text
 
 from tests.orders.conftest import Shop, open_shop
 from tests.support import expect
@@ -165,3 +168,18 @@ async def test_the_price_snapshot_does_not_follow_later_price_changes(api, clien
     assert order["payable_fen"] == 1999
     assert order["price_breakdown"] == placed["orders"][0]["price_breakdown"]
     assert (await api.start_payment(shop.shopper, order_id))["amount_fen"] == 1999
+
+
+async def test_a_quote_does_not_wait_for_a_writer(api, client, runtime, shop: Shop):
+    """A quote only reads: while another transaction holds the write lock (a checkout on
+    SQLite), it still answers, and it writes nothing."""
+    body = {"address_id": shop.address["id"], "items": [{"sku_id": shop.sku_id, "quantity": 2}]}
+    async with runtime.db.transaction() as writer:
+        await writer.execute(text("UPDATE stores SET name = name WHERE id = :id"), {"id": 0})
+        quote = expect(
+            await asyncio.wait_for(
+                client.post("/api/v1/me/checkout/quote", json=body, headers=shop.shopper), 5
+            ),
+            200,
+        )
+    assert quote["payable_fen"] == 2 * 1999

@@ -74,6 +74,23 @@ class Settings(BaseSettings):
     default_auto_confirm_days: int = 10
     max_upload_bytes: int = 5 * 1024 * 1024
     log_level: str = "INFO"
+    access_log: bool = Field(
+        default=False,
+        description="Log every request (uvicorn's access log). Off by default: under load a log "
+        "line per request costs more than most requests; a reverse proxy logs them anyway.",
+    )
+    database_pool_size: int = Field(
+        default=20, ge=1, description="Database connections each process keeps open."
+    )
+    database_max_overflow: int = Field(
+        default=20, ge=0, description="Connections a process may open beyond the pool at a peak."
+    )
+    database_pool_recycle_seconds: int = Field(
+        default=1800,
+        ge=1,
+        description="A pooled connection older than this is replaced before use, instead of "
+        "being pinged on every checkout (PostgreSQL).",
+    )
     log_json: bool = False
     trusted_proxies: list[str] = Field(
         default_factory=list,

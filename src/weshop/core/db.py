@@ -12,6 +12,7 @@ import asyncio
 import enum
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
@@ -146,12 +147,29 @@ def _refuse_nul_characters(
             raise InvalidInput("text may not contain NUL characters", code="invalid_characters")
 
 
-def _make_engine(url: str, *, writer_lock: asyncio.Lock | None) -> AsyncEngine:
+@dataclass(frozen=True)
+class PoolSize:
+    """How many connections a process keeps (``size``) and may add at a peak (``overflow``);
+    PostgreSQL connections older than ``recycle_seconds`` are replaced rather than pinged."""
+
+    size: int = 20
+    overflow: int = 20
+    recycle_seconds: int = 1800
+
+
+def _make_engine(url: str, pool: PoolSize, *, writer_lock: asyncio.Lock | None) -> AsyncEngine:
     if not url.startswith("sqlite"):
-        engine = create_async_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+        engine = create_async_engine(
+            url,
+            pool_size=pool.size,
+            max_overflow=pool.overflow,
+            pool_recycle=pool.recycle_seconds,
+        )
         event.listen(engine.sync_engine, "before_cursor_execute", _refuse_nul_characters)
         return engine
-    engine = create_async_engine(url, pool_size=8, max_overflow=24, pool_timeout=120)
+    engine = create_async_engine(
+        url, pool_size=pool.size, max_overflow=pool.overflow, pool_timeout=120
+    )
     event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
     event.listen(engine.sync_engine, "before_cursor_execute", _refuse_nul_characters)
     if writer_lock is None:
@@ -186,11 +204,15 @@ def _make_engine(url: str, *, writer_lock: asyncio.Lock | None) -> AsyncEngine:
 class Database:
     """Owns the engines and hands out sessions; one per process."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, pool: PoolSize | None = None) -> None:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
-        self.engine = _make_engine(url, writer_lock=asyncio.Lock() if self.is_sqlite else None)
-        self.read_engine = _make_engine(url, writer_lock=None) if self.is_sqlite else self.engine
+        pool = pool or PoolSize()
+        writer_lock = asyncio.Lock() if self.is_sqlite else None
+        self.engine = _make_engine(url, pool, writer_lock=writer_lock)
+        self.read_engine = (
+            _make_engine(url, pool, writer_lock=None) if self.is_sqlite else self.engine
+        )
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         self._read_sessions = async_sessionmaker(self.read_engine, expire_on_commit=False)
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from typing import Annotated
+from collections.abc import AsyncIterator, Callable
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Header, Request
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,10 +19,27 @@ def get_runtime(request: Request) -> Runtime:
     return request.app.state.runtime
 
 
+Endpoint = TypeVar("Endpoint", bound=Callable[..., Any])
+
+
+def reads_only(endpoint: Endpoint) -> Endpoint:
+    """Marks an endpoint that only reads although its method is not GET (a price quote is a
+    POST): its request gets a read transaction, which on SQLite never queues for the write
+    lock behind checkouts."""
+    endpoint.reads_only = True  # type: ignore[attr-defined]
+    return endpoint
+
+
+def _writes(request: Request) -> bool:
+    if request.method in _READ_METHODS:
+        return False
+    return not getattr(request.scope.get("endpoint"), "reads_only", False)
+
+
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     """One transaction per request, committed when the endpoint returns, before the answer."""
     runtime = get_runtime(request)
-    write = request.method not in _READ_METHODS
+    write = _writes(request)
     async with runtime.db.session(write=write) as session, session.begin():
         yield session
 

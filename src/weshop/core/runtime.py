@@ -8,7 +8,7 @@ from typing import Any
 from redis.asyncio import Redis
 
 from weshop.core.config import Settings
-from weshop.core.db import Database
+from weshop.core.db import Database, PoolSize
 from weshop.core.lockout import DatabaseLockouts, Lockouts, RedisLockouts
 from weshop.core.ratelimit import DatabaseRateLimiter, RateLimiter, RedisRateLimiter
 from weshop.core.worker import HandlerRegistry
@@ -27,7 +27,12 @@ class Runtime:
 
     @classmethod
     def build(cls, settings: Settings) -> Runtime:
-        db = Database(settings.database_url)
+        pool = PoolSize(
+            size=settings.database_pool_size,
+            overflow=settings.database_max_overflow,
+            recycle_seconds=settings.database_pool_recycle_seconds,
+        )
+        db = Database(settings.database_url, pool)
         redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
         limiter: RateLimiter = RedisRateLimiter(redis) if redis else DatabaseRateLimiter(db)
         lockouts: Lockouts = RedisLockouts(redis) if redis else DatabaseLockouts(db)

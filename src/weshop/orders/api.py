@@ -5,7 +5,7 @@ from fastapi import APIRouter, Query, status
 from weshop.accounts.auth import CurrentUser
 from weshop.accounts.schemas import PhoneNumber
 from weshop.core.clock import Moment
-from weshop.core.http import DbSession, IdempotencyKey
+from weshop.core.http import DbSession, IdempotencyKey, reads_only
 from weshop.core.idempotency import run_idempotent
 from weshop.core.ids import PathId
 from weshop.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, CursorQuery, Page, page_of
@@ -44,6 +44,7 @@ async def _page(session, orders: list[Order], limit: int, audience) -> Page[Orde
     response_model=Quote,
     responses={409: {"description": "A chosen coupon is gone, or an item is unavailable."}},
 )
+@reads_only
 async def preview_checkout(body: QuoteIn, user: CurrentUser, session: DbSession) -> Quote:
     """Price a basket exactly as placing the order would, without placing it.
 
