@@ -67,6 +67,7 @@ class Run:
     errors: int = 0  # non-2xx/3xx answers and socket errors
     reconnects: int = 0
     cpu_ms_per_request: float | None = None
+    cpu_busy: float | None = None  # server CPU seconds per second of load (1.0: one core)
     sql_per_request: float | None = None
     notes: list[str] = field(default_factory=list)
 
@@ -395,6 +396,7 @@ async def measure(
     run = Run(label, **figures)
     if pid and run.requests:
         run.cpu_ms_per_request = (cpu_after - cpu_before) * 1000 / run.requests
+        run.cpu_busy = (cpu_after - cpu_before) / load.seconds
     if calls_before is not None and calls_after is not None and run.requests:
         # Our own two pg_stat_statements queries are counted too: subtract them.
         run.sql_per_request = max(0, calls_after - calls_before - 1) / run.requests
@@ -414,14 +416,14 @@ def print_table(runs: list[Run], bare: list[Run], *, show_sql: bool) -> None:
     sql_head = f"{'SQL/req':>8}" if show_sql else ""
     print(
         f"{'path':<34}{'req/s':>9}{'ratio':>8}{'p50 ms':>9}{'p99 ms':>9}{'CPU ms/req':>11}"
+        f"{'busy':>6}"
         f"{sql_head}{'errors':>8}{'reconn':>7}"
     )
     for run in runs:
-        cpu = (
-            f"{run.cpu_ms_per_request:>11.2f}"
-            if run.cpu_ms_per_request is not None
-            else (f"{'—':>11}")
-        )
+        if run.cpu_ms_per_request is None or run.cpu_busy is None:
+            cpu = f"{'—':>11}{'—':>6}"
+        else:
+            cpu = f"{run.cpu_ms_per_request:>11.2f}{run.cpu_busy:>6.2f}"
         sql = ""
         if show_sql:
             sql = f"{run.sql_per_request:>8.1f}" if run.sql_per_request is not None else f"{'—':>8}"
@@ -432,5 +434,6 @@ def print_table(runs: list[Run], bare: list[Run], *, show_sql: bool) -> None:
     spread = ", ".join(f"{run.per_second:,.0f}" for run in bare)
     print(
         f"ratio = req/s over the bare app's mean ({base:,.0f} req/s; runs: {spread}) on the same "
-        "uvicorn stack; CPU = server process utime+stime per request"
+        "uvicorn stack; CPU = server processes' utime+stime per request; busy = their CPU "
+        "seconds per second of load (1.00 = one core saturated)"
     )
