@@ -59,7 +59,7 @@ PACKAGES = [
 # Frames every sample starts with (python -m weshop.cli, typer, uvicorn's server, the event
 # loop's run): not a cost of the request, so cut before the tables.
 ENTRY = re.compile(
-    r"<frozen runpy>|/typer/|/click/|/weshop/cli\.py|/uvicorn/(main|server)\.py"
+    r"<frozen runpy>|/typer/|/click/|/weshop/cli\.py|/uvicorn/(main|server|_compat)\.py"
     r"|/asyncio/(runners|base_events|events)\.py|/uvloop/"
 )
 
