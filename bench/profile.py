@@ -125,10 +125,19 @@ def report(stacks: Counter[tuple[str, ...]], threads: Counter[str], top: int) ->
     if not total:
         raise BenchError("py-spy recorded no sample of the main thread")
     every = sum(threads.values())
+    others: Counter[str] = Counter()
+    distinct: Counter[str] = Counter()
+    for name, count in threads.items():
+        if count < total or "MainThread" not in name:
+            kind = re.sub(r"^thread \(\d+\):\s*|-\d+|\d+", "", name).strip() or name
+            others[kind] += count
+            distinct[kind] += 1
     print(
         f"samples: {every} in all threads, {total} in the main thread (the event loop: "
-        f"{100 * total / every:.0f}%); others: "
-        + ", ".join(f"{name} {count}" for name, count in threads.most_common() if count < total)
+        f"{100 * total / every:.0f}%); other threads: "
+        + ", ".join(
+            f"{kind} ×{distinct[kind]} threads: {count}" for kind, count in others.most_common()
+        )
     )
     own: Counter[str] = Counter()
     cumulative: Counter[str] = Counter()
