@@ -1,41 +1,56 @@
-"""The storefront's main pages under concurrent load: time to first byte and page weight.
+"""The storefront's main pages under load, against the bare app of the same run; page weight.
 
-Fills a store of its own through the API (products with a spec matrix, a coupon), then
-requests each main storefront page ``--requests`` times, ``--concurrency`` connections at a
-time (50 by default, as phones arriving from a shared link), and prints for each page the
-requests per second, the time to first byte (p50/p95/p99) and the weight of the page: its
-HTML and the CSS and JS it links (fetched once), before images — the storefront's budget is
-50 KB. ``GET /healthz`` under the same load is the baseline of the ratios, measured in the
-same run. Signed-in pages (cart, my orders) carry the shopper's session cookie::
+Fills a store of its own through the API (24 products with a spec matrix, a coupon, a
+shopper with an item in the cart), weighs each main storefront page (its HTML and the CSS
+and JS it links, fetched once, before images: the budget is 50 KB), then drives each
+measured path with ``wrk -t2 -c32 -d10s --latency`` (Debian package ``wrk``; without it,
+client processes of our own, see ``bench/load.py``): the bare Starlette app first (served by
+the same uvicorn call as ``weshop serve``, see ``bench/bare.py``), /healthz, mall home,
+store home, product page and cart (signed in: the session cookie goes in a ``-H`` header),
+and the bare app again at the end. It prints, per path, req/s, the ratio to the bare app's
+mean req/s, p50 and p99 latency, the server's CPU ms per request (its utime+stime before
+and after), SQL statements per request (PostgreSQL with pg_stat_statements only) and
+errors::
 
     .venv/bin/python bench/pages.py --self-host sqlite
     .venv/bin/python bench/pages.py --self-host postgresql \\
         --database-url postgresql+asyncpg://postgres@127.0.0.1:5432/weshop_bench
+    .venv/bin/python bench/pages.py --self-host sqlite --paths all --seconds 5
+
+The self-hosted server runs ``weshop serve --no-worker`` (``--with-worker`` for the
+in-process outbox worker). The exit code is 1 when a request failed.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import re
-import statistics
 import sys
-import time
 from dataclasses import dataclass
 
 import httpx
+from load import Load, Run, SqlCounter, add_load_arguments, load_from, measure, print_table
+from load import server_stack as stack_of
 from serving import (
     BenchError,
     Operator,
+    Target,
+    add_load_server_arguments,
     add_server_arguments,
+    bare_server,
     expect,
     random_phones,
-    server_for,
     sign_in,
+    target_for,
 )
 
 BUDGET_BYTES = 50 * 1024
 ASSETS = re.compile(r'<(?:link[^>]+rel="stylesheet"[^>]+href|script[^>]+src)="([^"]+)"')
+
+
+DEFAULT_PATHS = ("healthz", "mall home", "store home", "product", "cart")
 
 
 @dataclass
@@ -43,20 +58,6 @@ class Page:
     name: str
     path: str
     signed_in: bool = False
-
-
-@dataclass
-class Result:
-    page: Page
-    per_second: float
-    ttfb_ms: list[float]
-    html_bytes: int
-    asset_bytes: int
-    failures: int
-
-    def percentile(self, share: float) -> float:
-        ordered = sorted(self.ttfb_ms)
-        return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
 async def prepare(client: httpx.AsyncClient, operator: Operator) -> tuple[list[Page], str]:
@@ -135,105 +136,96 @@ async def weigh(client: httpx.AsyncClient, page: Page, cookies: dict[str, str]) 
     return len(html.content), assets
 
 
-async def load(
-    base_url: str, page: Page, cookies: dict[str, str], requests: int, concurrency: int
-) -> tuple[float, list[float], int]:
-    """``requests`` GETs, ``concurrency`` connections at a time: (per second, TTFBs, failures)."""
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    ttfb: list[float] = []
-    failures = 0
-    queue: asyncio.Queue[int] = asyncio.Queue()
-    for number in range(requests):
-        queue.put_nowait(number)
-
-    async with httpx.AsyncClient(
-        base_url=base_url,
-        limits=limits,
-        timeout=60,
-        cookies=cookies if page.signed_in else None,
-        headers={"Accept": "text/html"},
-    ) as client:
-
-        async def lane() -> None:
-            nonlocal failures
-            while not queue.empty():
-                queue.get_nowait()
-                started = time.perf_counter()
-                async with client.stream("GET", page.path) as response:
-                    first_byte = time.perf_counter()
-                    await response.aread()
-                ttfb.append((first_byte - started) * 1000)
-                if response.status_code != 200:
-                    failures += 1
-
-        started = time.perf_counter()
-        await asyncio.gather(*(lane() for _ in range(concurrency)))
-        elapsed = time.perf_counter() - started
-    return requests / elapsed, ttfb, failures
-
-
-async def run_bench(args: argparse.Namespace, base_url: str, operator: Operator) -> int:
-    async with httpx.AsyncClient(base_url=base_url, timeout=60) as client:
-        pages, token = await prepare(client, operator)
+async def run_bench(args: argparse.Namespace, target: Target) -> int:
+    load = load_from(args)
+    async with httpx.AsyncClient(base_url=target.base_url, timeout=60) as client:
+        pages, token = await prepare(client, target.operator)
         cookies = {"weshop_session": token}
-        weights = {page.path: await weigh(client, page, cookies) for page in pages}
-    baseline = Page("GET /healthz (baseline)", "/healthz")
-    rate, ttfb, failures = await load(base_url, baseline, {}, args.requests, args.concurrency)
-    results = [Result(baseline, rate, ttfb, 0, 0, failures)]
-    for page in pages:
-        rate, ttfb, failures = await load(base_url, page, cookies, args.requests, args.concurrency)
-        html, assets = weights[page.path]
-        results.append(Result(page, rate, ttfb, html, assets, failures))
-    report(results, args, base_url)
-    return 1 if any(result.failures for result in results) else 0
-
-
-def report(results: list[Result], args: argparse.Namespace, base_url: str) -> None:
-    base = results[0]
-    print(
-        f"storefront pages: {args.requests} requests per page, {args.concurrency} connections, "
-        f"server {base_url}"
-    )
-    print(
-        f"{'page':<26}{'req/s':>8}{'TTFB p50':>10}{'p95':>8}{'p99':>8}{'vs base':>9}"
-        f"{'HTML KB':>9}{'CSS+JS KB':>11}{'total KB':>10}  budget  failures"
-    )
-    for result in results:
-        p50 = statistics.median(result.ttfb_ms)
-        total = result.html_bytes + result.asset_bytes
-        weighed = result is not base
-        print(
-            f"{result.page.name:<26}{result.per_second:>8.1f}{p50:>10.1f}"
-            f"{result.percentile(0.95):>8.1f}{result.percentile(0.99):>8.1f}"
-            f"{statistics.median(base.ttfb_ms) / p50 if p50 else 0:>8.3f}x"
-            + (
-                f"{result.html_bytes / 1024:>9.1f}{result.asset_bytes / 1024:>11.1f}"
-                f"{total / 1024:>10.1f}  {'OK  ' if total <= BUDGET_BYTES else 'OVER'}"
-                if weighed
-                else f"{'':>9}{'':>11}{'':>10}  {'':4}"
+        weights = {page.name: await weigh(client, page, cookies) for page in pages}
+    chosen = [Page("healthz", "/healthz"), *pages]
+    if args.paths != "all":
+        names = [name.strip() for name in args.paths.split(",")]
+        unknown = set(names) - {page.name for page in chosen}
+        if unknown:
+            raise BenchError(f"unknown --paths {sorted(unknown)}: {[p.name for p in chosen]}")
+        chosen = [page for page in chosen if page.name in names]
+    sql = SqlCounter(target.database_url)
+    runs: list[Run] = []
+    async with bare_server(target) as (bare_url, bare_pid, options):
+        print_header(args, load, target, bare_pid, options)
+        bare = [await measure("bare Starlette JSON", f"{bare_url}/", load, pid=bare_pid)]
+        for page in chosen:
+            headers = {"Accept": "text/html"}
+            if page.signed_in:
+                headers["Cookie"] = f"weshop_session={token}"
+            runs.append(
+                await measure(
+                    f"{page.name} {page.path}",
+                    target.base_url + page.path,
+                    load,
+                    pid=target.pid,
+                    sql=sql,
+                    headers=headers,
+                )
             )
-            + f"  {result.failures:>8}"
+        bare.append(
+            await measure("bare Starlette JSON (again)", f"{bare_url}/", load, pid=bare_pid)
         )
-    print("TTFB in ms; 'vs base' is the baseline's p50 TTFB over the page's; weight before images")
+    print_table([bare[0], *runs, bare[1]], bare, show_sql=sql.available)
+    print_weights(pages, weights)
+    return 1 if any(run.errors for run in runs) else 0
+
+
+def print_header(
+    args: argparse.Namespace, load: Load, target: Target, bare_pid: int, options: dict
+) -> None:
+    served = {k: v for k, v in options.items() if k not in ("host", "port", "weshop_target")}
+    where = f"self-hosted {args.self_host}" if args.self_host else "external server"
+    print(f"storefront pages: {load.describe()}; {target.base_url} ({where})")
+    if target.pid:
+        print(f"server stack: weshop {stack_of(target.pid)}, bare {stack_of(bare_pid)}")
+    print(f"bare app's uvicorn options (as `weshop serve` passes them): {served}")
+    print(f"load average before: {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs")
+
+
+def print_weights(pages: list[Page], weights: dict[str, tuple[int, int]]) -> None:
+    print(f"\npage weight, before images (budget {BUDGET_BYTES // 1024} KB)")
+    print(f"{'page':<16}{'path':<28}{'HTML KB':>9}{'CSS+JS KB':>11}{'total KB':>10}  budget")
+    for page in pages:
+        html, assets = weights[page.name]
+        total = html + assets
+        print(
+            f"{page.name:<16}{page.path[:27]:<28}{html / 1024:>9.1f}{assets / 1024:>11.1f}"
+            f"{total / 1024:>10.1f}  {'OK' if total <= BUDGET_BYTES else 'OVER'}"
+        )
+    print(f"load average after: {os.getloadavg()[0]:.2f}")
 
 
 async def main(args: argparse.Namespace) -> int:
-    async with server_for(args) as (base_url, operator):
-        return await run_bench(args, base_url, operator)
+    async with target_for(args) as target:
+        return await run_bench(args, target)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        description="Time to first byte and page weight of the storefront's main pages under "
-        "concurrent load.",
+        description="The storefront's main pages under load against the bare app of the same "
+        "run (wrk when installed), and their weight.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    parser.add_argument("--concurrency", type=int, default=50, help="connections at a time")
-    parser.add_argument("--requests", type=int, default=500, help="requests per page")
+    parser.add_argument(
+        "--paths",
+        default=",".join(DEFAULT_PATHS),
+        help="pages to load, by name (healthz, mall home, store home, product, search, "
+        "coupon centre, cart, my orders), comma-separated, or 'all'",
+    )
+    add_load_arguments(parser)
     add_server_arguments(parser)
+    add_load_server_arguments(parser)
     args = parser.parse_args(argv)
-    if min(args.concurrency, args.requests, args.server_workers) < 1:
-        parser.error("--concurrency, --requests and --server-workers must be at least 1")
+    if min(args.threads, args.connections, args.client_processes, args.server_workers) < 1:
+        parser.error("--threads, --connections, --client-processes, --server-workers: >= 1")
+    if args.seconds <= 0:
+        parser.error("--seconds must be positive")
     return args
 
 

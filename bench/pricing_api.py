@@ -23,12 +23,28 @@ Measured one request at a time, after a warm-up, for the 50-line basket and for 
 
 ``GET /api/v1/me`` is timed too, as the floor of a signed-in request. Latency is measured by
 the client, so it includes HTTP on the loopback and httpx.
+
+Under load (``python bench/pricing_api.py``: this file run on its own): after the same data
+is built, wrk (``bench/post.lua`` sends the JSON body and the shopper's Authorization
+header; without wrk, client processes of our own) drives, one after the other: the bare app
+(same uvicorn call as ``weshop serve``), ``GET /api/v1/me`` (an API read),
+``POST /api/v1/me/checkout/quote`` with the 5-line basket and with the 50-line one, then the
+bare app again; the table has req/s, ratio to bare, p50/p99, server CPU ms per request and
+SQL per request (PostgreSQL with pg_stat_statements)::
+
+    .venv/bin/python bench/pricing_api.py --self-host sqlite
+    .venv/bin/python bench/pricing_api.py --self-host postgresql \\
+        --database-url postgresql+asyncpg://postgres@127.0.0.1:5432/weshop_bench
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import json
 import os
+import sys
+import tempfile
 import time
 import uuid
 from dataclasses import dataclass
@@ -36,7 +52,22 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
-from serving import BenchError, Headers, Operator, expect, random_phones, server_for, sign_in
+import load
+from serving import (
+    BENCH_DIR,
+    BenchError,
+    Headers,
+    Operator,
+    Target,
+    add_load_server_arguments,
+    add_server_arguments,
+    bare_server,
+    expect,
+    random_phones,
+    server_for,
+    sign_in,
+    target_for,
+)
 
 LINES = 50
 BASELINE = 5
@@ -447,3 +478,102 @@ async def run(args: argparse.Namespace) -> None:
         left = await wallet_left(client, shop)
         print(f"coupons still available in the wallet: {left} of {shop.coupons}")
         print(f"load average at the end: {os.getloadavg()[0]:.2f}")
+
+
+def write_bytes(path: str, data: bytes) -> None:
+    with open(path, "wb") as file:
+        file.write(data)
+
+
+async def load_quotes(args: argparse.Namespace, target: Target, shop: Shop) -> int:
+    """The quote (5 and 50 lines) and GET /me under wrk, against the bare app; 1 on errors."""
+    how = load.load_from(args)
+    sql = load.SqlCounter(target.database_url)
+    script = os.path.join(BENCH_DIR, "post.lua")
+    authorization = shop.shopper["Authorization"]
+    quote_url = f"{target.base_url}/api/v1/me/checkout/quote"
+    runs: list[load.Run] = []
+    with tempfile.TemporaryDirectory(prefix="weshop-quote-") as scratch:
+        async with bare_server(target) as (bare_url, bare_pid, _):
+            print(f"quotes under load: {how.describe()}")
+            if target.pid:
+                stacks = (load.server_stack(pid) for pid in (target.pid, bare_pid))
+                print("server stack: weshop {}, bare {}".format(*stacks))
+            print(f"load average before: {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs")
+            bare = [await load.measure("bare Starlette JSON", f"{bare_url}/", how, pid=bare_pid)]
+            runs.append(
+                await load.measure(
+                    "GET /api/v1/me",
+                    f"{target.base_url}/api/v1/me",
+                    how,
+                    pid=target.pid,
+                    sql=sql,
+                    headers={"Authorization": authorization},
+                )
+            )
+            for lines in args.quote_lines:
+                body = json.dumps(quote_body(shop, lines)).encode()
+                body_file = os.path.join(scratch, f"quote-{lines}.json")
+                write_bytes(body_file, body)
+                runs.append(
+                    await load.measure(
+                        f"POST quote, {lines} lines",
+                        quote_url,
+                        how,
+                        pid=target.pid,
+                        sql=sql,
+                        method="POST",
+                        body=body,
+                        headers={"Authorization": authorization},
+                        script=script,
+                        script_env={"WRK_BODY_FILE": body_file},
+                    )
+                )
+            bare.append(
+                await load.measure("bare Starlette JSON (again)", f"{bare_url}/", how, pid=bare_pid)
+            )
+    load.print_table([bare[0], *runs, bare[1]], bare, show_sql=sql.available)
+    print(f"load average after: {os.getloadavg()[0]:.2f}")
+    return 1 if any(run.errors for run in runs) else 0
+
+
+async def run_load(args: argparse.Namespace) -> int:
+    """Build the data on the server the arguments name, then the quote under load."""
+    async with target_for(args) as target:
+        async with httpx.AsyncClient(base_url=target.base_url, timeout=120) as client:
+            started = time.perf_counter()
+            shop = await build(client, target.operator)
+            print(f"data built through the API in {time.perf_counter() - started:.1f} s")
+            await describe(client, shop)
+        return await load_quotes(args, target, shop)
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description="The checkout quote through the API under load (wrk), against the bare app."
+    )
+    parser.add_argument(
+        "--quote-lines",
+        type=int,
+        nargs="+",
+        default=[BASELINE, LINES],
+        choices=range(1, LINES + 1),
+        metavar="N",
+        help=f"basket sizes to quote (1..{LINES})",
+    )
+    load.add_load_arguments(parser)
+    add_server_arguments(parser, base_url=None)
+    add_load_server_arguments(parser)
+    args = parser.parse_args(argv)
+    if args.base_url and args.self_host:
+        parser.error("give --base-url (a server you run) or --self-host, not both")
+    if not args.base_url and not args.self_host:
+        args.self_host = "sqlite"
+    return args
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(asyncio.run(run_load(parse_args())))
+    except BenchError as exc:
+        sys.exit(f"bench: {exc}")

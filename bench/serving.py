@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import json
 import os
 import secrets
 import signal
@@ -32,6 +33,7 @@ from weshop.core.crypto import configure_cipher
 from weshop.core.db import Database
 
 Headers = dict[str, str]
+BENCH_DIR = os.path.dirname(os.path.abspath(__file__))
 
 
 class BenchError(Exception):
@@ -42,6 +44,20 @@ class BenchError(Exception):
 class Operator:
     phone: str
     password: str
+
+
+@dataclass
+class Target:
+    """The server a bench drives: its URL, an operator, and, when known, the PID of its
+    process (``--server-pid``, or ours when self-hosted), its database URL and the
+    environment it was started with (for the bare app of the same run)."""
+
+    base_url: str
+    operator: Operator
+    pid: int | None = None
+    database_url: str | None = None
+    env: dict[str, str] | None = None
+    serve_args: tuple[str, ...] = ()
 
 
 def random_phones(count: int) -> list[str]:
@@ -101,6 +117,20 @@ async def self_hosted(
     sqlite without one) a fresh temporary SQLite file; migrated, with an operator made for
     the run. Yields (base URL, operator); stopped (SIGTERM) when the block ends.
     ``WESHOP_REDIS_URL`` and the rest of the environment are passed on to the server."""
+    async with hosting(kind, database_url, server_workers=server_workers) as target:
+        yield target.base_url, target.operator
+
+
+@contextlib.asynccontextmanager
+async def hosting(
+    kind: str,
+    database_url: str | None = None,
+    *,
+    server_workers: int = 1,
+    no_worker: bool = False,
+) -> AsyncIterator[Target]:
+    """``self_hosted``, yielding the whole ``Target`` (with the server's PID); ``no_worker``
+    runs ``weshop serve --no-worker`` (no outbox/deadline worker inside the server)."""
     if kind == "postgresql" and not (database_url or "").startswith("postgresql"):
         raise BenchError("--self-host postgresql needs --database-url postgresql+asyncpg://...")
     with tempfile.TemporaryDirectory(prefix="weshop-bench-") as data_dir:
@@ -130,31 +160,75 @@ async def self_hosted(
         operator = await create_operator(
             database_url, Settings(database_url=database_url, secret_key=secret)
         )
+        serve_args = ("--workers", str(server_workers)) + (("--no-worker",) if no_worker else ())
         server = await asyncio.create_subprocess_exec(
-            *weshop, "serve", "--port", str(port), "--workers", str(server_workers), env=env
+            *weshop, "serve", "--port", str(port), *serve_args, env=env
         )
-        try:
+        async with stopping(server):
             await wait_until_up(base_url, server)
-            yield base_url, operator
-        finally:
+            yield Target(base_url, operator, server.pid, database_url, env, serve_args)
+
+
+@contextlib.asynccontextmanager
+async def stopping(server: asyncio.subprocess.Process) -> AsyncIterator[None]:
+    """SIGTERM to ``server`` when the block ends (SIGKILL after 30 s)."""
+    try:
+        yield
+    finally:
+        if server.returncode is None:
             server.send_signal(signal.SIGTERM)
-            try:
-                await asyncio.wait_for(server.wait(), timeout=30)
-            except TimeoutError:
-                server.kill()
-                await server.wait()
+        try:
+            await asyncio.wait_for(server.wait(), timeout=30)
+        except TimeoutError:
+            server.kill()
+            await server.wait()
 
 
-async def wait_until_up(base_url: str, server: asyncio.subprocess.Process) -> None:
+@contextlib.asynccontextmanager
+async def bare_server(target: Target) -> AsyncIterator[tuple[str, int, dict[str, Any]]]:
+    """The bare Starlette app (``bench/bare.py``) on a free port, served by the uvicorn
+    call ``weshop serve`` makes (same options, same ``--workers``/``--no-worker``), with the
+    target's environment when we host it. Yields (base URL, PID, the uvicorn options)."""
+    port = free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    bench_dir = BENCH_DIR
+    with tempfile.TemporaryDirectory(prefix="weshop-bare-") as scratch:
+        options_file = os.path.join(scratch, "options.json")
+        env = dict(target.env or os.environ)
+        env["WESHOP_LOG_LEVEL"] = "WARNING"
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [bench_dir, env.get("PYTHONPATH")]))
+        env["BARE_OPTIONS_FILE"] = options_file
+        server = await asyncio.create_subprocess_exec(
+            sys.executable,
+            os.path.join(bench_dir, "bare.py"),
+            "--port",
+            str(port),
+            *(target.serve_args or ("--workers", "1")),
+            env=env,
+        )
+        async with stopping(server):
+            await wait_until_up(base_url, server, path="/")
+            options = read_json(options_file)
+            yield base_url, server.pid, options
+
+
+def read_json(path: str) -> Any:
+    with open(path, encoding="utf-8") as file:
+        return json.load(file)
+
+
+async def wait_until_up(
+    base_url: str, server: asyncio.subprocess.Process, path: str = "/healthz"
+) -> None:
     async with httpx.AsyncClient(base_url=base_url, timeout=2) as client:
         for _ in range(300):
             if server.returncode is not None:
                 raise BenchError(f"the server exited with code {server.returncode}")
             with contextlib.suppress(httpx.HTTPError):
-                if (await client.get("/healthz")).status_code == 200:
+                if (await client.get(path)).status_code == 200:
                     return
             await asyncio.sleep(0.1)
-    raise BenchError("the server did not answer /healthz within 30 s")
+    raise BenchError(f"the server did not answer {path} within 30 s")
 
 
 @contextlib.asynccontextmanager
@@ -163,11 +237,21 @@ async def server_for(args: argparse.Namespace) -> AsyncIterator[tuple[str, Opera
 
     With ``--self-host``, one of our own; otherwise ``--base-url``, with the operator given
     by ``--operator-phone``/``--operator-password`` or created in ``--database-url``."""
+    async with target_for(args) as target:
+        yield target.base_url, target.operator
+
+
+@contextlib.asynccontextmanager
+async def target_for(args: argparse.Namespace) -> AsyncIterator[Target]:
+    """``server_for``, yielding the whole ``Target``."""
     if args.self_host:
-        async with self_hosted(
-            args.self_host, args.database_url, server_workers=args.server_workers
-        ) as (base_url, operator):
-            yield base_url, operator
+        async with hosting(
+            args.self_host,
+            args.database_url,
+            server_workers=args.server_workers,
+            no_worker=getattr(args, "no_worker", False),
+        ) as target:
+            yield target
         return
     if args.operator_phone and args.operator_password:
         operator = Operator(args.operator_phone, args.operator_password)
@@ -175,7 +259,14 @@ async def server_for(args: argparse.Namespace) -> AsyncIterator[tuple[str, Opera
         operator = await create_operator(args.database_url)
     else:
         raise BenchError("give --operator-phone and --operator-password, or --database-url")
-    yield args.base_url, operator
+    serve_args = ("--workers", str(args.server_workers))
+    yield Target(
+        args.base_url,
+        operator,
+        getattr(args, "server_pid", None),
+        args.database_url,
+        serve_args=serve_args,
+    )
 
 
 def add_server_arguments(
@@ -199,3 +290,24 @@ def add_server_arguments(
     parser.add_argument(
         "--server-workers", type=int, default=1, help="server processes with --self-host"
     )
+
+
+def add_load_server_arguments(parser: argparse.ArgumentParser) -> None:
+    """What the load benches add: --server-pid (a server you run) and --no-worker /
+    --with-worker (self-hosted: the outbox worker outside or inside the server)."""
+    parser.add_argument(
+        "--server-pid", type=int, help="PID of the server you run, to read its CPU time"
+    )
+    parser.add_argument(
+        "--no-worker",
+        dest="no_worker",
+        action="store_true",
+        help="self-hosted `weshop serve --no-worker` (the default of the load benches)",
+    )
+    parser.add_argument(
+        "--with-worker",
+        dest="no_worker",
+        action="store_false",
+        help="self-hosted server with its in-process outbox/deadline worker",
+    )
+    parser.set_defaults(no_worker=True)

@@ -1,0 +1,102 @@
+"""The bare baseline of the HTTP benches: a minimal Starlette app answering a small JSON.
+
+Served by the very ``uvicorn.run`` call that ``weshop serve`` makes: this script runs the
+``serve`` command of ``weshop.cli`` with ``uvicorn.run`` replaced by a stand-in that keeps
+every option (loop, http, workers, log level, access log, proxy headers, log config...) and
+swaps only the application for ``bare:create_app``. Whatever the server's stack becomes,
+the baseline runs on the same one. The options are written as JSON to
+``$BARE_OPTIONS_FILE`` so that the bench can print them.
+
+If ``weshop serve`` cannot run here (no migrated database in the environment, or it stops
+calling ``uvicorn.run``), the app is served with ``weshop.core.clients.SERVER_OPTIONS``, log
+level warning and the access log off, and the options file says ``"fallback": true``::
+
+    python bench/bare.py --port 8123 [--workers 2] [--no-worker]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+BODY = {"status": "ok", "service": "bare"}
+
+
+async def answer(request: Request) -> JSONResponse:
+    return JSONResponse(BODY)
+
+
+def create_app() -> Starlette:
+    return Starlette(routes=[Route("/", answer), Route("/healthz", answer)])
+
+
+app = create_app()
+
+
+def record(options: dict[str, Any]) -> None:
+    path = os.environ.get("BARE_OPTIONS_FILE")
+    if path:
+        with open(path, "w", encoding="utf-8") as file:
+            json.dump(options, file, default=repr)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--no-worker", action="store_true")
+    args = parser.parse_args(argv)
+
+    import uvicorn
+
+    real_run = uvicorn.run
+    served: list[dict[str, Any]] = []
+
+    def stand_in(target: Any, **options: Any) -> None:
+        options = {**options, "factory": True}
+        served.append(options)
+        record({"fallback": False, "weshop_target": repr(target), **options})
+        real_run("bare:create_app", **options)
+
+    uvicorn.run = stand_in
+    serve = ["serve", "--port", str(args.port), "--workers", str(args.workers)]
+    if args.no_worker:
+        serve.append("--no-worker")
+    try:
+        from weshop.cli import app as weshop_cli
+
+        weshop_cli(serve, standalone_mode=False)
+    except (Exception, SystemExit) as exc:
+        if served:
+            raise
+        print(f"bare: `weshop serve` did not run ({exc!r}); serving with fallback options")
+    finally:
+        uvicorn.run = real_run
+    if served:
+        return
+    from weshop.core.clients import SERVER_OPTIONS
+
+    options = {
+        "host": "127.0.0.1",
+        "port": args.port,
+        "workers": args.workers,
+        "log_level": "warning",
+        "access_log": False,
+        "factory": True,
+        **SERVER_OPTIONS,
+    }
+    record({"fallback": True, **options})
+    real_run("bare:create_app", **options)
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    main()
