@@ -10,10 +10,10 @@ the threadpool) is printed on one line. Then the top ``--top`` functions by own 
 cumulative time, and a coarse split by package (sqlalchemy, jinja2, uvicorn/h11,
 starlette/fastapi, pydantic, db driver, weshop, asyncio, other)::
 
-    .venv/bin/python bench/profile.py "store home" --seconds 15
-    .venv/bin/python bench/profile.py /healthz
-    .venv/bin/python bench/profile.py quote --database-url postgresql+asyncpg://...
-    .venv/bin/python bench/profile.py product --keep /tmp/product.raw   # keep the samples
+    .venv/bin/python bench/profile_path.py "store home" --seconds 15
+    .venv/bin/python bench/profile_path.py /healthz
+    .venv/bin/python bench/profile_path.py quote --database-url postgresql+asyncpg://...
+    .venv/bin/python bench/profile_path.py product --keep /tmp/product.raw   # keep the samples
 
 Names: healthz, mall home, store home, product, search, coupon centre, cart, my orders,
 quote (5 lines), or any path starting with /. py-spy needs ptrace rights on the server
