@@ -167,8 +167,10 @@ def _make_engine(url: str, pool: PoolSize, *, writer_lock: asyncio.Lock | None) 
         )
         event.listen(engine.sync_engine, "before_cursor_execute", _refuse_nul_characters)
         return engine
+    # Every SQLite connection is a thread of aiosqlite's with its pragmas: keep all of them,
+    # since a connection opened at a peak and closed after it costs more than the request.
     engine = create_async_engine(
-        url, pool_size=pool.size, max_overflow=pool.overflow, pool_timeout=120
+        url, pool_size=pool.size + pool.overflow, max_overflow=0, pool_timeout=120
     )
     event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
     event.listen(engine.sync_engine, "before_cursor_execute", _refuse_nul_characters)
