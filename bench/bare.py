@@ -31,11 +31,14 @@ BODY = {"status": "ok", "service": "bare"}
 
 
 async def answer(request: Request) -> JSONResponse:
+    await request.body()  # a POST's body is read, as a real endpoint reads it
     return JSONResponse(BODY)
 
 
 def create_app() -> Starlette:
-    return Starlette(routes=[Route("/", answer), Route("/healthz", answer)])
+    return Starlette(
+        routes=[Route("/", answer, methods=["GET", "POST"]), Route("/healthz", answer)]
+    )
 
 
 app = create_app()

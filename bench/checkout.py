@@ -44,11 +44,13 @@ from serving import (
     BenchError,
     Headers,
     Operator,
+    Target,
     add_server_arguments,
+    bare_server,
     expect,
     random_phones,
-    server_for,
     sign_in,
+    target_for,
 )
 
 
@@ -158,24 +160,57 @@ async def fire(
     return results
 
 
-async def run_bench(args: argparse.Namespace, base_url: str, operator: Operator) -> int:
-    limits = httpx.Limits(
-        max_connections=args.concurrency, max_keepalive_connections=args.concurrency
-    )
-    async with httpx.AsyncClient(base_url=base_url, timeout=120, limits=limits) as client:
+def client_limits(concurrency: int) -> httpx.Limits:
+    return httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+
+
+async def client_ceiling(base_url: str, *, requests: int, concurrency: int) -> float:
+    """Requests/s this client reaches against the bare app with the checkout's body, headers
+    and concurrency: what the measurement could show at most (check it first)."""
+    body = {"address_id": 1, "items": [{"sku_id": 1, "quantity": 1}]}
+    pending = iter(range(requests))
+    async with httpx.AsyncClient(
+        base_url=base_url, timeout=120, limits=client_limits(concurrency)
+    ) as client:
+
+        async def lane() -> None:
+            for _ in pending:
+                headers = {"Authorization": "Bearer x", "Idempotency-Key": uuid.uuid4().hex}
+                await client.post("/", json=body, headers=headers)
+
+        started = time.perf_counter()
+        await asyncio.gather(*(lane() for _ in range(concurrency)))
+        return requests / (time.perf_counter() - started)
+
+
+async def run_bench(args: argparse.Namespace, target: Target) -> int:
+    async with httpx.AsyncClient(
+        base_url=target.base_url, timeout=120, limits=client_limits(args.concurrency)
+    ) as client:
         product_id, sku_id, shoppers = await prepare(
-            client, operator, stock=args.stock, shoppers=args.shoppers or args.concurrency
+            client, target.operator, stock=args.stock, shoppers=args.shoppers or args.concurrency
         )
         results = await fire(
             client, sku_id, shoppers, orders=args.orders, concurrency=args.concurrency
         )
         product = expect(await client.get(f"/api/v1/shop/products/{product_id}"), 200)
     available = product["skus"][0]["available"]
-    return report(args, base_url, len(shoppers), results, available)
+    ceiling = None
+    if not args.no_baseline:
+        async with bare_server(target) as (bare_url, _pid, _options):
+            ceiling = await client_ceiling(
+                bare_url, requests=max(args.orders, 2000), concurrency=args.concurrency
+            )
+    return report(args, target.base_url, len(shoppers), results, available, ceiling)
 
 
 def report(
-    args: argparse.Namespace, base_url: str, shoppers: int, results: Results, available: int
+    args: argparse.Namespace,
+    base_url: str,
+    shoppers: int,
+    results: Results,
+    available: int,
+    ceiling: float | None,
 ) -> int:
     oversold = max(0, results.accepted - args.stock)
     expected = args.stock - results.accepted
@@ -192,6 +227,12 @@ def report(
         f"  throughput          {args.orders / results.elapsed_s:.1f} orders/s "
         f"({results.elapsed_s:.2f} s)"
     )
+    if ceiling is not None:
+        rate = args.orders / results.elapsed_s
+        print(
+            f"  client ceiling      {ceiling:.0f} req/s (this client, same body and concurrency, "
+            f"against the bare app on the same uvicorn); checkout is {rate / ceiling:.3f} of it"
+        )
     print(f"  latency p50/p95/p99 {cuts[49]:.1f} / {cuts[94]:.1f} / {cuts[98]:.1f} ms")
     print(f"  accepted            {results.accepted}")
     print(f"  out of stock        {results.out_of_stock}")
@@ -203,8 +244,8 @@ def report(
 
 
 async def main(args: argparse.Namespace) -> int:
-    async with server_for(args) as (base_url, operator):
-        return await run_bench(args, base_url, operator)
+    async with target_for(args) as target:
+        return await run_bench(args, target)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -219,6 +260,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--stock", type=int, default=300, help="units of the SKU (fewer than --orders sells out)"
     )
     parser.add_argument("--shoppers", type=int, help="distinct shoppers (default: --concurrency)")
+    parser.add_argument(
+        "--no-baseline",
+        action="store_true",
+        help="skip the client's ceiling against the bare app",
+    )
     add_server_arguments(parser)
     args = parser.parse_args(argv)
     if min(args.concurrency, args.orders, args.server_workers) < 1:
