@@ -10,7 +10,7 @@ from weshop.core.http import DbSession
 from weshop.core.ids import PathId
 from weshop.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, CursorQuery, Page
 from weshop.core.tenancy import StoreScope
-from weshop.ledger import fees, views
+from weshop.ledger import fees, service, views
 from weshop.ledger.schemas import (
     DayTotalsOut,
     FeeRateIn,
@@ -124,7 +124,8 @@ async def fee_schedule(operator: CurrentOperator, session: DbSession):
 async def set_fee_rate(body: FeeRateIn, operator: CurrentOperator, session: DbSession):
     """Set the rate (basis points) of a plan, or of a plan in one category and its
     sub-categories. Orders paid from now on pay it; orders already paid keep theirs."""
-    return await views.set_fee_rate(session, body, operator.id)
+    await fees.set_rate(session, body.plan, body.category_id, body.rate_bp, operator.id)
+    return await views.fee_schedule(session)
 
 
 @platform.put("/stores/{store_id}/fee-plan", response_model=StorePlanOut)
@@ -143,4 +144,7 @@ async def reverse_entry(
     """Correct a journal entry: post its exact opposite (entries are never edited or
     deleted), then post its payment, refund or settlement anew as they stand now. An entry
     is reversed at most once (409)."""
-    return await views.reverse_entry(session, entry_id, body.reason, operator.id)
+    reversal, reposted = await service.reverse_entry(
+        session, entry_id, reason=body.reason, actor_id=operator.id
+    )
+    return await views.reversal_out(session, reversal, reposted)

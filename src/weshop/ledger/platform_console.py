@@ -107,7 +107,7 @@ async def set_rate(request: Request, operator: PageOperator, session: DbSession)
         return await _fees_page(request, session, errors=errors, values=values, status_code=422)
     try:
         async with undo_on_error(session):
-            await views.set_fee_rate(session, body, operator.id)
+            await fees.set_rate(session, body.plan, body.category_id, body.rate_bp, operator.id)
     except WeShopError as exc:
         errors = {"category_id": error_message(request, exc.code, exc.message)}
         return await _fees_page(

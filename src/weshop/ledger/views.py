@@ -14,7 +14,7 @@ from weshop.core.clock import utcnow
 from weshop.core.errors import InvalidInput, NotFound
 from weshop.core.pagination import Page, page_of, paginate
 from weshop.core.tenancy import StoreScope
-from weshop.ledger import fees, service
+from weshop.ledger import fees
 from weshop.ledger import repository as repo
 from weshop.ledger.chart_of_accounts import Term, term_totals
 from weshop.ledger.journal import business_day
@@ -22,7 +22,6 @@ from weshop.ledger.models import AccountKind, JournalEntry, Posting
 from weshop.ledger.schemas import (
     DayTotalsOut,
     EntryOut,
-    FeeRateIn,
     FeeRateOut,
     FeeScheduleOut,
     OrderLedgerOut,
@@ -255,17 +254,10 @@ async def fee_schedule(session: AsyncSession) -> FeeScheduleOut:
     )
 
 
-async def set_fee_rate(session: AsyncSession, body: FeeRateIn, actor_id: int) -> FeeScheduleOut:
-    await fees.set_rate(session, body.plan, body.category_id, body.rate_bp, actor_id)
-    return await fee_schedule(session)
-
-
-async def reverse_entry(
-    session: AsyncSession, entry_id: int, reason: str, actor_id: int
+async def reversal_out(
+    session: AsyncSession, reversal: JournalEntry, reposted: JournalEntry | None
 ) -> ReversalOut:
-    reversal, reposted = await service.reverse_entry(
-        session, entry_id, reason=reason, actor_id=actor_id
-    )
+    """A reversal as the API shows it: the reversing entry and the entry posted anew."""
     entries = [reversal, *([reposted] if reposted else [])]
     postings = await repo.postings_with_kinds(session, [entry.id for entry in entries])
     return ReversalOut(
