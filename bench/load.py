@@ -23,6 +23,8 @@ import os
 import re
 import shutil
 import time
+from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -362,6 +364,151 @@ async def run_python(
         "errors": sum(failed for _, failed, _ in outcomes),
         "reconnects": sum(again for _, _, again in outcomes),
     }
+
+
+# -- a fixed list of distinct requests, each sent once (python generator) -------------------
+
+
+@dataclass
+class Sent:
+    """What a run of distinct requests got back: latencies, outcomes, wall time."""
+
+    latencies_ms: list[float] = field(default_factory=list)
+    outcomes: Counter[str] = field(default_factory=Counter)
+    elapsed_s: float = 0.0
+    reconnects: int = 0
+
+    @property
+    def per_second(self) -> float:
+        return len(self.latencies_ms) / self.elapsed_s if self.elapsed_s else 0.0
+
+    def percentile(self, share: float) -> float:
+        ordered = sorted(self.latencies_ms)
+        return ordered[min(len(ordered) - 1, int(share * len(ordered)))] if ordered else 0.0
+
+
+def raw_request(url: str, method: str, headers: dict[str, str], body: bytes) -> bytes:
+    """One HTTP/1.1 keep-alive request, as bytes on the wire."""
+    parts = urlsplit(url)
+    target = parts.path + (f"?{parts.query}" if parts.query else "")
+    lines = [f"{method} {target} HTTP/1.1", f"Host: {parts.netloc}"]
+    lines += [f"{name}: {value}" for name, value in headers.items()]
+    lines.append(f"Content-Length: {len(body)}")
+    return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
+
+
+def _send_share(
+    host: str,
+    port: int,
+    requests: list[bytes],
+    connections: int,
+    start_at: float,
+    outcome_of: Callable[[int, bytes], str],
+) -> tuple[list[float], Counter[str], int, float, float]:
+    return asyncio.run(_send_each(host, port, requests, connections, start_at, outcome_of))
+
+
+async def _send_each(
+    host: str,
+    port: int,
+    requests: list[bytes],
+    connections: int,
+    start_at: float,
+    outcome_of: Callable[[int, bytes], str],
+) -> tuple[list[float], Counter[str], int, float, float]:
+    """Each request once, over ``connections`` keep-alive connections opened before
+    ``start_at`` (wall clock); (latencies ms, outcomes, reconnects, wall times of the start
+    and the end)."""
+    pending = iter(requests)
+    latencies: list[float] = []
+    outcomes: Counter[str] = Counter()
+    reconnects = 0
+    opened = [await asyncio.open_connection(host, port) for _ in range(connections)]
+    await asyncio.sleep(max(0.0, start_at - time.time()))
+    began = time.time()
+
+    async def lane(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        nonlocal reconnects
+        for request in pending:
+            for attempt in range(2):
+                try:
+                    started = time.perf_counter()
+                    writer.write(request)
+                    status, keep, body = await _read_answer(reader)
+                    break
+                except (OSError, asyncio.IncompleteReadError, ValueError):
+                    # The server closed the keep-alive connection: once more on a new one.
+                    writer.close()
+                    reconnects += 1
+                    reader, writer = await asyncio.open_connection(host, port)
+                    if attempt:
+                        raise
+            latencies.append((time.perf_counter() - started) * 1000)
+            outcomes[outcome_of(status, body)] += 1
+            if not keep:
+                writer.close()
+                reader, writer = await asyncio.open_connection(host, port)
+        writer.close()
+
+    await asyncio.gather(*(lane(reader, writer) for reader, writer in opened))
+    return latencies, outcomes, reconnects, began, time.time()
+
+
+async def _read_answer(reader: asyncio.StreamReader) -> tuple[int, bool, bytes]:
+    head = await reader.readuntil(b"\r\n\r\n")
+    status_line, *header_lines = head.decode("latin-1").split("\r\n")
+    fields = {}
+    for line in header_lines:
+        if ":" in line:
+            name, value = line.split(":", 1)
+            fields[name.strip().lower()] = value.strip().lower()
+    body = await reader.readexactly(int(fields.get("content-length", "0")))
+    return int(status_line.split()[1]), fields.get("connection") != "close", body
+
+
+async def send_each(
+    url: str,
+    requests: list[bytes],
+    *,
+    connections: int,
+    processes: int,
+    outcome_of: Callable[[int, bytes], str],
+) -> Sent:
+    """Send every request once to ``url``'s host, ``connections`` at a time from
+    ``processes`` client processes (each its share of both), all starting together.
+    ``outcome_of(status, body)`` names each answer (a module-level function: it goes to the
+    client processes). Requests that cannot be sent with ``wrk -d`` (each distinct, each
+    once): the client's own cost is measured by sending the same to the bare app."""
+    parts = urlsplit(url)
+    host, port = parts.hostname or "127.0.0.1", parts.port or 80
+    processes = max(1, min(processes, connections, len(requests)))
+    context = multiprocessing.get_context("spawn")
+    with context.Pool(processes) as pool:
+        # The pool's start-up and the connections' opening are not measured.
+        start_at = time.time() + 3.0
+        pending = [
+            pool.apply_async(
+                _send_share,
+                (
+                    host,
+                    port,
+                    requests[index::processes],
+                    connections // processes + (index < connections % processes),
+                    start_at,
+                    outcome_of,
+                ),
+            )
+            for index in range(processes)
+        ]
+        results = await asyncio.to_thread(lambda: [item.get() for item in pending])
+    sent = Sent()
+    for latencies, outcomes, reconnects, _, _ in results:
+        sent.latencies_ms += latencies
+        sent.outcomes += outcomes
+        sent.reconnects += reconnects
+    # From the first process's start (late if its start-up took longer) to the last's end.
+    sent.elapsed_s = max(result[4] for result in results) - min(result[3] for result in results)
+    return sent
 
 
 # -- one measured run -----------------------------------------------------------------------

@@ -128,9 +128,11 @@ async def hosting(
     *,
     server_workers: int = 1,
     no_worker: bool = False,
+    extra_env: dict[str, str] | None = None,
 ) -> AsyncIterator[Target]:
     """``self_hosted``, yielding the whole ``Target`` (with the server's PID); ``no_worker``
-    runs ``weshop serve --no-worker`` (no outbox/deadline worker inside the server)."""
+    runs ``weshop serve --no-worker`` (no outbox/deadline worker inside the server);
+    ``extra_env`` adds settings (``WESHOP_*``) of the bench's own, such as a provider's."""
     if kind == "postgresql" and not (database_url or "").startswith("postgresql"):
         raise BenchError("--self-host postgresql needs --database-url postgresql+asyncpg://...")
     with tempfile.TemporaryDirectory(prefix="weshop-bench-") as data_dir:
@@ -150,6 +152,7 @@ async def hosting(
             # Every shopper signs in from this one address.
             "WESHOP_OTP_PER_CLIENT_PER_HOUR": "1000000",
             "WESHOP_LOG_LEVEL": "WARNING",
+            **(extra_env or {}),
         }
         weshop = (sys.executable, "-m", "weshop.cli")
         migrate = await asyncio.create_subprocess_exec(
