@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 import structlog
+from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -93,16 +94,20 @@ async def post(
     except IntegrityError:  # a concurrent transaction posted this very source
         return None
     accounts = await account_ids(session, source.store_id, {leg.kind for leg in legs})
-    session.add_all(
-        Posting(
-            entry_id=entry.id,
-            account_id=accounts[leg.kind],
-            store_id=source.store_id,
-            order_id=source.order_id,
-            order_line_id=leg.part,
-            amount_fen=leg.amount_fen,
+    if legs:
+        # One INSERT of many rows (executemany): postings are never read back here.
+        await session.execute(
+            insert(Posting),
+            [
+                {
+                    "entry_id": entry.id,
+                    "account_id": accounts[leg.kind],
+                    "store_id": source.store_id,
+                    "order_id": source.order_id,
+                    "order_line_id": leg.part,
+                    "amount_fen": leg.amount_fen,
+                }
+                for leg in legs
+            ],
         )
-        for leg in legs
-    )
-    await session.flush()
     return entry

@@ -6,7 +6,7 @@ from collections import defaultdict
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Select, exists, func, select
+from sqlalchemy import Select, case, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -61,13 +61,14 @@ async def is_settled(session: AsyncSession, order_id: int) -> bool:
 
 async def source_entries(session: AsyncSession, source_key: str) -> tuple[int, bool]:
     """How many entries posted this source, and whether one of them still stands."""
-    total = await session.scalar(
-        select(func.count()).select_from(JournalEntry).where(JournalEntry.source_key == source_key)
-    )
-    live = await session.scalar(
-        select(JournalEntry.id).where(JournalEntry.source_key == source_key, unreversed()).limit(1)
-    )
-    return int(total or 0), live is not None
+    total, standing = (
+        await session.execute(
+            select(func.count(), func.coalesce(func.sum(case((unreversed(), 1), else_=0)), 0))
+            .select_from(JournalEntry)
+            .where(JournalEntry.source_key == source_key)
+        )
+    ).one()
+    return int(total), int(standing) > 0
 
 
 async def is_reversed(session: AsyncSession, entry_id: int) -> bool:

@@ -109,15 +109,23 @@ async def mark_paid(
     session: AsyncSession, order_id: int, amount_fen: int, paid_at: datetime
 ) -> bool:
     """Called by payments on a verified success. False when the order no longer awaits payment
-    (cancelled or expired meanwhile): the caller must then give the money back."""
+    (cancelled or expired meanwhile): the caller must then give the money back. When True,
+    the caller must also call :func:`sell_paid_stock` in the same transaction."""
     order = await session.get(Order, order_id)
     if order is None or order.status != OrderStatus.PENDING_PAYMENT:
         return False
     await _transition(session, order, "pay", "payment", paid_at=paid_at, paid_fen=amount_fen)
-    await sell_reservations(session, order.id)
-    await record_sales(session, await _units_by_product(session, order.id))
     await use_benefits(session, order, paid_at)
     return True
+
+
+async def sell_paid_stock(session: AsyncSession, order_id: int) -> None:
+    """The paid order's held stock becomes sold and its products' sales grow. Kept apart
+    from :func:`mark_paid` so that the caller does it last: these rows (a SKU's stock, a
+    product's sales) are shared by every order of a hot product, and their row locks are
+    held from here to the commit."""
+    await sell_reservations(session, order_id)
+    await record_sales(session, await _units_by_product(session, order_id))
 
 
 async def _units_by_product(session: AsyncSession, order_id: int, sign: int = 1) -> dict[int, int]:

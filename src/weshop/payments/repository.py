@@ -1,9 +1,44 @@
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from weshop.payments.models import Payment, PaymentStatus, Refund, RefundPart, RefundStatus
+from weshop.payments.models import (
+    NotificationOutcome,
+    Payment,
+    PaymentNotification,
+    PaymentStatus,
+    Refund,
+    RefundPart,
+    RefundStatus,
+)
+
+
+async def insert_notification(session: AsyncSession, values: dict[str, Any]) -> int | None:
+    """Store a provider's notification; its id, or None when this provider's notification
+    of this id is stored already (or being stored by a concurrent transaction, which this
+    one then waits for). One statement: no savepoint, no re-select."""
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    return await session.scalar(
+        insert(PaymentNotification)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["provider", "notification_id"])
+        .returning(PaymentNotification.id)
+    )
+
+
+async def set_notification_outcome(
+    session: AsyncSession, notification_id: int, outcome: NotificationOutcome, detail: str
+) -> None:
+    await session.execute(
+        update(PaymentNotification)
+        .where(PaymentNotification.id == notification_id)
+        .values(outcome=outcome, detail=detail)
+    )
 
 
 async def payment_by_trade_no(

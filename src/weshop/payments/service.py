@@ -11,7 +11,6 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import structlog
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from weshop.accounts.models import User
@@ -28,7 +27,6 @@ from weshop.payments.models import (
     NO_PROVIDER,
     NotificationOutcome,
     Payment,
-    PaymentNotification,
     PaymentStatus,
 )
 from weshop.payments.provider import (
@@ -125,6 +123,8 @@ async def _pay_nothing(session: AsyncSession, order: Order, user: User) -> Payme
     await PAYMENT_MACHINE.apply(session, payment, "succeed", paid_at=now)
     accepted = await orders.mark_paid(session, order.id, 0, now)
     await announce(session, PaymentSucceeded(payment, accepted=accepted))
+    if accepted:
+        await orders.sell_paid_stock(session, order.id)
     log.info("payments.paid_without_provider", order_id=order.id, out_trade_no=out_trade_no)
     return payment
 
@@ -152,36 +152,28 @@ async def query_payment(
     return await apply_payment_notice(session, provider.name, notice)
 
 
-async def _store_notification(
-    session: AsyncSession, provider: str, notice: PaymentNotice
-) -> PaymentNotification | None:
-    """Insert the notification; None when this provider already sent this one."""
-    record = PaymentNotification(
-        provider=provider,
-        notification_id=notice.notification_id,
-        out_trade_no=notice.out_trade_no,
-        amount_fen=notice.amount_fen,
-        outcome=NotificationOutcome.APPLIED,
-        payload=notice.raw,
-    )
-    try:
-        async with session.begin_nested():
-            session.add(record)
-            await session.flush()
-    except IntegrityError:
-        return None
-    return record
-
-
 async def apply_payment_notice(
     session: AsyncSession, provider: str, notice: PaymentNotice
 ) -> NotificationOutcome:
-    record = await _store_notification(session, provider, notice)
-    if record is None:
+    notification_id = await repo.insert_notification(
+        session,
+        {
+            "provider": provider,
+            "notification_id": notice.notification_id,
+            "out_trade_no": notice.out_trade_no,
+            "amount_fen": notice.amount_fen,
+            "outcome": NotificationOutcome.APPLIED,
+            "detail": "",
+            "payload": notice.raw,
+            "received_at": utcnow(),
+        },
+    )
+    if notification_id is None:
         log.info("payments.notification_replayed", notification_id=notice.notification_id)
         return NotificationOutcome.ALREADY_APPLIED
     outcome, detail = await _apply(session, provider, notice)
-    record.outcome, record.detail = outcome, detail
+    if (outcome, detail) != (NotificationOutcome.APPLIED, ""):
+        await repo.set_notification_outcome(session, notification_id, outcome, detail)
     level = (
         log.info
         if outcome in (NotificationOutcome.APPLIED, NotificationOutcome.ALREADY_APPLIED)
@@ -219,6 +211,8 @@ async def _apply(
     accepted = await orders.mark_paid(session, payment.order_id, payment.amount_fen, notice.paid_at)
     await announce(session, PaymentSucceeded(payment, accepted=accepted))
     if accepted:
+        # Last: the stock and sales rows are shared by all orders of a product (see there).
+        await orders.sell_paid_stock(session, payment.order_id)
         return NotificationOutcome.APPLIED, ""
     # Paid after the order was cancelled or expired: the money goes straight back.
     await request_refund(session, payment, payment.amount_fen, "paid after the order was closed")
