@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import secrets
 import time
+from collections import Counter
 from datetime import timedelta
 
+import httpx
 from sqlalchemy import func, select
 
 from tests.orders.conftest import open_shop
 from tests.support import expect
 from weshop.core.clock import utcnow
 from weshop.core.security import hmac_sign
+from weshop.inventory.models import StockLevel
+from weshop.ledger.models import EntryKind, JournalEntry
 from weshop.payments.models import PaymentNotification
 from weshop.payments.sandbox.gateway import signed_message
 
@@ -168,3 +173,31 @@ async def test_the_cashier_page_and_confirm(api, client, runner):
     again = await client.post(f"{path}/confirm")
     assert again.status_code == 200
     assert (await api.order(shop.shopper, order["id"]))["history"][-1]["action"] == "pay"
+
+
+async def test_concurrent_duplicates_over_a_live_server_apply_once(api, runtime, live_url):
+    """The same callback 12 times and 12 other notifications of the same payment, all at
+    once over real connections: one applies, every other changes nothing."""
+    shop, order, payment = await unpaid_order(api)
+    callbacks = [signed(runtime, notice(payment, id="NSAME"))] * 12
+    callbacks += [signed(runtime, notice(payment)) for _ in range(12)]
+    limits = httpx.Limits(max_connections=24, max_keepalive_connections=24)
+    async with httpx.AsyncClient(base_url=live_url, limits=limits, timeout=60) as http:
+        answers = await asyncio.gather(
+            *(http.post(NOTIFY, content=body, headers=headers) for body, headers in callbacks)
+        )
+    assert Counter(expect(answer, 200)["message"] for answer in answers) == {
+        "applied": 1,
+        "already_applied": 23,
+    }
+    assert await stored_notifications(runtime) == 13
+    paid = await api.order(shop.shopper, order["id"])
+    assert paid["status"] == "paid"
+    assert [e["action"] for e in paid["history"]] == ["place", "pay"]
+    async with runtime.db.session(write=False) as session:
+        entries = await session.scalars(
+            select(JournalEntry.kind).where(JournalEntry.order_id == order["id"])
+        )
+        assert list(entries) == [EntryKind.PAYMENT]
+        sold = await session.scalar(select(StockLevel).where(StockLevel.sku_id == shop.sku_id))
+    assert sold.reserved == 0

@@ -13,7 +13,6 @@ from datetime import UTC, date, datetime
 
 import structlog
 from sqlalchemy import insert
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from weshop.core.clock import CHINA_TZ, utcnow
@@ -70,29 +69,30 @@ async def post(
     if total:
         log.error("ledger.unbalanced_entry", source=source.key, legs=legs)
         raise UnbalancedEntry(f"the postings of {source.key} sum to {total}, not 0")
-    posted, standing = await repo.source_entries(session, source.key)
-    if standing:
-        return None
     now = now or utcnow()
-    entry = JournalEntry(
-        kind=source.kind,
-        store_id=source.store_id,
-        order_id=source.order_id,
-        payment_id=source.payment_id,
-        refund_id=source.refund_id,
-        source_key=source.key,
-        idempotency_key=source.key if posted == 0 else f"{source.key}#{posted + 1}",
-        reverses_entry_id=source.reverses_entry_id,
-        memo=source.memo[:200],
-        business_day=business_day(now),
-        created_at=now.astimezone(UTC),
-    )
-    try:
-        async with session.begin_nested():
-            session.add(entry)
-            await session.flush()
-    except IntegrityError:  # a concurrent transaction posted this very source
-        return None
+    values = {
+        "kind": source.kind,
+        "store_id": source.store_id,
+        "order_id": source.order_id,
+        "payment_id": source.payment_id,
+        "refund_id": source.refund_id,
+        "source_key": source.key,
+        "reverses_entry_id": source.reverses_entry_id,
+        "memo": source.memo[:200],
+        "business_day": business_day(now),
+        "created_at": now.astimezone(UTC),
+    }
+    # Most sources are posted once: try the plain key first, and count only if it is taken.
+    entry = await repo.insert_entry(session, {**values, "idempotency_key": source.key})
+    if entry is None:
+        posted, standing = await repo.source_entries(session, source.key)
+        if standing or posted == 0:  # posted, or being posted by a concurrent transaction
+            return None
+        entry = await repo.insert_entry(
+            session, {**values, "idempotency_key": f"{source.key}#{posted + 1}"}
+        )
+        if entry is None:
+            return None
     accounts = await account_ids(session, source.store_id, {leg.kind for leg in legs})
     if legs:
         # One INSERT of many rows (executemany): postings are never read back here.

@@ -7,6 +7,8 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import Select, case, exists, func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -18,10 +20,39 @@ from weshop.payments.models import Refund, RefundPart, RefundStatus
 Balances = dict[tuple[AccountKind, Part], int]
 
 
+# Built once: adapting an alias anew for every query cost more than running it.
+_REVERSAL = aliased(JournalEntry)
+
+
 def unreversed(entry: Any = JournalEntry) -> Any:
     """A condition: ``entry`` has not been reversed."""
-    reversal = aliased(JournalEntry)
-    return ~exists().where(reversal.reverses_entry_id == entry.id)
+    return ~exists().where(_REVERSAL.reverses_entry_id == entry.id)
+
+
+def _insert(session: AsyncSession) -> Any:
+    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+
+
+async def insert_entry(session: AsyncSession, values: dict[str, Any]) -> JournalEntry | None:
+    """The new entry, or None when its idempotency key (or the entry it reverses) is taken,
+    by a committed entry or by a concurrent transaction, which this one then waits for."""
+    return await session.scalar(
+        _insert(session)(JournalEntry)
+        .values(**values)
+        .on_conflict_do_nothing()
+        .returning(JournalEntry)
+    )
+
+
+async def lock_order(session: AsyncSession, order_id: int) -> Order:
+    """The order read afresh, its row held until the transaction ends, as ``lock_row``
+    holds it (``SELECT ... FOR UPDATE`` on PostgreSQL; SQLite's writers run one at a time)."""
+    return await session.scalar(
+        select(Order)
+        .where(Order.id == order_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
 
 
 async def order_balances(session: AsyncSession, order_id: int) -> Balances:

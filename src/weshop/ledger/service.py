@@ -137,11 +137,15 @@ async def record_payment(
     and the platform subsidy are recorded. A payment the order no longer awaited is posted
     as unexpected and earns nothing: it goes back in full.
     """
-    await lock_row(session, Order, payment.order_id)
-    order, lines = await order_with_lines(session, payment.order_id)
-    if accepted:
+    # Locked and loaded in one statement; the order then stays in the session's identity map.
+    order = await repo.lock_order(session, payment.order_id)
+    order, lines = await order_with_lines(session, order.id)
+    terms = (
         await fees.fee_terms(session, order, lines)
-    facts = order_facts(order, lines, await session.get(OrderFeeTerms, order.id))
+        if accepted
+        else await session.get(OrderFeeTerms, order.id)
+    )
+    facts = order_facts(order, lines, terms)
     book = await _book(session, order.id)
     legs: list[Leg] = []
     for part, amount in split(payment.amount_fen, facts.payable).items():

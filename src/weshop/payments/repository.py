@@ -49,6 +49,32 @@ async def payment_by_trade_no(
     )
 
 
+async def succeed_payment(
+    session: AsyncSession,
+    provider: str,
+    out_trade_no: str,
+    amount_fen: int,
+    from_statuses: list[PaymentStatus],
+    values: dict[str, Any],
+) -> Payment | None:
+    """Compare-and-set in one statement: the payment of ``out_trade_no`` for exactly
+    ``amount_fen``, if in one of ``from_statuses``, becomes succeeded with ``values``; the
+    payment as it now is, or None when no payment matched (unknown, another amount, or
+    another status)."""
+    return await session.scalar(
+        update(Payment)
+        .where(
+            Payment.provider == provider,
+            Payment.out_trade_no == out_trade_no,
+            Payment.amount_fen == amount_fen,
+            Payment.status.in_(from_statuses),
+        )
+        .values(status=PaymentStatus.SUCCEEDED, **values)
+        .returning(Payment)
+        .execution_options(synchronize_session=False, populate_existing=True)
+    )
+
+
 async def pending_payments(session: AsyncSession, order_id: int) -> list[Payment]:
     rows = await session.scalars(
         select(Payment).where(Payment.order_id == order_id, Payment.status == PaymentStatus.PENDING)

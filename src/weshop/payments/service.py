@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from weshop.accounts.models import User
 from weshop.core.clock import utcnow
-from weshop.core.errors import Conflict
+from weshop.core.errors import Conflict, IllegalTransition
 from weshop.core.events import announce
 from weshop.core.outbox import emit
 from weshop.orders import service as orders
@@ -45,6 +45,8 @@ QUERY_PAYMENT = "payments.query_payment"
 # unpaid, was cancelled: money taken in that race then goes back).
 FIRST_QUERY_AFTER = timedelta(minutes=5)
 LAST_QUERY_AFTER_DEADLINE = timedelta(minutes=1)
+# The states a payment can succeed from, by its transition table.
+SUCCEED_FROM = [state for (state, action) in PAYMENT_MACHINE.transitions if action == "succeed"]
 
 
 async def start_payment(
@@ -191,6 +193,33 @@ async def apply_payment_notice(
 async def _apply(
     session: AsyncSession, provider: str, notice: PaymentNotice
 ) -> tuple[NotificationOutcome, str]:
+    # The usual case in one statement: the awaited payment, of this amount, succeeds.
+    payment = await repo.succeed_payment(
+        session,
+        provider,
+        notice.out_trade_no,
+        notice.amount_fen,
+        SUCCEED_FROM,
+        {"paid_at": notice.paid_at, "provider_transaction_id": notice.transaction_id},
+    )
+    if payment is None:
+        return await _not_applied(session, provider, notice)
+    accepted = await orders.mark_paid(session, payment.order_id, payment.amount_fen, notice.paid_at)
+    await announce(session, PaymentSucceeded(payment, accepted=accepted))
+    if accepted:
+        # Last: the stock and sales rows are shared by all orders of a product (see there).
+        await orders.sell_paid_stock(session, payment.order_id)
+        return NotificationOutcome.APPLIED, ""
+    # Paid after the order was cancelled or expired: the money goes straight back.
+    await request_refund(session, payment, payment.amount_fen, "paid after the order was closed")
+    return NotificationOutcome.REFUND_STARTED, "order no longer awaited payment"
+
+
+async def _not_applied(
+    session: AsyncSession, provider: str, notice: PaymentNotice
+) -> tuple[NotificationOutcome, str]:
+    """Why a notice's payment did not succeed: unknown, another amount, or succeeded
+    already; any other state is an illegal transition."""
     payment = await repo.payment_by_trade_no(session, provider, notice.out_trade_no)
     if payment is None:
         return NotificationOutcome.UNKNOWN_PAYMENT, "no payment with this out_trade_no"
@@ -201,22 +230,12 @@ async def _apply(
         )
     if payment.status == PaymentStatus.SUCCEEDED:
         return NotificationOutcome.ALREADY_APPLIED, "payment already succeeded"
-    await PAYMENT_MACHINE.apply(
-        session,
-        payment,
-        "succeed",
-        paid_at=notice.paid_at,
-        provider_transaction_id=notice.transaction_id,
+    PAYMENT_MACHINE.target(payment.status, "succeed")  # IllegalTransition from this state
+    # It could, yet did not a moment ago: it changed meanwhile, as a lost compare-and-set.
+    raise IllegalTransition(
+        f"the payment changed meanwhile; it is now {payment.status}",
+        details={"state": str(payment.status), "action": "succeed"},
     )
-    accepted = await orders.mark_paid(session, payment.order_id, payment.amount_fen, notice.paid_at)
-    await announce(session, PaymentSucceeded(payment, accepted=accepted))
-    if accepted:
-        # Last: the stock and sales rows are shared by all orders of a product (see there).
-        await orders.sell_paid_stock(session, payment.order_id)
-        return NotificationOutcome.APPLIED, ""
-    # Paid after the order was cancelled or expired: the money goes straight back.
-    await request_refund(session, payment, payment.amount_fen, "paid after the order was closed")
-    return NotificationOutcome.REFUND_STARTED, "order no longer awaited payment"
 
 
 async def close_open_payments(
