@@ -42,6 +42,7 @@ from sqlalchemy.util import await_only
 from weshop.core.clock import utcnow
 from weshop.core.crypto import cipher
 from weshop.core.errors import InvalidInput
+from weshop.core.table_versions import TableVersions, track_table_versions
 
 # Integer primary keys must be INTEGER on SQLite to be rowid aliases (autoincrement).
 BigInt = BigInteger().with_variant(Integer(), "sqlite")
@@ -206,7 +207,9 @@ def _make_engine(url: str, pool: PoolSize, *, writer_lock: asyncio.Lock | None) 
 class Database:
     """Owns the engines and hands out sessions; one per process."""
 
-    def __init__(self, url: str, pool: PoolSize | None = None) -> None:
+    def __init__(
+        self, url: str, pool: PoolSize | None = None, *, versions: TableVersions | None = None
+    ) -> None:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
         pool = pool or PoolSize()
@@ -215,6 +218,11 @@ class Database:
         self.read_engine = (
             _make_engine(url, pool, writer_lock=None) if self.is_sqlite else self.engine
         )
+        # What the process's caches check their results against (see core.table_versions).
+        self.table_versions = versions
+        if versions is not None:
+            for engine in {self.engine, self.read_engine}:
+                track_table_versions(engine.sync_engine, versions)
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         self._read_sessions = async_sessionmaker(self.read_engine, expire_on_commit=False)
 
