@@ -143,6 +143,14 @@ def create_app(settings: Settings | None = None, *, check_schema: bool = True) -
     payments.attach(app)
     settings.media_dir.mkdir(parents=True, exist_ok=True)
     app.mount("/media", StaticFiles(directory=settings.media_dir), name="media")
+    # Innermost first. A kept answer passes only the layers outside the cache: the liveness
+    # answer, the client checks and the security headers.
+    app.add_middleware(
+        BodySizeLimit,
+        max_json_bytes=MAX_JSON_BYTES,
+        max_form_bytes=MAX_FORM_BYTES,
+        max_upload_bytes=settings.max_upload_bytes,
+    )
     if runtime.db.table_versions is not None:
         app.add_middleware(
             ResponseCache,
@@ -152,12 +160,6 @@ def create_app(settings: Settings | None = None, *, check_schema: bool = True) -
             max_entries=settings.response_cache_entries,
         )
     app.add_middleware(SecurityHeaders)
-    app.add_middleware(
-        BodySizeLimit,
-        max_json_bytes=MAX_JSON_BYTES,
-        max_form_bytes=MAX_FORM_BYTES,
-        max_upload_bytes=settings.max_upload_bytes,
-    )
     install_client_checks(app, settings)
     app.add_middleware(Liveness)
     return app

@@ -21,7 +21,7 @@ The versions live in a small file mapped into memory by every process
 (``<data_dir>/table-versions/<database>``), so reading them costs no system call and no
 round trip. The processes of one installation share ``data_dir`` already (media, the secret
 key); a deployment that serves from several hosts must not share one database between
-their page caches (see ``WESHOP_PAGE_CACHE_SECONDS``).
+their response caches (see ``WESHOP_RESPONSE_CACHE_SECONDS``).
 """
 
 from __future__ import annotations

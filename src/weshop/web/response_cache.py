@@ -74,6 +74,7 @@ class _Visitor:
     authorization: bytes | None
     pre_session: str | None
     language: str
+    credential_key: str | None = None
 
     @classmethod
     def of(cls, headers: list[tuple[bytes, bytes]]) -> _Visitor:
@@ -85,19 +86,19 @@ class _Visitor:
                 authorization = value
         cookies = cookie_parser(cookie_header.decode("latin-1")) if cookie_header else {}
         pre_session = cookies.get(CSRF_COOKIE)
+        session = cookies.get(SESSION_COOKIE) or None
+        credential_key = None
+        if session is not None or authorization is not None:
+            # Who the visitor is signed in as, by both credentials (never kept in the clear).
+            credentials = (session or "").encode() + b"\n" + (authorization or b"")
+            credential_key = hashlib.sha256(credentials).hexdigest()
         return cls(
-            session=cookies.get(SESSION_COOKIE) or None,
+            session=session,
             authorization=authorization,
             pre_session=pre_session if valid_pre_session(pre_session) else None,
             language=language_of(cookies),
+            credential_key=credential_key,
         )
-
-    def session_key(self) -> str | None:
-        """Who the visitor is signed in as, by both credentials (never kept in the clear)."""
-        if self.session is None and self.authorization is None:
-            return None
-        credentials = (self.session or "").encode() + b"\n" + (self.authorization or b"")
-        return hashlib.sha256(credentials).hexdigest()
 
 
 @dataclass(slots=True)
@@ -142,7 +143,7 @@ class ResponseCache:
         page, known = self._kept(address, visitor)
         # One rendering at a time of a page known to be kept: when it has just changed, the
         # requests arriving meanwhile wait for it instead of all rendering it again.
-        flight = (address, visitor.session_key())
+        flight = (address, visitor.credential_key)
         rendering = self.rendering.get(flight)
         if page is None and rendering is not None:
             await asyncio.shield(rendering)
@@ -164,7 +165,7 @@ class ResponseCache:
         """The page kept for this visitor if it is still good, and whether one was kept at
         all (a stale one stays until it is rendered again or dropped)."""
         keys = [address]
-        session_key = visitor.session_key()
+        session_key = visitor.credential_key
         if session_key is not None:
             keys.append((*address, session_key))
         for key in keys:
@@ -218,7 +219,7 @@ class ResponseCache:
         if key is None:
             # What was kept here before is no longer what this address answers.
             self.answers.pop(address, None)
-            self.answers.pop((*address, visitor.session_key()), None)
+            self.answers.pop((*address, visitor.credential_key), None)
             return
         slots = slots_of(reads.tables or frozenset())
         self.answers[key] = _Answer(
@@ -249,7 +250,7 @@ class ResponseCache:
         if audience == Audience.EVERYONE:
             looked_up_user = (scope.get("state") or {}).get("page_user") is not None
             return None if looked_up_user else address
-        session_key = visitor.session_key()
+        session_key = visitor.credential_key
         return None if session_key is None else (*address, session_key)
 
 
