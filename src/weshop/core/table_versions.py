@@ -15,7 +15,7 @@ How the two halves are learnt, on every engine of the :class:`~weshop.core.db.Da
   the pool after its commit, so after the data is visible; a rollback advances nothing.
 - reads: inside :func:`recording_reads`, the tables of every statement executed are
   collected from the statement itself; a statement given as text can't be read that way
-  and makes the result :data:`UNKNOWN_TABLES`.
+  and makes the tables unknown.
 
 The versions live in a small file mapped into memory by every process
 (``<data_dir>/table-versions/<database>``), so reading them costs no system call and no
@@ -33,7 +33,7 @@ import re
 import secrets
 import struct
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from pathlib import Path
@@ -120,21 +120,36 @@ def slots_of(tables: frozenset[str]) -> tuple[int, ...]:
 
 
 class _ReadLog:
-    __slots__ = ("tables", "unknown")
+    """The tables read inside one :func:`recording_reads`; what it records, the enclosing
+    recordings record too (a page that used a kept value read that value's tables)."""
 
-    def __init__(self) -> None:
+    __slots__ = ("parent", "tables", "unknown")
+
+    def __init__(self, parent: _ReadLog | None) -> None:
+        self.parent = parent
         self.tables: set[str] = set()
         self.unknown = False
+
+    def add(self, tables: Iterable[str]) -> None:
+        log: _ReadLog | None = self
+        names = tuple(tables)
+        while log is not None:
+            log.tables.update(names)
+            log = log.parent
+
+    def mark_unknown(self) -> None:
+        log: _ReadLog | None = self
+        while log is not None:
+            log.unknown = True
+            log = log.parent
 
 
 _reads: ContextVar[_ReadLog | None] = ContextVar("weshop_table_reads", default=None)
 
-UNKNOWN_TABLES = None
-
 
 class ReadTables:
-    """What :func:`recording_reads` found: the tables read, or None (:data:`UNKNOWN_TABLES`)
-    when a statement's tables could not be known."""
+    """What :func:`recording_reads` found: the tables read, or None when a statement's tables
+    could not be known."""
 
     def __init__(self, log: _ReadLog) -> None:
         self._log = log
@@ -147,13 +162,21 @@ class ReadTables:
 @contextmanager
 def recording_reads() -> Iterator[ReadTables]:
     """Collects the tables read by the statements this context (and the tasks it starts)
-    executes."""
-    log = _ReadLog()
+    executes, for this recording and every one it is nested in."""
+    log = _ReadLog(_reads.get())
     reset = _reads.set(log)
     try:
         yield ReadTables(log)
     finally:
         _reads.reset(reset)
+
+
+def note_reads(tables: Iterable[str]) -> None:
+    """Tells the recordings in progress that ``tables`` were read without a statement (a value
+    kept from an earlier read of them was used)."""
+    log = _reads.get()
+    if log is not None:
+        log.add(tables)
 
 
 def _record_read(_conn: Any, clause: Any, _multiparams: Any, _params: Any, _options: Any) -> None:
@@ -165,12 +188,25 @@ def _record_read(_conn: Any, clause: Any, _multiparams: Any, _params: Any, _opti
         words = clause.split(None, 1)
         if not words or words[0].upper() in _TRANSACTION_CONTROL:
             return
-        log.unknown = True
+        log.mark_unknown()
         return
-    if not isinstance(clause, ClauseElement) or clause.__visit_name__ == "textclause":
-        log.unknown = True
+    if not isinstance(clause, ClauseElement):
+        log.mark_unknown()
         return
-    log.tables.update(node.name for node in visitors.iterate(clause) if isinstance(node, Table))
+    tables = []
+    for node in visitors.iterate(clause):
+        if isinstance(node, Table):
+            tables.append(node.name)
+        elif node.__visit_name__ == "textclause":
+            # SQL written as text may name any table (a FROM, a subquery): unknown.
+            log.mark_unknown()
+            return
+    log.add(tables)
+
+
+def wrote_in(connection_info: dict[Any, Any]) -> bool:
+    """Whether the transaction of the connection with this ``info`` has written anything."""
+    return bool(connection_info.get(_WRITTEN_KEY))
 
 
 def _tables_written(statement: str) -> str | None:
