@@ -123,9 +123,10 @@ async def sell_paid_stock(session: AsyncSession, order_id: int) -> None:
     """The paid order's held stock becomes sold and its products' sales grow. Kept apart
     from :func:`mark_paid` so that the caller does it last: these rows (a SKU's stock, a
     product's sales) are shared by every order of a hot product, and their row locks are
-    held from here to the commit."""
+    held from here to the commit: the order's lines are read before."""
+    units = await _units_by_product(session, order_id)
     await sell_reservations(session, order_id)
-    await record_sales(session, await _units_by_product(session, order_id))
+    await record_sales(session, units)
 
 
 async def _units_by_product(session: AsyncSession, order_id: int, sign: int = 1) -> dict[int, int]:
