@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Sequence
 
+from sqlalchemy import Select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -211,3 +212,9 @@ async def shipping_for_pricing(
     rows = await repo.templates_of(session, store_ids)
     defaults = {row.store_id: row.id for row in rows if row.is_default}
     return tuple(to_pricing(row) for row in rows), defaults
+
+
+def pricing_versions(store_ids: Select) -> list[Select]:
+    """Versions of what ``shipping_for_pricing`` reads for the stores ``store_ids`` selects
+    (``core.versions``)."""
+    return repo.pricing_versions(store_ids)

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
+from sqlalchemy import Select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from weshop.accounts.models import User
@@ -380,3 +381,9 @@ async def my_memberships(
             )
         )
     return views
+
+
+def pricing_versions(user_id: int, store_ids: Select) -> list[Select]:
+    """Versions of what ``member_pricing`` reads for the shopper in the stores ``store_ids``
+    selects (``core.versions``)."""
+    return repo.pricing_versions(user_id, store_ids)
