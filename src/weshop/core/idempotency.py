@@ -3,10 +3,9 @@
 :func:`run_idempotent` inserts the key row first, inside the request's transaction (under a
 savepoint): a concurrent request with the same key waits on the unique index and then replays
 the answer the first one committed. :func:`run_idempotent_after_read` is for an action that
-reads in the request's read transaction and then writes in a short transaction of its own:
-the key row goes in last, with the answer, and a request that finds the key taken by then
-rolls its work back and replays the first answer. The same key with a different body is
-refused.
+reads first and then writes (on SQLite in a short transaction of its own): the key row goes
+in last, with the answer, and a request that finds the key taken by then rolls its work back
+and replays the first answer. The same key with a different body is refused.
 
 :func:`run_idempotent` answers with the action's model, so a page goes on from it directly
 and an API endpoint answers with :meth:`Outcome.response`.
@@ -159,9 +158,13 @@ async def run_idempotent_after_read(
     status_code: int = 201,
 ) -> Outcome[M]:
     """``run_idempotent`` for an action in two steps: ``prepare`` reads in ``reader``'s
-    transaction (which then ends), ``act`` writes in a transaction of its own that commits
-    with the key row and the answer. Keeping the reading out of the write transaction keeps
-    it short; on SQLite it holds the one write lock."""
+    transaction, ``act`` writes, and the key row goes in last with the answer.
+
+    On SQLite every write transaction holds the database's one write lock, so ``act`` runs in
+    a transaction of its own, begun once the read has ended: the lock is held for the writes
+    only. On PostgreSQL a transaction locks rows only as it writes them, so ``act`` goes on in
+    ``reader``'s transaction (the request's session is bound to the one engine there): one
+    connection and one BEGIN for the request."""
     digest = fingerprint(payload)
     if key is not None:
         _check_key(key)
@@ -169,16 +172,25 @@ async def run_idempotent_after_read(
         if earlier is not None:
             return earlier
     prepared = await prepare()
-    # The read is over: its connection goes back to the pool before the write takes one.
-    await reader.commit()
+
+    async def act_and_record(writer: AsyncSession) -> M:
+        result = await act(writer, prepared)
+        if key is not None and not await _record_answer(
+            writer, owner, endpoint, key, digest, status_code, result
+        ):
+            raise _KeyTaken
+        return result
+
     try:
-        async with db.transaction() as writer:
-            result = await act(writer, prepared)
-            if key is not None and not await _record_answer(
-                writer, owner, endpoint, key, digest, status_code, result
-            ):
-                raise _KeyTaken
+        if db.is_sqlite:
+            # The read is over: its snapshot and connection go before the write lock is taken.
+            await reader.commit()
+            async with db.transaction() as writer:
+                result = await act_and_record(writer)
+        else:
+            result = await act_and_record(reader)
     except _KeyTaken:
+        await reader.rollback()
         async with db.session(write=False) as fresh, fresh.begin():
             earlier = await _earlier_answer(fresh, owner, endpoint, key or "", digest, model)
         if earlier is None:  # pragma: no cover - the key was there a moment ago

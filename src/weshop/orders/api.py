@@ -92,7 +92,7 @@ async def place_order(
     `Idempotency-Key` so that a retried request never places a second order.
     """
 
-    # Priced in the request's read transaction, placed in a short write transaction.
+    # Priced before it writes; on SQLite the writing is a short transaction of its own.
     async def prepare() -> PreparedCheckout:
         return await prepare_checkout(session, user, body)
 
