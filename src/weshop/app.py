@@ -23,6 +23,7 @@ from weshop.core.middleware import (
     MAX_FORM_BYTES,
     MAX_JSON_BYTES,
     BodySizeLimit,
+    Liveness,
     SecurityHeaders,
 )
 from weshop.core.migrations import pending_migrations
@@ -37,7 +38,9 @@ from weshop.payments.providers import build_payment_setup, payment_setup
 from weshop.payments.tasks import registry as payment_tasks
 from weshop.promotions.tasks import registry as promotion_tasks
 from weshop.routes import include_routes
+from weshop.web.csrf import csrf_key
 from weshop.web.pages import install_page_toolkit
+from weshop.web.response_cache import ResponseCache
 
 log = structlog.get_logger(__name__)
 
@@ -127,10 +130,10 @@ def create_app(settings: Settings | None = None, *, check_schema: bool = True) -
     app.state.runtime = runtime
     install_error_handlers(app)
 
-    # First of all routes: a load balancer asks it often and it should cost nothing to match.
+    # Answered by the Liveness middleware, before any other layer; the route documents it.
     @app.get("/healthz", tags=["ops"])
     async def health() -> dict[str, str]:
-        """Liveness: the process answers."""
+        """Liveness: the process answers (whatever the Host header, for load balancers)."""
         return {"status": "ok"}
 
     install_page_toolkit(app)
@@ -140,12 +143,23 @@ def create_app(settings: Settings | None = None, *, check_schema: bool = True) -
     payments.attach(app)
     settings.media_dir.mkdir(parents=True, exist_ok=True)
     app.mount("/media", StaticFiles(directory=settings.media_dir), name="media")
-    app.add_middleware(SecurityHeaders)
+    # Innermost first. A kept answer passes only the layers outside the cache: the liveness
+    # answer, the client checks and the security headers.
     app.add_middleware(
         BodySizeLimit,
         max_json_bytes=MAX_JSON_BYTES,
         max_form_bytes=MAX_FORM_BYTES,
         max_upload_bytes=settings.max_upload_bytes,
     )
+    if runtime.db.table_versions is not None:
+        app.add_middleware(
+            ResponseCache,
+            versions=runtime.db.table_versions,
+            csrf_key=csrf_key(settings.resolved_secret()),
+            seconds=settings.response_cache_seconds,
+            max_entries=settings.response_cache_entries,
+        )
+    app.add_middleware(SecurityHeaders)
     install_client_checks(app, settings)
+    app.add_middleware(Liveness)
     return app

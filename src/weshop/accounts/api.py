@@ -19,6 +19,7 @@ from weshop.core.errors import InvalidInput, PasswordLocked, RateLimited, Unauth
 from weshop.core.http import DbSession, RuntimeDep, client_address
 from weshop.core.ids import PathId
 from weshop.core.openapi import raises
+from weshop.web.response_cache import Audience, cached_response
 
 router = APIRouter(prefix="/api/v1", tags=["accounts"])
 
@@ -84,6 +85,7 @@ async def sign_out(user: CurrentUser, token: BearerToken, session: DbSession) ->
 
 
 @router.get("/me", response_model=UserOut)
+@cached_response(Audience.SESSION)
 async def me(user: CurrentUser):
     """The signed-in user (phone masked)."""
     return user_out(user)

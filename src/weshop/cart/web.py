@@ -20,6 +20,7 @@ from weshop.web.csrf import verify_csrf
 from weshop.web.errors import N_, error_message
 from weshop.web.forms import posted_values, undo_on_error
 from weshop.web.i18n import gettext
+from weshop.web.response_cache import Audience, cached_response
 from weshop.web.templating import render
 
 router = APIRouter(dependencies=[Depends(verify_csrf)])
@@ -51,6 +52,7 @@ def _int(value: object, default: int = 0) -> int:
 
 
 @router.get("/cart")
+@cached_response(Audience.SESSION)
 async def cart_page(
     request: Request,
     user: PageUser,

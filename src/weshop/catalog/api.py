@@ -36,6 +36,7 @@ from weshop.media import service as media
 from weshop.media.schemas import MediaOut
 from weshop.stores.access import staff_with
 from weshop.stores.permissions import Permission
+from weshop.web.response_cache import cached_response
 
 merchant = APIRouter(prefix="/api/v1/merchant/stores/{store_id}", tags=["merchant: catalogue"])
 # Stock shown with its products: inventory knows SKUs by id only.
@@ -232,6 +233,7 @@ async def low_stock(session: DbSession, scope: StoreScope = Reader):
 
 
 @shop.get("/products", response_model=Page[ProductSummary])
+@cached_response()
 async def shop_products(
     session: DbSession,
     store_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
@@ -255,6 +257,7 @@ async def shop_products(
 
 
 @shop.get("/products/{product_id}", response_model=ShopProductOut)
+@cached_response()
 async def shop_product(product_id: ProductId, session: DbSession):
     """A product on sale, with its active SKUs and how many of each are available."""
     found = await views.shop_product(session, product_id)
@@ -262,6 +265,7 @@ async def shop_product(product_id: ProductId, session: DbSession):
 
 
 @shop.get("/stores/{store_id}/categories", response_model=list[CategoryNode])
+@cached_response()
 async def shop_categories(store_id: StoreIdPath, session: DbSession):
     """An active store's categories as a tree (two levels)."""
     return category_tree(await categories.public_categories(session, store_id))

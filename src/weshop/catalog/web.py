@@ -1,5 +1,8 @@
 """Storefront pages of the catalogue: the mall home, a store's home, a product, search.
 
+The pages are the same for every visitor and kept by the page cache
+(:mod:`weshop.web.response_cache`) until something they read changes.
+
 Every product and store has a short shareable URL (``/p/{id}``, ``/s/{id}``) whose head
 carries the sharing card (og:title, og:image, og:description, og:url).
 """
@@ -19,6 +22,7 @@ from weshop.core.ids import MAX_ID, PathId
 from weshop.stores import service as stores
 from weshop.stores.models import StoreStatus
 from weshop.web.csrf import verify_csrf
+from weshop.web.response_cache import cached_response
 from weshop.web.templating import render
 
 router = APIRouter(dependencies=[Depends(verify_csrf)])
@@ -40,6 +44,7 @@ def absolute(runtime: Any, path: str | None) -> str:
 
 
 @router.get("/")
+@cached_response()
 async def mall_home(request: Request, session: DbSession, runtime: RuntimeDep) -> Response:
     """The mall: its open stores and the best-selling products across them."""
     open_stores = [s for s in await stores.all_stores(session) if s.status == StoreStatus.ACTIVE]
@@ -59,6 +64,7 @@ async def mall_home(request: Request, session: DbSession, runtime: RuntimeDep) -
 
 
 @router.get("/s/{store_id}")
+@cached_response()
 async def store_home(
     request: Request,
     store_id: PathId,
@@ -101,6 +107,7 @@ async def store_home(
 
 
 @router.get("/p/{product_id}")
+@cached_response()
 async def product_page(
     request: Request, product_id: PathId, session: DbSession, runtime: RuntimeDep
 ) -> Response:
@@ -135,6 +142,7 @@ async def product_page(
 
 
 @router.get("/search")
+@cached_response()
 async def search(
     request: Request,
     session: DbSession,

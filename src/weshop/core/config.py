@@ -79,6 +79,18 @@ class Settings(BaseSettings):
         description="Log every request (uvicorn's access log). Off by default: under load a log "
         "line per request costs more than most requests; a reverse proxy logs them anyway.",
     )
+    response_cache_seconds: float = Field(
+        default=10,
+        ge=0,
+        description="Storefront pages are served again, without SQL or rendering, while nothing "
+        "they read in the database has changed (a change shows on the next request, from any "
+        "process sharing data_dir) and for at most this many seconds, which bounds what only "
+        "the clock changes (a promotion starting). 0 turns the page cache off; turn it off when "
+        "processes on several hosts share one database.",
+    )
+    response_cache_entries: int = Field(
+        default=2000, ge=1, description="Rendered pages each process keeps, least recent dropped."
+    )
     database_pool_size: int = Field(
         default=20, ge=1, description="Database connections each process keeps open."
     )

@@ -42,6 +42,8 @@ from sqlalchemy.util import await_only
 from weshop.core.clock import utcnow
 from weshop.core.crypto import cipher
 from weshop.core.errors import InvalidInput
+from weshop.core.read_cache import READ_CACHE_KEY, ReadCache
+from weshop.core.table_versions import TableVersions, track_table_versions
 
 # Integer primary keys must be INTEGER on SQLite to be rowid aliases (autoincrement).
 BigInt = BigInteger().with_variant(Integer(), "sqlite")
@@ -206,7 +208,9 @@ def _make_engine(url: str, pool: PoolSize, *, writer_lock: asyncio.Lock | None) 
 class Database:
     """Owns the engines and hands out sessions; one per process."""
 
-    def __init__(self, url: str, pool: PoolSize | None = None) -> None:
+    def __init__(
+        self, url: str, pool: PoolSize | None = None, *, versions: TableVersions | None = None
+    ) -> None:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
         pool = pool or PoolSize()
@@ -215,14 +219,28 @@ class Database:
         self.read_engine = (
             _make_engine(url, pool, writer_lock=None) if self.is_sqlite else self.engine
         )
+        # What the process's caches check their results against (see core.table_versions).
+        self.table_versions = versions
+        if versions is not None:
+            for engine in {self.engine, self.read_engine}:
+                track_table_versions(engine.sync_engine, versions)
+        self._info: dict[str, Any] = {}
+        self._read_info: dict[str, Any] = {}
+        if versions is not None:
+            # Only read transactions use kept values (see core.read_cache).
+            self._read_info[READ_CACHE_KEY] = ReadCache(versions)
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
-        self._read_sessions = async_sessionmaker(self.read_engine, expire_on_commit=False)
+        self._read_sessions = async_sessionmaker(
+            self.read_engine, expire_on_commit=False, info=self._read_info
+        )
 
     def configure_sessions(self, *, info: dict[str, Any]) -> None:
-        """What every session handed out from now on carries in its ``info`` (the event
+        """Adds to what every session handed out from now on carries in its ``info`` (the event
         subscribers the composition wires in: :func:`weshop.core.events.wire`)."""
-        for sessions in (self._sessions, self._read_sessions):
-            sessions.configure(info=info)
+        self._info.update(info)
+        self._read_info.update(info)
+        self._sessions.configure(info=dict(self._info))
+        self._read_sessions.configure(info=dict(self._read_info))
 
     def session(self, *, write: bool = True) -> AsyncSession:
         return (self._sessions if write else self._read_sessions)()

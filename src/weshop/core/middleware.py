@@ -177,3 +177,31 @@ class SecurityHeaders:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+class Liveness:
+    """Answers ``GET /healthz`` before every other layer (host check, proxy headers, routing).
+
+    A load balancer asks it many times a second, often with an IP address as Host, and it
+    only says the process answers: it should cost what the server itself costs. The route of
+    the same path documents it in the OpenAPI description.
+    """
+
+    PATH = "/healthz"
+    BODY = b'{"status":"ok"}'
+    HEADERS = (
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(BODY)).encode()),
+        *SecurityHeaders.HEADERS,
+        (b"content-security-policy", SecurityHeaders.OTHER_POLICY.encode()),
+    )
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and scope["path"] == self.PATH and scope["method"] == "GET":
+            await send({"type": "http.response.start", "status": 200, "headers": self.HEADERS})
+            await send({"type": "http.response.body", "body": self.BODY})
+            return
+        await self.app(scope, receive, send)

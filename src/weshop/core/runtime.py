@@ -11,6 +11,7 @@ from weshop.core.config import Settings
 from weshop.core.db import Database, PoolSize
 from weshop.core.lockout import DatabaseLockouts, Lockouts, RedisLockouts
 from weshop.core.ratelimit import DatabaseRateLimiter, RateLimiter, RedisRateLimiter
+from weshop.core.table_versions import TableVersions
 from weshop.core.worker import HandlerRegistry
 
 
@@ -32,7 +33,8 @@ class Runtime:
             overflow=settings.database_max_overflow,
             recycle_seconds=settings.database_pool_recycle_seconds,
         )
-        db = Database(settings.database_url, pool)
+        versions = TableVersions.for_database(settings.data_dir, settings.database_url)
+        db = Database(settings.database_url, pool, versions=versions)
         redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
         limiter: RateLimiter = RedisRateLimiter(redis) if redis else DatabaseRateLimiter(db)
         lockouts: Lockouts = RedisLockouts(redis) if redis else DatabaseLockouts(db)

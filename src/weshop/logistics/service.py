@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from weshop.core.db import lock_row
 from weshop.core.errors import Conflict, InvalidInput, NotFound
+from weshop.core.read_cache import kept_read
 from weshop.core.regions import PROVINCE_SET
 from weshop.core.tenancy import StoreScope
 from weshop.logistics import repository as repo
@@ -208,10 +209,17 @@ async def shipping_for_pricing(
     """Every shipping template of ``store_ids`` as pricing values (ordered by store, then id),
     and each store's default template id. A store without templates appears in neither: its
     goods ship free. Lines name their product's template in ``CartLine.shipping_template_id``;
-    a line naming none uses its store's default."""
-    rows = await repo.templates_of(session, store_ids)
-    defaults = {row.store_id: row.id for row in rows if row.is_default}
-    return tuple(to_pricing(row) for row in rows), defaults
+    a line naming none uses its store's default. Kept between calls until a template changes
+    (core.read_cache)."""
+    wanted = tuple(sorted(set(store_ids)))
+
+    async def read() -> tuple[tuple[pricing.ShippingTemplate, ...], tuple[tuple[int, int], ...]]:
+        rows = await repo.templates_of(session, wanted)
+        defaults = tuple((row.store_id, row.id) for row in rows if row.is_default)
+        return tuple(to_pricing(row) for row in rows), defaults
+
+    templates, defaults = await kept_read(session, ("shipping_for_pricing", wanted), read)
+    return templates, dict(defaults)
 
 
 def pricing_versions(store_ids: Select) -> list[Select]:

@@ -195,6 +195,31 @@ async def members_with_due_lots(
     return [(store_id, user_id) for store_id, user_id in rows]
 
 
+async def expiring_lots(
+    session: AsyncSession, members: Iterable[tuple[int, int]]
+) -> dict[tuple[int, int], list[tuple[datetime, int]]]:
+    """The (expires_at, remaining) of every lot with points left that will expire, per
+    (store, user): what lapses at any moment is counted from them."""
+    wanted = list(set(members))
+    if not wanted:
+        return {}
+    rows = await session.execute(
+        select(
+            PointsEntry.store_id, PointsEntry.user_id, PointsEntry.expires_at, PointsEntry.remaining
+        )
+        .where(
+            or_(*(and_(PointsEntry.store_id == s, PointsEntry.user_id == u) for s, u in wanted)),
+            PointsEntry.remaining > 0,
+            PointsEntry.expires_at.is_not(None),
+        )
+        .order_by(PointsEntry.expires_at)
+    )
+    lots: dict[tuple[int, int], list[tuple[datetime, int]]] = {}
+    for store_id, user_id, expires_at, remaining in rows:
+        lots.setdefault((store_id, user_id), []).append((expires_at, remaining))
+    return lots
+
+
 async def lapsed_points(
     session: AsyncSession, members: Iterable[tuple[int, int]], now: datetime
 ) -> dict[tuple[int, int], int]:

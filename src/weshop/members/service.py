@@ -24,6 +24,7 @@ from weshop.core.clock import utcnow
 from weshop.core.db import lock_row
 from weshop.core.errors import Conflict, InvalidInput, NotFound
 from weshop.core.pagination import paginate
+from weshop.core.read_cache import kept_read
 from weshop.core.tenancy import StoreScope
 from weshop.members import points_book
 from weshop.members import repository as repo
@@ -107,62 +108,85 @@ async def member_pricing(
     excludes points already past their expiry; ``requested`` is what the shopper asked to
     spend there (0 when absent, the whole balance for ``ALL_POINTS``; the pricing core caps
     it by the balance and the share). Requests for other stores are ignored; a negative
-    request is bad input."""
+    request is bad input.
+
+    The memberships, levels, rules and unspent lots are kept between calls until one of them
+    changes (core.read_cache); what has lapsed is counted at ``now`` on each call."""
     if any(points != ALL_POINTS and points < 0 for points in requested.values()):
         raise InvalidInput("points to spend cannot be negative", code="invalid_points")
-    rows = await repo.memberships_of_user(session, user_id, store_ids)
-    memberships = [membership for membership, _ in rows]
+    now = now or utcnow()
+    wanted = tuple(sorted(set(store_ids)))
+    facts = await kept_read(
+        session,
+        ("member_pricing", user_id, wanted),
+        lambda: _pricing_facts(session, user_id, wanted),
+    )
+    offers = []
+    for fact in facts:
+        lapsed = sum(left for expires_at, left in fact.lots if expires_at <= now)
+        balance = fact.points_balance - lapsed
+        if balance <= 0 or fact.max_share_percent == 0:
+            continue
+        asked = requested.get(fact.store_id, 0)
+        offers.append(
+            PointsOffer(
+                store_id=fact.store_id,
+                balance=balance,
+                requested=balance if asked == ALL_POINTS else asked,
+                fen_per_point=fact.fen_per_point,
+                max_share_percent=fact.max_share_percent,
+            )
+        )
     return MemberPricing(
-        discounts=await _member_discounts(session, memberships),
-        points=await _points_offers(session, user_id, memberships, requested, now or utcnow()),
+        discounts=tuple(fact.discount for fact in facts if fact.discount is not None),
+        points=tuple(offers),
     )
 
 
-async def _member_discounts(
-    session: AsyncSession, memberships: list[Membership]
-) -> tuple[MemberDiscount, ...]:
+@dataclass(frozen=True)
+class _PricingFacts:
+    """What pricing needs of one membership, as read (immutable, so it may be kept)."""
+
+    store_id: int
+    points_balance: int
+    discount: MemberDiscount | None
+    fen_per_point: int
+    max_share_percent: int
+    # (expires_at, remaining) of the lots not yet spent that will expire.
+    lots: tuple[tuple[datetime, int], ...]
+
+
+async def _pricing_facts(
+    session: AsyncSession, user_id: int, store_ids: tuple[int, ...]
+) -> tuple[_PricingFacts, ...]:
+    memberships = [m for m, _ in await repo.memberships_of_user(session, user_id, store_ids)]
+    if not memberships:
+        return ()
     levels = await repo.levels_by_id(session, [m.level_id for m in memberships if m.level_id])
-    discounts = []
+    rules = await repo.rules_of(session, [m.store_id for m in memberships])
+    lots = await repo.expiring_lots(session, [(m.store_id, user_id) for m in memberships])
+    facts = []
     for membership in memberships:
         level = levels.get(membership.level_id) if membership.level_id else None
-        if level is not None and level.pay_percent < 100:
-            discounts.append(
-                MemberDiscount(
+        store_rules = rules.get(membership.store_id) or default_rules(membership.store_id)
+        facts.append(
+            _PricingFacts(
+                store_id=membership.store_id,
+                points_balance=membership.points_balance,
+                discount=MemberDiscount(
                     store_id=membership.store_id,
                     level_id=level.id,
                     level_name=level.name,
                     pay_percent=level.pay_percent,
                 )
-            )
-    return tuple(discounts)
-
-
-async def _points_offers(
-    session: AsyncSession,
-    user_id: int,
-    memberships: list[Membership],
-    requested: Mapping[int, int | AllPoints],
-    now: datetime,
-) -> tuple[PointsOffer, ...]:
-    lapsed = await repo.lapsed_points(session, [(m.store_id, user_id) for m in memberships], now)
-    rules = await repo.rules_of(session, [m.store_id for m in memberships])
-    offers = []
-    for membership in memberships:
-        store_rules = rules.get(membership.store_id) or default_rules(membership.store_id)
-        balance = membership.points_balance - lapsed.get((membership.store_id, user_id), 0)
-        if balance <= 0 or store_rules.max_share_percent == 0:
-            continue
-        wanted = requested.get(membership.store_id, 0)
-        offers.append(
-            PointsOffer(
-                store_id=membership.store_id,
-                balance=balance,
-                requested=balance if wanted == ALL_POINTS else wanted,
+                if level is not None and level.pay_percent < 100
+                else None,
                 fen_per_point=store_rules.fen_per_point,
                 max_share_percent=store_rules.max_share_percent,
+                lots=tuple(lots.get((membership.store_id, user_id), ())),
             )
         )
-    return tuple(offers)
+    return tuple(facts)
 
 
 async def spend_points(

@@ -205,17 +205,18 @@ async def templates_by_id(session: AsyncSession, ids: Iterable[int]) -> dict[int
     return {row.id: row for row in rows}
 
 
-async def usable_coupons(
-    session: AsyncSession, user_id: int, store_ids: Iterable[int], now: datetime
+async def available_coupons(
+    session: AsyncSession, user_id: int, store_ids: Iterable[int], not_ended_at: datetime
 ) -> list[tuple[ShopperCoupon, CouponTemplate]]:
+    """The shopper's available coupons of ``store_ids`` or the platform whose window has not
+    ended at ``not_ended_at`` (those not yet valid too), soonest to expire first."""
     rows = await session.execute(
         select(ShopperCoupon, CouponTemplate)
         .join(CouponTemplate, CouponTemplate.id == ShopperCoupon.template_id)
         .where(
             ShopperCoupon.user_id == user_id,
             ShopperCoupon.status == CouponStatus.AVAILABLE,
-            ShopperCoupon.valid_from <= now,
-            ShopperCoupon.valid_until > now,
+            ShopperCoupon.valid_until > not_ended_at,
             or_(ShopperCoupon.store_id.is_(None), ShopperCoupon.store_id.in_(set(store_ids))),
         )
         .order_by(ShopperCoupon.valid_until, ShopperCoupon.id)
@@ -269,15 +270,16 @@ def reductions_query(
 
 
 async def active_reductions(
-    session: AsyncSession, store_ids: Iterable[int], now: datetime
+    session: AsyncSession, store_ids: Iterable[int], not_ended_at: datetime
 ) -> list[FullReductionRule]:
+    """Active full-reduction rules of ``store_ids`` whose window has not ended at
+    ``not_ended_at`` (those not yet started too)."""
     rows = await session.scalars(
         select(FullReductionRule)
         .where(
             FullReductionRule.store_id.in_(set(store_ids)),
             FullReductionRule.status == ReductionStatus.ACTIVE,
-            or_(FullReductionRule.starts_at.is_(None), FullReductionRule.starts_at <= now),
-            or_(FullReductionRule.ends_at.is_(None), FullReductionRule.ends_at > now),
+            or_(FullReductionRule.ends_at.is_(None), FullReductionRule.ends_at > not_ended_at),
         )
         .order_by(
             FullReductionRule.store_id, FullReductionRule.priority.desc(), FullReductionRule.id

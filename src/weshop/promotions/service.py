@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from weshop.core.clock import utcnow
 from weshop.core.errors import Conflict
 from weshop.core.outbox import emit
+from weshop.core.read_cache import kept_read
 from weshop.pricing.inputs import Coupon, FullReduction, Funder, StackingRules, Tier
 from weshop.promotions import repository as repo
 from weshop.promotions.models import (
@@ -44,25 +45,33 @@ async def wallet_for_pricing(
     """The shopper's coupons usable at ``now`` in an order of ``store_ids``: status
     available and ``valid_from <= now < valid_until``, of those stores or of the platform
     (``store_id`` None, funded by the platform). Soonest to expire first. Pausing or ending a
-    template stops claims, not the coupons already in wallets. Reads only."""
-    found = await repo.usable_coupons(session, user_id, store_ids, now)
-    return tuple(
-        Coupon(
-            id=coupon.id,
-            template_id=template.id,
-            store_id=coupon.store_id,
-            label=template.name,
-            kind=template.kind.value,
-            amount_off_fen=template.amount_off_fen,
-            percent_off=template.percent_off,
-            cap_fen=template.cap_fen,
-            threshold_fen=template.threshold_fen,
-            scope=scope_value(template.scope),
-            valid_from=coupon.valid_from,
-            valid_until=coupon.valid_until,
-            funded_by=Funder.PLATFORM if coupon.store_id is None else Funder.MERCHANT,
-        )
-        for coupon, template in found
+    template stops claims, not the coupons already in wallets. Reads only; kept between
+    calls until a coupon or template changes (core.read_cache), the window checked each call."""
+    wanted = tuple(sorted(set(store_ids)))
+
+    async def read() -> tuple[Coupon, ...]:
+        found = await repo.available_coupons(session, user_id, wanted, now)
+        return tuple(_pricing_coupon(coupon, template) for coupon, template in found)
+
+    wallet = await kept_read(session, ("wallet_for_pricing", user_id, wanted), read)
+    return tuple(c for c in wallet if c.valid_from <= now < c.valid_until)
+
+
+def _pricing_coupon(coupon: ShopperCoupon, template: CouponTemplate) -> Coupon:
+    return Coupon(
+        id=coupon.id,
+        template_id=template.id,
+        store_id=coupon.store_id,
+        label=template.name,
+        kind=template.kind.value,
+        amount_off_fen=template.amount_off_fen,
+        percent_off=template.percent_off,
+        cap_fen=template.cap_fen,
+        threshold_fen=template.threshold_fen,
+        scope=scope_value(template.scope),
+        valid_from=coupon.valid_from,
+        valid_until=coupon.valid_until,
+        funded_by=Funder.PLATFORM if coupon.store_id is None else Funder.MERCHANT,
     )
 
 
@@ -246,21 +255,32 @@ async def active_reductions_for_pricing(
 ) -> tuple[FullReduction, ...]:
     """Full-reduction rules of ``store_ids`` that are active and in their window at ``now``
     (``starts_at <= now < ends_at``, an open end counting as always), by store, then
-    priority (highest first), then id. Tiers ascend by threshold. Reads only."""
-    rules = await repo.active_reductions(session, store_ids, now)
-    return tuple(
-        FullReduction(
-            id=rule.id,
-            store_id=rule.store_id,
-            label=rule.name,
-            tiers=tuple(Tier(**tier) for tier in rule.tiers),
-            scope=scope_value(rule.scope),
-            starts_at=rule.starts_at,
-            ends_at=rule.ends_at,
-            priority=rule.priority,
-            funded_by=Funder.MERCHANT,
+    priority (highest first), then id. Tiers ascend by threshold. Reads only; kept between
+    calls until a rule changes (core.read_cache), the window checked each call."""
+    wanted = tuple(sorted(set(store_ids)))
+
+    async def read() -> tuple[FullReduction, ...]:
+        return tuple(
+            FullReduction(
+                id=rule.id,
+                store_id=rule.store_id,
+                label=rule.name,
+                tiers=tuple(Tier(**tier) for tier in rule.tiers),
+                scope=scope_value(rule.scope),
+                starts_at=rule.starts_at,
+                ends_at=rule.ends_at,
+                priority=rule.priority,
+                funded_by=Funder.MERCHANT,
+            )
+            for rule in await repo.active_reductions(session, wanted, now)
         )
+
+    rules = await kept_read(session, ("active_reductions_for_pricing", wanted), read)
+    return tuple(
+        rule
         for rule in rules
+        if (rule.starts_at is None or rule.starts_at <= now)
+        and (rule.ends_at is None or now < rule.ends_at)
     )
 
 
@@ -268,17 +288,21 @@ async def stacking_for_pricing(
     session: AsyncSession, store_ids: Iterable[int]
 ) -> dict[int, StackingRules]:
     """Each store's stacking rules; a store that set none gets ``StackingRules()`` (all
-    groups combine, one promotion of each group). Reads only."""
-    wanted = set(store_ids)
-    saved = await repo.stacking_settings(session, wanted)
-    rules = {}
-    for store_id in sorted(wanted):
-        row = saved.get(store_id)
-        pairs = row.exclusive_pairs if row else []
-        rules[store_id] = StackingRules(
-            exclusive_pairs=frozenset(frozenset(pair) for pair in pairs)
-        )
-    return rules
+    groups combine, one promotion of each group). Reads only; kept between calls until the
+    settings change (core.read_cache)."""
+    wanted = tuple(sorted(set(store_ids)))
+
+    async def read() -> tuple[tuple[int, StackingRules], ...]:
+        saved = await repo.stacking_settings(session, wanted)
+        rules = []
+        for store_id in wanted:
+            row = saved.get(store_id)
+            pairs = row.exclusive_pairs if row else []
+            exclusive = frozenset(frozenset(pair) for pair in pairs)
+            rules.append((store_id, StackingRules(exclusive_pairs=exclusive)))
+        return tuple(rules)
+
+    return dict(await kept_read(session, ("stacking_for_pricing", wanted), read))
 
 
 def pricing_versions(user_id: int, store_ids: Select) -> list[Select]:

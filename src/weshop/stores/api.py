@@ -25,6 +25,7 @@ from weshop.stores.schemas import (
     StoreOut,
     StoreSettings,
 )
+from weshop.web.response_cache import cached_response
 
 platform = APIRouter(prefix="/api/v1/platform", tags=["platform"])
 merchant = APIRouter(prefix="/api/v1/merchant", tags=["merchant: store"])
@@ -162,6 +163,7 @@ async def accept_invitation(invitation_id: PathId, user: CurrentUser, session: D
 
 
 @shop.get("/stores/{store_id}", response_model=PublicStoreOut)
+@cached_response()
 async def public_store(store_id: PathId, session: DbSession):
     """A store's public face."""
     return await service.get_store(session, store_id)

@@ -26,43 +26,54 @@ CSRF_COOKIE = "weshop_csrf"
 CSRF_FIELD = "csrf_token"
 
 
+def csrf_key(secret: bytes) -> bytes:
+    """The key of the tokens, derived from the installation's secret."""
+    return hashlib.sha256(b"weshop-csrf" + secret).digest()
+
+
 def _secret(request: Request) -> bytes:
     state = request.app.state
     if not hasattr(state, "csrf_key"):
-        secret = state.runtime.settings.resolved_secret()
-        state.csrf_key = hashlib.sha256(b"weshop-csrf" + secret).digest()
+        state.csrf_key = csrf_key(state.runtime.settings.resolved_secret())
     return state.csrf_key
 
 
-def _valid_pre_session(value: str | None) -> bool:
+def valid_pre_session(value: str | None) -> bool:
     return value is not None and 16 <= len(value) <= 64
+
+
+def new_pre_session_id() -> str:
+    return secrets.token_urlsafe(24)
+
+
+def token_for(key: bytes, session: str | None, pre_session: str) -> str:
+    """The token of a visitor's forms: bound to the sign-in session when there is one,
+    otherwise to the browser's pre-session value."""
+    bound_to = b"session:" + session.encode() if session else b"pre-session:" + pre_session.encode()
+    return hmac.new(key, bound_to, hashlib.sha256).hexdigest()
 
 
 def pre_session_id(request: Request) -> str:
     """The browser's pre-session value, made on its first page (set by ``remember_browser``)."""
     existing = request.cookies.get(CSRF_COOKIE)
-    if existing is not None and _valid_pre_session(existing):
+    if existing is not None and valid_pre_session(existing):
         return existing
     if not hasattr(request.state, "new_pre_session_id"):
-        request.state.new_pre_session_id = secrets.token_urlsafe(24)
+        request.state.new_pre_session_id = new_pre_session_id()
     return request.state.new_pre_session_id
 
 
-def _bound_to(request: Request) -> bytes:
-    session = request.cookies.get(SESSION_COOKIE)
-    if session:
-        return b"session:" + session.encode()
-    return b"pre-session:" + pre_session_id(request).encode()
-
-
 def csrf_token(request: Request) -> str:
-    return hmac.new(_secret(request), _bound_to(request), hashlib.sha256).hexdigest()
+    session = request.cookies.get(SESSION_COOKIE)
+    return token_for(_secret(request), session, "" if session else pre_session_id(request))
+
+
+def pre_session_cookie(response: Response, value: str, *, secure: bool) -> None:
+    response.set_cookie(CSRF_COOKIE, value, httponly=True, samesite="lax", secure=secure)
 
 
 def _set_pre_session(request: Request, response: Response, value: str) -> None:
-    response.set_cookie(
-        CSRF_COOKIE, value, httponly=True, samesite="lax", secure=request.url.scheme == "https"
-    )
+    pre_session_cookie(response, value, secure=request.url.scheme == "https")
 
 
 def remember_browser(request: Request, response: Response) -> None:
@@ -75,7 +86,7 @@ def remember_browser(request: Request, response: Response) -> None:
 def renew_pre_session(request: Request, response: Response) -> None:
     """A new pre-session value, when a session starts or ends: a token made before (or one
     planted with its cookie) is then worth nothing."""
-    _set_pre_session(request, response, secrets.token_urlsafe(24))
+    _set_pre_session(request, response, new_pre_session_id())
 
 
 _SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
@@ -93,7 +104,7 @@ async def verify_csrf(request: Request) -> None:
     form = await request.form()
     sent = form.get(CSRF_FIELD)
     has_session = bool(request.cookies.get(SESSION_COOKIE))
-    has_pre_session = _valid_pre_session(request.cookies.get(CSRF_COOKIE))
+    has_pre_session = valid_pre_session(request.cookies.get(CSRF_COOKIE))
     if (
         not isinstance(sent, str)
         or not (has_session or has_pre_session)

@@ -41,10 +41,14 @@ def translations(language: str) -> NullTranslations:
     return merged or NullTranslations()
 
 
-def request_language(request: Request) -> str:
+def language_of(cookies: dict[str, str]) -> str:
     """The cookie's language if it is one we speak, else Simplified Chinese."""
-    chosen = request.cookies.get(LANGUAGE_COOKIE, "")
+    chosen = cookies.get(LANGUAGE_COOKIE, "")
     return chosen if chosen in LANGUAGES else DEFAULT_LANGUAGE
+
+
+def request_language(request: Request) -> str:
+    return language_of(request.cookies)
 
 
 def gettext(request: Request, message: str) -> str:
