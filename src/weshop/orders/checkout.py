@@ -27,6 +27,7 @@ from weshop.core.clock import utcnow
 from weshop.core.errors import Conflict, InvalidInput
 from weshop.core.money import MAX_LINE_QUANTITY
 from weshop.core.outbox import emit
+from weshop.core.read_cache import live_reads
 from weshop.core.versions import RowVersion, read_versions
 from weshop.inventory.service import reserve_stock
 from weshop.logistics import service as logistics
@@ -219,7 +220,10 @@ async def prepare_checkout(session: AsyncSession, user: User, data: CheckoutIn) 
     statement of a read-committed transaction sees what was committed before it)."""
     versions = await _pricing_versions(session, user, data)
     now = utcnow()
-    priced = await price_basket(session, user, data, data.address_id, now)
+    # Checkout charges live prices: no kept pricing inputs (core.read_cache), which could
+    # lag the versions just read.
+    with live_reads(session):
+        priced = await price_basket(session, user, data, data.address_id, now)
     assert priced.address is not None  # a checkout always names its address
     _refuse_undeliverable(priced.quote, priced.address)
     return PreparedCheckout(priced, versions, now)
