@@ -8,11 +8,10 @@ read transaction and, in its short write transaction, only compares versions. A 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, literal_column, select, union_all
+from sqlalchemy import ColumnElement, CompoundSelect, Select, literal_column, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 RowVersion = tuple[str, int, datetime]
@@ -23,7 +22,9 @@ def versions_of(kind: str, key: Any, updated_at: Any, *where: ColumnElement[bool
     return select(literal_column(f"'{kind}'"), key, updated_at).where(*where)
 
 
-async def read_versions(session: AsyncSession, queries: Sequence[Select]) -> frozenset[RowVersion]:
-    """The versions of every row the queries select, in one statement."""
-    rows = await session.execute(union_all(*queries))
+async def read_versions(
+    session: AsyncSession, query: CompoundSelect | Select, **parameters: Any
+) -> frozenset[RowVersion]:
+    """The versions of every row ``query`` (a union of ``versions_of``) selects."""
+    rows = await session.execute(query, parameters)
     return frozenset((kind, row_id, changed) for kind, row_id, changed in rows)

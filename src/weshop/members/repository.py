@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Select, and_, func, or_, select, update
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from weshop.accounts.models import User
@@ -242,7 +243,7 @@ async def lapsed_points(
 # Versions of pricing inputs
 
 
-def pricing_versions(user_id: int, store_ids: Select) -> list[Select]:
+def pricing_versions(user_id: ColumnElement[Any], store_ids: Select) -> list[Select]:
     """Versions of what ``member_pricing`` reads for ``user_id`` in the stores ``store_ids``
     selects: memberships (level, points balance), levels and points rules (``core.versions``)."""
     return [

@@ -2,9 +2,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import datetime
-from typing import TypeVar
+from typing import Any, TypeVar
 
-from sqlalchemy import Select, select
+from sqlalchemy import ColumnElement, Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from weshop.accounts.models import Address
@@ -27,12 +27,12 @@ async def skus_for_checkout(
     return [(sku, product, store) for sku, product, store in rows]
 
 
-def checkout_stores(sku_ids: list[int]) -> Select:
+def checkout_stores(sku_ids: ColumnElement[Any]) -> Select:
     """The ids of the stores that sell ``sku_ids``, as a subquery."""
     return select(Sku.store_id).where(Sku.id.in_(sku_ids))
 
 
-def checkout_versions(sku_ids: list[int], address_id: int | None) -> list[Select]:
+def checkout_versions(sku_ids: ColumnElement[Any], address_id: ColumnElement[Any]) -> list[Select]:
     """Versions of what ``skus_for_checkout`` reads and of the delivery address."""
     return [
         versions_of("sku", Sku.id, Sku.updated_at, Sku.id.in_(sku_ids)),

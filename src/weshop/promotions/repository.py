@@ -318,7 +318,7 @@ async def save_stacking(session: AsyncSession, store_id: int, pairs: list[list[s
 # Versions of pricing inputs
 
 
-def pricing_versions(user_id: int, store_ids: Select) -> list[Select]:
+def pricing_versions(user_id: ColumnElement[Any], store_ids: Select) -> list[Select]:
     """Versions of what ``usable_coupons``, ``active_reductions`` and ``stacking_settings``
     read for ``user_id`` in the stores ``store_ids`` selects (``core.versions``)."""
     wallet = (

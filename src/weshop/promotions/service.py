@@ -305,7 +305,7 @@ async def stacking_for_pricing(
     return dict(await kept_read(session, ("stacking_for_pricing", wanted), read))
 
 
-def pricing_versions(user_id: int, store_ids: Select) -> list[Select]:
+def pricing_versions(user_id: ColumnElement[Any], store_ids: Select) -> list[Select]:
     """Versions of the coupons, full reductions and stacking rules pricing reads for the
     shopper in the stores ``store_ids`` selects (``core.versions``)."""
     return repo.pricing_versions(user_id, store_ids)
