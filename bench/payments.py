@@ -4,8 +4,9 @@ Starts ``weshop serve --no-worker`` (``--server-workers`` processes) over a fres
 SQLite file or ``--database-url`` (migrated; the run's data stays there), configured for
 WeChat Pay in partner mode against paysim, which runs inside this process on a port of its
 own (WeShop's request signing, paysim's cashier and its APIv3-encrypted callbacks are the
-real protocol). Through the server's API it creates a store (given a sub-merchant), one SKU
-and ``--notifications`` orders, and starts their WeChat Pay payments; paysim takes every
+real protocol). Through the server's API it creates a store (given a sub-merchant),
+``--skus`` products of one SKU each (default 1: every order then shares its stock and sales
+rows) and ``--notifications`` orders spread over them, and starts their WeChat Pay payments; paysim takes every
 payment and queues each TRANSACTION.SUCCESS callback, which it never sends. Those callbacks
 are then signed with the platform key, as paysim's notifier does on each attempt (signing
 happens before each run's clock starts), and each run sends every one once, over
@@ -119,18 +120,25 @@ async def give_sub_merchant(target: Target, wechat: OfflineWechatPay, store_id: 
 
 
 async def paid_at_paysim(
-    target: Target, wechat: OfflineWechatPay, count: int, concurrency: int
+    target: Target, wechat: OfflineWechatPay, args: argparse.Namespace
 ) -> list[bytes]:
-    """``count`` orders with WeChat Pay payments, taken by paysim; its queued callbacks."""
+    """``--notifications`` orders with WeChat Pay payments, taken by paysim; its queued
+    callbacks. Order ``i`` buys SKU ``i % --skus`` (one SKU: every order shares its rows)."""
+    count, concurrency = args.notifications, args.concurrency
     code_urls: list[str] = []
     async with httpx.AsyncClient(
         base_url=target.base_url, timeout=120, limits=client_limits(concurrency)
     ) as client:
-        product_id, sku_id, shoppers = await prepare(
-            client, target.operator, stock=count, shoppers=min(count, concurrency)
+        shop = await prepare(
+            client,
+            target.operator,
+            stock=count,
+            skus=args.skus,
+            shoppers=min(count, concurrency),
         )
-        product = expect(await client.get(f"/api/v1/shop/products/{product_id}"), 200)
+        product = expect(await client.get(f"/api/v1/shop/products/{shop.product_ids[0]}"), 200)
         await give_sub_merchant(target, wechat, product["store"]["id"])
+        shoppers, sku_ids = shop.shoppers, shop.sku_ids
         pending = iter(range(count))
 
         async def lane() -> None:
@@ -141,7 +149,7 @@ async def paid_at_paysim(
                         "/api/v1/me/orders",
                         json={
                             "address_id": address_id,
-                            "items": [{"sku_id": sku_id, "quantity": 1}],
+                            "items": [{"sku_id": sku_ids[index % len(sku_ids)], "quantity": 1}],
                         },
                         headers={**headers, "Idempotency-Key": uuid.uuid4().hex},
                     ),
@@ -224,7 +232,7 @@ async def run_bench(args: argparse.Namespace, scratch: Path) -> int:
             no_worker=True,
             extra_env=server_env(settings),
         ) as target:
-            bodies = await paid_at_paysim(target, wechat, args.notifications, args.concurrency)
+            bodies = await paid_at_paysim(target, wechat, args)
             if len(bodies) != args.notifications:
                 raise BenchError(f"paysim queued {len(bodies)} callbacks")
             notify_url = target.base_url + NOTIFY_PATH
@@ -300,7 +308,8 @@ def report(
     where = args.database_url.split(":", 1)[0] if args.database_url else "sqlite (temporary)"
     print(
         f"payment notifications: {args.notifications} per run, {args.concurrency} keep-alive "
-        f"connections from {args.client_processes} client processes; `weshop serve "
+        f"connections from {args.client_processes} client processes, {args.skus} SKU(s); "
+        f"`weshop serve "
         f"--workers {args.server_workers} --no-worker` on {where}"
     )
     print(f"server stack: {stacks}; bare app's uvicorn options: {options}")
@@ -346,6 +355,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--notifications", type=int, default=600, help="callbacks per run")
     parser.add_argument("--concurrency", type=int, default=20, help="connections (in flight)")
     parser.add_argument(
+        "--skus", type=int, default=1, help="products of one SKU each that the orders spread over"
+    )
+    parser.add_argument(
         "--client-processes", type=int, default=2, help="processes sending the callbacks"
     )
     parser.add_argument(
@@ -359,7 +371,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--server-workers", type=int, default=1, help="server processes")
     args = parser.parse_args(argv)
-    if min(args.notifications, args.concurrency, args.client_processes, args.server_workers) < 1:
+    counts = (args.notifications, args.concurrency, args.client_processes, args.server_workers)
+    if min(*counts, args.skus) < 1:
         parser.error("counts must be at least 1")
     return args
 

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import re
+import typing
+
 import pytest
+from fastapi.routing import APIRoute
 from sqlalchemy import func, select
 
 from tests.orders.conftest import open_shop
-from tests.support import expect
+from tests.support import all_routes, expect
 from weshop.orders.models import Order
 
 
@@ -126,3 +130,36 @@ async def test_nul_characters_are_refused_on_every_database(api, client, runtime
     assert (await client.get(path, params={"reveal": "true"}, headers=shopper)).json()[
         "city"
     ] == address["city"]
+
+
+def _one_value_query_names(dependant) -> set[str]:
+    names = {
+        field.alias
+        for field in dependant.query_params
+        if typing.get_origin(field.field_info.annotation) not in (list, tuple, set, frozenset)
+    }
+    for dependency in dependant.dependencies:
+        names |= _one_value_query_names(dependency)
+    return names
+
+
+async def test_a_one_value_query_parameter_given_twice_is_refused_on_every_route(client, app):
+    """Sweep: ``?q=a&q=b`` on a parameter that takes one value is a 422 naming it, on every
+    route of the API and the pages, whatever the method, never one value picked silently."""
+    checked = 0
+    for route in all_routes(app.routes):
+        if not isinstance(route, APIRoute):
+            continue
+        names = sorted(_one_value_query_names(route.dependant))
+        if not names:
+            continue
+        path = re.sub(r"\{[^}]+\}", "1", route.path)
+        for method in sorted(route.methods):
+            answer = await client.request(
+                method, path, params=[(names[0], "1"), (names[0], "2")], headers={}
+            )
+            assert answer.status_code == 422, f"{method} {route.path}: {answer.status_code}"
+            if answer.headers["content-type"].startswith("application/json"):
+                assert answer.json()["error"]["details"][0]["field"] == f"query.{names[0]}"
+            checked += 1
+    assert checked >= 20

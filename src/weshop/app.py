@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 
 import httpx
 import structlog
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from weshop.accounts.senders import build_code_sender
@@ -17,6 +17,7 @@ from weshop.core.clients import install_client_checks
 from weshop.core.config import Settings, get_settings
 from weshop.core.crypto import configure_cipher
 from weshop.core.events import Subscribers, wire
+from weshop.core.http import refuse_repeated_query_parameters
 from weshop.core.http_errors import install_error_handlers
 from weshop.core.logging import configure_logging
 from weshop.core.middleware import (
@@ -59,7 +60,11 @@ are refused); dates and times carry their time zone and lie between 2000-01-01 a
   anything of another store answers 404.
 * **platform** — platform operators.
 
-Create endpoints that move money or stock accept an `Idempotency-Key` header.
+Create endpoints that move money or stock accept an `Idempotency-Key` header. A query
+parameter that takes one value, given twice, is a 422 `invalid_input`.
+
+Public reads (`/api/v1/shop/...`) and `GET /api/v1/me` may be answered from the server's
+response cache; anything written before the request shows in its answer.
 """
 
 
@@ -123,6 +128,7 @@ def create_app(settings: Settings | None = None, *, check_schema: bool = True) -
         version="0.1.0",
         description=API_DESCRIPTION,
         lifespan=lifespan,
+        dependencies=[Depends(refuse_repeated_query_parameters)],
         # Served by weshop.web.api_docs instead, without a CDN or inline script.
         docs_url=None,
         redoc_url=None,

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
-from typing import Annotated, Any, TypeVar
+from types import UnionType
+from typing import Annotated, Any, TypeVar, Union, get_args, get_origin
 
 from fastapi import Depends, Header, Request
+from fastapi.exceptions import RequestValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from weshop.core.errors import IdempotencyKeyReused, InvalidInput
@@ -68,3 +70,44 @@ def idempotency_key(
 
 
 IdempotencyKey = Annotated[str | None, Depends(idempotency_key)]
+
+
+def _takes_many(annotation: Any) -> bool:
+    origin = get_origin(annotation)
+    if origin in (Union, UnionType):
+        return any(_takes_many(arg) for arg in get_args(annotation) if arg is not type(None))
+    return origin in (list, tuple, set, frozenset)
+
+
+def _scalar_query_names(dependant: Any) -> set[str]:
+    """The query parameters of a route's ``dependant`` (its dependencies' too) that take one
+    value."""
+    names = {
+        field.alias
+        for field in dependant.query_params
+        if not _takes_many(field.field_info.annotation)
+    }
+    for dependency in dependant.dependencies:
+        names |= _scalar_query_names(dependency)
+    return names
+
+
+async def refuse_repeated_query_parameters(request: Request) -> None:
+    """App-wide dependency: a parameter that takes one value, given twice (``?q=a&q=b``), is
+    refused as invalid input rather than one of its values picked silently."""
+    route = request.scope.get("route")
+    if route is None or not request.url.query:
+        return
+    names = _scalar_query_names(route.dependant)
+    repeated = sorted(name for name in names if len(request.query_params.getlist(name)) > 1)
+    if repeated:
+        raise RequestValidationError(
+            [
+                {
+                    "type": "repeated_parameter",
+                    "loc": ("query", name),
+                    "msg": "this parameter takes one value and was given more than once",
+                }
+                for name in repeated
+            ]
+        )

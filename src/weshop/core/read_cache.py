@@ -21,7 +21,8 @@ Rules for what may be kept:
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Hashable
+from collections.abc import Awaitable, Callable, Hashable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -85,3 +86,17 @@ async def kept_read(session: AsyncSession, key: Hashable, read: Callable[[], Awa
     if not isinstance(cache, ReadCache) or wrote_in((await session.connection()).info):
         return await read()
     return await cache.get(key, read)
+
+
+@contextmanager
+def live_reads(session: AsyncSession) -> Iterator[None]:
+    """Every ``kept_read`` of ``session`` inside the block reads the database, for what must
+    be read live: the prices a checkout charges. (A table's version advances when the writer's
+    connection goes back to the pool, a moment after its commit; a kept value may lag by that
+    moment.)"""
+    cache = session.info.pop(READ_CACHE_KEY, None)
+    try:
+        yield
+    finally:
+        if cache is not None:
+            session.info[READ_CACHE_KEY] = cache

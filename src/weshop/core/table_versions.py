@@ -13,6 +13,10 @@ How the two halves are learnt, on every engine of the :class:`~weshop.core.db.Da
   ``DELETE FROM t``; anything else that is not a read or transaction control counts as a
   write to every table). The tables a connection wrote are advanced when it goes back to
   the pool after its commit, so after the data is visible; a rollback advances nothing.
+  Between the commit and that moment (the pool's reset, before the writer's request is
+  answered) another request may still be given what was kept before: as if it had read
+  just before the commit, which no client can tell apart since the write is not answered
+  yet. What must be read together with live rows (checkout's prices) is read live.
 - reads: inside :func:`recording_reads`, the tables of every statement executed are
   collected from the statement itself; a statement given as text can't be read that way
   and makes the tables unknown.

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Select, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from weshop.core.versions import versions_of
 from weshop.logistics.models import ShippingTemplate
 
 
@@ -62,3 +63,15 @@ async def clear_default(session: AsyncSession, store_id: int, keep_id: int) -> N
         .values(is_default=False)
         .execution_options(synchronize_session="fetch")
     )
+
+
+def pricing_versions(store_ids: Select) -> list[Select]:
+    """Versions of the shipping templates of the stores ``store_ids`` selects."""
+    return [
+        versions_of(
+            "shipping_template",
+            ShippingTemplate.id,
+            ShippingTemplate.updated_at,
+            ShippingTemplate.store_id.in_(store_ids),
+        )
+    ]

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Sequence
 
+from sqlalchemy import Select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -219,3 +220,9 @@ async def shipping_for_pricing(
 
     templates, defaults = await kept_read(session, ("shipping_for_pricing", wanted), read)
     return templates, dict(defaults)
+
+
+def pricing_versions(store_ids: Select) -> list[Select]:
+    """Versions of what ``shipping_for_pricing`` reads for the stores ``store_ids`` selects
+    (``core.versions``)."""
+    return repo.pricing_versions(store_ids)

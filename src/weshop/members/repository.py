@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Select, and_, func, or_, select, update
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from weshop.accounts.models import User
+from weshop.core.versions import versions_of
 from weshop.members.models import (
     MemberLevel,
     MemberRules,
@@ -236,3 +238,32 @@ async def lapsed_points(
         .group_by(PointsEntry.store_id, PointsEntry.user_id)
     )
     return {(store_id, user_id): int(total) for store_id, user_id, total in rows}
+
+
+# Versions of pricing inputs
+
+
+def pricing_versions(user_id: ColumnElement[Any], store_ids: Select) -> list[Select]:
+    """Versions of what ``member_pricing`` reads for ``user_id`` in the stores ``store_ids``
+    selects: memberships (level, points balance), levels and points rules (``core.versions``)."""
+    return [
+        versions_of(
+            "membership",
+            Membership.id,
+            Membership.updated_at,
+            Membership.user_id == user_id,
+            Membership.store_id.in_(store_ids),
+        ),
+        versions_of(
+            "member_level",
+            MemberLevel.id,
+            MemberLevel.updated_at,
+            MemberLevel.store_id.in_(store_ids),
+        ),
+        versions_of(
+            "member_rules",
+            MemberRules.store_id,
+            MemberRules.updated_at,
+            MemberRules.store_id.in_(store_ids),
+        ),
+    ]

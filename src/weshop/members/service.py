@@ -14,8 +14,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import Any, Literal
 
+from sqlalchemy import ColumnElement, Select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from weshop.accounts.models import User
@@ -404,3 +405,9 @@ async def my_memberships(
             )
         )
     return views
+
+
+def pricing_versions(user_id: ColumnElement[Any], store_ids: Select) -> list[Select]:
+    """Versions of what ``member_pricing`` reads for the shopper in the stores ``store_ids``
+    selects (``core.versions``)."""
+    return repo.pricing_versions(user_id, store_ids)

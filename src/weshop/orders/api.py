@@ -1,17 +1,24 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Query, status
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from weshop.accounts.auth import CurrentUser
 from weshop.accounts.schemas import PhoneNumber
 from weshop.core.clock import Moment
-from weshop.core.http import DbSession, IdempotencyKey, reads_only
-from weshop.core.idempotency import run_idempotent
+from weshop.core.http import DbSession, IdempotencyKey, RuntimeDep, reads_only
+from weshop.core.idempotency import run_idempotent_after_read
 from weshop.core.ids import PathId
 from weshop.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, CursorQuery, Page, page_of
 from weshop.core.tenancy import StoreScope
 from weshop.orders import service
-from weshop.orders.checkout import check_out, quote_basket
+from weshop.orders.checkout import (
+    PreparedCheckout,
+    checkout_answer,
+    place_prepared,
+    prepare_checkout,
+    quote_basket,
+)
 from weshop.orders.models import Order, OrderStatus
 from weshop.orders.schemas import (
     CancelIn,
@@ -68,7 +75,14 @@ async def preview_checkout(body: QuoteIn, user: CurrentUser, session: DbSession)
         }
     },
 )
-async def place_order(body: CheckoutIn, user: CurrentUser, session: DbSession, key: IdempotencyKey):
+@reads_only
+async def place_order(
+    body: CheckoutIn,
+    user: CurrentUser,
+    session: DbSession,
+    key: IdempotencyKey,
+    runtime: RuntimeDep,
+):
     """Check out: one order per store, priced as `/checkout/quote` prices the same body, with
     the address copied, the applied coupons locked, the points spent and stock reserved. Each
     order keeps its part of the quote as its price snapshot, which never changes afterwards.
@@ -78,16 +92,22 @@ async def place_order(body: CheckoutIn, user: CurrentUser, session: DbSession, k
     `Idempotency-Key` so that a retried request never places a second order.
     """
 
-    async def action() -> CheckoutOut:
-        return await check_out(session, user, body)
+    # Priced before it writes; on SQLite the writing is a short transaction of its own.
+    async def prepare() -> PreparedCheckout:
+        return await prepare_checkout(session, user, body)
 
-    outcome = await run_idempotent(
+    async def place(writer: AsyncSession, prepared: PreparedCheckout) -> CheckoutOut:
+        return checkout_answer(await place_prepared(writer, user, body, prepared))
+
+    outcome = await run_idempotent_after_read(
         session,
+        runtime.db,
         key=key,
         owner=f"user:{user.id}",
         endpoint="POST /me/orders",
         payload=body.model_dump(mode="json"),
-        action=action,
+        prepare=prepare,
+        act=place,
         model=CheckoutOut,
     )
     return outcome.response()

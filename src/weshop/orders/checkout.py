@@ -1,16 +1,23 @@
 """Checkout: turn a shopper's items into one order per store, priced and with stock reserved.
 
-Everything happens in the caller's transaction: if any line of any store cannot be reserved,
-the whole checkout raises and nothing is written.
+In two steps, so that the write transaction is short (on SQLite it holds the one write lock):
+``prepare_checkout`` reads and prices in a read transaction, recording the versions of every
+row the price came from (read before them); ``place_prepared`` then, in the write
+transaction, compares those versions in one statement, prices again there if anything changed,
+and writes. ``place_orders`` does both in one transaction. Whatever is written happens in the
+caller's write transaction: if any line of any store cannot be reserved, the whole checkout
+raises and nothing is written.
 """
 
 from __future__ import annotations
 
+import functools
 import secrets
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from sqlalchemy import CompoundSelect, bindparam, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from weshop.accounts import service as accounts
@@ -22,6 +29,8 @@ from weshop.core.clock import utcnow
 from weshop.core.errors import Conflict, InvalidInput
 from weshop.core.money import MAX_LINE_QUANTITY
 from weshop.core.outbox import emit
+from weshop.core.read_cache import live_reads
+from weshop.core.versions import RowVersion, read_versions
 from weshop.inventory.service import reserve_stock
 from weshop.logistics import service as logistics
 from weshop.members import service as members
@@ -29,7 +38,7 @@ from weshop.orders import repository as repo
 from weshop.orders.benefits import hold_benefits, platform_coupon_discounts
 from weshop.orders.models import Order, OrderEvent, OrderLine, OrderStatus
 from weshop.orders.schemas import Basket, CheckoutIn, CheckoutOut, QuoteIn
-from weshop.orders.views import describe_orders
+from weshop.orders.views import order_out
 from weshop.pricing.inputs import CartLine, PricingContext
 from weshop.pricing.quote import Quote, price
 from weshop.promotions import service as promotions
@@ -38,20 +47,15 @@ from weshop.stores.models import Store, StoreStatus
 PAYMENT_DEADLINE = "order.payment_deadline"
 
 
-@dataclass(frozen=True)
-class PlacedCheckout:
-    checkout_no: str
-    orders: list[Order]
-
-
 def _number(prefix: str, now: datetime) -> str:
     return f"{prefix}{now:%Y%m%d%H%M%S}{secrets.randbelow(10**8):08d}"
 
 
 async def _load_items(
     session: AsyncSession, quantities: dict[int, int]
-) -> dict[int, list[tuple[Sku, Product, int]]]:
-    """The wanted SKUs grouped by store; refuses unknown, unsellable or suspended ones."""
+) -> tuple[dict[int, list[tuple[Sku, Product, int]]], dict[int, Store]]:
+    """The wanted SKUs grouped by store, and those stores; refuses unknown, unsellable or
+    suspended ones."""
     found = await repo.skus_for_checkout(session, list(quantities))
     known = {sku.id for sku, _, _ in found}
     unknown = sorted(set(quantities) - known)
@@ -60,6 +64,7 @@ async def _load_items(
             "some items do not exist", code="unknown_sku", details={"sku_ids": unknown}
         )
     by_store: dict[int, list[tuple[Sku, Product, int]]] = defaultdict(list)
+    stores: dict[int, Store] = {}
     for sku, product, store in found:
         if product.status != ProductStatus.PUBLISHED or not sku.is_active:
             raise Conflict(
@@ -70,13 +75,15 @@ async def _load_items(
         if store.status != StoreStatus.ACTIVE:
             raise Conflict(f"the store “{store.name}” is not taking orders", code="store_suspended")
         by_store[store.id].append((sku, product, quantities[sku.id]))
-    return by_store
+        stores[store.id] = store
+    return by_store, stores
 
 
 @dataclass(frozen=True)
 class PricedBasket:
     quote: Quote
     items: dict[int, list[tuple[Sku, Product, int]]]
+    stores: dict[int, Store]
     address: Address | None
 
 
@@ -132,7 +139,7 @@ async def price_basket(
     only: the preview shows this, and placing an order prices the same way."""
     quantities = _quantities(data)
     address = None if address_id is None else await accounts.get_address(session, user, address_id)
-    by_store = await _load_items(session, quantities)
+    by_store, stores = await _load_items(session, quantities)
     context = await _pricing_context(
         session,
         user.id,
@@ -158,7 +165,7 @@ async def price_basket(
         for sku, product, quantity in sorted(by_store[store_id], key=lambda item: item[0].id)
     ]
     # One quote for the whole checkout: platform coupons and their thresholds span stores.
-    return PricedBasket(price(lines, context), by_store, address)
+    return PricedBasket(price(lines, context), by_store, stores, address)
 
 
 async def quote_basket(session: AsyncSession, user: User, data: QuoteIn) -> Quote:
@@ -175,29 +182,117 @@ def _refuse_undeliverable(quote: Quote, address: Address) -> None:
         )
 
 
+@dataclass(frozen=True)
+class PreparedCheckout:
+    """A checkout priced, ready to be placed: its basket, when it was priced, and the versions
+    of the rows its price came from, read before them (``core.versions``)."""
+
+    priced: PricedBasket
+    versions: frozenset[RowVersion]
+    now: datetime
+
+
+@dataclass(frozen=True)
+class PlacedCheckout:
+    checkout_no: str
+    orders: list[Order]
+    lines: dict[int, list[OrderLine]]
+    store_names: dict[int, str]
+
+
+@functools.cache
+def _versions_query() -> CompoundSelect:
+    """The one statement that reads the versions of a checkout's pricing inputs, built once:
+    building a union of a dozen selects costs more than running it."""
+    skus = bindparam("sku_ids", expanding=True)
+    user_id = bindparam("user_id")
+    stores = repo.checkout_stores(skus)
+    return union_all(
+        *repo.checkout_versions(skus, bindparam("address_id")),
+        *promotions.pricing_versions(user_id, stores),
+        *members.pricing_versions(user_id, stores),
+        *logistics.pricing_versions(stores),
+    )
+
+
+async def _pricing_versions(
+    session: AsyncSession, user: User, data: CheckoutIn
+) -> frozenset[RowVersion]:
+    return await read_versions(
+        session,
+        _versions_query(),
+        sku_ids=sorted({item.sku_id for item in data.items}),
+        user_id=user.id,
+        address_id=data.address_id,
+    )
+
+
+async def prepare_checkout(session: AsyncSession, user: User, data: CheckoutIn) -> PreparedCheckout:
+    """Price a checkout as it will be placed; reads only. The versions are read first: a
+    change that lands after them shows when ``place_prepared`` compares (on PostgreSQL each
+    statement of a read-committed transaction sees what was committed before it)."""
+    versions = await _pricing_versions(session, user, data)
+    now = utcnow()
+    # Checkout charges live prices: no kept pricing inputs (core.read_cache), which could
+    # lag the versions just read.
+    with live_reads(session):
+        priced = await price_basket(session, user, data, data.address_id, now)
+    assert priced.address is not None  # a checkout always names its address
+    _refuse_undeliverable(priced.quote, priced.address)
+    return PreparedCheckout(priced, versions, now)
+
+
+async def place_prepared(
+    session: AsyncSession, user: User, data: CheckoutIn, prepared: PreparedCheckout
+) -> PlacedCheckout:
+    """Place a checkout ``prepare_checkout`` priced in an earlier (read) transaction. If any
+    row its price came from changed since, it is priced again here, in the write transaction:
+    an order never keeps a price that was no longer true when it was placed. Stock is
+    re-checked by the conditional UPDATE, coupons and points by their compare-and-set."""
+    if await _pricing_versions(session, user, data) != prepared.versions:
+        prepared = await prepare_checkout(session, user, data)
+    return await _place(session, user, data, prepared.priced, prepared.now)
+
+
 async def place_orders(session: AsyncSession, user: User, data: CheckoutIn) -> PlacedCheckout:
-    """Place one order per store, each with its part of the checkout's quote as its price
-    snapshot. Coupons are locked and points spent before stock is reserved: stock rows are
-    the most contended, so their locks are taken last and held the shortest time."""
+    """Price and place a checkout in one (write) transaction."""
     now = utcnow()
     priced = await price_basket(session, user, data, data.address_id, now)
+    assert priced.address is not None  # a checkout always names its address
+    _refuse_undeliverable(priced.quote, priced.address)
+    return await _place(session, user, data, priced, now)
+
+
+async def _place(
+    session: AsyncSession, user: User, data: CheckoutIn, priced: PricedBasket, now: datetime
+) -> PlacedCheckout:
+    """One order per store, each with its part of the checkout's quote as its price snapshot.
+    Rows go in as one INSERT per table. Coupons are locked and points spent before stock is
+    reserved: stock rows are the most contended, so their locks are taken last and held the
+    shortest time."""
     quote, address = priced.quote, priced.address
-    assert address is not None  # a checkout always names its address
-    _refuse_undeliverable(quote, address)
+    assert address is not None
     checkout_no = _number("C", now)
-    platform_coupons = platform_coupon_discounts(quote)
-    placed: list[tuple[Order, Quote]] = []
-    for store_id in sorted(priced.items):
-        store = await session.get_one(Store, store_id)
-        store_quote = quote.for_store(store_id)
-        deadline = now + timedelta(minutes=store.payment_window_minutes)
-        order = _new_order(
-            user, store_id, checkout_no, store_quote, address, data.note, deadline, now
+    store_quotes = {store_id: quote.for_store(store_id) for store_id in sorted(priced.items)}
+    orders = {
+        store_id: _new_order(
+            user,
+            store_id,
+            checkout_no,
+            store_quote,
+            address,
+            data.note,
+            now + timedelta(minutes=priced.stores[store_id].payment_window_minutes),
+            now,
         )
-        session.add(order)
-        await session.flush()
+        for store_id, store_quote in store_quotes.items()
+    }
+    session.add_all(orders.values())
+    await session.flush()
+    lines: dict[int, list[OrderLine]] = {}
+    for store_id, order in orders.items():
         skus = {sku.id: sku for sku, _, _ in priced.items[store_id]}
-        session.add_all(
+        lines[order.id] = [
             OrderLine(
                 order_id=order.id,
                 store_id=store_id,
@@ -213,12 +308,16 @@ async def place_orders(session: AsyncSession, user: User, data: CheckoutIn) -> P
                 platform_funded_fen=line.platform_funded_fen,
                 payable_fen=line.payable_fen,
             )
-            for line in store_quote.lines
+            for line in store_quotes[store_id].lines
+        ]
+        session.add_all(lines[order.id])
+        emit(
+            session,
+            PAYMENT_DEADLINE,
+            {"order_id": order.id},
+            due_at=order.pay_deadline,
+            store_id=store_id,
         )
-        # The first order holds the checkout's platform coupon (see orders.benefits).
-        await hold_benefits(session, order, store_quote, platform_coupons, now)
-        platform_coupons = {}
-        emit(session, PAYMENT_DEADLINE, {"order_id": order.id}, due_at=deadline, store_id=store_id)
         session.add(
             OrderEvent(
                 order_id=order.id,
@@ -229,21 +328,29 @@ async def place_orders(session: AsyncSession, user: User, data: CheckoutIn) -> P
                 actor=f"shopper:{user.id}",
             )
         )
-        placed.append((order, store_quote))
+    # The first order holds the checkout's platform coupon (see orders.benefits).
+    platform_coupons = platform_coupon_discounts(quote)
+    for store_id, order in orders.items():
+        await hold_benefits(session, order, store_quotes[store_id], platform_coupons, now)
+        platform_coupons = {}
     if data.from_cart:
         await cart.remove_skus(
             session, user.id, [sku.id for items in priced.items.values() for sku, _, _ in items]
         )
-    for order, store_quote in placed:
+    for store_id, order in orders.items():
         await reserve_stock(
             session,
-            store_id=order.store_id,
+            store_id=store_id,
             order_id=order.id,
-            lines=[(line.sku_id, line.quantity) for line in store_quote.lines],
+            lines=[(line.sku_id, line.quantity) for line in store_quotes[store_id].lines],
             expires_at=order.pay_deadline,
         )
-    await session.flush()
-    return PlacedCheckout(checkout_no=checkout_no, orders=[order for order, _ in placed])
+    return PlacedCheckout(
+        checkout_no=checkout_no,
+        orders=list(orders.values()),
+        lines=lines,
+        store_names={store_id: store.name for store_id, store in priced.stores.items()},
+    )
 
 
 def _new_order(
@@ -281,13 +388,27 @@ def _new_order(
     )
 
 
-async def check_out(session: AsyncSession, user: User, body: CheckoutIn) -> CheckoutOut:
-    """Place the checkout's orders and answer with them as the shopper sees them (the API's
-    answer, and what the storefront's checkout page goes on from)."""
-    placed = await place_orders(session, user, body)
-    orders = await describe_orders(session, placed.orders, audience="shopper")
+def checkout_answer(placed: PlacedCheckout) -> CheckoutOut:
+    """The placed orders as the shopper sees them, from the rows just written."""
+    orders = [
+        order_out(
+            order,
+            store_name=placed.store_names[order.store_id],
+            lines=placed.lines[order.id],
+            shipments=[],
+            history=[],
+            audience="shopper",
+        )
+        for order in placed.orders
+    ]
     return CheckoutOut(
         checkout_no=placed.checkout_no,
         orders=orders,
         payable_fen=sum(order.payable_fen for order in orders),
     )
+
+
+async def check_out(session: AsyncSession, user: User, body: CheckoutIn) -> CheckoutOut:
+    """Place the checkout's orders in one transaction and answer with them as the shopper sees
+    them (the storefront's checkout page goes on from this answer)."""
+    return checkout_answer(await place_orders(session, user, body))

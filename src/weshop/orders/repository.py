@@ -2,13 +2,15 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import datetime
-from typing import TypeVar
+from typing import Any, TypeVar
 
-from sqlalchemy import Select, select
+from sqlalchemy import ColumnElement, Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from weshop.accounts.models import Address
 from weshop.catalog.models import Product, Sku
 from weshop.core.tenancy import StoreScope
+from weshop.core.versions import versions_of
 from weshop.orders.models import Order, OrderEvent, OrderLine, OrderStatus, Shipment
 from weshop.stores.models import Store
 
@@ -23,6 +25,26 @@ async def skus_for_checkout(
         .where(Sku.id.in_(sku_ids))
     )
     return [(sku, product, store) for sku, product, store in rows]
+
+
+def checkout_stores(sku_ids: ColumnElement[Any]) -> Select:
+    """The ids of the stores that sell ``sku_ids``, as a subquery."""
+    return select(Sku.store_id).where(Sku.id.in_(sku_ids))
+
+
+def checkout_versions(sku_ids: ColumnElement[Any], address_id: ColumnElement[Any]) -> list[Select]:
+    """Versions of what ``skus_for_checkout`` reads and of the delivery address."""
+    return [
+        versions_of("sku", Sku.id, Sku.updated_at, Sku.id.in_(sku_ids)),
+        versions_of(
+            "product",
+            Product.id,
+            Product.updated_at,
+            Product.id.in_(select(Sku.product_id).where(Sku.id.in_(sku_ids))),
+        ),
+        versions_of("store", Store.id, Store.updated_at, Store.id.in_(checkout_stores(sku_ids))),
+        versions_of("address", Address.id, Address.updated_at, Address.id == address_id),
+    ]
 
 
 def shopper_orders(user_id: int) -> Select:

@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from weshop.core.crypto import mask_name, mask_phone, mask_text
 from weshop.orders import repository as repo
-from weshop.orders.models import Order
+from weshop.orders.models import Order, OrderEvent, OrderLine, Shipment
 from weshop.orders.schemas import (
     OrderEventOut,
     OrderLineOut,
@@ -70,38 +70,59 @@ async def describe_orders(
     for order in orders:
         history = await repo.events_of(session, order.id) if with_history else []
         described.append(
-            OrderOut(
-                id=order.id,
-                order_no=order.order_no,
-                checkout_no=order.checkout_no,
-                store_id=order.store_id,
+            order_out(
+                order,
                 store_name=names.get(order.store_id, ""),
-                status=order.status,
-                allowed_actions=allowed_actions(order, audience),
-                currency=order.currency,
-                subtotal_fen=order.subtotal_fen,
-                discount_fen=order.discount_fen,
-                shipping_fen=order.shipping_fen,
-                payable_fen=order.payable_fen,
-                paid_fen=order.paid_fen,
-                refunded_fen=order.refunded_fen,
-                price_breakdown=order.price_snapshot,
-                lines=[OrderLineOut.model_validate(line) for line in lines[order.id]],
-                shipments=[ShipmentOut.model_validate(s) for s in shipments[order.id]],
-                shipping_address=shipping_address(order, reveal=False),
-                buyer_note=order.buyer_note,
-                pay_deadline=order.pay_deadline,
-                paid_at=order.paid_at,
-                shipped_at=order.shipped_at,
-                auto_confirm_at=order.auto_confirm_at,
-                completed_at=order.completed_at,
-                cancelled_at=order.cancelled_at,
-                cancel_reason=order.cancel_reason,
-                created_at=order.created_at,
-                history=[OrderEventOut.model_validate(e) for e in history],
+                lines=lines[order.id],
+                shipments=shipments[order.id],
+                history=history,
+                audience=audience,
             )
         )
     return described
+
+
+def order_out(
+    order: Order,
+    *,
+    store_name: str,
+    lines: list[OrderLine],
+    shipments: list[Shipment],
+    history: list[OrderEvent],
+    audience: Audience,
+) -> OrderOut:
+    """One order as ``audience`` sees it, from its rows (a checkout answers with the orders it
+    has just written, without reading them back)."""
+    return OrderOut(
+        id=order.id,
+        order_no=order.order_no,
+        checkout_no=order.checkout_no,
+        store_id=order.store_id,
+        store_name=store_name,
+        status=order.status,
+        allowed_actions=allowed_actions(order, audience),
+        currency=order.currency,
+        subtotal_fen=order.subtotal_fen,
+        discount_fen=order.discount_fen,
+        shipping_fen=order.shipping_fen,
+        payable_fen=order.payable_fen,
+        paid_fen=order.paid_fen,
+        refunded_fen=order.refunded_fen,
+        price_breakdown=order.price_snapshot,
+        lines=[OrderLineOut.model_validate(line) for line in lines],
+        shipments=[ShipmentOut.model_validate(shipment) for shipment in shipments],
+        shipping_address=shipping_address(order, reveal=False),
+        buyer_note=order.buyer_note,
+        pay_deadline=order.pay_deadline,
+        paid_at=order.paid_at,
+        shipped_at=order.shipped_at,
+        auto_confirm_at=order.auto_confirm_at,
+        completed_at=order.completed_at,
+        cancelled_at=order.cancelled_at,
+        cancel_reason=order.cancel_reason,
+        created_at=order.created_at,
+        history=[OrderEventOut.model_validate(event) for event in history],
+    )
 
 
 async def describe_order(session: AsyncSession, order: Order, *, audience: Audience) -> OrderOut:

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from weshop.catalog.models import Category, Product
 from weshop.core.clock import utcnow
+from weshop.core.versions import versions_of
 from weshop.promotions.models import (
     CouponClaimCounter,
     CouponStatus,
@@ -312,3 +313,37 @@ async def save_stacking(session: AsyncSession, store_id: int, pairs: list[list[s
             index_elements=["store_id"], set_={"exclusive_pairs": pairs, "updated_at": utcnow()}
         )
     )
+
+
+# Versions of pricing inputs
+
+
+def pricing_versions(user_id: ColumnElement[Any], store_ids: Select) -> list[Select]:
+    """Versions of what ``usable_coupons``, ``active_reductions`` and ``stacking_settings``
+    read for ``user_id`` in the stores ``store_ids`` selects (``core.versions``)."""
+    wallet = (
+        ShopperCoupon.user_id == user_id,
+        ShopperCoupon.status == CouponStatus.AVAILABLE,
+        or_(ShopperCoupon.store_id.is_(None), ShopperCoupon.store_id.in_(store_ids)),
+    )
+    return [
+        versions_of("coupon", ShopperCoupon.id, ShopperCoupon.updated_at, *wallet),
+        versions_of(
+            "coupon_template",
+            CouponTemplate.id,
+            CouponTemplate.updated_at,
+            CouponTemplate.id.in_(select(ShopperCoupon.template_id).where(*wallet)),
+        ),
+        versions_of(
+            "full_reduction",
+            FullReductionRule.id,
+            FullReductionRule.updated_at,
+            FullReductionRule.store_id.in_(store_ids),
+        ),
+        versions_of(
+            "stacking",
+            StoreStackingSettings.store_id,
+            StoreStackingSettings.updated_at,
+            StoreStackingSettings.store_id.in_(store_ids),
+        ),
+    ]

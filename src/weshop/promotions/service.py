@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, select, update
+from sqlalchemy import ColumnElement, Select, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -303,3 +303,9 @@ async def stacking_for_pricing(
         return tuple(rules)
 
     return dict(await kept_read(session, ("stacking_for_pricing", wanted), read))
+
+
+def pricing_versions(user_id: ColumnElement[Any], store_ids: Select) -> list[Select]:
+    """Versions of the coupons, full reductions and stacking rules pricing reads for the
+    shopper in the stores ``store_ids`` selects (``core.versions``)."""
+    return repo.pricing_versions(user_id, store_ids)
