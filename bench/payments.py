@@ -6,8 +6,9 @@ WeChat Pay in partner mode against paysim, which runs inside this process on a p
 own (WeShop's request signing, paysim's cashier and its APIv3-encrypted callbacks are the
 real protocol). Through the server's API it creates a store (given a sub-merchant),
 ``--skus`` products of one SKU each (default 1: every order then shares its stock and sales
-rows) and ``--notifications`` orders spread over them, and starts their WeChat Pay payments; paysim takes every
-payment and queues each TRANSACTION.SUCCESS callback, which it never sends. Those callbacks
+rows) and ``--notifications`` orders spread over them, and starts their WeChat Pay
+payments; paysim takes every payment and queues each TRANSACTION.SUCCESS callback, which it
+never sends. Those callbacks
 are then signed with the platform key, as paysim's notifier does on each attempt (signing
 happens before each run's clock starts), and each run sends every one once, over
 ``--concurrency`` keep-alive connections, from ``--client-processes`` client processes
