@@ -149,14 +149,15 @@ def create_app(settings: Settings | None = None, *, check_schema: bool = True) -
     payments.attach(app)
     settings.media_dir.mkdir(parents=True, exist_ok=True)
     app.mount("/media", StaticFiles(directory=settings.media_dir), name="media")
-    # Innermost first. A kept answer passes only the layers outside the cache: the liveness
-    # answer, the client checks and the security headers.
+    # Innermost first. A kept answer (with the security headers it was given) passes only
+    # the layers outside the cache: the liveness answer and the client checks.
     app.add_middleware(
         BodySizeLimit,
         max_json_bytes=MAX_JSON_BYTES,
         max_form_bytes=MAX_FORM_BYTES,
         max_upload_bytes=settings.max_upload_bytes,
     )
+    app.add_middleware(SecurityHeaders)
     if runtime.db.table_versions is not None:
         app.add_middleware(
             ResponseCache,
@@ -165,7 +166,6 @@ def create_app(settings: Settings | None = None, *, check_schema: bool = True) -
             seconds=settings.response_cache_seconds,
             max_entries=settings.response_cache_entries,
         )
-    app.add_middleware(SecurityHeaders)
     install_client_checks(app, settings)
     app.add_middleware(Liveness)
     return app
