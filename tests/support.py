@@ -141,6 +141,11 @@ class Api:
             201,
         )
 
+    async def buyer(self) -> tuple[Headers, int]:
+        """A new signed-in shopper with an address: their headers and the address id."""
+        shopper = await self.sign_in()
+        return shopper, (await self.add_address(shopper))["id"]
+
     async def place_order(
         self,
         shopper: Headers,

@@ -121,9 +121,7 @@ async def test_concurrent_checkouts_of_distinct_skus_sell_exactly_their_stock(
         )
         skus.append(product["skus"][0]["id"])
     buyers = [(shop.shopper, shop.address["id"])]
-    for _ in range(9):
-        shopper = await api.sign_in()
-        buyers.append((shopper, (await api.add_address(shopper))["id"]))
+    buyers += [await api.buyer() for _ in range(9)]
 
     limits = httpx.Limits(max_connections=60, max_keepalive_connections=60)
     async with httpx.AsyncClient(base_url=live_url, limits=limits, timeout=120) as http:
