@@ -8,6 +8,7 @@ from weshop.core.idempotency import IdempotencyRecord
 from weshop.core.lockout import FailureLock
 from weshop.core.outbox import OutboxMessage
 from weshop.core.ratelimit import RateCounter
+from weshop.groupbuy.models import Group, GroupCampaign, GroupMember, GroupPrice, ShopperUnits
 from weshop.inventory.models import StockLevel, StockMovement, StockReservation
 from weshop.ledger.models import (
     FeeRate,
@@ -49,6 +50,10 @@ __all__ = [
     "FailureLock",
     "FeeRate",
     "FullReductionRule",
+    "Group",
+    "GroupCampaign",
+    "GroupMember",
+    "GroupPrice",
     "IdempotencyRecord",
     "JournalEntry",
     "LedgerAccount",
@@ -73,6 +78,7 @@ __all__ = [
     "Shipment",
     "ShippingTemplate",
     "ShopperCoupon",
+    "ShopperUnits",
     "Sku",
     "StaffMember",
     "StockLevel",

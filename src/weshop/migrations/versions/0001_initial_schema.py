@@ -1484,11 +1484,260 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_refund_parts_order_id"), ["order_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_refund_parts_refund_id"), ["refund_id"], unique=False)
 
+    # groupbuy
+    op.create_table(
+        "group_buy_campaigns",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("store_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column(
+            "product_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column("name", sa.String(length=40), nullable=False),
+        sa.Column(
+            "group_size", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column(
+            "fill_window_minutes",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            nullable=False,
+        ),
+        sa.Column("stock", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("sold", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column(
+            "per_shopper_limit",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            nullable=False,
+        ),
+        sa.Column("starts_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("ends_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column(
+            "status",
+            sa.Enum("active", "stopped", name="campaignstatus", native_enum=False, length=16),
+            nullable=False,
+        ),
+        sa.Column("simulated_fill", sa.Boolean(), nullable=False),
+        sa.Column("new_customers_only", sa.Boolean(), nullable=False),
+        sa.Column(
+            "full_group_policy",
+            sa.Enum("new_group", "refund", name="fullgrouppolicy", native_enum=False, length=16),
+            nullable=False,
+        ),
+        sa.Column(
+            "created_by", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["created_by"], ["users.id"], name=op.f("fk_group_buy_campaigns_created_by_users")
+        ),
+        sa.ForeignKeyConstraint(
+            ["product_id"], ["products.id"], name=op.f("fk_group_buy_campaigns_product_id_products")
+        ),
+        sa.ForeignKeyConstraint(
+            ["store_id"], ["stores.id"], name=op.f("fk_group_buy_campaigns_store_id_stores")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_group_buy_campaigns")),
+    )
+    with op.batch_alter_table("group_buy_campaigns", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_group_buy_campaigns_product", ["product_id", "status"], unique=False
+        )
+    with op.batch_alter_table("group_buy_campaigns", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_group_buy_campaigns_store_status", ["store_id", "status"], unique=False
+        )
+    op.create_table(
+        "group_buy_groups",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column(
+            "campaign_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column("store_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column(
+            "product_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column(
+            "leader_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column(
+            "status",
+            sa.Enum(
+                "pending",
+                "abandoned",
+                "open",
+                "completed",
+                "failed",
+                "refunding",
+                "refunded",
+                name="groupstate",
+                native_enum=False,
+                length=16,
+            ),
+            nullable=False,
+        ),
+        sa.Column("size", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column(
+            "member_count", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column("opened_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("expires_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("completed_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("failed_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("simulated", sa.Boolean(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["campaign_id"],
+            ["group_buy_campaigns.id"],
+            name=op.f("fk_group_buy_groups_campaign_id_group_buy_campaigns"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["leader_id"], ["users.id"], name=op.f("fk_group_buy_groups_leader_id_users")
+        ),
+        sa.ForeignKeyConstraint(
+            ["product_id"], ["products.id"], name=op.f("fk_group_buy_groups_product_id_products")
+        ),
+        sa.ForeignKeyConstraint(
+            ["store_id"], ["stores.id"], name=op.f("fk_group_buy_groups_store_id_stores")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_group_buy_groups")),
+    )
+    with op.batch_alter_table("group_buy_groups", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_group_buy_groups_campaign_state", ["campaign_id", "status"], unique=False
+        )
+    op.create_table(
+        "group_buy_prices",
+        sa.Column(
+            "campaign_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column("sku_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column(
+            "price_fen", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column(
+            "leader_price_fen", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
+        ),
+        sa.ForeignKeyConstraint(
+            ["campaign_id"],
+            ["group_buy_campaigns.id"],
+            name=op.f("fk_group_buy_prices_campaign_id_group_buy_campaigns"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["sku_id"], ["skus.id"], name=op.f("fk_group_buy_prices_sku_id_skus")
+        ),
+        sa.PrimaryKeyConstraint("campaign_id", "sku_id", name=op.f("pk_group_buy_prices")),
+    )
+    op.create_table(
+        "group_buy_shopper_units",
+        sa.Column(
+            "campaign_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column("user_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("units", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["campaign_id"],
+            ["group_buy_campaigns.id"],
+            name=op.f("fk_group_buy_shopper_units_campaign_id_group_buy_campaigns"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["users.id"], name=op.f("fk_group_buy_shopper_units_user_id_users")
+        ),
+        sa.PrimaryKeyConstraint("campaign_id", "user_id", name=op.f("pk_group_buy_shopper_units")),
+    )
+    op.create_table(
+        "group_buy_members",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("group_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column(
+            "campaign_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column("store_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("user_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("order_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
+        sa.Column(
+            "role",
+            sa.Enum("leader", "joiner", name="memberrole", native_enum=False, length=16),
+            nullable=False,
+        ),
+        sa.Column(
+            "status",
+            sa.Enum(
+                "pending",
+                "joined",
+                "left",
+                "rejected",
+                "refunded",
+                name="memberstate",
+                native_enum=False,
+                length=16,
+            ),
+            nullable=False,
+        ),
+        sa.Column("sku_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("quantity", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column(
+            "unit_price_fen", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column("paid_fen", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("new_customer", sa.Boolean(), nullable=False),
+        sa.Column("joined_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("left_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["campaign_id"],
+            ["group_buy_campaigns.id"],
+            name=op.f("fk_group_buy_members_campaign_id_group_buy_campaigns"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["group_id"],
+            ["group_buy_groups.id"],
+            name=op.f("fk_group_buy_members_group_id_group_buy_groups"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["order_id"], ["orders.id"], name=op.f("fk_group_buy_members_order_id_orders")
+        ),
+        sa.ForeignKeyConstraint(
+            ["sku_id"], ["skus.id"], name=op.f("fk_group_buy_members_sku_id_skus")
+        ),
+        sa.ForeignKeyConstraint(
+            ["store_id"], ["stores.id"], name=op.f("fk_group_buy_members_store_id_stores")
+        ),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["users.id"], name=op.f("fk_group_buy_members_user_id_users")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_group_buy_members")),
+        sa.UniqueConstraint("order_id", name=op.f("uq_group_buy_members_order_id")),
+    )
+    with op.batch_alter_table("group_buy_members", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_group_buy_members_group_state", ["group_id", "status"], unique=False
+        )
+    with op.batch_alter_table("group_buy_members", schema=None) as batch_op:
+        batch_op.create_index("ix_group_buy_members_user", ["user_id", "campaign_id"], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    # groupbuy
+    with op.batch_alter_table("group_buy_members", schema=None) as batch_op:
+        batch_op.drop_index("ix_group_buy_members_user")
+    with op.batch_alter_table("group_buy_members", schema=None) as batch_op:
+        batch_op.drop_index("ix_group_buy_members_group_state")
+    op.drop_table("group_buy_members")
+    op.drop_table("group_buy_shopper_units")
+    op.drop_table("group_buy_prices")
+    with op.batch_alter_table("group_buy_groups", schema=None) as batch_op:
+        batch_op.drop_index("ix_group_buy_groups_campaign_state")
+    op.drop_table("group_buy_groups")
+    with op.batch_alter_table("group_buy_campaigns", schema=None) as batch_op:
+        batch_op.drop_index("ix_group_buy_campaigns_store_status")
+    with op.batch_alter_table("group_buy_campaigns", schema=None) as batch_op:
+        batch_op.drop_index("ix_group_buy_campaigns_product")
+    op.drop_table("group_buy_campaigns")
     with op.batch_alter_table("refund_parts", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_refund_parts_refund_id"))
         batch_op.drop_index(batch_op.f("ix_refund_parts_order_id"))
