@@ -9,13 +9,18 @@ carries the sharing card (og:title, og:image, og:description, og:url).
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import Response
 
 from weshop.catalog import categories, views
 from weshop.catalog.schemas import category_tree, shop_product_out
+from weshop.core.clock import utcnow
 from weshop.core.errors import NotFound
 from weshop.core.http import DbSession, RuntimeDep
 from weshop.core.ids import MAX_ID, PathId
@@ -34,6 +39,21 @@ SORTS = ("newest", "sales", "price_asc", "price_desc")
 Cursor = Annotated[str | None, Query(max_length=200)]
 Sort = Annotated[views.ShopSort, Query()]
 CategoryFilter = Annotated[int | None, Query(ge=1, le=MAX_ID)]
+
+
+@dataclass(frozen=True)
+class PageSection:
+    """A block a domain above the catalogue adds to a product's page: its partial template
+    (which reads ``section.values``) and the values it shows."""
+
+    template: str
+    values: dict[str, Any] = field(default_factory=dict)
+
+
+# What domains above the catalogue show on a product's page (a group buy...): each answers
+# a section for the product, or None. ``weshop.routes`` lists them.
+ProductPageSection = Callable[[AsyncSession, int, datetime], Awaitable[PageSection | None]]
+PRODUCT_PAGE_SECTIONS: list[ProductPageSection] = []
 
 
 def absolute(runtime: Any, path: str | None) -> str:
@@ -124,6 +144,8 @@ async def product_page(
     in_stock = [sku for sku in product.skus if sku.available > 0]
     prices = [sku.price_fen for sku in in_stock or product.skus] or [product.price_from_fen]
     cover = product.images[0].url if product.images else None
+    now = utcnow()
+    sections = [await section(session, product.id, now) for section in PRODUCT_PAGE_SECTIONS]
     return render(
         request,
         "catalog/shop/product.html",
@@ -136,6 +158,7 @@ async def product_page(
             "share_url": absolute(runtime, f"/p/{product.id}"),
             "share_image": absolute(runtime, cover),
             "added": request.query_params.get("added") == "1",
+            "sections": [section for section in sections if section is not None],
             "tab": "home",
         },
     )

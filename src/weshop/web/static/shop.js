@@ -26,4 +26,14 @@
       if (stock) stock.textContent = input.dataset.stock;
     });
   });
+  // Countdowns (a group's time left): <time data-countdown="ISO moment"> shows hh:mm:ss.
+  var timers = document.querySelectorAll("[data-countdown]");
+  function tick() {
+    timers.forEach(function (el) {
+      var left = Math.max(0, Math.floor((Date.parse(el.dataset.countdown) - Date.now()) / 1000));
+      var pad = function (n) { return (n < 10 ? "0" : "") + n; };
+      el.textContent = pad(Math.floor(left / 3600)) + ":" + pad(Math.floor(left / 60) % 60) + ":" + pad(left % 60);
+    });
+  }
+  if (timers.length) { tick(); setInterval(tick, 1000); }
 })();
