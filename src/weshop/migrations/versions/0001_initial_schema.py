@@ -748,6 +748,7 @@ def upgrade() -> None:
         "store_stacking_settings",
         sa.Column("store_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("exclusive_pairs", sa.JSON(), nullable=False),
+        sa.Column("campaigns_without_promotions", sa.JSON(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
