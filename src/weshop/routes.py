@@ -23,6 +23,9 @@ from weshop.catalog import console as catalog_console
 from weshop.catalog import console_skus as catalog_console_skus
 from weshop.catalog import console_stock as catalog_console_stock
 from weshop.catalog import web as catalog_web
+from weshop.groupbuy import api as groupbuy_api
+from weshop.groupbuy import console as groupbuy_console
+from weshop.groupbuy import web as groupbuy_web
 from weshop.inventory import api as inventory_api
 from weshop.ledger import api as ledger_api
 from weshop.ledger import console as ledger_console
@@ -56,10 +59,14 @@ STOREFRONT_PAGES: list[APIRouter] = [
     payments_web.router,
     promotions_web.router,
     members_web.router,
+    groupbuy_web.router,
 ]
 
 # Sections that domains above orders add to the console's order page.
 orders_console.ORDER_PAGE_SECTIONS[:] = [payments_console.refunds_section]
+
+# Blocks that domains above the catalogue add to a product's page.
+catalog_web.PRODUCT_PAGE_SECTIONS[:] = [groupbuy_web.product_section]
 
 # The merchant console (``/console``).
 MERCHANT_CONSOLE_PAGES: list[APIRouter] = [
@@ -67,6 +74,7 @@ MERCHANT_CONSOLE_PAGES: list[APIRouter] = [
     payments_console.router,
     promotions_console.router,
     members_console.router,
+    groupbuy_console.router,
     logistics_console.router,
     ledger_console.router,
     accounts_console.router,
@@ -114,6 +122,9 @@ API_ROUTERS: list[APIRouter] = [
     promotions_api.platform,
     promotions_api.shop,
     promotions_api.me,
+    groupbuy_api.merchant,
+    groupbuy_api.shop,
+    groupbuy_api.me,
 ]
 
 

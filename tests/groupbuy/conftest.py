@@ -125,7 +125,9 @@ async def group_shop(api: Api, **changes: Any) -> GroupShop:
         price_fen=8000,
         stock=200,
     )
-    campaign = expect(await create_campaign(api, store_id, owner, campaign_body(product, **changes)), 201)
+    campaign = expect(
+        await create_campaign(api, store_id, owner, campaign_body(product, **changes)), 201
+    )
     return GroupShop(api, store_id, owner, product, campaign)
 
 

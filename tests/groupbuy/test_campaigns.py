@@ -85,7 +85,9 @@ BAD_TERMS = [
 ]
 
 
-@pytest.mark.parametrize(("case", "body", "status", "code"), BAD_TERMS, ids=[c[0] for c in BAD_TERMS])
+@pytest.mark.parametrize(
+    ("case", "body", "status", "code"), BAD_TERMS, ids=[c[0] for c in BAD_TERMS]
+)
 async def test_bad_terms_are_refused_and_nothing_is_written(
     api, runtime, gshop: GroupShop, case, body, status, code
 ):
@@ -100,9 +102,7 @@ async def test_bad_terms_are_refused_and_nothing_is_written(
 async def test_another_stores_product_or_sku_is_refused(api, runtime, gshop: GroupShop):
     other = await group_shop(api)
     # Another store's product: as unknown as a missing one.
-    answer = await create_campaign(
-        api, gshop.store_id, gshop.owner, campaign_body(other.product)
-    )
+    answer = await create_campaign(api, gshop.store_id, gshop.owner, campaign_body(other.product))
     assert answer.status_code == 404
     assert answer.json()["error"]["code"] == "unknown_product"
     # The store's own product with another store's SKU.
@@ -161,7 +161,9 @@ async def test_a_campaign_is_edited_and_stopped(api, gshop: GroupShop):
     assert stopped["status"] == "stopped" and stopped["live"] is False
     again = await api.client.post(f"{gshop.base}/{cid}/stop", headers=gshop.owner)
     assert again.status_code == 409 and again.json()["error"]["code"] == "illegal_transition"
-    frozen = await api.client.put(f"{gshop.base}/{cid}", json=_terms(gshop.product), headers=gshop.owner)
+    frozen = await api.client.put(
+        f"{gshop.base}/{cid}", json=_terms(gshop.product), headers=gshop.owner
+    )
     assert frozen.status_code == 409 and frozen.json()["error"]["code"] == "campaign_stopped"
     gone = await api.client.get(f"/api/v1/shop/products/{gshop.product['id']}/group-buy")
     assert gone.status_code == 404

@@ -6,9 +6,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from weshop.groupbuy import rules
-from weshop.groupbuy.models import MemberRole
+from weshop.groupbuy.models import GroupState, MemberRole, MemberState
 from weshop.groupbuy.state import GROUP_MACHINE, MEMBER_MACHINE
-from weshop.groupbuy.models import GroupState, MemberState
 
 
 @given(st.integers(0, 10_000), st.integers(0, 10_000))

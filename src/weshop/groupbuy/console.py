@@ -226,7 +226,9 @@ async def _save(
             errors=result.errors,
             status_code=exc.status_code,
         )
-    return _done(access, f"/group-buys/{campaign.id}", "created" if campaign_id is None else "saved")
+    return _done(
+        access, f"/group-buys/{campaign.id}", "created" if campaign_id is None else "saved"
+    )
 
 
 @router.post("/group-buys/new")

@@ -178,4 +178,3 @@ async def my_groups(request: Request, user: PageUser, session: DbSession) -> Res
         "groupbuy/shop/my_groups.html",
         {"my_groups": await views.my_groups(session, user.id), "tab": "me"},
     )
-
