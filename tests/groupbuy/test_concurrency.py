@@ -1,0 +1,101 @@
+"""100 shoppers join a 5-person group with 4 places left at once, over real connections to
+a live server, each placing the join order and paying it in the cashier: exactly 4 take a
+place, the group completes with exactly 5 paid members, and the 96 others get the
+campaign's policy (a group of their own, or their money back)."""
+
+from __future__ import annotations
+
+import asyncio
+
+import httpx
+import pytest
+from sqlalchemy import and_, func, select
+
+from tests.groupbuy.conftest import group_shop
+from tests.support import expect
+from weshop.groupbuy.models import Group, GroupMember
+from weshop.orders.models import Order
+
+JOINERS = 100
+
+
+@pytest.mark.parametrize("policy", ["new_group", "refund"])
+async def test_100_concurrent_joins_for_4_places(api, runner, runtime, live_url, policy):
+    gshop = await group_shop(api, group_size=5, stock=500, full_group_policy=policy)
+    group_id, _, _ = await gshop.opened_group()
+    shoppers = await asyncio.gather(*(api.buyer() for _ in range(JOINERS)))
+    limits = httpx.Limits(max_connections=JOINERS, max_keepalive_connections=JOINERS)
+    async with httpx.AsyncClient(base_url=live_url, limits=limits, timeout=180) as http:
+
+        async def join_and_pay(headers: dict, address_id: int) -> int:
+            joined = await http.post(
+                f"/api/v1/me/groups/{group_id}/members",
+                json={"sku_id": gshop.sku_id, "address_id": address_id},
+                headers=headers,
+            )
+            order_id = expect(joined, 201)["orders"][0]["id"]
+            payment = expect(
+                await http.post(f"/api/v1/me/orders/{order_id}/payments", headers=headers), 201
+            )
+            path = httpx.URL(payment["cashier_url"]).path
+            expect(await http.post(f"{path}/confirm"), 200)
+            return order_id
+
+        order_ids = await asyncio.gather(*(join_and_pay(h, a) for h, a in shoppers))
+
+    group = await gshop.group(group_id)
+    assert group["state"] == "completed"
+    assert group["member_count"] == 5 and len(group["members"]) == 5
+    async with runtime.db.session() as session:
+        in_group = dict(
+            (
+                await session.execute(
+                    select(GroupMember.status, func.count())
+                    .where(GroupMember.group_id == group_id)
+                    .group_by(GroupMember.status)
+                )
+            ).all()
+        )
+        paid = list(await session.scalars(select(Order).where(Order.id.in_(order_ids))))
+    # Exactly 5 paid members; with the refund policy the 96 others stay there, rejected.
+    expected = {"joined": 5} if policy == "new_group" else {"joined": 5, "rejected": JOINERS - 4}
+    assert in_group == expected
+    assert {o.status for o in paid} == {"paid"}
+    others = await _others(runtime, group_id)
+    assert len(others) == JOINERS - 4
+    if policy == "new_group":
+        # Each leads a group of their own, open with that one paid member.
+        assert {(m.status, m.role) for m in others} == {("joined", "leader")}
+        async with runtime.db.session() as session:
+            new_groups = list(
+                await session.scalars(
+                    select(Group).where(Group.id.in_([m.group_id for m in others]))
+                )
+            )
+        assert len(new_groups) == JOINERS - 4
+        assert {(g.status, g.member_count) for g in new_groups} == {("open", 1)}
+        assert (await gshop.campaign_now())["sold"] == 1 + JOINERS
+    else:
+        assert {m.status for m in others} == {"rejected"}
+        await runner.run()
+        refunded = {m.order_id for m in await _others(runtime, group_id)}
+        async with runtime.db.session() as session:
+            orders = list(await session.scalars(select(Order).where(Order.id.in_(refunded))))
+        assert {(o.status, o.refunded_fen == o.paid_fen > 0) for o in orders} == {
+            ("cancelled", True)
+        }
+        assert {m.status for m in await _others(runtime, group_id)} == {"refunded"}
+        assert (await gshop.campaign_now())["sold"] == 5
+    assert (await gshop.group(group_id))["member_count"] == 5
+
+
+async def _others(runtime, group_id: int) -> list[GroupMember]:
+    """The joiners who did not take a place in the group."""
+    async with runtime.db.session() as session:
+        return list(
+            await session.scalars(
+                select(GroupMember).where(
+                    ~and_(GroupMember.group_id == group_id, GroupMember.status == "joined")
+                )
+            )
+        )
