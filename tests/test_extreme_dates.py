@@ -79,9 +79,9 @@ async def a_bit_of_everything(api, client) -> tuple[Tenant, Headers]:
         expect(
             await client.post("/api/v1/me/coupons/claims", json=claim, headers=tenant.shopper), 201
         )
-    order_id = tenant.ids["order_id"]
-    paid = await api.start_payment(tenant.shopper, order_id)
-    await api.confirm_in_cashier(paid)
+    for order_id in (tenant.ids["order_id"], tenant.ids["group_order_id"]):
+        paid = await api.start_payment(tenant.shopper, order_id)
+        await api.confirm_in_cashier(paid)
     address_id = tenant.ids["address_id"]
     unpaid = expect(
         await api.place_order(tenant.shopper, address_id, [(tenant.ids["sku_id"], 1)]), 201
@@ -109,6 +109,11 @@ SHOWN_DATES = [
     "/platform/coupons",
     "/platform/coupons/{coupon_template_id}",
     "/platform/settlements",
+    "/g/{group_id}",
+    "/me/groups",
+    "/console/stores/{store_id}/group-buys",
+    "/console/stores/{store_id}/group-buys/{campaign_id}",
+    "/console/stores/{store_id}/group-buys/{campaign_id}/edit",
 ]
 
 

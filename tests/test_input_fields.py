@@ -372,6 +372,17 @@ WIDEST_WINDOWS: dict[tuple[str, str], dict[str, Any]] = {
         "starts_at": "2000-01-01T00:00:00Z",
         "ends_at": "2100-12-31T23:59:59.999999Z",
     },
+    # The tenant is the first store of a fresh database: its product and SKU have id 1.
+    ("POST", "/api/v1/merchant/stores/{store_id}/group-buys"): {
+        **VALID_BODIES[("POST", "/api/v1/merchant/stores/{store_id}/group-buys")],
+        "starts_at": EARLIEST_MOMENT.isoformat(),
+        "ends_at": LATEST_MOMENT.isoformat(),
+    },
+    ("PUT", "/api/v1/merchant/stores/{store_id}/group-buys/{campaign_id}"): {
+        **VALID_BODIES[("PUT", "/api/v1/merchant/stores/{store_id}/group-buys/{campaign_id}")],
+        "starts_at": "2000-01-01T08:00:00+08:00",
+        "ends_at": "2100-12-31T23:59:59.999999Z",
+    },
 }
 
 

@@ -37,8 +37,13 @@ class GroupShop:
     async def open(self, shopper: Headers, address_id: int, **body: Any) -> dict:
         return expect(
             await self.api.client.post(
-                f"/api/v1/me/group-buys/{self.campaign['id']}/groups",
-                json={"sku_id": self.sku_id, "address_id": address_id, **body},
+                "/api/v1/me/groups",
+                json={
+                    "campaign_id": self.campaign["id"],
+                    "sku_id": self.sku_id,
+                    "address_id": address_id,
+                    **body,
+                },
                 headers=shopper,
             ),
             201,
@@ -46,8 +51,8 @@ class GroupShop:
 
     async def join(self, shopper: Headers, address_id: int, group_id: int, **body: Any):
         return await self.api.client.post(
-            f"/api/v1/me/groups/{group_id}/members",
-            json={"sku_id": self.sku_id, "address_id": address_id, **body},
+            "/api/v1/me/group-members",
+            json={"group_id": group_id, "sku_id": self.sku_id, "address_id": address_id, **body},
             headers=shopper,
         )
 

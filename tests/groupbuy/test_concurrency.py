@@ -29,8 +29,8 @@ async def test_100_concurrent_joins_for_4_places(api, runner, runtime, live_url,
 
         async def join_and_pay(headers: dict, address_id: int) -> int:
             joined = await http.post(
-                f"/api/v1/me/groups/{group_id}/members",
-                json={"sku_id": gshop.sku_id, "address_id": address_id},
+                "/api/v1/me/group-members",
+                json={"group_id": group_id, "sku_id": gshop.sku_id, "address_id": address_id},
                 headers=headers,
             )
             order_id = expect(joined, 201)["orders"][0]["id"]

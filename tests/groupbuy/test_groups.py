@@ -232,8 +232,8 @@ async def test_stock_and_the_per_shopper_limit_hold(api, runner):
     shopper, address = await gshop.shopper()
     first = await gshop.open(shopper, address)
     again = await api.client.post(
-        f"/api/v1/me/group-buys/{gshop.campaign['id']}/groups",
-        json={"sku_id": gshop.sku_id, "address_id": address},
+        "/api/v1/me/groups",
+        json={"campaign_id": gshop.campaign["id"], "sku_id": gshop.sku_id, "address_id": address},
         headers=shopper,
     )
     assert again.status_code == 409 and again.json()["error"]["code"] == "limit_reached"
@@ -241,8 +241,12 @@ async def test_stock_and_the_per_shopper_limit_hold(api, runner):
     await gshop.open(other, other_address)
     third, third_address = await gshop.shopper()
     sold_out = await api.client.post(
-        f"/api/v1/me/group-buys/{gshop.campaign['id']}/groups",
-        json={"sku_id": gshop.sku_id, "address_id": third_address},
+        "/api/v1/me/groups",
+        json={
+            "campaign_id": gshop.campaign["id"],
+            "sku_id": gshop.sku_id,
+            "address_id": third_address,
+        },
         headers=third,
     )
     assert sold_out.status_code == 409 and sold_out.json()["error"]["code"] == "sold_out"

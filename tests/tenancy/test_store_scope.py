@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import pytest
 
+from tests.groupbuy.support import group_buy_body, group_buy_terms
 from tests.logistics.support import shipping_template, template_body
 from tests.members.support import base_level, make_member
 from tests.orders.conftest import open_shop
@@ -118,6 +119,8 @@ VALID_BODIES: dict[tuple[str, str], object] = {
         "name": "改名"
     },
     ("PUT", "/api/v1/merchant/stores/{store_id}/member-rules"): {"points_per_yuan": 2},
+    ("POST", "/api/v1/merchant/stores/{store_id}/group-buys"): group_buy_body(1, 1),
+    ("PUT", "/api/v1/merchant/stores/{store_id}/group-buys/{campaign_id}"): group_buy_terms(1),
     (
         "POST",
         "/api/v1/merchant/stores/{store_id}/members/{member_user_id}/points-adjustments",
@@ -182,6 +185,26 @@ async def populated_tenant(api: Api) -> Tenant:
         ),
         201,
     )
+    campaign = expect(
+        await client.post(
+            f"/api/v1/merchant/stores/{store_id}/group-buys",
+            json=group_buy_body(shop.product["id"], shop.sku_id),
+            headers=shop.owner,
+        ),
+        201,
+    )
+    group_order = expect(
+        await client.post(
+            "/api/v1/me/groups",
+            json={
+                "campaign_id": campaign["id"],
+                "sku_id": shop.sku_id,
+                "address_id": shop.address["id"],
+            },
+            headers=shop.shopper,
+        ),
+        201,
+    )
     return Tenant(
         store_id=store_id,
         owner=shop.owner,
@@ -200,6 +223,9 @@ async def populated_tenant(api: Api) -> Tenant:
             "member_user_id": await make_member(api, store_id, shop.shopper),
             "coupon_template_id": coupon_template["id"],
             "reduction_id": reduction["id"],
+            "campaign_id": campaign["id"],
+            "group_id": group_order["group_id"],
+            "group_order_id": group_order["orders"][0]["id"],
             # The ledger is the platform's: no tenant owns an entry (none exists: 404).
             "entry_id": 1,
         },

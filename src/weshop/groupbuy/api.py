@@ -26,6 +26,7 @@ from weshop.groupbuy.schemas import (
     FiguresOut,
     GroupOrderOut,
     GroupOut,
+    JoinGroupIn,
     MyGroupOut,
     OpenGroupIn,
     ShopCampaignOut,
@@ -182,7 +183,7 @@ async def _order_answer(
     user_id: int,
     key: str | None,
     endpoint: str,
-    body: OpenGroupIn,
+    body: OpenGroupIn | JoinGroupIn,
     act,
 ) -> object:
     async def action() -> GroupOrderOut:
@@ -206,58 +207,48 @@ def _group_order(group: Group, placed: PlacedCheckout) -> GroupOrderOut:
 
 
 @me.post(
-    "/group-buys/{campaign_id}/groups",
+    "/groups",
     status_code=status.HTTP_201_CREATED,
     response_model=GroupOrderOut,
     responses=ORDER_CONFLICTS,
 )
-async def open_group(
-    campaign_id: CampaignId,
-    body: OpenGroupIn,
-    user: CurrentUser,
-    session: DbSession,
-    key: IdempotencyKey,
-):
-    """Open a group as its leader: places the order at the group price (the leader's price
-    when the campaign has one), with coupons and points as far as the store's stacking rules
-    allow, and answers it as checkout does. The group shows to others once this order is
-    paid; its window to fill runs from then. Until the group completes, its orders cannot
-    ship. Accepts `Idempotency-Key`."""
+async def open_group(body: OpenGroupIn, user: CurrentUser, session: DbSession, key: IdempotencyKey):
+    """Open a group of a campaign as its leader: places the order at the group price (the
+    leader's price when the campaign has one), with coupons and points as far as the store's
+    stacking rules allow, and answers it as checkout does, with the group's id. The group
+    shows to others once this order is paid; its window to fill runs from then. Until the
+    group completes, its orders cannot ship. An unknown campaign answers 404. Accepts
+    `Idempotency-Key`."""
     now = utcnow()
     return await _order_answer(
         session,
         user.id,
         key,
-        f"group-buys/{campaign_id}/groups",
+        "POST /me/groups",
         body,
-        lambda: membership.open_group(session, user, campaign_id, body, now),
+        lambda: membership.open_group(session, user, body.campaign_id, body.order(), now),
     )
 
 
 @me.post(
-    "/groups/{group_id}/members",
+    "/group-members",
     status_code=status.HTTP_201_CREATED,
     response_model=GroupOrderOut,
     responses=ORDER_CONFLICTS,
 )
-async def join_group(
-    group_id: GroupId,
-    body: OpenGroupIn,
-    user: CurrentUser,
-    session: DbSession,
-    key: IdempotencyKey,
-):
+async def join_group(body: JoinGroupIn, user: CurrentUser, session: DbSession, key: IdempotencyKey):
     """Join an open group: places the order at the group price. The place is taken when the
     order is paid; a payment that arrives after the group filled gets the campaign's policy
-    (a new group led by the payer, or a refund at once). Accepts `Idempotency-Key`."""
+    (a new group led by the payer, or a refund at once). An unknown group, or one whose
+    leader has not paid, answers 404. Accepts `Idempotency-Key`."""
     now = utcnow()
     return await _order_answer(
         session,
         user.id,
         key,
-        f"groups/{group_id}/members",
+        "POST /me/group-members",
         body,
-        lambda: membership.join_group(session, user, group_id, body, now),
+        lambda: membership.join_group(session, user, body.group_id, body.order(), now),
     )
 
 

@@ -37,7 +37,7 @@ from weshop.groupbuy.models import (
     MemberRole,
     MemberState,
 )
-from weshop.groupbuy.schemas import OpenGroupIn
+from weshop.groupbuy.schemas import GroupOrderIn
 from weshop.groupbuy.state import GROUP_MACHINE, MEMBER_MACHINE
 from weshop.orders import service as orders
 from weshop.orders.campaigns import CampaignOffer, place_campaign_order
@@ -99,7 +99,7 @@ async def _place(
     campaign: GroupCampaign,
     group: Group,
     role: MemberRole,
-    data: OpenGroupIn,
+    data: GroupOrderIn,
     now: datetime,
 ) -> tuple[GroupMember, PlacedCheckout]:
     price_fen, leader_price_fen = await _price_of(session, campaign, data.sku_id)
@@ -148,7 +148,7 @@ async def live_campaign(session: AsyncSession, campaign_id: int, now: datetime) 
 
 
 async def open_group(
-    session: AsyncSession, user: User, campaign_id: int, data: OpenGroupIn, now: datetime
+    session: AsyncSession, user: User, campaign_id: int, data: GroupOrderIn, now: datetime
 ) -> tuple[Group, PlacedCheckout]:
     """A new group led by ``user``, shown to others once the leader's order is paid."""
     campaign = await live_campaign(session, campaign_id, now)
@@ -168,7 +168,7 @@ async def open_group(
 
 
 async def join_group(
-    session: AsyncSession, user: User, group_id: int, data: OpenGroupIn, now: datetime
+    session: AsyncSession, user: User, group_id: int, data: GroupOrderIn, now: datetime
 ) -> tuple[Group, PlacedCheckout]:
     """An order for a place in an open group; the place is the member's once it is paid."""
     group = await repo.group(session, group_id)

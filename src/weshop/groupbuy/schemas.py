@@ -93,9 +93,9 @@ class CampaignCreate(CampaignTerms):
     )
 
 
-class OpenGroupIn(BaseModel):
-    """Opening or joining a group: a SKU of the campaign's product, the address, and coupons
-    and points as at checkout (as far as the store's stacking rules allow them)."""
+class GroupOrderIn(BaseModel):
+    """The order of opening or joining a group: a SKU of the campaign's product, the address,
+    and coupons and points as at checkout (as far as the store's stacking rules allow them)."""
 
     model_config = ConfigDict(extra="forbid")
     sku_id: RowId
@@ -118,6 +118,20 @@ class OpenGroupIn(BaseModel):
             address_id=self.address_id,
             note=self.note,
         )
+
+
+class OpenGroupIn(GroupOrderIn):
+    campaign_id: RowId = Field(description="The group-buy campaign.")
+
+    def order(self) -> GroupOrderIn:
+        return GroupOrderIn.model_validate(self.model_dump(exclude={"campaign_id"}))
+
+
+class JoinGroupIn(GroupOrderIn):
+    group_id: RowId = Field(description="An open group (`/api/v1/shop/groups/{group_id}`).")
+
+    def order(self) -> GroupOrderIn:
+        return GroupOrderIn.model_validate(self.model_dump(exclude={"group_id"}))
 
 
 # Answers

@@ -30,7 +30,7 @@ from weshop.core.ids import PathId
 from weshop.groupbuy import membership, views
 from weshop.groupbuy import repository as repo
 from weshop.groupbuy.models import GroupCampaign, GroupState
-from weshop.groupbuy.schemas import OpenGroupIn
+from weshop.groupbuy.schemas import GroupOrderIn
 from weshop.web.console_forms import N_
 from weshop.web.csrf import verify_csrf
 from weshop.web.forms import posted_values, undo_on_error
@@ -108,13 +108,13 @@ async def group_page(
     )
 
 
-def _open_body(form: dict[str, Any], address_id: int) -> OpenGroupIn | None:
+def _open_body(form: dict[str, Any], address_id: int) -> GroupOrderIn | None:
     sku, quantity = form.get("sku_id"), form.get("quantity") or "1"
     if not (isinstance(sku, str) and sku.isdigit() and isinstance(quantity, str)):
         return None
     if not quantity.isdigit() or len(sku) > 18 or len(quantity) > 4:
         return None
-    return OpenGroupIn(sku_id=int(sku), quantity=int(quantity), address_id=address_id)
+    return GroupOrderIn(sku_id=int(sku), quantity=int(quantity), address_id=address_id)
 
 
 async def _place(
