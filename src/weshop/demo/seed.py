@@ -36,6 +36,7 @@ from weshop.demo.data import (
     ShopperSpec,
     StoreSpec,
 )
+from weshop.demo.groupbuy import seed_group_buy
 from weshop.payments.providers import payment_setup
 from weshop.stores.models import Role, Store
 
@@ -164,6 +165,7 @@ class _Seeder:
             self.coupon_template_ids.append(template["id"])
         shoppers = [await self.shopper(spec) for spec in SHOPPERS]
         await self.past_orders(shoppers, skus)
+        await seed_group_buy(self, shoppers)
 
     async def sign_in(self, phone: str, password: str) -> Headers:
         credentials = {"phone": phone, "password": password}
