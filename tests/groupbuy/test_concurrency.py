@@ -99,3 +99,48 @@ async def _others(runtime, group_id: int) -> list[GroupMember]:
                 )
             )
         )
+
+
+async def test_a_cancellation_racing_the_completing_payment(api, runner, runtime, live_url):
+    """A paid member's cancellation and the payment that would complete the group, at once,
+    in 8 groups: each ends one of the two valid ways (left and still open, or completed and
+    that member refunded), never with an error, and every completed group's orders ship."""
+    gshop = await group_shop(api, stock=500)
+    races = []
+    for _ in range(8):
+        group_id, _, _ = await gshop.opened_group()
+        cancelling, address = await gshop.shopper()
+        joined = expect(await gshop.join(cancelling, address, group_id), 201)
+        await gshop.pay(cancelling, joined["orders"][0]["id"])
+        last, last_address = await gshop.shopper()
+        pending = expect(await gshop.join(last, last_address, group_id), 201)
+        payment = await api.start_payment(last, pending["orders"][0]["id"])
+        races.append((group_id, cancelling, joined["orders"][0]["id"], payment))
+    async with httpx.AsyncClient(base_url=live_url, timeout=120) as http:
+        calls = []
+        for _, shopper, order_id, payment in races:
+            calls.append(
+                http.post(f"/api/v1/me/orders/{order_id}/cancel", json={}, headers=shopper)
+            )
+            calls.append(http.post(f"{httpx.URL(payment['cashier_url']).path}/confirm"))
+        answers = await asyncio.gather(*calls)
+    assert {a.status_code for a in answers} == {200}, [a.text for a in answers]
+    await runner.run()
+    for group_id, _, cancelled_order, _ in races:
+        group = await gshop.group(group_id)
+        async with runtime.db.session() as session:
+            member = await session.scalar(
+                select(GroupMember).where(GroupMember.order_id == cancelled_order)
+            )
+            held = set(
+                await session.scalars(
+                    select(Order.shipping_held)
+                    .join(GroupMember, GroupMember.order_id == Order.id)
+                    .where(GroupMember.group_id == group_id, GroupMember.status == "joined")
+                )
+            )
+        if group["state"] == "completed":
+            assert group["member_count"] == 3 and member.status == "refunded"
+            assert held == {False}
+        else:
+            assert (group["state"], group["member_count"], member.status) == ("open", 2, "left")

@@ -48,6 +48,8 @@ log = structlog.get_logger(__name__)
 
 # A group's window to fill has ended: payload {"group_id"}.
 GROUP_DEADLINE = "groupbuy.group_deadline"
+# A group completed: its paid members' orders may ship. Payload {"group_id"}.
+GROUP_COMPLETED = "groupbuy.group_completed"
 # Cancel one member's own order (refunding it when paid): payload {"member_id", "group_id"}.
 REFUND_MEMBER = "groupbuy.refund_member"
 
@@ -192,9 +194,27 @@ async def join_group(
 
 
 async def _complete(session: AsyncSession, group: Group, now: datetime, *, simulated: bool) -> None:
+    """The group is complete; its orders may ship once :func:`release_orders` has run, just
+    after this commits. Not here: this transaction holds the group row, and a member's
+    cancellation holds its order row before it asks for the group's (PostgreSQL would find
+    the two waiting for each other)."""
     await GROUP_MACHINE.apply(session, group, "complete", completed_at=now, simulated=simulated)
+    emit(
+        session,
+        GROUP_COMPLETED,
+        {"group_id": group.id},
+        store_id=group.store_id,
+        dedupe_key=f"{GROUP_COMPLETED}:{group.id}",
+    )
+
+
+async def release_orders(session: AsyncSession, group_id: int) -> None:
+    """The paid members' orders of a completed group may ship."""
+    group = await session.get(Group, group_id)
+    if group is None or group.status != GroupState.COMPLETED:
+        return
     joined = (await repo.members_of(session, [group.id], [MemberState.JOINED]))[group.id]
-    order_ids = [member.order_id for member in joined if member.order_id is not None]
+    order_ids = sorted(member.order_id for member in joined if member.order_id is not None)
     await orders.release_shipping_hold(session, order_ids)
 
 

@@ -18,3 +18,8 @@ async def refund_member(ctx: TaskContext) -> None:
     await membership.refund_member(
         ctx.session, ctx.payload["member_id"], ctx.payload["group_id"], ctx.payload["reason"]
     )
+
+
+@registry.on(membership.GROUP_COMPLETED)
+async def release_completed_orders(ctx: TaskContext) -> None:
+    await membership.release_orders(ctx.session, ctx.payload["group_id"])
