@@ -159,3 +159,19 @@ async def test_opening_from_the_product_page_without_an_address_asks_for_one(
         headers=HTML,
     )
     assert answer.status_code == 303 and answer.headers["location"].startswith("/me/addresses/new")
+
+
+async def test_a_refused_join_says_why_on_the_group_page(api, client, gshop: GroupShop):
+    group_id, _, leader = await gshop.opened_group()
+    use_session(client, leader)
+    page = await client.get(f"/g/{group_id}", headers=HTML)
+    answer = await client.post(
+        f"/g/{group_id}/join",
+        data={"csrf_token": csrf_of(page), "sku_id": str(gshop.sku_id)},
+        headers=HTML,
+    )
+    assert answer.status_code == 303 and answer.headers["location"].endswith("error=already_member")
+    shown = await client.get(answer.headers["location"], headers=HTML)
+    assert "你已经在这个团里了" in shown.text
+    product_page = await client.get(f"/p/{gshop.product['id']}?error=campaign_ended", headers=HTML)
+    assert "这个拼团活动已结束" in product_page.text

@@ -254,5 +254,6 @@ async def join_group(body: JoinGroupIn, user: CurrentUser, session: DbSession, k
 
 @me.get("/groups", response_model=list[MyGroupOut])
 async def my_groups(user: CurrentUser, session: DbSession):
-    """The caller's groups (paid or awaiting payment), newest first."""
+    """The caller's groups, newest first: awaiting payment, paid, and refunded (the group
+    failed, or had filled before the payment); not those the caller left."""
     return await views.my_groups(session, user.id)

@@ -251,7 +251,7 @@ async def members_of_user(session: AsyncSession, user_id: int, limit: int) -> li
         select(GroupMember)
         .where(
             GroupMember.user_id == user_id,
-            GroupMember.status.in_([MemberState.JOINED, MemberState.PENDING]),
+            GroupMember.status != MemberState.LEFT,
         )
         .order_by(GroupMember.id.desc())
         .limit(limit)
@@ -285,7 +285,7 @@ async def figures(session: AsyncSession, campaign_id: int) -> dict[str, int]:
             func.coalesce(func.sum(case((GroupMember.new_customer, 1), else_=0)), 0),
         )
         .select_from(GroupMember)
-        .where(GroupMember.campaign_id == campaign_id, GroupMember.joined_at.is_not(None))
+        .where(GroupMember.campaign_id == campaign_id, GroupMember.status == MemberState.JOINED)
     )
     paid_members, new_customers = (await session.execute(paid)).one()
     gmv = await session.scalar(

@@ -220,8 +220,10 @@ class FiguresOut(BaseModel):
     success_rate_percent: int | None = Field(
         description="Completed among the groups that ended, in whole percent; null: none ended."
     )
-    paid_members: int
-    new_customers: int = Field(description="Paid members with no earlier paid order there.")
+    paid_members: int = Field(description="Members who paid and still hold their place.")
+    new_customers: int = Field(
+        description="Of those, shoppers with no earlier paid order at the store."
+    )
     gmv_fen: int = Field(description="Paid by the members of completed groups.")
 
 

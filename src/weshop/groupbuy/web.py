@@ -33,6 +33,7 @@ from weshop.groupbuy.models import GroupCampaign, GroupState
 from weshop.groupbuy.schemas import GroupOrderIn
 from weshop.web.console_forms import N_
 from weshop.web.csrf import verify_csrf
+from weshop.web.errors import ERROR_MESSAGES
 from weshop.web.forms import posted_values, undo_on_error
 from weshop.web.response_cache import Audience, cached_response
 from weshop.web.templating import render
@@ -40,6 +41,8 @@ from weshop.web.templating import render
 router = APIRouter(dependencies=[Depends(verify_csrf)])
 
 ERRORS = {
+    # What checkout refuses (stock, coupons, delivery...), in the site's words for it.
+    **ERROR_MESSAGES,
     "campaign_not_started": N_("This group buy has not started yet."),
     "campaign_ended": N_("This group buy has ended."),
     "campaign_stopped": N_("This group buy has been stopped."),
@@ -50,6 +53,7 @@ ERRORS = {
     "already_member": N_("You are already in this group."),
     "new_customers_only": N_("Only new customers of this store may join this group."),
     "unknown_sku": N_("Choose a spec of this group buy."),
+    "error": N_("That could not be done. Please try again."),
 }
 
 
@@ -62,7 +66,7 @@ async def product_section(
     if campaign is None:
         return None
     found = await views.shop_campaign(session, campaign, now)
-    return PageSection("groupbuy/shop/_product_block.html", {"group_buy": found})
+    return PageSection("groupbuy/shop/_product_block.html", {"group_buy": found, "errors": ERRORS})
 
 
 async def _cover(session: AsyncSession, product: Product) -> str | None:
