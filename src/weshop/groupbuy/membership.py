@@ -149,22 +149,28 @@ async def live_campaign(session: AsyncSession, campaign_id: int, now: datetime) 
     return campaign
 
 
-async def open_group(
-    session: AsyncSession, user: User, campaign_id: int, data: GroupOrderIn, now: datetime
-) -> tuple[Group, PlacedCheckout]:
-    """A new group led by ``user``, shown to others once the leader's order is paid."""
-    campaign = await live_campaign(session, campaign_id, now)
+async def _new_group(session: AsyncSession, campaign: GroupCampaign, leader_id: int) -> Group:
+    """A group awaiting its leader's payment (shown to no one until then)."""
     group = Group(
         campaign_id=campaign.id,
         store_id=campaign.store_id,
         product_id=campaign.product_id,
-        leader_id=user.id,
+        leader_id=leader_id,
         status=GroupState.PENDING,
         size=campaign.group_size,
         member_count=0,
     )
     session.add(group)
     await session.flush()
+    return group
+
+
+async def open_group(
+    session: AsyncSession, user: User, campaign_id: int, data: GroupOrderIn, now: datetime
+) -> tuple[Group, PlacedCheckout]:
+    """A new group led by ``user``, shown to others once the leader's order is paid."""
+    campaign = await live_campaign(session, campaign_id, now)
+    group = await _new_group(session, campaign, user.id)
     _, placed = await _place(session, user, campaign, group, MemberRole.LEADER, data, now)
     return group, placed
 
@@ -233,17 +239,7 @@ def _deadline(session: AsyncSession, group: Group) -> None:
 async def _lead_new_group(
     session: AsyncSession, campaign: GroupCampaign, member: GroupMember, paid_at: datetime
 ) -> Group:
-    group = Group(
-        campaign_id=campaign.id,
-        store_id=campaign.store_id,
-        product_id=campaign.product_id,
-        leader_id=member.user_id,
-        status=GroupState.PENDING,
-        size=campaign.group_size,
-        member_count=0,
-    )
-    session.add(group)
-    await session.flush()
+    group = await _new_group(session, campaign, member.user_id)
     await _open(session, campaign, group, member, paid_at)
     return group
 
