@@ -10,8 +10,6 @@ carries the sharing card (og:title, og:image, og:description, og:url).
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -20,7 +18,6 @@ from starlette.responses import Response
 
 from weshop.catalog import categories, views
 from weshop.catalog.schemas import category_tree, shop_product_out
-from weshop.core.clock import utcnow
 from weshop.core.errors import NotFound
 from weshop.core.http import DbSession, RuntimeDep
 from weshop.core.ids import MAX_ID, PathId
@@ -41,18 +38,12 @@ Sort = Annotated[views.ShopSort, Query()]
 CategoryFilter = Annotated[int | None, Query(ge=1, le=MAX_ID)]
 
 
-@dataclass(frozen=True)
-class PageSection:
-    """A block a domain above the catalogue adds to a product's page: its partial template
-    (which reads ``section.values``) and the values it shows."""
-
-    template: str
-    values: dict[str, Any] = field(default_factory=dict)
-
-
-# What domains above the catalogue show on a product's page (a group buy...): each answers
-# a section for the product, or None. ``weshop.routes`` lists them.
-ProductPageSection = Callable[[AsyncSession, int, datetime], Awaitable[PageSection | None]]
+# Sections that domains above the catalogue add to the mall home and to a product page (set
+# by ``weshop.routes``). Each returns None or a dict with the ``template`` to include and what
+# it shows (as ``section``); like the pages, a section must be the same for every visitor.
+MallHomeSection = Callable[[Request, AsyncSession], Awaitable[dict[str, Any] | None]]
+ProductPageSection = Callable[[Request, AsyncSession, int], Awaitable[dict[str, Any] | None]]
+MALL_HOME_SECTIONS: list[MallHomeSection] = []
 PRODUCT_PAGE_SECTIONS: list[ProductPageSection] = []
 
 
@@ -77,6 +68,11 @@ async def mall_home(request: Request, session: DbSession, runtime: RuntimeDep) -
         {
             "stores": open_stores,
             "products": featured.items,
+            "sections": [
+                shown
+                for section in MALL_HOME_SECTIONS
+                if (shown := await section(request, session)) is not None
+            ],
             "tab": "home",
             "share_url": absolute(runtime, "/"),
         },
@@ -144,8 +140,6 @@ async def product_page(
     in_stock = [sku for sku in product.skus if sku.available > 0]
     prices = [sku.price_fen for sku in in_stock or product.skus] or [product.price_from_fen]
     cover = product.images[0].url if product.images else None
-    now = utcnow()
-    sections = [await section(session, product.id, now) for section in PRODUCT_PAGE_SECTIONS]
     return render(
         request,
         "catalog/shop/product.html",
@@ -158,7 +152,11 @@ async def product_page(
             "share_url": absolute(runtime, f"/p/{product.id}"),
             "share_image": absolute(runtime, cover),
             "added": request.query_params.get("added") == "1",
-            "sections": [section for section in sections if section is not None],
+            "sections": [
+                shown
+                for section in PRODUCT_PAGE_SECTIONS
+                if (shown := await section(request, session, product.id)) is not None
+            ],
             "tab": "home",
         },
     )

@@ -8,7 +8,6 @@ best coupons the store's stacking rules allow) and goes to the order, where it i
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -22,7 +21,7 @@ from weshop.accounts.page_session import PageUser
 from weshop.catalog import repository as catalog_repo
 from weshop.catalog.models import Product
 from weshop.catalog.schemas import cover_url
-from weshop.catalog.web import PageSection, absolute
+from weshop.catalog.web import absolute
 from weshop.core.clock import utcnow
 from weshop.core.errors import NotFound, WeShopError
 from weshop.core.http import DbSession, RuntimeDep
@@ -58,15 +57,20 @@ ERRORS = {
 
 
 async def product_section(
-    session: AsyncSession, product_id: int, now: datetime
-) -> PageSection | None:
+    request: Request, session: AsyncSession, product_id: int
+) -> dict[str, Any] | None:
     """The 拼团 block of a product's page: the group price, N人团, open a group, and the
     groups one may join (可直接参团) with what each still misses and a countdown."""
+    now = utcnow()
     campaign = await repo.live_campaign_of_product(session, product_id, now)
     if campaign is None:
         return None
     found = await views.shop_campaign(session, campaign, now)
-    return PageSection("groupbuy/shop/_product_block.html", {"group_buy": found, "errors": ERRORS})
+    return {
+        "template": "groupbuy/shop/_product_block.html",
+        "group_buy": found,
+        "errors": ERRORS,
+    }
 
 
 async def _cover(session: AsyncSession, product: Product) -> str | None:
