@@ -75,9 +75,9 @@ class BargainCampaign(TimestampMixin, Base):
 class Bargain(TimestampMixin, Base):
     __tablename__ = "bargains"
     __table_args__ = (
-        Index("ix_bargains_campaign_state", "campaign_id", "state"),
+        Index("ix_bargains_campaign_status", "campaign_id", "status"),
         Index("ix_bargains_user_campaign", "user_id", "campaign_id"),
-        Index("ix_bargains_store_state", "store_id", "state", "created_at"),
+        Index("ix_bargains_store_status", "store_id", "status", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -96,7 +96,7 @@ class Bargain(TimestampMixin, Base):
     recorded_helps: Mapped[int] = mapped_column(default=0)
     # Advanced by every counted help: the compare-and-set guard of bargain.repository.
     version: Mapped[int] = mapped_column(default=0)
-    state: Mapped[BargainState] = mapped_column(
+    status: Mapped[BargainState] = mapped_column(
         enum_column(BargainState, 16), default=BargainState.IN_PROGRESS
     )
     expires_at: Mapped[datetime]

@@ -9,9 +9,11 @@ carries the sharing card (og:title, og:image, og:description, og:url).
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import Response
 
 from weshop.catalog import categories, views
@@ -34,6 +36,13 @@ SORTS = ("newest", "sales", "price_asc", "price_desc")
 Cursor = Annotated[str | None, Query(max_length=200)]
 Sort = Annotated[views.ShopSort, Query()]
 CategoryFilter = Annotated[int | None, Query(ge=1, le=MAX_ID)]
+
+
+# Blocks that domains above the catalogue put on a product page (a campaign's offer), set by
+# the composition (routes.py): each gives its template and values, or None. The page is the
+# same for every visitor, so a block must not depend on who looks.
+ProductPageBlock = Callable[[AsyncSession, int], Awaitable[dict[str, Any] | None]]
+PRODUCT_PAGE_BLOCKS: list[ProductPageBlock] = []
 
 
 def absolute(runtime: Any, path: str | None) -> str:
@@ -124,6 +133,7 @@ async def product_page(
     in_stock = [sku for sku in product.skus if sku.available > 0]
     prices = [sku.price_fen for sku in in_stock or product.skus] or [product.price_from_fen]
     cover = product.images[0].url if product.images else None
+    blocks = [await block(session, product.id) for block in PRODUCT_PAGE_BLOCKS]
     return render(
         request,
         "catalog/shop/product.html",
@@ -136,6 +146,7 @@ async def product_page(
             "share_url": absolute(runtime, f"/p/{product.id}"),
             "share_image": absolute(runtime, cover),
             "added": request.query_params.get("added") == "1",
+            "blocks": [block for block in blocks if block],
             "tab": "home",
         },
     )

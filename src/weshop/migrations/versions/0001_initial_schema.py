@@ -1632,7 +1632,7 @@ def upgrade() -> None:
         ),
         sa.Column("version", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column(
-            "state",
+            "status",
             sa.Enum(
                 "in_progress",
                 "reached_floor",
@@ -1669,9 +1669,11 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_bargains")),
     )
     with op.batch_alter_table("bargains", schema=None) as batch_op:
-        batch_op.create_index("ix_bargains_campaign_state", ["campaign_id", "state"], unique=False)
         batch_op.create_index(
-            "ix_bargains_store_state", ["store_id", "state", "created_at"], unique=False
+            "ix_bargains_campaign_status", ["campaign_id", "status"], unique=False
+        )
+        batch_op.create_index(
+            "ix_bargains_store_status", ["store_id", "status", "created_at"], unique=False
         )
         batch_op.create_index("ix_bargains_user_campaign", ["user_id", "campaign_id"], unique=False)
 
@@ -1720,8 +1722,8 @@ def downgrade() -> None:
     op.drop_table("bargain_helps")
     with op.batch_alter_table("bargains", schema=None) as batch_op:
         batch_op.drop_index("ix_bargains_user_campaign")
-        batch_op.drop_index("ix_bargains_store_state")
-        batch_op.drop_index("ix_bargains_campaign_state")
+        batch_op.drop_index("ix_bargains_store_status")
+        batch_op.drop_index("ix_bargains_campaign_status")
 
     op.drop_table("bargains")
     op.drop_table("bargain_shopper_counters")
