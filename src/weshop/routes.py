@@ -16,6 +16,9 @@ from weshop.accounts import console as accounts_console
 from weshop.accounts import platform_console as accounts_platform
 from weshop.accounts import web as accounts_web
 from weshop.analytics import console as analytics_console
+from weshop.bargain import api as bargain_api
+from weshop.bargain import console as bargain_console
+from weshop.bargain import web as bargain_web
 from weshop.cart import api as cart_api
 from weshop.cart import web as cart_web
 from weshop.catalog import api as catalog_api
@@ -56,10 +59,14 @@ STOREFRONT_PAGES: list[APIRouter] = [
     payments_web.router,
     promotions_web.router,
     members_web.router,
+    bargain_web.router,
 ]
 
 # Sections that domains above orders add to the console's order page.
 orders_console.ORDER_PAGE_SECTIONS[:] = [payments_console.refunds_section]
+
+# Blocks that campaign domains add to a product page.
+catalog_web.PRODUCT_PAGE_BLOCKS[:] = [bargain_web.product_block]
 
 # The merchant console (``/console``).
 MERCHANT_CONSOLE_PAGES: list[APIRouter] = [
@@ -67,6 +74,7 @@ MERCHANT_CONSOLE_PAGES: list[APIRouter] = [
     payments_console.router,
     promotions_console.router,
     members_console.router,
+    bargain_console.router,
     logistics_console.router,
     ledger_console.router,
     accounts_console.router,
@@ -114,6 +122,9 @@ API_ROUTERS: list[APIRouter] = [
     promotions_api.platform,
     promotions_api.shop,
     promotions_api.me,
+    bargain_api.merchant,
+    bargain_api.shop,
+    bargain_api.me,
 ]
 
 
