@@ -50,9 +50,9 @@ def campaign_body(sku_id: int, **terms: Any) -> dict[str, Any]:
     return body
 
 
-async def open_campaign(api: Api, *, stock: int = 50, **terms: Any) -> Setup:
+async def open_campaign(api: Api, *, product_stock: int = 50, **terms: Any) -> Setup:
     store_id, owner = await api.new_store("砍价小店")
-    product = await api.create_product(store_id, owner, price_fen=SKU_PRICE, stock=stock)
+    product = await api.create_product(store_id, owner, price_fen=SKU_PRICE, stock=product_stock)
     body = campaign_body(product["skus"][0]["id"], **terms)
     campaign = expect(
         await api.client.post(
