@@ -45,7 +45,9 @@ async def test_a_bargain_at_its_floor_is_bought_and_paid(api, runtime, runner):
     assert (early.status_code, code_of(early)) == (409, "floor_not_reached")
 
     await helped_to_floor(api, bargain)
-    mine = expect(await api.client.get(f"/api/v1/me/bargains/{bargain['id']}", headers=shopper), 200)
+    mine = expect(
+        await api.client.get(f"/api/v1/me/bargains/{bargain['id']}", headers=shopper), 200
+    )
     assert mine["can_buy"] is True
     placed = expect(await buy(api, shopper, bargain["id"], address), 201)
     [order] = placed["orders"]
@@ -63,7 +65,9 @@ async def test_a_bargain_at_its_floor_is_bought_and_paid(api, runtime, runner):
     await api.confirm_in_cashier(await api.start_payment(shopper, order["id"]))
     await runner.run()
     assert (await api.order(shopper, order["id"]))["status"] == "paid"
-    mine = expect(await api.client.get(f"/api/v1/me/bargains/{bargain['id']}", headers=shopper), 200)
+    mine = expect(
+        await api.client.get(f"/api/v1/me/bargains/{bargain['id']}", headers=shopper), 200
+    )
     assert (mine["status"], mine["order_id"], mine["can_buy"]) == ("bought", order["id"], False)
 
     figures = expect(await api.client.get(f"{setup.base}/figures", headers=setup.owner), 200)
@@ -79,7 +83,9 @@ async def test_an_order_left_unpaid_gives_the_bargain_back(api, runtime, runner)
     first = expect(await buy(api, shopper, bargain["id"], address), 201)["orders"][0]
     await runner.run(utcnow() + timedelta(hours=1))
     assert (await api.order(shopper, first["id"]))["status"] == "cancelled"
-    mine = expect(await api.client.get(f"/api/v1/me/bargains/{bargain['id']}", headers=shopper), 200)
+    mine = expect(
+        await api.client.get(f"/api/v1/me/bargains/{bargain['id']}", headers=shopper), 200
+    )
     assert (mine["status"], mine["order_id"]) == ("reached_floor", None)
     assert (await campaign_row(runtime, setup.campaign["id"])).sold == 0
     second = expect(await buy(api, shopper, bargain["id"], address), 201)["orders"][0]
@@ -141,7 +147,9 @@ async def test_a_bargain_expires_by_its_deadline(api, runner):
     setup = await open_campaign(api, window_hours=2)
     shopper, bargain = await started(api, setup.campaign["id"])
     await runner.run(utcnow() + timedelta(hours=3))
-    mine = expect(await api.client.get(f"/api/v1/me/bargains/{bargain['id']}", headers=shopper), 200)
+    mine = expect(
+        await api.client.get(f"/api/v1/me/bargains/{bargain['id']}", headers=shopper), 200
+    )
     assert mine["status"] == "expired"
     late = await help_(api.client, await api.sign_in(), bargain["id"])
     assert (late.status_code, code_of(late)) == (409, "bargain_expired")
@@ -157,9 +165,7 @@ async def test_helpers_who_buy_become_customers_in_the_figures(api, runner):
     helper, address = await api.buyer()
     expect(await help_(api.client, helper, bargain["id"]), 201)
     expect(await help_(api.client, await api.sign_in(), bargain["id"]), 201)
-    order = expect(
-        await api.place_order(helper, address, [(setup.sku_id, 1)]), 201
-    )["orders"][0]
+    order = expect(await api.place_order(helper, address, [(setup.sku_id, 1)]), 201)["orders"][0]
     await api.confirm_in_cashier(await api.start_payment(helper, order["id"]))
     await runner.run()
     figures = expect(await api.client.get(f"{setup.base}/figures", headers=setup.owner), 200)

@@ -92,28 +92,37 @@ async def list_campaigns(
     return _page(rows, limit, [views.campaign_out(c, now) for c in rows[:limit]])
 
 
-@merchant.get("/campaigns/{campaign_id}", response_model=CampaignOut)
-async def get_campaign(campaign_id: CampaignId, session: DbSession, scope: StoreScope = Reader):
+@merchant.get("/campaigns/{bargain_campaign_id}", response_model=CampaignOut)
+async def get_campaign(
+    bargain_campaign_id: CampaignId, session: DbSession, scope: StoreScope = Reader
+):
     """One campaign."""
-    return views.campaign_out(await campaigns.get_campaign(session, scope, campaign_id), utcnow())
+    return views.campaign_out(
+        await campaigns.get_campaign(session, scope, bargain_campaign_id), utcnow()
+    )
 
 
-@merchant.put("/campaigns/{campaign_id}", response_model=CampaignOut)
+@merchant.put("/campaigns/{bargain_campaign_id}", response_model=CampaignOut)
 async def replace_campaign(
-    campaign_id: CampaignId, body: CampaignIn, session: DbSession, scope: StoreScope = Writer
+    bargain_campaign_id: CampaignId,
+    body: CampaignIn,
+    session: DbSession,
+    scope: StoreScope = Writer,
 ):
     """Replace a campaign's terms (checked as on creation). Bargains already started keep
     their prices and K; 422 `sku_locked` when the SKU changes after a bargain started,
     `stock_below_sold`, `campaign_stopped`."""
-    campaign = await campaigns.update_campaign(session, scope, campaign_id, body)
+    campaign = await campaigns.update_campaign(session, scope, bargain_campaign_id, body)
     return views.campaign_out(campaign, utcnow())
 
 
-@merchant.post("/campaigns/{campaign_id}/stop", response_model=CampaignOut)
-async def stop_campaign(campaign_id: CampaignId, session: DbSession, scope: StoreScope = Writer):
+@merchant.post("/campaigns/{bargain_campaign_id}/stop", response_model=CampaignOut)
+async def stop_campaign(
+    bargain_campaign_id: CampaignId, session: DbSession, scope: StoreScope = Writer
+):
     """Stop for good: no new bargains, helps or purchases (409 `illegal_transition` if
     already stopped). Orders already placed are not touched."""
-    campaign = await campaigns.stop_campaign(session, scope, campaign_id)
+    campaign = await campaigns.stop_campaign(session, scope, bargain_campaign_id)
     return views.campaign_out(campaign, utcnow())
 
 
@@ -202,8 +211,9 @@ async def start_bargain(
 
 @me.get("/bargains/{bargain_id}", response_model=BargainOut)
 async def my_bargain(bargain_id: BargainId, user: CurrentUser, session: DbSession):
-    """A bargain as its starter sees it: with `can_buy` and its order."""
-    return await views.bargain_out(session, bargain_id, user, utcnow())
+    """Your bargain, with `can_buy` and its order (another shopper's: 404; friends read it at
+    `/api/v1/shop/bargains/{bargain_id}`)."""
+    return await views.bargain_out(session, bargain_id, user, utcnow(), starter_only=True)
 
 
 @me.post(

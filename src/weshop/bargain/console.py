@@ -184,17 +184,17 @@ async def create_campaign(
     return _done(access, f"/{campaign.id}", "created")
 
 
-@router.get("/bargain/{campaign_id}")
+@router.get("/bargain/{bargain_campaign_id}")
 async def campaign_page(
     request: Request,
-    campaign_id: PathId,
+    bargain_campaign_id: PathId,
     session: DbSession,
     status: Annotated[BargainState | None, Query()] = None,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
     access: ConsoleAccess = Reader,
 ) -> Response:
     """A campaign's terms and figures, and its bargains with their helps."""
-    campaign = await campaigns.get_campaign(session, access.scope, campaign_id)
+    campaign = await campaigns.get_campaign(session, access.scope, bargain_campaign_id)
     now = utcnow()
     rows = await campaigns.list_bargains(
         session,
@@ -224,41 +224,52 @@ async def campaign_page(
     )
 
 
-@router.get("/bargain/{campaign_id}/edit")
+@router.get("/bargain/{bargain_campaign_id}/edit")
 async def edit_campaign(
-    request: Request, campaign_id: PathId, session: DbSession, access: ConsoleAccess = Writer
+    request: Request,
+    bargain_campaign_id: PathId,
+    session: DbSession,
+    access: ConsoleAccess = Writer,
 ) -> Response:
-    campaign = await campaigns.get_campaign(session, access.scope, campaign_id)
+    campaign = await campaigns.get_campaign(session, access.scope, bargain_campaign_id)
     shown = views.campaign_out(campaign, utcnow()).model_dump()
     values = flat_values({name: shown[name] for name in CampaignIn.model_fields if name in shown})
     return await _form(request, session, access, campaign_id=campaign.id, values=values)
 
 
-@router.post("/bargain/{campaign_id}/edit")
+@router.post("/bargain/{bargain_campaign_id}/edit")
 async def save_campaign(
-    request: Request, campaign_id: PathId, session: DbSession, access: ConsoleAccess = Writer
+    request: Request,
+    bargain_campaign_id: PathId,
+    session: DbSession,
+    access: ConsoleAccess = Writer,
 ) -> Response:
-    await campaigns.get_campaign(session, access.scope, campaign_id)
+    await campaigns.get_campaign(session, access.scope, bargain_campaign_id)
     result = parse_nested(request, _body(await posted_values(request)), CampaignIn)
     if result.data is None:
         return await _form(
-            request, session, access, result, campaign_id=campaign_id, status_code=422
+            request, session, access, result, campaign_id=bargain_campaign_id, status_code=422
         )
     try:
         async with undo_on_error(session):
-            await campaigns.update_campaign(session, access.scope, campaign_id, result.data)
+            await campaigns.update_campaign(session, access.scope, bargain_campaign_id, result.data)
     except WeShopError as exc:
         add_refusal(request, result, exc, REFUSALS)
         return await _form(
-            request, session, access, result, campaign_id=campaign_id, status_code=exc.status_code
+            request,
+            session,
+            access,
+            result,
+            campaign_id=bargain_campaign_id,
+            status_code=exc.status_code,
         )
-    return _done(access, f"/{campaign_id}", "saved")
+    return _done(access, f"/{bargain_campaign_id}", "saved")
 
 
-@router.post("/bargain/{campaign_id}/stop")
+@router.post("/bargain/{bargain_campaign_id}/stop")
 async def stop_campaign(
-    campaign_id: PathId, session: DbSession, access: ConsoleAccess = Writer
+    bargain_campaign_id: PathId, session: DbSession, access: ConsoleAccess = Writer
 ) -> Response:
     """Stop the campaign; stopping it twice is a 409 page."""
-    await campaigns.stop_campaign(session, access.scope, campaign_id)
-    return _done(access, f"/{campaign_id}", "stop")
+    await campaigns.stop_campaign(session, access.scope, bargain_campaign_id)
+    return _done(access, f"/{bargain_campaign_id}", "stop")

@@ -116,11 +116,17 @@ def can_buy(bargain: Bargain, campaign: BargainCampaign, now: datetime) -> bool:
 
 
 async def bargain_out(
-    session: AsyncSession, bargain_id: int, viewer: User | None, now: datetime
+    session: AsyncSession,
+    bargain_id: int,
+    viewer: User | None,
+    now: datetime,
+    *,
+    starter_only: bool = False,
 ) -> BargainOut:
-    """A bargain as anyone with its link sees it (a bargain of a closed store: 404)."""
+    """A bargain as anyone with its link sees it (a bargain of a closed store: 404); with
+    ``starter_only``, only its starter finds it."""
     bargain = await repo.bargain(session, bargain_id)
-    if bargain is None:
+    if bargain is None or (starter_only and (viewer is None or viewer.id != bargain.user_id)):
         raise NotFound("no such bargain")
     campaign = await repo.any_campaign(session, bargain.campaign_id)
     assert campaign is not None
