@@ -124,6 +124,7 @@ class BargainOut(BaseModel):
     sku_id: int
     title: str
     spec_text: str
+    image_url: str | None = Field(default=None, description="The product's cover image.")
     starter: str = Field(description="The starter's masked name.")
     start_price_fen: int
     floor_price_fen: int

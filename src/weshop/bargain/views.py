@@ -21,6 +21,7 @@ from weshop.bargain.schemas import (
 )
 from weshop.core.crypto import mask_name, mask_phone
 from weshop.core.errors import NotFound
+from weshop.media.models import MediaAsset
 
 
 def masked_user(user: User | None) -> str:
@@ -133,6 +134,10 @@ async def bargain_out(
     if not await repo.on_sale_in_open_store(session, campaign.store_id, campaign.product_id):
         raise NotFound("no such bargain")
     sku, product = await repo.sku_and_product(session, bargain.sku_id)
+    cover = None
+    for image_id in product.image_ids[:1]:
+        asset = await session.get(MediaAsset, image_id)
+        cover = asset.url if asset is not None else None
     helps = [h for h in await repo.helps_of(session, [bargain.id]) if h.counted]
     users = await repo.users_by_id(session, [bargain.user_id, *(h.helper_id for h in helps)])
     starter = viewer is not None and viewer.id == bargain.user_id
@@ -144,6 +149,7 @@ async def bargain_out(
         sku_id=sku.id,
         title=product.title,
         spec_text=sku.spec_text,
+        image_url=cover,
         starter=masked_user(users.get(bargain.user_id)),
         start_price_fen=bargain.start_price_fen,
         floor_price_fen=bargain.floor_price_fen,

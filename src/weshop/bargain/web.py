@@ -134,6 +134,7 @@ async def bargain_page(
             "percent": 100 * bargain.cut_fen // (bargain.start_price_fen - bargain.floor_price_fen),
             "seconds_left": max(0, int((bargain.expires_at - now).total_seconds())),
             "share_url": share_url,
+            "share_image": absolute(runtime, bargain.image_url),
             "error": _message(request, error) if error else None,
             "helped": helped,
             "started": started,
