@@ -166,3 +166,14 @@ async def test_50_concurrent_helps_on_a_bargain_needing_10_count_exactly_10(api,
     rows = await help_rows(runtime, bargain["id"])
     assert len(rows) == 10 and all(r.counted and r.cut_fen >= 1 for r in rows)
     assert sum(r.cut_fen for r in rows) == 10_000 - 2500
+
+
+async def test_concurrent_starts_by_one_shopper_make_one_bargain(api, live_url):
+    setup = await open_campaign(api)
+    shopper = await api.sign_in()
+    async with httpx.AsyncClient(base_url=live_url, timeout=120) as http:
+        answers = await asyncio.gather(
+            *(start(http, shopper, setup.campaign["id"]) for _ in range(10))
+        )
+    assert Counter(a.status_code for a in answers) == {201: 1, 409: 9}
+    assert {code_of(a) for a in answers if a.status_code == 409} == {"bargain_exists"}

@@ -152,6 +152,24 @@ async def take_shopper_unit(
     return result.rowcount == 1
 
 
+async def hold_shopper_counter(session: AsyncSession, campaign_id: int, user_id: int) -> None:
+    """Hold the shopper's counter row of a campaign until the transaction ends (created first
+    if missing), so that one shopper's concurrent starts take turns."""
+    await session.execute(
+        _insert(session)(BargainShopperCounter)
+        .values(campaign_id=campaign_id, user_id=user_id, units=0)
+        .on_conflict_do_nothing(index_elements=["campaign_id", "user_id"])
+    )
+    await session.execute(
+        select(BargainShopperCounter.units)
+        .where(
+            BargainShopperCounter.campaign_id == campaign_id,
+            BargainShopperCounter.user_id == user_id,
+        )
+        .with_for_update()
+    )
+
+
 async def shopper_units(session: AsyncSession, campaign_id: int, user_id: int) -> int:
     units = await session.scalar(
         select(BargainShopperCounter.units).where(

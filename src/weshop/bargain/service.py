@@ -16,7 +16,6 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -28,7 +27,6 @@ from weshop.bargain.models import (
     Bargain,
     BargainCampaign,
     BargainHelp,
-    BargainShopperCounter,
     BargainState,
     CampaignStatus,
     NotCounted,
@@ -72,23 +70,6 @@ async def live_campaign(session: AsyncSession, campaign_id: int) -> BargainCampa
     return campaign
 
 
-async def _hold_shopper_row(session: AsyncSession, campaign_id: int, user_id: int) -> None:
-    """Queue a shopper's concurrent starts of one campaign behind each other."""
-    await session.execute(
-        repo._insert(session)(BargainShopperCounter)
-        .values(campaign_id=campaign_id, user_id=user_id, units=0)
-        .on_conflict_do_nothing(index_elements=["campaign_id", "user_id"])
-    )
-    await session.execute(
-        select(BargainShopperCounter.units)
-        .where(
-            BargainShopperCounter.campaign_id == campaign_id,
-            BargainShopperCounter.user_id == user_id,
-        )
-        .with_for_update()
-    )
-
-
 async def start_bargain(
     session: AsyncSession, user: User, campaign_id: int, client: Client, now: datetime
 ) -> Bargain:
@@ -97,7 +78,7 @@ async def start_bargain(
     limit_reached, bargain_exists (the shopper's open one is in ``details``)."""
     campaign = await live_campaign(session, campaign_id)
     ensure_campaign_open(campaign, now)
-    await _hold_shopper_row(session, campaign.id, user.id)
+    await repo.hold_shopper_counter(session, campaign.id, user.id)
     existing = await repo.open_bargain(session, campaign.id, user.id)
     if existing is not None and existing.expires_at > now:
         raise Conflict(
