@@ -340,10 +340,11 @@ async def bargain_counts(
     if campaign_id is not None:
         query = query.where(Bargain.campaign_id == campaign_id)
     started, reached_floor, bought_count = (await session.execute(query)).one()
+    # PostgreSQL sums to NUMERIC: figures are whole numbers.
     return {
-        "started": started or 0,
-        "reached_floor": reached_floor or 0,
-        "bought": bought_count or 0,
+        "started": int(started or 0),
+        "reached_floor": int(reached_floor or 0),
+        "bought": int(bought_count or 0),
     }
 
 
@@ -358,12 +359,12 @@ async def help_counts(
     )
     if campaign_id is not None:
         query = query.where(Bargain.campaign_id == campaign_id)
-    helps, counted_helps, helpers = (await session.execute(query)).one()
+    helps, counted_helps, helpers = (int(n or 0) for n in (await session.execute(query)).one())
     return {
-        "helps": helps or 0,
-        "counted_helps": counted_helps or 0,
-        "not_counted_helps": (helps or 0) - (counted_helps or 0),
-        "helpers": helpers or 0,
+        "helps": helps,
+        "counted_helps": counted_helps,
+        "not_counted_helps": helps - counted_helps,
+        "helpers": helpers,
     }
 
 
@@ -392,7 +393,7 @@ async def helpers_became_customers(
             .exists()
         )
     )
-    return count or 0
+    return int(count or 0)
 
 
 async def bought_gmv(session: AsyncSession, store_id: int, campaign_id: int | None) -> int:
@@ -407,4 +408,4 @@ async def bought_gmv(session: AsyncSession, store_id: int, campaign_id: int | No
     )
     if campaign_id is not None:
         query = query.where(Bargain.campaign_id == campaign_id)
-    return (await session.scalar(query)) or 0
+    return int((await session.scalar(query)) or 0)
