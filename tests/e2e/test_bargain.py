@@ -10,6 +10,7 @@ from datetime import timedelta
 from playwright.async_api import Browser, Page
 
 from tests.e2e.conftest import _context, screenshot
+from tests.e2e.test_accessibility import audit
 from tests.e2e.test_journeys import shopper_signs_in, staff_sign_in, tea_shop
 from tests.support import new_phone
 from weshop.core.clock import CHINA_TZ, utcnow
@@ -79,6 +80,10 @@ async def test_a_bargain_helped_to_the_floor_and_bought(
     assert "已砍 ¥58.10，还差 ¥0.00" in await phone.locator("#bargain-gap").inner_text()
     assert "已砍到底价" in await phone.locator("#bargain-status").inner_text()
     await screenshot(phone, "shop-bargain")
+    pages = [bargain_path, f"/p/{tea['id']}"]
+    problems = {path: await audit(phone, live_url + path, tap_targets=True) for path in pages}
+    assert not {path: found for path, found in problems.items() if found}
+    await phone.goto(f"{live_url}{bargain_path}")
     await phone.click("#bargain-buy")
     await phone.wait_for_url("**/me/orders/*?notice=placed")
     assert "¥9.90" in await phone.locator("main").inner_text()
@@ -95,3 +100,7 @@ async def test_a_bargain_helped_to_the_floor_and_bought(
     figures = await desktop.locator("#bargain-figures").inner_text()
     assert figures.split()[:6] == ["1", "1", "(100%)", "1", "(100%)", "2"], figures
     await screenshot(desktop, "console-bargain")
+    campaign_path = desktop.url.removeprefix(console)
+    pages = ["", "/new", campaign_path, f"{campaign_path}/edit"]
+    problems = {path: await audit(desktop, console + path, tap_targets=False) for path in pages}
+    assert not {path: found for path, found in problems.items() if found}
