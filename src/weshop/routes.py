@@ -65,8 +65,8 @@ STOREFRONT_PAGES: list[APIRouter] = [
 # Sections that domains above orders add to the console's order page.
 orders_console.ORDER_PAGE_SECTIONS[:] = [payments_console.refunds_section]
 
-# Blocks that campaign domains add to a product page.
-catalog_web.PRODUCT_PAGE_BLOCKS[:] = [bargain_web.product_block]
+# Sections that campaign domains add to a product page.
+catalog_web.PRODUCT_PAGE_SECTIONS[:] = [bargain_web.product_section]
 
 # The merchant console (``/console``).
 MERCHANT_CONSOLE_PAGES: list[APIRouter] = [

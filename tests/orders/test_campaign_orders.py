@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tests.orders.conftest import Shop
+from tests.orders.test_console import HTML, use_session
 from tests.orders.test_lifecycle import merchant, pay
 from tests.orders.test_no_oversell import stock_of
 from tests.support import expect
@@ -161,3 +162,24 @@ async def test_a_campaign_order_is_for_its_one_item_only(api, runtime, shop: Sho
                 session, user, offer(shop), body(shop, sku_id=other["skus"][0]["id"])
             )
     assert refused.value.code == "invalid_campaign_basket"
+
+
+async def test_orders_answer_their_campaign_and_the_store_can_list_them(
+    api, client, runtime, shop: Shop
+):
+    held = await place(runtime, shop, offer(shop, hold_shipping=True))
+    expect(await api.place_order(shop.shopper, shop.address["id"], [(shop.sku_id, 1)]), 201)
+    mine = await api.order(shop.shopper, held.id)
+    assert mine["campaign"] == {"kind": "group", "campaign_id": 7, "entry_id": 70}
+    assert mine["shipping_held"] is True
+    listed = expect(
+        await client.get(merchant(shop, "/orders?campaign=group"), headers=shop.owner), 200
+    )
+    assert [order["id"] for order in listed["items"]] == [held.id]
+    everything = expect(await client.get(merchant(shop, "/orders"), headers=shop.owner), 200)
+    assert len(everything["items"]) == 2
+    use_session(client, shop.owner)
+    page = await client.get(f"/console/stores/{shop.store['id']}/orders", headers=HTML)
+    assert page.status_code == 200
+    assert page.text.count('<span class="badge">拼团</span>') == 1
+    assert "待成团" in page.text

@@ -75,7 +75,9 @@ def _signin(next_path: str) -> RedirectResponse:
     return RedirectResponse(f"/signin?{urlencode({'next': next_path})}", 303)
 
 
-async def product_block(session: AsyncSession, product_id: int) -> dict[str, Any] | None:
+async def product_section(
+    request: Request, session: AsyncSession, product_id: int
+) -> dict[str, Any] | None:
     """The 砍价 block of a product page (the same for every visitor: the page is cached)."""
     offers = await views.shop_campaigns(session, product_id, None, utcnow())
     if not offers:

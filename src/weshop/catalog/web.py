@@ -38,11 +38,13 @@ Sort = Annotated[views.ShopSort, Query()]
 CategoryFilter = Annotated[int | None, Query(ge=1, le=MAX_ID)]
 
 
-# Blocks that domains above the catalogue put on a product page (a campaign's offer), set by
-# the composition (routes.py): each gives its template and values, or None. The page is the
-# same for every visitor, so a block must not depend on who looks.
-ProductPageBlock = Callable[[AsyncSession, int], Awaitable[dict[str, Any] | None]]
-PRODUCT_PAGE_BLOCKS: list[ProductPageBlock] = []
+# Sections that domains above the catalogue add to the mall home and to a product page (set
+# by ``weshop.routes``). Each returns None or a dict with the ``template`` to include and what
+# it shows (as ``section``); like the pages, a section must be the same for every visitor.
+MallHomeSection = Callable[[Request, AsyncSession], Awaitable[dict[str, Any] | None]]
+ProductPageSection = Callable[[Request, AsyncSession, int], Awaitable[dict[str, Any] | None]]
+MALL_HOME_SECTIONS: list[MallHomeSection] = []
+PRODUCT_PAGE_SECTIONS: list[ProductPageSection] = []
 
 
 def absolute(runtime: Any, path: str | None) -> str:
@@ -66,6 +68,11 @@ async def mall_home(request: Request, session: DbSession, runtime: RuntimeDep) -
         {
             "stores": open_stores,
             "products": featured.items,
+            "sections": [
+                shown
+                for section in MALL_HOME_SECTIONS
+                if (shown := await section(request, session)) is not None
+            ],
             "tab": "home",
             "share_url": absolute(runtime, "/"),
         },
@@ -133,7 +140,6 @@ async def product_page(
     in_stock = [sku for sku in product.skus if sku.available > 0]
     prices = [sku.price_fen for sku in in_stock or product.skus] or [product.price_from_fen]
     cover = product.images[0].url if product.images else None
-    blocks = [await block(session, product.id) for block in PRODUCT_PAGE_BLOCKS]
     return render(
         request,
         "catalog/shop/product.html",
@@ -146,7 +152,11 @@ async def product_page(
             "share_url": absolute(runtime, f"/p/{product.id}"),
             "share_image": absolute(runtime, cover),
             "added": request.query_params.get("added") == "1",
-            "blocks": [block for block in blocks if block],
+            "sections": [
+                shown
+                for section in PRODUCT_PAGE_SECTIONS
+                if (shown := await section(request, session, product.id)) is not None
+            ],
             "tab": "home",
         },
     )

@@ -19,7 +19,7 @@ from weshop.orders.checkout import (
     prepare_checkout,
     quote_basket,
 )
-from weshop.orders.models import Order, OrderStatus
+from weshop.orders.models import CampaignKind, Order, OrderStatus
 from weshop.orders.schemas import (
     CancelIn,
     CheckoutIn,
@@ -164,17 +164,22 @@ async def store_orders(
     created_to: Moment | None = None,
     order_no: str | None = Query(None, max_length=32),
     phone: PhoneNumber | None = Query(None, description="The recipient's full phone number."),
+    campaign: CampaignKind | None = Query(
+        None, description="Only orders of this campaign kind (group, bargain, flash)."
+    ),
     cursor: CursorQuery = None,
     limit: int = Limit,
     scope: StoreScope = staff_with(Permission.ORDERS_READ),
 ):
-    """The store's orders, newest first; filter by status, time, order number or phone."""
+    """The store's orders, newest first; filter by status, time, order number, phone or
+    campaign kind."""
     filters = service.OrderFilters(
         status=status_filter,
         created_from=created_from,
         created_to=created_to,
         order_no=order_no,
         phone=phone,
+        campaign_kind=campaign,
     )
     orders = await service.list_orders(
         session, scope=scope, filters=filters, cursor=cursor, limit=limit

@@ -21,7 +21,7 @@ from weshop.core.http import DbSession
 from weshop.core.ids import PathId
 from weshop.core.pagination import page_of
 from weshop.orders import service
-from weshop.orders.models import Order, OrderStatus
+from weshop.orders.models import CampaignKind, Order, OrderStatus
 from weshop.orders.schemas import CancelIn, OrderOut, ShipIn
 from weshop.orders.views import describe_order, describe_orders, shipping_address
 from weshop.stores.console_access import ConsoleAccess, console_page, console_staff
@@ -124,10 +124,18 @@ def _search(
 Search = Annotated[OrderSearch, Depends(_search)]
 
 
+CAMPAIGN_LABELS = {
+    CampaignKind.GROUP: N_("Group buy"),
+    CampaignKind.BARGAIN: N_("Bargain"),
+    CampaignKind.FLASH: N_("Flash sale"),
+}
+
+
 def _status_view(request: Request) -> dict[str, Any]:
     return {
         "status_label": lambda status: gettext(request, STATUS_LABELS.get(status, status)),
         "status_badge": lambda status: STATUS_BADGES.get(status, ""),
+        "campaign_label": lambda kind: gettext(request, CAMPAIGN_LABELS.get(kind, kind)),
     }
 
 

@@ -11,7 +11,7 @@ from weshop.accounts.models import Address
 from weshop.catalog.models import Product, Sku
 from weshop.core.tenancy import StoreScope
 from weshop.core.versions import versions_of
-from weshop.orders.models import Order, OrderEvent, OrderLine, OrderStatus, Shipment
+from weshop.orders.models import CampaignKind, Order, OrderEvent, OrderLine, OrderStatus, Shipment
 from weshop.stores.models import Store
 
 
@@ -63,7 +63,10 @@ def filtered(
     created_to: datetime | None = None,
     order_no: str | None = None,
     phone_index: str | None = None,
+    campaign_kind: CampaignKind | None = None,
 ) -> Select:
+    if campaign_kind is not None:
+        query = query.where(Order.campaign_kind == campaign_kind)
     if status is not None:
         query = query.where(Order.status == status)
     if created_from is not None:

@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints,
 from weshop.core.ids import RowId
 from weshop.core.money import Quantity
 from weshop.members.service import AllPoints
-from weshop.orders.models import OrderStatus
+from weshop.orders.models import CampaignKind, OrderStatus
 from weshop.pricing.quote import Quote
 
 MAX_CHECKOUT_LINES = 50
@@ -141,6 +141,12 @@ class OrderEventOut(BaseModel):
     created_at: datetime
 
 
+class CampaignRefOut(BaseModel):
+    kind: CampaignKind = Field(description="group (拼团), bargain (砍价) or flash (秒杀).")
+    campaign_id: int
+    entry_id: int | None = Field(description="The group, bargain or flash attempt.")
+
+
 class OrderOut(BaseModel):
     id: int
     order_no: str
@@ -175,6 +181,14 @@ class OrderOut(BaseModel):
     cancel_reason: str
     created_at: datetime
     history: list[OrderEventOut] = []
+    campaign: CampaignRefOut | None = Field(
+        default=None, description="The social campaign the order was placed in; null: none."
+    )
+    shipping_held: bool = Field(
+        default=False,
+        description="Paid but not to be shipped until its campaign allows (a group not yet "
+        "filled).",
+    )
 
 
 class CheckoutOut(BaseModel):

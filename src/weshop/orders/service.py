@@ -31,7 +31,14 @@ from weshop.orders.benefits import (
     use_benefits,
 )
 from weshop.orders.events import CampaignOrderClosed, CampaignOrderPaid
-from weshop.orders.models import Order, OrderEvent, OrderLine, OrderStatus, Shipment
+from weshop.orders.models import (
+    CampaignKind,
+    Order,
+    OrderEvent,
+    OrderLine,
+    OrderStatus,
+    Shipment,
+)
 from weshop.orders.schemas import PackageIn
 from weshop.orders.state import ORDER_MACHINE
 from weshop.stores.models import Store
@@ -51,6 +58,7 @@ class OrderFilters:
     created_to: datetime | None = None
     order_no: str | None = None
     phone: str | None = None
+    campaign_kind: CampaignKind | None = None
 
 
 async def _transition(
@@ -103,6 +111,7 @@ async def list_orders(
         created_to=filters.created_to,
         order_no=filters.order_no,
         phone_index=phone_index(filters.phone) if filters.phone else None,
+        campaign_kind=filters.campaign_kind,
     )
     return list(await session.scalars(paginate(query, Order, cursor, limit)))
 

@@ -10,6 +10,7 @@ from weshop.core.crypto import mask_name, mask_phone, mask_text
 from weshop.orders import repository as repo
 from weshop.orders.models import Order, OrderEvent, OrderLine, Shipment
 from weshop.orders.schemas import (
+    CampaignRefOut,
     OrderEventOut,
     OrderLineOut,
     OrderOut,
@@ -40,6 +41,8 @@ _ACTIONS: dict[Audience, dict[str, str]] = {
 def allowed_actions(order: Order, audience: Audience) -> list[str]:
     names = _ACTIONS[audience]
     found = [names[a] for a in ORDER_MACHINE.allowed_actions(order.status) if a in names]
+    if order.shipping_held:
+        found = [action for action in found if action != "ship"]
     return list(dict.fromkeys(found))
 
 
@@ -122,6 +125,14 @@ def order_out(
         cancel_reason=order.cancel_reason,
         created_at=order.created_at,
         history=[OrderEventOut.model_validate(event) for event in history],
+        campaign=None
+        if order.campaign_kind is None or order.campaign_id is None
+        else CampaignRefOut(
+            kind=order.campaign_kind,
+            campaign_id=order.campaign_id,
+            entry_id=order.campaign_entry_id,
+        ),
+        shipping_held=order.shipping_held,
     )
 
 
