@@ -177,3 +177,20 @@ async def test_concurrent_starts_by_one_shopper_make_one_bargain(api, live_url):
         )
     assert Counter(a.status_code for a in answers) == {201: 1, 409: 9}
     assert {code_of(a) for a in answers if a.status_code == 409} == {"bargain_exists"}
+
+
+async def test_my_bargains_lists_only_mine(api):
+    setup = await open_campaign(api)
+    other = await open_campaign(api)
+    shopper, first = await started(api, setup.campaign["id"])
+    second = expect(await start(api.client, shopper, other.campaign["id"]), 201)
+    await started(api, setup.campaign["id"])  # someone else's
+    mine = expect(await api.client.get("/api/v1/me/bargains?limit=1", headers=shopper), 200)
+    assert [b["id"] for b in mine["items"]] == [second["id"]]
+    rest = expect(
+        await api.client.get(
+            f"/api/v1/me/bargains?limit=1&cursor={mine['next_cursor']}", headers=shopper
+        ),
+        200,
+    )
+    assert [b["id"] for b in rest["items"]] == [first["id"]] and rest["next_cursor"] is None

@@ -209,6 +209,15 @@ async def start_bargain(
     return await views.bargain_out(session, bargain.id, user, now)
 
 
+@me.get("/bargains", response_model=Page[BargainOut])
+async def my_bargains(
+    user: CurrentUser, session: DbSession, cursor: CursorQuery = None, limit: Limit = DEFAULT_LIMIT
+):
+    """Your bargains, newest first, each as its page shows it."""
+    rows, items = await views.my_bargains(session, user, cursor, limit, utcnow())
+    return _page(rows, limit, items)
+
+
 @me.get("/bargains/{bargain_id}", response_model=BargainOut)
 async def my_bargain(bargain_id: BargainId, user: CurrentUser, session: DbSession):
     """Your bargain, with `can_buy` and its order (another shopper's: 404; friends read it at

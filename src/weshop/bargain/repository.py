@@ -243,6 +243,10 @@ async def bargain_of_order(session: AsyncSession, order_id: int) -> Bargain | No
     return await session.scalar(select(Bargain).where(Bargain.order_id == order_id))
 
 
+def my_bargains_query(user_id: int) -> Select[Any]:
+    return select(Bargain).where(Bargain.user_id == user_id)
+
+
 def store_bargains_query(
     store_id: int, campaign_id: int | None, status: BargainState | None
 ) -> Select[Any]:

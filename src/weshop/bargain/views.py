@@ -21,6 +21,7 @@ from weshop.bargain.schemas import (
 )
 from weshop.core.crypto import mask_name, mask_phone
 from weshop.core.errors import NotFound
+from weshop.core.pagination import paginate
 from weshop.media.models import MediaAsset
 
 
@@ -211,3 +212,16 @@ async def merchant_bargains(
         )
         for b in bargains
     ]
+
+
+async def my_bargains(
+    session: AsyncSession, user: User, cursor: str | None, limit: int, now: datetime
+) -> tuple[list[Bargain], list[BargainOut]]:
+    """The shopper's bargains, newest first (``limit + 1`` rows, the answers of ``limit``)."""
+    rows = list(
+        await session.scalars(paginate(repo.my_bargains_query(user.id), Bargain, cursor, limit))
+    )
+    answers = [
+        await bargain_out(session, row.id, user, now, starter_only=True) for row in rows[:limit]
+    ]
+    return rows, answers
