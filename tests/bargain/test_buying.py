@@ -4,9 +4,12 @@ the campaign's stock and the per-shopper limit hold; bargains expire by outbox d
 
 from __future__ import annotations
 
+import asyncio
+from collections import Counter
 from datetime import timedelta
 
-from sqlalchemy import select
+import httpx
+from sqlalchemy import func, select
 
 from tests.bargain.conftest import code_of, help_, helped_to_floor, open_campaign, started
 from tests.support import expect
@@ -171,3 +174,31 @@ async def test_helpers_who_buy_become_customers_in_the_figures(api, runner):
     figures = expect(await api.client.get(f"{setup.base}/figures", headers=setup.owner), 200)
     assert (figures["helpers"], figures["helpers_became_customers"]) == (2, 1)
     assert (figures["started"], figures["reached_floor"], figures["bought"]) == (1, 1, 0)
+
+
+async def test_concurrent_purchases_sell_exactly_the_campaign_stock(api, runtime, live_url):
+    setup = await open_campaign(api, helps_needed=1, stock=2)
+    buyers = []
+    for _ in range(6):
+        shopper, bargain = await started(api, setup.campaign["id"])
+        await helped_to_floor(api, bargain)
+        buyers.append((shopper, bargain["id"], (await api.add_address(shopper))["id"]))
+    async with httpx.AsyncClient(base_url=live_url, timeout=120) as http:
+        answers = await asyncio.gather(
+            *(
+                http.post(
+                    f"/api/v1/me/bargains/{bargain_id}/orders",
+                    json={"address_id": address},
+                    headers=shopper,
+                )
+                for shopper, bargain_id, address in buyers
+            )
+        )
+    assert Counter(a.status_code for a in answers) == {201: 2, 409: 4}
+    assert {code_of(a) for a in answers if a.status_code == 409} == {"sold_out"}
+    assert (await campaign_row(runtime, setup.campaign["id"])).sold == 2
+    async with runtime.db.session(write=False) as session:
+        orders = await session.scalar(
+            select(func.count()).select_from(Order).where(Order.campaign_kind == "bargain")
+        )
+    assert orders == 2

@@ -1,10 +1,11 @@
 """Buying a bargain, and what its order's payment or closing does to it.
 
 The starter buys one unit at the bargain's current price: the floor, or earlier when the
-campaign allows it. The shopper's limit and the campaign's stock are taken by conditional
-UPDATEs, the bargain moves to ``ordered`` by a compare-and-set on its status and version (so a
-help landing meanwhile makes the purchase fail rather than charge a stale price), and the
-order is placed by ``orders.campaigns.place_campaign_order`` in the same transaction.
+campaign allows it. The order is placed by ``orders.campaigns.place_campaign_order``; in the
+same transaction the campaign's stock and the shopper's limit are taken by conditional
+UPDATEs and the bargain moves to ``ordered`` by a compare-and-set on its status and version
+(so a help landing meanwhile makes the purchase fail, all of it, rather than charge a stale
+price).
 
 The order's in-transaction events finish the story: ``CampaignOrderPaid`` marks the bargain
 bought; ``CampaignOrderClosed`` gives the unit back to the campaign and the shopper, and, if
@@ -48,7 +49,9 @@ def _ensure_buyable(bargain: Bargain, buy_before_floor: bool, now: datetime) -> 
         raise Conflict("this bargain has not reached its floor price yet", code="floor_not_reached")
 
 
-async def _mark_ordered(session: AsyncSession, bargain: Bargain, now: datetime) -> None:
+async def _mark_ordered(
+    session: AsyncSession, bargain: Bargain, order_id: int, now: datetime
+) -> None:
     """Compare-and-set on the status and version read: the price charged is the one read."""
     target = BARGAIN_MACHINE.target(bargain.status, "order")
     result = await session.execute(
@@ -58,11 +61,12 @@ async def _mark_ordered(session: AsyncSession, bargain: Bargain, now: datetime) 
             Bargain.status == bargain.status,
             Bargain.version == bargain.version,
         )
-        .values(status=target, version=bargain.version + 1, updated_at=now)
+        .values(status=target, version=bargain.version + 1, order_id=order_id, updated_at=now)
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:
         raise Conflict("the bargain changed meanwhile: look again", code="bargain_changed")
+    await session.refresh(bargain)
 
 
 async def buy(
@@ -79,21 +83,18 @@ async def buy(
     if campaign.status == CampaignStatus.STOPPED:
         raise Conflict("this bargain campaign has been stopped", code="campaign_stopped")
     _ensure_buyable(bargain, campaign.buy_before_floor, now)
-    price = bargain.current_price_fen
-    await _mark_ordered(session, bargain, now)
-    if not await repo.take_shopper_unit(session, campaign.id, user.id, campaign.per_shopper_limit):
-        raise Conflict(
-            f"at most {campaign.per_shopper_limit} of this bargain per shopper",
-            code="limit_reached",
-        )
-    if not await repo.take_campaign_unit(session, campaign.id):
+    # Read-only refusals first (counts only grow meanwhile, so a "no" stays right); the
+    # guarded updates below decide.
+    if await repo.shopper_units(session, campaign.id, user.id) >= campaign.per_shopper_limit:
+        raise _limit_reached(campaign.per_shopper_limit)
+    if campaign.sold >= campaign.stock:
         raise Conflict("this bargain is sold out", code="sold_out")
     offer = CampaignOffer(
         kind=CampaignKind.BARGAIN,
         campaign_id=campaign.id,
         entry_id=bargain.id,
         sku_id=bargain.sku_id,
-        price_fen=price,
+        price_fen=bargain.current_price_fen,
         label=LABEL,
     )
     body = CheckoutIn.model_validate(
@@ -107,11 +108,20 @@ async def buy(
             "note": data.note,
         }
     )
+    # The order first, then the campaign, the shopper's counter and the bargain: the order in
+    # which an order's cancellation takes the same rows (stock, then what its event gives
+    # back), so that a purchase and a cancellation never wait on each other in a circle.
     placed = await place_campaign_order(session, user, offer, body)
-    await session.refresh(bargain)
-    bargain.order_id = placed.orders[0].id
-    await session.flush()
+    if not await repo.take_campaign_unit(session, campaign.id):
+        raise Conflict("this bargain is sold out", code="sold_out")
+    if not await repo.take_shopper_unit(session, campaign.id, user.id, campaign.per_shopper_limit):
+        raise _limit_reached(campaign.per_shopper_limit)
+    await _mark_ordered(session, bargain, placed.orders[0].id, now)
     return placed
+
+
+def _limit_reached(limit: int) -> Conflict:
+    return Conflict(f"at most {limit} of this bargain per shopper", code="limit_reached")
 
 
 async def order_paid(
