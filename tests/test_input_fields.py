@@ -24,6 +24,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import AwareDatetime, BaseModel, TypeAdapter, ValidationError
 
+from tests.bargain.support import BARGAIN_BODIES
 from tests.support import Headers, expect
 from tests.tenancy.test_store_scope import VALID_BODIES, Tenant, fill, populated_tenant
 from weshop.core.clock import EARLIEST_MOMENT, LATEST_MOMENT, OUT_OF_RANGE, Moment
@@ -382,6 +383,15 @@ WIDEST_WINDOWS: dict[tuple[str, str], dict[str, Any]] = {
         **VALID_BODIES[("PUT", "/api/v1/merchant/stores/{store_id}/group-buys/{campaign_id}")],
         "starts_at": "2000-01-01T08:00:00+08:00",
         "ends_at": "2100-12-31T23:59:59.999999Z",
+    },
+    **{
+        route: {
+            **BARGAIN_BODIES[route],
+            "starts_at": EARLIEST_MOMENT.isoformat(),
+            "ends_at": "2101-01-01T07:59:59+08:00",
+        }
+        for route in BARGAIN_BODIES
+        if route[0] == "PUT" or route[1].endswith("/campaigns")
     },
 }
 

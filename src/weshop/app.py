@@ -13,6 +13,8 @@ from fastapi import Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from weshop.accounts.senders import build_code_sender
+from weshop.bargain.events import subscribers as bargain_subscribers
+from weshop.bargain.tasks import registry as bargain_tasks
 from weshop.core.clients import install_client_checks
 from weshop.core.config import Settings, get_settings
 from weshop.core.crypto import configure_cipher
@@ -80,10 +82,12 @@ def build_runtime(settings: Settings) -> Runtime:
     runtime.handlers.merge(member_tasks)
     runtime.handlers.merge(ledger_tasks)
     runtime.handlers.merge(groupbuy_tasks)
+    runtime.handlers.merge(bargain_tasks)
     # In-transaction events: every session of the database reaches their subscribers.
     subscribers = Subscribers()
     subscribers.merge(ledger_subscribers)
     subscribers.merge(groupbuy_subscribers)
+    subscribers.merge(bargain_subscribers)
     wire(runtime.db, subscribers)
     runtime.components["code_sender"] = build_code_sender(settings.otp_sender)
     runtime.components.update(build_payment_setup(settings).components())

@@ -16,6 +16,9 @@ from weshop.accounts import console as accounts_console
 from weshop.accounts import platform_console as accounts_platform
 from weshop.accounts import web as accounts_web
 from weshop.analytics import console as analytics_console
+from weshop.bargain import api as bargain_api
+from weshop.bargain import console as bargain_console
+from weshop.bargain import web as bargain_web
 from weshop.cart import api as cart_api
 from weshop.cart import web as cart_web
 from weshop.catalog import api as catalog_api
@@ -60,13 +63,14 @@ STOREFRONT_PAGES: list[APIRouter] = [
     promotions_web.router,
     members_web.router,
     groupbuy_web.router,
+    bargain_web.router,
 ]
 
 # Sections that domains above orders add to the console's order page.
 orders_console.ORDER_PAGE_SECTIONS[:] = [payments_console.refunds_section]
 
-# Blocks that domains above the catalogue add to a product's page.
-catalog_web.PRODUCT_PAGE_SECTIONS[:] = [groupbuy_web.product_section]
+# Sections that the campaign domains add to a product's page.
+catalog_web.PRODUCT_PAGE_SECTIONS[:] = [groupbuy_web.product_section, bargain_web.product_section]
 
 # The merchant console (``/console``).
 MERCHANT_CONSOLE_PAGES: list[APIRouter] = [
@@ -75,6 +79,7 @@ MERCHANT_CONSOLE_PAGES: list[APIRouter] = [
     promotions_console.router,
     members_console.router,
     groupbuy_console.router,
+    bargain_console.router,
     logistics_console.router,
     ledger_console.router,
     accounts_console.router,
@@ -125,6 +130,9 @@ API_ROUTERS: list[APIRouter] = [
     groupbuy_api.merchant,
     groupbuy_api.shop,
     groupbuy_api.me,
+    bargain_api.merchant,
+    bargain_api.shop,
+    bargain_api.me,
 ]
 
 

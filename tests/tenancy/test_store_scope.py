@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import pytest
 
+from tests.bargain.support import BARGAIN_BODIES, bargain_ids
 from tests.groupbuy.support import group_buy_body, group_buy_terms
 from tests.logistics.support import shipping_template, template_body
 from tests.members.support import base_level, make_member
@@ -126,6 +127,7 @@ VALID_BODIES: dict[tuple[str, str], object] = {
         "/api/v1/merchant/stores/{store_id}/members/{member_user_id}/points-adjustments",
     ): {"delta": 10, "reason": "测试"},
 }
+VALID_BODIES.update(BARGAIN_BODIES)
 
 
 @dataclass
@@ -228,6 +230,7 @@ async def populated_tenant(api: Api) -> Tenant:
             "group_order_id": group_order["orders"][0]["id"],
             # The ledger is the platform's: no tenant owns an entry (none exists: 404).
             "entry_id": 1,
+            **await bargain_ids(api, store_id, shop.owner, shop.sku_id),
         },
     )
 

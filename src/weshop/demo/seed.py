@@ -25,6 +25,7 @@ from weshop.app import create_app
 from weshop.core.config import Settings
 from weshop.core.migrations import pending_migrations
 from weshop.core.runtime import Runtime
+from weshop.demo.bargain import seed_bargain
 from weshop.demo.data import (
     FARM,
     OPERATOR_PASSWORD,
@@ -166,6 +167,7 @@ class _Seeder:
         shoppers = [await self.shopper(spec) for spec in SHOPPERS]
         await self.past_orders(shoppers, skus)
         await seed_group_buy(self, shoppers)
+        await seed_bargain(self, skus, shoppers[0][0])
 
     async def sign_in(self, phone: str, password: str) -> Headers:
         credentials = {"phone": phone, "password": password}

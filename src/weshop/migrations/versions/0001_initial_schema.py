@@ -1733,11 +1733,256 @@ def upgrade() -> None:
     with op.batch_alter_table("group_buy_members", schema=None) as batch_op:
         batch_op.create_index("ix_group_buy_members_user", ["user_id", "campaign_id"], unique=False)
 
+    # bargain
+    op.create_table(
+        "bargain_campaigns",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("store_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column(
+            "product_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column("sku_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("name", sa.String(length=40), nullable=False),
+        sa.Column(
+            "start_price_fen", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column(
+            "floor_price_fen", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column(
+            "helps_min", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column(
+            "helps_max", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column(
+            "window_hours", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column("stock", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("sold", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column(
+            "per_shopper_limit",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            nullable=False,
+        ),
+        sa.Column("buy_before_floor", sa.Boolean(), nullable=False),
+        sa.Column("new_users_only_helps", sa.Boolean(), nullable=False),
+        sa.Column(
+            "helper_daily_cap", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column(
+            "max_shared_helps", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column("starts_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("ends_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column(
+            "status",
+            sa.Enum("active", "stopped", name="campaignstatus", native_enum=False, length=16),
+            nullable=False,
+        ),
+        sa.Column(
+            "created_by", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["created_by"], ["users.id"], name=op.f("fk_bargain_campaigns_created_by_users")
+        ),
+        sa.ForeignKeyConstraint(
+            ["product_id"], ["products.id"], name=op.f("fk_bargain_campaigns_product_id_products")
+        ),
+        sa.ForeignKeyConstraint(
+            ["sku_id"], ["skus.id"], name=op.f("fk_bargain_campaigns_sku_id_skus")
+        ),
+        sa.ForeignKeyConstraint(
+            ["store_id"], ["stores.id"], name=op.f("fk_bargain_campaigns_store_id_stores")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_bargain_campaigns")),
+    )
+    with op.batch_alter_table("bargain_campaigns", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_bargain_campaigns_product", ["product_id", "status"], unique=False
+        )
+        batch_op.create_index(
+            "ix_bargain_campaigns_store_status", ["store_id", "status"], unique=False
+        )
+
+    op.create_table(
+        "bargain_helper_days",
+        sa.Column(
+            "campaign_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column("user_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("helps", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["campaign_id"],
+            ["bargain_campaigns.id"],
+            name=op.f("fk_bargain_helper_days_campaign_id_bargain_campaigns"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["users.id"], name=op.f("fk_bargain_helper_days_user_id_users")
+        ),
+        sa.PrimaryKeyConstraint(
+            "campaign_id", "user_id", "day", name=op.f("pk_bargain_helper_days")
+        ),
+    )
+    op.create_table(
+        "bargain_shopper_counters",
+        sa.Column(
+            "campaign_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column("user_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("units", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["campaign_id"],
+            ["bargain_campaigns.id"],
+            name=op.f("fk_bargain_shopper_counters_campaign_id_bargain_campaigns"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["users.id"], name=op.f("fk_bargain_shopper_counters_user_id_users")
+        ),
+        sa.PrimaryKeyConstraint("campaign_id", "user_id", name=op.f("pk_bargain_shopper_counters")),
+    )
+    op.create_table(
+        "bargains",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column(
+            "campaign_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column("store_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("user_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("sku_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("seed", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column(
+            "helps_needed", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column(
+            "start_price_fen", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column(
+            "floor_price_fen", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column(
+            "current_price_fen",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            nullable=False,
+        ),
+        sa.Column(
+            "counted_helps", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column(
+            "shared_helps_counted",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            nullable=False,
+        ),
+        sa.Column(
+            "recorded_helps", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column("version", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column(
+            "status",
+            sa.Enum(
+                "in_progress",
+                "reached_floor",
+                "ordered",
+                "bought",
+                "expired",
+                name="bargainstate",
+                native_enum=False,
+                length=16,
+            ),
+            nullable=False,
+        ),
+        sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("reached_floor_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("order_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
+        sa.Column("bought_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("starter_ip", sa.String(length=45), nullable=False),
+        sa.Column("starter_device", sa.String(length=64), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["campaign_id"],
+            ["bargain_campaigns.id"],
+            name=op.f("fk_bargains_campaign_id_bargain_campaigns"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["order_id"], ["orders.id"], name=op.f("fk_bargains_order_id_orders")
+        ),
+        sa.ForeignKeyConstraint(["sku_id"], ["skus.id"], name=op.f("fk_bargains_sku_id_skus")),
+        sa.ForeignKeyConstraint(
+            ["store_id"], ["stores.id"], name=op.f("fk_bargains_store_id_stores")
+        ),
+        sa.ForeignKeyConstraint(["user_id"], ["users.id"], name=op.f("fk_bargains_user_id_users")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_bargains")),
+    )
+    with op.batch_alter_table("bargains", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_bargains_campaign_status", ["campaign_id", "status"], unique=False
+        )
+        batch_op.create_index(
+            "ix_bargains_store_status", ["store_id", "status", "created_at"], unique=False
+        )
+        batch_op.create_index("ix_bargains_user_campaign", ["user_id", "campaign_id"], unique=False)
+
+    op.create_table(
+        "bargain_helps",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column(
+            "bargain_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column("store_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column(
+            "helper_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column("cut_fen", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("counted", sa.Boolean(), nullable=False),
+        sa.Column("reason", sa.String(length=24), nullable=False),
+        sa.Column("ip", sa.String(length=45), nullable=False),
+        sa.Column("device_id", sa.String(length=64), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["bargain_id"], ["bargains.id"], name=op.f("fk_bargain_helps_bargain_id_bargains")
+        ),
+        sa.ForeignKeyConstraint(
+            ["helper_id"], ["users.id"], name=op.f("fk_bargain_helps_helper_id_users")
+        ),
+        sa.ForeignKeyConstraint(
+            ["store_id"], ["stores.id"], name=op.f("fk_bargain_helps_store_id_stores")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_bargain_helps")),
+        sa.UniqueConstraint(
+            "bargain_id", "helper_id", name=op.f("uq_bargain_helps_bargain_id_helper_id")
+        ),
+    )
+    with op.batch_alter_table("bargain_helps", schema=None) as batch_op:
+        batch_op.create_index("ix_bargain_helps_helper", ["helper_id", "created_at"], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    # bargain
+    with op.batch_alter_table("bargain_helps", schema=None) as batch_op:
+        batch_op.drop_index("ix_bargain_helps_helper")
+
+    op.drop_table("bargain_helps")
+    with op.batch_alter_table("bargains", schema=None) as batch_op:
+        batch_op.drop_index("ix_bargains_user_campaign")
+        batch_op.drop_index("ix_bargains_store_status")
+        batch_op.drop_index("ix_bargains_campaign_status")
+
+    op.drop_table("bargains")
+    op.drop_table("bargain_shopper_counters")
+    op.drop_table("bargain_helper_days")
+    with op.batch_alter_table("bargain_campaigns", schema=None) as batch_op:
+        batch_op.drop_index("ix_bargain_campaigns_store_status")
+        batch_op.drop_index("ix_bargain_campaigns_product")
+
+    op.drop_table("bargain_campaigns")
+    # end bargain
     # groupbuy
     with op.batch_alter_table("group_buy_members", schema=None) as batch_op:
         batch_op.drop_index("ix_group_buy_members_user")
