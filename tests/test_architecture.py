@@ -36,6 +36,9 @@ LAYERS = [
     "orders",
     "payments",
     "ledger",
+    "groupbuy",
+    "bargain",
+    "flashsale",
     "analytics",
     "paysim",
 ]

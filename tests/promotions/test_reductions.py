@@ -211,23 +211,27 @@ async def test_stacking_rules_default_to_all_combining_and_can_be_set(api, clien
         "store_id": store_id,
         "groups": ["full_reduction", "store_coupon", "platform_coupon"],
         "exclusive_pairs": [],
+        "campaigns_without_promotions": ["flash"],
     }
     body = {
         "exclusive_pairs": [
             ["store_coupon", "full_reduction"],
             ["full_reduction", "store_coupon"],
             ["platform_coupon", "store_coupon"],
-        ]
+        ],
+        "campaigns_without_promotions": ["group", "flash", "group"],
     }
     saved = expect(await client.put(url, json=body, headers=owner), 200)
     assert saved["exclusive_pairs"] == [
         ["full_reduction", "store_coupon"],
         ["platform_coupon", "store_coupon"],
     ]
+    assert saved["campaigns_without_promotions"] == ["flash", "group"]
     assert expect(await client.get(url, headers=owner), 200) == saved
     for bad in (
         {"exclusive_pairs": [["store_coupon", "store_coupon"]]},
         {"exclusive_pairs": [["store_coupon", "points"]]},
+        {"exclusive_pairs": [], "campaigns_without_promotions": ["live"]},
         {},
     ):
         assert (await client.put(url, json=bad, headers=owner)).status_code == 422
@@ -240,9 +244,15 @@ async def test_stacking_rules_default_to_all_combining_and_can_be_set(api, clien
     assert not mine.combinable(StackingGroup.FULL_REDUCTION, StackingGroup.STORE_COUPON)
     assert not mine.combinable(StackingGroup.PLATFORM_COUPON, StackingGroup.STORE_COUPON)
     assert mine.combinable(StackingGroup.FULL_REDUCTION, StackingGroup.PLATFORM_COUPON)
+    assert (mine.promotes("group"), mine.promotes("bargain"), mine.promotes(None)) == (
+        False,
+        True,
+        True,
+    )
 
     cleared = expect(await client.put(url, json={"exclusive_pairs": []}, headers=owner), 200)
     assert cleared["exclusive_pairs"] == []
+    assert cleared["campaigns_without_promotions"] == ["flash"]
     finance = await api.add_staff(store_id, owner, "finance")
     assert (await client.put(url, json=body, headers=finance)).status_code == 403
     assert (

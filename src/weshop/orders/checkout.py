@@ -16,6 +16,7 @@ import secrets
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Literal
 
 from sqlalchemy import CompoundSelect, bindparam, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -36,10 +37,10 @@ from weshop.logistics import service as logistics
 from weshop.members import service as members
 from weshop.orders import repository as repo
 from weshop.orders.benefits import hold_benefits, platform_coupon_discounts
-from weshop.orders.models import Order, OrderEvent, OrderLine, OrderStatus
+from weshop.orders.models import CampaignKind, Order, OrderEvent, OrderLine, OrderStatus
 from weshop.orders.schemas import Basket, CheckoutIn, CheckoutOut, QuoteIn
 from weshop.orders.views import order_out
-from weshop.pricing.inputs import CartLine, PricingContext
+from weshop.pricing.inputs import CampaignPrice, CartLine, PricingContext
 from weshop.pricing.quote import Quote, price
 from weshop.promotions import service as promotions
 from weshop.stores.models import Store, StoreStatus
@@ -96,6 +97,29 @@ def _quantities(data: Basket) -> dict[int, int]:
     return quantities
 
 
+@dataclass(frozen=True)
+class OrderTerms:
+    """What a checkout's orders carry beyond their price: for an ordinary checkout nothing;
+    for a campaign order (``orders.campaigns``) its campaign, and how it differs."""
+
+    campaign_kind: CampaignKind | None = None
+    campaign_id: int | None = None
+    campaign_entry_id: int | None = None
+    campaign_prices: tuple[CampaignPrice, ...] = ()
+    # The campaign holds the units itself (flash stock): no regular stock is reserved.
+    campaign_holds_stock: bool = False
+    shipping_held: bool = False
+    # None: the store's payment window.
+    payment_window_minutes: int | None = None
+
+    @property
+    def channel(self) -> Literal["store", "group", "bargain", "flash"]:
+        return "store" if self.campaign_kind is None else self.campaign_kind.value
+
+
+ORDINARY = OrderTerms()
+
+
 async def _pricing_context(
     session: AsyncSession,
     user_id: int,
@@ -103,6 +127,7 @@ async def _pricing_context(
     province: str | None,
     data: Basket,
     now: datetime,
+    terms: OrderTerms,
 ) -> PricingContext:
     """Everything the pricing core needs, read from the domains that own it."""
     wallet = await promotions.wallet_for_pricing(session, user_id, store_ids, now)
@@ -120,6 +145,8 @@ async def _pricing_context(
     membership = await members.member_pricing(session, user_id, store_ids, requested, now)
     return PricingContext(
         now=now,
+        channel=terms.channel,
+        campaign_prices=terms.campaign_prices,
         province=province,
         member_discounts=membership.discounts,
         full_reductions=await promotions.active_reductions_for_pricing(session, store_ids, now),
@@ -133,10 +160,16 @@ async def _pricing_context(
 
 
 async def price_basket(
-    session: AsyncSession, user: User, data: Basket, address_id: int | None, now: datetime
+    session: AsyncSession,
+    user: User,
+    data: Basket,
+    address_id: int | None,
+    now: datetime,
+    terms: OrderTerms = ORDINARY,
 ) -> PricedBasket:
-    """Quote a basket as checkout would place it, with the shopper's own promotions. Reads
-    only: the preview shows this, and placing an order prices the same way."""
+    """Quote a basket as checkout would place it, with the shopper's own promotions (and a
+    campaign's prices, with ``terms``). Reads only: the preview shows this, and placing an
+    order prices the same way."""
     quantities = _quantities(data)
     address = None if address_id is None else await accounts.get_address(session, user, address_id)
     by_store, stores = await _load_items(session, quantities)
@@ -147,6 +180,7 @@ async def price_basket(
         None if address is None else address.province,
         data,
         now,
+        terms,
     )
     lines = [
         CartLine(
@@ -254,17 +288,24 @@ async def place_prepared(
     return await _place(session, user, data, prepared.priced, prepared.now)
 
 
-async def place_orders(session: AsyncSession, user: User, data: CheckoutIn) -> PlacedCheckout:
+async def place_orders(
+    session: AsyncSession, user: User, data: CheckoutIn, terms: OrderTerms = ORDINARY
+) -> PlacedCheckout:
     """Price and place a checkout in one (write) transaction."""
     now = utcnow()
-    priced = await price_basket(session, user, data, data.address_id, now)
+    priced = await price_basket(session, user, data, data.address_id, now, terms)
     assert priced.address is not None  # a checkout always names its address
     _refuse_undeliverable(priced.quote, priced.address)
-    return await _place(session, user, data, priced, now)
+    return await _place(session, user, data, priced, now, terms)
 
 
 async def _place(
-    session: AsyncSession, user: User, data: CheckoutIn, priced: PricedBasket, now: datetime
+    session: AsyncSession,
+    user: User,
+    data: CheckoutIn,
+    priced: PricedBasket,
+    now: datetime,
+    terms: OrderTerms = ORDINARY,
 ) -> PlacedCheckout:
     """One order per store, each with its part of the checkout's quote as its price snapshot.
     Rows go in as one INSERT per table. Coupons are locked and points spent before stock is
@@ -282,8 +323,13 @@ async def _place(
             store_quote,
             address,
             data.note,
-            now + timedelta(minutes=priced.stores[store_id].payment_window_minutes),
+            now
+            + timedelta(
+                minutes=terms.payment_window_minutes
+                or priced.stores[store_id].payment_window_minutes
+            ),
             now,
+            terms,
         )
         for store_id, store_quote in store_quotes.items()
     }
@@ -337,6 +383,8 @@ async def _place(
         await cart.remove_skus(
             session, user.id, [sku.id for items in priced.items.values() for sku, _, _ in items]
         )
+    if terms.campaign_holds_stock:
+        return _placed(checkout_no, orders, lines, priced)
     for store_id, order in orders.items():
         await reserve_stock(
             session,
@@ -345,6 +393,15 @@ async def _place(
             lines=[(line.sku_id, line.quantity) for line in store_quotes[store_id].lines],
             expires_at=order.pay_deadline,
         )
+    return _placed(checkout_no, orders, lines, priced)
+
+
+def _placed(
+    checkout_no: str,
+    orders: dict[int, Order],
+    lines: dict[int, list[OrderLine]],
+    priced: PricedBasket,
+) -> PlacedCheckout:
     return PlacedCheckout(
         checkout_no=checkout_no,
         orders=list(orders.values()),
@@ -362,6 +419,7 @@ def _new_order(
     note: str,
     deadline: datetime,
     now: datetime,
+    terms: OrderTerms,
 ) -> Order:
     return Order(
         order_no=_number("", now),
@@ -385,6 +443,10 @@ def _new_order(
         ship_postal_code=address.postal_code,
         buyer_note=note,
         pay_deadline=deadline,
+        campaign_kind=terms.campaign_kind,
+        campaign_id=terms.campaign_id,
+        campaign_entry_id=terms.campaign_entry_id,
+        shipping_held=terms.shipping_held,
     )
 
 

@@ -20,11 +20,21 @@ class OrderStatus(enum.StrEnum):
     CANCELLED = "cancelled"
 
 
+class CampaignKind(enum.StrEnum):
+    """The social campaign an order was placed in (None on an order: an ordinary one). The
+    value is also the pricing core's channel and ``CampaignPrice.kind``."""
+
+    GROUP = "group"
+    BARGAIN = "bargain"
+    FLASH = "flash"
+
+
 class Order(TimestampMixin, Base):
     __tablename__ = "orders"
     __table_args__ = (
         Index("ix_orders_store_list", "store_id", "status", "created_at"),
         Index("ix_orders_user_list", "user_id", "created_at"),
+        Index("ix_orders_campaign", "campaign_kind", "campaign_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -62,6 +72,13 @@ class Order(TimestampMixin, Base):
     cancelled_at: Mapped[datetime | None]
     # Free text the shopper or staff typed: encrypted like the note.
     cancel_reason: Mapped[str] = mapped_column(EncryptedString("orders.cancel_reason"), default="")
+    # A campaign order: its kind, the campaign's row and the entry (group, bargain, flash
+    # attempt) in the campaign's domain, which orders knows only by id.
+    campaign_kind: Mapped[CampaignKind | None] = mapped_column(enum_column(CampaignKind, 16))
+    campaign_id: Mapped[int | None]
+    campaign_entry_id: Mapped[int | None]
+    # Paid but not to be shipped yet (a group that has not filled); its campaign releases it.
+    shipping_held: Mapped[bool] = mapped_column(default=False)
 
 
 class OrderLine(Base):

@@ -17,7 +17,8 @@ from weshop.accounts.models import User
 from weshop.accounts.repository import phone_index
 from weshop.catalog.service import record_sales
 from weshop.core.clock import utcnow
-from weshop.core.errors import InvalidInput, NotFound
+from weshop.core.errors import Conflict, InvalidInput, NotFound
+from weshop.core.events import announce
 from weshop.core.outbox import emit
 from weshop.core.pagination import paginate
 from weshop.core.tenancy import StoreScope
@@ -29,6 +30,7 @@ from weshop.orders.benefits import (
     reward_completion,
     use_benefits,
 )
+from weshop.orders.events import CampaignOrderClosed, CampaignOrderPaid
 from weshop.orders.models import Order, OrderEvent, OrderLine, OrderStatus, Shipment
 from weshop.orders.schemas import PackageIn
 from weshop.orders.state import ORDER_MACHINE
@@ -116,6 +118,8 @@ async def mark_paid(
         return False
     await _transition(session, order, "pay", "payment", paid_at=paid_at, paid_fen=amount_fen)
     await use_benefits(session, order, paid_at)
+    if order.campaign_kind is not None:
+        await announce(session, CampaignOrderPaid.of(order, paid_at))
     return True
 
 
@@ -156,6 +160,7 @@ async def cancel(session: AsyncSession, order: Order, *, actor: str, reason: str
         await release_reservations(session, order.id, "order cancelled")
         await release_benefits(session, order, "cancelled", now)
         emit(session, ORDER_CANCELLED, {"order_id": order.id}, store_id=order.store_id)
+        await _announce_closed(session, order, was_paid=False, reason="cancel")
         return order
     await _transition(
         session, order, "cancel_with_refund", actor, reason, cancelled_at=now, cancel_reason=reason
@@ -171,7 +176,15 @@ async def cancel(session: AsyncSession, order: Order, *, actor: str, reason: str
         store_id=order.store_id,
         dedupe_key=f"refund:cancel:{order.id}",
     )
+    await _announce_closed(session, order, was_paid=True, reason="cancel_with_refund")
     return order
+
+
+async def _announce_closed(
+    session: AsyncSession, order: Order, *, was_paid: bool, reason: str
+) -> None:
+    if order.campaign_kind is not None:
+        await announce(session, CampaignOrderClosed.of(order, was_paid=was_paid, reason=reason))
 
 
 async def expire_unpaid(session: AsyncSession, order_id: int, now: datetime) -> bool:
@@ -191,6 +204,7 @@ async def expire_unpaid(session: AsyncSession, order_id: int, now: datetime) -> 
     await release_reservations(session, order.id, "payment window passed")
     await release_benefits(session, order, "expired", now)
     emit(session, ORDER_CANCELLED, {"order_id": order.id}, store_id=order.store_id)
+    await _announce_closed(session, order, was_paid=False, reason="expire")
     return True
 
 
@@ -223,6 +237,11 @@ async def ship(
     """Record one or more packages; the order is shipped once every unit is in a package."""
     order = await store_order(session, scope, order_id)
     ORDER_MACHINE.target(order.status, "ship_partly")  # refuse early: unpaid, cancelled...
+    if order.shipping_held:
+        raise Conflict(
+            "this order waits for its campaign (a group that has not filled yet)",
+            code="shipping_held",
+        )
     lines = {line.id: line for line in (await repo.lines_of(session, [order.id]))[order.id]}
     remaining = {lid: line.quantity - line.shipped_quantity for lid, line in lines.items()}
     shipped: dict[int, int] = defaultdict(int)
@@ -259,6 +278,14 @@ async def ship(
     )
     emit(session, AUTO_CONFIRM, {"order_id": order.id}, due_at=confirm_at, store_id=order.store_id)
     return order
+
+
+async def release_shipping_hold(session: AsyncSession, order_ids: list[int]) -> None:
+    """The campaign that held these orders (a group now filled) lets them ship."""
+    if order_ids:
+        await session.execute(
+            update(Order).where(Order.id.in_(order_ids)).values(shipping_held=False)
+        )
 
 
 async def aftersales_window_end(

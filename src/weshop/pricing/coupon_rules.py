@@ -61,6 +61,9 @@ class Cart:
     reductions: Mapping[int, Reduction]
     stacking: Mapping[int, StackingRules]
     now: datetime
+    # Lines a campaign keeps out of promotions, by store: only to say why a coupon that
+    # would cover them is not used.
+    held_back: Mapping[int, Sequence[WorkLine]] = field(default_factory=dict)
     _covered: dict[tuple[int, int], tuple[int, ...]] = field(default_factory=dict, init=False)
     _payables: dict[tuple[int, bool], list[int]] = field(default_factory=dict, init=False)
 
@@ -130,8 +133,17 @@ class Cart:
             payables = self.payables(store_id, self.reduction_combines(store_id, coupon.group))
             base += sum(payables[i] for i in positions)
         if not covers_any:
+            if self._covers_held_back(coupon):
+                return "not_with_campaign", 0
             return "wrong_scope", 0
         saving = coupon_saving(coupon, base, base)
         if saving is None:
             return "threshold_not_met", 0
         return None, saving
+
+    def _covers_held_back(self, coupon: Coupon) -> bool:
+        return any(
+            coupon.store_id in (None, store_id) and coupon.scope.covers(line.cart)
+            for store_id, lines in self.held_back.items()
+            for line in lines
+        )

@@ -62,7 +62,8 @@ class CartLine(Frozen):
 
 
 class CampaignPrice(Frozen):
-    """A price set by a campaign (flash sale, group buy, live room) for one SKU."""
+    """A price set by a campaign (flash sale, group buy, bargain, live room) for one SKU.
+    ``kind`` ("group", "bargain", "flash", ...) is what the store's stacking rules name."""
 
     sku_id: int
     price_fen: int = Field(ge=0, le=MAX_UNIT_PRICE_FEN)
@@ -133,10 +134,25 @@ class Coupon(Frozen):
         return StackingGroup.STORE_COUPON
 
 
+# Campaign kinds whose price takes no full reduction and no coupon unless a store says
+# otherwise: a flash-sale price is already the deepest.
+CAMPAIGNS_WITHOUT_PROMOTIONS_DEFAULT = frozenset({"flash"})
+
+
 class StackingRules(Frozen):
-    """Which promotion groups of a store combine. Safe default: all three, one of each."""
+    """Which promotion groups of a store combine. Safe default: all three, one of each.
+
+    ``campaigns_without_promotions``: the campaign kinds (``CampaignPrice.kind``) whose
+    lines get no full reduction and no coupon; lines of every other kind count for them like
+    any line (points and shipping apply to every line)."""
 
     exclusive_pairs: frozenset[frozenset[StackingGroup]] = frozenset()
+    campaigns_without_promotions: frozenset[str] = CAMPAIGNS_WITHOUT_PROMOTIONS_DEFAULT
+
+    def promotes(self, campaign_kind: str | None) -> bool:
+        """Whether a line priced by a campaign of this kind (None: no campaign) takes full
+        reductions and coupons."""
+        return campaign_kind not in self.campaigns_without_promotions
 
     def combinable(self, a: StackingGroup, b: StackingGroup) -> bool:
         return a != b and frozenset({a, b}) not in self.exclusive_pairs
@@ -177,7 +193,7 @@ class ShippingTemplate(Frozen):
 
 class PricingContext(Frozen):
     now: datetime
-    channel: Literal["store", "share", "live", "group", "flash"] = "store"
+    channel: Literal["store", "share", "live", "group", "bargain", "flash"] = "store"
     province: str | None = None
     campaign_prices: tuple[CampaignPrice, ...] = ()
     member_discounts: tuple[MemberDiscount, ...] = ()

@@ -37,7 +37,7 @@ def item_prices(lines: Sequence[CartLine], context: PricingContext) -> list[Work
         campaigns[campaign.sku_id].append(campaign)
     work = []
     for line in lines:
-        unit, entry = _best_unit(
+        unit, entry, campaign = _best_unit(
             line, members.get(line.store_id, ()), campaigns.get(line.sku_id, ())
         )
         work.append(
@@ -46,6 +46,7 @@ def item_prices(lines: Sequence[CartLine], context: PricingContext) -> list[Work
                 unit_fen=unit,
                 payable_fen=unit * line.quantity,
                 entries=[] if entry is None else [entry],
+                campaign_kind=None if campaign is None else campaign.kind,
             )
         )
     return work
@@ -53,18 +54,20 @@ def item_prices(lines: Sequence[CartLine], context: PricingContext) -> list[Work
 
 def _best_unit(
     line: CartLine, members: Sequence[MemberDiscount], campaigns: Sequence[CampaignPrice]
-) -> tuple[int, Entry | None]:
+) -> tuple[int, Entry | None, CampaignPrice | None]:
+    """The line's unit price, its adjustment, and the campaign that set it (None: none did)."""
     base = line.unit_price_fen
-    best_unit, best_entry = base, None
+    best_unit, best_entry, best_campaign = base, None, None
     offers = [campaign for campaign in campaigns if campaign.price_fen <= base]
     if offers:
         exclusive = [campaign for campaign in offers if campaign.exclusive]
         if exclusive:
             campaign = min(exclusive, key=_price)
-            return campaign.price_fen, _campaign_entry(line, campaign)
+            return campaign.price_fen, _campaign_entry(line, campaign), campaign
         campaign = min(offers, key=_price)
         if campaign.price_fen < base:
             best_unit, best_entry = campaign.price_fen, _campaign_entry(line, campaign)
+            best_campaign = campaign
     # After the campaign, so that a member price must be strictly lower to win a tie.
     for member in members:
         if not member.scope.covers(line):
@@ -78,8 +81,8 @@ def _best_unit(
                 amount_fen=(unit - base) * line.quantity,
                 funded_by=Funder.MERCHANT,
             )
-            best_unit, best_entry = unit, entry
-    return best_unit, best_entry
+            best_unit, best_entry, best_campaign = unit, entry, None
+    return best_unit, best_entry, best_campaign
 
 
 def _price(campaign: CampaignPrice) -> int:

@@ -4,7 +4,10 @@ One checkout may hold lines of several stores. The steps run in this order, each
 previous ones left, and every fen taken is an adjustment on the line that gave it:
 
 1. Item price per line (:mod:`.item_price`): the base price, or the member price of the
-   store's level, or a campaign price — the lower, unless the campaign is exclusive.
+   store's level, or a campaign price — the lower, unless the campaign is exclusive. A line
+   priced by a campaign the store's stacking rules keep apart from promotions
+   (``StackingRules.campaigns_without_promotions``; by default a flash sale) takes no part in
+   steps 2 and 3: its coupons say ``not_with_campaign``.
 2. Full reduction per store (:mod:`.full_reduction`): the store's single best active
    reduction, at the highest tier its covered lines reach.
 3. Coupons (:mod:`.coupons`, :mod:`.coupon_search`): at most one store coupon per store and
@@ -31,7 +34,7 @@ from pydantic import Field, model_validator
 
 from weshop.core.errors import InvalidInput
 from weshop.core.money import CURRENCY
-from weshop.pricing.coupon_rules import Cart
+from weshop.pricing.coupon_rules import DEFAULT_RULES, Cart
 from weshop.pricing.coupons import CouponOutcome, apply_coupons
 from weshop.pricing.full_reduction import best_reductions
 from weshop.pricing.inputs import CartLine, Coupon, Frozen, Funder, PricingContext
@@ -48,6 +51,7 @@ VerdictReason = Literal[
     "threshold_not_met",
     "not_combinable",
     "better_combination_chosen",
+    "not_with_campaign",
 ]
 
 
@@ -192,8 +196,9 @@ def price(lines: Sequence[CartLine], context: PricingContext) -> Quote:
     }
     for line in work:
         stores[line.cart.store_id].append(line)
-    reductions = best_reductions(stores, context.full_reductions, context.now)
-    cart = Cart(stores, reductions, context.stacking, context.now)
+    promoted, held_back = _by_stacking(stores, context)
+    reductions = best_reductions(promoted, context.full_reductions, context.now)
+    cart = Cart(promoted, reductions, context.stacking, context.now, held_back)
     outcome = apply_coupons(cart, context.coupons, context.chosen_coupon_ids)
     points = apply_points(stores, context.points)
     templates = {template.id: template for template in context.shipping_templates}
@@ -208,6 +213,23 @@ def price(lines: Sequence[CartLine], context: PricingContext) -> Quote:
         for store_id, store_lines in stores.items()
     }
     return _freeze(work, stores, outcome, points, shipping)
+
+
+def _by_stacking(
+    stores: Mapping[int, Sequence[WorkLine]], context: PricingContext
+) -> tuple[dict[int, list[WorkLine]], dict[int, list[WorkLine]]]:
+    """Each store's lines that take full reductions and coupons, and those its stacking
+    rules hold back because of the campaign that priced them."""
+    promoted: dict[int, list[WorkLine]] = {}
+    held_back: dict[int, list[WorkLine]] = {}
+    for store_id, store_lines in stores.items():
+        rules = context.stacking.get(store_id, DEFAULT_RULES)
+        promoted[store_id] = [line for line in store_lines if rules.promotes(line.campaign_kind)]
+        if len(promoted[store_id]) != len(store_lines):
+            held_back[store_id] = [
+                line for line in store_lines if not rules.promotes(line.campaign_kind)
+            ]
+    return promoted, held_back
 
 
 def _check_unique(lines: Sequence[CartLine], wallet: Sequence[Coupon]) -> None:

@@ -36,6 +36,8 @@ class WorkLine:
     unit_fen: int
     payable_fen: int
     entries: list[Entry]
+    # The kind of campaign whose price the line carries (``CampaignPrice.kind``), if any.
+    campaign_kind: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -298,24 +298,24 @@ async def delete_reduction(
 
 @merchant.get("/stacking-rules", response_model=StackingOut)
 async def get_stacking(session: DbSession, scope: StoreScope = Reader):
-    """Which promotion groups may not be combined on one order; none set: all combine."""
-    pairs = await reductions.stacking_pairs(session, scope)
-    return _stacking_out(scope.store_id, pairs)
+    """Which promotion groups may not be combined on one order (none set: all combine), and
+    which campaign prices take no promotion (none set: flash sales)."""
+    return _stacking_out(scope.store_id, await reductions.stacking_settings(session, scope))
 
 
 @merchant.put("/stacking-rules", response_model=StackingOut)
 async def put_stacking(body: StackingIn, session: DbSession, scope: StoreScope = Writer):
     """Replace the store's exclusive pairs among full_reduction, store_coupon and
-    platform_coupon."""
-    pairs = await reductions.save_stacking(session, scope, body)
-    return _stacking_out(scope.store_id, pairs)
+    platform_coupon, and the campaign kinds whose prices take no full reduction or coupon."""
+    return _stacking_out(scope.store_id, await reductions.save_stacking(session, scope, body))
 
 
-def _stacking_out(store_id: int, pairs: list[list[str]]) -> StackingOut:
+def _stacking_out(store_id: int, settings: reductions.StackingSettings) -> StackingOut:
     return StackingOut(
         store_id=store_id,
         groups=list(StackingGroup),
-        exclusive_pairs=[(StackingGroup(a), StackingGroup(b)) for a, b in pairs],
+        exclusive_pairs=[(StackingGroup(a), StackingGroup(b)) for a, b in settings.exclusive_pairs],
+        campaigns_without_promotions=settings.campaigns_without_promotions,
     )
 
 

@@ -14,6 +14,7 @@ from sqlalchemy import JSON, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from weshop.core.db import Base, TimestampMixin, enum_column
+from weshop.pricing.inputs import CAMPAIGNS_WITHOUT_PROMOTIONS_DEFAULT
 
 
 class CouponKind(enum.StrEnum):
@@ -145,3 +146,8 @@ class StoreStackingSettings(TimestampMixin, Base):
     store_id: Mapped[int] = mapped_column(ForeignKey("stores.id"), primary_key=True)
     # [["full_reduction", "store_coupon"], ...], each pair sorted, the list sorted.
     exclusive_pairs: Mapped[list[list[str]]] = mapped_column(JSON, default=list)
+    # Campaign kinds ("group", "bargain", "flash") whose prices take no full reduction and
+    # no coupon, sorted (pricing.inputs.StackingRules).
+    campaigns_without_promotions: Mapped[list[str]] = mapped_column(
+        JSON, default=lambda: sorted(CAMPAIGNS_WITHOUT_PROMOTIONS_DEFAULT)
+    )

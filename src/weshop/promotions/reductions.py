@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -9,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from weshop.core.errors import NotFound
 from weshop.core.pagination import paginate
 from weshop.core.tenancy import StoreScope
+from weshop.pricing.inputs import CAMPAIGNS_WITHOUT_PROMOTIONS_DEFAULT
 from weshop.promotions import repository as repo
 from weshop.promotions.models import FullReductionRule, ReductionStatus
 from weshop.promotions.rules import (
@@ -97,15 +99,25 @@ async def delete_reduction(session: AsyncSession, scope: StoreScope, rule_id: in
     await session.flush()
 
 
-async def stacking_pairs(session: AsyncSession, scope: StoreScope) -> list[list[str]]:
+@dataclass(frozen=True)
+class StackingSettings:
+    exclusive_pairs: list[list[str]]
+    campaigns_without_promotions: list[str]
+
+
+async def stacking_settings(session: AsyncSession, scope: StoreScope) -> StackingSettings:
     saved = await repo.stacking_settings(session, [scope.store_id])
     row = saved.get(scope.store_id)
-    return row.exclusive_pairs if row else []
+    if row is None:
+        return StackingSettings([], sorted(CAMPAIGNS_WITHOUT_PROMOTIONS_DEFAULT))
+    return StackingSettings(row.exclusive_pairs, row.campaigns_without_promotions)
 
 
 async def save_stacking(
     session: AsyncSession, scope: StoreScope, data: StackingIn
-) -> list[list[str]]:
-    pairs = checked_pairs(data)
-    await repo.save_stacking(session, scope.store_id, pairs)
-    return pairs
+) -> StackingSettings:
+    settings = StackingSettings(checked_pairs(data), sorted(set(data.campaigns_without_promotions)))
+    await repo.save_stacking(
+        session, scope.store_id, settings.exclusive_pairs, settings.campaigns_without_promotions
+    )
+    return settings

@@ -303,15 +303,16 @@ async def stacking_settings(
     return {row.store_id: row for row in rows}
 
 
-async def save_stacking(session: AsyncSession, store_id: int, pairs: list[list[str]]) -> None:
+async def save_stacking(
+    session: AsyncSession, store_id: int, pairs: list[list[str]], campaigns: list[str]
+) -> None:
     """Insert or replace in one statement, so two concurrent saves cannot collide."""
     insert = _insert(session)
+    values = {"exclusive_pairs": pairs, "campaigns_without_promotions": campaigns}
     await session.execute(
         insert(StoreStackingSettings)
-        .values(store_id=store_id, exclusive_pairs=pairs)
-        .on_conflict_do_update(
-            index_elements=["store_id"], set_={"exclusive_pairs": pairs, "updated_at": utcnow()}
-        )
+        .values(store_id=store_id, **values)
+        .on_conflict_do_update(index_elements=["store_id"], set_={**values, "updated_at": utcnow()})
     )
 
 

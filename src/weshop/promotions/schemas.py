@@ -107,11 +107,21 @@ class ReductionIn(BaseModel):
     priority: StrictInt = Field(default=0, ge=0, le=1000, description="Higher is applied first.")
 
 
+CampaignKindName = Literal["group", "bargain", "flash"]
+
+
 class StackingIn(BaseModel):
-    """Pairs of promotion groups that may not be used on the same order."""
+    """Pairs of promotion groups that may not be used on the same order, and the campaign
+    prices that take no promotion at all."""
 
     model_config = ConfigDict(extra="forbid")
     exclusive_pairs: list[tuple[StackingGroup, StackingGroup]] = Field(max_length=3)
+    campaigns_without_promotions: list[CampaignKindName] = Field(
+        default=["flash"],
+        max_length=3,
+        description="Campaign kinds (group buying, bargaining, flash sale) whose price takes "
+        "no full reduction and no coupon; omitted: flash sales only.",
+    )
 
 
 # Answers
@@ -224,6 +234,7 @@ class StackingOut(BaseModel):
     store_id: int
     groups: list[StackingGroup] = Field(description="The promotion groups there are.")
     exclusive_pairs: list[tuple[StackingGroup, StackingGroup]]
+    campaigns_without_promotions: list[CampaignKindName]
 
 
 def template_out(template: CouponTemplate) -> TemplateOut:

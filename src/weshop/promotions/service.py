@@ -297,9 +297,19 @@ async def stacking_for_pricing(
         rules = []
         for store_id in wanted:
             row = saved.get(store_id)
-            pairs = row.exclusive_pairs if row else []
-            exclusive = frozenset(frozenset(pair) for pair in pairs)
-            rules.append((store_id, StackingRules(exclusive_pairs=exclusive)))
+            if row is None:
+                rules.append((store_id, StackingRules()))
+                continue
+            exclusive = frozenset(frozenset(pair) for pair in row.exclusive_pairs)
+            rules.append(
+                (
+                    store_id,
+                    StackingRules(
+                        exclusive_pairs=exclusive,
+                        campaigns_without_promotions=frozenset(row.campaigns_without_promotions),
+                    ),
+                )
+            )
         return tuple(rules)
 
     return dict(await kept_read(session, ("stacking_for_pricing", wanted), read))

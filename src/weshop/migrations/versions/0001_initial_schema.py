@@ -535,6 +535,20 @@ def upgrade() -> None:
         sa.Column("completed_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("cancelled_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("cancel_reason", sa.String(), nullable=False),
+        sa.Column(
+            "campaign_kind",
+            sa.Enum("group", "bargain", "flash", name="campaignkind", native_enum=False, length=16),
+            nullable=True,
+        ),
+        sa.Column(
+            "campaign_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
+        ),
+        sa.Column(
+            "campaign_entry_id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            nullable=True,
+        ),
+        sa.Column("shipping_held", sa.Boolean(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
@@ -545,6 +559,7 @@ def upgrade() -> None:
         sa.UniqueConstraint("order_no", name=op.f("uq_orders_order_no")),
     )
     with op.batch_alter_table("orders", schema=None) as batch_op:
+        batch_op.create_index("ix_orders_campaign", ["campaign_kind", "campaign_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_orders_checkout_no"), ["checkout_no"], unique=False)
         batch_op.create_index(
             batch_op.f("ix_orders_ship_phone_index"), ["ship_phone_index"], unique=False
@@ -748,6 +763,7 @@ def upgrade() -> None:
         "store_stacking_settings",
         sa.Column("store_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("exclusive_pairs", sa.JSON(), nullable=False),
+        sa.Column("campaigns_without_promotions", sa.JSON(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
@@ -1787,6 +1803,7 @@ def downgrade() -> None:
         batch_op.drop_index("ix_orders_store_list")
         batch_op.drop_index(batch_op.f("ix_orders_ship_phone_index"))
         batch_op.drop_index(batch_op.f("ix_orders_checkout_no"))
+        batch_op.drop_index("ix_orders_campaign")
 
     op.drop_table("orders")
     op.drop_table("member_rules")
