@@ -23,6 +23,9 @@ from weshop.catalog import console as catalog_console
 from weshop.catalog import console_skus as catalog_console_skus
 from weshop.catalog import console_stock as catalog_console_stock
 from weshop.catalog import web as catalog_web
+from weshop.flashsale import api as flashsale_api
+from weshop.flashsale import console as flashsale_console
+from weshop.flashsale import web as flashsale_web
 from weshop.inventory import api as inventory_api
 from weshop.ledger import api as ledger_api
 from weshop.ledger import console as ledger_console
@@ -56,10 +59,15 @@ STOREFRONT_PAGES: list[APIRouter] = [
     payments_web.router,
     promotions_web.router,
     members_web.router,
+    flashsale_web.router,
 ]
 
 # Sections that domains above orders add to the console's order page.
 orders_console.ORDER_PAGE_SECTIONS[:] = [payments_console.refunds_section]
+
+# Sections that domains above the catalogue add to the mall home and the product page.
+catalog_web.MALL_HOME_SECTIONS[:] = [flashsale_web.mall_strip]
+catalog_web.PRODUCT_PAGE_SECTIONS[:] = [flashsale_web.product_flash]
 
 # The merchant console (``/console``).
 MERCHANT_CONSOLE_PAGES: list[APIRouter] = [
@@ -71,6 +79,7 @@ MERCHANT_CONSOLE_PAGES: list[APIRouter] = [
     ledger_console.router,
     accounts_console.router,
     analytics_console.router,
+    flashsale_console.router,
     catalog_console.router,
     catalog_console_skus.router,
     catalog_console_stock.router,
@@ -114,6 +123,10 @@ API_ROUTERS: list[APIRouter] = [
     promotions_api.platform,
     promotions_api.shop,
     promotions_api.me,
+    flashsale_api.merchant,
+    flashsale_api.platform,
+    flashsale_api.shop,
+    flashsale_api.me,
 ]
 
 

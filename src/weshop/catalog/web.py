@@ -9,9 +9,11 @@ carries the sharing card (og:title, og:image, og:description, og:url).
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import Response
 
 from weshop.catalog import categories, views
@@ -36,6 +38,15 @@ Sort = Annotated[views.ShopSort, Query()]
 CategoryFilter = Annotated[int | None, Query(ge=1, le=MAX_ID)]
 
 
+# Sections that domains above the catalogue add to the mall home and to a product page (set
+# by ``weshop.routes``). Each returns None or a dict with the ``template`` to include and what
+# it shows (as ``section``); like the pages, a section must be the same for every visitor.
+MallHomeSection = Callable[[Request, AsyncSession], Awaitable[dict[str, Any] | None]]
+ProductPageSection = Callable[[Request, AsyncSession, int], Awaitable[dict[str, Any] | None]]
+MALL_HOME_SECTIONS: list[MallHomeSection] = []
+PRODUCT_PAGE_SECTIONS: list[ProductPageSection] = []
+
+
 def absolute(runtime: Any, path: str | None) -> str:
     """A link for sharing: on the public address, whatever host this browser used."""
     if not path:
@@ -57,6 +68,11 @@ async def mall_home(request: Request, session: DbSession, runtime: RuntimeDep) -
         {
             "stores": open_stores,
             "products": featured.items,
+            "sections": [
+                shown
+                for section in MALL_HOME_SECTIONS
+                if (shown := await section(request, session)) is not None
+            ],
             "tab": "home",
             "share_url": absolute(runtime, "/"),
         },
@@ -136,6 +152,11 @@ async def product_page(
             "share_url": absolute(runtime, f"/p/{product.id}"),
             "share_image": absolute(runtime, cover),
             "added": request.query_params.get("added") == "1",
+            "sections": [
+                shown
+                for section in PRODUCT_PAGE_SECTIONS
+                if (shown := await section(request, session, product.id)) is not None
+            ],
             "tab": "home",
         },
     )
