@@ -144,13 +144,30 @@ async def attempt(
 
 
 async def burst(
-    url: str, item_id: int, crowd: list[tuple[Headers, int]], rounds: int, connections: int = 64
+    client: httpx.AsyncClient,
+    item_id: int,
+    crowd: list[tuple[Headers, int]],
+    rounds: int,
+    concurrency: int = 64,
 ) -> list[httpx.Response]:
-    """Every shopper of ``crowd`` tries ``rounds`` times, all at once over real connections."""
+    """Every shopper of ``crowd`` tries ``rounds`` times, ``concurrency`` requests in flight
+    at once (answers in the order of the tries: the crowd, ``rounds`` times over)."""
+    gate = asyncio.Semaphore(concurrency)
+
+    async def one(shopper: tuple[Headers, int]) -> httpx.Response:
+        async with gate:
+            return await attempt(client, item_id, shopper)
+
+    return await asyncio.gather(*(one(shopper) for _ in range(rounds) for shopper in crowd))
+
+
+async def live_burst(
+    url: str, item_id: int, crowd: list[tuple[Headers, int]], rounds: int, connections: int = 32
+) -> list[httpx.Response]:
+    """The same over real connections to the app served by uvicorn."""
     limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
     async with httpx.AsyncClient(base_url=url, limits=limits, timeout=120) as http:
-        tries = [shopper for _ in range(rounds) for shopper in crowd]
-        return await asyncio.gather(*(attempt(http, item_id, shopper) for shopper in tries))
+        return await burst(http, item_id, crowd, rounds, connections)
 
 
 async def item_row(runtime: Any, item_id: int) -> FlashItem:

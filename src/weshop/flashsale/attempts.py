@@ -34,6 +34,7 @@ from weshop.flashsale.gate import FlashGate, gate_of
 from weshop.flashsale.models import (
     AttemptState,
     FlashAttempt,
+    FlashBuyer,
     FlashItem,
     FlashSession,
     SessionStatus,
@@ -136,6 +137,9 @@ async def attempt(
     check_open(terms, data.quantity, now)
     gate = gate_of(runtime)
     if gate is None:
+        refusal = await _read_refusal(db, terms, user.id, data.quantity)
+        if refusal is not None:
+            raise refuse(refusal)
         return await _decide_in_database(runtime, user, terms, data, token)
     return await _decide_in_redis(runtime, gate, user, terms, data, token, now)
 
@@ -195,6 +199,29 @@ async def _decide_in_database(
             return await _place(writer, user, terms, data, token)
     # The attempt is counted (committed); the refusal changes nothing else.
     raise refuse(refusal)
+
+
+async def _read_refusal(
+    db: AsyncSession, terms: ItemTerms, user_id: int, quantity: int
+) -> str | None:
+    """Without Redis, what the read transaction already shows refuses without writing (at a
+    peak most attempts are refused: they never queue for the write lock). The write still
+    decides every attempt this lets through."""
+    sold, stock = (
+        await db.execute(
+            select(FlashItem.sold, FlashItem.flash_stock).where(FlashItem.id == terms.item_id)
+        )
+    ).one()
+    if sold + quantity > stock:
+        return "sold_out"
+    units = await db.scalar(
+        select(FlashBuyer.units).where(
+            FlashBuyer.item_id == terms.item_id, FlashBuyer.user_id == user_id
+        )
+    )
+    if (units or 0) + quantity > terms.limit:
+        return "limit_reached"
+    return None
 
 
 async def _take(db: AsyncSession, terms: ItemTerms, user_id: int, quantity: int) -> str | None:

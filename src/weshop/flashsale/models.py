@@ -77,7 +77,9 @@ class FlashItem(Base):
     sold: Mapped[int] = mapped_column(default=0)
     per_shopper_limit: Mapped[int] = mapped_column(default=1)
     sort_order: Mapped[int] = mapped_column(default=0)
-    # Attempts counted (Redis counts them at the peak; the reconciler copies its count here).
+    # Attempts counted. With Redis, every attempt (the gate counts; the reconciler copies the
+    # count here); without, those that reached the write (a read that already shows the item
+    # sold out or the shopper at the limit refuses without writing).
     attempts: Mapped[int] = mapped_column(default=0)
     # Units given back to the SKU's regular stock when the session ended (unsold), and after
     # it (orders closed late).

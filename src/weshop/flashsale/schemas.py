@@ -183,7 +183,10 @@ class ItemFigures(BaseModel):
 
 class SessionFigures(BaseModel):
     session_id: int
-    attempts: int = Field(description="Every attempt counted, refused ones too.")
+    attempts: int = Field(
+        description="Attempts counted, refused ones too (with Redis every one; without, those "
+        "not already refused by a read showing the item sold out or the shopper at the limit)."
+    )
     accepted: int = Field(description="Attempts accepted (each became one order).")
     released: int = Field(description="Accepted attempts whose order expired or was cancelled.")
     sold: int = Field(description="Units in live flash orders.")
