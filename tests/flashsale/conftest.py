@@ -64,6 +64,7 @@ async def open_flash(
     price_fen: int = 9900,
     flash_price_fen: int = 990,
     started: bool = True,
+    payment_window: int = 5,
 ) -> Flash:
     """A store whose product has ``regular_stock`` units, ``flash_stock`` of them in a flash
     session that has started (unless ``started`` is False)."""
@@ -71,7 +72,12 @@ async def open_flash(
     store_id = shop.store["id"]
     client = api.client
     session = expect(
-        await client.post(merchant_url(store_id), json=session_body(), headers=shop.owner), 201
+        await client.post(
+            merchant_url(store_id),
+            json=session_body(payment_window_minutes=payment_window),
+            headers=shop.owner,
+        ),
+        201,
     )
     item = expect(
         await client.post(

@@ -20,8 +20,11 @@ transaction is not what limits the rate. ``bench/flashsale.py`` measures it.
 from __future__ import annotations
 
 import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -124,7 +127,7 @@ def check_open(terms: ItemTerms, quantity: int, now: datetime) -> None:
 
 async def attempt(
     db: AsyncSession,
-    runtime: object,
+    runtime: Any,
     user: User,
     item_id: int,
     data: AttemptIn,
@@ -140,12 +143,32 @@ async def attempt(
         refusal = await _read_refusal(db, terms, user.id, data.quantity)
         if refusal is not None:
             raise refuse(refusal)
-        return await _decide_in_database(runtime, user, terms, data, token)
-    return await _decide_in_redis(runtime, gate, user, terms, data, token, now)
+        return await _decide_in_database(db, runtime, user, terms, data, token)
+    return await _decide_in_redis(db, runtime, gate, user, terms, data, token, now)
+
+
+@asynccontextmanager
+async def _writing(db: AsyncSession, runtime: Any) -> AsyncIterator[AsyncSession]:
+    """The attempt's write transaction, committed when the block ends. On SQLite one of its
+    own, begun once the request's read has ended, so the one write lock is held for the
+    writes only; on PostgreSQL the request's own transaction: a second connection per
+    request would run the pool dry at a peak, each request holding one while it waits."""
+    if runtime.db.is_sqlite:
+        await db.commit()
+        async with runtime.db.transaction() as writer:
+            yield writer
+        return
+    try:
+        yield db
+    except BaseException:
+        await db.rollback()
+        raise
+    await db.commit()
 
 
 async def _decide_in_redis(
-    runtime: object,
+    db: AsyncSession,
+    runtime: Any,
     gate: FlashGate,
     user: User,
     terms: ItemTerms,
@@ -156,14 +179,14 @@ async def _decide_in_redis(
     now_ms = int(now.timestamp() * 1000)
     verdict = await gate.attempt(terms.item_id, user.id, token, data.quantity, now_ms)
     if verdict == "missing":  # first attempt of the session, or Redis lost its keys
-        await load_gate(runtime, gate, terms.item_id, now)
+        await load_gate(db, gate, terms.item_id)
         verdict = await gate.attempt(terms.item_id, user.id, token, data.quantity, now_ms)
     if verdict == "repeat":
-        return await _repeat(runtime, terms.item_id, user.id, token)
+        return await _repeat(db, terms.item_id, user.id, token)
     if verdict != "accepted":
         raise refuse("sold_out" if verdict == "missing" else verdict)
     try:
-        async with runtime.db.transaction() as writer:  # type: ignore[attr-defined]
+        async with _writing(db, runtime) as writer:
             answer = await _place(writer, user, terms, data, token)
             refusal = await _take(writer, terms, user.id, data.quantity)
             if refusal is not None:
@@ -186,10 +209,10 @@ async def _decide_in_redis(
 
 
 async def _decide_in_database(
-    runtime: object, user: User, terms: ItemTerms, data: AttemptIn, token: str
+    db: AsyncSession, runtime: Any, user: User, terms: ItemTerms, data: AttemptIn, token: str
 ) -> AttemptOut:
     refusal = None
-    async with runtime.db.transaction() as writer:  # type: ignore[attr-defined]
+    async with _writing(db, runtime) as writer:
         existing = await repo.attempt_by_token(writer, terms.item_id, user.id, token)
         if existing is not None:
             return await _answer(writer, existing, repeated=True)
@@ -207,6 +230,13 @@ async def _read_refusal(
     """Without Redis, what the read transaction already shows refuses without writing (at a
     peak most attempts are refused: they never queue for the write lock). The write still
     decides every attempt this lets through."""
+    units = await db.scalar(
+        select(FlashBuyer.units).where(
+            FlashBuyer.item_id == terms.item_id, FlashBuyer.user_id == user_id
+        )
+    )
+    if (units or 0) + quantity > terms.limit:
+        return "limit_reached"  # checked first, as the Redis gate does
     sold, stock = (
         await db.execute(
             select(FlashItem.sold, FlashItem.flash_stock).where(FlashItem.id == terms.item_id)
@@ -214,13 +244,6 @@ async def _read_refusal(
     ).one()
     if sold + quantity > stock:
         return "sold_out"
-    units = await db.scalar(
-        select(FlashBuyer.units).where(
-            FlashBuyer.item_id == terms.item_id, FlashBuyer.user_id == user_id
-        )
-    )
-    if (units or 0) + quantity > terms.limit:
-        return "limit_reached"
     return None
 
 
@@ -272,12 +295,11 @@ async def _place(
     return _out(row, order, repeated=False)
 
 
-async def _repeat(runtime: object, item_id: int, user_id: int, token: str) -> AttemptOut:
-    async with runtime.db.session(write=False) as db:  # type: ignore[attr-defined]
-        existing = await repo.attempt_by_token(db, item_id, user_id, token)
-        if existing is None:
-            raise refuse("attempt_in_progress")
-        return await _answer(db, existing, repeated=True)
+async def _repeat(db: AsyncSession, item_id: int, user_id: int, token: str) -> AttemptOut:
+    existing = await repo.attempt_by_token(db, item_id, user_id, token)
+    if existing is None:
+        raise refuse("attempt_in_progress")
+    return await _answer(db, existing, repeated=True)
 
 
 async def _answer(db: AsyncSession, row: FlashAttempt, *, repeated: bool) -> AttemptOut:

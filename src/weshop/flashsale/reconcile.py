@@ -144,13 +144,14 @@ async def check_item(
     raise RuntimeError(f"flash item {item_id} kept moving; reconcile again")
 
 
-async def load_gate(runtime: Any, gate: FlashGate, item_id: int, now: datetime) -> None:
-    """Load an item's keys from the database if they are missing (a no-op otherwise)."""
+async def load_gate(db: AsyncSession, gate: FlashGate, item_id: int) -> None:
+    """Load an item's keys from the database if they are missing (a no-op otherwise), read
+    in ``db`` (the request's session: at a peak a second connection per request would run
+    the pool dry)."""
     state = await gate.read(item_id)
     if state is not None:
         return
-    async with runtime.db.session(write=False) as db:
-        item, attempts, buyers = await _database_view(db, item_id)
+    item, attempts, buyers = await _database_view(db, item_id)
     wanted, _, _ = _wanted(None, item, attempts, buyers, 0, 0)
     await gate.replace(item_id, None, wanted)
 
