@@ -133,8 +133,9 @@ async def test_a_shopper_gets_a_404_page_for_another_shoppers_things(api, client
     checked, problems = [], []
     for method, template in page_routes(STOREFRONT_PAGES):
         names = PARAM.findall(template)
-        # Stores, products and payment returns are public (found by anyone who has the link).
-        if not names or set(names) & {"store_id", "product_id", "out_trade_no"}:
+        # Stores, products, flash-sale items and payment returns are public (found by anyone
+        # who has the link).
+        if not names or set(names) & {"store_id", "product_id", "flash_item_id", "out_trade_no"}:
             continue
         path = fill(template, b.ids)
         data = {"csrf_token": token} if method == "POST" else None

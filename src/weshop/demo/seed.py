@@ -36,6 +36,7 @@ from weshop.demo.data import (
     ShopperSpec,
     StoreSpec,
 )
+from weshop.demo.flashsale import seed_flash_sale
 from weshop.payments.providers import payment_setup
 from weshop.stores.models import Role, Store
 
@@ -164,6 +165,8 @@ class _Seeder:
             self.coupon_template_ids.append(template["id"])
         shoppers = [await self.shopper(spec) for spec in SHOPPERS]
         await self.past_orders(shoppers, skus)
+        farm = self.store_ids[FARM.name]
+        await seed_flash_sale(self.client, farm, self.operators[farm])
 
     async def sign_in(self, phone: str, password: str) -> Headers:
         credentials = {"phone": phone, "password": password}

@@ -252,19 +252,12 @@ async def get_platform_session(
     return await _get(session, Owner.platform(operator.id), flash_session_id)
 
 
-@platform.patch("/{flash_session_id}", response_model=SessionOut)
-async def update_platform_session(
-    flash_session_id: SessionId, body: SessionPatch, operator: CurrentOperator, session: DbSession
-):
-    """Change a platform session before it starts."""
-    return await _update(session, Owner.platform(operator.id), flash_session_id, body)
-
-
 @platform.post("/{flash_session_id}/stop", response_model=SessionOut)
 async def stop_platform_session(
     flash_session_id: SessionId, operator: CurrentOperator, session: DbSession
 ):
-    """End a platform session now; unsold units go back to each store's regular stock."""
+    """End a platform session now; unsold units go back to each store's regular stock. (A
+    platform session's window is not edited: stop it and schedule another.)"""
     return await _stop(session, Owner.platform(operator.id), flash_session_id)
 
 
