@@ -17,9 +17,9 @@ from tests.conftest import TEST_REDIS_URL
 from tests.flashsale.conftest import (
     Flash,
     burst,
-    live_burst,
     flash_orders,
     item_row,
+    live_burst,
     live_orders,
     open_flash,
     redis_stock,
