@@ -20,6 +20,7 @@ import argparse
 import json
 import os
 import sys
+import time
 from typing import Any
 
 from starlette.applications import Starlette
@@ -35,10 +36,38 @@ async def answer(request: Request) -> JSONResponse:
     return JSONResponse(BODY)
 
 
+async def flash_attempt(request: Request) -> JSONResponse:
+    """The baseline of ``bench/flashsale.py``: the flash sale's own Lua script (``FlashGate``)
+    on one item of endless stock, for the shopper named by the bearer token."""
+    body = json.loads(await request.body())
+    gate = request.app.state.flash_gate
+    user_id = hash(request.headers.get("authorization", "")) % 1_000_000_000
+    key = request.headers.get("idempotency-key", "")
+    now_ms = int(time.time() * 1000)
+    verdict = await gate.attempt(0, user_id, key, body.get("quantity", 1), now_ms)
+    if verdict == "missing":
+        from weshop.flashsale.gate import Wanted
+
+        endless = Wanted(10**12, 10**9, 0, {}, {}, {})
+        await gate.replace(0, None, endless)
+        verdict = await gate.attempt(0, user_id, key, body.get("quantity", 1), now_ms)
+    if verdict == "accepted":
+        return JSONResponse({"state": "accepted"}, status_code=201)
+    return JSONResponse({"error": {"code": verdict}}, status_code=409)
+
+
 def create_app() -> Starlette:
-    return Starlette(
-        routes=[Route("/", answer, methods=["GET", "POST"]), Route("/healthz", answer)]
-    )
+    routes = [Route("/", answer, methods=["GET", "POST"]), Route("/healthz", answer)]
+    app = Starlette(routes=routes)
+    redis_url = os.environ.get("BARE_FLASH_REDIS_URL")
+    if redis_url:  # bench/flashsale.py: the same Redis script as WeShop's attempt path
+        from redis.asyncio import Redis
+
+        from weshop.flashsale.gate import FlashGate
+
+        app.add_route("/flash", flash_attempt, methods=["POST"])
+        app.state.flash_gate = FlashGate(Redis.from_url(redis_url))
+    return app
 
 
 app = create_app()

@@ -350,6 +350,11 @@ async def test_the_api_answers_422_to_a_naive_or_far_away_datetime(api, app, cli
 
 # Bodies whose dates span the whole accepted range; each route taking a date needs one.
 FAR_APART = {"valid_from": "2000-01-01T08:00:00+08:00", "valid_until": LATEST_MOMENT.isoformat()}
+FLASH_LAST_WEEK = {
+    "title": "世纪末秒杀",
+    "starts_at": "2100-12-25T00:00:00Z",
+    "ends_at": "2100-12-31T23:59:59.999999Z",
+}
 WIDEST_WINDOWS: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/api/v1/merchant/stores/{store_id}/coupon-templates"): {
         **VALID_BODIES[("POST", "/api/v1/merchant/stores/{store_id}/coupon-templates")],
@@ -393,6 +398,12 @@ WIDEST_WINDOWS: dict[tuple[str, str], dict[str, Any]] = {
         for route in BARGAIN_BODIES
         if route[0] == "PUT" or route[1].endswith("/campaigns")
     },
+    # A flash-sale session lasts at most 7 days and ends in the future: the range's last week.
+    ("POST", "/api/v1/merchant/stores/{store_id}/flash-sessions"): FLASH_LAST_WEEK,
+    ("PATCH", "/api/v1/merchant/stores/{store_id}/flash-sessions/{flash_session_id}"): (
+        FLASH_LAST_WEEK
+    ),
+    ("POST", "/api/v1/platform/flash-sessions"): FLASH_LAST_WEEK,
 }
 
 

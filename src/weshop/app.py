@@ -33,6 +33,8 @@ from weshop.core.migrations import pending_migrations
 from weshop.core.openapi import install_error_responses
 from weshop.core.runtime import Runtime
 from weshop.core.worker import Worker
+from weshop.flashsale.events import subscribers as flashsale_subscribers
+from weshop.flashsale.tasks import registry as flashsale_tasks
 from weshop.groupbuy.events import subscribers as groupbuy_subscribers
 from weshop.groupbuy.tasks import registry as groupbuy_tasks
 from weshop.ledger.events import subscribers as ledger_subscribers
@@ -83,11 +85,13 @@ def build_runtime(settings: Settings) -> Runtime:
     runtime.handlers.merge(ledger_tasks)
     runtime.handlers.merge(groupbuy_tasks)
     runtime.handlers.merge(bargain_tasks)
+    runtime.handlers.merge(flashsale_tasks)
     # In-transaction events: every session of the database reaches their subscribers.
     subscribers = Subscribers()
     subscribers.merge(ledger_subscribers)
     subscribers.merge(groupbuy_subscribers)
     subscribers.merge(bargain_subscribers)
+    subscribers.merge(flashsale_subscribers)
     wire(runtime.db, subscribers)
     runtime.components["code_sender"] = build_code_sender(settings.otp_sender)
     runtime.components.update(build_payment_setup(settings).components())

@@ -9,6 +9,7 @@ from weshop.core.idempotency import IdempotencyRecord
 from weshop.core.lockout import FailureLock
 from weshop.core.outbox import OutboxMessage
 from weshop.core.ratelimit import RateCounter
+from weshop.flashsale.models import FlashAttempt, FlashBuyer, FlashItem, FlashSession
 from weshop.groupbuy.models import Group, GroupCampaign, GroupMember, GroupPrice, ShopperUnits
 from weshop.inventory.models import StockLevel, StockMovement, StockReservation
 from weshop.ledger.models import (
@@ -50,6 +51,10 @@ __all__ = [
     "CouponTemplate",
     "FailureLock",
     "FeeRate",
+    "FlashAttempt",
+    "FlashBuyer",
+    "FlashItem",
+    "FlashSession",
     "FullReductionRule",
     "Group",
     "GroupCampaign",

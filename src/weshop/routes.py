@@ -26,6 +26,9 @@ from weshop.catalog import console as catalog_console
 from weshop.catalog import console_skus as catalog_console_skus
 from weshop.catalog import console_stock as catalog_console_stock
 from weshop.catalog import web as catalog_web
+from weshop.flashsale import api as flashsale_api
+from weshop.flashsale import console as flashsale_console
+from weshop.flashsale import web as flashsale_web
 from weshop.groupbuy import api as groupbuy_api
 from weshop.groupbuy import console as groupbuy_console
 from weshop.groupbuy import web as groupbuy_web
@@ -53,6 +56,10 @@ from weshop.stores import api as stores_api
 from weshop.stores import console as stores_console
 from weshop.stores import platform_console as stores_platform
 
+# Matched before every other router (FastAPI tries the routers in order, each costing a match
+# per request): the flash-sale attempt, the one path that takes a peak of thousands a second.
+HOT_API_ROUTERS: list[APIRouter] = [flashsale_api.me]
+
 # The storefront (mobile H5).
 STOREFRONT_PAGES: list[APIRouter] = [
     catalog_web.router,
@@ -64,13 +71,19 @@ STOREFRONT_PAGES: list[APIRouter] = [
     members_web.router,
     groupbuy_web.router,
     bargain_web.router,
+    flashsale_web.router,
 ]
 
 # Sections that domains above orders add to the console's order page.
 orders_console.ORDER_PAGE_SECTIONS[:] = [payments_console.refunds_section]
 
-# Sections that the campaign domains add to a product's page.
-catalog_web.PRODUCT_PAGE_SECTIONS[:] = [groupbuy_web.product_section, bargain_web.product_section]
+# Sections that the campaign domains add to the mall home and to a product's page.
+catalog_web.MALL_HOME_SECTIONS[:] = [flashsale_web.mall_strip]
+catalog_web.PRODUCT_PAGE_SECTIONS[:] = [
+    flashsale_web.product_flash,
+    groupbuy_web.product_section,
+    bargain_web.product_section,
+]
 
 # The merchant console (``/console``).
 MERCHANT_CONSOLE_PAGES: list[APIRouter] = [
@@ -84,6 +97,7 @@ MERCHANT_CONSOLE_PAGES: list[APIRouter] = [
     ledger_console.router,
     accounts_console.router,
     analytics_console.router,
+    flashsale_console.router,
     catalog_console.router,
     catalog_console_skus.router,
     catalog_console_stock.router,
@@ -133,12 +147,17 @@ API_ROUTERS: list[APIRouter] = [
     bargain_api.merchant,
     bargain_api.shop,
     bargain_api.me,
+    flashsale_api.merchant,
+    flashsale_api.platform,
+    flashsale_api.shop,
 ]
 
 
 def include_routes(app: FastAPI, payment_routers: Iterable[APIRouter]) -> None:
-    """Puts the pages (left out of the API's schema), then the API, then the payment
-    providers' routers on the app."""
+    """Puts the hot paths, the pages (left out of the API's schema), then the API, then the
+    payment providers' routers on the app."""
+    for router in HOT_API_ROUTERS:
+        app.include_router(router)
     for router in (*STOREFRONT_PAGES, *MERCHANT_CONSOLE_PAGES, *PLATFORM_CONSOLE_PAGES):
         app.include_router(router, include_in_schema=False)
     for router in (*API_ROUTERS, *payment_routers):

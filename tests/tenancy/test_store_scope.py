@@ -126,6 +126,36 @@ VALID_BODIES: dict[tuple[str, str], object] = {
         "POST",
         "/api/v1/merchant/stores/{store_id}/members/{member_user_id}/points-adjustments",
     ): {"delta": 10, "reason": "测试"},
+    ("POST", "/api/v1/merchant/stores/{store_id}/flash-sessions"): {
+        "title": "晚八点秒杀",
+        "starts_at": "2090-01-01T20:00:00+08:00",
+        "ends_at": "2090-01-01T20:30:00+08:00",
+    },
+    ("PATCH", "/api/v1/merchant/stores/{store_id}/flash-sessions/{flash_session_id}"): {
+        "title": "改名"
+    },
+    ("POST", "/api/v1/merchant/stores/{store_id}/flash-sessions/{flash_session_id}/copies"): {
+        "days": 1
+    },
+    ("POST", "/api/v1/merchant/stores/{store_id}/flash-sessions/{flash_session_id}/items"): {
+        "sku_id": 1,
+        "flash_price_fen": 100,
+        "flash_stock": 1,
+    },
+    (
+        "PATCH",
+        "/api/v1/merchant/stores/{store_id}/flash-sessions/{flash_session_id}/items/{flash_item_id}",
+    ): {"per_shopper_limit": 2},
+    ("POST", "/api/v1/platform/flash-sessions/{flash_session_id}/copies"): {"days": 1},
+    ("POST", "/api/v1/me/flash-items/{flash_item_id}/attempts"): {"address_id": 1},
+    ("POST", "/api/v1/platform/flash-sessions/{flash_session_id}/items"): {
+        "sku_id": 1,
+        "flash_price_fen": 100,
+        "flash_stock": 1,
+    },
+    ("PATCH", "/api/v1/platform/flash-sessions/{flash_session_id}/items/{flash_item_id}"): {
+        "per_shopper_limit": 2
+    },
 }
 VALID_BODIES.update(BARGAIN_BODIES)
 
@@ -207,6 +237,23 @@ async def populated_tenant(api: Api) -> Tenant:
         ),
         201,
     )
+    flash_base = f"/api/v1/merchant/stores/{store_id}/flash-sessions"
+    flash_session = expect(
+        await client.post(
+            flash_base,
+            json=VALID_BODIES[("POST", "/api/v1/merchant/stores/{store_id}/flash-sessions")],
+            headers=shop.owner,
+        ),
+        201,
+    )
+    flash_item = expect(
+        await client.post(
+            f"{flash_base}/{flash_session['id']}/items",
+            json={"sku_id": shop.sku_id, "flash_price_fen": 100, "flash_stock": 1},
+            headers=shop.owner,
+        ),
+        201,
+    )
     return Tenant(
         store_id=store_id,
         owner=shop.owner,
@@ -228,6 +275,8 @@ async def populated_tenant(api: Api) -> Tenant:
             "campaign_id": campaign["id"],
             "group_id": group_order["group_id"],
             "group_order_id": group_order["orders"][0]["id"],
+            "flash_session_id": flash_session["id"],
+            "flash_item_id": flash_item["id"],
             # The ledger is the platform's: no tenant owns an entry (none exists: 404).
             "entry_id": 1,
             **await bargain_ids(api, store_id, shop.owner, shop.sku_id),
@@ -304,6 +353,8 @@ async def test_a_shopper_gets_404_for_another_shoppers_things(api, app, client):
     for endpoint in endpoints(app, SHOPPER_PREFIX):
         if not PARAM.search(endpoint.template) or "invitations" in endpoint.template:
             continue
+        if "/flash-items/" in endpoint.template:
+            continue  # a flash item is a store's offer to every shopper, not anyone's own
         answer = await call(client, endpoint, b.ids, a.shopper)
         assert answer.status_code == 404, f"{endpoint}: {answer.text}"
         checked += 1

@@ -37,6 +37,7 @@ from weshop.demo.data import (
     ShopperSpec,
     StoreSpec,
 )
+from weshop.demo.flashsale import seed_flash_sale
 from weshop.demo.groupbuy import seed_group_buy
 from weshop.payments.providers import payment_setup
 from weshop.stores.models import Role, Store
@@ -168,6 +169,8 @@ class _Seeder:
         await self.past_orders(shoppers, skus)
         await seed_group_buy(self, shoppers)
         await seed_bargain(self, skus, shoppers[0][0])
+        farm = self.store_ids[FARM.name]
+        await seed_flash_sale(self.client, farm, self.operators[farm])
 
     async def sign_in(self, phone: str, password: str) -> Headers:
         credentials = {"phone": phone, "password": password}

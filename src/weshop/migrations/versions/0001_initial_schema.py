@@ -1959,11 +1959,183 @@ def upgrade() -> None:
     with op.batch_alter_table("bargain_helps", schema=None) as batch_op:
         batch_op.create_index("ix_bargain_helps_helper", ["helper_id", "created_at"], unique=False)
 
+    # flashsale
+    op.create_table(
+        "flash_sessions",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("store_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
+        sa.Column("title", sa.String(length=40), nullable=False),
+        sa.Column("starts_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("ends_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column(
+            "payment_window_minutes",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            nullable=False,
+        ),
+        sa.Column(
+            "status",
+            sa.Enum("active", "ended", name="sessionstatus", native_enum=False, length=16),
+            nullable=False,
+        ),
+        sa.Column("ended_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column(
+            "created_by", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.CheckConstraint("ends_at > starts_at", name=op.f("ck_flash_sessions_window_ordered")),
+        sa.ForeignKeyConstraint(
+            ["created_by"], ["users.id"], name=op.f("fk_flash_sessions_created_by_users")
+        ),
+        sa.ForeignKeyConstraint(
+            ["store_id"], ["stores.id"], name=op.f("fk_flash_sessions_store_id_stores")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_flash_sessions")),
+    )
+    op.create_index(
+        "ix_flash_sessions_status_ends", "flash_sessions", ["status", "ends_at"], unique=False
+    )
+    op.create_index(
+        "ix_flash_sessions_store_starts", "flash_sessions", ["store_id", "starts_at"], unique=False
+    )
+    op.create_table(
+        "flash_items",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column(
+            "session_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column("store_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column(
+            "product_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column("sku_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column(
+            "flash_price_fen", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column(
+            "flash_stock", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column("sold", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column(
+            "per_shopper_limit",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            nullable=False,
+        ),
+        sa.Column(
+            "sort_order", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column("attempts", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column(
+            "returned_to_stock",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            nullable=False,
+        ),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.CheckConstraint("sold <= flash_stock", name=op.f("ck_flash_items_sold_within_stock")),
+        sa.CheckConstraint("sold >= 0", name=op.f("ck_flash_items_sold_not_negative")),
+        sa.ForeignKeyConstraint(
+            ["product_id"], ["products.id"], name=op.f("fk_flash_items_product_id_products")
+        ),
+        sa.ForeignKeyConstraint(
+            ["session_id"],
+            ["flash_sessions.id"],
+            name=op.f("fk_flash_items_session_id_flash_sessions"),
+        ),
+        sa.ForeignKeyConstraint(["sku_id"], ["skus.id"], name=op.f("fk_flash_items_sku_id_skus")),
+        sa.ForeignKeyConstraint(
+            ["store_id"], ["stores.id"], name=op.f("fk_flash_items_store_id_stores")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_flash_items")),
+        sa.UniqueConstraint("session_id", "sku_id", name=op.f("uq_flash_items_session_id_sku_id")),
+    )
+    op.create_index(op.f("ix_flash_items_session_id"), "flash_items", ["session_id"], unique=False)
+    op.create_index("ix_flash_items_sku", "flash_items", ["sku_id"], unique=False)
+    op.create_index(op.f("ix_flash_items_store_id"), "flash_items", ["store_id"], unique=False)
+    op.create_table(
+        "flash_attempts",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("item_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column(
+            "session_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column("store_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("user_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("token", sa.String(length=64), nullable=False),
+        sa.Column("quantity", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column(
+            "state",
+            sa.Enum(
+                "accepted", "ordered", "released", name="attemptstate", native_enum=False, length=16
+            ),
+            nullable=False,
+        ),
+        sa.Column("order_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
+        sa.Column("paid_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("released_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("release_reason", sa.String(length=40), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["item_id"], ["flash_items.id"], name=op.f("fk_flash_attempts_item_id_flash_items")
+        ),
+        sa.ForeignKeyConstraint(
+            ["order_id"], ["orders.id"], name=op.f("fk_flash_attempts_order_id_orders")
+        ),
+        sa.ForeignKeyConstraint(
+            ["session_id"],
+            ["flash_sessions.id"],
+            name=op.f("fk_flash_attempts_session_id_flash_sessions"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["store_id"], ["stores.id"], name=op.f("fk_flash_attempts_store_id_stores")
+        ),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["users.id"], name=op.f("fk_flash_attempts_user_id_users")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_flash_attempts")),
+        sa.UniqueConstraint(
+            "item_id", "user_id", "token", name=op.f("uq_flash_attempts_item_id_user_id_token")
+        ),
+    )
+    op.create_index(
+        op.f("ix_flash_attempts_order_id"), "flash_attempts", ["order_id"], unique=False
+    )
+    op.create_index(
+        "ix_flash_attempts_session", "flash_attempts", ["session_id", "state"], unique=False
+    )
+    op.create_index(op.f("ix_flash_attempts_user_id"), "flash_attempts", ["user_id"], unique=False)
+    op.create_table(
+        "flash_buyers",
+        sa.Column("item_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("user_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("units", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["item_id"], ["flash_items.id"], name=op.f("fk_flash_buyers_item_id_flash_items")
+        ),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["users.id"], name=op.f("fk_flash_buyers_user_id_users")
+        ),
+        sa.PrimaryKeyConstraint("item_id", "user_id", name=op.f("pk_flash_buyers")),
+    )
+
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    # flashsale
+    op.drop_table("flash_buyers")
+    op.drop_index(op.f("ix_flash_attempts_user_id"), table_name="flash_attempts")
+    op.drop_index("ix_flash_attempts_session", table_name="flash_attempts")
+    op.drop_index(op.f("ix_flash_attempts_order_id"), table_name="flash_attempts")
+    op.drop_table("flash_attempts")
+    op.drop_index(op.f("ix_flash_items_store_id"), table_name="flash_items")
+    op.drop_index("ix_flash_items_sku", table_name="flash_items")
+    op.drop_index(op.f("ix_flash_items_session_id"), table_name="flash_items")
+    op.drop_table("flash_items")
+    op.drop_index("ix_flash_sessions_store_starts", table_name="flash_sessions")
+    op.drop_index("ix_flash_sessions_status_ends", table_name="flash_sessions")
+    op.drop_table("flash_sessions")
+
     # bargain
     with op.batch_alter_table("bargain_helps", schema=None) as batch_op:
         batch_op.drop_index("ix_bargain_helps_helper")

@@ -37,3 +37,23 @@
   }
   if (timers.length) { tick(); setInterval(tick, 1000); }
 })();
+// A countdown to an absolute time (data-countdown, ISO 8601): pages may be kept by the page
+// cache, so the time left is worked out here, every second, from the visitor's clock.
+(function () {
+  "use strict";
+  var clocks = document.querySelectorAll("[data-countdown]");
+  if (!clocks.length) return;
+  function pad(n) { return n < 10 ? "0" + n : String(n); }
+  function tick() {
+    var now = Date.now();
+    clocks.forEach(function (el) {
+      var left = Math.floor((Date.parse(el.dataset.countdown) - now) / 1000);
+      if (isNaN(left)) return;
+      if (left <= 0) { el.textContent = el.dataset.done || ""; return; }
+      var h = Math.floor(left / 3600), m = Math.floor(left % 3600 / 60), s = left % 60;
+      el.textContent = (h ? pad(h) + ":" : "") + pad(m) + ":" + pad(s);
+    });
+  }
+  tick();
+  setInterval(tick, 1000);
+})();
