@@ -24,7 +24,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from weshop.accounts.models import User
 from weshop.catalog.models import Product
-from weshop.core.db import lock_row
 from weshop.core.errors import Conflict, InvalidInput, NotFound
 from weshop.core.outbox import emit
 from weshop.groupbuy import repository as repo
@@ -293,8 +292,8 @@ async def on_paid(session: AsyncSession, member_id: int, paid_at: datetime) -> N
     # The payment sells its stock after this (the SKU's stock row, then the product's sales);
     # a cancellation returns stock before it frees its place in the group. Take those rows
     # first here too, so that both lock in one order (PostgreSQL; SQLite has one writer).
-    await lock_row(session, StockLevel, member.sku_id)
-    await lock_row(session, Product, campaign.product_id)
+    await repo.lock_for_update(session, StockLevel.sku_id, member.sku_id)
+    await repo.lock_for_update(session, Product.id, campaign.product_id)
     group = await session.get_one(Group, member.group_id)
     if group.status == GroupState.PENDING and member.role == MemberRole.LEADER:
         await _open(session, campaign, group, member, paid_at)
