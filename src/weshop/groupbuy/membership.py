@@ -23,6 +23,7 @@ import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from weshop.accounts.models import User
+from weshop.catalog.models import Product
 from weshop.core.errors import Conflict, InvalidInput, NotFound
 from weshop.core.outbox import emit
 from weshop.groupbuy import repository as repo
@@ -39,6 +40,7 @@ from weshop.groupbuy.models import (
 )
 from weshop.groupbuy.schemas import GroupOrderIn
 from weshop.groupbuy.state import GROUP_MACHINE, MEMBER_MACHINE
+from weshop.inventory.models import StockLevel
 from weshop.orders import service as orders
 from weshop.orders.campaigns import CampaignOffer, place_campaign_order
 from weshop.orders.checkout import PlacedCheckout
@@ -111,7 +113,6 @@ async def _place(
         raise Conflict(
             "this group buy takes new customers of the store only", code="new_customers_only"
         )
-    await _take(session, campaign, user, data.quantity)
     member = GroupMember(
         group_id=group.id,
         campaign_id=campaign.id,
@@ -136,6 +137,9 @@ async def _place(
         hold_shipping=True,
     )
     placed = await place_campaign_order(session, user, offer, data.checkout())
+    # After the order took its regular stock: every transaction that holds both takes the
+    # SKU's stock row before the campaign's (a cancellation gives stock back, then units).
+    await _take(session, campaign, user, data.quantity)
     member.order_id = placed.orders[0].id
     await session.flush()
     return member, placed
@@ -285,6 +289,11 @@ async def on_paid(session: AsyncSession, member_id: int, paid_at: datetime) -> N
     order = await session.get_one(Order, member.order_id)
     member.paid_fen = order.paid_fen
     campaign = await session.get_one(GroupCampaign, member.campaign_id)
+    # The payment sells its stock after this (the SKU's stock row, then the product's sales);
+    # a cancellation returns stock before it frees its place in the group. Take those rows
+    # first here too, so that both lock in one order (PostgreSQL; SQLite has one writer).
+    await repo.lock_for_update(session, StockLevel.sku_id, member.sku_id)
+    await repo.lock_for_update(session, Product.id, campaign.product_id)
     group = await session.get_one(Group, member.group_id)
     if group.status == GroupState.PENDING and member.role == MemberRole.LEADER:
         await _open(session, campaign, group, member, paid_at)

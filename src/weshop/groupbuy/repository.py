@@ -102,6 +102,14 @@ async def skus_of(session: AsyncSession, product_ids: Sequence[int]) -> dict[int
 # Counters
 
 
+async def lock_for_update(session: AsyncSession, key: Any, row_id: int) -> None:
+    """Take the row lock an UPDATE of ``key``'s row would take (PostgreSQL's FOR NO KEY
+    UPDATE, which leaves foreign-key checks of other inserts alone), now rather than later;
+    nothing on SQLite, whose writers run one at a time."""
+    if session.get_bind().dialect.name == "postgresql":
+        await session.execute(select(key).where(key == row_id).with_for_update(key_share=True))
+
+
 async def take_stock(session: AsyncSession, campaign_id: int, units: int) -> bool:
     result = await session.execute(
         update(GroupCampaign)
