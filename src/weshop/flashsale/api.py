@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from weshop.accounts.auth import CurrentOperator, CurrentUser
 from weshop.core.clock import utcnow
+from weshop.core.errors import InvalidInput
 from weshop.core.http import DbSession, IdempotencyKey, RuntimeDep, reads_only
 from weshop.core.ids import MAX_ID
 from weshop.core.openapi import raises
@@ -349,7 +350,7 @@ async def showing_sessions(
         }
     },
 )
-@raises(Refused)
+@raises(Refused, InvalidInput)
 @reads_only
 async def attempt(
     flash_item_id: ItemId,
