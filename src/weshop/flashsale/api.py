@@ -10,8 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from weshop.accounts.auth import CurrentOperator, CurrentUser
 from weshop.core.clock import utcnow
+from weshop.core.errors import InvalidInput
 from weshop.core.http import DbSession, IdempotencyKey, RuntimeDep, reads_only
-from weshop.core.ids import MAX_ID, RowId
+from weshop.core.ids import MAX_ID
 from weshop.core.openapi import raises
 from weshop.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, CursorQuery, Page, page_of
 from weshop.core.tenancy import StoreScope
@@ -324,7 +325,9 @@ async def platform_session_figures(
 @cached_response()
 async def showing_sessions(
     session: DbSession,
-    store_id: Annotated[RowId | None, Query(description="Only this store's items.")] = None,
+    store_id: Annotated[
+        int | None, Query(ge=1, le=MAX_ID, description="Only this store's items.")
+    ] = None,
 ):
     """Sessions running now (first), then those starting within two days, with their items:
     flash and regular price, per-shopper limit, sold percentage and state (`upcoming`,
@@ -347,7 +350,7 @@ async def showing_sessions(
         }
     },
 )
-@raises(Refused)
+@raises(Refused, InvalidInput)
 @reads_only
 async def attempt(
     flash_item_id: ItemId,

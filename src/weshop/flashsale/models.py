@@ -38,7 +38,6 @@ class FlashSession(TimestampMixin, Base):
     __table_args__ = (
         Index("ix_flash_sessions_store_starts", "store_id", "starts_at"),
         Index("ix_flash_sessions_status_ends", "status", "ends_at"),
-        CheckConstraint("ends_at > starts_at", name="window_ordered"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

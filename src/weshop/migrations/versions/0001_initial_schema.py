@@ -1983,7 +1983,6 @@ def upgrade() -> None:
         ),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
-        sa.CheckConstraint("ends_at > starts_at", name=op.f("ck_flash_sessions_window_ordered")),
         sa.ForeignKeyConstraint(
             ["created_by"], ["users.id"], name=op.f("fk_flash_sessions_created_by_users")
         ),
