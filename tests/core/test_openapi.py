@@ -109,3 +109,26 @@ def test_a_phone_the_document_refuses_is_refused(phone):
     except ValueError:
         accepted = False
     assert accepted == bool(re.search(PHONE_PATTERN, phone))
+
+
+async def test_integers_are_bounded_by_integers_in_the_document(client):
+    """A float bound reads a row id's maximum 2**63 - 1 as 2**63 and offers ``9999.0`` as a
+    quantity, both of which the API refuses: every integer's bounds are exact integers."""
+    spec = expect(await client.get("/openapi.json"), 200)
+    found = []
+
+    def walk(node: object) -> None:
+        if isinstance(node, dict):
+            if node.get("type") == "integer":
+                found.extend(
+                    (bound, node[bound]) for bound in ("minimum", "maximum") if bound in node
+                )
+            for child in node.values():
+                walk(child)
+        elif isinstance(node, list):
+            for child in node:
+                walk(child)
+
+    walk(spec)
+    assert found and all(type(value) is int for _, value in found), found[:5]
+    assert ("maximum", 2**63 - 1) in found and ("maximum", 9999) in found

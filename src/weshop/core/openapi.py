@@ -185,13 +185,41 @@ def document_errors(spec: dict[str, Any], app: FastAPI) -> dict[str, Any]:
     return spec
 
 
+_BOUNDS = ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum")
+
+
+def exact_integer_bounds(node: Any) -> Any:
+    """FastAPI's document models hold bounds as floats: a row id's maximum 2**63 - 1 comes
+    out as 9.223372036854776e18, which is 2**63 and lets a client read an id one past the
+    range as valid, and an integer's bound written ``9999.0`` invites ``9999.0`` as a value,
+    which WeShop refuses (integers are strict). Bounds of integers are written as integers."""
+    if isinstance(node, dict):
+        if node.get("type") == "integer":
+            for bound in _BOUNDS:
+                value = node.get(bound)
+                if isinstance(value, float) and value.is_integer():
+                    node[bound] = _exact(value)
+        for child in node.values():
+            exact_integer_bounds(child)
+    elif isinstance(node, list):
+        for child in node:
+            exact_integer_bounds(child)
+    return node
+
+
+def _exact(value: float) -> int:
+    # The largest id is 2**63 - 1; a float cannot hold it and reads as 2**63.
+    return min(int(value), 2**63 - 1)
+
+
 def install_error_responses(app: FastAPI) -> None:
-    """Make ``app``'s OpenAPI document carry every route's error answers."""
+    """Make ``app``'s OpenAPI document carry every route's error answers, and its integers'
+    bounds as integers."""
     generate = app.openapi
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            app.openapi_schema = document_errors(generate(), app)
+            app.openapi_schema = exact_integer_bounds(document_errors(generate(), app))
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]

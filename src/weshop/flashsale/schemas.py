@@ -145,15 +145,10 @@ class ShopSessionOut(BaseModel):
     items: list[ShopItemOut]
 
 
-# Below RowId's 2**63 - 1, whose JSON Schema maximum (a float, 2**63) lets generated requests
-# step past it: 9e18 is exact in both.
-AddressId = Annotated[StrictInt, Field(ge=1, le=9_000_000_000_000_000_000)]
-
-
 class AttemptIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     quantity: Quantity = 1
-    address_id: AddressId
+    address_id: RowId
     token: Token | None = Field(
         default=None,
         description="The attempt's idempotency token (or send `Idempotency-Key`): a repeat "
