@@ -30,6 +30,23 @@ async def user_by_token_hash(session: AsyncSession, token_hash: str, now: dateti
     )
 
 
+async def session_holder(session: AsyncSession, token_hash: str) -> tuple[int, datetime] | None:
+    """The user id and expiry of a live (not revoked) session of an active user; what does not
+    change by itself, so it may be kept (the expiry is compared by the caller)."""
+    row = (
+        await session.execute(
+            select(AuthSession.user_id, AuthSession.expires_at)
+            .join(User, User.id == AuthSession.user_id)
+            .where(
+                AuthSession.token_hash == token_hash,
+                AuthSession.revoked_at.is_(None),
+                User.is_active.is_(True),
+            )
+        )
+    ).first()
+    return None if row is None else (row.user_id, row.expires_at)
+
+
 async def latest_login_code(session: AsyncSession, index: str, now: datetime) -> LoginCode | None:
     return await session.scalar(
         select(LoginCode)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hmac
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Protocol
 
 import structlog
@@ -17,6 +17,7 @@ from weshop.accounts.schemas import AddressIn, AddressPatch
 from weshop.core.clock import utcnow
 from weshop.core.config import Settings
 from weshop.core.crypto import mask_phone
+from weshop.core.db import Database
 from weshop.core.errors import (
     InvalidInput,
     NotFound,
@@ -197,6 +198,19 @@ async def authenticate(session: AsyncSession, token: str) -> User:
     if user is None:
         raise Unauthenticated("sign in first: the session is missing or has expired")
     return user
+
+
+async def signed_in_user_id(db: Database, token: str, now: datetime) -> int:
+    """:func:`authenticate` for the paths that take a peak: only the user's id, and the
+    session kept in memory while neither sessions nor users change (a sign-out or a
+    deactivated account shows on the next request, from any process)."""
+    digest = token_digest(token)
+    holder = await db.kept(
+        ("accounts.session", digest), lambda session: repo.session_holder(session, digest)
+    )
+    if holder is None or holder[1] <= now:
+        raise Unauthenticated("sign in first: the session is missing or has expired")
+    return holder[0]
 
 
 async def sign_out(session: AsyncSession, token: str) -> None:

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import enum
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Hashable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 from sqlalchemy import (
     BigInteger,
@@ -44,6 +44,8 @@ from weshop.core.crypto import cipher
 from weshop.core.errors import InvalidInput
 from weshop.core.read_cache import READ_CACHE_KEY, ReadCache
 from weshop.core.table_versions import TableVersions, track_table_versions
+
+T = TypeVar("T")
 
 # Integer primary keys must be INTEGER on SQLite to be rowid aliases (autoincrement).
 BigInt = BigInteger().with_variant(Integer(), "sqlite")
@@ -244,6 +246,21 @@ class Database:
 
     def session(self, *, write: bool = True) -> AsyncSession:
         return (self._sessions if write else self._read_sessions)()
+
+    async def kept(self, key: Hashable, read: Callable[[AsyncSession], Awaitable[T]]) -> T:
+        """``read`` in a read session of its own, or the value it gave before while no table
+        it read has changed (:mod:`weshop.core.read_cache`; always the read without table
+        versions). For the hot paths that answer without a transaction of their own: a kept
+        value costs no connection at all."""
+
+        async def read_in_session() -> T:
+            async with self.session(write=False) as session:
+                return await read(session)
+
+        cache = self._read_info.get(READ_CACHE_KEY)
+        if cache is None:
+            return await read_in_session()
+        return await cache.get(key, read_in_session)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
