@@ -5,13 +5,22 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Response, status
+from fastapi import APIRouter, Header, Path, Query, Request, Response, status
+from pydantic import TypeAdapter
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from weshop.accounts.auth import CurrentOperator, CurrentUser
+from weshop.accounts.auth import CurrentOperator, CurrentUserId, user_id_of
 from weshop.core.clock import utcnow
 from weshop.core.errors import InvalidInput
-from weshop.core.http import DbSession, IdempotencyKey, RuntimeDep, reads_only
+from weshop.core.http import (
+    DbSession,
+    DirectRoute,
+    RequestParts,
+    RuntimeDep,
+    get_runtime,
+    request_json,
+    served_directly,
+)
 from weshop.core.ids import MAX_ID
 from weshop.core.openapi import raises
 from weshop.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, CursorQuery, Page, page_of
@@ -30,6 +39,7 @@ from weshop.flashsale.schemas import (
     SessionOut,
     SessionPatch,
     ShopSessionOut,
+    Token,
 )
 from weshop.flashsale.service import Owner
 from weshop.stores.access import staff_with
@@ -41,10 +51,21 @@ merchant = APIRouter(
 )
 platform = APIRouter(prefix="/api/v1/platform/flash-sessions", tags=["platform"])
 shop = APIRouter(prefix="/api/v1/shop", tags=["shop"])
-me = APIRouter(prefix="/api/v1/me", tags=["flash sales"])
+# The attempt takes a flash sale's peak: served directly (see weshop.core.http.DirectRoute).
+me = APIRouter(prefix="/api/v1/me", tags=["flash sales"], route_class=DirectRoute)
 
 SessionId = Annotated[int, Path(ge=1, le=MAX_ID, description="Flash-sale session id.")]
 ItemId = Annotated[int, Path(ge=1, le=MAX_ID, description="Flash-sale item id.")]
+AttemptKey = Annotated[
+    Token | None,
+    Header(
+        alias="Idempotency-Key",
+        description="The attempt's idempotency token (or send `token`): a repeat gets the "
+        "first answer, never a second unit.",
+    ),
+]
+_ITEM_ID = TypeAdapter(ItemId)
+_KEY = TypeAdapter(AttemptKey)
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
 
 Reader = staff_with(Permission.PROMOTIONS_READ)
@@ -338,6 +359,21 @@ async def showing_sessions(
 # The shopper
 
 
+async def serve_attempt(request: Request) -> Response:
+    """:func:`attempt`, its parameters read straight off the request (a :class:`DirectRoute`)
+    with the checks FastAPI makes for its signature, in its order: the body's JSON, who is
+    calling, then every parameter at once."""
+    raw = await request_json(request)
+    user_id = await user_id_of(request)
+    parts = RequestParts()
+    item_id = parts.value("path", "flash_item_id", _ITEM_ID, request.path_params["flash_item_id"])
+    key = parts.value("header", "Idempotency-Key", _KEY, request.headers.get("idempotency-key"))
+    body = parts.body(AttemptIn, raw)
+    parts.check()
+    answer = await attempt(item_id, body, user_id, get_runtime(request), key)
+    return Response(answer.model_dump_json(), status_code=201, media_type="application/json")
+
+
 @me.post(
     "/flash-items/{flash_item_id}/attempts",
     status_code=status.HTTP_201_CREATED,
@@ -351,17 +387,16 @@ async def showing_sessions(
     },
 )
 @raises(Refused, InvalidInput)
-@reads_only
+@served_directly(serve_attempt)
 async def attempt(
     flash_item_id: ItemId,
     body: AttemptIn,
-    user: CurrentUser,
-    session: DbSession,
-    key: IdempotencyKey,
+    user_id: CurrentUserId,
     runtime: RuntimeDep,
-):
+    key: AttemptKey = None,
+) -> AttemptOut:
     """抢购: one attempt at a flash item. Accepted, it is one order at the flash price for
     the address given, in "my orders" at once, to pay within the session's payment window
     (unpaid, it expires and the unit goes back). A repeat with the same `Idempotency-Key` (or
     `token`) gets the first attempt's answer (`repeated`: true), never a second unit."""
-    return await attempts.attempt(session, runtime, user, flash_item_id, body, key, utcnow())
+    return await attempts.attempt(runtime, user_id, flash_item_id, body, key, utcnow())

@@ -1,27 +1,33 @@
 """The attempt path (the hot path of a flash sale): decide, then place exactly one order.
 
-With Redis, the gate's one Lua script decides an attempt (stock, per-shopper limit,
-idempotency token) without touching the database; a refused attempt costs one Redis call.
-An accepted one is placed synchronously, in one transaction: the attempt row, its order
-(``place_campaign_order`` with ``holds_stock=True``: the flash stock holds the unit, so no
-regular stock is reserved) and, last, the database's own guards: ``sold + q <= flash_stock``
-and the shopper's units within the limit, by conditional UPDATEs. The order is in the
-shopper's "my orders" when the answer arrives. If the transaction fails, the gate takes the
-token back (the unit too, unless the database said sold out).
+An attempt answers without a transaction of its own until it is accepted: who is calling
+(:func:`weshop.accounts.service.signed_in_user_id`) and the item's terms are kept in memory
+while their tables do not change (:meth:`weshop.core.db.Database.kept`), so at a peak, when
+almost every attempt is refused, a refusal costs no connection and no SQL.
 
-Without Redis the same transaction does it all, guards first: the database decides.
+With Redis, the gate's one Lua script decides an attempt (stock, per-shopper limit,
+idempotency token); a refused attempt costs that one Redis call. An accepted one is placed
+synchronously, in one transaction: the attempt row, its order (``place_campaign_order`` with
+``holds_stock=True``: the flash stock holds the unit, so no regular stock is reserved) and,
+last, the database's own guards: ``sold + q <= flash_stock`` and the shopper's units within
+the limit, by conditional UPDATEs. The order is in the shopper's "my orders" when the answer
+arrives. If the transaction fails, the gate takes the token back (the unit too, unless the
+database said sold out).
+
+Without Redis the database decides, in the same transaction; what it last said (units
+left, the shopper's units: kept values, which only the writes of an accepted attempt
+change) refuses without writing, so refusals never queue for SQLite's one write lock.
 
 Why synchronous, not through the outbox: the order must exist before the shopper is told
-"accepted" (they pay it next), the outbox would add the worker's poll to every accepted
-attempt, and an accepted attempt is rare at a peak (most are refused by the gate), so the
-transaction is not what limits the rate. ``bench/flashsale.py`` measures it.
+"accepted" (they pay it next), the outbox adds the worker's poll to every accepted attempt,
+and an accepted attempt is rare at a peak, so placing it is not what limits the rate.
+``bench/flashsale.py`` measures both (``--placement``).
 """
 
 from __future__ import annotations
 
+import asyncio
 import secrets
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -30,8 +36,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from weshop.accounts.models import User
+from weshop.core.db import Database
 from weshop.core.errors import Conflict, NotFound
-from weshop.core.read_cache import kept_read
 from weshop.flashsale import repository as repo
 from weshop.flashsale.gate import FlashGate, gate_of
 from weshop.flashsale.models import (
@@ -49,6 +55,8 @@ from weshop.orders.models import CampaignKind, Order
 from weshop.orders.schemas import CheckoutIn
 
 FLASH_LABEL = "秒杀价"
+# Enough to overlap one placement's database round trips with another's work.
+PLACEMENTS_AT_ONCE = 4
 
 
 @dataclass(frozen=True)
@@ -85,10 +93,10 @@ def refuse(code: str) -> Refused:
     return Refused(_MESSAGES[code], code=code)
 
 
-async def item_terms(db: AsyncSession, item_id: int) -> ItemTerms:
-    async def read() -> ItemTerms | None:
+async def item_terms(db: Database, item_id: int) -> ItemTerms:
+    async def read(session: AsyncSession) -> ItemTerms | None:
         row = (
-            await db.execute(
+            await session.execute(
                 select(FlashItem, FlashSession)
                 .join(FlashSession, FlashSession.id == FlashItem.session_id)
                 .where(FlashItem.id == item_id)
@@ -110,7 +118,7 @@ async def item_terms(db: AsyncSession, item_id: int) -> ItemTerms:
             payment_window_minutes=flash.payment_window_minutes,
         )
 
-    terms = await kept_read(db, ("flashsale.item", item_id), read)
+    terms = await db.kept(("flashsale.item", item_id), read)
     if terms is None:
         raise NotFound("no such flash-sale item")
     return terms
@@ -126,125 +134,136 @@ def check_open(terms: ItemTerms, quantity: int, now: datetime) -> None:
 
 
 async def attempt(
-    db: AsyncSession,
     runtime: Any,
-    user: User,
+    user_id: int,
     item_id: int,
     data: AttemptIn,
     key: str | None,
     now: datetime,
 ) -> AttemptOut:
-    """One attempt; ``db`` is the request's read session, the writing has its own."""
+    """One attempt by a signed-in shopper; ``key`` (the Idempotency-Key) names it, else
+    ``data.token``, else it is new."""
     token = key or data.token or secrets.token_hex(16)
-    terms = await item_terms(db, item_id)
+    terms = await item_terms(runtime.db, item_id)
     check_open(terms, data.quantity, now)
     gate = gate_of(runtime)
     if gate is None:
-        refusal = await _read_refusal(db, terms, user.id, data.quantity)
-        if refusal is not None:
-            raise refuse(refusal)
-        return await _decide_in_database(db, runtime, user, terms, data, token)
-    return await _decide_in_redis(db, runtime, gate, user, terms, data, token, now)
+        return await _decide_in_database(runtime, user_id, terms, data, token)
+    return await _decide_in_redis(runtime, gate, user_id, terms, data, token, now)
 
 
-@asynccontextmanager
-async def _writing(db: AsyncSession, runtime: Any) -> AsyncIterator[AsyncSession]:
-    """The attempt's write transaction, committed when the block ends. On SQLite one of its
-    own, begun once the request's read has ended, so the one write lock is held for the
-    writes only; on PostgreSQL the request's own transaction: a second connection per
-    request would run the pool dry at a peak, each request holding one while it waits."""
-    if runtime.db.is_sqlite:
-        await db.commit()
-        async with runtime.db.transaction() as writer:
-            yield writer
-        return
-    try:
-        yield db
-    except BaseException:
-        await db.rollback()
-        raise
-    await db.commit()
+def _placements(runtime: Any) -> asyncio.Semaphore:
+    """Accepted attempts are placed a few at a time. Placing an order costs tens of
+    milliseconds of the process's one event loop; at the start of a peak every accepted
+    attempt places at once, and placed together they would all finish late and hold every
+    refusal behind them. In turn, the first accepted are answered first, and refusals (most
+    of a peak) keep their pace."""
+    placements = runtime.components.get("flash_placements")
+    if placements is None:
+        placements = runtime.components["flash_placements"] = asyncio.Semaphore(PLACEMENTS_AT_ONCE)
+    return placements
 
 
 async def _decide_in_redis(
-    db: AsyncSession,
     runtime: Any,
     gate: FlashGate,
-    user: User,
+    user_id: int,
     terms: ItemTerms,
     data: AttemptIn,
     token: str,
     now: datetime,
 ) -> AttemptOut:
+    db: Database = runtime.db
     now_ms = int(now.timestamp() * 1000)
-    verdict = await gate.attempt(terms.item_id, user.id, token, data.quantity, now_ms)
+    verdict = await gate.attempt(terms.item_id, user_id, token, data.quantity, now_ms)
     if verdict == "missing":  # first attempt of the session, or Redis lost its keys
-        await load_gate(db, gate, terms.item_id)
-        verdict = await gate.attempt(terms.item_id, user.id, token, data.quantity, now_ms)
+        async with db.session(write=False) as reader:
+            await load_gate(reader, gate, terms.item_id)
+        verdict = await gate.attempt(terms.item_id, user_id, token, data.quantity, now_ms)
     if verdict == "repeat":
-        return await _repeat(db, terms.item_id, user.id, token)
+        async with db.session(write=False) as reader:
+            return await _repeat(reader, terms.item_id, user_id, token)
     if verdict != "accepted":
         raise refuse("sold_out" if verdict == "missing" else verdict)
     try:
-        async with _writing(db, runtime) as writer:
-            answer = await _place(writer, user, terms, data, token)
-            refusal = await _take(writer, terms, user.id, data.quantity)
+        async with _placements(runtime), db.transaction() as writer:
+            answer = await _place(writer, user_id, terms, data, token)
+            refusal = await _take(writer, terms, user_id, data.quantity)
             if refusal is not None:
                 raise refuse(refusal)
     except Refused as refused:
         # The database is the last word: "sold out" there means the gate had too many.
         await gate.release(
             terms.item_id,
-            user.id,
+            user_id,
             token,
             give_stock=refused.code != "sold_out",
             forget=True,
         )
         raise
     except BaseException:
-        await gate.release(terms.item_id, user.id, token, give_stock=True, forget=True)
+        await gate.release(terms.item_id, user_id, token, give_stock=True, forget=True)
         raise
-    await gate.confirmed(terms.item_id, user.id, token)
+    await gate.confirmed(terms.item_id, user_id, token)
     return answer
 
 
 async def _decide_in_database(
-    db: AsyncSession, runtime: Any, user: User, terms: ItemTerms, data: AttemptIn, token: str
+    runtime: Any, user_id: int, terms: ItemTerms, data: AttemptIn, token: str
 ) -> AttemptOut:
-    refusal = None
-    async with _writing(db, runtime) as writer:
-        existing = await repo.attempt_by_token(writer, terms.item_id, user.id, token)
+    db: Database = runtime.db
+    refusal = await _known_refusal(db, terms, user_id, data.quantity)
+    if refusal is not None:
+        # Only a shopper who holds units can be repeating an accepted attempt.
+        if await _shopper_units(db, terms.item_id, user_id) > 0:
+            async with db.session(write=False) as reader:
+                existing = await repo.attempt_by_token(reader, terms.item_id, user_id, token)
+                if existing is not None:
+                    return await _answer(reader, existing, repeated=True)
+        raise refuse(refusal)
+    async with _placements(runtime), db.transaction() as writer:
+        existing = await repo.attempt_by_token(writer, terms.item_id, user_id, token)
         if existing is not None:
             return await _answer(writer, existing, repeated=True)
         await repo.count_attempt(writer, terms.item_id)
-        refusal = await _take(writer, terms, user.id, data.quantity)
+        refusal = await _take(writer, terms, user_id, data.quantity)
         if refusal is None:
-            return await _place(writer, user, terms, data, token)
+            return await _place(writer, user_id, terms, data, token)
     # The attempt is counted (committed); the refusal changes nothing else.
     raise refuse(refusal)
 
 
-async def _read_refusal(
-    db: AsyncSession, terms: ItemTerms, user_id: int, quantity: int
-) -> str | None:
-    """Without Redis, what the read transaction already shows refuses without writing (at a
-    peak most attempts are refused: they never queue for the write lock). The write still
-    decides every attempt this lets through."""
-    units = await db.scalar(
-        select(FlashBuyer.units).where(
-            FlashBuyer.item_id == terms.item_id, FlashBuyer.user_id == user_id
-        )
-    )
-    if (units or 0) + quantity > terms.limit:
+async def _known_refusal(db: Database, terms: ItemTerms, user_id: int, quantity: int) -> str | None:
+    """What the database last said refuses without writing (at a peak most attempts are
+    refused: they never queue for the write lock). The write still decides every attempt
+    this lets through, so a value kept a moment too long only lets one through."""
+    units = await _shopper_units(db, terms.item_id, user_id)
+    if units + quantity > terms.limit:
         return "limit_reached"  # checked first, as the Redis gate does
-    sold, stock = (
-        await db.execute(
-            select(FlashItem.sold, FlashItem.flash_stock).where(FlashItem.id == terms.item_id)
-        )
-    ).one()
-    if sold + quantity > stock:
+
+    async def read_left(session: AsyncSession) -> int:
+        sold, stock = (
+            await session.execute(
+                select(FlashItem.sold, FlashItem.flash_stock).where(FlashItem.id == terms.item_id)
+            )
+        ).one()
+        return int(stock - sold)
+
+    if await db.kept(("flashsale.left", terms.item_id), read_left) < quantity:
         return "sold_out"
     return None
+
+
+async def _shopper_units(db: Database, item_id: int, user_id: int) -> int:
+    async def read(session: AsyncSession) -> int:
+        units = await session.scalar(
+            select(FlashBuyer.units).where(
+                FlashBuyer.item_id == item_id, FlashBuyer.user_id == user_id
+            )
+        )
+        return units or 0
+
+    return await db.kept(("flashsale.units", item_id, user_id), read)
 
 
 async def _take(db: AsyncSession, terms: ItemTerms, user_id: int, quantity: int) -> str | None:
@@ -258,14 +277,17 @@ async def _take(db: AsyncSession, terms: ItemTerms, user_id: int, quantity: int)
 
 
 async def _place(
-    db: AsyncSession, user: User, terms: ItemTerms, data: AttemptIn, token: str
+    db: AsyncSession, user_id: int, terms: ItemTerms, data: AttemptIn, token: str
 ) -> AttemptOut:
     """The attempt's row and its one order, in the caller's transaction."""
+    user = await db.get(User, user_id)
+    if user is None:
+        raise NotFound("no such user")
     row = FlashAttempt(
         item_id=terms.item_id,
         session_id=terms.session_id,
         store_id=terms.store_id,
-        user_id=user.id,
+        user_id=user_id,
         token=token,
         quantity=data.quantity,
     )

@@ -139,7 +139,7 @@ async def attempt(
             request, session, user, flash_item_id, error=message, status_code=422
         )
     try:
-        answer = await attempts.attempt(session, runtime, user, flash_item_id, body, None, utcnow())
+        answer = await attempts.attempt(runtime, user.id, flash_item_id, body, None, utcnow())
     except WeShopError as exc:
         known = REFUSALS.get(exc.code)
         message = gettext(request, known) if known else error_message(request, exc.code, "")
