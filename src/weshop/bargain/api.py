@@ -233,9 +233,10 @@ async def buy_bargain(
 ):
     """Buy your bargain's unit at its current price (the floor, or earlier when the campaign
     allows it): one order, paid like any other. 404 for another shopper's bargain; 409 with
-    `floor_not_reached`, `bargain_ordered`, `bargain_bought`, `bargain_expired`,
-    `bargain_changed`, `campaign_stopped`, `limit_reached`, `sold_out` or the checkout's own
-    codes. An order closed unpaid gives the bargain back while its window lasts. Accepts
+    `floor_not_reached`, `bargain_ordered`, `bargain_bought`, `bargain_refunded`,
+    `bargain_expired`, `bargain_changed`, `campaign_stopped`, `limit_reached`, `sold_out` or
+    the checkout's own codes. An order closed unpaid gives the bargain back while its window
+    lasts; a paid one cancelled, or its line refunded in full, makes it `refunded`. Accepts
     `Idempotency-Key`."""
 
     async def action() -> CheckoutOut:

@@ -170,7 +170,11 @@ class FiguresOut(BaseModel):
 
     started: int
     reached_floor: int
-    bought: int
+    bought: int = Field(description="Bargains whose order was paid and not refunded.")
+    refunded: int = Field(
+        description="Bargains bought, then refunded (cancelled after payment, or the bargained "
+        "line refunded in full); not counted in `bought`."
+    )
     floor_rate: float = Field(description="reached_floor / started (0 when none started).")
     buy_rate: float = Field(description="bought / started.")
     helps: int

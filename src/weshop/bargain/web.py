@@ -46,6 +46,7 @@ MESSAGES = {
     "floor_not_reached": N_("Ask more friends to help: the floor price is not reached yet."),
     "bargain_ordered": N_("This bargain already has an order waiting for payment."),
     "bargain_bought": N_("This bargain has been bought."),
+    "bargain_refunded": N_("This bargain was bought and refunded."),
     "bargain_changed": N_("The bargain changed meanwhile: look again."),
     "no_address": N_("Add a delivery address first."),
 }
