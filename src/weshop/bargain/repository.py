@@ -320,6 +320,14 @@ async def lines_refunded_in_full(session: AsyncSession, order_id: int) -> bool:
     return all(amount <= 0 for part, amount in left.items() if part is not None)
 
 
+async def help_by(session: AsyncSession, bargain_id: int, helper_id: int) -> BargainHelp | None:
+    return await session.scalar(
+        select(BargainHelp).where(
+            BargainHelp.bargain_id == bargain_id, BargainHelp.helper_id == helper_id
+        )
+    )
+
+
 async def helps_of(session: AsyncSession, bargain_ids: Iterable[int]) -> list[BargainHelp]:
     ids = list(bargain_ids)
     if not ids:

@@ -138,6 +138,11 @@ class BargainOut(BaseModel):
     can_buy: bool = Field(description="Whether the starter may buy now, at current_price_fen.")
     order_id: int | None = Field(default=None, description="Shown to the starter only.")
     helps: list[HelpOut]
+    your_help: HelpOut | None = Field(
+        default=None,
+        description="The signed-in reader's own help of this bargain, if they gave one (a "
+        "cut of 0: recorded, not counted).",
+    )
 
 
 class MerchantHelpOut(BaseModel):

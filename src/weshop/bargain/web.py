@@ -98,14 +98,14 @@ async def start(request: Request, user: OptionalPageUser, session: DbSession) ->
         return RedirectResponse(back, 303)
     try:
         async with undo_on_error(session):
-            bargain = await service.start_bargain(
+            started = await service.start_bargain(
                 session, user, int(campaign), _client(request), utcnow()
             )
     except WeShopError as exc:
-        if exc.code == "bargain_exists" and isinstance(exc.details, dict):
-            return _to_bargain(exc.details["bargain_id"])
         return RedirectResponse(f"{back}?{urlencode({'bargain_error': exc.code})}", 303)
-    return _to_bargain(bargain.id, started=1)
+    if not started.created:
+        return _to_bargain(started.bargain.id)
+    return _to_bargain(started.bargain.id, started=1)
 
 
 @router.get("/bargain/{bargain_id}")
@@ -164,12 +164,16 @@ async def help_bargain(
         return _signin(f"/bargain/{bargain_id}")
     try:
         async with undo_on_error(session):
-            row = await service.help_bargain(session, user, bargain_id, _client(request), utcnow())
+            helped = await service.help_bargain(
+                session, user, bargain_id, _client(request), utcnow()
+            )
     except NotFound:
         raise
     except WeShopError as exc:
         return _to_bargain(bargain_id, error=exc.code)
-    return _to_bargain(bargain_id, helped=row.cut_fen)
+    if not helped.created:
+        return _to_bargain(bargain_id, error="already_helped")
+    return _to_bargain(bargain_id, helped=helped.help.cut_fen)
 
 
 @router.post("/bargain/{bargain_id}/buy")
