@@ -348,6 +348,13 @@ async def users_by_id(session: AsyncSession, ids: Iterable[int]) -> dict[int, Us
     return {user.id: user for user in rows}
 
 
+async def orders_by_id(session: AsyncSession, ids: Iterable[int]) -> list[Order]:
+    wanted = set(ids)
+    if not wanted:
+        return []
+    return list(await session.scalars(select(Order).where(Order.id.in_(wanted))))
+
+
 async def has_order_before(session: AsyncSession, user_id: int, moment: datetime) -> bool:
     found = await session.scalar(
         select(Order.id).where(Order.user_id == user_id, Order.created_at < moment).limit(1)

@@ -219,11 +219,15 @@ async def merchant_bargains(
 async def my_bargains(
     session: AsyncSession, user: User, cursor: str | None, limit: int, now: datetime
 ) -> tuple[list[Bargain], list[BargainOut]]:
-    """The shopper's bargains, newest first (``limit + 1`` rows, the answers of ``limit``)."""
+    """The shopper's bargains, newest first (``limit + 1`` rows, the answers of ``limit``).
+    A bargain whose product is off sale or store closed is left out, as its page is."""
     rows = list(
         await session.scalars(paginate(repo.my_bargains_query(user.id), Bargain, cursor, limit))
     )
-    answers = [
-        await bargain_out(session, row.id, user, now, starter_only=True) for row in rows[:limit]
-    ]
+    answers = []
+    for row in rows[:limit]:
+        try:
+            answers.append(await bargain_out(session, row.id, user, now, starter_only=True))
+        except NotFound:
+            continue
     return rows, answers
