@@ -148,8 +148,9 @@ async def list_bargains(
 async def figures(
     session: DbSession, scope: StoreScope = Reader, campaign_id: CampaignFilter = None
 ):
-    """Conversion started → reached floor → bought, helps counted and not, and helpers who
-    became the store's customers; of one campaign or all of them."""
+    """Conversion started → reached floor → bought (a bought bargain since refunded counts
+    in `refunded` instead), helps counted and not, and helpers who became the store's
+    customers; of one campaign or all of them."""
     return FiguresOut.model_validate(await campaigns.figures(session, scope, campaign_id))
 
 
