@@ -1,15 +1,18 @@
 """Bargain pages: the product page's 砍价 block, the shareable bargain page with its share
-card, helping and refusals in words; the console's campaigns, form errors that write nothing,
-a campaign's bargains with the reason a help was not counted, stopping; and roles."""
+card, helping and refusals in words; the shopper's 我的砍价 list; the console's campaigns,
+form errors that write nothing, a campaign's bargains with the reason a help was not counted,
+stopping; and roles."""
 
 from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from tests.bargain.conftest import help_, open_campaign, started
+from tests.bargain.conftest import help_, helped_to_floor, open_campaign, start, started
+from tests.bargain.test_buying import buy
 from tests.orders.test_console import HTML, post_form, use_session
-from tests.storefront import page, post, sign_in_page
+from tests.storefront import page, post, shopper, sign_in_page
 from tests.support import expect
+from weshop.bargain import web as bargain_pages
 from weshop.bargain.models import BargainCampaign
 
 
@@ -58,6 +61,90 @@ async def test_a_friend_helps_on_the_page_and_a_second_help_is_refused_in_words(
     twice = await post(client, f"{path}/help")
     assert "你已经帮砍过了" in await page(client, twice.headers["location"])
     assert await page(client, "/bargain/999999", 404)
+
+
+def card(html: str, bargain_id: int) -> str:
+    """One bargain's card of 我的砍价."""
+    start_at = html.index(f'id="my-bargain-{bargain_id}"')
+    end_at = html.find("</article>", start_at)
+    return html[start_at:end_at]
+
+
+async def test_my_bargains_lists_mine_newest_first_with_the_action_that_fits(
+    api, client, monkeypatch
+):
+    assert (
+        (await client.get("/me/bargains", headers=HTML)).headers["location"].startswith("/signin")
+    )
+    _, me = await shopper(api, client)
+    going = await open_campaign(api, helps_needed=3, floor_price_fen=990)
+    at_floor = await open_campaign(api, helps_needed=1, floor_price_fen=880)
+    ordered = await open_campaign(api, helps_needed=1, floor_price_fen=770)
+    first = expect(await start(api.client, me, going.campaign["id"]), 201)
+    expect(await help_(api.client, await api.sign_in(), first["id"]), 201)
+    second = expect(await start(api.client, me, at_floor.campaign["id"]), 201)
+    await helped_to_floor(api, second)
+    third = expect(await start(api.client, me, ordered.campaign["id"]), 201)
+    await helped_to_floor(api, third)
+    address = (await api.add_address(me))["id"]
+    order = expect(await buy(api, me, third["id"], address), 201)["orders"][0]
+    await started(api, going.campaign["id"])  # someone else's
+
+    html = await page(client, "/me/bargains")
+    assert "我的砍价" in html
+    positions = [html.index(f'id="my-bargain-{b["id"]}"') for b in (third, second, first)]
+    assert positions == sorted(positions)
+    assert html.count('class="card order-card my-bargain"') == 3
+
+    bargaining = card(html, first["id"])
+    assert "砍价中" in bargaining and "已有 1 / 3 人帮砍" in bargaining
+    assert "底价 ¥9.90" in bargaining and 'data-countdown="' in bargaining
+    assert 'data-copy="http' in bargaining and f"/bargain/{first['id']}" in bargaining
+    assert "立即购买" not in bargaining and "/me/orders/" not in bargaining
+
+    floor = card(html, second["id"])
+    assert "已砍到底价" in floor and "¥8.80 立即购买" in floor
+    assert f'href="/bargain/{second["id"]}"' in floor and "data-copy" not in floor
+
+    waiting = card(html, third["id"])
+    assert "已下单，待付款" in waiting and 'data-countdown="' not in waiting
+    assert f'action="/me/orders/{order["id"]}/pay"' in waiting
+
+    # Paginated like the other storefront lists.
+    monkeypatch.setattr(bargain_pages, "MY_BARGAINS_PER_PAGE", 2)
+    html = await page(client, "/me/bargains")
+    assert f'id="my-bargain-{first["id"]}"' not in html
+    more = html.split('class="pager"')[1].split('href="')[1].split('"')[0]
+    rest = await page(client, "/me/bargains" + more.replace("&amp;", "&"))
+    assert f'id="my-bargain-{first["id"]}"' in rest and 'class="pager"' not in rest
+
+    # Linked from my page and from my bargain's page; English when chosen.
+    assert 'href="/me/bargains"' in await page(client, "/me")
+    assert 'href="/me/bargains"' in await page(client, f"/bargain/{first['id']}")
+    await client.get("/lang", params={"to": "en", "next": "/me/bargains"})
+    english = await page(client, "/me/bargains")
+    assert "My bargains" in english and "Floor price ¥7.70" in english
+    await client.get("/lang", params={"to": "zh-CN"})
+
+
+async def test_my_bargains_shows_bought_refunded_and_an_empty_list(api, client, runner):
+    _, me = await shopper(api, client)
+    assert "你还没有发起砍价" in await page(client, "/me/bargains")
+    setup = await open_campaign(api, helps_needed=1, floor_price_fen=990)
+    bargain = expect(await start(api.client, me, setup.campaign["id"]), 201)
+    await helped_to_floor(api, bargain)
+    address = (await api.add_address(me))["id"]
+    order = expect(await buy(api, me, bargain["id"], address), 201)["orders"][0]
+    await api.confirm_in_cashier(await api.start_payment(me, order["id"]))
+    await runner.run()
+    bought = card(await page(client, "/me/bargains"), bargain["id"])
+    assert "已购买" in bought and f'href="/me/orders/{order["id"]}"' in bought
+    assert "/pay" not in bought
+    expect(
+        await api.client.post(f"/api/v1/me/orders/{order['id']}/cancel", json={}, headers=me), 200
+    )
+    refunded = card(await page(client, "/me/bargains"), bargain["id"])
+    assert "已退款" in refunded and f'href="/me/orders/{order["id"]}"' in refunded
 
 
 async def test_the_console_creates_lists_shows_and_stops_a_campaign(api, client):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Path, Query, Request, status
+from fastapi import APIRouter, Header, Path, Query, Request, Response, status
 
 from weshop.accounts.auth import CurrentUser
 from weshop.bargain import buying, campaigns, service, views
@@ -148,8 +148,9 @@ async def list_bargains(
 async def figures(
     session: DbSession, scope: StoreScope = Reader, campaign_id: CampaignFilter = None
 ):
-    """Conversion started → reached floor → bought, helps counted and not, and helpers who
-    became the store's customers; of one campaign or all of them."""
+    """Conversion started → reached floor → bought (a bought bargain since refunded counts
+    in `refunded` instead), helps counted and not, and helpers who became the store's
+    customers; of one campaign or all of them."""
     return FiguresOut.model_validate(await campaigns.figures(session, scope, campaign_id))
 
 
@@ -176,37 +177,70 @@ async def public_bargain(bargain_id: BargainId, session: DbSession):
 
 
 @shop.post(
-    "/bargains/{bargain_id}/helps", status_code=status.HTTP_201_CREATED, response_model=BargainOut
+    "/bargains/{bargain_id}/helps",
+    status_code=status.HTTP_201_CREATED,
+    response_model=BargainOut,
+    responses={
+        200: {
+            "model": BargainOut,
+            "description": "You had helped this bargain before: that help, nothing written.",
+        }
+    },
 )
 async def help_bargain(
     bargain_id: BargainId,
     request: Request,
+    response: Response,
     user: CurrentUser,
     session: DbSession,
     device: DeviceId = None,
 ):
-    """Help a friend's bargain: one help per account per bargain, never your own. 409 with
-    `self_help`, `already_helped`, `daily_cap_reached`, `new_users_only`, `bargain_complete`,
-    `bargain_expired` or `campaign_stopped`. Answers the bargain as it is after the help (a
-    help from the starter's device or IP beyond the campaign's allowance is recorded, not
-    counted: the price does not move)."""
+    """Help a friend's bargain: one help per account per bargain, never your own. Answers
+    the bargain as it is after the help, with your cut in `your_help` (a help from the
+    starter's device or IP beyond the campaign's allowance is recorded, not counted: its cut
+    is 0 and the price does not move). Safe to repeat (a network retry) without an
+    `Idempotency-Key`: helping a bargain you have helped writes nothing and answers 200 with
+    that first help, whatever the bargain's state now. 409 with `self_help`,
+    `daily_cap_reached`, `new_users_only`, `bargain_complete`, `bargain_expired` or
+    `campaign_stopped`."""
     now = utcnow()
-    await service.help_bargain(session, user, bargain_id, _client(request, device), now)
+    helped = await service.help_bargain(session, user, bargain_id, _client(request, device), now)
+    if not helped.created:
+        response.status_code = status.HTTP_200_OK
     return await views.bargain_out(session, bargain_id, user, now)
 
 
-@me.post("/bargains", status_code=status.HTTP_201_CREATED, response_model=BargainOut)
+@me.post(
+    "/bargains",
+    status_code=status.HTTP_201_CREATED,
+    response_model=BargainOut,
+    responses={
+        200: {
+            "model": BargainOut,
+            "description": "You have a bargain of this campaign going: that one, nothing written.",
+        }
+    },
+)
 async def start_bargain(
-    body: StartIn, request: Request, user: CurrentUser, session: DbSession, device: DeviceId = None
+    body: StartIn,
+    request: Request,
+    response: Response,
+    user: CurrentUser,
+    session: DbSession,
+    device: DeviceId = None,
 ):
     """Start a bargain of a campaign at its start price; share its link for friends to help.
-    409 with `campaign_not_started`, `campaign_ended`, `campaign_stopped`, `sold_out`,
-    `limit_reached` or `bargain_exists` (your open bargain's id in `details`)."""
+    Safe to repeat (a network retry) without an `Idempotency-Key`: a shopper has at most one
+    bargain of a campaign going, so starting again while it runs writes nothing and answers
+    200 with that bargain. 409 with `campaign_not_started`, `campaign_ended`,
+    `campaign_stopped`, `sold_out` or `limit_reached`."""
     now = utcnow()
-    bargain = await service.start_bargain(
+    started = await service.start_bargain(
         session, user, body.campaign_id, _client(request, device), now
     )
-    return await views.bargain_out(session, bargain.id, user, now)
+    if not started.created:
+        response.status_code = status.HTTP_200_OK
+    return await views.bargain_out(session, started.bargain.id, user, now)
 
 
 @me.get("/bargains", response_model=Page[BargainOut])
@@ -233,9 +267,10 @@ async def buy_bargain(
 ):
     """Buy your bargain's unit at its current price (the floor, or earlier when the campaign
     allows it): one order, paid like any other. 404 for another shopper's bargain; 409 with
-    `floor_not_reached`, `bargain_ordered`, `bargain_bought`, `bargain_expired`,
-    `bargain_changed`, `campaign_stopped`, `limit_reached`, `sold_out` or the checkout's own
-    codes. An order closed unpaid gives the bargain back while its window lasts. Accepts
+    `floor_not_reached`, `bargain_ordered`, `bargain_bought`, `bargain_refunded`,
+    `bargain_expired`, `bargain_changed`, `campaign_stopped`, `limit_reached`, `sold_out` or
+    the checkout's own codes. An order closed unpaid gives the bargain back while its window
+    lasts; a paid one cancelled, or its line refunded in full, makes it `refunded`. Accepts
     `Idempotency-Key`."""
 
     async def action() -> CheckoutOut:

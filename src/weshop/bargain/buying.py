@@ -11,6 +11,14 @@ The order's in-transaction events finish the story: ``CampaignOrderPaid`` marks 
 bought; ``CampaignOrderClosed`` gives the unit back to the campaign and the shopper, and, if
 the order was never paid, reopens the bargain (the shopper may buy again while its window
 lasts) or expires it when the window has passed.
+
+A bought bargain becomes ``refunded`` when its order's money goes back, and its unit
+follows what happens to the SKU's regular stock then: an order cancelled after payment
+(``CampaignOrderClosed`` with ``was_paid``) returns its stock, so the unit comes back to the
+campaign and the shopper; a staff refund of the order's line (``payments.events.
+RefundSucceeded``, once the line's whole paid share has gone back) returns no stock (the
+goods went out), so the unit stays sold and the shopper's limit stays used. A partial refund
+leaves the bargain bought.
 """
 
 from __future__ import annotations
@@ -43,6 +51,8 @@ def _ensure_buyable(bargain: Bargain, buy_before_floor: bool, now: datetime) -> 
         )
     if bargain.status == BargainState.BOUGHT:
         raise Conflict("this bargain has been bought", code="bargain_bought")
+    if bargain.status == BargainState.REFUNDED:
+        raise Conflict("this bargain was bought and refunded", code="bargain_refunded")
     if bargain.status == BargainState.EXPIRED or bargain.expires_at <= now:
         raise Conflict("this bargain has expired", code="bargain_expired")
     if bargain.status == BargainState.IN_PROGRESS and not buy_before_floor:
@@ -73,8 +83,8 @@ async def buy(
     session: AsyncSession, user: User, bargain_id: int, data: BuyIn, now: datetime
 ) -> PlacedCheckout:
     """Place the bargain's order. 404 for another shopper's bargain; 409: floor_not_reached,
-    bargain_ordered, bargain_bought, bargain_expired, bargain_changed, campaign_stopped,
-    limit_reached, sold_out, and the checkout's own refusals."""
+    bargain_ordered, bargain_bought, bargain_refunded, bargain_expired, bargain_changed,
+    campaign_stopped, limit_reached, sold_out, and the checkout's own refusals."""
     bargain = await repo.bargain(session, bargain_id)
     if bargain is None or bargain.user_id != user.id:
         raise NotFound("no such bargain")
@@ -138,12 +148,14 @@ async def order_closed(
     session: AsyncSession, bargain_id: int, order_id: int, was_paid: bool, now: datetime
 ) -> None:
     """Give the unit back to the campaign and the shopper; an unpaid order's bargain may be
-    bought again while its window lasts."""
+    bought again while its window lasts, a paid one's is refunded."""
     bargain = await repo.bargain(session, bargain_id)
     if bargain is None or bargain.order_id != order_id:
         return
     await repo.give_back_campaign_unit(session, bargain.campaign_id)
     await repo.give_back_shopper_unit(session, bargain.campaign_id, bargain.user_id)
+    if was_paid and bargain.status == BargainState.BOUGHT:
+        await BARGAIN_MACHINE.apply(session, bargain, "refund", updated_at=now)
     if was_paid or bargain.status != BargainState.ORDERED:
         return
     if bargain.expires_at <= now:
@@ -153,3 +165,15 @@ async def order_closed(
     else:
         action = "reopen"
     await BARGAIN_MACHINE.apply(session, bargain, action, order_id=None, updated_at=now)
+
+
+async def order_refunded(
+    session: AsyncSession, bargain_id: int, order_id: int, now: datetime
+) -> None:
+    """A refund of the bargain's order succeeded: once the bargained line's whole paid share
+    has gone back, the bargain is refunded (its unit stays sold: no stock came back)."""
+    bargain = await repo.bargain(session, bargain_id)
+    if bargain is None or bargain.order_id != order_id or bargain.status != BargainState.BOUGHT:
+        return
+    if await repo.lines_refunded_in_full(session, order_id):
+        await BARGAIN_MACHINE.apply(session, bargain, "refund", updated_at=now)

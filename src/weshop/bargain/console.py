@@ -68,6 +68,7 @@ STATUS_TABS = [
     (BargainState.REACHED_FLOOR, N_("Floor price reached")),
     (BargainState.ORDERED, N_("Ordered, waiting for payment")),
     (BargainState.BOUGHT, N_("Bought")),
+    (BargainState.REFUNDED, N_("Refunded")),
     (BargainState.EXPIRED, N_("Expired")),
 ]
 REASONS = {

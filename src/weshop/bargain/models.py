@@ -27,6 +27,8 @@ class BargainState(enum.StrEnum):
     REACHED_FLOOR = "reached_floor"  # the K-th counted help landed on the floor price
     ORDERED = "ordered"  # an order at the bargain's price waits for payment
     BOUGHT = "bought"  # that order was paid
+    # That order's money went back: cancelled after payment, or its unit refunded in full.
+    REFUNDED = "refunded"
     EXPIRED = "expired"  # the window ended before a purchase
 
 

@@ -25,6 +25,8 @@ from weshop.bargain.models import (
 )
 from weshop.catalog.models import Product, ProductStatus, Sku
 from weshop.orders.models import Order, OrderStatus
+from weshop.orders.parts import left_to_refund
+from weshop.payments.models import Refund, RefundPart, RefundStatus
 from weshop.stores.models import Store, StoreStatus
 
 OPEN_STATES = (BargainState.IN_PROGRESS, BargainState.REACHED_FLOOR, BargainState.ORDERED)
@@ -303,6 +305,29 @@ async def record_uncounted(session: AsyncSession, bargain_id: int, now: datetime
     )
 
 
+async def lines_refunded_in_full(session: AsyncSession, order_id: int) -> bool:
+    """Whether succeeded refunds gave back the whole paid share of every line of the order
+    (its shipping aside: staff refund lines, and a cancellation refunds everything)."""
+    rows = await session.execute(
+        select(RefundPart.order_line_id, func.sum(RefundPart.amount_fen))
+        .join(Refund, Refund.id == RefundPart.refund_id)
+        .where(Refund.order_id == order_id, Refund.status == RefundStatus.SUCCEEDED)
+        .group_by(RefundPart.order_line_id)
+    )
+    refunded = {part: int(total) for part, total in rows}
+    order = await session.get_one(Order, order_id)
+    left = await left_to_refund(session, order_id, order.paid_fen, refunded)
+    return all(amount <= 0 for part, amount in left.items() if part is not None)
+
+
+async def help_by(session: AsyncSession, bargain_id: int, helper_id: int) -> BargainHelp | None:
+    return await session.scalar(
+        select(BargainHelp).where(
+            BargainHelp.bargain_id == bargain_id, BargainHelp.helper_id == helper_id
+        )
+    )
+
+
 async def helps_of(session: AsyncSession, bargain_ids: Iterable[int]) -> list[BargainHelp]:
     ids = list(bargain_ids)
     if not ids:
@@ -323,6 +348,13 @@ async def users_by_id(session: AsyncSession, ids: Iterable[int]) -> dict[int, Us
     return {user.id: user for user in rows}
 
 
+async def orders_by_id(session: AsyncSession, ids: Iterable[int]) -> list[Order]:
+    wanted = set(ids)
+    if not wanted:
+        return []
+    return list(await session.scalars(select(Order).where(Order.id.in_(wanted))))
+
+
 async def has_order_before(session: AsyncSession, user_id: int, moment: datetime) -> bool:
     found = await session.scalar(
         select(Order.id).where(Order.user_id == user_id, Order.created_at < moment).limit(1)
@@ -338,17 +370,19 @@ async def bargain_counts(
 ) -> dict[str, int]:
     reached = case((Bargain.reached_floor_at.is_not(None), 1), else_=0)
     bought = case((Bargain.status == BargainState.BOUGHT, 1), else_=0)
-    query = select(func.count(), func.sum(reached), func.sum(bought)).where(
+    refunded = case((Bargain.status == BargainState.REFUNDED, 1), else_=0)
+    query = select(func.count(), func.sum(reached), func.sum(bought), func.sum(refunded)).where(
         Bargain.store_id == store_id
     )
     if campaign_id is not None:
         query = query.where(Bargain.campaign_id == campaign_id)
-    started, reached_floor, bought_count = (await session.execute(query)).one()
+    started, reached_floor, bought_count, refunded_count = (await session.execute(query)).one()
     # PostgreSQL sums to NUMERIC: figures are whole numbers.
     return {
         "started": int(started or 0),
         "reached_floor": int(reached_floor or 0),
         "bought": int(bought_count or 0),
+        "refunded": int(refunded_count or 0),
     }
 
 

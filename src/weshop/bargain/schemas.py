@@ -138,6 +138,11 @@ class BargainOut(BaseModel):
     can_buy: bool = Field(description="Whether the starter may buy now, at current_price_fen.")
     order_id: int | None = Field(default=None, description="Shown to the starter only.")
     helps: list[HelpOut]
+    your_help: HelpOut | None = Field(
+        default=None,
+        description="The signed-in reader's own help of this bargain, if they gave one (a "
+        "cut of 0: recorded, not counted).",
+    )
 
 
 class MerchantHelpOut(BaseModel):
@@ -170,7 +175,11 @@ class FiguresOut(BaseModel):
 
     started: int
     reached_floor: int
-    bought: int
+    bought: int = Field(description="Bargains whose order was paid and not refunded.")
+    refunded: int = Field(
+        description="Bargains bought, then refunded (cancelled after payment, or the bargained "
+        "line refunded in full); not counted in `bought`."
+    )
     floor_rate: float = Field(description="reached_floor / started (0 when none started).")
     buy_rate: float = Field(description="bought / started.")
     helps: int

@@ -8,6 +8,11 @@ is left; so 50 concurrent helps on a bargain needing 10 count exactly 10 and end
 the floor, on SQLite (writers take turns) and PostgreSQL (READ COMMITTED: the loser's UPDATE
 re-checks the row and finds the version moved) alike. The help row is unique per
 (bargain, helper), so the same friend racing twice helps once.
+
+Both shopper actions are safe to repeat (a network retry, a double tap) without an
+``Idempotency-Key``, because each has one natural answer: a shopper has at most one open
+bargain per campaign, so starting again answers that bargain; a friend helps a bargain at
+most once, so helping again answers that first help. Neither repeat writes anything.
 """
 
 from __future__ import annotations
@@ -43,6 +48,22 @@ MAX_HELP_ROUNDS = 200
 
 
 @dataclass(frozen=True)
+class Started:
+    """The shopper's bargain of the campaign; ``created`` False when it was already going."""
+
+    bargain: Bargain
+    created: bool
+
+
+@dataclass(frozen=True)
+class Helped:
+    """The helper's help of the bargain; ``created`` False when it was given before."""
+
+    help: BargainHelp
+    created: bool
+
+
+@dataclass(frozen=True)
 class Client:
     """Where a request came from: its network address and the device id it sent, if any."""
 
@@ -72,20 +93,17 @@ async def live_campaign(session: AsyncSession, campaign_id: int) -> BargainCampa
 
 async def start_bargain(
     session: AsyncSession, user: User, campaign_id: int, client: Client, now: datetime
-) -> Bargain:
+) -> Started:
     """Start a bargain at the campaign's start price, with its own K and secret seed, and
-    queue its expiry. 409: campaign_stopped / _not_started / _ended, sold_out,
-    limit_reached, bargain_exists (the shopper's open one is in ``details``)."""
+    queue its expiry; or, when the shopper has one of the campaign going, answer that one
+    (a repeated start writes nothing). 409: campaign_stopped / _not_started / _ended,
+    sold_out, limit_reached."""
     campaign = await live_campaign(session, campaign_id)
-    ensure_campaign_open(campaign, now)
     await repo.hold_shopper_counter(session, campaign.id, user.id)
     existing = await repo.open_bargain(session, campaign.id, user.id)
     if existing is not None and existing.expires_at > now:
-        raise Conflict(
-            "you already have a bargain of this campaign going",
-            code="bargain_exists",
-            details={"bargain_id": existing.id},
-        )
+        return Started(existing, created=False)
+    ensure_campaign_open(campaign, now)
     if await repo.shopper_units(session, campaign.id, user.id) >= campaign.per_shopper_limit:
         raise Conflict(
             f"at most {campaign.per_shopper_limit} of this bargain per shopper",
@@ -127,7 +145,7 @@ async def start_bargain(
         store_id=bargain.store_id,
         dedupe_key=f"bargain-expire:{bargain.id}",
     )
-    return bargain
+    return Started(bargain, created=True)
 
 
 def _refuse_closed(bargain: Bargain, now: datetime) -> None:
@@ -163,13 +181,18 @@ async def _check_helper(
 
 async def help_bargain(
     session: AsyncSession, helper: User, bargain_id: int, client: Client, now: datetime
-) -> BargainHelp:
-    """One friend's help. 409: self_help, already_helped, daily_cap_reached, new_users_only,
-    bargain_complete, bargain_expired, campaign_stopped. A helper sharing the starter's device
-    or IP beyond the campaign's ``max_shared_helps`` is recorded with the reason, not counted."""
+) -> Helped:
+    """One friend's help; a friend who helped this bargain before gets that help back, and
+    nothing is written (whatever the bargain's state now). 409: self_help,
+    daily_cap_reached, new_users_only, bargain_complete, bargain_expired, campaign_stopped.
+    A helper sharing the starter's device or IP beyond the campaign's ``max_shared_helps`` is
+    recorded with the reason, not counted."""
     bargain = await repo.bargain(session, bargain_id)
     if bargain is None:
         raise NotFound("no such bargain")
+    given = await repo.help_by(session, bargain.id, helper.id)
+    if given is not None:
+        return Helped(given, created=False)
     campaign = await repo.any_campaign(session, bargain.campaign_id)
     assert campaign is not None
     await _check_helper(session, campaign, bargain, helper, now)
@@ -192,7 +215,11 @@ async def help_bargain(
             session.add(help_row)
             await session.flush()
     except IntegrityError:
-        raise Conflict("you have already helped this bargain", code="already_helped") from None
+        # The same helper's concurrent request (a retry) inserted first and committed.
+        given = await repo.help_by(session, bargain.id, helper.id)
+        if given is None:
+            raise
+        return Helped(given, created=False)
     day = now.astimezone(CHINA).date()
     if not await repo.take_helper_slot(
         session, campaign.id, helper.id, day, campaign.helper_daily_cap
@@ -225,7 +252,7 @@ async def help_bargain(
         raise Conflict("too many helps at once: try again", code="busy")
     await session.flush()
     await session.refresh(bargain)
-    return help_row
+    return Helped(help_row, created=True)
 
 
 async def expire(session: AsyncSession, bargain_id: int, now: datetime) -> None:

@@ -18,6 +18,7 @@ BARGAIN_MACHINE = StateMachine[BargainState](
         (BargainState.IN_PROGRESS, "order"): BargainState.ORDERED,
         (BargainState.REACHED_FLOOR, "order"): BargainState.ORDERED,
         (BargainState.ORDERED, "pay"): BargainState.BOUGHT,
+        (BargainState.BOUGHT, "refund"): BargainState.REFUNDED,
         # The order closed unpaid: back to where the bargain was, or expired past its window.
         (BargainState.ORDERED, "reopen"): BargainState.IN_PROGRESS,
         (BargainState.ORDERED, "reopen_at_floor"): BargainState.REACHED_FLOOR,

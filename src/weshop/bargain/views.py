@@ -139,8 +139,10 @@ async def bargain_out(
     for image_id in product.image_ids[:1]:
         asset = await session.get(MediaAsset, image_id)
         cover = asset.url if asset is not None else None
-    helps = [h for h in await repo.helps_of(session, [bargain.id]) if h.counted]
-    users = await repo.users_by_id(session, [bargain.user_id, *(h.helper_id for h in helps)])
+    recorded = await repo.helps_of(session, [bargain.id])
+    helps = [h for h in recorded if h.counted]
+    mine = next((h for h in recorded if viewer is not None and h.helper_id == viewer.id), None)
+    users = await repo.users_by_id(session, [bargain.user_id, *(h.helper_id for h in recorded)])
     starter = viewer is not None and viewer.id == bargain.user_id
     return BargainOut(
         id=bargain.id,
@@ -163,14 +165,14 @@ async def bargain_out(
         expires_at=bargain.expires_at,
         can_buy=starter and can_buy(bargain, campaign, now),
         order_id=bargain.order_id if starter else None,
-        helps=[
-            HelpOut(
-                helper=masked_user(users.get(h.helper_id)),
-                cut_fen=h.cut_fen,
-                created_at=h.created_at,
-            )
-            for h in reversed(helps)
-        ],
+        helps=[_help_out(h, users) for h in reversed(helps)],
+        your_help=_help_out(mine, users) if mine else None,
+    )
+
+
+def _help_out(row: BargainHelp, users: dict[int, User]) -> HelpOut:
+    return HelpOut(
+        helper=masked_user(users.get(row.helper_id)), cut_fen=row.cut_fen, created_at=row.created_at
     )
 
 
@@ -217,11 +219,15 @@ async def merchant_bargains(
 async def my_bargains(
     session: AsyncSession, user: User, cursor: str | None, limit: int, now: datetime
 ) -> tuple[list[Bargain], list[BargainOut]]:
-    """The shopper's bargains, newest first (``limit + 1`` rows, the answers of ``limit``)."""
+    """The shopper's bargains, newest first (``limit + 1`` rows, the answers of ``limit``).
+    A bargain whose product is off sale or store closed is left out, as its page is."""
     rows = list(
         await session.scalars(paginate(repo.my_bargains_query(user.id), Bargain, cursor, limit))
     )
-    answers = [
-        await bargain_out(session, row.id, user, now, starter_only=True) for row in rows[:limit]
-    ]
+    answers = []
+    for row in rows[:limit]:
+        try:
+            answers.append(await bargain_out(session, row.id, user, now, starter_only=True))
+        except NotFound:
+            continue
     return rows, answers

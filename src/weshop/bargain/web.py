@@ -1,6 +1,6 @@
 """Storefront pages of bargaining: the 砍价 block of a product page, the shareable bargain
-page (progress, "已砍 ¥x，还差 ¥y", help and buy buttons, countdown, share card), and the
-forms that start, help and buy."""
+page (progress, "已砍 ¥x，还差 ¥y", help and buy buttons, countdown, share card), the
+shopper's 我的砍价 list, and the forms that start, help and buy."""
 
 from __future__ import annotations
 
@@ -16,12 +16,14 @@ from weshop.accounts import service as accounts
 from weshop.accounts.page_session import OptionalPageUser, PageUser
 from weshop.bargain import buying, service, views
 from weshop.bargain import repository as repo
-from weshop.bargain.schemas import BuyIn
+from weshop.bargain.schemas import BargainOut, BuyIn
 from weshop.catalog.web import absolute
 from weshop.core.clock import utcnow
 from weshop.core.errors import NotFound, WeShopError
 from weshop.core.http import DbSession, RuntimeDep, client_address
 from weshop.core.ids import MAX_ID, PathId
+from weshop.core.pagination import encode_cursor
+from weshop.orders.models import OrderStatus
 from weshop.web.csrf import verify_csrf
 from weshop.web.errors import N_, error_message
 from weshop.web.forms import posted_values, undo_on_error
@@ -46,10 +48,17 @@ MESSAGES = {
     "floor_not_reached": N_("Ask more friends to help: the floor price is not reached yet."),
     "bargain_ordered": N_("This bargain already has an order waiting for payment."),
     "bargain_bought": N_("This bargain has been bought."),
+    "bargain_refunded": N_("This bargain was bought and refunded."),
     "bargain_changed": N_("The bargain changed meanwhile: look again."),
     "no_address": N_("Add a delivery address first."),
 }
 FAILED = N_("That did not work. Please try again.")
+MY_BARGAINS_PER_PAGE = 10
+
+
+def progress(bargain: BargainOut) -> int:
+    """How far the price has come down to the floor, in percent."""
+    return 100 * bargain.cut_fen // (bargain.start_price_fen - bargain.floor_price_fen)
 
 
 def _message(request: Request, code: str) -> str:
@@ -97,14 +106,14 @@ async def start(request: Request, user: OptionalPageUser, session: DbSession) ->
         return RedirectResponse(back, 303)
     try:
         async with undo_on_error(session):
-            bargain = await service.start_bargain(
+            started = await service.start_bargain(
                 session, user, int(campaign), _client(request), utcnow()
             )
     except WeShopError as exc:
-        if exc.code == "bargain_exists" and isinstance(exc.details, dict):
-            return _to_bargain(exc.details["bargain_id"])
         return RedirectResponse(f"{back}?{urlencode({'bargain_error': exc.code})}", 303)
-    return _to_bargain(bargain.id, started=1)
+    if not started.created:
+        return _to_bargain(started.bargain.id)
+    return _to_bargain(started.bargain.id, started=1)
 
 
 @router.get("/bargain/{bargain_id}")
@@ -133,8 +142,7 @@ async def bargain_page(
             "is_starter": is_starter,
             "signed_in": user is not None,
             "addresses": addresses,
-            "percent": 100 * bargain.cut_fen // (bargain.start_price_fen - bargain.floor_price_fen),
-            "seconds_left": max(0, int((bargain.expires_at - now).total_seconds())),
+            "percent": progress(bargain),
             "share_url": share_url,
             "share_image": absolute(runtime, bargain.image_url),
             "error": _message(request, error) if error else None,
@@ -155,6 +163,41 @@ async def bargain_page(
     return response
 
 
+@router.get("/me/bargains")
+async def my_bargains(
+    request: Request,
+    user: PageUser,
+    session: DbSession,
+    runtime: RuntimeDep,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+) -> Response:
+    """我的砍价: the shopper's bargains, newest first, each with its progress, time left and
+    the action that fits (share, buy, pay, the order)."""
+    rows, bargains = await views.my_bargains(session, user, cursor, MY_BARGAINS_PER_PAGE, utcnow())
+    more = len(rows) > MY_BARGAINS_PER_PAGE
+    last = rows[MY_BARGAINS_PER_PAGE - 1] if more else None
+    orders = {
+        order.id: order
+        for order in await repo.orders_by_id(session, [b.order_id for b in bargains if b.order_id])
+    }
+    return render(
+        request,
+        "bargain/shop/my_bargains.html",
+        {
+            "bargains": bargains,
+            "progress": {b.id: progress(b) for b in bargains},
+            "awaiting_payment": {
+                order_id
+                for order_id, order in orders.items()
+                if order.status == OrderStatus.PENDING_PAYMENT
+            },
+            "share_urls": {b.id: absolute(runtime, f"/bargain/{b.id}") for b in bargains},
+            "next_cursor": encode_cursor(last.created_at, last.id) if last else None,
+            "tab": "me",
+        },
+    )
+
+
 @router.post("/bargain/{bargain_id}/help")
 async def help_bargain(
     request: Request, bargain_id: PathId, user: OptionalPageUser, session: DbSession
@@ -163,12 +206,16 @@ async def help_bargain(
         return _signin(f"/bargain/{bargain_id}")
     try:
         async with undo_on_error(session):
-            row = await service.help_bargain(session, user, bargain_id, _client(request), utcnow())
+            helped = await service.help_bargain(
+                session, user, bargain_id, _client(request), utcnow()
+            )
     except NotFound:
         raise
     except WeShopError as exc:
         return _to_bargain(bargain_id, error=exc.code)
-    return _to_bargain(bargain_id, helped=row.cut_fen)
+    if not helped.created:
+        return _to_bargain(bargain_id, error="already_helped")
+    return _to_bargain(bargain_id, helped=helped.help.cut_fen)
 
 
 @router.post("/bargain/{bargain_id}/buy")

@@ -1887,6 +1887,7 @@ def upgrade() -> None:
                 "reached_floor",
                 "ordered",
                 "bought",
+                "refunded",
                 "expired",
                 name="bargainstate",
                 native_enum=False,
