@@ -49,10 +49,11 @@ function request()
   return prepared
 end
 
+-- A 409 is counted by its error code (out_of_stock, sold_out, limit_reached...).
 function response(status, headers, body)
   local kind = tostring(status)
-  if status == 409 and body:find('"out_of_stock"', 1, true) then
-    kind = "out_of_stock"
+  if status == 409 then
+    kind = body:match('"code":%s*"([%w_]+)"') or kind
   end
   answers[kind] = (answers[kind] or 0) + 1
 end

@@ -275,8 +275,6 @@ def report(args, target, use_wrk, results, figures, left, bare) -> int:
     refusals = Counter({code: n for code, n in results.errors.items()})
     sold_out = refusals.pop("sold_out", 0) + results.out_of_stock
     limit = refusals.pop("limit_reached", 0)
-    # wrk's own counting (checkout.lua) names 409s by status; the figures split them.
-    refused_409 = refusals.pop("409", 0)
     rate = answered / results.elapsed_s
     p50, p99 = percentiles(results)
     oversold = max(0, figures["sold"] - args.stock)
@@ -302,7 +300,7 @@ def report(args, target, use_wrk, results, figures, left, bare) -> int:
         )
     print(f"  accepted            {results.accepted}")
     print(f"  orders created      {figures['accepted']} (session figures; sold {figures['sold']})")
-    print(f"  refused             sold out {sold_out}, limit {limit}, 409 {refused_409}")
+    print(f"  refused             sold out {sold_out}, limit {limit}")
     other = sum(refusals.values())
     print(f"  other errors        {other} {dict(refusals) if other else ''}".rstrip())
     print(f"  oversold            {oversold}")

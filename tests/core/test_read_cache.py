@@ -3,6 +3,7 @@ never in a transaction that writes; time windows checked on every call."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 from sqlalchemy import func, select, text, update
@@ -109,3 +110,42 @@ async def test_a_kept_reduction_counts_its_window_at_each_call(api: Api, client,
             for moment in (now, starts, starts + timedelta(hours=2))
         ]
     assert [len(found) for found in windows] == [0, 1, 0]
+
+
+class GatedRead:
+    """Store names through ``Database.kept``, each read held until ``open`` is set."""
+
+    def __init__(self) -> None:
+        self.reads = 0
+        self.open = asyncio.Event()
+
+    async def __call__(self, session) -> tuple[str, ...]:
+        self.reads += 1
+        names = tuple(await session.scalars(select(Store.name).order_by(Store.id)))
+        await self.open.wait()
+        return names
+
+
+async def test_callers_of_a_stale_value_share_one_read(api: Api, runtime):
+    await api.new_store("甲店")
+    read = GatedRead()
+    callers = [asyncio.create_task(runtime.db.kept("names", read)) for _ in range(20)]
+    await asyncio.sleep(0.05)
+    read.open.set()
+    assert set(await asyncio.gather(*callers)) == {("甲店",)}
+    assert read.reads == 1
+
+
+async def test_a_read_begun_before_a_write_is_not_given_to_a_caller_after_it(api: Api, runtime):
+    store_id, _ = await api.new_store("甲店")
+    read = GatedRead()
+    early = asyncio.create_task(runtime.db.kept("names", read))
+    await asyncio.sleep(0.05)  # the early read has read 甲店 and waits
+    async with runtime.db.transaction() as session:
+        await session.execute(update(Store).where(Store.id == store_id).values(name="乙店"))
+    late = asyncio.create_task(runtime.db.kept("names", read))
+    await asyncio.sleep(0.05)
+    read.open.set()
+    assert await early == ("甲店",)
+    assert await late == ("乙店",)
+    assert read.reads == 2

@@ -36,12 +36,18 @@ def _error(status: int, code: str, message: str, details: Any = None) -> JSONRes
     return JSONResponse({"error": body}, status_code=status)
 
 
-async def _weshop_error(_request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, WeShopError)
+def error_response(exc: WeShopError) -> JSONResponse:
+    """The answer to a project error, for the app's handler and for a direct route that
+    answers its commonest error itself rather than raise it through every layer."""
     headers = None
     if isinstance(exc, RateLimited) and exc.retry_after_seconds is not None:
         headers = {"Retry-After": str(exc.retry_after_seconds)}
     return JSONResponse(exc.to_body(), status_code=exc.status_code, headers=headers)
+
+
+async def _weshop_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, WeShopError)
+    return error_response(exc)
 
 
 async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:

@@ -20,10 +20,11 @@ Rules for what may be kept:
 
 from __future__ import annotations
 
+import asyncio
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Hashable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -50,6 +51,17 @@ class _Kept:
     versions: tuple[int, ...]
 
 
+@dataclass(slots=True)
+class _Reading:
+    """A read of one key in flight, and what it gave, for the requests waiting on it."""
+
+    began: int
+    done: asyncio.Event = field(default_factory=asyncio.Event)
+    succeeded: bool = False
+    value: Any = None
+    tables: frozenset[str] | None = None
+
+
 class ReadCache:
     """The values one process keeps, the least recently kept dropped beyond ``max_entries``."""
 
@@ -57,17 +69,43 @@ class ReadCache:
         self.versions = versions
         self.max_entries = max_entries
         self.entries: OrderedDict[Hashable, _Kept] = OrderedDict()
+        self.reading: dict[Hashable, _Reading] = {}
+        self.reads_begun = 0
 
     async def get(self, key: Hashable, read: Callable[[], Awaitable[T]]) -> T:
-        kept = self.entries.get(key)
-        if kept is not None and self.versions.unchanged(kept.slots, kept.versions):
-            note_reads(kept.tables)
-            value: T = kept.value
-            return value
+        # One read of a key at a time: when a write makes a value stale at a peak, the
+        # requests that all want it wait for one read rather than each take a connection.
+        # A waiter takes that read's value only if the read began after the waiter came (it
+        # is then as fresh as a read of its own); otherwise it waits for the next one.
+        came = self.reads_begun
+        while True:
+            kept = self.entries.get(key)
+            if kept is not None and self.versions.unchanged(kept.slots, kept.versions):
+                note_reads(kept.tables)
+                value: T = kept.value
+                return value
+            reading = self.reading.get(key)
+            if reading is None:
+                break
+            await reading.done.wait()
+            if reading.began > came and reading.succeeded and reading.tables is not None:
+                note_reads(reading.tables)
+                return reading.value  # type: ignore[no-any-return]
+        self.reads_begun += 1
+        reading = self.reading[key] = _Reading(self.reads_begun)
+        try:
+            reading.value = await self._read(key, read, reading)
+            reading.succeeded = True
+            return reading.value  # type: ignore[no-any-return]
+        finally:
+            del self.reading[key]
+            reading.done.set()
+
+    async def _read(self, key: Hashable, read: Callable[[], Awaitable[T]], reading: _Reading) -> T:
         snapshot = self.versions.snapshot()
         with recording_reads() as reads:
             value = await read()
-        tables = reads.tables
+        tables = reading.tables = reads.tables
         if tables is None:
             self.entries.pop(key, None)
             return value

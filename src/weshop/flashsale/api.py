@@ -21,6 +21,7 @@ from weshop.core.http import (
     request_json,
     served_directly,
 )
+from weshop.core.http_errors import error_response
 from weshop.core.ids import MAX_ID
 from weshop.core.openapi import raises
 from weshop.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, CursorQuery, Page, page_of
@@ -370,7 +371,10 @@ async def serve_attempt(request: Request) -> Response:
     key = parts.value("header", "Idempotency-Key", _KEY, request.headers.get("idempotency-key"))
     body = parts.body(AttemptIn, raw)
     parts.check()
-    answer = await attempt(item_id, body, user_id, get_runtime(request), key)
+    try:
+        answer = await attempt(item_id, body, user_id, get_runtime(request), key)
+    except Refused as refused:  # most attempts at a peak: answered here, not raised further
+        return error_response(refused)
     return Response(answer.model_dump_json(), status_code=201, media_type="application/json")
 
 
