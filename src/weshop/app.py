@@ -19,8 +19,8 @@ from weshop.core.clients import install_client_checks
 from weshop.core.config import Settings, get_settings
 from weshop.core.crypto import configure_cipher
 from weshop.core.events import Subscribers, wire
-from weshop.core.http import refuse_repeated_query_parameters
-from weshop.core.http_errors import install_error_handlers
+from weshop.core.http import DirectRoutes, refuse_repeated_query_parameters
+from weshop.core.http_errors import JSON_ERROR_HANDLERS, install_error_handlers
 from weshop.core.logging import configure_logging
 from weshop.core.middleware import (
     MAX_FORM_BYTES,
@@ -163,6 +163,7 @@ def create_app(settings: Settings | None = None, *, check_schema: bool = True) -
     app.mount("/media", StaticFiles(directory=settings.media_dir), name="media")
     # Innermost first. A kept answer (with the security headers it was given) passes only
     # the layers outside the cache: the liveness answer and the client checks.
+    app.add_middleware(DirectRoutes, api=app, error_handlers=JSON_ERROR_HANDLERS)
     app.add_middleware(
         BodySizeLimit,
         max_json_bytes=MAX_JSON_BYTES,

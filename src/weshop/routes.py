@@ -56,10 +56,6 @@ from weshop.stores import api as stores_api
 from weshop.stores import console as stores_console
 from weshop.stores import platform_console as stores_platform
 
-# Matched before every other router (FastAPI tries the routers in order, each costing a match
-# per request): the flash-sale attempt, the one path that takes a peak of thousands a second.
-HOT_API_ROUTERS: list[APIRouter] = [flashsale_api.me]
-
 # The storefront (mobile H5).
 STOREFRONT_PAGES: list[APIRouter] = [
     catalog_web.router,
@@ -150,14 +146,14 @@ API_ROUTERS: list[APIRouter] = [
     flashsale_api.merchant,
     flashsale_api.platform,
     flashsale_api.shop,
+    flashsale_api.me,
 ]
 
 
 def include_routes(app: FastAPI, payment_routers: Iterable[APIRouter]) -> None:
-    """Puts the hot paths, the pages (left out of the API's schema), then the API, then the
-    payment providers' routers on the app."""
-    for router in HOT_API_ROUTERS:
-        app.include_router(router)
+    """Puts the pages (left out of the API's schema), then the API, then the payment
+    providers' routers on the app. (The direct routes, such as the flash-sale attempt, are
+    served before any of them: see weshop.core.http.DirectRoutes.)"""
     for router in (*STOREFRONT_PAGES, *MERCHANT_CONSOLE_PAGES, *PLATFORM_CONSOLE_PAGES):
         app.include_router(router, include_in_schema=False)
     for router in (*API_ROUTERS, *payment_routers):

@@ -15,9 +15,10 @@ from fastapi.routing import APIRoute
 from pydantic import BaseModel, TypeAdapter, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import Response
+from starlette.routing import Match
 
 from weshop.core.errors import IdempotencyKeyReused, InvalidInput
-from weshop.core.openapi import raises
+from weshop.core.openapi import api_routes, raises
 from weshop.core.runtime import Runtime
 
 _READ_METHODS = {"GET", "HEAD", "OPTIONS"}
@@ -125,16 +126,83 @@ T = TypeVar("T")
 
 
 class DirectRoute(APIRoute):
-    """A route whose requests skip FastAPI's dependency solving (a few hundred microseconds a
-    request, most of the budget of a path that takes thousands a second): they go to the
-    endpoint's ``direct_handler`` (:func:`served_directly`), which reads the request itself.
-    The endpoint's declared signature still describes the route in the OpenAPI document, and
-    the conformance tests hold the handler to that description. A router made with
-    ``route_class=DirectRoute`` serves its other endpoints the usual way."""
+    """A route for the few paths that take a peak of thousands of requests a second: its
+    requests skip FastAPI's routing and dependency solving (a few hundred microseconds a
+    request, most of the budget of such a path). :class:`DirectRoutes`, a layer just inside
+    the app's own middleware, hands them to the endpoint's ``direct_handler``
+    (:func:`served_directly`), which reads the request itself. The endpoint's declared
+    signature still describes the route in the OpenAPI document, and the conformance tests
+    hold the handler to that description. A router made with ``route_class=DirectRoute``
+    serves its other endpoints the usual way."""
 
     def get_route_handler(self) -> DirectHandler:
-        direct: DirectHandler | None = getattr(self.endpoint, "direct_handler", None)
-        return direct if direct is not None else super().get_route_handler()
+        return self.direct_handler or super().get_route_handler()
+
+    @property
+    def direct_handler(self) -> DirectHandler | None:
+        return getattr(self.endpoint, "direct_handler", None)
+
+
+class DirectRoutes:
+    """The middleware layer that serves the :class:`DirectRoute` s of ``api`` (the app; they
+    are gathered at the first request, when every router is on it), innermost of the app's
+    middleware: the security headers, body limit and client checks apply as to any route.
+    Errors are answered by the app's JSON error handlers, as the inner layers would; anything
+    else goes on to the app's outermost handler (a 500)."""
+
+    def __init__(
+        self,
+        app: Any,
+        *,
+        api: Any,
+        error_handlers: dict[type[Exception], Callable[[Request, Exception], Awaitable[Response]]],
+    ) -> None:
+        self.app = app
+        self.api = api
+        self.error_handlers = {
+            kind: handler for kind, handler in error_handlers.items() if kind is not Exception
+        }
+        self.direct: list[tuple[Any, DirectHandler]] | None = None
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            if self.direct is None:
+                self.direct = _direct_routes(self.api)
+            for route, handler in self.direct:
+                match, child_scope = route.matches(scope)
+                if match is Match.FULL:
+                    scope.update(child_scope)
+                    await self._serve(handler, scope, receive, send)
+                    return
+        await self.app(scope, receive, send)
+
+    async def _serve(self, handler: DirectHandler, scope: Any, receive: Any, send: Any) -> None:
+        request = Request(scope, receive)
+        try:
+            response = await handler(request)
+        except Exception as exc:
+            handler = next(
+                (
+                    self.error_handlers[kind]
+                    for kind in type(exc).__mro__
+                    if kind in self.error_handlers
+                ),
+                None,
+            )
+            if handler is None:
+                raise
+            response = await handler(request, exc)
+        await response(scope, receive, send)
+
+
+def _direct_routes(api: Any) -> list[tuple[Any, DirectHandler]]:
+    """(route as the app matches it, with its router's prefix; handler) of each direct route."""
+    found = []
+    for route in api_routes(api):
+        handler = getattr(getattr(route, "original_route", route), "direct_handler", None)
+        if handler is not None:
+            found.append((route, handler))
+    return found
 
 
 def served_directly(handler: DirectHandler) -> Callable[[Endpoint], Endpoint]:
