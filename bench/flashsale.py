@@ -8,6 +8,11 @@ session starting a few seconds later with that item (``--limit`` per shopper), a
 Idempotency-Key), ``--connections`` at a time, with **wrk** (``bench/checkout.lua`` walking
 the prepared list, each attempt sent once) or, without wrk, this process's httpx client.
 
+Then (``--after-seconds``, 10 by default) it fires fresh attempts for that long again, the
+stock sold: the refusals alone, which is most of a real peak, with their own rate, p50/p99
+and ratio; the first run's p99 is the accepted attempts' while they are more than 1% of it
+(each places an order).
+
 It prints attempts/s, p50/p99, accepted, orders created (the session's figures), sold out /
 limit refusals, oversold (accepted beyond the stock: must be 0) and drift (Redis stock +
 sold - flash stock: must be 0; read from Redis when ``WESHOP_REDIS_URL`` is set). In the
@@ -242,6 +247,18 @@ async def run_bench(args: argparse.Namespace, target: Target) -> int:
                 spent = load.cpu_seconds(target.pid) - cpu_before
                 results.cpu_ms = 1000 * spent / results.answered
             await asyncio.sleep(1)  # answers wrk stopped reading are committed by now
+            after = None
+            if args.after_seconds > 0 and use_wrk:
+                # The peak goes on after the last unit: fresh attempts, every one refused.
+                later = os.path.join(scratch, "after.tsv")
+                write_attempts(later, attempts_of(sale, args.attempts))
+                os.environ["WRK_PATH"] = path
+                after = await fire_wrk(
+                    target.base_url,
+                    later,
+                    argparse.Namespace(**{**vars(args), "seconds": args.after_seconds}),
+                )
+                del os.environ["WRK_PATH"]
             figures = expect(
                 await client.get(
                     f"/api/v1/merchant/stores/{sale.store_id}/flash-sessions/"
@@ -266,10 +283,10 @@ async def run_bench(args: argparse.Namespace, target: Target) -> int:
                     bare_results = await fire_python(
                         bare_url, bare_path, attempts, args.connections
                     )
-    return report(args, target, use_wrk, results, figures, left, bare_results)
+    return report(args, target, use_wrk, results, figures, left, bare_results, after)
 
 
-def report(args, target, use_wrk, results, figures, left, bare) -> int:
+def report(args, target, use_wrk, results, figures, left, bare, after=None) -> int:
     tool = f"wrk -t{args.threads} -c{args.connections} -d{args.seconds:g}s" if use_wrk else "httpx"
     answered = results.answered
     refusals = Counter({code: n for code, n in results.errors.items()})
@@ -298,9 +315,26 @@ def report(args, target, use_wrk, results, figures, left, bare) -> int:
             f"  bare baseline       {bare_rate:.1f} req/s, p50/p99 {b50:.1f} / {b99:.1f} ms "
             f"(Starlette on the same uvicorn, {what}); ratio {rate / bare_rate:.3f}"
         )
+    if after is not None:
+        after_rate = after.answered / after.elapsed_s
+        a50, a99 = percentiles(after)
+        ratio = f"; ratio {after_rate / bare_rate:.3f}" if bare is not None else ""
+        print(
+            f"  after the last unit {after_rate:.1f} attempts/s, p50/p99 {a50:.1f} / {a99:.1f} ms "
+            f"({args.after_seconds:g} s more, all refused{ratio})"
+        )
     print(f"  accepted            {results.accepted}")
     print(f"  orders created      {figures['accepted']} (session figures; sold {figures['sold']})")
     print(f"  refused             sold out {sold_out}, limit {limit}")
+    if after is not None:
+        refusals.update(
+            {
+                code: n
+                for code, n in after.errors.items()
+                if code not in ("sold_out", "limit_reached")
+            }
+        )
+        refusals["201 after the last unit"] += after.accepted
     other = sum(refusals.values())
     print(f"  other errors        {other} {dict(refusals) if other else ''}".rstrip())
     print(f"  oversold            {oversold}")
@@ -329,6 +363,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--threads", type=int, default=2, help="wrk -t")
     parser.add_argument("--seconds", type=float, default=10, help="wrk -d")
     parser.add_argument("--no-baseline", action="store_true")
+    parser.add_argument(
+        "--after-seconds",
+        type=float,
+        default=10,
+        help="then wrk for this long again with fresh attempts, the stock sold: the refusals "
+        "alone (0: skip)",
+    )
     add_server_arguments(parser)
     args = parser.parse_args(argv)
     args.concurrency = args.connections  # what checkout's wrk runner reads
