@@ -2,11 +2,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Query
 
 from weshop.core.http import DbSession, IdempotencyKey
 from weshop.core.idempotency import run_idempotent
-from weshop.core.ids import MAX_ID
+from weshop.core.ids import SkuId
 from weshop.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, CursorQuery, Page, page_of
 from weshop.core.tenancy import StoreScope
 from weshop.inventory import service
@@ -17,7 +17,6 @@ from weshop.stores.permissions import Permission
 
 merchant = APIRouter(prefix="/api/v1/merchant/stores/{store_id}", tags=["merchant: stock"])
 
-SkuId = Annotated[int, Path(ge=1, le=MAX_ID, description="SKU id.")]
 Reader = staff_with(Permission.CATALOG_READ)
 Writer = staff_with(Permission.STOCK_WRITE)
 
