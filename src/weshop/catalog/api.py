@@ -29,7 +29,7 @@ from weshop.catalog.schemas import (
 )
 from weshop.core.http import DbSession, RuntimeDep
 from weshop.core.ids import MAX_ID, ProductId, SkuId
-from weshop.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, CursorQuery, Page, page_of
+from weshop.core.pagination import DEFAULT_LIMIT, CursorQuery, Limit, Page, page_of
 from weshop.core.tenancy import StoreScope
 from weshop.inventory import service as inventory
 from weshop.media import service as media
@@ -56,7 +56,6 @@ Keywords = Annotated[
         description="Words separated by spaces; each must appear in the title or subtitle.",
     ),
 ]
-Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
 
 Reader = staff_with(Permission.CATALOG_READ)
 Writer = staff_with(Permission.CATALOG_WRITE)
