@@ -23,8 +23,8 @@ from weshop.bargain.schemas import (
 from weshop.core.clock import utcnow
 from weshop.core.http import DbSession, IdempotencyKey, client_address
 from weshop.core.idempotency import run_idempotent
-from weshop.core.ids import MAX_ID
-from weshop.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, CursorQuery, Page, encode_cursor
+from weshop.core.ids import MAX_ID, ProductId
+from weshop.core.pagination import DEFAULT_LIMIT, CursorQuery, Limit, Page, encode_cursor
 from weshop.core.tenancy import StoreScope
 from weshop.orders.checkout import checkout_answer
 from weshop.orders.schemas import CheckoutOut
@@ -39,8 +39,6 @@ me = APIRouter(prefix="/api/v1/me", tags=["bargains"])
 
 CampaignId = Annotated[int, Path(ge=1, le=MAX_ID, description="Bargain campaign id.")]
 BargainId = Annotated[int, Path(ge=1, le=MAX_ID, description="Bargain id.")]
-ProductId = Annotated[int, Path(ge=1, le=MAX_ID, description="Product id.")]
-Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
 CampaignFilter = Annotated[int | None, Query(ge=1, le=MAX_ID, description="Only this campaign's.")]
 DeviceId = Annotated[
     str | None,

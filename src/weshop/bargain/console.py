@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from sqlalchemy.ext.asyncio import AsyncSession
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 
 from weshop.bargain import campaigns, views
 from weshop.bargain.models import BargainState
@@ -18,7 +18,7 @@ from weshop.core.errors import WeShopError
 from weshop.core.http import DbSession
 from weshop.core.ids import PathId
 from weshop.core.pagination import MAX_LIMIT, encode_cursor
-from weshop.stores.console_access import ConsoleAccess, console_page, console_staff
+from weshop.stores.console_access import ConsoleAccess, console_page, console_staff, done_redirect
 from weshop.stores.permissions import Permission
 from weshop.web.console_forms import N_, NestedForm, add_refusal, flat_values, parse_nested
 from weshop.web.csrf import verify_csrf
@@ -75,10 +75,6 @@ REASONS = {
     "shared_device": N_("Same device as the starter"),
     "shared_ip": N_("Same network as the starter"),
 }
-
-
-def _done(access: ConsoleAccess, path: str, what: str) -> RedirectResponse:
-    return RedirectResponse(f"/console/stores/{access.store.id}/bargain{path}?done={what}", 303)
 
 
 async def _sku_choices(session: AsyncSession, access: ConsoleAccess) -> list[dict[str, Any]]:
@@ -182,7 +178,7 @@ async def create_campaign(
     except WeShopError as exc:
         add_refusal(request, result, exc, REFUSALS)
         return await _form(request, session, access, result, status_code=exc.status_code)
-    return _done(access, f"/{campaign.id}", "created")
+    return done_redirect(access, f"/bargain/{campaign.id}", "created")
 
 
 @router.get("/bargain/{bargain_campaign_id}")
@@ -264,7 +260,7 @@ async def save_campaign(
             campaign_id=bargain_campaign_id,
             status_code=exc.status_code,
         )
-    return _done(access, f"/{bargain_campaign_id}", "saved")
+    return done_redirect(access, f"/bargain/{bargain_campaign_id}", "saved")
 
 
 @router.post("/bargain/{bargain_campaign_id}/stop")
@@ -273,4 +269,4 @@ async def stop_campaign(
 ) -> Response:
     """Stop the campaign; stopping it twice is a 409 page."""
     await campaigns.stop_campaign(session, access.scope, bargain_campaign_id)
-    return _done(access, f"/{bargain_campaign_id}", "stop")
+    return done_redirect(access, f"/bargain/{bargain_campaign_id}", "stop")

@@ -28,8 +28,8 @@ from weshop.catalog.schemas import (
     sku_out,
 )
 from weshop.core.http import DbSession, RuntimeDep
-from weshop.core.ids import MAX_ID
-from weshop.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, CursorQuery, Page, page_of
+from weshop.core.ids import MAX_ID, ProductId, SkuId
+from weshop.core.pagination import DEFAULT_LIMIT, CursorQuery, Limit, Page, page_of
 from weshop.core.tenancy import StoreScope
 from weshop.inventory import service as inventory
 from weshop.media import service as media
@@ -43,8 +43,6 @@ merchant = APIRouter(prefix="/api/v1/merchant/stores/{store_id}", tags=["merchan
 stock = APIRouter(prefix="/api/v1/merchant/stores/{store_id}", tags=["merchant: stock"])
 shop = APIRouter(prefix="/api/v1/shop", tags=["shop"])
 
-ProductId = Annotated[int, Path(ge=1, le=MAX_ID, description="Product id.")]
-SkuId = Annotated[int, Path(ge=1, le=MAX_ID, description="SKU id.")]
 CategoryId = Annotated[int, Path(ge=1, le=MAX_ID, description="Category id.")]
 StoreIdPath = Annotated[int, Path(ge=1, le=MAX_ID, description="Store id.")]
 CategoryFilter = Annotated[
@@ -58,7 +56,6 @@ Keywords = Annotated[
         description="Words separated by spaces; each must appear in the title or subtitle.",
     ),
 ]
-Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
 
 Reader = staff_with(Permission.CATALOG_READ)
 Writer = staff_with(Permission.CATALOG_WRITE)

@@ -19,7 +19,7 @@ from weshop.core.ids import MAX_ID, PathId
 from weshop.core.pagination import page_of
 from weshop.core.tenancy import StoreScope
 from weshop.media import service as media
-from weshop.stores.console_access import ConsoleAccess, console_page, console_staff
+from weshop.stores.console_access import ConsoleAccess, console_page, console_staff, done_redirect
 from weshop.stores.permissions import Permission
 from weshop.web.console_forms import NestedForm, add_refusal, parse_nested
 from weshop.web.csrf import verify_csrf
@@ -223,9 +223,7 @@ async def create_product(
         return await _product_form(
             request, session, access, values, result.errors, status_code=exc.status_code
         )
-    return RedirectResponse(
-        f"/console/stores/{access.store.id}/products/{detail.product.id}/skus?done=created", 303
-    )
+    return done_redirect(access, f"/products/{detail.product.id}/skus", "created")
 
 
 # One product: texts, category, images, publishing
@@ -283,14 +281,6 @@ async def product_page(
     )
 
 
-def product_done(
-    access: ConsoleAccess, product_id: int, what: str, page: str = ""
-) -> RedirectResponse:
-    return RedirectResponse(
-        f"/console/stores/{access.store.id}/products/{product_id}{page}?done={what}", 303
-    )
-
-
 @router.post("/products/{product_id}")
 async def update_product(
     request: Request, product_id: PathId, session: DbSession, access: ConsoleAccess = Writer
@@ -329,7 +319,7 @@ async def update_product(
             errors=result.errors,
             status_code=exc.status_code,
         )
-    return product_done(access, product_id, "saved")
+    return done_redirect(access, f"/products/{product_id}", "saved")
 
 
 async def _set_images(
@@ -379,7 +369,7 @@ async def upload_image(
             errors=result.errors,
             status_code=exc.status_code,
         )
-    return product_done(access, product_id, "saved")
+    return done_redirect(access, f"/products/{product_id}", "saved")
 
 
 @router.post("/products/{product_id}/images/{image_id}/{action}")
@@ -397,7 +387,7 @@ async def arrange_image(
     if action == "cover" and image_id in detail.product.image_ids:
         image_ids.insert(0, image_id)
     await _set_images(session, access.scope, product_id, image_ids)
-    return product_done(access, product_id, "saved")
+    return done_redirect(access, f"/products/{product_id}", "saved")
 
 
 async def _change_status(

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ValidationError
 from starlette.responses import Response
 
 from weshop.catalog import service
-from weshop.catalog.console import PRODUCT_REFUSALS, Writer, notice_of, product_done
+from weshop.catalog.console import PRODUCT_REFUSALS, Writer, notice_of
 from weshop.catalog.models import Sku
 from weshop.catalog.schemas import SkuPatch
 from weshop.core.errors import PermissionDenied, WeShopError
@@ -21,7 +21,7 @@ from weshop.core.ids import PathId
 from weshop.inventory import service as inventory
 from weshop.inventory.models import MovementKind
 from weshop.inventory.service import MAX_STOCK
-from weshop.stores.console_access import ConsoleAccess, console_page
+from weshop.stores.console_access import ConsoleAccess, console_page, done_redirect
 from weshop.stores.permissions import Permission
 from weshop.web.console_forms import add_refusal, fen_of_yuan
 from weshop.web.csrf import verify_csrf
@@ -220,4 +220,4 @@ async def save_skus(
             errors=errors,
             status_code=exc.status_code,
         )
-    return product_done(access, product_id, "saved", "/skus")
+    return done_redirect(access, f"/products/{product_id}/skus", "saved")

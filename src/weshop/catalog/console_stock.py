@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 
 from weshop.catalog import service
 from weshop.catalog.views import describe_skus
@@ -23,7 +23,7 @@ from weshop.core.pagination import page_of
 from weshop.inventory import service as inventory
 from weshop.inventory.models import MovementKind
 from weshop.inventory.schemas import MovementIn, ThresholdIn
-from weshop.stores.console_access import ConsoleAccess, console_page, console_staff
+from weshop.stores.console_access import ConsoleAccess, console_page, console_staff, done_redirect
 from weshop.stores.permissions import Permission
 from weshop.web.console_forms import add_refusal
 from weshop.web.csrf import verify_csrf
@@ -159,12 +159,6 @@ async def sku_page(
     return await _sku_page(request, session, access, sku_id, cursor=cursor, notice=notice)
 
 
-def _done(access: ConsoleAccess, sku_id: int, what: str) -> RedirectResponse:
-    return RedirectResponse(
-        f"/console/stores/{access.store.id}/stock/skus/{sku_id}?done={what}", 303
-    )
-
-
 @router.post("/stock/skus/{sku_id}/movements")
 async def record_movement(
     request: Request, sku_id: PathId, session: DbSession, access: ConsoleAccess = StockKeeper
@@ -213,7 +207,7 @@ async def record_movement(
             errors=result.errors,
             status_code=exc.status_code,
         )
-    return _done(access, sku_id, "moved")
+    return done_redirect(access, f"/stock/skus/{sku_id}", "moved")
 
 
 @router.post("/stock/skus/{sku_id}/threshold")
@@ -229,4 +223,4 @@ async def set_threshold(
             request, session, access, sku_id, values=values, errors=errors, status_code=422
         )
     await inventory.set_low_stock_threshold(session, access.scope, sku_id, result.data.threshold)
-    return _done(access, sku_id, "threshold")
+    return done_redirect(access, f"/stock/skus/{sku_id}", "threshold")

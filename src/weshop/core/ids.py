@@ -13,3 +13,7 @@ MAX_ID = 2**63 - 1
 
 RowId = Annotated[StrictInt, Field(ge=1, le=MAX_ID)]
 PathId = Annotated[int, Path(ge=1, le=MAX_ID)]
+
+# Path ids of entities that the routes of more than one domain address.
+ProductId = Annotated[int, Path(ge=1, le=MAX_ID, description="Product id.")]
+SkuId = Annotated[int, Path(ge=1, le=MAX_ID, description="SKU id.")]

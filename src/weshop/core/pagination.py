@@ -20,6 +20,13 @@ DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
 MAX_CURSOR_LENGTH = 200
 
+# A list's page size; give it the default where it is used: `limit: Limit = DEFAULT_LIMIT`
+# (FastAPI takes no default inside `Annotated`).
+Limit = Annotated[
+    int,
+    Query(ge=1, le=MAX_LIMIT, description=f"How many items a page holds, 1-{MAX_LIMIT}."),
+]
+
 # A cursor is the `next_cursor` a page gave, unpadded URL-safe base64; only the server makes
 # them, so one it did not make (or made for another sort) answers 422 `invalid_cursor`.
 CursorQuery = Annotated[

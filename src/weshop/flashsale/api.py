@@ -24,7 +24,7 @@ from weshop.core.http import (
 from weshop.core.http_errors import error_response
 from weshop.core.ids import MAX_ID
 from weshop.core.openapi import raises
-from weshop.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, CursorQuery, Page, page_of
+from weshop.core.pagination import DEFAULT_LIMIT, CursorQuery, Limit, Page, page_of
 from weshop.core.tenancy import StoreScope
 from weshop.flashsale import attempts, service, views
 from weshop.flashsale.attempts import Refused
@@ -67,7 +67,6 @@ AttemptKey = Annotated[
 ]
 _ITEM_ID = TypeAdapter(ItemId)
 _KEY = TypeAdapter(AttemptKey)
-Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
 
 Reader = staff_with(Permission.PROMOTIONS_READ)
 Writer = staff_with(Permission.PROMOTIONS_WRITE)

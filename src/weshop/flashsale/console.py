@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from sqlalchemy.ext.asyncio import AsyncSession
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 
 from weshop.catalog import service as catalog
 from weshop.core.clock import utcnow
@@ -17,7 +17,7 @@ from weshop.core.pagination import page_of
 from weshop.flashsale import service, views
 from weshop.flashsale.schemas import CopyIn, ItemIn, SessionIn
 from weshop.flashsale.service import Owner
-from weshop.stores.console_access import ConsoleAccess, console_page, console_staff
+from weshop.stores.console_access import ConsoleAccess, console_page, console_staff, done_redirect
 from weshop.stores.permissions import Permission
 from weshop.web.console_forms import N_, NestedForm, add_refusal, parse_nested
 from weshop.web.csrf import verify_csrf
@@ -53,10 +53,6 @@ ITEM_REFUSALS = {
         N_("That is more than the available regular stock."),
     ),
 }
-
-
-def _done(access: ConsoleAccess, path: str, what: str) -> RedirectResponse:
-    return RedirectResponse(f"/console/stores/{access.store.id}{path}?done={what}", 303)
 
 
 @router.get("/flash-sessions")
@@ -120,7 +116,7 @@ async def create_session(
     except WeShopError as exc:
         add_refusal(request, result, exc, SESSION_REFUSALS)
         return _session_form(request, access, result, status_code=exc.status_code)
-    return _done(access, f"/flash-sessions/{flash.id}", "created")
+    return done_redirect(access, f"/flash-sessions/{flash.id}", "created")
 
 
 async def _detail(
@@ -190,7 +186,7 @@ async def add_item(
         return await _detail(
             request, session, access, flash_session_id, form=result, status_code=exc.status_code
         )
-    return _done(access, f"/flash-sessions/{flash_session_id}", "item")
+    return done_redirect(access, f"/flash-sessions/{flash_session_id}", "item")
 
 
 @router.post("/flash-sessions/{flash_session_id}/items/{flash_item_id}/remove")
@@ -202,7 +198,7 @@ async def remove_item(
 ) -> Response:
     owner = Owner.of(access.scope)
     await service.remove_item(session, owner, flash_session_id, flash_item_id, utcnow())
-    return _done(access, f"/flash-sessions/{flash_session_id}", "removed")
+    return done_redirect(access, f"/flash-sessions/{flash_session_id}", "removed")
 
 
 @router.post("/flash-sessions/{flash_session_id}/stop")
@@ -210,7 +206,7 @@ async def stop_session(
     flash_session_id: PathId, session: DbSession, access: ConsoleAccess = Writer
 ) -> Response:
     await service.stop_session(session, Owner.of(access.scope), flash_session_id, utcnow())
-    return _done(access, f"/flash-sessions/{flash_session_id}", "stopped")
+    return done_redirect(access, f"/flash-sessions/{flash_session_id}", "stopped")
 
 
 @router.post("/flash-sessions/{flash_session_id}/copies")
@@ -235,4 +231,4 @@ async def copy_session(
         return await _detail(
             request, session, access, flash_session_id, form=result, status_code=exc.status_code
         )
-    return _done(access, "/flash-sessions", "copied")
+    return done_redirect(access, "/flash-sessions", "copied")

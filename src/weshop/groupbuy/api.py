@@ -13,8 +13,8 @@ from weshop.core.clock import utcnow
 from weshop.core.errors import NotFound
 from weshop.core.http import DbSession, IdempotencyKey
 from weshop.core.idempotency import run_idempotent
-from weshop.core.ids import MAX_ID
-from weshop.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, CursorQuery, Page, page_of
+from weshop.core.ids import MAX_ID, ProductId
+from weshop.core.pagination import DEFAULT_LIMIT, CursorQuery, Limit, Page, page_of
 from weshop.core.tenancy import StoreScope
 from weshop.groupbuy import campaigns, membership, views
 from weshop.groupbuy import repository as repo
@@ -44,8 +44,6 @@ me = APIRouter(prefix="/api/v1/me", tags=["group buying"])
 
 CampaignId = Annotated[int, Path(ge=1, le=MAX_ID, description="Group-buy campaign id.")]
 GroupId = Annotated[int, Path(ge=1, le=MAX_ID, description="Group id.")]
-ProductId = Annotated[int, Path(ge=1, le=MAX_ID, description="Product id.")]
-Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
 
 Reader = staff_with(Permission.PROMOTIONS_READ)
 Writer = staff_with(Permission.PROMOTIONS_WRITE)

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from sqlalchemy.ext.asyncio import AsyncSession
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 
 from weshop.catalog import service as catalog
 from weshop.core.clock import utcnow
@@ -20,7 +20,7 @@ from weshop.groupbuy import campaigns, views
 from weshop.groupbuy import repository as repo
 from weshop.groupbuy.models import GroupState
 from weshop.groupbuy.schemas import CampaignCreate, CampaignTerms
-from weshop.stores.console_access import ConsoleAccess, console_page, console_staff
+from weshop.stores.console_access import ConsoleAccess, console_page, console_staff, done_redirect
 from weshop.stores.permissions import Permission
 from weshop.web.console_forms import (
     N_,
@@ -72,10 +72,6 @@ GROUP_TABS = [
     (GroupState.REFUNDING, N_("Refunding")),
     (GroupState.REFUNDED, N_("Refunded")),
 ]
-
-
-def _done(access: ConsoleAccess, path: str, what: str) -> RedirectResponse:
-    return RedirectResponse(f"/console/stores/{access.store.id}{path}?done={what}", 303)
 
 
 @router.get("/group-buys")
@@ -226,7 +222,7 @@ async def _save(
             errors=result.errors,
             status_code=exc.status_code,
         )
-    return _done(
+    return done_redirect(
         access, f"/group-buys/{campaign.id}", "created" if campaign_id is None else "saved"
     )
 
@@ -320,4 +316,4 @@ async def stop_campaign(
     campaign_id: PathId, session: DbSession, access: ConsoleAccess = Writer
 ) -> Response:
     await campaigns.stop_campaign(session, access.scope, campaign_id)
-    return _done(access, f"/group-buys/{campaign_id}", "stop")
+    return done_redirect(access, f"/group-buys/{campaign_id}", "stop")

@@ -1,13 +1,11 @@
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter
 
 from weshop.core.http import DbSession, IdempotencyKey
 from weshop.core.idempotency import run_idempotent
-from weshop.core.ids import MAX_ID
-from weshop.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, CursorQuery, Page, page_of
+from weshop.core.ids import SkuId
+from weshop.core.pagination import DEFAULT_LIMIT, CursorQuery, Limit, Page, page_of
 from weshop.core.tenancy import StoreScope
 from weshop.inventory import service
 from weshop.inventory.models import MovementKind
@@ -17,7 +15,6 @@ from weshop.stores.permissions import Permission
 
 merchant = APIRouter(prefix="/api/v1/merchant/stores/{store_id}", tags=["merchant: stock"])
 
-SkuId = Annotated[int, Path(ge=1, le=MAX_ID, description="SKU id.")]
 Reader = staff_with(Permission.CATALOG_READ)
 Writer = staff_with(Permission.STOCK_WRITE)
 
@@ -34,7 +31,7 @@ async def list_movements(
     session: DbSession,
     scope: StoreScope = Reader,
     cursor: CursorQuery = None,
-    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
+    limit: Limit = DEFAULT_LIMIT,
 ):
     """Every change of an SKU's stock, newest first, with who made it and why."""
     rows = await service.movements(session, scope, sku_id, cursor, limit)

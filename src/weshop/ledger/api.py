@@ -8,7 +8,7 @@ from weshop.accounts.auth import CurrentOperator
 from weshop.core.clock import Day
 from weshop.core.http import DbSession
 from weshop.core.ids import PathId
-from weshop.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, CursorQuery, Page
+from weshop.core.pagination import DEFAULT_LIMIT, CursorQuery, Limit, Page
 from weshop.core.tenancy import StoreScope
 from weshop.ledger import fees, service, views
 from weshop.ledger.schemas import (
@@ -31,7 +31,6 @@ merchant = APIRouter(
 )
 platform = APIRouter(prefix="/api/v1/platform/ledger", tags=["platform"])
 
-Limit = Query(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT)
 DayFrom = Annotated[Day | None, Query(description="First business day (China time), inclusive.")]
 DayTo = Annotated[Day | None, Query(description="Last business day (China time), inclusive.")]
 FINANCE = Permission.FINANCE_READ
@@ -51,7 +50,7 @@ async def statement(
     day_from: DayFrom = None,
     day_to: DayTo = None,
     cursor: CursorQuery = None,
-    limit: int = Limit,
+    limit: Limit = DEFAULT_LIMIT,
     scope: StoreScope = staff_with(FINANCE),
 ):
     """The store's journal entries, newest first, by business day: each with its order and
@@ -107,7 +106,7 @@ async def all_balances(
     operator: CurrentOperator,
     session: DbSession,
     cursor: CursorQuery = None,
-    limit: int = Limit,
+    limit: Limit = DEFAULT_LIMIT,
 ):
     """Every store's balance, newest store first; cursor pages."""
     return await views.all_balances(session, cursor, limit)

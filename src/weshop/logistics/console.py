@@ -8,7 +8,7 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 
 from weshop.core.errors import WeShopError
 from weshop.core.http import DbSession
@@ -21,7 +21,7 @@ from weshop.logistics.schemas import (
     ShippingTemplateIn,
     template_out,
 )
-from weshop.stores.console_access import ConsoleAccess, console_page, console_staff
+from weshop.stores.console_access import ConsoleAccess, console_page, console_staff, done_redirect
 from weshop.stores.permissions import Permission
 from weshop.web.console_forms import N_, NestedForm, add_refusal, flat_values, parse_nested
 from weshop.web.csrf import verify_csrf
@@ -61,10 +61,6 @@ REFUSALS = {
         N_("Make another template the default before deleting this one."),
     ),
 }
-
-
-def _done(access: ConsoleAccess, what: str) -> RedirectResponse:
-    return RedirectResponse(f"/console/stores/{access.store.id}/shipping?done={what}", 303)
 
 
 def _refuse(request: Request, result: FormResult[Any], exc: WeShopError) -> None:
@@ -160,7 +156,7 @@ async def _save(
                     await service.create_template(session, access.scope, result.data)
                 else:
                     await service.replace_template(session, access.scope, template_id, result.data)
-            return _done(access, "saved")
+            return done_redirect(access, "/shipping", "saved")
         except WeShopError as exc:
             _refuse(request, result, exc)
             status = exc.status_code
@@ -220,7 +216,7 @@ async def _list_action(
     except WeShopError as exc:
         _refuse(request, problem, exc)
         return await _list_page(request, session, access, problem, status_code=exc.status_code)
-    return _done(access, what)
+    return done_redirect(access, "/shipping", what)
 
 
 @router.post("/shipping/{shipping_template_id}/default")

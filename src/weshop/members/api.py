@@ -10,7 +10,7 @@ from weshop.accounts.schemas import PhoneNumber
 from weshop.core.http import DbSession, IdempotencyKey
 from weshop.core.idempotency import run_idempotent
 from weshop.core.ids import MAX_ID, PathId
-from weshop.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, CursorQuery, Page, page_of
+from weshop.core.pagination import DEFAULT_LIMIT, CursorQuery, Limit, Page, page_of
 from weshop.core.tenancy import StoreScope
 from weshop.members import levels, service
 from weshop.members.schemas import (
@@ -34,7 +34,6 @@ shopper = APIRouter(prefix="/api/v1/me/memberships", tags=["members"])
 
 LevelId = Annotated[int, Path(ge=1, le=MAX_ID, description="Member level id.")]
 MemberUserId = Annotated[int, Path(ge=1, le=MAX_ID, description="The member's user id.")]
-Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
 
 Reader = staff_with(Permission.MEMBERS_READ)
 Writer = staff_with(Permission.MEMBERS_WRITE)

@@ -7,7 +7,7 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 
 from weshop.accounts.repository import phone_index
 from weshop.core.crypto import normalize_phone
@@ -18,7 +18,7 @@ from weshop.core.pagination import page_of
 from weshop.members import levels, service
 from weshop.members.schemas import LevelIn, LevelPatch, RulesIn
 from weshop.members.views import member_out
-from weshop.stores.console_access import ConsoleAccess, console_page, console_staff
+from weshop.stores.console_access import ConsoleAccess, console_page, console_staff, done_redirect
 from weshop.stores.permissions import Permission
 from weshop.web.console_forms import N_, NestedForm, add_refusal, parse_nested
 from weshop.web.csrf import verify_csrf
@@ -103,10 +103,6 @@ async def members_page(
     return await _members_page(request, session, access)
 
 
-def _done(access: ConsoleAccess, what: str) -> RedirectResponse:
-    return RedirectResponse(f"/console/stores/{access.store.id}/members?done={what}", 303)
-
-
 async def _save_level(
     request: Request, session: AsyncSession, access: ConsoleAccess, level_id: int | None
 ) -> Response:
@@ -120,7 +116,7 @@ async def _save_level(
                     await levels.create_level(session, access.scope, result.data)
                 else:
                     await levels.update_level(session, access.scope, level_id, result.data)
-            return _done(access, "level")
+            return done_redirect(access, "/members", "level")
         except WeShopError as exc:
             add_refusal(request, result, exc, LEVEL_REFUSALS)
             status = exc.status_code
@@ -162,7 +158,7 @@ async def delete_level(
             editing=member_level_id,
             status_code=exc.status_code,
         )
-    return _done(access, "level")
+    return done_redirect(access, "/members", "level")
 
 
 @router.post("/members/rules")
@@ -179,4 +175,4 @@ async def save_rules(
     if result.data is None:
         return await _members_page(request, session, access, rules_form=result, status_code=422)
     await service.put_rules(session, access.scope, result.data)
-    return _done(access, "rules")
+    return done_redirect(access, "/members", "rules")

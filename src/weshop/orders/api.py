@@ -9,7 +9,7 @@ from weshop.core.clock import Moment
 from weshop.core.http import DbSession, IdempotencyKey, RuntimeDep, reads_only
 from weshop.core.idempotency import run_idempotent_after_read
 from weshop.core.ids import PathId
-from weshop.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, CursorQuery, Page, page_of
+from weshop.core.pagination import DEFAULT_LIMIT, CursorQuery, Limit, Page, page_of
 from weshop.core.tenancy import StoreScope
 from weshop.orders import service
 from weshop.orders.checkout import (
@@ -36,8 +36,6 @@ from weshop.stores.permissions import Permission
 
 shopper = APIRouter(prefix="/api/v1/me", tags=["orders"])
 merchant = APIRouter(prefix="/api/v1/merchant/stores/{store_id}", tags=["merchant: orders"])
-
-Limit = Query(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT)
 
 
 async def _page(session, orders: list[Order], limit: int, audience) -> Page[OrderOut]:
@@ -121,7 +119,7 @@ async def my_orders(
     created_from: Moment | None = None,
     created_to: Moment | None = None,
     cursor: CursorQuery = None,
-    limit: int = Limit,
+    limit: Limit = DEFAULT_LIMIT,
 ):
     """The signed-in shopper's orders, newest first, by status and time; cursor pages."""
     filters = service.OrderFilters(
@@ -168,7 +166,7 @@ async def store_orders(
         None, description="Only orders of this campaign kind (group, bargain, flash)."
     ),
     cursor: CursorQuery = None,
-    limit: int = Limit,
+    limit: Limit = DEFAULT_LIMIT,
     scope: StoreScope = staff_with(Permission.ORDERS_READ),
 ):
     """The store's orders, newest first; filter by status, time, order number, phone or

@@ -13,7 +13,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import StreamingResponse
 from sqlalchemy.ext.asyncio import AsyncSession
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 
 from weshop.core.crypto import normalize_phone
 from weshop.core.errors import WeShopError
@@ -24,7 +24,7 @@ from weshop.orders import service
 from weshop.orders.models import CampaignKind, Order, OrderStatus
 from weshop.orders.schemas import CancelIn, OrderOut, ShipIn
 from weshop.orders.views import describe_order, describe_orders, shipping_address
-from weshop.stores.console_access import ConsoleAccess, console_page, console_staff
+from weshop.stores.console_access import ConsoleAccess, console_page, console_staff, done_redirect
 from weshop.stores.permissions import Permission
 from weshop.web.console_forms import N_, add_refusal, yuan_text
 from weshop.web.csrf import verify_csrf
@@ -325,12 +325,6 @@ async def order_detail(
     return await order_page(request, session, access, order_id)
 
 
-def done(access: ConsoleAccess, order_id: int, what: str) -> RedirectResponse:
-    return RedirectResponse(
-        f"/console/stores/{access.store.id}/orders/{order_id}?done={what}", status_code=303
-    )
-
-
 def _shipment_body(
     request: Request, values: dict[str, Any], line_ids: list[int]
 ) -> tuple[dict[str, Any], dict[str, str], list[int]]:
@@ -401,7 +395,7 @@ async def ship_order(
         return await order_page(
             request, session, access, order_id, forms, status_code=exc.status_code
         )
-    return done(access, order.id, "shipped")
+    return done_redirect(access, f"/orders/{order.id}", "shipped")
 
 
 def _ship_message(request: Request, location: str) -> str:
@@ -438,4 +432,4 @@ async def cancel_order(
         return await order_page(
             request, session, access, order_id, forms, status_code=exc.status_code
         )
-    return done(access, order.id, "cancelled")
+    return done_redirect(access, f"/orders/{order.id}", "cancelled")

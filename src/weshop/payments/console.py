@@ -18,14 +18,14 @@ from weshop.core.http import DbSession
 from weshop.core.idempotency import run_idempotent
 from weshop.core.ids import PathId
 from weshop.orders import service as orders
-from weshop.orders.console import OrderForms, done, order_page
+from weshop.orders.console import OrderForms, order_page
 from weshop.orders.models import Order
 from weshop.orders.parts import Part
 from weshop.payments import refunds
 from weshop.payments import repository as repo
 from weshop.payments.models import Refund, RefundPart
 from weshop.payments.schemas import RefundIn
-from weshop.stores.console_access import ConsoleAccess, console_staff
+from weshop.stores.console_access import ConsoleAccess, console_staff, done_redirect
 from weshop.stores.permissions import Permission
 from weshop.web.console_forms import N_, add_refusal, fen_of_yuan
 from weshop.web.csrf import verify_csrf
@@ -160,4 +160,4 @@ async def refund_order_lines(
         return await order_page(
             request, session, access, order.id, forms, status_code=exc.status_code
         )
-    return done(access, order.id, "refunded")
+    return done_redirect(access, f"/orders/{order.id}", "refunded")

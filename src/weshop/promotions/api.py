@@ -14,7 +14,7 @@ from weshop.core.clock import utcnow
 from weshop.core.http import DbSession, IdempotencyKey
 from weshop.core.idempotency import run_idempotent
 from weshop.core.ids import MAX_ID
-from weshop.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, CursorQuery, Page, page_of
+from weshop.core.pagination import DEFAULT_LIMIT, CursorQuery, Limit, Page, page_of
 from weshop.core.tenancy import StoreScope
 from weshop.pricing.inputs import StackingGroup
 from weshop.promotions import claims, coupons, reductions
@@ -49,7 +49,6 @@ me = APIRouter(prefix="/api/v1/me", tags=["coupons"])
 
 TemplateId = Annotated[int, Path(ge=1, le=MAX_ID, description="Coupon template id.")]
 ReductionId = Annotated[int, Path(ge=1, le=MAX_ID, description="Full-reduction rule id.")]
-Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
 TemplateFilter = Annotated[TemplateStatus | None, Query(alias="status")]
 
 Reader = staff_with(Permission.PROMOTIONS_READ)

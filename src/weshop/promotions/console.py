@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from sqlalchemy.ext.asyncio import AsyncSession
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 
 from weshop.catalog import categories as catalog_categories
 from weshop.catalog import service as catalog
@@ -20,7 +20,7 @@ from weshop.promotions import coupons, reductions
 from weshop.promotions.coupons import Owner
 from weshop.promotions.models import TemplateStatus
 from weshop.promotions.schemas import MAX_TIERS, ReductionIn, TemplateCreate, reduction_out
-from weshop.stores.console_access import ConsoleAccess, console_page, console_staff
+from weshop.stores.console_access import ConsoleAccess, console_page, console_staff, done_redirect
 from weshop.stores.permissions import Permission
 from weshop.web.console_forms import N_, NestedForm, add_refusal, flat_values, parse_nested
 from weshop.web.csrf import verify_csrf
@@ -93,10 +93,6 @@ def _with_lists(values: dict[str, Any]) -> dict[str, Any]:
         chosen = shown.get(name, [])
         shown[name] = chosen if isinstance(chosen, list) else [chosen]
     return shown
-
-
-def _done(access: ConsoleAccess, path: str, what: str) -> RedirectResponse:
-    return RedirectResponse(f"/console/stores/{access.store.id}{path}?done={what}", 303)
 
 
 async def _scope_choices(session: AsyncSession, access: ConsoleAccess) -> dict[str, Any]:
@@ -211,7 +207,7 @@ async def create_coupon(
     except WeShopError as exc:
         add_refusal(request, result, exc, COUPON_REFUSALS)
         return await _coupon_form(request, session, access, result, status_code=exc.status_code)
-    return _done(access, f"/coupons/{template.id}", "created")
+    return done_redirect(access, f"/coupons/{template.id}", "created")
 
 
 @router.get("/coupons/{coupon_template_id}")
@@ -245,7 +241,7 @@ async def change_coupon(
 ) -> Response:
     """Pause, resume or end; an action the template's state refuses is a 409 page."""
     await coupons.change_status(session, Owner.of(access.scope), coupon_template_id, action)
-    return _done(access, f"/coupons/{coupon_template_id}", action)
+    return done_redirect(access, f"/coupons/{coupon_template_id}", action)
 
 
 # Full reductions
@@ -335,7 +331,7 @@ async def _save_reduction(
         return await _reduction_form(
             request, session, access, rule_id, result, status_code=exc.status_code
         )
-    return _done(access, "/reductions", "created" if rule_id is None else "saved")
+    return done_redirect(access, "/reductions", "created" if rule_id is None else "saved")
 
 
 @router.get("/reductions/new")
@@ -382,4 +378,4 @@ async def change_reduction(
         await reductions.delete_reduction(session, access.scope, reduction_id)
     else:
         await reductions.change_status(session, access.scope, reduction_id, action)
-    return _done(access, "/reductions", action)
+    return done_redirect(access, "/reductions", action)

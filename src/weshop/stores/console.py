@@ -17,7 +17,7 @@ from weshop.core.http import DbSession, RuntimeDep
 from weshop.core.ids import PathId
 from weshop.media import service as media
 from weshop.stores import service
-from weshop.stores.console_access import ConsoleAccess, console_page, console_staff
+from weshop.stores.console_access import ConsoleAccess, console_page, console_staff, done_redirect
 from weshop.stores.models import Role
 from weshop.stores.permissions import Permission
 from weshop.stores.schemas import StaffInvite, StaffRoleChange, StoreSettings
@@ -168,7 +168,7 @@ async def save_settings(
     except WeShopError as exc:
         add_refusal(request, result, exc, LOGO_REFUSALS)
         return _settings_page(request, access, values, result.errors, status_code=exc.status_code)
-    return RedirectResponse(f"/console/stores/{access.store.id}/settings?done=saved", 303)
+    return done_redirect(access, "/settings", "saved")
 
 
 # Staff
@@ -211,10 +211,6 @@ async def _staff_page(
     )
 
 
-def _staff_done(access: ConsoleAccess, what: str) -> RedirectResponse:
-    return RedirectResponse(f"/console/stores/{access.store.id}/staff?done={what}", 303)
-
-
 @router.get("/staff")
 async def staff_page(
     request: Request,
@@ -244,7 +240,7 @@ async def invite(
         return await _staff_page(
             request, session, access, values, result.errors, status_code=exc.status_code
         )
-    return _staff_done(access, "invited")
+    return done_redirect(access, "/staff", "invited")
 
 
 @router.post("/staff/{member_id}/role")
@@ -266,7 +262,7 @@ async def change_role(
         return await _staff_page(
             request, session, access, None, result.errors, status_code=exc.status_code
         )
-    return _staff_done(access, "role")
+    return done_redirect(access, "/staff", "role")
 
 
 @router.post("/staff/{member_id}/remove")
@@ -285,4 +281,4 @@ async def remove(
         return await _staff_page(
             request, session, access, None, result.errors, status_code=exc.status_code
         )
-    return _staff_done(access, "removed")
+    return done_redirect(access, "/staff", "removed")

@@ -1,7 +1,7 @@
 """Staff access for merchant-console pages: the API's rule (:func:`staff_access`), from the
-cookie session, with the store loaded for the page; and ``console_page``, which renders a
-console page in its section. Templates receive ``can(permission)`` so that what a role cannot
-do is not shown.
+cookie session, with the store loaded for the page; ``console_page``, which renders a
+console page in its section; and ``done_redirect``, the answer to a form that succeeded.
+Templates receive ``can(permission)`` so that what a role cannot do is not shown.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from fastapi import Depends, Path, Request
-from starlette.responses import HTMLResponse
+from starlette.responses import HTMLResponse, RedirectResponse
 
 from weshop.accounts.page_session import PageUser
 from weshop.core.errors import NotFound
@@ -72,3 +72,9 @@ def console_page(
         **(context or {}),
     }
     return render(request, template, values, status_code=status_code)
+
+
+def done_redirect(access: ConsoleAccess, path: str, what: str) -> RedirectResponse:
+    """After a console form succeeded: 303 to ``path`` in the store's console, whose page
+    shows the notice of ``what`` (its ``done`` query parameter)."""
+    return RedirectResponse(f"/console/stores/{access.store.id}{path}?done={what}", 303)
