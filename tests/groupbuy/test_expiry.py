@@ -157,3 +157,36 @@ async def test_a_simulated_fill_completes_the_group_at_its_deadline(api, runner)
         headers=gshop.owner,
     )
     assert shipped.status_code == 200
+
+
+async def test_a_member_moved_to_a_new_group_is_refunded_when_that_one_fails(
+    api, runner, runtime, worker
+):
+    gshop = await group_shop(api, fill_window_minutes=5)
+    first_id, _, _ = await gshop.opened_group()
+    late, address = await gshop.shopper()
+    joined = expect(await gshop.join(late, address, first_id), 201)
+    order_id = joined["orders"][0]["id"]
+    expires_at = datetime.fromisoformat((await gshop.group(first_id))["expires_at"])
+    handlers = runtime.handlers.handlers
+    original = handlers[REFUND_MEMBER]
+
+    async def not_yet(ctx):
+        raise RuntimeError("the refunds wait")
+
+    handlers[REFUND_MEMBER] = not_yet
+    try:
+        await worker.run_once(expires_at + timedelta(seconds=1))  # the first group fails
+    finally:
+        handlers[REFUND_MEMBER] = original
+    assert (await gshop.group(first_id))["state"] == "refunding"
+    # The late joiner pays before its refund is handled: the policy gives it a new group.
+    await gshop.pay(late, order_id)
+    [mine] = expect(await api.client.get("/api/v1/me/groups", headers=late), 200)
+    assert mine["group"]["id"] != first_id and mine["role"] == "leader"
+    # That group fails in its turn: the member's order is refunded, once.
+    await runner.run(expires_at + timedelta(hours=2))
+    order = await api.order(late, order_id)
+    assert order["status"] == "cancelled"
+    assert order["refunded_fen"] == order["paid_fen"] > 0
+    assert (await gshop.group(mine["group"]["id"]))["state"] == "refunded"

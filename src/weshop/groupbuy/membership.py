@@ -8,14 +8,15 @@ refund at once (through the outbox: the payment has not finished selling its sto
 
 A group still open at its deadline fails (or, when the campaign says so, completes by its
 simulated fill); each member's OWN order is then cancelled with a refund by one outbox
-message per member (:data:`REFUND_MEMBER`, deduplicated on the member), whose handler runs
-in one transaction with the worker's mark: exactly once, also when the worker dies.
+message per member (:data:`REFUND_MEMBER`, deduplicated on the member and its group), whose
+handler runs in one transaction with the worker's mark: exactly once, also when the worker
+dies.
 
 Campaign stock and a shopper's units are taken when an order is placed and come back when
 the order closes (unpaid, cancelled or refunded): :func:`on_closed`.
 
-Stopping a campaign ends its groups at once as their deadlines would, and closes the orders
-of leaders who have not paid yet: :func:`end_groups_of_stopped`.
+Stopping a campaign ends its groups at once as their deadlines would, and closes the unpaid
+orders of its groups: :func:`end_groups_of_stopped`.
 
 Row locks (PostgreSQL; SQLite runs one writer at a time) are taken in one order: the SKU's
 stock, the product, the group, the campaign, the shopper's units. Placing an order takes
@@ -304,9 +305,10 @@ async def _open(
 
 
 async def _refund_member(session: AsyncSession, member: GroupMember, reason: str) -> None:
-    """Once per member: a member whose group ended (or whose campaign stopped) while its
-    order awaited payment may pay before the message is handled, and be refused again."""
-    dedupe_key = f"{REFUND_MEMBER}:{member.id}"
+    """Once per member and group: a member whose group ended (or whose campaign stopped)
+    while its order awaited payment may pay before the message is handled, and be refused
+    again; or be moved to a new group by the policy, which may fail in its turn."""
+    dedupe_key = f"{REFUND_MEMBER}:{member.id}:{member.group_id}"
     if await repo.message_queued(session, dedupe_key):
         return
     emit(
