@@ -384,9 +384,9 @@ WIDEST_WINDOWS: dict[tuple[str, str], dict[str, Any]] = {
         "starts_at": EARLIEST_MOMENT.isoformat(),
         "ends_at": LATEST_MOMENT.isoformat(),
     },
-    ("PUT", "/api/v1/merchant/stores/{store_id}/group-buys/{campaign_id}"): {
-        **VALID_BODIES[("PUT", "/api/v1/merchant/stores/{store_id}/group-buys/{campaign_id}")],
-        "starts_at": "2000-01-01T08:00:00+08:00",
+    # The tenant's campaign has groups: its start stays as created (the creation above takes
+    # the range's first moment), its end may move to the range's last.
+    ("PATCH", "/api/v1/merchant/stores/{store_id}/group-buys/{campaign_id}"): {
         "ends_at": "2100-12-31T23:59:59.999999Z",
     },
     **{

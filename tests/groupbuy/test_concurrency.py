@@ -144,3 +144,57 @@ async def test_a_cancellation_racing_the_completing_payment(api, runner, runtime
             assert held == {False}
         else:
             assert (group["state"], group["member_count"], member.status) == ("open", 2, "left")
+
+
+async def test_a_stop_racing_completing_payments_and_cancellations(api, runner, runtime, live_url):
+    """Staff stop the campaign while, in 6 groups, the payment that would complete each
+    arrives, and in 3 of them a paid member cancels: every call answers (no deadlock on
+    PostgreSQL), and afterwards each group is completed with its members' orders paid, or
+    ended with every order cancelled and refunded; the campaign's stock counts exactly the
+    paid orders."""
+    gshop = await group_shop(api, stock=500)
+    calls = []
+    async with httpx.AsyncClient(base_url=live_url, timeout=120) as http:
+        for index in range(6):
+            group_id, _, _ = await gshop.opened_group()
+            paid, address = await gshop.shopper()
+            joined = expect(await gshop.join(paid, address, group_id), 201)
+            await gshop.pay(paid, joined["orders"][0]["id"])
+            last, last_address = await gshop.shopper()
+            pending = expect(await gshop.join(last, last_address, group_id), 201)
+            payment = await api.start_payment(last, pending["orders"][0]["id"])
+            calls.append(http.post(f"{httpx.URL(payment['cashier_url']).path}/confirm"))
+            if index % 2:
+                calls.append(
+                    http.post(
+                        f"/api/v1/me/orders/{joined['orders'][0]['id']}/cancel",
+                        json={},
+                        headers=paid,
+                    )
+                )
+        calls.insert(
+            len(calls) // 2,
+            http.post(f"{gshop.base}/{gshop.campaign['id']}/stop", headers=gshop.owner),
+        )
+        answers = await asyncio.gather(*calls)
+    assert {a.status_code for a in answers} == {200}, [a.text for a in answers]
+    await runner.run()
+    async with runtime.db.session() as session:
+        groups = {g.id: g for g in await session.scalars(select(Group))}
+        members = list(await session.scalars(select(GroupMember)))
+        orders = {
+            o.id: o
+            for o in await session.scalars(
+                select(Order).where(Order.id.in_([m.order_id for m in members]))
+            )
+        }
+    assert {g.status for g in groups.values()} <= {"completed", "refunded"}
+    for member in members:
+        order = orders[member.order_id]
+        if order.status == "paid":
+            assert groups[member.group_id].status == "completed"
+            assert member.status == "joined"
+        else:
+            assert order.status == "cancelled" and order.refunded_fen == order.paid_fen
+    still_paid = sum(1 for o in orders.values() if o.status == "paid")
+    assert (await gshop.campaign_now())["sold"] == still_paid

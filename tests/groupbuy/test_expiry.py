@@ -21,7 +21,7 @@ async def failing_group(api) -> tuple[GroupShop, int, datetime, list[tuple[Heade
     joiner who has not paid: the group, its deadline, and (shopper, order, paid) of each."""
     gshop = await group_shop(api)
     expect(
-        await api.client.put(
+        await api.client.patch(
             f"{gshop.base}/{gshop.campaign['id']}",
             json={
                 "name": "团长价",
@@ -49,7 +49,9 @@ async def failing_group(api) -> tuple[GroupShop, int, datetime, list[tuple[Heade
     return gshop, group_id, datetime.fromisoformat(group["expires_at"]), people
 
 
-async def assert_refunded_once(api, runtime, gshop: GroupShop, group_id: int, people) -> None:
+async def assert_refunded_once(
+    api, runtime, gshop: GroupShop, group_id: int, people, *, sold_elsewhere: int = 0
+) -> None:
     assert (await gshop.group(group_id))["state"] == "refunded"
     gateway = runtime.components["sandbox_gateway"]
     async with runtime.db.session() as session:
@@ -64,7 +66,7 @@ async def assert_refunded_once(api, runtime, gshop: GroupShop, group_id: int, pe
             assert [(r.amount_fen, r.status) for r in refunds] == [(paid, "succeeded")]
             payment = await session.scalar(select(Payment).where(Payment.order_id == order_id))
             assert (await gateway.transaction(payment.out_trade_no)).refunded_fen == paid
-    assert (await gshop.campaign_now())["sold"] == 0
+    assert (await gshop.campaign_now())["sold"] == sold_elsewhere
 
 
 async def test_an_expired_group_refunds_each_members_own_order_once(api, runner, runtime):
@@ -155,3 +157,36 @@ async def test_a_simulated_fill_completes_the_group_at_its_deadline(api, runner)
         headers=gshop.owner,
     )
     assert shipped.status_code == 200
+
+
+async def test_a_member_moved_to_a_new_group_is_refunded_when_that_one_fails(
+    api, runner, runtime, worker
+):
+    gshop = await group_shop(api, fill_window_minutes=5)
+    first_id, _, _ = await gshop.opened_group()
+    late, address = await gshop.shopper()
+    joined = expect(await gshop.join(late, address, first_id), 201)
+    order_id = joined["orders"][0]["id"]
+    expires_at = datetime.fromisoformat((await gshop.group(first_id))["expires_at"])
+    handlers = runtime.handlers.handlers
+    original = handlers[REFUND_MEMBER]
+
+    async def not_yet(ctx):
+        raise RuntimeError("the refunds wait")
+
+    handlers[REFUND_MEMBER] = not_yet
+    try:
+        await worker.run_once(expires_at + timedelta(seconds=1))  # the first group fails
+    finally:
+        handlers[REFUND_MEMBER] = original
+    assert (await gshop.group(first_id))["state"] == "refunding"
+    # The late joiner pays before its refund is handled: the policy gives it a new group.
+    await gshop.pay(late, order_id)
+    [mine] = expect(await api.client.get("/api/v1/me/groups", headers=late), 200)
+    assert mine["group"]["id"] != first_id and mine["role"] == "leader"
+    # That group fails in its turn: the member's order is refunded, once.
+    await runner.run(expires_at + timedelta(hours=2))
+    order = await api.order(late, order_id)
+    assert order["status"] == "cancelled"
+    assert order["refunded_fen"] == order["paid_fen"] > 0
+    assert (await gshop.group(mine["group"]["id"]))["state"] == "refunded"

@@ -110,7 +110,7 @@ async def test_a_leader_price_is_charged_to_the_leader_only(api):
     gshop = await group_shop(api)
     sku = gshop.sku_id
     expect(
-        await api.client.put(
+        await api.client.patch(
             f"{gshop.base}/{gshop.campaign['id']}",
             json={
                 "name": "团长特惠",

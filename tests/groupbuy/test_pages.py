@@ -5,6 +5,8 @@ a group's shareable page with its sharing card, opening and joining from the pag
 
 from __future__ import annotations
 
+import re
+
 from sqlalchemy import func, select
 
 from tests.groupbuy.conftest import GroupShop
@@ -175,3 +177,47 @@ async def test_a_refused_join_says_why_on_the_group_page(api, client, gshop: Gro
     assert "你已经在这个团里了" in shown.text
     product_page = await client.get(f"/p/{gshop.product['id']}?error=campaign_ended", headers=HTML)
     assert "这个拼团活动已结束" in product_page.text
+
+
+async def test_the_console_edits_an_opened_campaign_and_stops_it_with_a_warning(
+    client, gshop: GroupShop
+):
+    group_id, _, _ = await gshop.opened_group()
+    use_session(client, gshop.owner)
+    detail_url = f"/console/stores/{gshop.store_id}/group-buys/{gshop.campaign['id']}"
+    edit_url = f"{detail_url}/edit"
+    form = await client.get(edit_url, headers=HTML)
+    assert form.status_code == 200
+    assert "已有人开团" in form.text and 'name="terms_locked"' in form.text
+    for locked in ("group_size", "fill_window_minutes", "starts_at"):
+        assert re.search(rf'name="{locked}"[^>]*disabled', form.text), locked
+    assert not re.search(r'name="stock"[^>]*disabled', form.text)
+    # What a browser posts: the fields not disabled.
+    shown = {
+        "terms_locked": "1",
+        "name": "延长拼团",
+        "stock": "60",
+        "per_shopper_limit": "3",
+        "ends_at": "2099-01-01T10:00",
+    }
+    saved = await post_form(client, edit_url, edit_url, shown)
+    assert saved.status_code == 303, saved.text
+    campaign = await gshop.campaign_now()
+    assert (campaign["name"], campaign["stock"], campaign["per_shopper_limit"]) == (
+        "延长拼团",
+        60,
+        3,
+    )
+    assert campaign["simulated_fill"] is False and campaign["group_size"] == 3
+    refused = await post_form(client, edit_url, edit_url, {**shown, "group_size": "5"})
+    assert refused.status_code == 422 and "已有人开团:此项不能再修改。" in refused.text
+    assert (await gshop.campaign_now())["group_size"] == 3
+
+    page = await client.get(detail_url, headers=HTML)
+    assert "进行中的团立即结束并拼团失败" in page.text
+    stopped = await client.post(
+        f"{detail_url}/stop", data={"csrf_token": csrf_of(page)}, headers=HTML
+    )
+    assert stopped.status_code == 303
+    assert "进行中的团已结束" in (await client.get(stopped.headers["location"], headers=HTML)).text
+    assert (await gshop.group(group_id))["state"] == "refunding"

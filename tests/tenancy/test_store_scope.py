@@ -121,7 +121,7 @@ VALID_BODIES: dict[tuple[str, str], object] = {
     },
     ("PUT", "/api/v1/merchant/stores/{store_id}/member-rules"): {"points_per_yuan": 2},
     ("POST", "/api/v1/merchant/stores/{store_id}/group-buys"): group_buy_body(1, 1),
-    ("PUT", "/api/v1/merchant/stores/{store_id}/group-buys/{campaign_id}"): group_buy_terms(1),
+    ("PATCH", "/api/v1/merchant/stores/{store_id}/group-buys/{campaign_id}"): group_buy_terms(1),
     (
         "POST",
         "/api/v1/merchant/stores/{store_id}/members/{member_user_id}/points-adjustments",

@@ -22,7 +22,7 @@ from weshop.groupbuy.models import CampaignStatus, Group, GroupState
 from weshop.groupbuy.schemas import (
     CampaignCreate,
     CampaignOut,
-    CampaignTerms,
+    CampaignPatch,
     FiguresOut,
     GroupOrderOut,
     GroupOut,
@@ -51,6 +51,7 @@ Writer = staff_with(Permission.PROMOTIONS_WRITE)
 ORDER_CONFLICTS = {
     409: {
         "description": "`campaign_not_started`, `campaign_ended`, `campaign_stopped`, "
+        "`campaign_changed` (its terms changed while the order was placed: try again), "
         "`sold_out` (the campaign's stock), `limit_reached` (per shopper), and for joining "
         "`group_closed`, `group_full`, `already_member`, `new_customers_only`; or what "
         "checkout answers (stock, coupons, points, delivery)."
@@ -97,22 +98,32 @@ async def get_campaign(campaign_id: CampaignId, session: DbSession, scope: Store
     return await views.campaign_answer(session, campaign, utcnow())
 
 
-@merchant.put("/{campaign_id}", response_model=CampaignOut)
+@merchant.patch("/{campaign_id}", response_model=CampaignOut)
 async def update_campaign(
-    campaign_id: CampaignId, body: CampaignTerms, session: DbSession, scope: StoreScope = Writer
+    campaign_id: CampaignId, body: CampaignPatch, session: DbSession, scope: StoreScope = Writer
 ):
-    """Replace an active campaign's terms (checked as on creation; the stock may not fall
-    below the units live orders hold: 422 `stock_below_sold`). The group size and the window
-    to fill stay as created; orders already placed keep their price. A stopped campaign
-    answers 409 `campaign_stopped`."""
+    """Change an active campaign's terms; what is left out stays. The result is checked as on
+    creation (same 422 codes; the stock may not fall below the units live orders hold:
+    `stock_below_sold`). Until a group has been opened every term may change. After that,
+    only `name`, `ends_at` (earlier or later, not before now: 422 `ends_at_before_now`),
+    `stock` and `per_shopper_limit`: a change of another term answers 422
+    `<field>_locked` (`group_size_locked`, `fill_window_minutes_locked`, `prices_locked`,
+    `starts_at_locked`, `simulated_fill_locked`, `new_customers_only_locked`,
+    `full_group_policy_locked`) with the field in `details.field`; sending a term unchanged
+    is no change. Orders already placed keep their price. A stopped campaign answers 409
+    `campaign_stopped`."""
     campaign = await campaigns.update_campaign(session, scope, campaign_id, body)
     return await views.campaign_answer(session, campaign, utcnow())
 
 
 @merchant.post("/{campaign_id}/stop", response_model=CampaignOut)
 async def stop_campaign(campaign_id: CampaignId, session: DbSession, scope: StoreScope = Writer):
-    """Stop the campaign: no group opens or is joined any more; groups already open run on
-    to their deadline (completed, or failed and refunded)."""
+    """Stop the campaign: no group opens or is joined any more, and the groups not yet
+    completed end now, as their deadline would end them: with the campaign's simulated fill
+    an open group completes with the members it has; otherwise it fails and every member's
+    own order is refunded (through the outbox, as on expiry). Unpaid orders of the campaign's
+    groups, a leader's among them, are closed. Completed groups are untouched. Stopping twice
+    answers 409 `illegal_transition`."""
     campaign = await campaigns.stop_campaign(session, scope, campaign_id)
     return await views.campaign_answer(session, campaign, utcnow())
 

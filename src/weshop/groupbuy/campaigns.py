@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import delete, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -12,10 +13,10 @@ from weshop.core.clock import utcnow
 from weshop.core.errors import Conflict, NotFound
 from weshop.core.pagination import paginate
 from weshop.core.tenancy import StoreScope
+from weshop.groupbuy import membership, rules
 from weshop.groupbuy import repository as repo
-from weshop.groupbuy import rules
 from weshop.groupbuy.models import CampaignStatus, Group, GroupCampaign, GroupPrice, GroupState
-from weshop.groupbuy.schemas import CampaignCreate, CampaignTerms
+from weshop.groupbuy.schemas import CampaignCreate, CampaignPatch, GroupPriceIn
 from weshop.groupbuy.state import CAMPAIGN_MACHINE
 
 
@@ -112,31 +113,78 @@ async def list_campaigns(
     return list(await session.scalars(paginate(query, GroupCampaign, cursor, limit)))
 
 
+def _terms_of(campaign: GroupCampaign, prices: list[GroupPrice]) -> dict[str, Any]:
+    return {
+        "product_id": campaign.product_id,
+        "name": campaign.name,
+        "group_size": campaign.group_size,
+        "fill_window_minutes": campaign.fill_window_minutes,
+        "stock": campaign.stock,
+        "per_shopper_limit": campaign.per_shopper_limit,
+        "starts_at": campaign.starts_at,
+        "ends_at": campaign.ends_at,
+        "simulated_fill": campaign.simulated_fill,
+        "new_customers_only": campaign.new_customers_only,
+        "full_group_policy": campaign.full_group_policy,
+        "prices": [
+            GroupPriceIn.model_construct(
+                sku_id=row.sku_id, price_fen=row.price_fen, leader_price_fen=row.leader_price_fen
+            )
+            for row in prices
+        ],
+    }
+
+
+def _price_rows(rows: list[dict[str, Any]]) -> list[tuple[int, int, int | None]]:
+    return sorted((row["sku_id"], row["price_fen"], row["leader_price_fen"]) for row in rows)
+
+
 async def update_campaign(
-    session: AsyncSession, scope: StoreScope, campaign_id: int, data: CampaignTerms
+    session: AsyncSession, scope: StoreScope, campaign_id: int, patch: CampaignPatch
 ) -> GroupCampaign:
-    """New terms for groups and orders from now on; a stopped campaign is not edited. Orders
-    already placed keep their price; the group size and window stay as created (groups
-    already opened were promised them)."""
+    """New terms for groups and orders from now on, checked as on creation; a stopped
+    campaign is not edited. Once a group has been opened, the terms its members were promised
+    (``rules.PROMISED_TERMS``) stay; orders already placed keep their price either way."""
     campaign = await get_campaign(session, scope, campaign_id)
     if campaign.status != CampaignStatus.ACTIVE:
         raise Conflict("a stopped campaign cannot be edited", code="campaign_stopped")
-    rules.check_terms(data, sold=campaign.sold)
-    prices = rules.check_prices(data, await _sku_prices(session, campaign.product_id))
+    current = _terms_of(campaign, (await repo.prices_of(session, [campaign.id]))[campaign.id])
+    sent = {name: getattr(patch, name) for name in patch.model_fields_set}
+    changes = {name: value for name, value in sent.items() if value is not None}
+    terms = CampaignCreate.model_construct(**{**current, **changes})
+    rules.check_shape(terms)
+    rules.check_terms(terms, sold=campaign.sold)
+    changed = {
+        name for name, value in changes.items() if name != "prices" and value != current[name]
+    }
+    prices = None
+    if "prices" in changes:
+        prices = rules.check_prices(terms, await _sku_prices(session, campaign.product_id))
+        stored = [row.model_dump() for row in current["prices"]]
+        if _price_rows(prices) != _price_rows(stored):
+            changed.add("prices")
+    # A group opened meanwhile takes the campaign's stock, an UPDATE of this row: holding the
+    # row first, the check below sees every group whose order was placed, and an order placed
+    # after this commits finds the new terms (membership checks them after taking stock).
+    await repo.lock_for_update(session, GroupCampaign.id, campaign.id)
+    if changed and await repo.has_groups(session, campaign.id):
+        rules.check_changes_with_groups(changed, terms.ends_at, utcnow())
     # The stock may not fall below what concurrent orders take meanwhile: checked again by
     # the UPDATE itself.
     result = await session.execute(
         update(GroupCampaign)
-        .where(GroupCampaign.id == campaign.id, GroupCampaign.sold <= data.stock)
+        .where(GroupCampaign.id == campaign.id, GroupCampaign.sold <= terms.stock)
         .values(
-            name=data.name,
-            stock=data.stock,
-            per_shopper_limit=data.per_shopper_limit,
-            starts_at=data.starts_at,
-            ends_at=data.ends_at,
-            simulated_fill=data.simulated_fill,
-            new_customers_only=data.new_customers_only,
-            full_group_policy=data.full_group_policy,
+            name=terms.name,
+            group_size=terms.group_size,
+            fill_window_minutes=terms.fill_window_minutes,
+            stock=terms.stock,
+            per_shopper_limit=terms.per_shopper_limit,
+            starts_at=terms.starts_at,
+            ends_at=terms.ends_at,
+            simulated_fill=terms.simulated_fill,
+            new_customers_only=terms.new_customers_only,
+            full_group_policy=terms.full_group_policy,
             updated_at=utcnow(),
         )
         .execution_options(synchronize_session=False)
@@ -148,7 +196,8 @@ async def update_campaign(
             code="stock_below_sold",
             details={"sold": campaign.sold},
         )
-    await _replace_prices(session, campaign.id, prices)
+    if prices is not None and "prices" in changed:
+        await _replace_prices(session, campaign.id, prices)
     await session.refresh(campaign)
     return campaign
 
@@ -156,8 +205,13 @@ async def update_campaign(
 async def stop_campaign(
     session: AsyncSession, scope: StoreScope, campaign_id: int
 ) -> GroupCampaign:
-    """No group opens or is joined any more; open groups run on to their deadline."""
+    """No group opens or is joined any more, and the groups not yet completed end now: see
+    :func:`membership.end_groups_of_stopped`."""
     campaign = await get_campaign(session, scope, campaign_id)
+    # Refused before any group is touched (stopping twice is an illegal transition).
+    CAMPAIGN_MACHINE.target(campaign.status, "stop")
+    # Groups first, then the campaign row: the order a member's cancellation takes them in.
+    await membership.end_groups_of_stopped(session, campaign, utcnow())
     await CAMPAIGN_MACHINE.apply(session, campaign, "stop")
     return campaign
 

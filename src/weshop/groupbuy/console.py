@@ -16,10 +16,10 @@ from weshop.core.errors import WeShopError
 from weshop.core.http import DbSession
 from weshop.core.ids import MAX_ID, PathId
 from weshop.core.pagination import MAX_LIMIT, page_of
-from weshop.groupbuy import campaigns, views
+from weshop.groupbuy import campaigns, rules, views
 from weshop.groupbuy import repository as repo
-from weshop.groupbuy.models import GroupState
-from weshop.groupbuy.schemas import CampaignCreate, CampaignTerms
+from weshop.groupbuy.models import GroupCampaign, GroupState
+from weshop.groupbuy.schemas import CampaignCreate, CampaignPatch
 from weshop.stores.console_access import ConsoleAccess, console_page, console_staff, done_redirect
 from weshop.stores.permissions import Permission
 from weshop.web.console_forms import (
@@ -32,6 +32,7 @@ from weshop.web.console_forms import (
 )
 from weshop.web.csrf import verify_csrf
 from weshop.web.forms import FormResult, posted_values, undo_on_error
+from weshop.web.i18n import gettext
 
 router = APIRouter(prefix="/console/stores/{store_id}", dependencies=[Depends(verify_csrf)])
 
@@ -41,11 +42,23 @@ PAGE_SIZE = 20
 SECTION = "group_buys"
 MOMENTS = frozenset({"starts_at", "ends_at"})
 BOOLEANS = ("simulated_fill", "new_customers_only")
+# Posted by a form whose promised terms were shown disabled (groups had been opened): its
+# unticked boxes were not posted, and say nothing.
+TERMS_LOCKED = "terms_locked"
+REQUIRED = (
+    "name",
+    "group_size",
+    "fill_window_minutes",
+    "stock",
+    "per_shopper_limit",
+    "starts_at",
+    "ends_at",
+)
 
 DONE_NOTICES = {
     "created": N_("Saved. Shoppers can open groups from its start."),
     "saved": N_("Saved."),
-    "stop": N_("Stopped: no group opens or is joined any more; open groups run to their end."),
+    "stop": N_("Stopped: no group opens or is joined any more; open groups have ended."),
 }
 REFUSALS = {
     "invalid_group_size": ("group_size", N_("A group has 2 to 50 members.")),
@@ -63,6 +76,14 @@ REFUSALS = {
     "duplicate_sku": ("prices", N_("Each SKU is priced once.")),
     "unknown_sku": ("prices", N_("Price only this product's SKUs.")),
     "unknown_product": ("product_id", N_("Choose one of the store's products.")),
+    "ends_at_before_now": (
+        "ends_at",
+        N_("Groups have been opened: the end may not be in the past."),
+    ),
+    **{
+        f"{name}_locked": (name, N_("Groups have been opened: this can no longer change."))
+        for name in rules.PROMISED_TERMS
+    },
 }
 GROUP_TABS = [
     ("", N_("All")),
@@ -116,6 +137,8 @@ async def _form(
     errors: dict[str, str] | None = None,
     status_code: int = 200,
 ) -> Response:
+    """``campaign_id``: an edit; its promised terms are shown disabled once groups exist."""
+    locked = campaign_id is not None and await repo.has_groups(session, campaign_id)
     product = await repo.product(session, access.store.id, product_id) if product_id else None
     skus = (
         sorted((await repo.skus_of(session, [product.id])).values(), key=lambda s: s.id)
@@ -134,13 +157,15 @@ async def _form(
             "skus": [sku for sku in skus if sku.is_active],
             "values": values,
             "errors": errors or {},
+            "locked": locked,
         },
         status_code=status_code,
     )
 
 
 def _body(values: dict[str, Any]) -> NestedForm:
-    """Price rows left blank are SKUs the campaign does not sell; ticked boxes are true."""
+    """Price rows left blank are SKUs the campaign does not sell; ticked boxes are true (of a
+    form that showed them)."""
     kept: dict[str, Any] = {}
     blank_rows = {
         name.rsplit(".", 1)[0]
@@ -148,12 +173,24 @@ def _body(values: dict[str, Any]) -> NestedForm:
         if name.startswith("prices.") and name.endswith(".price_fen") and not str(value).strip()
     }
     for name, value in values.items():
-        if name.startswith("prices.") and name.rsplit(".", 1)[0] in blank_rows:
+        if name == TERMS_LOCKED or (
+            name.startswith("prices.") and name.rsplit(".", 1)[0] in blank_rows
+        ):
             continue
         kept[name] = value
-    for name in BOOLEANS:
-        kept[name] = "true" if values.get(name) else "false"
+    if TERMS_LOCKED not in values:
+        for name in BOOLEANS:
+            kept[name] = "true" if values.get(name) else "false"
     return NestedForm(kept, moments=MOMENTS)
+
+
+def _unchanged_moments_left_out(values: dict[str, Any], campaign: GroupCampaign) -> dict[str, Any]:
+    """An edit's start and end as the form showed them (to the minute) are no change."""
+    return {
+        name: value
+        for name, value in values.items()
+        if not (name in MOMENTS and value == local_input(getattr(campaign, name)))
+    }
 
 
 @router.get("/group-buys/new")
@@ -184,14 +221,19 @@ async def _save(
     request: Request,
     session: AsyncSession,
     access: ConsoleAccess,
-    campaign_id: int | None,
+    edited: GroupCampaign | None,
     product_id: int | None,
 ) -> Response:
     values = await posted_values(request)
-    form = _body(values)
-    schema = CampaignCreate if campaign_id is None else CampaignTerms
+    campaign_id = edited.id if edited else None
+    form = _body(_unchanged_moments_left_out(values, edited) if edited else values)
+    schema = CampaignCreate if campaign_id is None else CampaignPatch
     result: FormResult[Any] = parse_nested(request, form, schema)
-    if result.data is None:
+    # An edit leaves out what it does not change; a field shown and left blank is an error.
+    for name in REQUIRED:
+        if name in values and not str(values[name]).strip():
+            result.add_error(name, gettext(request, N_("Fill this in.")))
+    if result.data is None or result.errors:
         return await _form(
             request,
             session,
@@ -277,6 +319,8 @@ async def edit_campaign(
     found = await views.campaign_answer(session, campaign, utcnow())
     values: dict[str, Any] = {
         "name": found.name,
+        "group_size": str(found.group_size),
+        "fill_window_minutes": str(found.fill_window_minutes),
         "stock": str(found.stock),
         "per_shopper_limit": str(found.per_shopper_limit),
         "starts_at": local_input(found.starts_at),
@@ -308,7 +352,7 @@ async def save_campaign(
     request: Request, campaign_id: PathId, session: DbSession, access: ConsoleAccess = Writer
 ) -> Response:
     campaign = await campaigns.get_campaign(session, access.scope, campaign_id)
-    return await _save(request, session, access, campaign.id, campaign.product_id)
+    return await _save(request, session, access, campaign, campaign.product_id)
 
 
 @router.post("/group-buys/{campaign_id}/stop")

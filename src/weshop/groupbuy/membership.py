@@ -8,11 +8,23 @@ refund at once (through the outbox: the payment has not finished selling its sto
 
 A group still open at its deadline fails (or, when the campaign says so, completes by its
 simulated fill); each member's OWN order is then cancelled with a refund by one outbox
-message per member (:data:`REFUND_MEMBER`, deduplicated on the member), whose handler runs
-in one transaction with the worker's mark: exactly once, also when the worker dies.
+message per member (:data:`REFUND_MEMBER`, deduplicated on the member and its group), whose
+handler runs in one transaction with the worker's mark: exactly once, also when the worker
+dies.
 
 Campaign stock and a shopper's units are taken when an order is placed and come back when
 the order closes (unpaid, cancelled or refunded): :func:`on_closed`.
+
+Stopping a campaign ends its groups at once as their deadlines would, and closes the unpaid
+orders of its groups: :func:`end_groups_of_stopped`.
+
+Row locks (PostgreSQL; SQLite runs one writer at a time) are taken in one order: the SKU's
+stock, the product, the group, the campaign, the shopper's units. Placing an order takes
+stock then campaign; a payment stock, product, then group; a cancellation stock, group,
+campaign, units; a deadline or a stop groups (in id order), then the campaign. Placing a
+member's order also inserts a row referring to the group, which takes the group row FOR KEY
+SHARE: that lock does not conflict with the FOR NO KEY UPDATE of the payments, expiries and
+stops that change the group, so a join waits on none of them and none of them on it.
 """
 
 from __future__ import annotations
@@ -57,6 +69,7 @@ REFUND_MEMBER = "groupbuy.refund_member"
 
 FAILED_REASON = "拼团未成团，自动退款"
 FULL_REASON = "拼团已满员，自动退款"
+STOPPED_REASON = "拼团活动已停止，自动退款"
 
 
 def price_label(campaign: GroupCampaign) -> str:
@@ -78,9 +91,9 @@ def _ensure_live(campaign: GroupCampaign, now: datetime) -> None:
 async def _price_of(
     session: AsyncSession, campaign: GroupCampaign, sku_id: int
 ) -> tuple[int, int | None]:
-    for row in (await repo.prices_of(session, [campaign.id])).get(campaign.id, []):
-        if row.sku_id == sku_id:
-            return row.price_fen, row.leader_price_fen
+    found = await repo.price_of(session, campaign.id, sku_id)
+    if found is not None:
+        return found
     raise InvalidInput(
         "this SKU is not sold in this group buy", code="unknown_sku", details={"sku_id": sku_id}
     )
@@ -97,6 +110,24 @@ async def _take(session: AsyncSession, campaign: GroupCampaign, user: User, unit
         )
 
 
+async def _check_still_offered(
+    session: AsyncSession, campaign: GroupCampaign, sku_id: int, prices: tuple[int, int | None]
+) -> None:
+    """Taking the campaign's stock waited for any edit or stop of the campaign to commit: the
+    terms this order was placed on must still be the campaign's."""
+    group_size = campaign.group_size
+    await session.refresh(campaign)
+    if campaign.status == CampaignStatus.STOPPED:
+        raise Conflict("this group buy has been stopped", code="campaign_stopped")
+    if (
+        campaign.group_size != group_size
+        or await repo.price_of(session, campaign.id, sku_id) != prices
+    ):
+        raise Conflict(
+            "this group buy's terms have just changed; please try again", code="campaign_changed"
+        )
+
+
 async def _place(
     session: AsyncSession,
     user: User,
@@ -106,7 +137,8 @@ async def _place(
     data: GroupOrderIn,
     now: datetime,
 ) -> tuple[GroupMember, PlacedCheckout]:
-    price_fen, leader_price_fen = await _price_of(session, campaign, data.sku_id)
+    prices = await _price_of(session, campaign, data.sku_id)
+    price_fen, leader_price_fen = prices
     unit_price = rules.unit_price(role, price_fen, leader_price_fen)
     new_customer = not await repo.has_paid_order(session, user.id, campaign.store_id)
     if role == MemberRole.JOINER and campaign.new_customers_only and not new_customer:
@@ -140,6 +172,7 @@ async def _place(
     # After the order took its regular stock: every transaction that holds both takes the
     # SKU's stock row before the campaign's (a cancellation gives stock back, then units).
     await _take(session, campaign, user, data.quantity)
+    await _check_still_offered(session, campaign, data.sku_id, prices)
     member.order_id = placed.orders[0].id
     await session.flush()
     return member, placed
@@ -271,13 +304,19 @@ async def _open(
     _deadline(session, group)
 
 
-def _refund_member(session: AsyncSession, member: GroupMember, reason: str) -> None:
+async def _refund_member(session: AsyncSession, member: GroupMember, reason: str) -> None:
+    """Once per member and group: a member whose group ended (or whose campaign stopped)
+    while its order awaited payment may pay before the message is handled, and be refused
+    again; or be moved to a new group by the policy, which may fail in its turn."""
+    dedupe_key = f"{REFUND_MEMBER}:{member.id}:{member.group_id}"
+    if await repo.message_queued(session, dedupe_key):
+        return
     emit(
         session,
         REFUND_MEMBER,
         {"member_id": member.id, "group_id": member.group_id, "reason": reason},
         store_id=member.store_id,
-        dedupe_key=f"{REFUND_MEMBER}:{member.id}",
+        dedupe_key=dedupe_key,
     )
 
 
@@ -288,14 +327,23 @@ async def on_paid(session: AsyncSession, member_id: int, paid_at: datetime) -> N
         return
     order = await session.get_one(Order, member.order_id)
     member.paid_fen = order.paid_fen
-    campaign = await session.get_one(GroupCampaign, member.campaign_id)
     # The payment sells its stock after this (the SKU's stock row, then the product's sales);
     # a cancellation returns stock before it frees its place in the group. Take those rows
     # first here too, so that both lock in one order (PostgreSQL; SQLite has one writer).
     await repo.lock_for_update(session, StockLevel.sku_id, member.sku_id)
+    campaign = await session.get_one(GroupCampaign, member.campaign_id)
     await repo.lock_for_update(session, Product.id, campaign.product_id)
-    group = await session.get_one(Group, member.group_id)
+    # The group's row before the campaign is read: a stop holds the rows of the groups it
+    # ends until it has stopped the campaign, so past this lock its stop is seen.
+    await repo.lock_for_update(session, Group.id, member.group_id)
+    group = await session.get_one(Group, member.group_id, populate_existing=True)
+    await session.refresh(campaign)
     if group.status == GroupState.PENDING and member.role == MemberRole.LEADER:
+        if campaign.status == CampaignStatus.STOPPED:
+            await MEMBER_MACHINE.apply(session, member, "reject", paid_fen=member.paid_fen)
+            await GROUP_MACHINE.apply(session, group, "abandon")
+            await _refund_member(session, member, STOPPED_REASON)
+            return
         await _open(session, campaign, group, member, paid_at)
         return
     if await repo.take_place(session, group.id):
@@ -313,7 +361,7 @@ async def on_paid(session: AsyncSession, member_id: int, paid_at: datetime) -> N
         await _lead_new_group(session, campaign, member, paid_at)
         return
     await MEMBER_MACHINE.apply(session, member, "reject", paid_fen=member.paid_fen)
-    _refund_member(session, member, FULL_REASON)
+    await _refund_member(session, member, FULL_REASON)
 
 
 async def _give_back(session: AsyncSession, member: GroupMember) -> None:
@@ -353,8 +401,8 @@ async def _finish_refunds_if_done(session: AsyncSession, group: Group) -> None:
 
 
 async def on_deadline(session: AsyncSession, group_id: int, now: datetime) -> bool:
-    """The window to fill has passed: complete by the simulated fill, or fail and refund
-    every member's own order. A no-op once the group is no longer open."""
+    """The window to fill has passed: the group ends (:func:`_end_open_group`). A no-op once
+    the group is no longer open."""
     group = await session.get(Group, group_id)
     if group is None or group.status != GroupState.OPEN:
         return False
@@ -362,20 +410,49 @@ async def on_deadline(session: AsyncSession, group_id: int, now: datetime) -> bo
     if now < group.expires_at:
         return False
     campaign = await session.get_one(GroupCampaign, group.campaign_id)
+    await _end_open_group(session, group, campaign, now, FAILED_REASON)
+    return True
+
+
+async def _end_open_group(
+    session: AsyncSession, group: Group, campaign: GroupCampaign, now: datetime, reason: str
+) -> None:
+    """Complete the group by the simulated fill, or fail it and refund every member's own
+    order (an unpaid one is closed)."""
     if campaign.simulated_fill:
         await _complete(session, group, now, simulated=True)
-        return True
+        return
     await GROUP_MACHINE.apply(session, group, "fail", failed_at=now)
     # Read after the compare-and-set: a payment that took a place before it is among these.
     members = (
         await repo.members_of(session, [group.id], [MemberState.PENDING, MemberState.JOINED])
     )[group.id]
     for member in members:
-        _refund_member(session, member, FAILED_REASON)
+        await _refund_member(session, member, reason)
     await GROUP_MACHINE.apply(session, group, "refund")
     if not members:
         await GROUP_MACHINE.apply(session, group, "finish_refunds")
-    return True
+
+
+async def end_groups_of_stopped(
+    session: AsyncSession, campaign: GroupCampaign, now: datetime
+) -> None:
+    """The campaign is being stopped: each open group ends now as its deadline would end it,
+    and the unpaid orders of its groups are closed.
+
+    Each group's row is held (in id order) until the stop commits: a payment for the group
+    waits, then finds the group ended or the campaign stopped (see :func:`on_paid`)."""
+    for group in await repo.unfinished_groups(session, campaign.id):
+        await repo.lock_for_update(session, Group.id, group.id)
+        await session.refresh(group)
+        if group.status == GroupState.OPEN:
+            await _end_open_group(session, group, campaign, now, STOPPED_REASON)
+        # Unpaid orders close: the leader's of a group not yet opened, the joiners' of one
+        # the simulated fill has just completed (a failed group's went with its refunds).
+        if group.status in (GroupState.PENDING, GroupState.COMPLETED):
+            unpaid = (await repo.members_of(session, [group.id], [MemberState.PENDING]))[group.id]
+            for member in unpaid:
+                await _refund_member(session, member, STOPPED_REASON)
 
 
 async def refund_member(session: AsyncSession, member_id: int, group_id: int, reason: str) -> bool:

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from weshop.accounts.models import User
 from weshop.catalog.models import Product, Sku
+from weshop.core.outbox import OutboxMessage
 from weshop.groupbuy.models import (
     CampaignStatus,
     Group,
@@ -77,6 +78,21 @@ async def prices_of(
         for row in rows:
             found[row.campaign_id].append(row)
     return found
+
+
+async def price_of(
+    session: AsyncSession, campaign_id: int, sku_id: int
+) -> tuple[int, int | None] | None:
+    """The SKU's group price and leader's price as stored now (read afresh, not from the
+    session's rows, which an edit committed meanwhile may have replaced)."""
+    row = (
+        await session.execute(
+            select(GroupPrice.price_fen, GroupPrice.leader_price_fen).where(
+                GroupPrice.campaign_id == campaign_id, GroupPrice.sku_id == sku_id
+            )
+        )
+    ).first()
+    return None if row is None else (row.price_fen, row.leader_price_fen)
 
 
 async def product(session: AsyncSession, store_id: int, product_id: int) -> Product | None:
@@ -191,6 +207,14 @@ async def free_place(session: AsyncSession, group_id: int) -> bool:
 # Groups and members
 
 
+async def message_queued(session: AsyncSession, dedupe_key: str) -> bool:
+    """Whether an outbox message with this key exists (handled or not)."""
+    found = await session.scalar(
+        select(OutboxMessage.id).where(OutboxMessage.dedupe_key == dedupe_key).limit(1)
+    )
+    return found is not None
+
+
 async def group(session: AsyncSession, group_id: int) -> Group | None:
     return await session.get(Group, group_id)
 
@@ -209,6 +233,30 @@ def campaign_groups(campaign_id: int, state: GroupState | None) -> Select[Any]:
         else Group.status == state,
     )
     return query
+
+
+async def has_groups(session: AsyncSession, campaign_id: int) -> bool:
+    """Whether a group has been opened (its leader's order placed), abandoned ones aside."""
+    found = await session.scalar(
+        select(Group.id)
+        .where(Group.campaign_id == campaign_id, Group.status != GroupState.ABANDONED)
+        .limit(1)
+    )
+    return found is not None
+
+
+async def unfinished_groups(session: AsyncSession, campaign_id: int) -> list[Group]:
+    """Groups awaiting their leader's payment or open, in id order (the order they are
+    locked in)."""
+    rows = await session.scalars(
+        select(Group)
+        .where(
+            Group.campaign_id == campaign_id,
+            Group.status.in_([GroupState.PENDING, GroupState.OPEN]),
+        )
+        .order_by(Group.id)
+    )
+    return list(rows)
 
 
 async def joinable_groups(

@@ -5,7 +5,7 @@ Also the money rule of a group order: which unit price a member pays.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -19,6 +19,18 @@ MIN_FILL_MINUTES = 5
 MAX_FILL_MINUTES = 7 * 24 * 60
 MAX_STOCK = 1_000_000
 MAX_PER_SHOPPER = 9_999
+
+# What the members of a group were promised when they joined: fixed once a group exists
+# (the name, the end, the stock and the per-shopper limit hurt none of them).
+PROMISED_TERMS = (
+    "group_size",
+    "fill_window_minutes",
+    "prices",
+    "starts_at",
+    "simulated_fill",
+    "new_customers_only",
+    "full_group_policy",
+)
 
 
 def _refuse(message: str, code: str, **details: Any) -> InvalidInput:
@@ -60,6 +72,21 @@ def check_terms(data: CampaignTerms, *, sold: int = 0) -> None:
         )
     if data.ends_at <= data.starts_at:
         raise _refuse("the campaign ends before it starts", "invalid_window")
+
+
+def check_changes_with_groups(changed: Collection[str], ends_at: datetime, now: datetime) -> None:
+    """An edit of a campaign whose groups exist: ``changed``, the terms it changes."""
+    for name in PROMISED_TERMS:
+        if name in changed:
+            raise _refuse(
+                f"{name} cannot change once a group has been opened", f"{name}_locked", field=name
+            )
+    if "ends_at" in changed and ends_at < now:
+        raise _refuse(
+            "once a group has been opened the end may not move before now",
+            "ends_at_before_now",
+            field="ends_at",
+        )
 
 
 def check_prices(data: CampaignTerms, sku_prices: Mapping[int, int]) -> list[dict[str, Any]]:

@@ -51,7 +51,7 @@ class GroupPriceIn(BaseModel):
 
 
 class CampaignTerms(BaseModel):
-    """What a campaign's staff may change after creating it."""
+    """The terms of a campaign but its product, group size and window to fill."""
 
     model_config = ConfigDict(extra="forbid")
     name: Name
@@ -91,6 +91,32 @@ class CampaignCreate(CampaignTerms):
         description="How long a group has to fill from the leader's payment: 5 minutes to "
         "7 days (10,080 minutes)."
     )
+
+
+class CampaignPatch(BaseModel):
+    """New terms of a campaign; what is left out (or null) stays. Until a group has been
+    opened every term may change; after that only `name`, `ends_at` (not before now), `stock`
+    and `per_shopper_limit`: the others were promised to the members of those groups."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: Name | None = None
+    prices: list[GroupPriceIn] | None = Field(
+        default=None,
+        min_length=1,
+        max_length=MAX_PRICED_SKUS,
+        description="Replaces every price: one entry per SKU sold in groups; each SKU once.",
+    )
+    group_size: Count | None = Field(default=None, description="2 to 50.")
+    fill_window_minutes: Count | None = Field(default=None, description="5 to 10,080.")
+    stock: Count | None = Field(
+        default=None, description="1 to 1,000,000, and not below the units live orders hold."
+    )
+    per_shopper_limit: Count | None = Field(default=None, description="1 to 9,999.")
+    starts_at: Moment | None = None
+    ends_at: Moment | None = None
+    simulated_fill: bool | None = None
+    new_customers_only: bool | None = None
+    full_group_policy: FullGroupPolicy | None = None
 
 
 class GroupOrderIn(BaseModel):
