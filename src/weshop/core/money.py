@@ -56,6 +56,20 @@ def allocate(total: int, weights: Sequence[int]) -> list[int]:
     return parts
 
 
+BPS_WHOLE = 10_000  # basis points in 100 %
+
+
+def bps_share(amount_fen: int, rate_bps: int) -> int:
+    """``rate_bps`` basis points of ``amount_fen``, rounded down to the fen: what a rate
+    promises on one amount (a commission per unit, say). Splitting a whole between parties
+    goes through :func:`allocate` instead, so that the parts sum to it."""
+    if not isinstance(amount_fen, int) or not isinstance(rate_bps, int):
+        raise TypeError("a share is taken of whole fen at whole basis points: give ints")
+    if amount_fen < 0 or not 0 <= rate_bps <= BPS_WHOLE:
+        raise ValueError("the amount must not be negative and the rate must be 0-10000 bps")
+    return amount_fen * rate_bps // BPS_WHOLE
+
+
 def format_yuan(fen: int) -> str:
     """``1234`` -> ``'¥12.34'``."""
     sign = "-" if fen < 0 else ""
