@@ -1,6 +1,7 @@
 """Every table, imported in one place for Alembic and for ``create_all`` in tests."""
 
 from weshop.accounts.models import Address, AuthSession, LoginCode, User
+from weshop.affiliates import models as affiliates_models  # noqa: F401  (the pool tables)
 from weshop.bargain import models as bargain_models  # noqa: F401  (the bargain tables)
 from weshop.cart.models import CartItem
 from weshop.catalog.models import Category, Product, Sku

@@ -15,6 +15,7 @@ from weshop.accounts import api as accounts_api
 from weshop.accounts import console as accounts_console
 from weshop.accounts import platform_console as accounts_platform
 from weshop.accounts import web as accounts_web
+from weshop.affiliates import api as affiliates_api
 from weshop.analytics import console as analytics_console
 from weshop.bargain import api as bargain_api
 from weshop.bargain import console as bargain_console
@@ -147,6 +148,9 @@ API_ROUTERS: list[APIRouter] = [
     flashsale_api.platform,
     flashsale_api.shop,
     flashsale_api.me,
+    affiliates_api.platform,
+    affiliates_api.merchant,
+    affiliates_api.me,
 ]
 
 

@@ -2117,11 +2117,252 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("item_id", "user_id", name=op.f("pk_flash_buyers")),
     )
 
+    # affiliates
+    op.create_table(
+        "affiliate_policies",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column(
+            "max_depth", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column(
+            "binding_window_days",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            nullable=False,
+        ),
+        sa.Column(
+            "min_withdrawal_fen",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            nullable=False,
+        ),
+        sa.Column(
+            "after_sales_freeze_days",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            nullable=False,
+        ),
+        sa.Column(
+            "updated_by", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
+        ),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["updated_by"], ["users.id"], name=op.f("fk_affiliate_policies_updated_by_users")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_affiliate_policies")),
+    )
+    op.create_table(
+        "promoters",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("user_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("real_name", sa.String(), nullable=False),
+        sa.Column("phone", sa.String(), nullable=False),
+        sa.Column(
+            "status",
+            sa.Enum(
+                "pending",
+                "approved",
+                "rejected",
+                name="promoterstatus",
+                native_enum=False,
+                length=16,
+            ),
+            nullable=False,
+        ),
+        sa.Column("code", sa.String(length=8), nullable=True),
+        sa.Column(
+            "invited_by_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
+        ),
+        sa.Column("parent_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
+        sa.Column("review_reason", sa.String(length=200), nullable=False),
+        sa.Column("reviewed_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column(
+            "reviewed_by", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
+        ),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["invited_by_id"], ["promoters.id"], name=op.f("fk_promoters_invited_by_id_promoters")
+        ),
+        sa.ForeignKeyConstraint(
+            ["parent_id"], ["promoters.id"], name=op.f("fk_promoters_parent_id_promoters")
+        ),
+        sa.ForeignKeyConstraint(
+            ["reviewed_by"], ["users.id"], name=op.f("fk_promoters_reviewed_by_users")
+        ),
+        sa.ForeignKeyConstraint(["user_id"], ["users.id"], name=op.f("fk_promoters_user_id_users")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_promoters")),
+        sa.UniqueConstraint("code", name=op.f("uq_promoters_code")),
+        sa.UniqueConstraint("user_id", name=op.f("uq_promoters_user_id")),
+    )
+    op.create_index(op.f("ix_promoters_parent_id"), "promoters", ["parent_id"], unique=False)
+    op.create_index(
+        "ix_promoters_status_created", "promoters", ["status", "created_at"], unique=False
+    )
+    op.create_table(
+        "affiliate_listings",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("store_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column(
+            "product_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column(
+            "live_product_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
+        ),
+        sa.Column(
+            "status",
+            sa.Enum(
+                "pending",
+                "approved",
+                "rejected",
+                "taken_down",
+                "ended",
+                name="listingstatus",
+                native_enum=False,
+                length=16,
+            ),
+            nullable=False,
+        ),
+        sa.Column(
+            "plan_version", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column("review_reason", sa.String(length=200), nullable=False),
+        sa.Column("reviewed_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column(
+            "reviewed_by", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
+        ),
+        sa.Column("ended_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column(
+            "created_by", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["created_by"], ["users.id"], name=op.f("fk_affiliate_listings_created_by_users")
+        ),
+        sa.ForeignKeyConstraint(
+            ["live_product_id"],
+            ["products.id"],
+            name=op.f("fk_affiliate_listings_live_product_id_products"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["product_id"], ["products.id"], name=op.f("fk_affiliate_listings_product_id_products")
+        ),
+        sa.ForeignKeyConstraint(
+            ["reviewed_by"], ["users.id"], name=op.f("fk_affiliate_listings_reviewed_by_users")
+        ),
+        sa.ForeignKeyConstraint(
+            ["store_id"], ["stores.id"], name=op.f("fk_affiliate_listings_store_id_stores")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_affiliate_listings")),
+        sa.UniqueConstraint("live_product_id", name=op.f("uq_affiliate_listings_live_product_id")),
+    )
+    op.create_index(
+        op.f("ix_affiliate_listings_product_id"), "affiliate_listings", ["product_id"], unique=False
+    )
+    op.create_index(
+        "ix_affiliate_listings_status_created",
+        "affiliate_listings",
+        ["status", "created_at"],
+        unique=False,
+    )
+    op.create_index(
+        "ix_affiliate_listings_store_created",
+        "affiliate_listings",
+        ["store_id", "created_at"],
+        unique=False,
+    )
+    op.create_table(
+        "affiliate_plans",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column(
+            "listing_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column("store_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("version", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("effective_from", sa.DateTime(timezone=True), nullable=False),
+        sa.Column(
+            "audience",
+            sa.Enum("open", "listed", name="audience", native_enum=False, length=16),
+            nullable=False,
+        ),
+        sa.Column("rate_bps", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("sku_rates", sa.JSON(), nullable=False),
+        sa.Column(
+            "agency_rate_bps", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
+        ),
+        sa.Column("valid_from", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("valid_until", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("last_click_steals", sa.Boolean(), nullable=False),
+        sa.Column(
+            "self_purchase",
+            sa.Enum("commission", "none", name="selfpurchase", native_enum=False, length=16),
+            nullable=False,
+        ),
+        sa.Column(
+            "created_by", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["created_by"], ["users.id"], name=op.f("fk_affiliate_plans_created_by_users")
+        ),
+        sa.ForeignKeyConstraint(
+            ["listing_id"],
+            ["affiliate_listings.id"],
+            name=op.f("fk_affiliate_plans_listing_id_affiliate_listings"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["store_id"], ["stores.id"], name=op.f("fk_affiliate_plans_store_id_stores")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_affiliate_plans")),
+        sa.UniqueConstraint(
+            "listing_id", "version", name=op.f("uq_affiliate_plans_listing_id_version")
+        ),
+    )
+    op.create_index(
+        op.f("ix_affiliate_plans_store_id"), "affiliate_plans", ["store_id"], unique=False
+    )
+    op.create_table(
+        "affiliate_plan_promoters",
+        sa.Column("plan_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column(
+            "promoter_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.ForeignKeyConstraint(
+            ["plan_id"],
+            ["affiliate_plans.id"],
+            name=op.f("fk_affiliate_plan_promoters_plan_id_affiliate_plans"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["promoter_id"],
+            ["promoters.id"],
+            name=op.f("fk_affiliate_plan_promoters_promoter_id_promoters"),
+        ),
+        sa.PrimaryKeyConstraint("plan_id", "promoter_id", name=op.f("pk_affiliate_plan_promoters")),
+    )
+    op.create_index(
+        "ix_affiliate_plan_promoters_promoter",
+        "affiliate_plan_promoters",
+        ["promoter_id"],
+        unique=False,
+    )
+
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    # affiliates
+    op.drop_index("ix_affiliate_plan_promoters_promoter", table_name="affiliate_plan_promoters")
+    op.drop_table("affiliate_plan_promoters")
+    op.drop_index(op.f("ix_affiliate_plans_store_id"), table_name="affiliate_plans")
+    op.drop_table("affiliate_plans")
+    op.drop_index(op.f("ix_affiliate_listings_product_id"), table_name="affiliate_listings")
+    op.drop_index("ix_affiliate_listings_status_created", table_name="affiliate_listings")
+    op.drop_index("ix_affiliate_listings_store_created", table_name="affiliate_listings")
+    op.drop_table("affiliate_listings")
+    op.drop_index(op.f("ix_promoters_parent_id"), table_name="promoters")
+    op.drop_index("ix_promoters_status_created", table_name="promoters")
+    op.drop_table("promoters")
+    op.drop_table("affiliate_policies")
     # flashsale
     op.drop_table("flash_buyers")
     op.drop_index(op.f("ix_flash_attempts_user_id"), table_name="flash_attempts")

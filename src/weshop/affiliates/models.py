@@ -1,0 +1,151 @@
+"""Promoters, the platform's affiliate policy, and the alliance pool: a store's listing of one
+product and the plans (commission terms) it has had.
+
+Plans are immutable rows numbered by ``version``: a change of terms adds a version and moves
+the listing's ``plan_version`` to it, so that a click can later be attributed to the plan in
+force when it happened.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from weshop.core.clock import utcnow
+from weshop.core.db import Base, EncryptedString, TimestampMixin, enum_column
+
+DEFAULT_MAX_DEPTH = 1
+DEFAULT_BINDING_WINDOW_DAYS = 7
+DEFAULT_MIN_WITHDRAWAL_FEN = 100
+DEFAULT_AFTER_SALES_FREEZE_DAYS = 7
+
+
+class PromoterStatus(enum.StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+
+class ListingStatus(enum.StrEnum):
+    PENDING = "pending"  # awaiting the platform's review
+    APPROVED = "approved"  # in the pool
+    REJECTED = "rejected"
+    TAKEN_DOWN = "taken_down"  # removed from the pool by the platform
+    ENDED = "ended"  # unlisted by the store
+
+
+class Audience(enum.StrEnum):
+    OPEN = "open"  # every approved promoter
+    LISTED = "listed"  # the plan's promoters only
+
+
+class SelfPurchase(enum.StrEnum):
+    COMMISSION = "commission"  # a promoter buying through their own link earns on it
+    NONE = "none"
+
+
+class AffiliatePolicy(TimestampMixin, Base):
+    """The platform's one policy row (id 1); the defaults above hold while it is absent."""
+
+    __tablename__ = "affiliate_policies"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Levels of commission: 1, or 2 (the inviter earns too). Never more: beyond two levels
+    # multi-level distribution is illegal pyramid selling.
+    max_depth: Mapped[int]
+    binding_window_days: Mapped[int]
+    min_withdrawal_fen: Mapped[int]
+    after_sales_freeze_days: Mapped[int]
+    updated_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+class Promoter(TimestampMixin, Base):
+    __tablename__ = "promoters"
+    __table_args__ = (
+        UniqueConstraint("user_id"),
+        UniqueConstraint("code"),
+        Index("ix_promoters_status_created", "status", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    real_name: Mapped[str] = mapped_column(EncryptedString("promoters.real_name"))
+    phone: Mapped[str] = mapped_column(EncryptedString("promoters.phone"))
+    status: Mapped[PromoterStatus] = mapped_column(
+        enum_column(PromoterStatus, 16), default=PromoterStatus.PENDING
+    )
+    # The share code, given on approval.
+    code: Mapped[str | None] = mapped_column(String(8))
+    # The promoter whose code came with the application, kept whatever the policy; the parent
+    # (second level of commission) only when the policy allowed two levels at the time.
+    invited_by_id: Mapped[int | None] = mapped_column(ForeignKey("promoters.id"))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("promoters.id"), index=True)
+    review_reason: Mapped[str] = mapped_column(String(200), default="")
+    reviewed_at: Mapped[datetime | None]
+    reviewed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+class AffiliateListing(TimestampMixin, Base):
+    __tablename__ = "affiliate_listings"
+    __table_args__ = (
+        # One live listing per product: the product while the listing is pending or approved,
+        # NULL once it is rejected, taken down or ended (so the product may be listed again).
+        UniqueConstraint("live_product_id"),
+        Index("ix_affiliate_listings_store_created", "store_id", "created_at"),
+        Index("ix_affiliate_listings_status_created", "status", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id"))
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id"), index=True)
+    live_product_id: Mapped[int | None] = mapped_column(ForeignKey("products.id"))
+    status: Mapped[ListingStatus] = mapped_column(
+        enum_column(ListingStatus, 16), default=ListingStatus.PENDING
+    )
+    # The plan in force: the version of this listing's plan rows.
+    plan_version: Mapped[int] = mapped_column(default=1)
+    review_reason: Mapped[str] = mapped_column(String(200), default="")
+    reviewed_at: Mapped[datetime | None]
+    reviewed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    ended_at: Mapped[datetime | None]
+    created_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+
+
+class AffiliatePlan(Base):
+    """One version of a listing's terms; never changed once written."""
+
+    __tablename__ = "affiliate_plans"
+    __table_args__ = (UniqueConstraint("listing_id", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    listing_id: Mapped[int] = mapped_column(ForeignKey("affiliate_listings.id"))
+    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id"), index=True)
+    version: Mapped[int]
+    # Clicks from this moment on are attributed to this version (until the next one).
+    effective_from: Mapped[datetime]
+    audience: Mapped[Audience] = mapped_column(enum_column(Audience, 16))
+    rate_bps: Mapped[int]
+    # [{"sku_id": 12, "rate_bps": 1500}]: SKUs paid at another rate than ``rate_bps``.
+    sku_rates: Mapped[list[dict[str, int]]] = mapped_column(JSON, default=list)
+    agency_rate_bps: Mapped[int | None]
+    valid_from: Mapped[datetime]
+    valid_until: Mapped[datetime | None]
+    last_click_steals: Mapped[bool] = mapped_column(default=False)
+    self_purchase: Mapped[SelfPurchase] = mapped_column(
+        enum_column(SelfPurchase, 16), default=SelfPurchase.NONE
+    )
+    created_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class PlanPromoter(Base):
+    """A promoter a ``listed`` plan is open to."""
+
+    __tablename__ = "affiliate_plan_promoters"
+    __table_args__ = (Index("ix_affiliate_plan_promoters_promoter", "promoter_id"),)
+
+    plan_id: Mapped[int] = mapped_column(ForeignKey("affiliate_plans.id"), primary_key=True)
+    promoter_id: Mapped[int] = mapped_column(ForeignKey("promoters.id"), primary_key=True)

@@ -1,0 +1,199 @@
+"""Queries of promoters, the policy and the pool."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, exists, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from weshop.affiliates.models import (
+    AffiliateListing,
+    AffiliatePlan,
+    AffiliatePolicy,
+    Audience,
+    ListingStatus,
+    PlanPromoter,
+    Promoter,
+    PromoterStatus,
+)
+from weshop.catalog.models import Product, ProductStatus, Sku
+from weshop.inventory.models import StockLevel
+
+POLICY_ID = 1
+
+
+async def policy(session: AsyncSession) -> AffiliatePolicy | None:
+    return await session.get(AffiliatePolicy, POLICY_ID)
+
+
+# Promoters
+
+
+async def promoter_of_user(session: AsyncSession, user_id: int) -> Promoter | None:
+    return await session.scalar(select(Promoter).where(Promoter.user_id == user_id))
+
+
+async def promoter(session: AsyncSession, promoter_id: int) -> Promoter | None:
+    return await session.get(Promoter, promoter_id)
+
+
+async def approved_promoter_with_code(session: AsyncSession, code: str) -> Promoter | None:
+    return await session.scalar(
+        select(Promoter).where(Promoter.code == code, Promoter.status == PromoterStatus.APPROVED)
+    )
+
+
+async def code_taken(session: AsyncSession, code: str) -> bool:
+    return (await session.scalar(select(Promoter.id).where(Promoter.code == code))) is not None
+
+
+def promoters_query(status: PromoterStatus | None) -> Select[Any]:
+    query = select(Promoter)
+    if status is not None:
+        query = query.where(Promoter.status == status)
+    return query
+
+
+async def approved_promoter_ids(session: AsyncSession, ids: Sequence[int]) -> set[int]:
+    if not ids:
+        return set()
+    rows = await session.scalars(
+        select(Promoter.id).where(
+            Promoter.id.in_(set(ids)), Promoter.status == PromoterStatus.APPROVED
+        )
+    )
+    return set(rows)
+
+
+# Listings and plans
+
+
+async def listing(
+    session: AsyncSession, listing_id: int, store_id: int | None = None
+) -> AffiliateListing | None:
+    query = select(AffiliateListing).where(AffiliateListing.id == listing_id)
+    if store_id is not None:
+        query = query.where(AffiliateListing.store_id == store_id)
+    return await session.scalar(query)
+
+
+async def live_listing_of_product(session: AsyncSession, product_id: int) -> bool:
+    found = await session.scalar(
+        select(AffiliateListing.id).where(AffiliateListing.live_product_id == product_id)
+    )
+    return found is not None
+
+
+def listings_query(store_id: int | None, status: ListingStatus | None) -> Select[Any]:
+    query = select(AffiliateListing)
+    if store_id is not None:
+        query = query.where(AffiliateListing.store_id == store_id)
+    if status is not None:
+        query = query.where(AffiliateListing.status == status)
+    return query
+
+
+async def current_plans(
+    session: AsyncSession, listings: Sequence[AffiliateListing]
+) -> dict[int, AffiliatePlan]:
+    """Each listing's plan in force, by listing id."""
+    if not listings:
+        return {}
+    versions = {row.id: row.plan_version for row in listings}
+    rows = await session.scalars(
+        select(AffiliatePlan).where(AffiliatePlan.listing_id.in_(versions))
+    )
+    return {row.listing_id: row for row in rows if versions[row.listing_id] == row.version}
+
+
+async def plans_of(session: AsyncSession, listing_id: int) -> list[AffiliatePlan]:
+    rows = await session.scalars(
+        select(AffiliatePlan)
+        .where(AffiliatePlan.listing_id == listing_id)
+        .order_by(AffiliatePlan.version.desc())
+    )
+    return list(rows)
+
+
+async def plan_promoters(session: AsyncSession, plan_ids: Sequence[int]) -> dict[int, list[int]]:
+    found: dict[int, list[int]] = defaultdict(list)
+    if plan_ids:
+        rows = await session.execute(
+            select(PlanPromoter.plan_id, PlanPromoter.promoter_id)
+            .where(PlanPromoter.plan_id.in_(set(plan_ids)))
+            .order_by(PlanPromoter.plan_id, PlanPromoter.promoter_id)
+        )
+        for plan_id, promoter_id in rows:
+            found[plan_id].append(promoter_id)
+    return found
+
+
+def pool_query(promoter_id: int, now: datetime) -> Select[Any]:
+    """Approved listings of published products whose plan in force is within its window now
+    and open to this promoter."""
+    listed_with_them = exists().where(
+        PlanPromoter.plan_id == AffiliatePlan.id, PlanPromoter.promoter_id == promoter_id
+    )
+    return (
+        select(AffiliateListing)
+        .join(
+            AffiliatePlan,
+            (AffiliatePlan.listing_id == AffiliateListing.id)
+            & (AffiliatePlan.version == AffiliateListing.plan_version),
+        )
+        .join(Product, Product.id == AffiliateListing.product_id)
+        .where(
+            AffiliateListing.status == ListingStatus.APPROVED,
+            Product.status == ProductStatus.PUBLISHED,
+            AffiliatePlan.valid_from <= now,
+            or_(AffiliatePlan.valid_until.is_(None), AffiliatePlan.valid_until > now),
+            or_(AffiliatePlan.audience == Audience.OPEN, listed_with_them),
+        )
+    )
+
+
+# Catalogue
+
+
+async def product(session: AsyncSession, store_id: int, product_id: int) -> Product | None:
+    return await session.scalar(
+        select(Product).where(Product.id == product_id, Product.store_id == store_id)
+    )
+
+
+async def products(session: AsyncSession, product_ids: Sequence[int]) -> dict[int, Product]:
+    if not product_ids:
+        return {}
+    rows = await session.scalars(select(Product).where(Product.id.in_(set(product_ids))))
+    return {row.id: row for row in rows}
+
+
+async def active_skus(session: AsyncSession, product_ids: Sequence[int]) -> dict[int, list[Sku]]:
+    """Each product's active SKUs, cheapest first (ties by id)."""
+    found: dict[int, list[Sku]] = defaultdict(list)
+    if product_ids:
+        rows = await session.scalars(
+            select(Sku)
+            .where(Sku.product_id.in_(set(product_ids)), Sku.is_active.is_(True))
+            .order_by(Sku.price_fen, Sku.id)
+        )
+        for row in rows:
+            found[row.product_id].append(row)
+    return found
+
+
+async def sku_ids_of(session: AsyncSession, product_id: int) -> set[int]:
+    return set(await session.scalars(select(Sku.id).where(Sku.product_id == product_id)))
+
+
+async def available_stock(session: AsyncSession, sku_ids: Sequence[int]) -> dict[int, int]:
+    if not sku_ids:
+        return {}
+    rows = await session.execute(
+        select(StockLevel.sku_id, StockLevel.available).where(StockLevel.sku_id.in_(set(sku_ids)))
+    )
+    return {sku_id: available for sku_id, available in rows}
