@@ -404,6 +404,16 @@ WIDEST_WINDOWS: dict[tuple[str, str], dict[str, Any]] = {
         FLASH_LAST_WEEK
     ),
     ("POST", "/api/v1/platform/flash-sessions"): FLASH_LAST_WEEK,
+    # The tenant's product 1 is not in the pool yet (its listing is of another product).
+    ("POST", "/api/v1/merchant/stores/{store_id}/affiliate-listings"): {
+        **VALID_BODIES[("POST", "/api/v1/merchant/stores/{store_id}/affiliate-listings")],
+        "valid_from": EARLIEST_MOMENT.isoformat(),
+        "valid_until": LATEST_MOMENT.isoformat(),
+    },
+    ("PATCH", "/api/v1/merchant/stores/{store_id}/affiliate-listings/{listing_id}"): {
+        "valid_from": EARLIEST_MOMENT.isoformat(),
+        "valid_until": LATEST_MOMENT.isoformat(),
+    },
 }
 
 

@@ -156,6 +156,20 @@ VALID_BODIES: dict[tuple[str, str], object] = {
     ("PATCH", "/api/v1/platform/flash-sessions/{flash_session_id}/items/{flash_item_id}"): {
         "per_shopper_limit": 2
     },
+    ("PUT", "/api/v1/platform/affiliate-policy"): {"max_depth": 2},
+    ("POST", "/api/v1/me/promoter"): {"real_name": "王小明", "phone": "13912345678"},
+    ("POST", "/api/v1/platform/promoters/{promoter_id}/reject"): {"reason": "测试"},
+    # The tenant is the first store of a fresh database: its own product has id 1 (the
+    # listing made below is of a second product).
+    ("POST", "/api/v1/merchant/stores/{store_id}/affiliate-listings"): {
+        "product_id": 1,
+        "rate_bps": 1000,
+    },
+    ("PATCH", "/api/v1/merchant/stores/{store_id}/affiliate-listings/{listing_id}"): {
+        "rate_bps": 1500
+    },
+    ("POST", "/api/v1/platform/affiliate-listings/{listing_id}/reject"): {"reason": "测试"},
+    ("POST", "/api/v1/platform/affiliate-listings/{listing_id}/take-down"): {"reason": "测试"},
 }
 VALID_BODIES.update(BARGAIN_BODIES)
 
@@ -254,6 +268,23 @@ async def populated_tenant(api: Api) -> Tenant:
         ),
         201,
     )
+    listed_product = await api.create_product(store_id, shop.owner, title="联盟商品")
+    listing = expect(
+        await client.post(
+            f"/api/v1/merchant/stores/{store_id}/affiliate-listings",
+            json={"product_id": listed_product["id"], "rate_bps": 1000},
+            headers=shop.owner,
+        ),
+        201,
+    )
+    promoter = expect(
+        await client.post(
+            "/api/v1/me/promoter",
+            json=VALID_BODIES[("POST", "/api/v1/me/promoter")],
+            headers=shop.shopper,
+        ),
+        201,
+    )
     return Tenant(
         store_id=store_id,
         owner=shop.owner,
@@ -277,6 +308,8 @@ async def populated_tenant(api: Api) -> Tenant:
             "group_order_id": group_order["orders"][0]["id"],
             "flash_session_id": flash_session["id"],
             "flash_item_id": flash_item["id"],
+            "listing_id": listing["id"],
+            "promoter_id": promoter["id"],
             # The ledger is the platform's: no tenant owns an entry (none exists: 404).
             "entry_id": 1,
             **await bargain_ids(api, store_id, shop.owner, shop.sku_id),
