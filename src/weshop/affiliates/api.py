@@ -227,7 +227,14 @@ async def stop_listing(listing_id: ListingId, session: DbSession, scope: StoreSc
 # Shoppers and promoters
 
 
-@me.post("/promoter", status_code=status.HTTP_201_CREATED, response_model=PromoterOut)
+@me.post(
+    "/promoter",
+    status_code=status.HTTP_201_CREATED,
+    response_model=PromoterOut,
+    responses={
+        200: {"description": "Applied before: the existing application.", "model": PromoterOut}
+    },
+)
 async def apply_as_promoter(
     body: PromoterApplication, user: CurrentUser, session: DbSession, response: Response
 ):

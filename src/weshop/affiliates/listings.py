@@ -24,9 +24,6 @@ from weshop.core.errors import Conflict, InvalidInput, NotFound
 from weshop.core.pagination import paginate
 from weshop.core.tenancy import StoreScope
 
-# Terms a plan version carries, as PlanTerms names them.
-PLAN_FIELDS = tuple(PlanTerms.model_fields)
-
 
 @dataclass(frozen=True)
 class ListingView:
