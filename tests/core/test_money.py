@@ -9,7 +9,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from weshop.core.money import MAX_UNIT_PRICE_FEN, allocate, format_yuan
+from weshop.core.money import BPS_WHOLE, MAX_UNIT_PRICE_FEN, allocate, bps_share, format_yuan
 
 totals = st.integers(min_value=0, max_value=MAX_UNIT_PRICE_FEN * 10_000)
 weight_lists = st.lists(st.integers(min_value=0, max_value=10**12), min_size=1, max_size=40)
@@ -169,3 +169,30 @@ def test_format_yuan_reads_back_to_the_same_fen(fen: int) -> None:
     assert match, text
     sign = -1 if match[1] else 1
     assert sign * (int(match[2]) * 100 + int(match[3])) == fen
+
+
+@given(
+    st.integers(min_value=0, max_value=MAX_UNIT_PRICE_FEN),
+    st.integers(min_value=0, max_value=BPS_WHOLE),
+)
+def test_a_bps_share_is_the_exact_share_rounded_down(amount: int, rate: int) -> None:
+    share = bps_share(amount, rate)
+    exact = Fraction(amount * rate, BPS_WHOLE)
+    assert isinstance(share, int) and share <= exact < share + 1
+
+
+def test_known_bps_shares() -> None:
+    assert bps_share(1999, 1234) == 246  # 246.6766
+    assert bps_share(1999, 3333) == 666  # 666.2667
+    assert bps_share(100, 10_000) == 100 and bps_share(100, 0) == 0
+
+
+@pytest.mark.parametrize(("amount", "rate"), [(-1, 100), (100, -1), (100, 10_001)])
+def test_a_bps_share_refuses_negatives_and_rates_over_100_percent(amount: int, rate: int) -> None:
+    with pytest.raises(ValueError):
+        bps_share(amount, rate)
+
+
+def test_a_bps_share_refuses_floats() -> None:
+    with pytest.raises(TypeError):
+        bps_share(19.99, 1000)  # type: ignore[arg-type]
