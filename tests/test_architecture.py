@@ -39,6 +39,7 @@ LAYERS = [
     "groupbuy",
     "bargain",
     "flashsale",
+    "affiliates",
     "analytics",
     "paysim",
 ]
