@@ -1,2 +1,2 @@
-"""Promoters (推客) and the alliance pool (优选联盟): platform policy, promoters, pool listings
-and their plans. Attribution, commission and payouts come in later slices."""
+"""The alliance pool and its promoters (推客): pool listings and plans, promoters, share links,
+attribution of orders and commission."""

@@ -181,7 +181,7 @@ class DirectRoutes:
         try:
             response = await handler(request)
         except Exception as exc:
-            handler = next(
+            answer = next(
                 (
                     self.error_handlers[kind]
                     for kind in type(exc).__mro__
@@ -189,9 +189,9 @@ class DirectRoutes:
                 ),
                 None,
             )
-            if handler is None:
+            if answer is None:
                 raise
-            response = await handler(request, exc)
+            response = await answer(request, exc)
         await response(scope, receive, send)
 
 
@@ -218,8 +218,8 @@ def served_directly(handler: DirectHandler) -> Callable[[Endpoint], Endpoint]:
 
 async def request_json(request: Request) -> Any:
     """The body as FastAPI reads it for a JSON body parameter: parsed when its content type
-    is JSON (malformed, the same 422 ``json_invalid``), otherwise the bytes, which no model
-    accepts."""
+    is JSON (malformed: the same ``json_invalid`` error, or for bytes that are not UTF-8 the
+    same 400), otherwise the bytes, which no model accepts."""
     body = await request.body()
     if not body:
         return None

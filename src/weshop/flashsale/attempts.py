@@ -155,7 +155,7 @@ async def attempt(
 
 
 def _placements(runtime: Any) -> asyncio.Semaphore:
-    """Accepted attempts are placed a few at a time. Placing an order costs tens of
+    """Accepted attempts are placed a few at a time. Placing an order costs about ten
     milliseconds of the process's one event loop; at the start of a peak every accepted
     attempt places at once, and placed together they would all finish late and hold every
     refusal behind them. In turn, the first accepted are answered first, and refusals (most
