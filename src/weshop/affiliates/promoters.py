@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from weshop.affiliates import repository as repo
+from weshop.affiliates.commission import MAX_LEVELS
 from weshop.affiliates.models import (
     DEFAULT_AFTER_SALES_FREEZE_DAYS,
     DEFAULT_BINDING_WINDOW_DAYS,
@@ -23,9 +24,6 @@ from weshop.affiliates.state import PROMOTER_MACHINE
 from weshop.core.errors import InvalidInput, NotFound, PermissionDenied
 from weshop.core.pagination import paginate
 
-# The most levels of commission the law allows: beyond two, multi-level distribution
-# (多级分销) is pyramid selling.
-LEGAL_MAX_DEPTH = 2
 # Share codes: no 0/O, 1/I/L, so that a code read aloud or off a poster is typed right.
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 CODE_LENGTH = 8
@@ -70,12 +68,12 @@ async def current_policy(session: AsyncSession) -> Policy:
 
 
 async def set_policy(session: AsyncSession, operator_id: int, data: PolicyIn) -> Policy:
-    if data.max_depth > LEGAL_MAX_DEPTH:
+    if data.max_depth > MAX_LEVELS:
         raise InvalidInput(
             "at most two levels of commission: multi-level distribution beyond two levels "
             "is illegal pyramid selling",
             code="depth_not_allowed",
-            details={"max_depth": LEGAL_MAX_DEPTH},
+            details={"max_depth": MAX_LEVELS},
         )
     row = await repo.policy(session)
     if row is None:

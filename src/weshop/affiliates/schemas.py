@@ -13,6 +13,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints
 
 from weshop.accounts.schemas import PhoneNumber
+from weshop.affiliates.commission import MAX_RATE_BPS
 from weshop.affiliates.models import (
     DEFAULT_AFTER_SALES_FREEZE_DAYS,
     DEFAULT_BINDING_WINDOW_DAYS,
@@ -27,7 +28,6 @@ from weshop.core.clock import Moment
 from weshop.core.ids import RowId
 from weshop.core.money import Fen
 
-MAX_RATE_BPS = 9000
 MAX_LISTED_PROMOTERS = 200
 MAX_SKU_RATES = 200
 
