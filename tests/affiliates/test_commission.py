@@ -10,13 +10,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from weshop.affiliates.commission import (
-    BASIS_POINTS,
     Level,
     TooManyLevels,
     claw_back,
     commission_base,
     commissions,
 )
+from weshop.core.money import BPS_WHOLE
 
 PROPERTY = settings(max_examples=400, deadline=None)
 bases = st.integers(0, 10**10)
@@ -50,7 +50,7 @@ def test_rates_outside_0_to_90_percent_are_refused(rates):
 def test_the_commission_is_exact_and_never_above_the_base_times_the_rate(base, chosen):
     parts = commissions(base, chosen)
     rate = sum(level.rate_bps for level in chosen)
-    exact = Fraction(base * rate, BASIS_POINTS)
+    exact = Fraction(base * rate, BPS_WHOLE)
     assert sum(parts) <= exact < sum(parts) + 1
     for part, level in zip(parts, chosen, strict=True):
         share = Fraction(sum(parts) * level.rate_bps, rate) if rate else 0

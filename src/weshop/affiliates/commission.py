@@ -8,9 +8,10 @@ against the promoter's next settlement (a claw-back), never taken silently.
 
 - The base is what the shopper paid for the line (after its share of the order's discounts;
   shipping is not part of a line) and did not get back.
-- The commission is ``base × (the levels' rates summed)`` rounded down to the fen, so it
-  never exceeds the base times the rate; the levels split it through the one allocator
-  (:func:`weshop.core.money.allocate`), in proportion to their rates.
+- The commission is the levels' rates summed, of the base, rounded down to the fen once
+  (:func:`weshop.core.money.bps_share`), so it never exceeds the base times the rate; the
+  levels split it through the one allocator (:func:`weshop.core.money.allocate`), in
+  proportion to their rates.
 - Two levels at most: the promoter, and the promoter's inviter when the platform's policy
   allows a second level. A third is refused by design (multi-level distribution beyond two
   levels is illegal pyramid selling).
@@ -21,9 +22,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from weshop.core.money import allocate
+from weshop.core.money import allocate, bps_share
 
-BASIS_POINTS = 10_000
 MAX_RATE_BPS = 9_000  # 90%
 MAX_LEVELS = 2
 
@@ -58,7 +58,7 @@ def commissions(base_fen: int, levels: Sequence[Level]) -> list[int]:
     rates = [level.rate_bps for level in levels]
     if any(not 0 <= rate <= MAX_RATE_BPS for rate in rates) or sum(rates) > MAX_RATE_BPS:
         raise ValueError(f"commission rates are 0 to {MAX_RATE_BPS} basis points in all")
-    total = base_fen * sum(rates) // BASIS_POINTS
+    total = bps_share(base_fen, sum(rates))
     return allocate(total, rates) if levels else []
 
 
