@@ -70,6 +70,7 @@ from serving import (
     expect,
     random_phones,
     sign_in,
+    signed_in_shopper,
     target_for,
 )
 
@@ -136,26 +137,9 @@ async def prepare(
             )
         )
 
-    async def shopper(phone: str) -> tuple[Headers, int]:
-        headers = await sign_in(client, phone)
-        address = expect(
-            await client.post(
-                "/api/v1/me/addresses",
-                json={
-                    "recipient": "压测用户",
-                    "phone": phone,
-                    "province": "浙江省",
-                    "city": "杭州市",
-                    "district": "西湖区",
-                    "detail": "文三路 100 号",
-                },
-                headers=headers,
-            ),
-            201,
-        )
-        return headers, address["id"]
-
-    signed_in = await asyncio.gather(*(shopper(phone) for phone in shopper_phones))
+    signed_in = await asyncio.gather(
+        *(signed_in_shopper(client, phone) for phone in shopper_phones)
+    )
     return Shop(
         [product["id"] for product in products],
         [product["skus"][0]["id"] for product in products],

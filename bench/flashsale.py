@@ -57,6 +57,7 @@ from serving import (
     expect,
     random_phones,
     sign_in,
+    signed_in_shopper,
     target_for,
 )
 
@@ -127,27 +128,11 @@ async def prepare(client: httpx.AsyncClient, operator: Operator, args: argparse.
         201,
     )
 
-    async def shopper(phone: str) -> tuple[Headers, int]:
-        headers = await sign_in(client, phone)
-        address = expect(
-            await client.post(
-                "/api/v1/me/addresses",
-                json={
-                    "recipient": "压测用户",
-                    "phone": phone,
-                    "province": "浙江省",
-                    "city": "杭州市",
-                    "detail": "文三路 100 号",
-                },
-                headers=headers,
-            ),
-            201,
-        )
-        return headers, address["id"]
-
     shoppers = []
     for start in range(0, len(phones), 50):
-        shoppers += await asyncio.gather(*(shopper(p) for p in phones[start : start + 50]))
+        shoppers += await asyncio.gather(
+            *(signed_in_shopper(client, p) for p in phones[start : start + 50])
+        )
     return Sale(store["id"], owner, session["id"], item["id"], starts, shoppers)
 
 

@@ -66,6 +66,7 @@ from serving import (
     random_phones,
     server_for,
     sign_in,
+    signed_in_shopper,
     target_for,
 )
 
@@ -316,17 +317,7 @@ async def build(client: httpx.AsyncClient, operator_account: Operator) -> Shop:
         lines.append((sku, 1 + n % 3))
     outside_product, _ = await add_product(client, stores[0], LINES)
     levels = await add_levels(client, stores)
-    phone = random_phones(1)[0]
-    shopper = await sign_in(client, phone)
-    address = {
-        "recipient": "压测用户",
-        "phone": phone,
-        "province": "浙江省",
-        "city": "杭州市",
-        "district": "西湖区",
-        "detail": "文三路 100 号",
-    }
-    address_id = (await call(client, "POST", "/api/v1/me/addresses", shopper, address))["id"]
+    shopper, address_id = await signed_in_shopper(client, random_phones(1)[0])
     first_skus = [sku for sku, _ in lines[: len(stores)]]
     await become_member(client, stores, shopper, address_id, first_skus)
     await grant_points(client, stores[0], shopper, POINTS_GRANTED)

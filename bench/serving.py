@@ -103,6 +103,28 @@ async def sign_in(client: httpx.AsyncClient, phone: str, password: str | None = 
     return {"Authorization": f"Bearer {session['token']}"}
 
 
+async def signed_in_shopper(client: httpx.AsyncClient, phone: str) -> tuple[Headers, int]:
+    """A shopper signed in by phone code, with one delivery address (Hangzhou): the headers
+    and the address id."""
+    headers = await sign_in(client, phone)
+    address = expect(
+        await client.post(
+            "/api/v1/me/addresses",
+            json={
+                "recipient": "压测用户",
+                "phone": phone,
+                "province": "浙江省",
+                "city": "杭州市",
+                "district": "西湖区",
+                "detail": "文三路 100 号",
+            },
+            headers=headers,
+        ),
+        201,
+    )
+    return headers, address["id"]
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
