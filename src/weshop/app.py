@@ -13,6 +13,8 @@ from fastapi import Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from weshop.accounts.senders import build_code_sender
+from weshop.affiliates.clicks import ReferralVisitor
+from weshop.affiliates.events import subscribers as affiliate_subscribers
 from weshop.bargain.events import subscribers as bargain_subscribers
 from weshop.bargain.tasks import registry as bargain_tasks
 from weshop.core.clients import install_client_checks
@@ -92,6 +94,7 @@ def build_runtime(settings: Settings) -> Runtime:
     subscribers.merge(groupbuy_subscribers)
     subscribers.merge(bargain_subscribers)
     subscribers.merge(flashsale_subscribers)
+    subscribers.merge(affiliate_subscribers)
     wire(runtime.db, subscribers)
     runtime.components["code_sender"] = build_code_sender(settings.otp_sender)
     runtime.components.update(build_payment_setup(settings).components())
@@ -164,6 +167,7 @@ def create_app(settings: Settings | None = None, *, check_schema: bool = True) -
     # Innermost first. A kept answer (with the security headers it was given) passes only
     # the layers outside the cache: the liveness answer and the client checks.
     app.add_middleware(DirectRoutes, api=app, error_handlers=JSON_ERROR_HANDLERS)
+    app.add_middleware(ReferralVisitor)
     app.add_middleware(
         BodySizeLimit,
         max_json_bytes=MAX_JSON_BYTES,

@@ -149,3 +149,94 @@ class PlanPromoter(Base):
 
     plan_id: Mapped[int] = mapped_column(ForeignKey("affiliate_plans.id"), primary_key=True)
     promoter_id: Mapped[int] = mapped_column(ForeignKey("promoters.id"), primary_key=True)
+
+
+class ClickChannel(enum.StrEnum):
+    """Where a promoter's link was followed from."""
+
+    LINK = "link"  # the share link itself
+    POSTER = "poster"  # the QR code of a poster
+    GROUP = "group"  # a group-buy page shared by the promoter
+    BARGAIN = "bargain"  # a bargain page shared by the promoter
+    FLASH = "flash"  # a flash-sale page shared by the promoter
+    LIVE = "live"  # a live room
+
+
+class ShareLink(Base):
+    """A promoter's short link to one pool product or to a store (``product_id`` NULL); the
+    same target always gives the promoter the same link."""
+
+    __tablename__ = "affiliate_share_links"
+    __table_args__ = (UniqueConstraint("code"), UniqueConstraint("promoter_id", "target"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(12))
+    promoter_id: Mapped[int] = mapped_column(ForeignKey("promoters.id"))
+    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id"), index=True)
+    product_id: Mapped[int | None] = mapped_column(ForeignKey("products.id"))
+    # "product:<id>" or "store:<id>": one link per promoter and target.
+    target: Mapped[str] = mapped_column(String(40))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Click(Base):
+    """A visit through a promoter's link: the evidence attribution rests on. Written once,
+    never changed, except that a visitor's clicks get the user id when they order signed in."""
+
+    __tablename__ = "affiliate_clicks"
+    __table_args__ = (
+        Index("ix_affiliate_clicks_user_store", "user_id", "store_id", "at"),
+        Index("ix_affiliate_clicks_visitor_store", "visitor_id", "store_id", "at"),
+        Index("ix_affiliate_clicks_promoter_at", "promoter_id", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    promoter_id: Mapped[int] = mapped_column(ForeignKey("promoters.id"))
+    share_link_id: Mapped[int | None] = mapped_column(ForeignKey("affiliate_share_links.id"))
+    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id"))
+    product_id: Mapped[int | None] = mapped_column(ForeignKey("products.id"))
+    channel: Mapped[ClickChannel] = mapped_column(enum_column(ClickChannel, 16))
+    # Who followed the link: the signed-in shopper, and/or the browser's visitor id (the
+    # referral cookie), which binds a shopper who signs in later.
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    visitor_id: Mapped[str | None] = mapped_column(String(32))
+    # A keyed hash of the client's address and user agent: click bursts from one client.
+    client_key: Mapped[str] = mapped_column(String(64), default="")
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class LineAttribution(Base):
+    """One order line's attribution decision and its evidence (``affiliates.attribution``):
+    every line of every order has exactly one, written in the checkout's transaction."""
+
+    __tablename__ = "affiliate_line_attributions"
+    __table_args__ = (
+        UniqueConstraint("order_line_id"),
+        Index("ix_affiliate_line_attributions_promoter", "promoter_id", "decided_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
+    order_line_id: Mapped[int] = mapped_column(ForeignKey("order_lines.id"))
+    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id"))
+    sku_id: Mapped[int] = mapped_column(ForeignKey("skus.id"))
+    # The promoter who earns, and the rule (``attribution.Rule``); or the reason nobody does
+    # (``attribution.NoAttribution``).
+    promoter_id: Mapped[int | None] = mapped_column(ForeignKey("promoters.id"))
+    rule: Mapped[str | None] = mapped_column(String(32))
+    reason: Mapped[str | None] = mapped_column(String(32))
+    # The click the decision rests on (also the evidence of a lapsed or excluded binding).
+    click_id: Mapped[int | None] = mapped_column(ForeignKey("affiliate_clicks.id"))
+    clicked_at: Mapped[datetime | None]
+    channel: Mapped[ClickChannel | None] = mapped_column(enum_column(ClickChannel, 16))
+    # The plan in force when the order was placed (its rules decided), and the one in force
+    # at the click (its rate is paid); NULL when the product was not in the pool.
+    plan_id: Mapped[int | None] = mapped_column(ForeignKey("affiliate_plans.id"))
+    rate_plan_id: Mapped[int | None] = mapped_column(ForeignKey("affiliate_plans.id"))
+    rate_bps: Mapped[int] = mapped_column(default=0)
+    # The binding window the decision used, in seconds (the policy's, when the order was placed).
+    binding_window_seconds: Mapped[int]
+    # The moment of the decision: the order's placing, the "ordered at" of the rules.
+    decided_at: Mapped[datetime]

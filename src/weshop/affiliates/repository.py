@@ -156,6 +156,48 @@ def pool_query(promoter_id: int, now: datetime) -> Select[Any]:
     )
 
 
+async def in_pool_for(
+    session: AsyncSession, promoter_id: int, product_id: int, now: datetime
+) -> bool:
+    found = await session.scalar(
+        pool_query(promoter_id, now)
+        .where(AffiliateListing.product_id == product_id)
+        .with_only_columns(AffiliateListing.id)
+    )
+    return found is not None
+
+
+async def live_listings_of_products(
+    session: AsyncSession, product_ids: Sequence[int]
+) -> dict[int, AffiliateListing]:
+    """The approved listing of each product that is in the pool now, by product id."""
+    if not product_ids:
+        return {}
+    rows = await session.scalars(
+        select(AffiliateListing).where(
+            AffiliateListing.live_product_id.in_(set(product_ids)),
+            AffiliateListing.status == ListingStatus.APPROVED,
+        )
+    )
+    return {row.product_id: row for row in rows}
+
+
+async def plans_of_listings(
+    session: AsyncSession, listing_ids: Sequence[int]
+) -> dict[int, list[AffiliatePlan]]:
+    """Every plan version of these listings, oldest first, by listing id."""
+    found: dict[int, list[AffiliatePlan]] = defaultdict(list)
+    if listing_ids:
+        rows = await session.scalars(
+            select(AffiliatePlan)
+            .where(AffiliatePlan.listing_id.in_(set(listing_ids)))
+            .order_by(AffiliatePlan.listing_id, AffiliatePlan.version)
+        )
+        for row in rows:
+            found[row.listing_id].append(row)
+    return found
+
+
 # Catalogue
 
 

@@ -28,6 +28,7 @@ from weshop.cart import service as cart
 from weshop.catalog.models import Product, ProductStatus, Sku
 from weshop.core.clock import utcnow
 from weshop.core.errors import Conflict, InvalidInput
+from weshop.core.events import announce
 from weshop.core.money import MAX_LINE_QUANTITY
 from weshop.core.outbox import emit
 from weshop.core.read_cache import live_reads
@@ -37,6 +38,7 @@ from weshop.logistics import service as logistics
 from weshop.members import service as members
 from weshop.orders import repository as repo
 from weshop.orders.benefits import hold_benefits, platform_coupon_discounts
+from weshop.orders.events import OrdersPlaced
 from weshop.orders.models import CampaignKind, Order, OrderEvent, OrderLine, OrderStatus
 from weshop.orders.schemas import Basket, CheckoutIn, CheckoutOut, QuoteIn
 from weshop.orders.views import order_out
@@ -379,6 +381,11 @@ async def _place(
     for store_id, order in orders.items():
         await hold_benefits(session, order, store_quotes[store_id], platform_coupons, now)
         platform_coupons = {}
+    # Every line is attributed (to a promoter, or to nobody, with the reason) as it is
+    # placed; the line ids are needed, so the lines are written first.
+    await session.flush()
+    placed_lines = [line for order_lines in lines.values() for line in order_lines]
+    await announce(session, OrdersPlaced.of(user.id, now, placed_lines))
     if data.from_cart:
         await cart.remove_skus(
             session, user.id, [sku.id for items in priced.items.values() for sku, _, _ in items]

@@ -1,14 +1,54 @@
-"""What orders announce in the transaction of their cause (:mod:`weshop.core.events`): the
-life of a campaign order, for the campaign domains above (group buying, bargaining, flash
-sales) to keep their groups, bargains and campaign stock in step with their orders. Only
-orders placed in a campaign (``Order.campaign_kind``) announce."""
+"""What orders announce in the transaction of their cause (:mod:`weshop.core.events`): every
+checkout's placed orders (:class:`OrdersPlaced`, for the alliance pool to attribute each
+line to a promoter, or to nobody, as the orders are placed), and the life of a campaign
+order, for the campaign domains above (group buying, bargaining, flash sales) to keep their
+groups, bargains and campaign stock in step with their orders. Only orders placed in a
+campaign (``Order.campaign_kind``) announce the campaign events."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
 
-from weshop.orders.models import CampaignKind, Order
+from weshop.orders.models import CampaignKind, Order, OrderLine
+
+
+@dataclass(frozen=True)
+class PlacedLine:
+    order_id: int
+    order_line_id: int
+    store_id: int
+    product_id: int
+    sku_id: int
+    payable_fen: int
+
+
+@dataclass(frozen=True)
+class OrdersPlaced:
+    """A checkout placed its orders (one per store), inside the checkout's transaction: every
+    line of every order is announced, campaign orders included."""
+
+    user_id: int
+    placed_at: datetime
+    lines: tuple[PlacedLine, ...]
+
+    @classmethod
+    def of(cls, user_id: int, placed_at: datetime, lines: list[OrderLine]) -> OrdersPlaced:
+        return cls(
+            user_id=user_id,
+            placed_at=placed_at,
+            lines=tuple(
+                PlacedLine(
+                    order_id=line.order_id,
+                    order_line_id=line.id,
+                    store_id=line.store_id,
+                    product_id=line.product_id,
+                    sku_id=line.sku_id,
+                    payable_fen=line.payable_fen,
+                )
+                for line in lines
+            ),
+        )
 
 
 @dataclass(frozen=True)

@@ -2345,12 +2345,236 @@ def upgrade() -> None:
         unique=False,
     )
 
+    op.create_table(
+        "affiliate_share_links",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("code", sa.String(length=12), nullable=False),
+        sa.Column(
+            "promoter_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column("store_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column(
+            "product_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
+        ),
+        sa.Column("target", sa.String(length=40), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["product_id"],
+            ["products.id"],
+            name=op.f("fk_affiliate_share_links_product_id_products"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["promoter_id"],
+            ["promoters.id"],
+            name=op.f("fk_affiliate_share_links_promoter_id_promoters"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["store_id"], ["stores.id"], name=op.f("fk_affiliate_share_links_store_id_stores")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_affiliate_share_links")),
+        sa.UniqueConstraint("code", name=op.f("uq_affiliate_share_links_code")),
+        sa.UniqueConstraint(
+            "promoter_id", "target", name=op.f("uq_affiliate_share_links_promoter_id_target")
+        ),
+    )
+    op.create_index(
+        op.f("ix_affiliate_share_links_store_id"),
+        "affiliate_share_links",
+        ["store_id"],
+        unique=False,
+    )
+    op.create_table(
+        "affiliate_clicks",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column(
+            "promoter_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column(
+            "share_link_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
+        ),
+        sa.Column("store_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column(
+            "product_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
+        ),
+        sa.Column(
+            "channel",
+            sa.Enum(
+                "link",
+                "poster",
+                "group",
+                "bargain",
+                "flash",
+                "live",
+                name="clickchannel",
+                native_enum=False,
+                length=16,
+            ),
+            nullable=False,
+        ),
+        sa.Column("user_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
+        sa.Column("visitor_id", sa.String(length=32), nullable=True),
+        sa.Column("client_key", sa.String(length=64), nullable=False),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["product_id"], ["products.id"], name=op.f("fk_affiliate_clicks_product_id_products")
+        ),
+        sa.ForeignKeyConstraint(
+            ["promoter_id"],
+            ["promoters.id"],
+            name=op.f("fk_affiliate_clicks_promoter_id_promoters"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["share_link_id"],
+            ["affiliate_share_links.id"],
+            name=op.f("fk_affiliate_clicks_share_link_id_affiliate_share_links"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["store_id"], ["stores.id"], name=op.f("fk_affiliate_clicks_store_id_stores")
+        ),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["users.id"], name=op.f("fk_affiliate_clicks_user_id_users")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_affiliate_clicks")),
+    )
+    op.create_index(
+        "ix_affiliate_clicks_promoter_at", "affiliate_clicks", ["promoter_id", "at"], unique=False
+    )
+    op.create_index(
+        "ix_affiliate_clicks_user_store",
+        "affiliate_clicks",
+        ["user_id", "store_id", "at"],
+        unique=False,
+    )
+    op.create_index(
+        "ix_affiliate_clicks_visitor_store",
+        "affiliate_clicks",
+        ["visitor_id", "store_id", "at"],
+        unique=False,
+    )
+    op.create_table(
+        "affiliate_line_attributions",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("order_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column(
+            "order_line_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column("store_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("user_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column(
+            "product_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column("sku_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column(
+            "promoter_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
+        ),
+        sa.Column("rule", sa.String(length=32), nullable=True),
+        sa.Column("reason", sa.String(length=32), nullable=True),
+        sa.Column("click_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
+        sa.Column("clicked_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column(
+            "channel",
+            sa.Enum(
+                "link",
+                "poster",
+                "group",
+                "bargain",
+                "flash",
+                "live",
+                name="clickchannel",
+                native_enum=False,
+                length=16,
+            ),
+            nullable=True,
+        ),
+        sa.Column("plan_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
+        sa.Column(
+            "rate_plan_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
+        ),
+        sa.Column("rate_bps", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column(
+            "binding_window_seconds",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            nullable=False,
+        ),
+        sa.Column("decided_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["click_id"],
+            ["affiliate_clicks.id"],
+            name=op.f("fk_affiliate_line_attributions_click_id_affiliate_clicks"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["order_id"], ["orders.id"], name=op.f("fk_affiliate_line_attributions_order_id_orders")
+        ),
+        sa.ForeignKeyConstraint(
+            ["order_line_id"],
+            ["order_lines.id"],
+            name=op.f("fk_affiliate_line_attributions_order_line_id_order_lines"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["plan_id"],
+            ["affiliate_plans.id"],
+            name=op.f("fk_affiliate_line_attributions_plan_id_affiliate_plans"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["product_id"],
+            ["products.id"],
+            name=op.f("fk_affiliate_line_attributions_product_id_products"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["promoter_id"],
+            ["promoters.id"],
+            name=op.f("fk_affiliate_line_attributions_promoter_id_promoters"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["rate_plan_id"],
+            ["affiliate_plans.id"],
+            name=op.f("fk_affiliate_line_attributions_rate_plan_id_affiliate_plans"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["sku_id"], ["skus.id"], name=op.f("fk_affiliate_line_attributions_sku_id_skus")
+        ),
+        sa.ForeignKeyConstraint(
+            ["store_id"], ["stores.id"], name=op.f("fk_affiliate_line_attributions_store_id_stores")
+        ),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["users.id"], name=op.f("fk_affiliate_line_attributions_user_id_users")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_affiliate_line_attributions")),
+        sa.UniqueConstraint(
+            "order_line_id", name=op.f("uq_affiliate_line_attributions_order_line_id")
+        ),
+    )
+    op.create_index(
+        op.f("ix_affiliate_line_attributions_order_id"),
+        "affiliate_line_attributions",
+        ["order_id"],
+        unique=False,
+    )
+    op.create_index(
+        "ix_affiliate_line_attributions_promoter",
+        "affiliate_line_attributions",
+        ["promoter_id", "decided_at"],
+        unique=False,
+    )
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
     # affiliates
+    op.drop_index(
+        "ix_affiliate_line_attributions_promoter", table_name="affiliate_line_attributions"
+    )
+    op.drop_index(
+        op.f("ix_affiliate_line_attributions_order_id"), table_name="affiliate_line_attributions"
+    )
+    op.drop_table("affiliate_line_attributions")
+    op.drop_index("ix_affiliate_clicks_visitor_store", table_name="affiliate_clicks")
+    op.drop_index("ix_affiliate_clicks_user_store", table_name="affiliate_clicks")
+    op.drop_index("ix_affiliate_clicks_promoter_at", table_name="affiliate_clicks")
+    op.drop_table("affiliate_clicks")
+    op.drop_index(op.f("ix_affiliate_share_links_store_id"), table_name="affiliate_share_links")
+    op.drop_table("affiliate_share_links")
     op.drop_index("ix_affiliate_plan_promoters_promoter", table_name="affiliate_plan_promoters")
     op.drop_table("affiliate_plan_promoters")
     op.drop_index(op.f("ix_affiliate_plans_store_id"), table_name="affiliate_plans")
