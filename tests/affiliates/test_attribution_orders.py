@@ -8,6 +8,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from tests.affiliates.conftest import Pool
+from tests.groupbuy.conftest import GroupShop, campaign_body, create_campaign
 from tests.support import Headers, expect
 from weshop.affiliates.attribution import Click as ClickFact
 from weshop.affiliates.attribution import Line, Plan, decide
@@ -243,3 +244,24 @@ async def test_concurrent_clicks_and_checkouts_each_decide_by_the_clicks_recorde
             timedelta(seconds=row.binding_window_seconds),
         )
         assert (row.promoter_id, row.click_id) == (expected.promoter_id, expected.click_id)
+
+
+async def test_a_group_link_carries_the_promoter_into_the_group_order(pool: Pool) -> None:
+    await pool.pooled()
+    campaign = expect(
+        await create_campaign(pool.api, pool.store_id, pool.owner, campaign_body(pool.product)),
+        201,
+    )
+    shop = GroupShop(pool.api, pool.store_id, pool.owner, pool.product, campaign)
+    group_id, _, _ = await shop.opened_group()
+    promoter, record = await pool.promoter()
+    link = await share_link(pool, promoter, group_id=group_id)
+    assert link["target_path"] == f"/g/{group_id}"
+    friend, address_id = await pool.api.buyer()
+    followed = await follow(pool, link["code"], friend)
+    assert followed.headers["location"] == f"/g/{group_id}"
+    joined = expect(await shop.join(friend, address_id, group_id), 201)
+    (line,) = (await attribution(pool, joined["orders"][0]["id"]))["lines"]
+    assert (line["promoter_code"], line["click"]["channel"]) == (record["code"], "group")
+    missing = await pool.client.post(SHARE_LINKS, json={"group_id": 10**6}, headers=promoter)
+    assert missing.status_code == 404

@@ -294,15 +294,16 @@ async def my_pool(
 async def my_share_link(
     body: ShareLinkIn, user: CurrentUser, session: DbSession, runtime: RuntimeDep
 ):
-    """The caller's share link (a short code) to a product of the pool open to them now, or to
-    an open store: the same target always answers the same link. Following it records a
-    click that binds the shopper to the caller (see the README's attribution rules). Only
-    approved promoters (403 `not_a_promoter`); a product the caller may not promote now
-    answers 422 `not_in_pool`, a store that is not open 404."""
+    """The caller's share link (a short code) to a product of the pool open to them now, an
+    open store, or a group buy's group, a bargain or a flash-sale item of a pool product: the
+    same target always answers the same link. Following it records a click that binds the
+    shopper to the caller (see the README's attribution rules); a group's, bargain's or flash
+    item's clicks count under that channel. Only approved promoters (403 `not_a_promoter`);
+    a product the caller may not promote now answers 422 `not_in_pool`, an unknown target 404."""
     promoter = await promoters.approved(session, user.id)
-    link = await links.share_link(
-        session, promoter, product_id=body.product_id, store_id=body.store_id
-    )
+    ((kind, target_id),) = body.model_dump(exclude_none=True).items()
+    target = links.Target(links.TARGET_FIELDS[kind], target_id)
+    link = await links.share_link(session, promoter, target)
     return views.share_link_out(runtime, link)
 
 
