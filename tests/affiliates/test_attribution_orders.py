@@ -265,3 +265,29 @@ async def test_a_group_link_carries_the_promoter_into_the_group_order(pool: Pool
     assert (line["promoter_code"], line["click"]["channel"]) == (record["code"], "group")
     missing = await pool.client.post(SHARE_LINKS, json={"group_id": 10**6}, headers=promoter)
     assert missing.status_code == 404
+
+
+async def test_the_dashboard_shows_clicks_and_orders_on_the_next_request(pool: Pool) -> None:
+    await pool.pooled()
+    promoter, _ = await pool.promoter()
+    link = await share_link(pool, promoter)
+    dashboard = "/api/v1/me/promoter/dashboard"
+    before = expect(await pool.client.get(dashboard, headers=promoter), 200)
+    assert before["today"]["clicks"] == 0
+    shopper, address_id = await pool.api.buyer()
+    await follow(pool, link["code"], shopper)
+    await follow(pool, link["code"], shopper)
+    await follow(pool, link["code"])
+    order = await buy(pool, shopper, address_id)
+    figures = expect(await pool.client.get(dashboard, headers=promoter), 200)
+    today = figures["today"]
+    assert (today["clicks"], today["visitors"]) == (3, 2)
+    assert (today["attributed_orders"], today["paid_orders"]) == (1, 0)
+    await pool.api.confirm_in_cashier(await pool.api.start_payment(shopper, order["id"]))
+    figures = expect(await pool.client.get(dashboard, headers=promoter), 200)
+    assert figures["today"]["paid_orders"] == figures["last_30_days"]["paid_orders"] == 1
+    assert figures["today"]["paid_fen"] == order["lines"][0]["payable_fen"]
+    other, _ = await pool.promoter()
+    assert expect(await pool.client.get(dashboard, headers=other), 200)["today"]["clicks"] == 0
+    outsider = await pool.api.sign_in()
+    assert (await pool.client.get(dashboard, headers=outsider)).status_code == 403

@@ -8,15 +8,17 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Request, Response, status
 
 from weshop.accounts.auth import CurrentOperator, CurrentUser
-from weshop.affiliates import links, listings, pool, promoters, views
+from weshop.affiliates import dashboard, links, listings, pool, promoters, views
 from weshop.affiliates.clicks import Visit, client_key
 from weshop.affiliates.links import NotInPool
 from weshop.affiliates.models import ListingStatus, PromoterStatus
 from weshop.affiliates.promoters import NotAPromoter
 from weshop.affiliates.schemas import (
+    DashboardOut,
     ListingIn,
     ListingOut,
     OrderAttributionOut,
+    PeriodFiguresOut,
     PlanOut,
     PlanPatch,
     PolicyIn,
@@ -345,3 +347,21 @@ async def any_order_attribution(order_id: OrderId, operator: CurrentOperator, se
     disputes with promoters."""
     order = await order_service.any_order(session, order_id)
     return await views.attribution_answer(session, order.id, order.order_no)
+
+
+@me.get("/promoter/dashboard", response_model=DashboardOut)
+@raises(NotAPromoter)
+async def my_dashboard(user: CurrentUser, session: DbSession):
+    """The caller's live figures for today (China time), the last 7 and the last 30 days:
+    clicks, visitors, attributed orders, paid orders and what was paid for their lines; read
+    from the rows at the moment of asking, so an event shows on the next request. Only
+    approved promoters (403 `not_a_promoter`)."""
+    promoter = await promoters.approved(session, user.id)
+    now = utcnow()
+    figures = await dashboard.dashboard(session, promoter.id, now)
+    return DashboardOut(
+        as_of=now,
+        today=PeriodFiguresOut.model_validate(figures["today"], from_attributes=True),
+        last_7_days=PeriodFiguresOut.model_validate(figures["7d"], from_attributes=True),
+        last_30_days=PeriodFiguresOut.model_validate(figures["30d"], from_attributes=True),
+    )

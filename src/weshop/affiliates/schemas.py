@@ -317,3 +317,19 @@ class ReferralOut(BaseModel):
     recorded: bool = Field(
         description="Whether a click was recorded (not for a promoter no longer approved)."
     )
+
+
+class PeriodFiguresOut(BaseModel):
+    since: datetime
+    clicks: int
+    visitors: int = Field(description="Distinct shoppers or browsers who clicked.")
+    attributed_orders: int = Field(description="Orders placed since with a line of yours.")
+    paid_orders: int = Field(description="Of those, the ones paid and not cancelled.")
+    paid_fen: int = Field(description="What shoppers paid for your lines of the paid orders.")
+
+
+class DashboardOut(BaseModel):
+    as_of: datetime = Field(description="The moment the figures were read (they are live).")
+    today: PeriodFiguresOut
+    last_7_days: PeriodFiguresOut
+    last_30_days: PeriodFiguresOut
