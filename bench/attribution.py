@@ -16,6 +16,9 @@ link to each, and ``--shoppers`` signed-in shoppers with an address, in two halv
    decision (``bound`` vs ``no_click``); the ratio of their rates is what attribution with
    a click costs over attribution without one. Then it reads one order of each half's
    attribution back and prints its rule.
+3. **Dashboard delay**: ``--dashboard-samples`` attributed orders are paid one at a time in
+   the sandbox cashier; printed: the time from the cashier's answer until the promoter's
+   dashboard counts the order (median, max).
 
 Commands (quiet machine; WESHOP_REDIS_URL is passed on to the self-hosted server)::
 
@@ -29,8 +32,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import statistics
 import sys
 import tempfile
+import time
 
 import httpx
 import load
@@ -122,6 +127,7 @@ async def prepare(client: httpx.AsyncClient, target: Target, shoppers: int) -> d
         "links": links,
         "shoppers": signed_in,
         "clicker": clicker,
+        "promoter": promoter,
         "owner": owner,
         "store_id": store["id"],
     }
@@ -164,6 +170,35 @@ async def first_rule(client: httpx.AsyncClient, world: dict, shop: Shop) -> str:
     return line["rule"] or line["reason"]
 
 
+async def dashboard_delays(client: httpx.AsyncClient, world: dict, samples: int) -> list[float]:
+    """Pay ``samples`` attributed orders one at a time in the sandbox cashier; for each, the
+    milliseconds from the cashier's answer until the promoter's dashboard counts it."""
+    delays = []
+    promoter = world["promoter"]
+    dashboard = "/api/v1/me/promoter/dashboard"
+    for headers, _ in world["shoppers"][: len(world["shoppers"]) // 2][:samples]:
+        listed = expect(await client.get("/api/v1/me/orders", headers=headers), 200)["items"]
+        unpaid = [order for order in listed if order["status"] == "pending_payment"]
+        if not unpaid:
+            continue
+        before = expect(await client.get(dashboard, headers=promoter), 200)["today"]["paid_orders"]
+        payment = expect(
+            await client.post(f"/api/v1/me/orders/{unpaid[0]['id']}/payments", headers=headers),
+            201,
+        )
+        expect(await client.post(f"{httpx.URL(payment['cashier_url']).path}/confirm"), 200)
+        paid_at = time.perf_counter()
+        while True:
+            figures = expect(await client.get(dashboard, headers=promoter), 200)
+            if figures["today"]["paid_orders"] > before:
+                delays.append((time.perf_counter() - paid_at) * 1000)
+                break
+            if time.perf_counter() - paid_at > 60:
+                raise BenchError("a paid order did not show on the dashboard within 60 s")
+            await asyncio.sleep(0.01)
+    return delays
+
+
 def rate(results: Results) -> float:
     return results.accepted / results.elapsed_s
 
@@ -192,6 +227,7 @@ async def run(args: argparse.Namespace) -> int:
                     path = os.path.join(scratch, f"{len(runs)}.tsv")
                     write_checkouts(shop, args.orders, path)
                     runs[name] = await fire_wrk(target.base_url, path, args)
+                delays = await dashboard_delays(client, world, args.dashboard_samples)
                 rules = {
                     name: await first_rule(client, world, shop)
                     for name, shop in (("without a click", unclicked), ("with a click", clicked))
@@ -217,6 +253,12 @@ async def run(args: argparse.Namespace) -> int:
         )
     ratio = rate(runs["with a click"]) / rate(runs["without a click"])
     print(f"  with / without      {ratio:.3f} (orders/s of checkouts with a click over without)")
+    if delays:
+        print(
+            f"  dashboard delay     median {statistics.median(delays):.1f} ms, max "
+            f"{max(delays):.1f} ms from the cashier's answer to the promoter's dashboard "
+            f"counting the paid order ({len(delays)} orders; the dashboard reads live rows)"
+        )
     failed = clicks["errors"] or any(sum(r.errors.values()) for r in runs.values())
     return 1 if failed else 0
 
@@ -231,6 +273,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--concurrency", type=int, default=32, help="wrk -c")
     parser.add_argument("--threads", type=int, default=2, help="wrk -t")
     parser.add_argument("--seconds", type=float, default=10, help="wrk -d, per run")
+    parser.add_argument(
+        "--dashboard-samples", type=int, default=10, help="paid orders timed to the dashboard"
+    )
     add_server_arguments(parser)
     args = parser.parse_args(argv)
     args.server_workers = getattr(args, "server_workers", 1)
