@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.support import Api, Headers, expect
+from tests.support import Api, Headers, expect, new_phone
 
 POLICY = "/api/v1/platform/affiliate-policy"
 PROMOTERS = "/api/v1/platform/promoters"
@@ -47,7 +47,7 @@ class Pool:
         record = expect(
             await self.client.post(
                 ME_PROMOTER,
-                json={"real_name": "王小明", "phone": "13912345678", **body},
+                json={"real_name": "王小明", "phone": new_phone(), **body},
                 headers=shopper,
             ),
             201,

@@ -170,6 +170,7 @@ VALID_BODIES: dict[tuple[str, str], object] = {
         "rate_bps": 1500
     },
     ("POST", "/api/v1/platform/affiliate-listings/{listing_id}/reject"): {"reason": "测试"},
+    ("POST", "/api/v1/platform/commission-holds/{hold_id}/{action}"): {"note": "测试"},
     ("POST", "/api/v1/platform/affiliate-listings/{listing_id}/take-down"): {"reason": "测试"},
 }
 VALID_BODIES.update(BARGAIN_BODIES)

@@ -3,18 +3,20 @@ pool listings for a store's staff, applying and the pool for shoppers and promot
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query, Request, Response, status
 
 from weshop.accounts.auth import CurrentOperator, CurrentUser
-from weshop.affiliates import dashboard, links, listings, pool, promoters, views
+from weshop.affiliates import dashboard, fraud, links, listings, pool, promoters, views
 from weshop.affiliates.clicks import Visit, client_key
 from weshop.affiliates.links import NotInPool
-from weshop.affiliates.models import ListingStatus, PromoterStatus
+from weshop.affiliates.models import HoldStatus, ListingStatus, PromoterStatus
 from weshop.affiliates.promoters import NotAPromoter
 from weshop.affiliates.schemas import (
+    CommissionHoldOut,
     DashboardOut,
+    HoldDecision,
     ListingIn,
     ListingOut,
     OrderAttributionOut,
@@ -365,3 +367,38 @@ async def my_dashboard(user: CurrentUser, session: DbSession):
         last_7_days=PeriodFiguresOut.model_validate(figures["7d"], from_attributes=True),
         last_30_days=PeriodFiguresOut.model_validate(figures["30d"], from_attributes=True),
     )
+
+
+# Platform: commission holds
+
+
+@platform.get("/commission-holds", response_model=Page[CommissionHoldOut])
+async def commission_holds(
+    operator: CurrentOperator,
+    session: DbSession,
+    state: Annotated[HoldStatus | None, Query(alias="status")] = None,
+    cursor: CursorQuery = None,
+    limit: Limit = DEFAULT_LIMIT,
+):
+    """Commissions the fraud rules hold, newest first, each with the rules that fired and
+    their evidence (`click_burst`: a client's clicks on the promoter's links within minutes;
+    `shared_address`: the order ships to the promoter's own phone or one their own orders
+    ship to; `shared_device`: the decisive click came from a client the promoter's own
+    account clicked from). A held commission is not settled until released."""
+    rows = await fraud.list_holds(session, state, cursor, limit)
+    page = page_of(rows, limit, lambda row: row)
+    return Page(items=await views.hold_answers(session, page.items), next_cursor=page.next_cursor)
+
+
+@platform.post("/commission-holds/{hold_id}/{action}", response_model=CommissionHoldOut)
+async def decide_commission_hold(
+    hold_id: Annotated[int, Path(ge=1, le=MAX_ID, description="Hold id.")],
+    action: Annotated[Literal["release", "void"], Path(description="release | void")],
+    body: HoldDecision,
+    operator: CurrentOperator,
+    session: DbSession,
+):
+    """Release a held commission (it goes on as if never held) or void it (it is cancelled),
+    with a note; once only: a decided hold answers 409 `illegal_transition`."""
+    hold = await fraud.decide_hold(session, operator.id, hold_id, action, body.note, utcnow())
+    return (await views.hold_answers(session, [hold]))[0]

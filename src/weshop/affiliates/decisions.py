@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from weshop.affiliates import fraud
 from weshop.affiliates import repository as repo
 from weshop.affiliates.attribution import Click as ClickFact
 from weshop.affiliates.attribution import Decision, Line, Plan, SelfPurchase, decide
@@ -59,6 +60,7 @@ async def attribute_placed_lines(
         rows = await _decide_with_clicks(session, placed, clicks, decided_at, window)
     session.add_all(rows)
     await session.flush()
+    await fraud.screen(session, rows)
     return rows
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
@@ -240,3 +241,34 @@ class LineAttribution(Base):
     binding_window_seconds: Mapped[int]
     # The moment of the decision: the order's placing, the "ordered at" of the rules.
     decided_at: Mapped[datetime]
+
+
+class HoldStatus(enum.StrEnum):
+    HELD = "held"  # waiting for the platform: the commission is not settled meanwhile
+    RELEASED = "released"  # cleared: the commission goes on as if never held
+    VOIDED = "voided"  # fraud: the commission is cancelled
+
+
+class CommissionHold(Base):
+    """An attributed line whose commission the fraud rules hold for the platform's review,
+    with the evidence of each rule that fired (``affiliates.fraud``); never dropped
+    silently."""
+
+    __tablename__ = "affiliate_commission_holds"
+    __table_args__ = (
+        UniqueConstraint("order_line_id"),
+        Index("ix_affiliate_commission_holds_status_created", "status", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
+    order_line_id: Mapped[int] = mapped_column(ForeignKey("order_lines.id"))
+    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id"))
+    promoter_id: Mapped[int] = mapped_column(ForeignKey("promoters.id"), index=True)
+    # [{"rule": "click_burst", "evidence": {...}}, ...]
+    findings: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    status: Mapped[HoldStatus] = mapped_column(enum_column(HoldStatus, 16), default=HoldStatus.HELD)
+    decision_note: Mapped[str] = mapped_column(String(200), default="")
+    decided_at: Mapped[datetime | None]
+    decided_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -22,6 +22,7 @@ from weshop.affiliates.models import (
     DEFAULT_MIN_WITHDRAWAL_FEN,
     Audience,
     ClickChannel,
+    HoldStatus,
     ListingStatus,
     PromoterStatus,
     SelfPurchase,
@@ -333,3 +334,27 @@ class DashboardOut(BaseModel):
     today: PeriodFiguresOut
     last_7_days: PeriodFiguresOut
     last_30_days: PeriodFiguresOut
+
+
+class HoldFinding(BaseModel):
+    rule: str = Field(description="`click_burst`, `shared_address` or `shared_device`.")
+    evidence: dict[str, int | str]
+
+
+class CommissionHoldOut(BaseModel):
+    id: int
+    order_id: int
+    order_line_id: int
+    store_id: int
+    promoter_id: int
+    promoter_code: str | None
+    findings: list[HoldFinding]
+    status: HoldStatus
+    decision_note: str
+    decided_at: datetime | None
+    created_at: datetime
+
+
+class HoldDecision(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    note: Reason

@@ -1,7 +1,9 @@
-"""The state machines of promoters and pool listings, as transition tables."""
+"""The state machines of promoters, pool listings and commission holds, as transition
+tables."""
 
 from __future__ import annotations
 
+from weshop.affiliates.models import HoldStatus as H
 from weshop.affiliates.models import ListingStatus as L
 from weshop.affiliates.models import PromoterStatus as P
 from weshop.core.state import StateMachine
@@ -26,5 +28,14 @@ LISTING_MACHINE: StateMachine[L] = StateMachine(
         # A new plan version; the listing keeps its state (a changed rate needs no new review).
         (L.PENDING, "revise"): L.PENDING,
         (L.APPROVED, "revise"): L.APPROVED,
+    },
+)
+
+# A held commission is decided once, for good.
+HOLD_MACHINE: StateMachine[H] = StateMachine(
+    "commission hold",
+    {
+        (H.HELD, "release"): H.RELEASED,
+        (H.HELD, "void"): H.VOIDED,
     },
 )

@@ -13,6 +13,7 @@ from weshop.affiliates.models import (
     AffiliateListing,
     AffiliatePlan,
     ClickChannel,
+    CommissionHold,
     LineAttribution,
     Promoter,
     ShareLink,
@@ -21,6 +22,8 @@ from weshop.affiliates.pool import PoolItem
 from weshop.affiliates.promoters import Policy
 from weshop.affiliates.schemas import (
     ClickEvidence,
+    CommissionHoldOut,
+    HoldFinding,
     LineAttributionOut,
     ListingOut,
     OrderAttributionOut,
@@ -251,3 +254,25 @@ def share_link_out(runtime: Any, link: ShareLink) -> ShareLinkOut:
         target_path=links.link_path(link),
         created_at=link.created_at,
     )
+
+
+async def hold_answers(
+    session: AsyncSession, holds: list[CommissionHold]
+) -> list[CommissionHoldOut]:
+    codes = await repo.promoter_codes(session, [hold.promoter_id for hold in holds])
+    return [
+        CommissionHoldOut(
+            id=hold.id,
+            order_id=hold.order_id,
+            order_line_id=hold.order_line_id,
+            store_id=hold.store_id,
+            promoter_id=hold.promoter_id,
+            promoter_code=codes.get(hold.promoter_id),
+            findings=[HoldFinding.model_validate(finding) for finding in hold.findings],
+            status=hold.status,
+            decision_note=hold.decision_note,
+            decided_at=hold.decided_at,
+            created_at=hold.created_at,
+        )
+        for hold in holds
+    ]

@@ -1,0 +1,82 @@
+"""Fraud rules hold a commission for the platform, with their evidence; the platform releases
+or voids it, once."""
+
+from __future__ import annotations
+
+from tests.affiliates.conftest import Pool
+from tests.affiliates.test_attribution_orders import buy, follow, share_link
+from tests.support import expect
+from weshop.affiliates.fraud import CLICK_BURST_LIMIT
+
+HOLDS = "/api/v1/platform/commission-holds"
+
+
+async def holds(pool: Pool, **params: str) -> list[dict]:
+    return expect(await pool.client.get(HOLDS, params=params, headers=pool.operator), 200)["items"]
+
+
+async def test_an_order_without_suspicion_is_not_held(pool: Pool) -> None:
+    await pool.pooled()
+    promoter, _ = await pool.promoter()
+    link = await share_link(pool, promoter)
+    shopper, address_id = await pool.api.buyer()
+    await follow(pool, link["code"], shopper)
+    await buy(pool, shopper, address_id)
+    assert await holds(pool) == []
+
+
+async def test_a_click_burst_from_one_client_holds_the_commission(pool: Pool) -> None:
+    await pool.pooled()
+    promoter, record = await pool.promoter()
+    link = await share_link(pool, promoter)
+    shopper, address_id = await pool.api.buyer()
+    for _ in range(CLICK_BURST_LIMIT):
+        await follow(pool, link["code"], shopper)
+    order = await buy(pool, shopper, address_id)
+    (hold,) = await holds(pool, status="held")
+    assert (hold["order_id"], hold["promoter_code"]) == (order["id"], record["code"])
+    (finding,) = hold["findings"]
+    assert finding["rule"] == "click_burst"
+    assert finding["evidence"]["clicks_from_client"] == CLICK_BURST_LIMIT
+    released = await pool.client.post(
+        f"{HOLDS}/{hold['id']}/release", json={"note": "同一办公室网络"}, headers=pool.operator
+    )
+    assert expect(released, 200)["status"] == "released"
+    again = await pool.client.post(
+        f"{HOLDS}/{hold['id']}/void", json={"note": "改判"}, headers=pool.operator
+    )
+    assert expect(again, 409)["error"]["code"] == "illegal_transition"
+    assert await holds(pool, status="held") == []
+
+
+async def test_an_order_shipped_to_the_promoters_phone_is_held(pool: Pool) -> None:
+    await pool.pooled()
+    promoter, _ = await pool.promoter(phone="13912345678")  # the phone of api.add_address
+    link = await share_link(pool, promoter)
+    friend, address_id = await pool.api.buyer()
+    await follow(pool, link["code"], friend)
+    await buy(pool, friend, address_id)
+    (hold,) = await holds(pool)
+    assert [finding["rule"] for finding in hold["findings"]] == ["shared_address"]
+    voided = await pool.client.post(
+        f"{HOLDS}/{hold['id']}/void", json={"note": "自买刷单"}, headers=pool.operator
+    )
+    assert expect(voided, 200)["status"] == "voided"
+
+
+async def test_a_buyer_on_the_promoters_device_is_held(pool: Pool) -> None:
+    await pool.pooled()
+    promoter, _ = await pool.promoter()
+    link = await share_link(pool, promoter)
+    await follow(pool, link["code"], promoter)  # the promoter opens their own link
+    other_account, address_id = await pool.api.buyer()
+    await follow(pool, link["code"], other_account)  # same client, another account
+    await buy(pool, other_account, address_id)
+    (hold,) = await holds(pool)
+    assert [finding["rule"] for finding in hold["findings"]] == ["shared_device"]
+
+
+async def test_only_operators_see_holds(pool: Pool) -> None:
+    shopper = await pool.api.sign_in()
+    assert (await pool.client.get(HOLDS, headers=shopper)).status_code == 403
+    assert (await pool.client.get(HOLDS, headers=pool.owner)).status_code == 403
