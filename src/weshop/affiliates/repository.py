@@ -69,6 +69,27 @@ async def approved_promoter_ids(session: AsyncSession, ids: Sequence[int]) -> se
     return set(rows)
 
 
+async def promoter_codes(session: AsyncSession, ids: Sequence[int]) -> dict[int, str | None]:
+    """Share codes by promoter id (None for a promoter not approved, who has none)."""
+    if not ids:
+        return {}
+    rows = await session.execute(
+        select(Promoter.id, Promoter.code).where(Promoter.id.in_(set(ids)))
+    )
+    return {promoter_id: code for promoter_id, code in rows}
+
+
+async def approved_promoters_by_code(session: AsyncSession, codes: Sequence[str]) -> dict[str, int]:
+    if not codes:
+        return {}
+    rows = await session.execute(
+        select(Promoter.code, Promoter.id).where(
+            Promoter.code.in_(set(codes)), Promoter.status == PromoterStatus.APPROVED
+        )
+    )
+    return {code: promoter_id for code, promoter_id in rows}
+
+
 # Listings and plans
 
 
@@ -130,6 +151,13 @@ async def plan_promoters(session: AsyncSession, plan_ids: Sequence[int]) -> dict
         for plan_id, promoter_id in rows:
             found[plan_id].append(promoter_id)
     return found
+
+
+async def plans_by_id(session: AsyncSession, plan_ids: Sequence[int]) -> dict[int, AffiliatePlan]:
+    if not plan_ids:
+        return {}
+    rows = await session.scalars(select(AffiliatePlan).where(AffiliatePlan.id.in_(set(plan_ids))))
+    return {row.id: row for row in rows}
 
 
 def pool_query(promoter_id: int, now: datetime) -> Select[Any]:
@@ -222,6 +250,20 @@ async def active_skus(session: AsyncSession, product_ids: Sequence[int]) -> dict
             select(Sku)
             .where(Sku.product_id.in_(set(product_ids)), Sku.is_active.is_(True))
             .order_by(Sku.price_fen, Sku.id)
+        )
+        for row in rows:
+            found[row.product_id].append(row)
+    return found
+
+
+async def skus_of_products(
+    session: AsyncSession, product_ids: Sequence[int]
+) -> dict[int, list[Sku]]:
+    """Every SKU of the products (active or not: a plan may name any of them), by id."""
+    found: dict[int, list[Sku]] = defaultdict(list)
+    if product_ids:
+        rows = await session.scalars(
+            select(Sku).where(Sku.product_id.in_(set(product_ids))).order_by(Sku.id)
         )
         for row in rows:
             found[row.product_id].append(row)
