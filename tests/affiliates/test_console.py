@@ -139,6 +139,21 @@ async def test_a_revised_plan_is_a_new_version_and_the_history_keeps_the_old(
     history = (await page(client, url)).text
     assert "v2" in history and "v1" in history and "7.25%" in history
 
+    # Every SKU's rate emptied: the SKUs earn the product's rate again.
+    cleared = await submit(
+        client,
+        f"{url}/plan",
+        {
+            "audience": "open",
+            "rate_percent": "15",
+            "self_purchase": "none",
+            "sku_rates.0.sku_id": str(pool.sku_ids[0]),
+            "sku_rates.0.rate_percent": "",
+        },
+    )
+    assert redirected_to(cleared) == f"{url}?done=revised"
+    assert (await plans_of(pool, listing["id"]))[0]["sku_rates"] == []
+
     stopped = await submit(client, f"{url}/stop")
     assert redirected_to(stopped) == f"{url}?done=stopped"
     (after,) = await listings_of(pool)

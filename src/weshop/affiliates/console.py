@@ -9,9 +9,9 @@ API, so a form writes exactly what the API would and a refusal writes nothing.""
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import Response
 
@@ -136,12 +136,13 @@ async def _parse_plan(
 
 @router.get("/affiliate-listings")
 async def listings_page(
-    request: Request, session: DbSession, access: ConsoleAccess = Reader
+    request: Request,
+    session: DbSession,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    access: ConsoleAccess = Reader,
 ) -> Response:
-    cursor = request.query_params.get("cursor")
-    rows = await listings.list_listings(
-        session, access.scope.store_id, None, cursor[:200] if cursor else None, PAGE_SIZE
-    )
+    """The store's listings, newest first, each with its plan in force."""
+    rows = await listings.list_listings(session, access.scope.store_id, None, cursor, PAGE_SIZE)
     page = page_of(rows, PAGE_SIZE, lambda row: row)
     return console_page(
         request,
