@@ -64,16 +64,20 @@ async def test_the_owner_lists_a_product_as_the_api_would(pool: Pool, client) ->
     assert shown.status_code == 200
     assert "12.5%" in shown.text and promoter["code"] in shown.text and "250g" in shown.text
     assert "v1" in (await page(client, console(pool))).text
+    client.cookies.set("weshop_lang", "en")
+    english = (await page(client, console(pool, f"/{listing['id']}"))).text
+    assert "Commission rate (%)" in english and "Last click steals" in english
 
 
 async def test_refusals_are_shown_on_the_form_and_write_nothing(pool: Pool, client) -> None:
     use_session(client, pool.owner)
     base = {"product_id": str(pool.product["id"]), "audience": "open", "self_purchase": "none"}
 
-    too_high = await submit(client, console(pool, "/new"), {**base, "rate_percent": "95"})
-    assert too_high.status_code == 422
-    assert 'id="f-rate_percent"' in too_high.text and "90" in too_high.text
-    assert 'aria-invalid="true"' in too_high.text
+    for typed in ("95", "12.345", "Infinity", "十"):
+        refused = await submit(client, console(pool, "/new"), {**base, "rate_percent": typed})
+        assert refused.status_code == 422, typed
+        assert 'aria-invalid="true" aria-describedby="e-rate_percent"' in refused.text
+        assert "请输入 0 到 90 之间的百分比" in refused.text
 
     unknown = await submit(
         client,

@@ -79,7 +79,7 @@ def bps_of_percent(text: str) -> int | str:
         bps = Decimal(text.strip().removesuffix("%")) * 100
     except InvalidOperation:
         return text
-    return int(bps) if bps == bps.to_integral_value() else text
+    return int(bps) if bps.is_finite() and bps == bps.to_integral_value() else text
 
 
 def _rate_name(name: str) -> str:
@@ -96,7 +96,10 @@ def _body_values(values: dict[str, Any], promoter_ids: list[int]) -> dict[str, A
     blank_rows = {
         name.rsplit(".", 1)[0]
         for name, value in values.items()
-        if name.startswith("sku_rates.") and name.endswith(".rate_percent") and not value.strip()
+        if name.startswith("sku_rates.")
+        and name.endswith(".rate_percent")
+        and isinstance(value, str)
+        and not value.strip()
     }
     body: dict[str, Any] = {}
     for name, value in values.items():
