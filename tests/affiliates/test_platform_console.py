@@ -64,10 +64,14 @@ async def test_applications_are_masked_and_approved_or_rejected_with_a_reason(
     api, pool: Pool, client
 ) -> None:
     _, first = await pool.promoter(approve=False)
-    _, second = await pool.promoter(approve=False, real_name="李四光", phone="13700001111")
+    _, inviter = await pool.promoter()
+    _, second = await pool.promoter(
+        approve=False, real_name="李四光", phone="13700001111", inviter_code=inviter["code"]
+    )
     await operator_signs_in(api, client)
     queue = await page(client, "/platform/affiliates/promoters")
     assert "王**" in queue and "139****5678" in queue and "李**" in queue
+    assert inviter["code"] in queue
     assert "王小明" not in queue and "13912345678" not in queue and "13700001111" not in queue
 
     await post(client, f"/platform/affiliates/promoters/{first['id']}/approve")

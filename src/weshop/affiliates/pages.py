@@ -55,6 +55,10 @@ async def plan_names(
     )
 
 
+async def promoter_codes(session: AsyncSession, ids: Sequence[int]) -> dict[int, str | None]:
+    return await repo.promoter_codes(session, ids)
+
+
 def codes_in(text: str) -> list[str]:
     """Share codes as typed: separated by spaces, commas or new lines, in any case."""
     return list(dict.fromkeys(code.upper() for code in _CODE_SEPARATORS.split(text) if code))

@@ -120,12 +120,14 @@ async def _promoters_page(
 ) -> Response:
     rows = await promoters.list_promoters(session, status, cursor, PAGE_SIZE)
     page = page_of(rows, PAGE_SIZE, views.promoter_out)
+    inviters = sorted({row.invited_by_id for row in page.items if row.invited_by_id})
     return _page(
         request,
         "affiliates/platform/promoters.html",
         "promoters",
         {
             "promoters": page.items,
+            "inviter_codes": await pages.promoter_codes(session, inviters),
             "next_cursor": page.next_cursor,
             "status": status,
             "statuses": list(PromoterStatus),
