@@ -18,6 +18,7 @@ from weshop.accounts import web as accounts_web
 from weshop.affiliates import api as affiliates_api
 from weshop.affiliates import console as affiliates_console
 from weshop.affiliates import platform_console as affiliates_platform
+from weshop.affiliates import web as affiliates_web
 from weshop.analytics import console as analytics_console
 from weshop.bargain import api as bargain_api
 from weshop.bargain import console as bargain_console
@@ -71,6 +72,7 @@ STOREFRONT_PAGES: list[APIRouter] = [
     groupbuy_web.router,
     bargain_web.router,
     flashsale_web.router,
+    affiliates_web.router,
 ]
 
 # Sections that domains above orders add to the console's order page.
@@ -158,6 +160,8 @@ API_ROUTERS: list[APIRouter] = [
     affiliates_api.platform,
     affiliates_api.merchant,
     affiliates_api.me,
+    affiliates_api.shop,
+    affiliates_api.orders,
 ]
 
 

@@ -5,11 +5,9 @@ what; and the attribution panel of the console's order page."""
 from __future__ import annotations
 
 from tests.affiliates.conftest import Pool, listings_url
+from tests.affiliates.test_attribution_orders import buy, follow, share_link
 from tests.analytics.support import page, redirected_to, submit, use_session
 from tests.support import expect
-from weshop.affiliates import repository as repo
-from weshop.affiliates.clicks import Visit, record_click
-from weshop.affiliates.models import ClickChannel
 
 
 def console(pool: Pool, path: str = "") -> str:
@@ -195,32 +193,23 @@ async def test_roles_see_and_change_what_they_may_and_another_store_finds_nothin
 
 async def test_the_order_page_shows_each_line_s_attribution(api, pool: Pool, client) -> None:
     await pool.pooled(rate_bps=1500)
-    _, promoter = await pool.promoter()
+    promoter_headers, promoter = await pool.promoter()
+    link = await share_link(pool, promoter_headers)
     shopper = await api.sign_in()
-    me = expect(await client.get("/api/v1/me", headers=shopper), 200)
-    async with api.runtime.db.transaction() as session:
-        row = await repo.promoter(session, promoter["id"])
-        assert row is not None
-        await record_click(
-            session,
-            row,
-            pool.store_id,
-            pool.product["id"],
-            ClickChannel.POSTER,
-            Visit(user_id=me["id"], visitor_id=None),
-        )
+    followed = await follow(pool, link["code"], shopper, ch="poster")
+    assert followed.status_code in (302, 303, 307)
     address = await api.add_address(shopper)
-    placed = expect(await api.place_order(shopper, address["id"], [(pool.sku_ids[0], 1)]), 201)
-    order_id = placed["orders"][0]["id"]
+    order = await buy(pool, shopper, address["id"])
 
     use_session(client, pool.owner)
-    shown = (await page(client, f"/console/stores/{pool.store_id}/orders/{order_id}")).text
+    shown = (await page(client, f"/console/stores/{pool.store_id}/orders/{order['id']}")).text
     assert 'id="attribution"' in shown
     assert promoter["code"] in shown and "海报" in shown and "15%" in shown
+    assert "绑定" in shown  # the explanation, in the page's language
 
     unattributed = await api.sign_in()
     address = await api.add_address(unattributed)
-    plain = expect(await api.place_order(unattributed, address["id"], [(pool.sku_ids[0], 1)]), 201)
-    plain_url = f"/console/stores/{pool.store_id}/orders/{plain['orders'][0]['id']}"
-    shown = (await page(client, plain_url)).text
+    plain = await buy(pool, unattributed, address["id"])
+    use_session(client, pool.owner)
+    shown = (await page(client, f"/console/stores/{pool.store_id}/orders/{plain['id']}")).text
     assert "无推客" in shown and promoter["code"] not in shown

@@ -133,9 +133,10 @@ async def test_a_shopper_gets_a_404_page_for_another_shoppers_things(api, client
     checked, problems = [], []
     for method, template in page_routes(STOREFRONT_PAGES):
         names = PARAM.findall(template)
-        # Stores, products, payment returns, group buys, groups, bargains and flash-sale
-        # items are public (found by anyone who has the link: a group's link is shared to be
-        # joined, a bargain's for friends to help).
+        # Stores, products, payment returns, group buys, groups, bargains, flash-sale items
+        # and promoters' share links are public (found by anyone who has the link: a group's
+        # link is shared to be joined, a bargain's for friends to help, a share link to be
+        # followed).
         public = {
             "store_id",
             "product_id",
@@ -144,6 +145,7 @@ async def test_a_shopper_gets_a_404_page_for_another_shoppers_things(api, client
             "group_id",
             "bargain_id",
             "flash_item_id",
+            "code",
         }
         if not names or set(names) & public:
             continue

@@ -55,6 +55,7 @@ VALID_BODIES: dict[tuple[str, str], object] = {
         "packages": [{"carrier": "顺丰", "tracking_no": "SF123456"}]
     },
     ("POST", "/api/v1/merchant/stores/{store_id}/orders/{order_id}/cancel"): {"reason": "测试"},
+    ("POST", "/api/v1/shop/referrals/{code}"): {"channel": "link"},
     ("POST", "/api/v1/merchant/stores/{store_id}/orders/{order_id}/refunds"): {
         "lines": [{"order_line_id": 1, "amount_fen": 1}],
         "reason": "测试",

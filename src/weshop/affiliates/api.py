@@ -5,15 +5,18 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Response, status
+from fastapi import APIRouter, Path, Query, Request, Response, status
 
 from weshop.accounts.auth import CurrentOperator, CurrentUser
-from weshop.affiliates import listings, pool, promoters, views
+from weshop.affiliates import links, listings, pool, promoters, views
+from weshop.affiliates.clicks import Visit, client_key
+from weshop.affiliates.links import NotInPool
 from weshop.affiliates.models import ListingStatus, PromoterStatus
 from weshop.affiliates.promoters import NotAPromoter
 from weshop.affiliates.schemas import (
     ListingIn,
     ListingOut,
+    OrderAttributionOut,
     PlanOut,
     PlanPatch,
     PolicyIn,
@@ -21,14 +24,20 @@ from weshop.affiliates.schemas import (
     PoolItemOut,
     PromoterApplication,
     PromoterOut,
+    ReferralIn,
+    ReferralOut,
     ReviewReason,
+    ShareLinkIn,
+    ShareLinkOut,
 )
 from weshop.core.clock import utcnow
-from weshop.core.http import DbSession
+from weshop.core.errors import NotFound
+from weshop.core.http import DbSession, RuntimeDep, client_address
 from weshop.core.ids import MAX_ID
 from weshop.core.openapi import raises
 from weshop.core.pagination import DEFAULT_LIMIT, CursorQuery, Limit, Page, page_of
 from weshop.core.tenancy import StoreScope
+from weshop.orders import service as order_service
 from weshop.stores.access import staff_with
 from weshop.stores.permissions import Permission
 
@@ -38,12 +47,18 @@ merchant = APIRouter(
     tags=["merchant: alliance pool"],
 )
 me = APIRouter(prefix="/api/v1/me", tags=["promoters"])
+shop = APIRouter(prefix="/api/v1/shop", tags=["shop"])
+orders = APIRouter(
+    prefix="/api/v1/merchant/stores/{store_id}/orders", tags=["merchant: alliance pool"]
+)
 
 ListingId = Annotated[int, Path(ge=1, le=MAX_ID, description="Pool listing id.")]
 PromoterId = Annotated[int, Path(ge=1, le=MAX_ID, description="Promoter id.")]
+OrderId = Annotated[int, Path(ge=1, le=MAX_ID, description="Order id.")]
 
 Reader = staff_with(Permission.PROMOTIONS_READ)
 Writer = staff_with(Permission.PROMOTIONS_WRITE)
+OrderReader = staff_with(Permission.ORDERS_READ)
 
 
 async def _listing_page(session, rows: list, limit: int) -> Page[ListingOut]:
@@ -272,3 +287,60 @@ async def my_pool(
     page = page_of(rows, limit, lambda row: row)
     items = await pool.pool_items(session, page.items)
     return Page(items=await views.pool_answers(session, items), next_cursor=page.next_cursor)
+
+
+@me.post("/share-links", response_model=ShareLinkOut)
+@raises(NotAPromoter, NotInPool)
+async def my_share_link(
+    body: ShareLinkIn, user: CurrentUser, session: DbSession, runtime: RuntimeDep
+):
+    """The caller's share link (a short code) to a product of the pool open to them now, or to
+    an open store: the same target always answers the same link. Following it records a
+    click that binds the shopper to the caller (see the README's attribution rules). Only
+    approved promoters (403 `not_a_promoter`); a product the caller may not promote now
+    answers 422 `not_in_pool`, a store that is not open 404."""
+    promoter = await promoters.approved(session, user.id)
+    link = await links.share_link(
+        session, promoter, product_id=body.product_id, store_id=body.store_id
+    )
+    return views.share_link_out(runtime, link)
+
+
+@shop.post("/referrals/{code}", response_model=ReferralOut)
+async def follow_referral(
+    code: Annotated[str, Path(min_length=1, max_length=12, pattern=r"^[0-9A-Z]+$")],
+    body: ReferralIn,
+    user: CurrentUser,
+    session: DbSession,
+    request: Request,
+):
+    """A signed-in client (a mini-program, an app) followed a share link: record the click,
+    as `/r/<code>` does for a browser, and answer the page it opens. An unknown code answers
+    404."""
+    visit = Visit(
+        user_id=user.id,
+        visitor_id=None,
+        client_key=client_key(client_address(request), request.headers.get("user-agent", "")),
+    )
+    followed = await links.follow(session, code, body.channel, visit)
+    if followed is None:
+        raise NotFound("no such share link")
+    return ReferralOut(target_path=followed.path, recorded=followed.click_id is not None)
+
+
+@orders.get("/{order_id}/attribution", response_model=OrderAttributionOut)
+async def order_attribution(order_id: OrderId, session: DbSession, scope: StoreScope = OrderReader):
+    """Why each line of the order went to its promoter, or to nobody: the rule or the
+    reason, the click it rests on (time, channel, promoter code) and the plan versions whose
+    rules and rate applied. Every order placed has a decision for every line. Another
+    store's order answers 404."""
+    order = await order_service.store_order(session, scope, order_id)
+    return await views.attribution_answer(session, order.id, order.order_no)
+
+
+@platform.get("/orders/{order_id}/attribution", response_model=OrderAttributionOut)
+async def any_order_attribution(order_id: OrderId, operator: CurrentOperator, session: DbSession):
+    """The attribution of any order's lines, as the store sees it, for the platform's
+    disputes with promoters."""
+    order = await order_service.any_order(session, order_id)
+    return await views.attribution_answer(session, order.id, order.order_no)

@@ -220,9 +220,7 @@ async def create_listing(
     return done_redirect(access, f"/affiliate-listings/{listing.id}", "created")
 
 
-def _plan_values(
-    listing: ListingOut, codes: dict[int, str | None], skus: list[Sku]
-) -> dict[str, Any]:
+def _plan_values(listing: ListingOut, codes: dict[int, str], skus: list[Sku]) -> dict[str, Any]:
     """The plan in force as the revise form shows it (a row per SKU of the product)."""
     values = flat_values(
         {
@@ -329,6 +327,6 @@ async def attribution_section(
     request: Request, session: AsyncSession, access: ConsoleAccess, order: Order, forms: OrderForms
 ) -> dict[str, Any]:
     return {
-        "attribution": await pages.order_decisions(session, order.id),
+        "attribution": await pages.order_panel(session, order.id, order.order_no),
         "attribution_percent": pages.percent_text,
     }

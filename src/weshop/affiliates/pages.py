@@ -1,6 +1,6 @@
 """What the console pages of the alliance pool show beside the API's answers: SKUs by name,
-promoters by their share codes, stores by name, and each order line's attribution with the
-promoter and plan version it names. Read-only: the forms write through listings.py and
+promoters by their share codes, stores by name, and each order line's attribution with its
+explanation ready to translate. Read-only: the forms write through listings.py and
 promoters.py, as the API does."""
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from weshop.affiliates import repository as repo
+from weshop.affiliates import views
 from weshop.affiliates.decisions import order_attributions
-from weshop.affiliates.models import LineAttribution
-from weshop.affiliates.schemas import ListingOut, PlanOut
+from weshop.affiliates.schemas import LineAttributionOut, ListingOut, PlanOut
 from weshop.catalog.models import Sku
 from weshop.stores import service as stores
 
@@ -26,7 +26,7 @@ class PlanNames:
     """What a plan's ids stand for: SKUs (their specs), promoters (their codes), stores."""
 
     skus: dict[int, str]
-    codes: dict[int, str | None]
+    codes: dict[int, str]
     stores: dict[int, str]
 
 
@@ -55,7 +55,7 @@ async def plan_names(
     )
 
 
-async def promoter_codes(session: AsyncSession, ids: Sequence[int]) -> dict[int, str | None]:
+async def promoter_codes(session: AsyncSession, ids: Sequence[int]) -> dict[int, str]:
     return await repo.promoter_codes(session, ids)
 
 
@@ -72,57 +72,27 @@ async def promoters_of_codes(
     return [found[code] for code in codes if code in found], [c for c in codes if c not in found]
 
 
-def N_(message: str) -> str:
-    return message
-
-
-# Each rule and each reason of affiliates.attribution, in the words the order page shows.
-DECISION_WORDS = {
-    "bound": N_("The shopper was bound to this promoter by a click within the binding window."),
-    "last_click": N_("The last click within the window wins: this plan lets the last click steal."),
-    "self_purchase": N_("A self-purchase through the promoter's own link: this plan pays it."),
-    "no_click": N_("No promoter's click on this store before the order."),
-    "window_lapsed": N_("A promoter's binding had lapsed when the order was placed."),
-    "not_in_pool": N_("The product was not in the alliance pool when the order was placed."),
-    "self_purchase_excluded": N_(
-        "A self-purchase through the promoter's own link: this plan pays nothing for it."
-    ),
-}
-
-
 @dataclass(frozen=True)
-class LineDecision:
-    """One order line's attribution as the order page shows it."""
+class PanelLine:
+    """One order line's attribution on the order page: the API's answer, and its explanation
+    as a message id with its fields, for the page to translate."""
 
-    row: LineAttribution
-    promoter_code: str | None
-    plan_version: int | None
-    rate_plan_version: int | None
-
-    @property
-    def explained(self) -> str:
-        """The message id of the rule applied or of the reason nothing was attributed."""
-        return DECISION_WORDS[self.row.rule or self.row.reason or ""]
+    answer: LineAttributionOut
+    message: str
+    fields: dict[str, str]
 
 
-async def order_decisions(session: AsyncSession, order_id: int) -> list[LineDecision]:
-    rows = await order_attributions(session, order_id)
-    codes = await repo.promoter_codes(
-        session, sorted({row.promoter_id for row in rows if row.promoter_id is not None})
-    )
-    plans = await repo.plans_by_id(
-        session,
-        sorted({pid for row in rows for pid in (row.plan_id, row.rate_plan_id) if pid}),
-    )
-    return [
-        LineDecision(
-            row=row,
-            promoter_code=codes.get(row.promoter_id) if row.promoter_id else None,
-            plan_version=plans[row.plan_id].version if row.plan_id else None,
-            rate_plan_version=plans[row.rate_plan_id].version if row.rate_plan_id else None,
-        )
-        for row in rows
-    ]
+async def order_panel(session: AsyncSession, order_id: int, order_no: str) -> list[PanelLine]:
+    answer = await views.attribution_answer(session, order_id, order_no)
+    rows = {row.order_line_id: row for row in await order_attributions(session, order_id)}
+    panel = []
+    for line in answer.lines:
+        # The promoter the explanation names: the one credited, else the one whose click
+        # is the evidence (as in the API's explanation).
+        code = line.promoter_code or (line.click.promoter_code if line.click else None)
+        message, fields = views.attribution_explained(rows[line.order_line_id], code)
+        panel.append(PanelLine(line, message, fields))
+    return panel
 
 
 def percent_text(bps: int | None) -> str:

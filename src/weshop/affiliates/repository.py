@@ -15,6 +15,7 @@ from weshop.affiliates.models import (
     AffiliatePlan,
     AffiliatePolicy,
     Audience,
+    Click,
     ListingStatus,
     PlanPromoter,
     Promoter,
@@ -22,6 +23,7 @@ from weshop.affiliates.models import (
 )
 from weshop.catalog.models import Product, ProductStatus, Sku
 from weshop.inventory.models import StockLevel
+from weshop.orders.models import OrderLine
 
 POLICY_ID = 1
 
@@ -67,16 +69,6 @@ async def approved_promoter_ids(session: AsyncSession, ids: Sequence[int]) -> se
         )
     )
     return set(rows)
-
-
-async def promoter_codes(session: AsyncSession, ids: Sequence[int]) -> dict[int, str | None]:
-    """Share codes by promoter id (None for a promoter not approved, who has none)."""
-    if not ids:
-        return {}
-    rows = await session.execute(
-        select(Promoter.id, Promoter.code).where(Promoter.id.in_(set(ids)))
-    )
-    return {promoter_id: code for promoter_id, code in rows}
 
 
 async def approved_promoters_by_code(session: AsyncSession, codes: Sequence[str]) -> dict[str, int]:
@@ -153,13 +145,6 @@ async def plan_promoters(session: AsyncSession, plan_ids: Sequence[int]) -> dict
     return found
 
 
-async def plans_by_id(session: AsyncSession, plan_ids: Sequence[int]) -> dict[int, AffiliatePlan]:
-    if not plan_ids:
-        return {}
-    rows = await session.scalars(select(AffiliatePlan).where(AffiliatePlan.id.in_(set(plan_ids))))
-    return {row.id: row for row in rows}
-
-
 def pool_query(promoter_id: int, now: datetime) -> Select[Any]:
     """Approved listings of published products whose plan in force is within its window now
     and open to this promoter."""
@@ -224,6 +209,41 @@ async def plans_of_listings(
         for row in rows:
             found[row.listing_id].append(row)
     return found
+
+
+# Attribution
+
+
+async def clicks_by_id(session: AsyncSession, click_ids: Sequence[int]) -> dict[int, Click]:
+    if not click_ids:
+        return {}
+    rows = await session.scalars(select(Click).where(Click.id.in_(set(click_ids))))
+    return {row.id: row for row in rows}
+
+
+async def promoter_codes(session: AsyncSession, promoter_ids: Sequence[int]) -> dict[int, str]:
+    if not promoter_ids:
+        return {}
+    rows = await session.execute(
+        select(Promoter.id, Promoter.code).where(Promoter.id.in_(set(promoter_ids)))
+    )
+    return {promoter_id: code or "" for promoter_id, code in rows}
+
+
+async def plan_versions(session: AsyncSession, plan_ids: Sequence[int]) -> dict[int, int]:
+    if not plan_ids:
+        return {}
+    rows = await session.execute(
+        select(AffiliatePlan.id, AffiliatePlan.version).where(AffiliatePlan.id.in_(set(plan_ids)))
+    )
+    return {plan_id: version for plan_id, version in rows}
+
+
+async def order_line_titles(session: AsyncSession, order_id: int) -> dict[int, str]:
+    rows = await session.execute(
+        select(OrderLine.id, OrderLine.title).where(OrderLine.order_id == order_id)
+    )
+    return {line_id: title for line_id, title in rows}
 
 
 # Catalogue

@@ -13,6 +13,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints
 
 from weshop.accounts.schemas import PhoneNumber
+from weshop.affiliates.attribution import NoAttribution, Rule
 from weshop.affiliates.commission import MAX_RATE_BPS
 from weshop.affiliates.models import (
     DEFAULT_AFTER_SALES_FREEZE_DAYS,
@@ -20,6 +21,7 @@ from weshop.affiliates.models import (
     DEFAULT_MAX_DEPTH,
     DEFAULT_MIN_WITHDRAWAL_FEN,
     Audience,
+    ClickChannel,
     ListingStatus,
     PromoterStatus,
     SelfPurchase,
@@ -229,3 +231,74 @@ class PoolItemOut(BaseModel):
     valid_until: datetime | None
     last_click_steals: bool
     self_purchase: SelfPurchase
+
+
+class ShareLinkIn(BaseModel):
+    """What to link to: one product of the pool (``product_id``) or a store (``store_id``)."""
+
+    model_config = ConfigDict(extra="forbid")
+    product_id: RowId | None = None
+    store_id: RowId | None = None
+
+
+class ShareLinkOut(BaseModel):
+    code: str
+    url: str = Field(description="The link to share: `<public base url>/r/<code>`.")
+    poster_url: str = Field(
+        description="The same link for a poster's QR code (clicks counted as channel `poster`)."
+    )
+    store_id: int
+    product_id: int | None
+    target_path: str = Field(description="The page the link opens.")
+    created_at: datetime
+
+
+class ClickEvidence(BaseModel):
+    id: int
+    at: datetime
+    channel: ClickChannel
+    promoter_id: int
+    promoter_code: str | None
+
+
+class LineAttributionOut(BaseModel):
+    order_line_id: int
+    product_id: int
+    sku_id: int
+    title: str
+    attributed: bool
+    promoter_id: int | None
+    promoter_code: str | None
+    rule: Rule | None = Field(description="Why the line went to its promoter.")
+    reason: NoAttribution | None = Field(description="Why the line went to nobody.")
+    explanation: str = Field(description="The decision in one English sentence.")
+    click: ClickEvidence | None = Field(
+        description="The click the decision rests on (also the evidence of a reason)."
+    )
+    plan_version: int | None = Field(
+        description="The plan in force when the order was placed (its rules decided)."
+    )
+    rate_plan_version: int | None = Field(
+        description="The plan in force at the click, whose rate the promoter earns."
+    )
+    rate_bps: int
+    binding_window_seconds: int
+    decided_at: datetime
+
+
+class OrderAttributionOut(BaseModel):
+    order_id: int
+    order_no: str
+    lines: list[LineAttributionOut]
+
+
+class ReferralIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    channel: ClickChannel = ClickChannel.LINK
+
+
+class ReferralOut(BaseModel):
+    target_path: str = Field(description="The page the link opens.")
+    recorded: bool = Field(
+        description="Whether a click was recorded (not for a promoter no longer approved)."
+    )

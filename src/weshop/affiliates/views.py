@@ -2,23 +2,39 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from weshop.affiliates import listings
+from weshop.affiliates import decisions, links, listings
 from weshop.affiliates import repository as repo
-from weshop.affiliates.models import AffiliateListing, AffiliatePlan, Promoter
+from weshop.affiliates.attribution import NoAttribution, Rule
+from weshop.affiliates.models import (
+    AffiliateListing,
+    AffiliatePlan,
+    ClickChannel,
+    LineAttribution,
+    Promoter,
+    ShareLink,
+)
 from weshop.affiliates.pool import PoolItem
 from weshop.affiliates.promoters import Policy
 from weshop.affiliates.schemas import (
+    ClickEvidence,
+    LineAttributionOut,
     ListingOut,
+    OrderAttributionOut,
     PlanOut,
     PolicyOut,
     PoolItemOut,
     PromoterOut,
+    ShareLinkOut,
     SkuRate,
 )
 from weshop.catalog import repository as catalog_repo
 from weshop.catalog.schemas import cover_url
+from weshop.catalog.web import absolute
+from weshop.core.clock import CHINA_TZ
 from weshop.core.crypto import mask_name, mask_phone
 
 
@@ -121,3 +137,116 @@ async def pool_answers(session: AsyncSession, items: list[PoolItem]) -> list[Poo
         )
         for item in items
     ]
+
+
+# Attribution
+
+# What each decision means, as a sentence with named fields (``%(name)s``): the API answers
+# it in English, the consoles translate it.
+_EXPLANATIONS: dict[str, str] = {
+    Rule.BOUND: (
+        "Promoter %(promoter)s: the shopper was bound to them by their click at %(clicked_at)s,"
+        " and a binding lasts %(days)s days from the click."
+    ),
+    Rule.LAST_CLICK: (
+        "Promoter %(promoter)s: the plan lets the last click win, and theirs at %(clicked_at)s"
+        " was the last within %(days)s days before the order."
+    ),
+    Rule.SELF_PURCHASE: (
+        "Promoter %(promoter)s bought through their own link (click at %(clicked_at)s): the"
+        " plan pays commission on self-purchases."
+    ),
+    NoAttribution.NO_CLICK: (
+        "Nobody: no click on this store's links by a promoter the plan admits before the order."
+    ),
+    NoAttribution.WINDOW_LAPSED: (
+        "Nobody: the last binding (promoter %(promoter)s, click at %(clicked_at)s) had lapsed;"
+        " a binding lasts %(days)s days."
+    ),
+    NoAttribution.NOT_IN_POOL: (
+        "Nobody: the product was not in the alliance pool when the order was placed"
+        " (promoter %(promoter)s was bound)."
+    ),
+    NoAttribution.SELF_PURCHASE_EXCLUDED: (
+        "Nobody: promoter %(promoter)s bought through their own link, and the plan pays no"
+        " commission on self-purchases."
+    ),
+}
+
+
+def attribution_explained(row: LineAttribution, promoter_code: str | None) -> tuple[str, dict]:
+    """The decision of one line as a message id and its fields (times in China time)."""
+    key = row.rule or row.reason
+    assert key is not None  # every decision has a rule or a reason
+    clicked_at = row.clicked_at.astimezone(CHINA_TZ) if row.clicked_at else None
+    fields = {
+        "promoter": promoter_code or "-",
+        "clicked_at": f"{clicked_at:%Y-%m-%d %H:%M:%S}" if clicked_at else "-",
+        "days": f"{row.binding_window_seconds / 86400:g}",
+    }
+    return _EXPLANATIONS[key], fields
+
+
+async def attribution_answer(
+    session: AsyncSession, order_id: int, order_no: str
+) -> OrderAttributionOut:
+    rows = await decisions.order_attributions(session, order_id)
+    titles = await repo.order_line_titles(session, order_id)
+    clicks = await repo.clicks_by_id(session, [row.click_id for row in rows if row.click_id])
+    codes = await repo.promoter_codes(
+        session,
+        [row.promoter_id for row in rows if row.promoter_id]
+        + [click.promoter_id for click in clicks.values()],
+    )
+    versions = await repo.plan_versions(
+        session, [plan for row in rows for plan in (row.plan_id, row.rate_plan_id) if plan]
+    )
+    lines = []
+    for row in rows:
+        click = clicks.get(row.click_id) if row.click_id else None
+        promoter_id = row.promoter_id or (click.promoter_id if click else None)
+        message, fields = attribution_explained(row, codes.get(promoter_id))
+        lines.append(
+            LineAttributionOut(
+                order_line_id=row.order_line_id,
+                product_id=row.product_id,
+                sku_id=row.sku_id,
+                title=titles.get(row.order_line_id, ""),
+                attributed=row.promoter_id is not None,
+                promoter_id=row.promoter_id,
+                promoter_code=codes.get(row.promoter_id) if row.promoter_id else None,
+                rule=Rule(row.rule) if row.rule else None,
+                reason=NoAttribution(row.reason) if row.reason else None,
+                explanation=message % fields,
+                click=(
+                    ClickEvidence(
+                        id=click.id,
+                        at=click.at,
+                        channel=click.channel,
+                        promoter_id=click.promoter_id,
+                        promoter_code=codes.get(click.promoter_id),
+                    )
+                    if click
+                    else None
+                ),
+                plan_version=versions.get(row.plan_id) if row.plan_id else None,
+                rate_plan_version=versions.get(row.rate_plan_id) if row.rate_plan_id else None,
+                rate_bps=row.rate_bps,
+                binding_window_seconds=row.binding_window_seconds,
+                decided_at=row.decided_at,
+            )
+        )
+    return OrderAttributionOut(order_id=order_id, order_no=order_no, lines=lines)
+
+
+def share_link_out(runtime: Any, link: ShareLink) -> ShareLinkOut:
+    url = absolute(runtime, links.short_path(link.code))
+    return ShareLinkOut(
+        code=link.code,
+        url=url,
+        poster_url=f"{url}?ch={ClickChannel.POSTER.value}",
+        store_id=link.store_id,
+        product_id=link.product_id,
+        target_path=links.link_path(link),
+        created_at=link.created_at,
+    )

@@ -93,6 +93,14 @@ async def store_order(session: AsyncSession, scope: StoreScope, order_id: int) -
     return order
 
 
+async def any_order(session: AsyncSession, order_id: int) -> Order:
+    """An order of any store (the platform's view)."""
+    order = await session.get(Order, order_id)
+    if order is None:
+        raise NotFound("no such order")
+    return order
+
+
 async def list_orders(
     session: AsyncSession,
     *,
