@@ -207,6 +207,14 @@ async def test_the_order_page_shows_each_line_s_attribution(api, pool: Pool, cli
     assert promoter["code"] in shown and "海报" in shown and "15%" in shown
     assert "绑定" in shown  # the explanation, in the page's language
 
+    # Out of the pool, the same shopper's next order earns nobody: the click is the evidence.
+    listing = (await listings_of(pool))[0]
+    expect(await pool.client.post(f"{pool.base}/{listing['id']}/stop", headers=pool.owner), 200)
+    later = await buy(pool, shopper, address["id"])
+    use_session(client, pool.owner)
+    shown = (await page(client, f"/console/stores/{pool.store_id}/orders/{later['id']}")).text
+    assert "无推客" in shown and promoter["code"] in shown and "不在联盟商品库" in shown
+
     unattributed = await api.sign_in()
     address = await api.add_address(unattributed)
     plain = await buy(pool, unattributed, address["id"])

@@ -1,10 +1,12 @@
 """The alliance pool's consoles in a desktop Chromium: a store's owner lists a product with a
 plan (a rate over 90 % refused on its field first), an operator approves it from the review
-queue, and the owner revises the plan into a second version."""
+queue, the owner revises the plan into a second version, and the order page of a shopper who
+came through a promoter's poster shows whose order it is and why."""
 
 from __future__ import annotations
 
 from tests.affiliates.conftest import open_pool
+from tests.affiliates.test_attribution_orders import buy, follow, share_link
 from tests.e2e.conftest import screenshot
 from weshop.accounts import service as accounts
 
@@ -58,3 +60,15 @@ async def test_a_product_is_listed_reviewed_and_its_plan_revised(api, desktop, l
     history = await desktop.locator("#h-history + table").inner_text()
     assert "v2" in history and "v1" in history and "15%" in history
     await screenshot(desktop, "console-affiliate-listing")
+
+    # A shopper follows a promoter's poster and buys: the order page says who earns and why.
+    promoter_headers, promoter = await pool.promoter()
+    link = await share_link(pool, promoter_headers)
+    shopper = await api.sign_in()
+    await follow(pool, link["code"], shopper, ch="poster")
+    order = await buy(pool, shopper, (await api.add_address(shopper))["id"])
+    await desktop.goto(f"{base}/orders/{order['id']}#attribution")
+    panel = await desktop.locator("#attribution").inner_text()
+    assert promoter["code"] in panel and "海报" in panel and "15%" in panel
+    await desktop.locator("#attribution").scroll_into_view_if_needed()
+    await screenshot(desktop, "console-order-attribution")
