@@ -8,6 +8,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from tests.affiliates.conftest import Pool
+from tests.groupbuy.conftest import GroupShop, campaign_body, create_campaign
 from tests.support import Headers, expect
 from weshop.affiliates.attribution import Click as ClickFact
 from weshop.affiliates.attribution import Line, Plan, decide
@@ -243,3 +244,50 @@ async def test_concurrent_clicks_and_checkouts_each_decide_by_the_clicks_recorde
             timedelta(seconds=row.binding_window_seconds),
         )
         assert (row.promoter_id, row.click_id) == (expected.promoter_id, expected.click_id)
+
+
+async def test_a_group_link_carries_the_promoter_into_the_group_order(pool: Pool) -> None:
+    await pool.pooled()
+    campaign = expect(
+        await create_campaign(pool.api, pool.store_id, pool.owner, campaign_body(pool.product)),
+        201,
+    )
+    shop = GroupShop(pool.api, pool.store_id, pool.owner, pool.product, campaign)
+    group_id, _, _ = await shop.opened_group()
+    promoter, record = await pool.promoter()
+    link = await share_link(pool, promoter, group_id=group_id)
+    assert link["target_path"] == f"/g/{group_id}"
+    friend, address_id = await pool.api.buyer()
+    followed = await follow(pool, link["code"], friend)
+    assert followed.headers["location"] == f"/g/{group_id}"
+    joined = expect(await shop.join(friend, address_id, group_id), 201)
+    (line,) = (await attribution(pool, joined["orders"][0]["id"]))["lines"]
+    assert (line["promoter_code"], line["click"]["channel"]) == (record["code"], "group")
+    missing = await pool.client.post(SHARE_LINKS, json={"group_id": 10**6}, headers=promoter)
+    assert missing.status_code == 404
+
+
+async def test_the_dashboard_shows_clicks_and_orders_on_the_next_request(pool: Pool) -> None:
+    await pool.pooled()
+    promoter, _ = await pool.promoter()
+    link = await share_link(pool, promoter)
+    dashboard = "/api/v1/me/promoter/dashboard"
+    before = expect(await pool.client.get(dashboard, headers=promoter), 200)
+    assert before["today"]["clicks"] == 0
+    shopper, address_id = await pool.api.buyer()
+    await follow(pool, link["code"], shopper)
+    await follow(pool, link["code"], shopper)
+    await follow(pool, link["code"])
+    order = await buy(pool, shopper, address_id)
+    figures = expect(await pool.client.get(dashboard, headers=promoter), 200)
+    today = figures["today"]
+    assert (today["clicks"], today["visitors"]) == (3, 2)
+    assert (today["attributed_orders"], today["paid_orders"]) == (1, 0)
+    await pool.api.confirm_in_cashier(await pool.api.start_payment(shopper, order["id"]))
+    figures = expect(await pool.client.get(dashboard, headers=promoter), 200)
+    assert figures["today"]["paid_orders"] == figures["last_30_days"]["paid_orders"] == 1
+    assert figures["today"]["paid_fen"] == order["lines"][0]["payable_fen"]
+    other, _ = await pool.promoter()
+    assert expect(await pool.client.get(dashboard, headers=other), 200)["today"]["clicks"] == 0
+    outsider = await pool.api.sign_in()
+    assert (await pool.client.get(dashboard, headers=outsider)).status_code == 403

@@ -8,15 +8,17 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Request, Response, status
 
 from weshop.accounts.auth import CurrentOperator, CurrentUser
-from weshop.affiliates import links, listings, pool, promoters, views
+from weshop.affiliates import dashboard, links, listings, pool, promoters, views
 from weshop.affiliates.clicks import Visit, client_key
 from weshop.affiliates.links import NotInPool
 from weshop.affiliates.models import ListingStatus, PromoterStatus
 from weshop.affiliates.promoters import NotAPromoter
 from weshop.affiliates.schemas import (
+    DashboardOut,
     ListingIn,
     ListingOut,
     OrderAttributionOut,
+    PeriodFiguresOut,
     PlanOut,
     PlanPatch,
     PolicyIn,
@@ -294,15 +296,16 @@ async def my_pool(
 async def my_share_link(
     body: ShareLinkIn, user: CurrentUser, session: DbSession, runtime: RuntimeDep
 ):
-    """The caller's share link (a short code) to a product of the pool open to them now, or to
-    an open store: the same target always answers the same link. Following it records a
-    click that binds the shopper to the caller (see the README's attribution rules). Only
-    approved promoters (403 `not_a_promoter`); a product the caller may not promote now
-    answers 422 `not_in_pool`, a store that is not open 404."""
+    """The caller's share link (a short code) to a product of the pool open to them now, an
+    open store, or a group buy's group, a bargain or a flash-sale item of a pool product: the
+    same target always answers the same link. Following it records a click that binds the
+    shopper to the caller (see the README's attribution rules); a group's, bargain's or flash
+    item's clicks count under that channel. Only approved promoters (403 `not_a_promoter`);
+    a product the caller may not promote now answers 422 `not_in_pool`, an unknown target 404."""
     promoter = await promoters.approved(session, user.id)
-    link = await links.share_link(
-        session, promoter, product_id=body.product_id, store_id=body.store_id
-    )
+    ((kind, target_id),) = body.model_dump(exclude_none=True).items()
+    target = links.Target(links.TARGET_FIELDS[kind], target_id)
+    link = await links.share_link(session, promoter, target)
     return views.share_link_out(runtime, link)
 
 
@@ -344,3 +347,21 @@ async def any_order_attribution(order_id: OrderId, operator: CurrentOperator, se
     disputes with promoters."""
     order = await order_service.any_order(session, order_id)
     return await views.attribution_answer(session, order.id, order.order_no)
+
+
+@me.get("/promoter/dashboard", response_model=DashboardOut)
+@raises(NotAPromoter)
+async def my_dashboard(user: CurrentUser, session: DbSession):
+    """The caller's live figures for today (China time), the last 7 and the last 30 days:
+    clicks, visitors, attributed orders, paid orders and what was paid for their lines; read
+    from the rows at the moment of asking, so an event shows on the next request. Only
+    approved promoters (403 `not_a_promoter`)."""
+    promoter = await promoters.approved(session, user.id)
+    now = utcnow()
+    figures = await dashboard.dashboard(session, promoter.id, now)
+    return DashboardOut(
+        as_of=now,
+        today=PeriodFiguresOut.model_validate(figures["today"], from_attributes=True),
+        last_7_days=PeriodFiguresOut.model_validate(figures["7d"], from_attributes=True),
+        last_30_days=PeriodFiguresOut.model_validate(figures["30d"], from_attributes=True),
+    )

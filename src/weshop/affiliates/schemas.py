@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints, model_validator
 
 from weshop.accounts.schemas import PhoneNumber
 from weshop.affiliates.attribution import NoAttribution, Rule
@@ -234,11 +234,23 @@ class PoolItemOut(BaseModel):
 
 
 class ShareLinkIn(BaseModel):
-    """What to link to: one product of the pool (``product_id``) or a store (``store_id``)."""
+    """What to link to, exactly one of: a product of the pool, a store, a group buy's group, a
+    shopper's bargain or a flash-sale item (the last three of a pool product)."""
 
     model_config = ConfigDict(extra="forbid")
     product_id: RowId | None = None
     store_id: RowId | None = None
+    group_id: RowId | None = None
+    bargain_id: RowId | None = None
+    flash_item_id: RowId | None = None
+
+    @model_validator(mode="after")
+    def one_target(self) -> ShareLinkIn:
+        if len(self.model_dump(exclude_none=True)) != 1:
+            raise ValueError(
+                "name exactly one of product_id, store_id, group_id, bargain_id, flash_item_id"
+            )
+        return self
 
 
 class ShareLinkOut(BaseModel):
@@ -247,6 +259,7 @@ class ShareLinkOut(BaseModel):
     poster_url: str = Field(
         description="The same link for a poster's QR code (clicks counted as channel `poster`)."
     )
+    target: str = Field(description="What the link opens: `product:<id>`, `store:<id>`, ...")
     store_id: int
     product_id: int | None
     target_path: str = Field(description="The page the link opens.")
@@ -294,7 +307,9 @@ class OrderAttributionOut(BaseModel):
 
 class ReferralIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    channel: ClickChannel = ClickChannel.LINK
+    channel: ClickChannel | None = Field(
+        default=None, description="Where the link was shared; left out: the link's own."
+    )
 
 
 class ReferralOut(BaseModel):
@@ -302,3 +317,19 @@ class ReferralOut(BaseModel):
     recorded: bool = Field(
         description="Whether a click was recorded (not for a promoter no longer approved)."
     )
+
+
+class PeriodFiguresOut(BaseModel):
+    since: datetime
+    clicks: int
+    visitors: int = Field(description="Distinct shoppers or browsers who clicked.")
+    attributed_orders: int = Field(description="Orders placed since with a line of yours.")
+    paid_orders: int = Field(description="Of those, the ones paid and not cancelled.")
+    paid_fen: int = Field(description="What shoppers paid for your lines of the paid orders.")
+
+
+class DashboardOut(BaseModel):
+    as_of: datetime = Field(description="The moment the figures were read (they are live).")
+    today: PeriodFiguresOut
+    last_7_days: PeriodFiguresOut
+    last_30_days: PeriodFiguresOut

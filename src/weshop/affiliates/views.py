@@ -245,6 +245,7 @@ def share_link_out(runtime: Any, link: ShareLink) -> ShareLinkOut:
         code=link.code,
         url=url,
         poster_url=f"{url}?ch={ClickChannel.POSTER.value}",
+        target=link.target,
         store_id=link.store_id,
         product_id=link.product_id,
         target_path=links.link_path(link),

@@ -33,8 +33,8 @@ async def follow_share_link(
     code: LinkCode,
     runtime: RuntimeDep,
     ch: Annotated[
-        ClickChannel, Query(description="Where the link was shared.")
-    ] = ClickChannel.LINK,
+        ClickChannel | None, Query(description="Where the link was shared; default: its own.")
+    ] = None,
 ) -> Response:
     """Record the click and go to the page; an unknown link is a 404 page. A GET that writes:
     the click is the whole point of the visit, so it has its own write transaction."""
