@@ -16,6 +16,8 @@ from weshop.accounts import console as accounts_console
 from weshop.accounts import platform_console as accounts_platform
 from weshop.accounts import web as accounts_web
 from weshop.affiliates import api as affiliates_api
+from weshop.affiliates import console as affiliates_console
+from weshop.affiliates import platform_console as affiliates_platform
 from weshop.affiliates import web as affiliates_web
 from weshop.analytics import console as analytics_console
 from weshop.bargain import api as bargain_api
@@ -74,7 +76,10 @@ STOREFRONT_PAGES: list[APIRouter] = [
 ]
 
 # Sections that domains above orders add to the console's order page.
-orders_console.ORDER_PAGE_SECTIONS[:] = [payments_console.refunds_section]
+orders_console.ORDER_PAGE_SECTIONS[:] = [
+    payments_console.refunds_section,
+    affiliates_console.attribution_section,
+]
 
 # Sections that the campaign domains add to the mall home and to a product's page.
 catalog_web.MALL_HOME_SECTIONS[:] = [flashsale_web.mall_strip]
@@ -97,6 +102,7 @@ MERCHANT_CONSOLE_PAGES: list[APIRouter] = [
     accounts_console.router,
     analytics_console.router,
     flashsale_console.router,
+    affiliates_console.router,
     catalog_console.router,
     catalog_console_skus.router,
     catalog_console_stock.router,
@@ -111,6 +117,7 @@ PLATFORM_CONSOLE_PAGES: list[APIRouter] = [
     ledger_platform.router,
     promotions_platform.router,
     payments_platform.router,
+    affiliates_platform.router,
 ]
 
 # The REST API (``/api/v1``). The payment providers' routers follow it, from the runtime.

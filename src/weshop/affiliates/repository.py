@@ -71,6 +71,17 @@ async def approved_promoter_ids(session: AsyncSession, ids: Sequence[int]) -> se
     return set(rows)
 
 
+async def approved_promoters_by_code(session: AsyncSession, codes: Sequence[str]) -> dict[str, int]:
+    if not codes:
+        return {}
+    rows = await session.execute(
+        select(Promoter.code, Promoter.id).where(
+            Promoter.code.in_(set(codes)), Promoter.status == PromoterStatus.APPROVED
+        )
+    )
+    return {code: promoter_id for code, promoter_id in rows}
+
+
 # Listings and plans
 
 
@@ -259,6 +270,20 @@ async def active_skus(session: AsyncSession, product_ids: Sequence[int]) -> dict
             select(Sku)
             .where(Sku.product_id.in_(set(product_ids)), Sku.is_active.is_(True))
             .order_by(Sku.price_fen, Sku.id)
+        )
+        for row in rows:
+            found[row.product_id].append(row)
+    return found
+
+
+async def skus_of_products(
+    session: AsyncSession, product_ids: Sequence[int]
+) -> dict[int, list[Sku]]:
+    """Every SKU of the products (active or not: a plan may name any of them), by id."""
+    found: dict[int, list[Sku]] = defaultdict(list)
+    if product_ids:
+        rows = await session.scalars(
+            select(Sku).where(Sku.product_id.in_(set(product_ids))).order_by(Sku.id)
         )
         for row in rows:
             found[row.product_id].append(row)
