@@ -63,7 +63,7 @@ async def test_the_policy_form_saves_what_the_api_would_and_refuses_three_levels
 async def test_applications_are_masked_and_approved_or_rejected_with_a_reason(
     api, pool: Pool, client
 ) -> None:
-    _, first = await pool.promoter(approve=False)
+    _, first = await pool.promoter(approve=False, phone="13912345678")
     _, inviter = await pool.promoter()
     _, second = await pool.promoter(
         approve=False, real_name="李四光", phone="13700001111", inviter_code=inviter["code"]
