@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from tests.affiliates.conftest import Pool
 from tests.affiliates.test_attribution_orders import buy, follow, share_link
+from tests.storefront import page, post
+from tests.stores.test_platform_console import operator_signs_in
 from tests.support import expect
 from weshop.affiliates.fraud import CLICK_BURST_LIMIT
 
@@ -80,3 +82,25 @@ async def test_only_operators_see_holds(pool: Pool) -> None:
     shopper = await pool.api.sign_in()
     assert (await pool.client.get(HOLDS, headers=shopper)).status_code == 403
     assert (await pool.client.get(HOLDS, headers=pool.owner)).status_code == 403
+
+
+async def test_the_platform_console_lists_holds_with_their_evidence_and_decides_them(
+    api, pool: Pool, client
+) -> None:
+    await pool.pooled()
+    promoter, record = await pool.promoter(phone="13912345678")
+    link = await share_link(pool, promoter)
+    friend, address_id = await pool.api.buyer()
+    await follow(pool, link["code"], friend)
+    await buy(pool, friend, address_id)
+    (hold,) = await holds(pool)
+    await operator_signs_in(api, client)
+    shown = await page(client, "/platform/affiliates/holds")
+    assert "收货手机号为推客本人" in shown and record["code"] in shown
+    refused = await post(client, f"/platform/affiliates/holds/{hold['id']}/void", {}, status=422)
+    assert 'aria-invalid="true"' in refused.text
+    assert (await holds(pool, status="held"))[0]["id"] == hold["id"]
+    await post(client, f"/platform/affiliates/holds/{hold['id']}/void", {"note": "自买"})
+    (voided,) = await holds(pool, status="voided")
+    assert voided["decision_note"] == "自买"
+    assert "暂无冻结的佣金" in await page(client, "/platform/affiliates/holds")

@@ -1,20 +1,21 @@
 """The platform console's alliance pool (推客联盟): the affiliate policy, promoters'
-applications (approve, reject with a reason) and the review of pool listings (approve, reject
-with a reason, take down). Each form calls the service the API calls, with the same body."""
+applications (approve, reject with a reason), the review of pool listings (approve, reject
+with a reason, take down) and the commissions fraud rules hold (release, void). Each form
+calls the service the API calls, with the same body."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import RedirectResponse, Response
 
 from weshop.accounts.page_session import PageOperator
-from weshop.affiliates import listings, pages, promoters, views
+from weshop.affiliates import fraud, listings, pages, promoters, views
 from weshop.affiliates.commission import MAX_LEVELS
-from weshop.affiliates.models import ListingStatus, PromoterStatus
-from weshop.affiliates.schemas import PolicyIn, ReviewReason
+from weshop.affiliates.models import HoldStatus, ListingStatus, PromoterStatus
+from weshop.affiliates.schemas import HoldDecision, PolicyIn, ReviewReason
 from weshop.core.clock import utcnow
 from weshop.core.errors import WeShopError
 from weshop.core.http import DbSession
@@ -31,6 +32,7 @@ PAGE_SIZE = 30
 Cursor = Annotated[str | None, Query(max_length=200)]
 PromoterFilter = Annotated[PromoterStatus, Query(alias="status")]
 ListingFilter = Annotated[ListingStatus, Query(alias="status")]
+HoldFilter = Annotated[HoldStatus, Query(alias="status")]
 
 POLICY_REFUSALS = {
     "depth_not_allowed": (
@@ -46,6 +48,8 @@ DONE_NOTICES = {
     "approve": N_("Approved."),
     "reject": N_("Rejected: the reason is shown to the applicant or store."),
     "take_down": N_("Taken down: the listing left the pool."),
+    "release": N_("Released: the commission goes on as if it had not been held."),
+    "void": N_("Voided: the commission is cancelled."),
 }
 
 
@@ -255,3 +259,60 @@ async def take_down_listing(
     request: Request, listing_id: PathId, operator: PageOperator, session: DbSession
 ) -> Response:
     return await _review(request, session, operator.id, listing_id, "take_down")
+
+
+# Commission holds
+
+
+async def _holds_page(
+    request: Request,
+    session: AsyncSession,
+    status: HoldStatus,
+    cursor: str | None,
+    failed: tuple[int, FormResult[Any]] | None = None,
+    status_code: int = 200,
+) -> Response:
+    rows = await fraud.list_holds(session, status, cursor, PAGE_SIZE)
+    page = page_of(rows, PAGE_SIZE, lambda row: row)
+    return _page(
+        request,
+        "affiliates/platform/holds.html",
+        "holds",
+        {
+            "holds": await views.hold_answers(session, page.items),
+            "next_cursor": page.next_cursor,
+            "status": status,
+            "statuses": list(HoldStatus),
+            "failed_id": failed[0] if failed else None,
+            "errors": failed[1].errors if failed else {},
+            "values": failed[1].values if failed else {},
+        },
+        status_code,
+    )
+
+
+@router.get("/holds")
+async def holds_page(
+    request: Request,
+    operator: PageOperator,
+    session: DbSession,
+    status: HoldFilter = HoldStatus.HELD,
+    cursor: Cursor = None,
+) -> Response:
+    """Commissions the fraud rules hold, with the evidence of each rule, to release or void."""
+    return await _holds_page(request, session, status, cursor)
+
+
+@router.post("/holds/{hold_id}/{action}")
+async def decide_hold(
+    request: Request,
+    hold_id: PathId,
+    action: Literal["release", "void"],
+    operator: PageOperator,
+    session: DbSession,
+) -> Response:
+    result = parse_nested(request, NestedForm(await posted_values(request)), HoldDecision)
+    if result.data is None:
+        return await _holds_page(request, session, HoldStatus.HELD, None, (hold_id, result), 422)
+    await fraud.decide_hold(session, operator.id, hold_id, action, result.data.note, utcnow())
+    return RedirectResponse(f"/platform/affiliates/holds?done={action}", 303)
