@@ -141,6 +141,25 @@ async def test_a_change_of_plan_is_a_new_version_and_the_old_one_stays(pool: Poo
     assert len(expect(await pool.client.get(f"{url}/plans", headers=pool.owner), 200)) == 2
 
 
+async def test_null_clears_the_end_and_the_agency_rate_and_leaves_the_rest(pool: Pool):
+    listing = await pool.pooled(
+        rate_bps=1000, agency_rate_bps=200, valid_until="2099-01-01T00:00:00Z"
+    )
+    url = f"{pool.base}/{listing['id']}"
+    kept = expect(await pool.client.patch(url, json={"rate_bps": 1200}, headers=pool.owner), 200)
+    assert (kept["agency_rate_bps"], kept["valid_until"]) == (200, "2099-01-01T00:00:00Z")
+    cleared = expect(
+        await pool.client.patch(
+            url,
+            json={"valid_until": None, "agency_rate_bps": None, "rate_bps": None},
+            headers=pool.owner,
+        ),
+        200,
+    )
+    assert (cleared["agency_rate_bps"], cleared["valid_until"]) == (None, None)
+    assert (cleared["rate_bps"], cleared["version"]) == (1200, 3)
+
+
 async def test_platform_review_transitions(pool: Pool):
     listing = expect(await pool.list_product(), 201)
     queue = expect(

@@ -222,15 +222,16 @@ async def listing_plans(listing_id: ListingId, session: DbSession, scope: StoreS
 async def revise_listing(
     listing_id: ListingId, body: PlanPatch, session: DbSession, scope: StoreScope = Writer
 ):
-    """Change the plan: a new version from the one in force and the fields sent (null or
-    left out: unchanged), effective now; earlier versions stay as they were, for the clicks
-    made under them. The listing keeps its review state. A rejected, taken-down or ended
-    listing answers 409 `illegal_transition`. The new terms are checked as on creation.
-    Bad terms answer 422 with their own code: `invalid_window` (ends before it starts),
-    `promoter_ids_required` (a listed plan without promoters), `unknown_promoter` (not an
-    approved promoter), `promoter_ids_not_listed` (promoters on an open plan), `unknown_sku`
-    (not a SKU of the listed product), `duplicate_sku`; a rate outside 0-9000 bps answers
-    422 `invalid_input`."""
+    """Change the plan: a new version from the one in force and the fields sent, effective
+    now (left out: unchanged; `valid_until` or `agency_rate_bps` sent as null: cleared, no
+    end or no agency rate; any other field sent as null: unchanged). Earlier versions stay
+    as they were, for the clicks made under them. The listing keeps its review state. A
+    rejected, taken-down or ended listing answers 409 `illegal_transition`. The new terms
+    are checked as on creation. Bad terms answer 422 with their own code: `invalid_window`
+    (ends before it starts), `promoter_ids_required` (a listed plan without promoters),
+    `unknown_promoter` (not an approved promoter), `promoter_ids_not_listed` (promoters on
+    an open plan), `unknown_sku` (not a SKU of the listed product), `duplicate_sku`; a rate
+    outside 0-9000 bps answers 422 `invalid_input`."""
     listing = await listings.revise_plan(session, scope, listing_id, body, utcnow())
     return await views.listing_answer(session, listing)
 

@@ -153,6 +153,9 @@ async def list_listings(
     return list(await session.scalars(query))
 
 
+CLEARABLE_TERMS = frozenset({"valid_until", "agency_rate_bps"})
+
+
 async def revise_plan(
     session: AsyncSession, scope: StoreScope, listing_id: int, patch: PlanPatch, now: datetime
 ) -> AffiliateListing:
@@ -173,7 +176,13 @@ async def revise_plan(
         "last_click_steals": current.last_click_steals,
         "self_purchase": current.self_purchase,
     }
-    changes = patch.model_dump(exclude_unset=True, exclude_none=True)
+    # Left out: unchanged. Null clears what may be absent (no end, no agency rate); a null
+    # anywhere else changes nothing either.
+    changes = {
+        field: value
+        for field, value in patch.model_dump(exclude_unset=True).items()
+        if value is not None or field in CLEARABLE_TERMS
+    }
     if changes.get("audience") == Audience.OPEN and "promoter_ids" not in changes:
         changes["promoter_ids"] = []
     revised = PlanTerms.model_validate({**terms, **changes})
