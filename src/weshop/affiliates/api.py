@@ -265,10 +265,13 @@ async def my_pool(
 ):
     """What the caller may promote now: approved listings within their plan's window, open
     to every promoter or listed with the caller, newest first; each with its price range,
-    the commission per unit of the default (cheapest) SKU in fen (rounded down), and the
-    stock on sale. Only approved promoters: anyone else gets 403 `not_a_promoter`."""
+    the commission per unit of the default (cheapest) SKU in fen (rounded down), the stock
+    on sale, and the product's last 30 days (every promoter's): units sold, visits through
+    promoters' links, attributed paid orders, conversion and refund rate. Only approved
+    promoters: anyone else gets 403 `not_a_promoter`."""
     promoter = await promoters.approved(session, user.id)
-    rows = await pool.pool_page(session, promoter, utcnow(), cursor, limit)
+    now = utcnow()
+    rows = await pool.pool_page(session, promoter, now, cursor, limit)
     page = page_of(rows, limit, lambda row: row)
-    items = await pool.pool_items(session, page.items)
+    items = await pool.pool_items(session, page.items, now)
     return Page(items=await views.pool_answers(session, items), next_cursor=page.next_cursor)

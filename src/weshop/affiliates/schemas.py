@@ -225,6 +225,23 @@ class PoolItemOut(BaseModel):
         description="Default SKU's price × rate_bps / 10000, rounded down to the fen."
     )
     stock_available: int = Field(description="Units of the active SKUs on sale now.")
+    sales_30d: int = Field(
+        description="Units of the product in orders placed in the last 30 days and paid."
+    )
+    visits_30d: int = Field(
+        description="Visits to the product through promoters' links in the last 30 days."
+    )
+    attributed_orders_30d: int = Field(
+        description="Paid orders of the product in the last 30 days that a promoter brought."
+    )
+    conversion_bps: int | None = Field(
+        description="attributed_orders_30d / visits_30d in basis points (310 = 3.1 %), "
+        "rounded half up; null without visits."
+    )
+    refund_rate_bps: int | None = Field(
+        description="Of the product's paid order lines in the last 30 days, those with a "
+        "refund (asked or made), in basis points; null without paid lines."
+    )
     plan_version: int
     valid_until: datetime | None
     last_click_steals: bool
