@@ -59,3 +59,40 @@ async def refund_first_line(pool: Pool, order: dict, amount_fen: int) -> None:
         ),
         201,
     )
+
+
+async def category(pool: Pool, store_id: int, owner: Headers, name: str) -> int:
+    created = expect(
+        await pool.client.post(
+            f"/api/v1/merchant/stores/{store_id}/categories", json={"name": name}, headers=owner
+        ),
+        201,
+    )
+    return created["id"]
+
+
+async def pooled_product(
+    pool: Pool,
+    title: str,
+    price_fen: int,
+    rate_bps: int,
+    *,
+    store: tuple[int, Headers] | None = None,
+    category_id: int | None = None,
+) -> dict:
+    """A one-SKU product of the pool's store (or ``store``: its id and owner), listed at
+    ``rate_bps`` and approved into the pool: the product."""
+    store_id, owner = store or (pool.store_id, pool.owner)
+    product = await pool.api.create_product(
+        store_id, owner, title=title, price_fen=price_fen, stock=50, category_id=category_id
+    )
+    listing = expect(
+        await pool.client.post(
+            f"/api/v1/merchant/stores/{store_id}/affiliate-listings",
+            json={"product_id": product["id"], "rate_bps": rate_bps},
+            headers=owner,
+        ),
+        201,
+    )
+    expect(await pool.review(listing["id"], "approve"), 200)
+    return product

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Response, status
+from fastapi import APIRouter, Path, Query, Request, Response, status
 
 from weshop.accounts.auth import CurrentOperator, CurrentUser
-from weshop.affiliates import listings, pool, promoters, views
+from weshop.affiliates import listings, pool, promoters, selection, views
 from weshop.affiliates.models import ListingStatus, PromoterStatus
 from weshop.affiliates.promoters import NotAPromoter
 from weshop.affiliates.schemas import (
@@ -21,6 +21,7 @@ from weshop.affiliates.schemas import (
     PoolItemOut,
     PromoterApplication,
     PromoterOut,
+    RecommendationOut,
     ReviewReason,
 )
 from weshop.core.clock import utcnow
@@ -31,6 +32,7 @@ from weshop.core.pagination import DEFAULT_LIMIT, CursorQuery, Limit, Page, page
 from weshop.core.tenancy import StoreScope
 from weshop.stores.access import staff_with
 from weshop.stores.permissions import Permission
+from weshop.web.i18n import request_language
 
 platform = APIRouter(prefix="/api/v1/platform", tags=["platform"])
 merchant = APIRouter(
@@ -275,3 +277,26 @@ async def my_pool(
     page = page_of(rows, limit, lambda row: row)
     items = await pool.pool_items(session, page.items, now)
     return Page(items=await views.pool_answers(session, items), next_cursor=page.next_cursor)
+
+
+# Promoters: choosing what to promote
+
+
+@me.get("/affiliate-pool/recommended", response_model=list[RecommendationOut])
+@raises(NotAPromoter)
+async def recommended_for_me(
+    request: Request,
+    user: CurrentUser,
+    session: DbSession,
+    limit: Annotated[int, Query(ge=1, le=50)] = 10,
+):
+    """Best for you: the newest 200 listings of the caller's pool ranked by expected earnings
+    per visit (conversion over the last 30 days, smoothed towards the pool's rate for
+    products with few visits, × commission per unit), raised by the share of the caller's
+    sales in the product's category; each card says why, in the page language. Only
+    approved promoters: anyone else gets 403 `not_a_promoter`."""
+    promoter = await promoters.approved(session, user.id)
+    rows = await selection.recommended(session, promoter, utcnow(), limit)
+    return await views.recommendation_answers(
+        session, rows.ranked, rows.pool_conversion, request_language(request)
+    )

@@ -22,7 +22,7 @@ from weshop.affiliates.models import (
     Promoter,
     PromoterStatus,
 )
-from weshop.catalog.models import Product, ProductStatus, Sku
+from weshop.catalog.models import Category, Product, ProductStatus, Sku
 from weshop.inventory.models import StockLevel
 from weshop.orders.models import Order, OrderLine
 from weshop.payments.models import Refund, RefundPart, RefundStatus
@@ -316,19 +316,27 @@ async def refunded_lines_by_product(
     return {product_id: count for product_id, count in rows}
 
 
-async def attributed_lines_by_category(session: AsyncSession, promoter_id: int) -> dict[int, int]:
-    """The paid order lines attributed to the promoter, counted by their product's category
-    (lines of uncategorised products left out)."""
+async def sold_units_by_category_name(session: AsyncSession, promoter_id: int) -> dict[str, int]:
+    """The units of paid order lines attributed to the promoter, by the name of their
+    product's category (categories are each store's own: the name is what two stores'
+    categories share); uncategorised products left out."""
     rows = await session.execute(
-        select(Product.category_id, func.count())
+        select(Category.name, func.sum(OrderLine.quantity))
         .select_from(LineAttribution)
         .join(Order, Order.id == LineAttribution.order_id)
+        .join(OrderLine, OrderLine.id == LineAttribution.order_line_id)
         .join(Product, Product.id == LineAttribution.product_id)
-        .where(
-            LineAttribution.promoter_id == promoter_id,
-            Order.paid_at.is_not(None),
-            Product.category_id.is_not(None),
-        )
-        .group_by(Product.category_id)
+        .join(Category, Category.id == Product.category_id)
+        .where(LineAttribution.promoter_id == promoter_id, Order.paid_at.is_not(None))
+        .group_by(Category.name)
     )
-    return {category_id: count for category_id, count in rows}
+    return {name: int(units) for name, units in rows}
+
+
+async def category_names(session: AsyncSession, category_ids: Sequence[int]) -> dict[int, str]:
+    if not category_ids:
+        return {}
+    rows = await session.execute(
+        select(Category.id, Category.name).where(Category.id.in_(set(category_ids)))
+    )
+    return {category_id: name for category_id, name in rows}

@@ -246,3 +246,29 @@ class PoolItemOut(BaseModel):
     valid_until: datetime | None
     last_click_steals: bool
     self_purchase: SelfPurchase
+
+
+class RecommendationOut(BaseModel):
+    """A pool item ranked for the caller, with the figures behind its place."""
+
+    item: PoolItemOut
+    estimated_conversion_bps: int = Field(
+        description="Attributed paid orders per visit, smoothed towards the pool's rate "
+        "(see the README), in basis points rounded half up."
+    )
+    conversion_from_prior: bool = Field(
+        description="Fewer visits than the prior weighs: the estimate is mostly the pool's rate."
+    )
+    pool_conversion_bps: int = Field(description="The prior's mean, in basis points.")
+    expected_earnings_per_visit_fen: int = Field(
+        description="estimated conversion × commission_per_unit_fen, rounded half up to the "
+        "fen (the ranking uses the exact value)."
+    )
+    category_name: str | None
+    category_units_sold: int = Field(
+        description="Units the caller brought (attributed, paid) in categories of this name."
+    )
+    explanation: list[str] = Field(
+        description="Why this card is here, one sentence a line, in the page language "
+        "(the weshop_lang cookie; Simplified Chinese by default)."
+    )
