@@ -96,3 +96,11 @@ async def pooled_product(
     )
     expect(await pool.review(listing["id"], "approve"), 200)
     return product
+
+
+async def share_code(pool: Pool, promoter: dict, **target: int) -> str:
+    """The promoter's share link to ``product_id=`` or ``store_id=``: its code."""
+    async with pool.api.runtime.db.transaction() as session:
+        record = await affiliates_repo.promoter(session, promoter["id"])
+        assert record is not None
+        return (await links.share_link(session, record, **target)).code

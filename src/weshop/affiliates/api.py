@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Request, Response, status
 
 from weshop.accounts.auth import CurrentOperator, CurrentUser
-from weshop.affiliates import listings, pool, promoters, selection, views
+from weshop.affiliates import listings, pool, posters, promoters, selection, views
 from weshop.affiliates.models import ListingStatus, PromoterStatus
 from weshop.affiliates.promoters import NotAPromoter
 from weshop.affiliates.schemas import (
@@ -25,7 +25,8 @@ from weshop.affiliates.schemas import (
     ReviewReason,
 )
 from weshop.core.clock import utcnow
-from weshop.core.http import DbSession
+from weshop.core.errors import NotFound
+from weshop.core.http import DbSession, RuntimeDep
 from weshop.core.ids import MAX_ID
 from weshop.core.openapi import raises
 from weshop.core.pagination import DEFAULT_LIMIT, CursorQuery, Limit, Page, page_of
@@ -43,6 +44,9 @@ me = APIRouter(prefix="/api/v1/me", tags=["promoters"])
 
 ListingId = Annotated[int, Path(ge=1, le=MAX_ID, description="Pool listing id.")]
 PromoterId = Annotated[int, Path(ge=1, le=MAX_ID, description="Promoter id.")]
+LinkCode = Annotated[
+    str, Path(min_length=1, max_length=12, pattern="^[0-9A-Z]+$", description="Share link code.")
+]
 
 Reader = staff_with(Permission.PROMOTIONS_READ)
 Writer = staff_with(Permission.PROMOTIONS_WRITE)
@@ -288,7 +292,7 @@ async def recommended_for_me(
     request: Request,
     user: CurrentUser,
     session: DbSession,
-    limit: Annotated[int, Query(ge=1, le=50)] = 10,
+    limit: Limit = DEFAULT_LIMIT,
 ):
     """Best for you: the newest 200 listings of the caller's pool ranked by expected earnings
     per visit (conversion over the last 30 days, smoothed towards the pool's rate for
@@ -300,3 +304,23 @@ async def recommended_for_me(
     return await views.recommendation_answers(
         session, rows.ranked, rows.pool_conversion, request_language(request)
     )
+
+
+@me.get(
+    "/share-links/{code}/poster.png",
+    response_class=Response,
+    responses={200: {"content": {"image/png": {}}, "description": "The poster (PNG)."}},
+)
+@raises(NotAPromoter, NotFound)
+async def my_poster(
+    code: LinkCode, request: Request, user: CurrentUser, session: DbSession, runtime: RuntimeDep
+):
+    """A poster of one of the caller's share links, 600×960 PNG: the product's photo (a store
+    link: the store's logo and name), title, price, the caller's promoter code and a QR code
+    of the link with `?ch=poster`, in the page language. Drawn once per content, then read
+    from the media directory. Another promoter's link, or no such link, answers 404."""
+    promoter = await promoters.approved(session, user.id)
+    png = await posters.poster_png(
+        session, runtime.settings, promoter, code, request_language(request)
+    )
+    return Response(png, media_type="image/png", headers={"Cache-Control": "private, max-age=300"})

@@ -21,6 +21,7 @@ from weshop.affiliates.models import (
     PlanPromoter,
     Promoter,
     PromoterStatus,
+    ShareLink,
 )
 from weshop.catalog.models import Category, Product, ProductStatus, Sku
 from weshop.inventory.models import StockLevel
@@ -71,6 +72,13 @@ async def approved_promoter_ids(session: AsyncSession, ids: Sequence[int]) -> se
         )
     )
     return set(rows)
+
+
+async def share_link_of(session: AsyncSession, promoter_id: int, code: str) -> ShareLink | None:
+    """The promoter's own link with this code."""
+    return await session.scalar(
+        select(ShareLink).where(ShareLink.code == code, ShareLink.promoter_id == promoter_id)
+    )
 
 
 # Listings and plans
