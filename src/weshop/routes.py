@@ -16,6 +16,7 @@ from weshop.accounts import console as accounts_console
 from weshop.accounts import platform_console as accounts_platform
 from weshop.accounts import web as accounts_web
 from weshop.affiliates import api as affiliates_api
+from weshop.affiliates import web as affiliates_web
 from weshop.analytics import console as analytics_console
 from weshop.bargain import api as bargain_api
 from weshop.bargain import console as bargain_console
@@ -69,6 +70,7 @@ STOREFRONT_PAGES: list[APIRouter] = [
     groupbuy_web.router,
     bargain_web.router,
     flashsale_web.router,
+    affiliates_web.router,
 ]
 
 # Sections that domains above orders add to the console's order page.
