@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from weshop.affiliates import repository as repo
 from weshop.affiliates.models import AffiliateListing, AffiliatePlan, Promoter
 from weshop.catalog.models import Product, Sku
-from weshop.core.money import bps_share
+from weshop.core.money import BPS_WHOLE, bps_share
 from weshop.core.pagination import paginate
 
 FIGURES_WINDOW = timedelta(days=30)
@@ -34,7 +34,7 @@ def ratio_bps(part: int, whole: int) -> int | None:
     """``part / whole`` in basis points, rounded half up; None of nothing."""
     if whole == 0:
         return None
-    return (2 * part * 10_000 + whole) // (2 * whole)
+    return (2 * part * BPS_WHOLE + whole) // (2 * whole)
 
 
 @dataclass(frozen=True)

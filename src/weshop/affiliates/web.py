@@ -20,6 +20,7 @@ from weshop.catalog.web import absolute
 from weshop.core.clock import utcnow
 from weshop.core.errors import NotFound, WeShopError
 from weshop.core.http import DbSession, RuntimeDep
+from weshop.core.money import BPS_WHOLE
 from weshop.core.pagination import CursorQuery, page_of
 from weshop.web.console_forms import N_
 from weshop.web.csrf import verify_csrf
@@ -40,7 +41,7 @@ LinkCode = Annotated[str, Path(min_length=1, max_length=12, pattern="^[0-9A-Z]+$
 
 def rate(bps: int | None) -> str:
     """A rate in basis points as a percent with one decimal; a dash when unknown."""
-    return "—" if bps is None else views.percent(Fraction(bps, 10_000))
+    return "—" if bps is None else views.percent(Fraction(bps, BPS_WHOLE))
 
 
 def _apply_form(request: Request, result: FormResult[Any] | None = None) -> Response:
