@@ -21,6 +21,9 @@ async def test_a_shopper_becomes_a_promoter_and_makes_a_poster(
     await shopper_signs_in(phone, live_url, number, "/me")
     await phone.wait_for_url(f"{live_url}/me")
     await phone.click("text=推客中心")
+    await phone.wait_for_url(f"{live_url}/me/promoter")
+    problems = await audit(phone, f"{live_url}/me/promoter", tap_targets=True)
+    assert not problems, problems
     await phone.fill("#f-real_name", "王小明")
     await phone.fill("#f-phone", "13912345678")
     await phone.click("button:has-text('提交申请')")
