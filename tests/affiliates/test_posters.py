@@ -45,8 +45,8 @@ def qr_matches(poster: Image.Image, url: str) -> bool:
     return read == [[bool(cell) for cell in row] for row in expected.matrix]
 
 
-async def _with_photo(pool: Pool, color: tuple[int, int, int]) -> None:
-    asset = expect(
+async def _upload(pool: Pool, color: tuple[int, int, int]) -> dict:
+    return expect(
         await pool.client.post(
             f"/api/v1/merchant/stores/{pool.store_id}/media",
             files={"file": ("photo.png", photo_png(color), "image/png")},
@@ -54,6 +54,10 @@ async def _with_photo(pool: Pool, color: tuple[int, int, int]) -> None:
         ),
         201,
     )
+
+
+async def _with_photo(pool: Pool, color: tuple[int, int, int]) -> None:
+    asset = await _upload(pool, color)
     expect(
         await pool.client.patch(
             f"/api/v1/merchant/stores/{pool.store_id}/products/{pool.product['id']}",
@@ -83,11 +87,21 @@ async def test_a_poster_shows_the_photo_and_a_qr_code_of_the_link_with_channel_p
     assert not qr_matches(poster, f"{base}/r/{code}")
 
 
-async def test_a_store_poster_draws_the_stores_name_and_its_qr_code(pool: Pool):
+async def test_a_store_poster_draws_the_stores_logo_and_its_qr_code(pool: Pool):
+    logo = await _upload(pool, (20, 120, 200))
+    expect(
+        await pool.client.patch(
+            f"/api/v1/merchant/stores/{pool.store_id}",
+            json={"logo_url": logo["url"]},
+            headers=pool.owner,
+        ),
+        200,
+    )
     promoter, record = await pool.promoter()
     code = await share_code(pool, record, store_id=pool.store_id)
     answer = await pool.client.get(poster_path(code), headers=promoter)
     poster = Image.open(BytesIO(expect_png(answer))).convert("RGB")
+    assert poster.getpixel((posters.WIDTH // 2, posters.WIDTH // 2)) == (20, 120, 200)
     base = pool.api.runtime.settings.public_base_url.rstrip("/")
     assert qr_matches(poster, f"{base}/r/{code}?ch=poster")
 

@@ -88,9 +88,8 @@ async def content(
     if link.product_id is None:
         store = await session.get_one(Store, link.store_id)
         # Only an uploaded logo: a poster never fetches from elsewhere.
-        logo = store.logo_url.removeprefix("/media/") or None
-        if not store.logo_url.startswith("/media/"):
-            logo = None
+        uploaded = store.logo_url.startswith("/media/")
+        logo = store.logo_url.removeprefix("/media/") if uploaded else None
         return PosterContent(title=store.name, price=text(VISIT_STORE), photo=logo, **common)
     product = (await repo.products(session, [link.product_id]))[link.product_id]
     skus = (await repo.active_skus(session, [product.id])).get(product.id, [])
