@@ -3,6 +3,7 @@ code that reads back to the link with the channel poster, kept as a file once dr
 
 from __future__ import annotations
 
+import asyncio
 from io import BytesIO
 from pathlib import Path
 
@@ -137,6 +138,19 @@ async def test_a_poster_is_drawn_once_then_read_and_drawn_again_when_the_product
     redrawn = expect_png(await pool.client.get(poster_path(code), headers=promoter))
     assert redrawn not in (first, marker)
     assert len(list(folder.glob(f"{code}-*.png"))) == 2
+
+
+async def test_concurrent_first_requests_all_get_the_whole_poster(pool: Pool):
+    await pool.pooled()
+    promoter, record = await pool.promoter()
+    code = await share_code(pool, record, product_id=pool.product["id"])
+    answers = await asyncio.gather(
+        *(pool.client.get(poster_path(code), headers=promoter) for _ in range(6))
+    )
+    bodies = {expect_png(answer) for answer in answers}
+    assert len(bodies) == 1
+    [kept] = list((pool.api.runtime.settings.media_dir / "posters").glob(f"{code}-*.png"))
+    assert kept.read_bytes() == bodies.pop()
 
 
 async def test_only_the_links_promoter_gets_its_poster(pool: Pool):

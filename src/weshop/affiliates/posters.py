@@ -13,6 +13,7 @@ import asyncio
 import hashlib
 import json
 import os
+import secrets
 from dataclasses import asdict, dataclass
 from functools import cache
 from io import BytesIO
@@ -130,8 +131,9 @@ def _cached(settings: Settings, code: str, drawn: PosterContent) -> bytes:
         return target.read_bytes()
     data = render(drawn, settings.media_dir, font)
     target.parent.mkdir(parents=True, exist_ok=True)
-    # Write aside and rename: a concurrent request reads a whole poster or draws its own.
-    temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    # Write aside under a name of its own, then rename: a concurrent request (another thread
+    # or process) reads a whole poster or draws its own, never half of one.
+    temporary = target.with_name(f".{target.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
     temporary.write_bytes(data)
     temporary.replace(target)
     return data
