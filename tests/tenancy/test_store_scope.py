@@ -287,6 +287,21 @@ async def populated_tenant(api: Api) -> Tenant:
         ),
         201,
     )
+    # An approved promoter with a share link to the pooled product: a poster is theirs only.
+    operator = await api.operator()
+    for approval in (
+        f"/api/v1/platform/affiliate-listings/{listing['id']}/approve",
+        f"/api/v1/platform/promoters/{promoter['id']}/approve",
+    ):
+        expect(await client.post(approval, headers=operator), 200)
+    share_link = expect(
+        await client.post(
+            "/api/v1/me/share-links",
+            json={"product_id": listed_product["id"]},
+            headers=shop.shopper,
+        ),
+        200,
+    )
     return Tenant(
         store_id=store_id,
         owner=shop.owner,
@@ -312,6 +327,7 @@ async def populated_tenant(api: Api) -> Tenant:
             "flash_item_id": flash_item["id"],
             "listing_id": listing["id"],
             "promoter_id": promoter["id"],
+            "code": share_link["code"],
             # The ledger is the platform's: no tenant owns an entry (none exists: 404).
             "entry_id": 1,
             **await bargain_ids(api, store_id, shop.owner, shop.sku_id),

@@ -8,7 +8,17 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Path, Query, Request, Response, status
 
 from weshop.accounts.auth import CurrentOperator, CurrentUser
-from weshop.affiliates import dashboard, fraud, links, listings, pool, promoters, views
+from weshop.affiliates import (
+    dashboard,
+    fraud,
+    links,
+    listings,
+    pool,
+    posters,
+    promoters,
+    selection,
+    views,
+)
 from weshop.affiliates.clicks import Visit, client_key
 from weshop.affiliates.links import NotInPool
 from weshop.affiliates.models import HoldStatus, ListingStatus, PromoterStatus
@@ -28,6 +38,7 @@ from weshop.affiliates.schemas import (
     PoolItemOut,
     PromoterApplication,
     PromoterOut,
+    RecommendationOut,
     ReferralIn,
     ReferralOut,
     ReviewReason,
@@ -44,6 +55,7 @@ from weshop.core.tenancy import StoreScope
 from weshop.orders import service as order_service
 from weshop.stores.access import staff_with
 from weshop.stores.permissions import Permission
+from weshop.web.i18n import request_language
 
 platform = APIRouter(prefix="/api/v1/platform", tags=["platform"])
 merchant = APIRouter(
@@ -59,6 +71,9 @@ orders = APIRouter(
 ListingId = Annotated[int, Path(ge=1, le=MAX_ID, description="Pool listing id.")]
 PromoterId = Annotated[int, Path(ge=1, le=MAX_ID, description="Promoter id.")]
 OrderId = Annotated[int, Path(ge=1, le=MAX_ID, description="Order id.")]
+LinkCode = Annotated[
+    str, Path(min_length=1, max_length=12, pattern="^[0-9A-Z]+$", description="Share link code.")
+]
 
 Reader = staff_with(Permission.PROMOTIONS_READ)
 Writer = staff_with(Permission.PROMOTIONS_WRITE)
@@ -285,12 +300,15 @@ async def my_pool(
 ):
     """What the caller may promote now: approved listings within their plan's window, open
     to every promoter or listed with the caller, newest first; each with its price range,
-    the commission per unit of the default (cheapest) SKU in fen (rounded down), and the
-    stock on sale. Only approved promoters: anyone else gets 403 `not_a_promoter`."""
+    the commission per unit of the default (cheapest) SKU in fen (rounded down), the stock
+    on sale, and the product's last 30 days (every promoter's): units sold, visits through
+    promoters' links, attributed paid orders, conversion and refund rate. Only approved
+    promoters: anyone else gets 403 `not_a_promoter`."""
     promoter = await promoters.approved(session, user.id)
-    rows = await pool.pool_page(session, promoter, utcnow(), cursor, limit)
+    now = utcnow()
+    rows = await pool.pool_page(session, promoter, now, cursor, limit)
     page = page_of(rows, limit, lambda row: row)
-    items = await pool.pool_items(session, page.items)
+    items = await pool.pool_items(session, page.items, now)
     return Page(items=await views.pool_answers(session, items), next_cursor=page.next_cursor)
 
 
@@ -403,3 +421,46 @@ async def decide_commission_hold(
     with a note; once only: a decided hold answers 409 `illegal_transition`."""
     hold = await fraud.decide_hold(session, operator.id, hold_id, action, body.note, utcnow())
     return (await views.hold_answers(session, [hold]))[0]
+
+
+# Promoters: choosing what to promote
+
+
+@me.get("/affiliate-pool/recommended", response_model=list[RecommendationOut])
+@raises(NotAPromoter)
+async def recommended_for_me(
+    request: Request,
+    user: CurrentUser,
+    session: DbSession,
+    limit: Limit = DEFAULT_LIMIT,
+):
+    """Best for you: the newest 200 listings of the caller's pool ranked by expected earnings
+    per visit (conversion over the last 30 days, smoothed towards the pool's rate for
+    products with few visits, × commission per unit), raised by the share of the caller's
+    sales in the product's category; each card says why, in the page language. Only
+    approved promoters: anyone else gets 403 `not_a_promoter`."""
+    promoter = await promoters.approved(session, user.id)
+    rows = await selection.recommended(session, promoter, utcnow(), limit)
+    return await views.recommendation_answers(
+        session, rows.ranked, rows.pool_conversion, request_language(request)
+    )
+
+
+@me.get(
+    "/share-links/{code}/poster.png",
+    response_class=Response,
+    responses={200: {"content": {"image/png": {}}, "description": "The poster (PNG)."}},
+)
+@raises(NotAPromoter, NotFound)
+async def my_poster(
+    code: LinkCode, request: Request, user: CurrentUser, session: DbSession, runtime: RuntimeDep
+):
+    """A poster of one of the caller's share links, 600×960 PNG: the product's photo (a store
+    link: the store's logo and name), title, price, the caller's promoter code and a QR code
+    of the link with `?ch=poster`, in the page language. Drawn once per content, then read
+    from the media directory. Another promoter's link, or no such link, answers 404."""
+    promoter = await promoters.approved(session, user.id)
+    png = await posters.poster_png(
+        session, runtime.settings, promoter, code, request_language(request)
+    )
+    return Response(png, media_type="image/png", headers={"Cache-Control": "private, max-age=300"})

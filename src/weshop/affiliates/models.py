@@ -189,6 +189,8 @@ class Click(Base):
         Index("ix_affiliate_clicks_user_store", "user_id", "store_id", "at"),
         Index("ix_affiliate_clicks_visitor_store", "visitor_id", "store_id", "at"),
         Index("ix_affiliate_clicks_promoter_at", "promoter_id", "at"),
+        # The pool's figures: a product's visits in the last 30 days.
+        Index("ix_affiliate_clicks_product_at", "product_id", "at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -214,6 +216,8 @@ class LineAttribution(Base):
     __table_args__ = (
         UniqueConstraint("order_line_id"),
         Index("ix_affiliate_line_attributions_promoter", "promoter_id", "decided_at"),
+        # The pool's figures: a product's sales, conversions and refunds in the last 30 days.
+        Index("ix_affiliate_line_attributions_product", "product_id", "decided_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

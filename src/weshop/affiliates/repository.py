@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, exists, or_, select
+from sqlalchemy import Select, and_, case, distinct, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from weshop.affiliates.models import (
@@ -16,14 +16,17 @@ from weshop.affiliates.models import (
     AffiliatePolicy,
     Audience,
     Click,
+    LineAttribution,
     ListingStatus,
     PlanPromoter,
     Promoter,
     PromoterStatus,
+    ShareLink,
 )
-from weshop.catalog.models import Product, ProductStatus, Sku
+from weshop.catalog.models import Category, Product, ProductStatus, Sku
 from weshop.inventory.models import StockLevel
-from weshop.orders.models import OrderLine
+from weshop.orders.models import Order, OrderLine
+from weshop.payments.models import Refund, RefundPart, RefundStatus
 
 POLICY_ID = 1
 
@@ -80,6 +83,13 @@ async def approved_promoters_by_code(session: AsyncSession, codes: Sequence[str]
         )
     )
     return {code: promoter_id for code, promoter_id in rows}
+
+
+async def share_link_of(session: AsyncSession, promoter_id: int, code: str) -> ShareLink | None:
+    """The promoter's own link with this code."""
+    return await session.scalar(
+        select(ShareLink).where(ShareLink.code == code, ShareLink.promoter_id == promoter_id)
+    )
 
 
 # Listings and plans
@@ -301,3 +311,100 @@ async def available_stock(session: AsyncSession, sku_ids: Sequence[int]) -> dict
         select(StockLevel.sku_id, StockLevel.available).where(StockLevel.sku_id.in_(set(sku_ids)))
     )
     return {sku_id: available for sku_id, available in rows}
+
+
+# The pool's figures
+
+
+async def visits_by_product(
+    session: AsyncSession, product_ids: Sequence[int], since: datetime
+) -> dict[int, int]:
+    """Clicks on each product since ``since``, by product id (every promoter's)."""
+    if not product_ids:
+        return {}
+    rows = await session.execute(
+        select(Click.product_id, func.count())
+        .where(Click.product_id.in_(set(product_ids)), Click.at >= since)
+        .group_by(Click.product_id)
+    )
+    return {product_id: count for product_id, count in rows}
+
+
+async def paid_lines_by_product(
+    session: AsyncSession, product_ids: Sequence[int], since: datetime
+) -> dict[int, tuple[int, int, int]]:
+    """Each product's lines of orders placed since ``since`` and paid: (units, lines, orders
+    attributed to a promoter), by product id."""
+    if not product_ids:
+        return {}
+    attributed_order = case((LineAttribution.promoter_id.is_not(None), LineAttribution.order_id))
+    rows = await session.execute(
+        select(
+            LineAttribution.product_id,
+            func.sum(OrderLine.quantity),
+            func.count(),
+            func.count(distinct(attributed_order)),
+        )
+        .join(OrderLine, OrderLine.id == LineAttribution.order_line_id)
+        .join(Order, Order.id == LineAttribution.order_id)
+        .where(
+            LineAttribution.product_id.in_(set(product_ids)),
+            LineAttribution.decided_at >= since,
+            Order.paid_at.is_not(None),
+        )
+        .group_by(LineAttribution.product_id)
+    )
+    return {product_id: (int(units), lines, orders) for product_id, units, lines, orders in rows}
+
+
+async def refunded_lines_by_product(
+    session: AsyncSession, product_ids: Sequence[int], since: datetime
+) -> dict[int, int]:
+    """Each product's lines of orders placed since ``since`` with a refund asked or made (a
+    failed one does not count), by product id."""
+    if not product_ids:
+        return {}
+    rows = await session.execute(
+        select(LineAttribution.product_id, func.count(distinct(RefundPart.order_line_id)))
+        .join(
+            RefundPart,
+            and_(
+                RefundPart.order_id == LineAttribution.order_id,
+                RefundPart.order_line_id == LineAttribution.order_line_id,
+            ),
+        )
+        .join(Refund, Refund.id == RefundPart.refund_id)
+        .where(
+            LineAttribution.product_id.in_(set(product_ids)),
+            LineAttribution.decided_at >= since,
+            Refund.status != RefundStatus.FAILED,
+        )
+        .group_by(LineAttribution.product_id)
+    )
+    return {product_id: count for product_id, count in rows}
+
+
+async def sold_units_by_category_name(session: AsyncSession, promoter_id: int) -> dict[str, int]:
+    """The units of paid order lines attributed to the promoter, by the name of their
+    product's category (categories are each store's own: the name is what two stores'
+    categories share); uncategorised products left out."""
+    rows = await session.execute(
+        select(Category.name, func.sum(OrderLine.quantity))
+        .select_from(LineAttribution)
+        .join(Order, Order.id == LineAttribution.order_id)
+        .join(OrderLine, OrderLine.id == LineAttribution.order_line_id)
+        .join(Product, Product.id == LineAttribution.product_id)
+        .join(Category, Category.id == Product.category_id)
+        .where(LineAttribution.promoter_id == promoter_id, Order.paid_at.is_not(None))
+        .group_by(Category.name)
+    )
+    return {name: int(units) for name, units in rows}
+
+
+async def category_names(session: AsyncSession, category_ids: Sequence[int]) -> dict[int, str]:
+    if not category_ids:
+        return {}
+    rows = await session.execute(
+        select(Category.id, Category.name).where(Category.id.in_(set(category_ids)))
+    )
+    return {category_id: name for category_id, name in rows}

@@ -228,6 +228,23 @@ class PoolItemOut(BaseModel):
         description="Default SKU's price × rate_bps / 10000, rounded down to the fen."
     )
     stock_available: int = Field(description="Units of the active SKUs on sale now.")
+    sales_30d: int = Field(
+        description="Units of the product in orders placed in the last 30 days and paid."
+    )
+    visits_30d: int = Field(
+        description="Visits to the product through promoters' links in the last 30 days."
+    )
+    attributed_orders_30d: int = Field(
+        description="Paid orders of the product in the last 30 days that a promoter brought."
+    )
+    conversion_bps: int | None = Field(
+        description="attributed_orders_30d / visits_30d in basis points (310 = 3.1 %), "
+        "rounded half up; null without visits."
+    )
+    refund_rate_bps: int | None = Field(
+        description="Of the product's paid order lines in the last 30 days, those with a "
+        "refund (asked or made), in basis points; null without paid lines."
+    )
     plan_version: int
     valid_until: datetime | None
     last_click_steals: bool
@@ -358,3 +375,29 @@ class CommissionHoldOut(BaseModel):
 class HoldDecision(BaseModel):
     model_config = ConfigDict(extra="forbid")
     note: Reason
+
+
+class RecommendationOut(BaseModel):
+    """A pool item ranked for the caller, with the figures behind its place."""
+
+    item: PoolItemOut
+    estimated_conversion_bps: int = Field(
+        description="Attributed paid orders per visit, smoothed towards the pool's rate "
+        "(see the README), in basis points rounded half up."
+    )
+    conversion_from_prior: bool = Field(
+        description="Fewer visits than the prior weighs: the estimate is mostly the pool's rate."
+    )
+    pool_conversion_bps: int = Field(description="The prior's mean, in basis points.")
+    expected_earnings_per_visit_fen: int = Field(
+        description="estimated conversion × commission_per_unit_fen, rounded half up to the "
+        "fen (the ranking uses the exact value)."
+    )
+    category_name: str | None
+    category_units_sold: int = Field(
+        description="Units the caller brought (attributed, paid) in categories of this name."
+    )
+    explanation: list[str] = Field(
+        description="Why this card is here, one sentence a line, in the page language "
+        "(the weshop_lang cookie; Simplified Chinese by default)."
+    )

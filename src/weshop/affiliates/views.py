@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+from fractions import Fraction
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -31,14 +33,25 @@ from weshop.affiliates.schemas import (
     PolicyOut,
     PoolItemOut,
     PromoterOut,
+    RecommendationOut,
     ShareLinkOut,
     SkuRate,
 )
+from weshop.affiliates.selection import Recommendation
 from weshop.catalog import repository as catalog_repo
 from weshop.catalog.schemas import cover_url
 from weshop.catalog.web import absolute
 from weshop.core.clock import CHINA_TZ
 from weshop.core.crypto import mask_name, mask_phone
+from weshop.core.money import BPS_WHOLE, format_yuan
+from weshop.web.console_forms import N_
+from weshop.web.i18n import translations
+
+EARNINGS_PER_VISIT = N_(
+    "Expected earnings per visit {earnings}: conversion {conversion} × commission {commission}"
+)
+FROM_PRIOR = N_("Few visits yet ({visits}): the conversion leans on the pool's {rate}")
+CATEGORY_FIT = N_("You have sold {units} in {category}")
 
 
 def policy_out(policy: Policy) -> PolicyOut:
@@ -133,6 +146,11 @@ async def pool_answers(session: AsyncSession, items: list[PoolItem]) -> list[Poo
             rate_bps=item.rate_bps,
             commission_per_unit_fen=item.commission_per_unit_fen,
             stock_available=item.stock_available,
+            sales_30d=item.figures.units_paid,
+            visits_30d=item.figures.visits,
+            attributed_orders_30d=item.figures.attributed_orders,
+            conversion_bps=item.conversion_bps,
+            refund_rate_bps=item.refund_rate_bps,
             plan_version=item.plan.version,
             valid_until=item.plan.valid_until,
             last_click_steals=item.plan.last_click_steals,
@@ -275,4 +293,55 @@ async def hold_answers(
             created_at=hold.created_at,
         )
         for hold in holds
+    ]
+
+
+def _half_up(value: Fraction) -> int:
+    return math.floor(value + Fraction(1, 2))
+
+
+def percent(value: Fraction) -> str:
+    """``Fraction(31, 1000)`` -> ``'3.1%'``: tenths of a percent, rounded half up."""
+    tenths = _half_up(value * 1000)
+    return f"{tenths // 10}.{tenths % 10}%"
+
+
+def explain(row: Recommendation, pool_rate: Fraction, language: str) -> list[str]:
+    """The card's reasons in ``language``: earnings per visit = conversion × commission, the
+    prior when the product is new to the pool, the fit with what the promoter sold."""
+    text = translations(language).gettext
+    lines = [
+        text(EARNINGS_PER_VISIT).format(
+            earnings=format_yuan(_half_up(row.expected_fen_per_visit)),
+            conversion=percent(row.conversion),
+            commission=format_yuan(row.item.commission_per_unit_fen),
+        )
+    ]
+    if row.mostly_prior:
+        lines.append(
+            text(FROM_PRIOR).format(rate=percent(pool_rate), visits=row.item.figures.visits)
+        )
+    if row.category_sales:
+        lines.append(
+            text(CATEGORY_FIT).format(category=row.category_name, units=row.category_sales)
+        )
+    return lines
+
+
+async def recommendation_answers(
+    session: AsyncSession, rows: list[Recommendation], pool_rate: Fraction, language: str
+) -> list[RecommendationOut]:
+    items = await pool_answers(session, [row.item for row in rows])
+    return [
+        RecommendationOut(
+            item=item,
+            estimated_conversion_bps=_half_up(row.conversion * BPS_WHOLE),
+            conversion_from_prior=row.mostly_prior,
+            pool_conversion_bps=_half_up(pool_rate * BPS_WHOLE),
+            expected_earnings_per_visit_fen=_half_up(row.expected_fen_per_visit),
+            category_name=row.category_name,
+            category_units_sold=row.category_sales,
+            explanation=explain(row, pool_rate, language),
+        )
+        for item, row in zip(items, rows, strict=True)
     ]

@@ -33,6 +33,11 @@ class Settings(BaseSettings):
         "When unset, one is generated once into <data_dir>/secret.key.",
     )
     public_base_url: str = "http://127.0.0.1:8000"
+    poster_font_path: Path = Field(
+        default=Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"),
+        description="A CJK font for promoters' posters (Debian: fonts-wqy-microhei); when "
+        "missing, posters fall back to Pillow's own font, without Chinese glyphs.",
+    )
     demo_mode: bool = Field(
         default=False, description="Return sign-in codes in API answers (demo and tests only)."
     )

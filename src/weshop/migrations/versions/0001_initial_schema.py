@@ -2437,6 +2437,9 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_affiliate_clicks")),
     )
     op.create_index(
+        "ix_affiliate_clicks_product_at", "affiliate_clicks", ["product_id", "at"], unique=False
+    )
+    op.create_index(
         "ix_affiliate_clicks_promoter_at", "affiliate_clicks", ["promoter_id", "at"], unique=False
     )
     op.create_index(
@@ -2551,6 +2554,12 @@ def upgrade() -> None:
         unique=False,
     )
     op.create_index(
+        "ix_affiliate_line_attributions_product",
+        "affiliate_line_attributions",
+        ["product_id", "decided_at"],
+        unique=False,
+    )
+    op.create_index(
         "ix_affiliate_line_attributions_promoter",
         "affiliate_line_attributions",
         ["promoter_id", "decided_at"],
@@ -2643,12 +2652,16 @@ def downgrade() -> None:
         "ix_affiliate_line_attributions_promoter", table_name="affiliate_line_attributions"
     )
     op.drop_index(
+        "ix_affiliate_line_attributions_product", table_name="affiliate_line_attributions"
+    )
+    op.drop_index(
         op.f("ix_affiliate_line_attributions_order_id"), table_name="affiliate_line_attributions"
     )
     op.drop_table("affiliate_line_attributions")
     op.drop_index("ix_affiliate_clicks_visitor_store", table_name="affiliate_clicks")
     op.drop_index("ix_affiliate_clicks_user_store", table_name="affiliate_clicks")
     op.drop_index("ix_affiliate_clicks_promoter_at", table_name="affiliate_clicks")
+    op.drop_index("ix_affiliate_clicks_product_at", table_name="affiliate_clicks")
     op.drop_table("affiliate_clicks")
     op.drop_index(op.f("ix_affiliate_share_links_store_id"), table_name="affiliate_share_links")
     op.drop_table("affiliate_share_links")
