@@ -4,9 +4,10 @@ Over HTTP, against a server of its own (``--self-host``) or one you run. It make
 whose ``--shoppers`` products are all in the alliance pool, an approved promoter with a share
 link to each, and ``--shoppers`` signed-in shoppers with an address, in two halves:
 
-1. **Clicks**: wrk follows one share link (``GET /r/<code>``, signed in by the session
-   cookie of a shopper kept for this) for ``--seconds``: each request records a click and
-   answers 302. Printed: clicks/s, p50/p99, and the ratio to the bare Starlette app on the
+1. **Clicks**: wrk follows one share link (``GET /r/<code>``) for ``--seconds``, signed in
+   by the session cookie of a shopper kept for this (their clicks take turns with their
+   checkouts), then again as new visitors without a cookie (each gets a visitor id): each
+   request records a click and answers 302. Printed: clicks/s, p50/p99, and the ratio to the bare Starlette app on the
    same uvicorn in the same run (the stack's ceiling; also the proof that wrk is not the
    bottleneck).
 2. **Checkout with and without an attributable click**: the first half of the shoppers have
@@ -221,6 +222,7 @@ async def run(args: argparse.Namespace) -> int:
                 None,
                 None,
             )
+            anonymous = await load.run_wrk(f"{target.base_url}/r/{code}", wrk_load, {}, None, None)
             with tempfile.TemporaryDirectory(prefix="weshop-attribution-") as scratch:
                 runs = {}
                 for name, shop in (("without a click", unclicked), ("with a click", clicked)):
@@ -240,11 +242,12 @@ async def run(args: argparse.Namespace) -> int:
         f"  bare app            {bare['per_second']:.0f} req/s, p50/p99 "
         f"{bare['p50_ms']:.1f} / {bare['p99_ms']:.1f} ms (the stack's ceiling)"
     )
-    print(
-        f"  clicks (/r/<code>)  {clicks['per_second']:.0f} clicks/s, p50/p99 "
-        f"{clicks['p50_ms']:.1f} / {clicks['p99_ms']:.1f} ms, errors {clicks['errors']}; "
-        f"{clicks['per_second'] / bare['per_second']:.3f} of the bare app"
-    )
+    for name, figures in (("signed in", clicks), ("new visitors", anonymous)):
+        print(
+            f"  clicks, {name:<12} {figures['per_second']:.0f} clicks/s, p50/p99 "
+            f"{figures['p50_ms']:.1f} / {figures['p99_ms']:.1f} ms, errors "
+            f"{figures['errors']}; {figures['per_second'] / bare['per_second']:.3f} of the bare app"
+        )
     for name, results in runs.items():
         print(
             f"  checkout {name:<16} {rate(results):.1f} orders/s, p50/p99 "
@@ -259,7 +262,11 @@ async def run(args: argparse.Namespace) -> int:
             f"{max(delays):.1f} ms from the cashier's answer to the promoter's dashboard "
             f"counting the paid order ({len(delays)} orders; the dashboard reads live rows)"
         )
-    failed = clicks["errors"] or any(sum(r.errors.values()) for r in runs.values())
+    failed = (
+        clicks["errors"]
+        or anonymous["errors"]
+        or any(sum(r.errors.values()) for r in runs.values())
+    )
     return 1 if failed else 0
 
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from http.cookies import SimpleCookie
 from typing import Any
 
-from sqlalchemy import select, text, update
+from sqlalchemy import insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from weshop.affiliates.models import Click, ClickChannel, Promoter, PromoterStatus
@@ -105,11 +105,13 @@ async def hold_shopper(session: AsyncSession, user_id: int | None, visitor_id: s
 @dataclass(frozen=True)
 class Visit:
     """Who followed a link: the signed-in user and/or the browser's visitor id, and a keyed
-    hash of the client."""
+    hash of the client. ``new_visitor``: the visitor id was drawn for this very request, so
+    no checkout can know it yet."""
 
     user_id: int | None
     visitor_id: str | None
     client_key: str = ""
+    new_visitor: bool = False
 
 
 async def record_click(
@@ -120,29 +122,33 @@ async def record_click(
     channel: ClickChannel,
     visit: Visit,
     share_link_id: int | None = None,
-) -> Click | None:
+) -> int | None:
     """Record a visit through ``promoter``'s link, stamped once it holds its turn (see the
-    module). A link of a promoter who is not approved records nothing; a visit nobody can
-    be told by (no user, no visitor id) neither."""
+    module), and answer the click's id. A link of a promoter who is not approved records
+    nothing; a visit nobody can be told by (no user, no visitor id) neither."""
     if promoter.status != PromoterStatus.APPROVED:
         return None
     if visit.user_id is None and visit.visitor_id is None:
         return None
-    await hold_shopper(session, visit.user_id, visit.visitor_id)
-    click = Click(
-        promoter_id=promoter.id,
-        share_link_id=share_link_id,
-        store_id=store_id,
-        product_id=product_id,
-        channel=channel,
-        user_id=visit.user_id,
-        visitor_id=visit.visitor_id,
-        client_key=visit.client_key,
-        at=utcnow(),
+    if visit.user_id is not None or not visit.new_visitor:
+        # A browser seen for the first time has no checkout to race with.
+        await hold_shopper(session, visit.user_id, visit.visitor_id)
+    click_id: int = await session.scalar(  # type: ignore[assignment]
+        insert(Click)
+        .values(
+            promoter_id=promoter.id,
+            share_link_id=share_link_id,
+            store_id=store_id,
+            product_id=product_id,
+            channel=channel,
+            user_id=visit.user_id,
+            visitor_id=visit.visitor_id,
+            client_key=visit.client_key,
+            at=utcnow(),
+        )
+        .returning(Click.id)
     )
-    session.add(click)
-    await session.flush()
-    return click
+    return click_id
 
 
 async def claim_visitor_clicks(session: AsyncSession, user_id: int, visitor_id: str) -> None:

@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import distinct, func, select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from weshop.accounts.repository import phone_index
@@ -146,16 +146,16 @@ async def _clicks_from_client(session: AsyncSession, click: Click) -> int:
 async def _own_phones(session: AsyncSession, promoter: Promoter) -> set[str]:
     """The promoter's own phone, and the phones their own orders ship to (blind indexes)."""
     rows = await session.scalars(
-        select(distinct(Order.ship_phone_index)).where(Order.user_id == promoter.user_id)
+        select(Order.ship_phone_index).where(Order.user_id == promoter.user_id).distinct()
     )
     return {phone_index(promoter.phone), *rows}
 
 
 async def _own_clients(session: AsyncSession, promoter: Promoter) -> set[str]:
     rows = await session.scalars(
-        select(distinct(Click.client_key)).where(
-            Click.user_id == promoter.user_id, Click.client_key != ""
-        )
+        select(Click.client_key)
+        .where(Click.user_id == promoter.user_id, Click.client_key != "")
+        .distinct()
     )
     return set(rows)
 

@@ -178,12 +178,17 @@ async def follow(
 ) -> Followed | None:
     """Record a visit through the link ``code`` and say where it goes; None for no such
     link. ``channel`` None: the link's own (a group's link counts as ``group``)."""
-    link = await session.scalar(select(ShareLink).where(ShareLink.code == code))
-    if link is None:
+    found = (
+        await session.execute(
+            select(ShareLink, Promoter)
+            .join(Promoter, Promoter.id == ShareLink.promoter_id)
+            .where(ShareLink.code == code)
+        )
+    ).first()
+    if found is None:
         return None
-    promoter = await repo.promoter(session, link.promoter_id)
-    assert promoter is not None
-    click = await record_click(
+    link, promoter = found
+    click_id = await record_click(
         session,
         promoter,
         link.store_id,
@@ -192,4 +197,4 @@ async def follow(
         visit,
         share_link_id=link.id,
     )
-    return Followed(link_path(link), click.id if click else None)
+    return Followed(link_path(link), click_id)

@@ -190,6 +190,7 @@ async def follow_share_link(
         visit = Visit(
             user_id=user.id if user else None,
             visitor_id=new_visitor or visitor,
+            new_visitor=new_visitor is not None,
             client_key=client_key(client_address(request), request.headers.get("user-agent", "")),
         )
         followed = await links.follow(session, code, ch, visit)
