@@ -7,9 +7,9 @@ link to each, and ``--shoppers`` signed-in shoppers with an address, in two halv
 1. **Clicks**: wrk follows one share link (``GET /r/<code>``) for ``--seconds``, signed in
    by the session cookie of a shopper kept for this (their clicks take turns with their
    checkouts), then again as new visitors without a cookie (each gets a visitor id): each
-   request records a click and answers 302. Printed: clicks/s, p50/p99, and the ratio to the bare Starlette app on the
-   same uvicorn in the same run (the stack's ceiling; also the proof that wrk is not the
-   bottleneck).
+   request records a click and answers 302. Printed: clicks/s, p50/p99, and the ratio to
+   the bare Starlette app on the same uvicorn in the same run (the stack's ceiling; also
+   the proof that wrk is not the bottleneck).
 2. **Checkout with and without an attributable click**: the first half of the shoppers have
    followed the link of the product they buy (one click each, before the run), the second
    half have not; each half then checks out its own products (one SKU per shopper, no stock
