@@ -111,3 +111,20 @@ async def test_another_promoters_link_page_is_not_found(pool: Pool):
 async def _code_of(pool: Pool, promoter: dict) -> str:
 
     return await share_code(pool, promoter, product_id=pool.product["id"])
+
+
+async def test_the_centre_shows_the_promoters_live_figures(pool: Pool):
+    product = pool.product
+    await pool.pooled(rate_bps=1000)
+    _, headers = await page_shopper(pool.api, pool.client)
+    await post(pool.client, "/me/promoter", {"real_name": "王小明", "phone": "13912345678"})
+    record = await _approve(pool, headers)
+    buyer = await shopper(pool)
+    await visit(pool, record, buyer, product["id"])
+    await buy(pool, buyer, pool.sku_ids[0], 1)
+    shown = await page(pool.client, "/me/promoter")
+    figures = shown[shown.index('id="promoter-figures"') :]
+    figures = figures[: figures.index("</section>")]
+    cells = re.findall(r'<td class="num">([^<]*)</td>', figures)
+    # Clicks, visitors, orders, paid orders: today, 7 days, 30 days alike.
+    assert cells[:12] == ["1", "1", "1", "1", "1", "1", "1", "1", "1", "1", "1", "1"]

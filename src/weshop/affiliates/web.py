@@ -14,7 +14,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from starlette.responses import RedirectResponse, Response
 
 from weshop.accounts.page_session import PageUser, optional_page_user
-from weshop.affiliates import links, pool, posters, promoters, selection, views
+from weshop.affiliates import dashboard, links, pool, posters, promoters, selection, views
 from weshop.affiliates import repository as repo
 from weshop.affiliates.clicks import (
     VISITOR_COOKIE,
@@ -79,6 +79,7 @@ async def promoter_centre(
     if promoter.status != PromoterStatus.APPROVED:
         return render(request, "affiliates/shop/status.html", {"promoter": promoter, "tab": "me"})
     now = utcnow()
+    figures = await dashboard.dashboard(session, promoter.id, now)
     ranking = await selection.recommended(session, promoter, now, RECOMMENDED_ON_PAGE)
     cards = await views.recommendation_answers(
         session, ranking.ranked, ranking.pool_conversion, request_language(request)
@@ -91,6 +92,7 @@ async def promoter_centre(
         "affiliates/shop/centre.html",
         {
             "promoter": promoter,
+            "figures": figures,
             "cards": cards,
             "items": items,
             "next_cursor": page.next_cursor,
