@@ -1,7 +1,8 @@
-"""The state machines of promoters and pool listings, as transition tables."""
+"""The state machines of promoters, pool listings and commissions, as transition tables."""
 
 from __future__ import annotations
 
+from weshop.affiliates.models import CommissionStatus as C
 from weshop.affiliates.models import ListingStatus as L
 from weshop.affiliates.models import PromoterStatus as P
 from weshop.core.state import StateMachine
@@ -26,5 +27,15 @@ LISTING_MACHINE: StateMachine[L] = StateMachine(
         # A new plan version; the listing keeps its state (a changed rate needs no new review).
         (L.PENDING, "revise"): L.PENDING,
         (L.APPROVED, "revise"): L.APPROVED,
+    },
+)
+
+COMMISSION_MACHINE: StateMachine[C] = StateMachine(
+    "commission",
+    {
+        (C.ESTIMATED, "freeze"): C.FROZEN,  # the order was paid
+        (C.ESTIMATED, "cancel"): C.CANCELLED,  # closed unpaid
+        (C.FROZEN, "cancel"): C.CANCELLED,  # refunded in full before settlement
+        (C.FROZEN, "settle"): C.SETTLED,  # the after-sales window closed
     },
 )

@@ -6,10 +6,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from weshop.affiliates import listings
 from weshop.affiliates import repository as repo
+from weshop.affiliates.earnings import EarningLine, Totals
 from weshop.affiliates.models import AffiliateListing, AffiliatePlan, Promoter
 from weshop.affiliates.pool import PoolItem
 from weshop.affiliates.promoters import Policy
 from weshop.affiliates.schemas import (
+    EarningLineOut,
+    EarningsOut,
     ListingOut,
     PlanOut,
     PolicyOut,
@@ -121,3 +124,36 @@ async def pool_answers(session: AsyncSession, items: list[PoolItem]) -> list[Poo
         )
         for item in items
     ]
+
+
+def earnings_out(
+    promoter: Promoter, totals: Totals, lines: list[EarningLine], next_cursor: str | None
+) -> EarningsOut:
+    return EarningsOut(
+        estimated_fen=totals.estimated_fen,
+        frozen_fen=totals.frozen_fen,
+        settled_fen=totals.settled_fen,
+        clawed_back_fen=totals.clawed_back_fen,
+        paid_out_fen=totals.paid_out_fen,
+        owed_fen=totals.owed_fen,
+        payout_account_set=promoter.payout_openid is not None,
+        lines=[
+            EarningLineOut(
+                id=line.commission.id,
+                order_no=line.order_no,
+                product=line.title,
+                level=line.commission.level,
+                rate_bps=line.commission.rate_bps,
+                base_fen=line.commission.base_fen,
+                refunded_fen=line.commission.refunded_fen,
+                amount_fen=line.commission.amount_fen,
+                status=line.commission.status,
+                settled_fen=line.commission.settled_fen,
+                clawed_back_fen=line.commission.clawed_back_fen,
+                paid_out_fen=line.commission.paid_out_fen,
+                created_at=line.commission.created_at,
+            )
+            for line in lines
+        ],
+        next_cursor=next_cursor,
+    )

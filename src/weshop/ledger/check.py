@@ -85,7 +85,9 @@ async def _accounts_off_the_chart(session: AsyncSession) -> list[Violation]:
         if (
             account.owner != spec.owner
             or (account.store_id is not None) != spec.per_store
-            or account.code != account_code(account.kind, account.store_id or 0)
+            or (account.promoter_id is not None) != spec.per_promoter
+            or account.code
+            != account_code(account.kind, account.store_id or 0, account.promoter_id)
         ):
             found.append(
                 Violation(

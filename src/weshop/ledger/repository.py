@@ -66,6 +66,19 @@ async def order_balances(session: AsyncSession, order_id: int) -> Balances:
     return {(kind, part): int(total) for kind, part, total in rows}
 
 
+async def promoter_balances(
+    session: AsyncSession, order_id: int, kind: AccountKind
+) -> dict[tuple[int, Part], int]:
+    """The order's balance in the promoter accounts of ``kind``, by promoter and line."""
+    rows = await session.execute(
+        select(LedgerAccount.promoter_id, Posting.order_line_id, func.sum(Posting.amount_fen))
+        .join(LedgerAccount, LedgerAccount.id == Posting.account_id)
+        .where(Posting.order_id == order_id, LedgerAccount.kind == kind)
+        .group_by(LedgerAccount.promoter_id, Posting.order_line_id)
+    )
+    return {(promoter, part): int(total) for promoter, part, total in rows}
+
+
 async def has_pending_refunds(session: AsyncSession, order_id: int) -> bool:
     """Whether a refund of the order was asked of the provider and has no final answer."""
     found = await session.scalar(
@@ -122,6 +135,13 @@ async def postings_with_kinds(
     for posting, kind in rows:
         found[posting.entry_id].append((posting, kind))
     return found
+
+
+async def account_promoters(session: AsyncSession, account_ids: set[int]) -> dict[int, int | None]:
+    rows = await session.execute(
+        select(LedgerAccount.id, LedgerAccount.promoter_id).where(LedgerAccount.id.in_(account_ids))
+    )
+    return {key: value for key, value in rows}
 
 
 async def store_balances(

@@ -11,7 +11,11 @@ back from the platform and the money from the store's available funds.
 |            | platform subsidy -> store subsidy due (platform-funded discounts)         |
 | refund     | store frozen (available once settled) -> shopper refunds; fee and subsidy |
 |            | moved back to what the kept money earns                                   |
-| settlement | store fee held -> platform fee; store frozen and subsidy due -> available |
+| settlement | store frozen -> each promoter's commission (or commission owed, held by  |
+|            | the store, without a payout account); store fee held -> platform fee;     |
+|            | store frozen and subsidy due -> available                                 |
+| refund     | once settled: commission claw-back -> store available (what the refund    |
+| (settled)  | took of a commission the provider already sent; carried, not returned)    |
 | reversal   | every posting of the reversed entry, negated                              |
 
 Postings of one order are computed from its balances, so every event takes the order's row
@@ -29,9 +33,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from weshop.core.clock import utcnow
 from weshop.core.db import lock_row
 from weshop.core.errors import Conflict, NotFound
+from weshop.core.events import announce, ask
 from weshop.core.outbox import emit
 from weshop.ledger import fees, journal
 from weshop.ledger import repository as repo
+from weshop.ledger.announcements import (
+    CommissionDue,
+    OrderClawBacks,
+    OrderCommissions,
+    OrderSettled,
+)
 from weshop.ledger.journal import Leg, Source
 from weshop.ledger.models import AccountKind, EntryKind, JournalEntry, OrderFeeTerms
 from weshop.ledger.settlement import (
@@ -179,6 +190,8 @@ async def record_refund(
         legs += [Leg(book.money_account, -amount, part), Leg(K.SHOPPER_REFUNDS, amount, part)]
     book.apply(legs)
     legs += rebalance(facts, book)
+    if book.settled:
+        legs += await _claw_back(session, order.id)
     source = Source(
         kind=EntryKind.REFUND,
         key=f"refund:{refund.id}",
@@ -239,7 +252,9 @@ async def settle_order(
     if await repo.has_pending_refunds(session, order_id):
         schedule_settlement_retry(session, order, now + SETTLEMENT_WAIT_FOR_REFUNDS)
         return None
-    legs: list[Leg] = []
+    dues = await ask(session, OrderCommissions(order.id))
+    legs = _commission_legs(dues)
+    book.apply(legs)
     for (kind, part), amount in sorted(book.balances.items(), key=_balance_order):
         if kind in _SETTLES_TO:
             legs += [Leg(kind, -amount, part), Leg(_SETTLES_TO[kind], amount, part)]
@@ -252,6 +267,7 @@ async def settle_order(
     )
     entry = await journal.post(session, source, legs, now)
     if entry is not None:
+        await announce(session, OrderSettled(order.id, now))
         fee = sum(leg.amount_fen for leg in legs if leg.kind == K.PLATFORM_FEE)
         subsidy = -sum(leg.amount_fen for leg in legs if leg.kind == K.STORE_SUBSIDY_DUE)
         emit(
@@ -262,11 +278,57 @@ async def settle_order(
                 "entry_id": entry.id,
                 "platform_fee_fen": fee,
                 "platform_subsidy_fen": subsidy,
+                "commissions": _payouts(dues),
             },
             store_id=order.store_id,
             dedupe_key=f"{SETTLE_AT_PROVIDER}:{entry.id}",
         )
     return entry
+
+
+def _commission_legs(dues: list[CommissionDue]) -> list[Leg]:
+    """Each commission cut from the store's frozen money of its line: to the promoter's
+    account when the provider sends it, else owed by the store."""
+    legs: list[Leg] = []
+    for due in dues:
+        kind = K.PROMOTER_COMMISSION if due.payout_openid else K.COMMISSION_OWED
+        legs += [
+            Leg(K.STORE_FROZEN, -due.amount_fen, due.order_line_id),
+            Leg(kind, due.amount_fen, due.order_line_id, due.promoter_id),
+        ]
+    return legs
+
+
+def _payouts(dues: list[CommissionDue]) -> list[dict[str, int | str]]:
+    """What the provider splits to each promoter's payout account, one receiver each."""
+    by_openid: dict[str, int] = defaultdict(int)
+    for due in dues:
+        if due.payout_openid:
+            by_openid[due.payout_openid] += due.amount_fen
+    return [
+        {"openid": openid, "amount_fen": amount} for openid, amount in sorted(by_openid.items())
+    ]
+
+
+async def _claw_back(session: AsyncSession, order_id: int) -> list[Leg]:
+    """Legs that bring each commission's claw-back account to what refunds after settlement
+    took of it: the store gets that much of its refund back from the promoter's side."""
+    goal = {
+        (item.promoter_id, item.order_line_id): -item.amount_fen
+        for item in await ask(session, OrderClawBacks(order_id))
+    }
+    now = await repo.promoter_balances(session, order_id, K.COMMISSION_CLAWBACK)
+    legs: list[Leg] = []
+    for promoter_id, part in sorted(
+        set(goal) | set(now), key=lambda key: (key[0], _part_order(key[1]))
+    ):
+        delta = goal.get((promoter_id, part), 0) - now.get((promoter_id, part), 0)
+        if delta:
+            legs += [
+                Leg(K.COMMISSION_CLAWBACK, delta, part, promoter_id),
+                Leg(K.STORE_AVAILABLE, -delta, part),
+            ]
+    return legs
 
 
 async def platform_targets_after_refunds(
@@ -311,7 +373,13 @@ async def reverse_entry(
         reverses_entry_id=entry.id,
         memo=f"reverses entry {entry.id} (operator {actor_id}): {reason}",
     )
-    legs = [Leg(kind, -posting.amount_fen, posting.order_line_id) for posting, kind in postings]
+    promoters = await repo.account_promoters(
+        session, {posting.account_id for posting, _ in postings}
+    )
+    legs = [
+        Leg(kind, -posting.amount_fen, posting.order_line_id, promoters[posting.account_id])
+        for posting, kind in postings
+    ]
     reversal = await journal.post(session, source, legs, now)
     if reversal is None:
         raise Conflict("this entry was already reversed", code="already_reversed")
