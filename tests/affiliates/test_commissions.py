@@ -244,3 +244,31 @@ async def test_the_monthly_statement_withholds_labour_remuneration_tax(pool: Poo
     assert "tax_withheld_fen,0" in empty.text
     bad = await pool.client.get(statement_url("2026-13"), headers=promoter.headers)
     assert bad.status_code == 422
+
+
+async def test_a_claw_back_is_repaid_from_the_next_settlement_at_the_store(pool: Pool, api, runner):
+    await pool.pooled(rate_bps=1000)
+    promoter = await seller(pool)
+    await set_payout(pool, promoter, OPENID)
+    shopper, first = await referred_order(pool, promoter)
+    first = await pay(pool, shopper, first)
+    await complete(pool, shopper, first["id"])
+    await settle(runner)
+    await refund(pool, runner, first, 1999)  # 200 of the 399 paid out is clawed back
+
+    shopper, second = await referred_order(pool, promoter)
+    second = await pay(pool, shopper, second)
+    await complete(pool, shopper, second["id"])
+    await runner.run(utcnow() + timedelta(days=20))
+    found = await earnings(pool, promoter)
+    latest = found["lines"][0]
+    assert (latest["settled_fen"], latest["carried_fen"], latest["paid_out_fen"]) == (399, 200, 199)
+    assert (found["clawed_back_fen"], found["carried_fen"]) == (200, 200)
+    assert (found["paid_out_fen"], found["owed_fen"]) == (399 + 199, 0)
+    first_kinds = await order_kinds(api.runtime, first["id"])
+    second_kinds = await order_kinds(api.runtime, second["id"])
+    assert first_kinds[AccountKind.COMMISSION_CLAWBACK] == -200
+    assert second_kinds[AccountKind.COMMISSION_CLAWBACK] == 200
+    assert second_kinds[AccountKind.PROMOTER_COMMISSION] == 199
+    assert (await ledger_terms(api.runtime, second["id"]))[Term.COMMISSION] == 399
+    assert (await report(api.runtime)).violations == []

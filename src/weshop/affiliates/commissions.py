@@ -37,7 +37,7 @@ from weshop.affiliates.models import (
 )
 from weshop.affiliates.promoters import current_policy
 from weshop.affiliates.state import COMMISSION_MACHINE
-from weshop.ledger.announcements import CommissionClawedBack, CommissionDue
+from weshop.ledger.announcements import CommissionClawedBack, CommissionDue, CommissionPaid
 from weshop.orders.events import OrdersPlaced
 from weshop.payments.models import Refund, RefundPart, RefundStatus
 
@@ -151,19 +151,23 @@ async def due_at_settlement(session: AsyncSession, order_id: int) -> list[Commis
     return dues
 
 
-async def settle(session: AsyncSession, order_id: int, now: datetime) -> None:
-    """The ledger settled the order: each frozen commission is settled at its amount, paid
-    out at the provider when the promoter had a payout account (as the ledger was told)."""
-    rows = await _rows(session, order_id, C.FROZEN)
-    openids = await _payout_openids(session, {row.promoter_id for row in rows})
-    for row in rows:
+async def settle(
+    session: AsyncSession, order_id: int, now: datetime, paid: Sequence[CommissionPaid]
+) -> None:
+    """The ledger settled the order: each frozen commission is settled at its amount, with
+    what the provider sent the promoter and what was set against their claw-backs, as the
+    ledger decided."""
+    outcome = {(item.promoter_id, item.order_line_id): item for item in paid}
+    for row in await _rows(session, order_id, C.FROZEN):
+        done = outcome.get((row.promoter_id, row.order_line_id))
         await COMMISSION_MACHINE.apply(
             session,
             row,
             "settle",
             settled_at=now,
             settled_fen=row.amount_fen,
-            paid_out_fen=row.amount_fen if openids[row.promoter_id] else 0,
+            paid_out_fen=done.paid_out_fen if done else 0,
+            carried_fen=done.carried_fen if done else 0,
         )
 
 

@@ -32,6 +32,8 @@ class Totals:
     frozen_fen: int
     settled_fen: int
     clawed_back_fen: int
+    # Claw-backs repaid: kept by the store out of later settlements.
+    carried_fen: int
     paid_out_fen: int
     # Settled but not split: the promoter had no payout account then; the store holds it.
     owed_fen: int
@@ -76,12 +78,14 @@ async def totals(session: AsyncSession, promoter_id: int) -> Totals:
                 sum_of(Commission.amount_fen, C.FROZEN),
                 sum_of(Commission.settled_fen, C.SETTLED),
                 sum_of(Commission.clawed_back_fen, C.SETTLED),
+                sum_of(Commission.carried_fen, C.SETTLED),
                 sum_of(Commission.paid_out_fen, C.SETTLED),
+                sum_of(Commission.settled_fen, C.SETTLED)
+                - sum_of(Commission.paid_out_fen + Commission.carried_fen, C.SETTLED),
             ).where(Commission.promoter_id == promoter_id)
         )
     ).one()
-    estimated, frozen, settled, clawed_back, paid_out = (int(value) for value in row)
-    return Totals(estimated, frozen, settled, clawed_back, paid_out, settled - paid_out)
+    return Totals(*(int(value) for value in row))
 
 
 def _lines_query(promoter_id: int) -> Select:

@@ -62,4 +62,4 @@ async def commission_claw_backs(
 
 @subscribers.on(OrderSettled)
 async def settle_commissions(db: AsyncSession, event: OrderSettled) -> None:
-    await commissions.settle(db, event.order_id, event.settled_at)
+    await commissions.settle(db, event.order_id, event.settled_at, event.commissions)

@@ -258,8 +258,8 @@ class Commission(TimestampMixin, Base):
 
     ``amount_fen`` is what the line earns now (``affiliates.commission.commissions`` of what
     the shopper paid and kept); ``settled_fen`` what it came to at settlement; a refund after
-    settlement leaves both and adds to ``clawed_back_fen``, carried against the promoter's
-    next settlement.
+    settlement leaves that and sets ``clawed_back_fen``, carried against the promoter's next
+    settlements at the same store (``carried_fen`` of those rows).
     """
 
     __tablename__ = "affiliate_commissions"
@@ -287,8 +287,10 @@ class Commission(TimestampMixin, Base):
     )
     settled_fen: Mapped[int] = mapped_column(default=0)
     clawed_back_fen: Mapped[int] = mapped_column(default=0)
-    # What the provider split to the promoter's payout account at settlement (0 without one).
+    # What the provider split to the promoter's payout account at settlement (0 without one),
+    # and what of the settled amount was kept to repay earlier claw-backs at the same store.
     paid_out_fen: Mapped[int] = mapped_column(default=0)
+    carried_fen: Mapped[int] = mapped_column(default=0)
     frozen_at: Mapped[datetime | None]
     settled_at: Mapped[datetime | None]
     cancelled_at: Mapped[datetime | None]

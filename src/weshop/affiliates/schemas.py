@@ -263,6 +263,7 @@ class EarningLineOut(BaseModel):
     clawed_back_fen: int = Field(
         description="Refunded after settlement: carried against your next settlement."
     )
+    carried_fen: int = Field(description="Kept from this settlement to repay claw-backs.")
     paid_out_fen: int
     created_at: datetime
 
@@ -271,7 +272,10 @@ class EarningsOut(BaseModel):
     estimated_fen: int = Field(description="Orders placed, not yet paid.")
     frozen_fen: int = Field(description="Paid; frozen until the after-sales window closes.")
     settled_fen: int
-    clawed_back_fen: int
+    clawed_back_fen: int = Field(description="Refunded after settlement, owed back.")
+    carried_fen: int = Field(
+        description="Claw-backs repaid: kept by the store from your later settlements there."
+    )
     paid_out_fen: int = Field(description="Sent to your payout account by the provider.")
     owed_fen: int = Field(
         description="Settled while you had no payout account: held by the store, owed to you."

@@ -134,6 +134,7 @@ def earnings_out(
         frozen_fen=totals.frozen_fen,
         settled_fen=totals.settled_fen,
         clawed_back_fen=totals.clawed_back_fen,
+        carried_fen=totals.carried_fen,
         paid_out_fen=totals.paid_out_fen,
         owed_fen=totals.owed_fen,
         payout_account_set=promoter.payout_openid is not None,
@@ -150,6 +151,7 @@ def earnings_out(
                 status=line.commission.status,
                 settled_fen=line.commission.settled_fen,
                 clawed_back_fen=line.commission.clawed_back_fen,
+                carried_fen=line.commission.carried_fen,
                 paid_out_fen=line.commission.paid_out_fen,
                 created_at=line.commission.created_at,
             )

@@ -30,11 +30,23 @@ class OrderCommissions(Question[list[CommissionDue]]):
 
 
 @dataclass(frozen=True)
+class CommissionPaid:
+    """What became of one commission at settlement: sent to the promoter, and set against
+    their claw-backs owed to the store (carried from earlier refunds after settlement)."""
+
+    promoter_id: int
+    order_line_id: int
+    paid_out_fen: int
+    carried_fen: int
+
+
+@dataclass(frozen=True)
 class OrderSettled:
     """The ledger settled the order (its commissions included)."""
 
     order_id: int
     settled_at: datetime
+    commissions: tuple[CommissionPaid, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -137,6 +137,29 @@ async def postings_with_kinds(
     return found
 
 
+async def claw_back_accounts(
+    session: AsyncSession, store_id: int, promoter_ids: set[int]
+) -> dict[int, int]:
+    """The store's claw-back account of each promoter who has one: promoter -> account id."""
+    rows = await session.execute(
+        select(LedgerAccount.promoter_id, LedgerAccount.id).where(
+            LedgerAccount.kind == AccountKind.COMMISSION_CLAWBACK,
+            LedgerAccount.store_id == store_id,
+            LedgerAccount.promoter_id.in_(promoter_ids),
+        )
+    )
+    return {promoter: account_id for promoter, account_id in rows}
+
+
+async def account_balance(session: AsyncSession, account_id: int) -> int:
+    total = await session.scalar(
+        select(func.coalesce(func.sum(Posting.amount_fen), 0)).where(
+            Posting.account_id == account_id
+        )
+    )
+    return int(total or 0)
+
+
 async def account_promoters(session: AsyncSession, account_ids: set[int]) -> dict[int, int | None]:
     rows = await session.execute(
         select(LedgerAccount.id, LedgerAccount.promoter_id).where(LedgerAccount.id.in_(account_ids))

@@ -39,12 +39,19 @@ from weshop.ledger import fees, journal
 from weshop.ledger import repository as repo
 from weshop.ledger.announcements import (
     CommissionDue,
+    CommissionPaid,
     OrderClawBacks,
     OrderCommissions,
     OrderSettled,
 )
 from weshop.ledger.journal import Leg, Source
-from weshop.ledger.models import AccountKind, EntryKind, JournalEntry, OrderFeeTerms
+from weshop.ledger.models import (
+    AccountKind,
+    EntryKind,
+    JournalEntry,
+    LedgerAccount,
+    OrderFeeTerms,
+)
 from weshop.ledger.settlement import (
     SETTLEMENT_WAIT_FOR_REFUNDS,
     schedule_settlement,
@@ -253,7 +260,8 @@ async def settle_order(
         schedule_settlement_retry(session, order, now + SETTLEMENT_WAIT_FOR_REFUNDS)
         return None
     dues = await ask(session, OrderCommissions(order.id))
-    legs = _commission_legs(dues)
+    owed_back = await _claw_backs_owed(session, order.store_id, dues)
+    legs, paid = _commission_legs(dues, owed_back)
     book.apply(legs)
     for (kind, part), amount in sorted(book.balances.items(), key=_balance_order):
         if kind in _SETTLES_TO:
@@ -267,7 +275,7 @@ async def settle_order(
     )
     entry = await journal.post(session, source, legs, now)
     if entry is not None:
-        await announce(session, OrderSettled(order.id, now))
+        await announce(session, OrderSettled(order.id, now, tuple(paid)))
         fee = sum(leg.amount_fen for leg in legs if leg.kind == K.PLATFORM_FEE)
         subsidy = -sum(leg.amount_fen for leg in legs if leg.kind == K.STORE_SUBSIDY_DUE)
         emit(
@@ -278,7 +286,7 @@ async def settle_order(
                 "entry_id": entry.id,
                 "platform_fee_fen": fee,
                 "platform_subsidy_fen": subsidy,
-                "commissions": _payouts(dues),
+                "commissions": _payouts(dues, paid),
             },
             store_id=order.store_id,
             dedupe_key=f"{SETTLE_AT_PROVIDER}:{entry.id}",
@@ -286,25 +294,55 @@ async def settle_order(
     return entry
 
 
-def _commission_legs(dues: list[CommissionDue]) -> list[Leg]:
+def _commission_legs(
+    dues: list[CommissionDue], owed_back: dict[int, int]
+) -> tuple[list[Leg], list[CommissionPaid]]:
     """Each commission cut from the store's frozen money of its line: to the promoter's
-    account when the provider sends it, else owed by the store."""
+    account when the provider sends it, less what the promoter owes the store back from
+    earlier claw-backs (carried: it stays with the store); without a payout account, owed by
+    the store."""
+    left = dict(owed_back)
     legs: list[Leg] = []
+    paid: list[CommissionPaid] = []
     for due in dues:
-        kind = K.PROMOTER_COMMISSION if due.payout_openid else K.COMMISSION_OWED
+        line, promoter = due.order_line_id, due.promoter_id
+        legs.append(Leg(K.STORE_FROZEN, -due.amount_fen, line))
+        if due.payout_openid is None:
+            legs.append(Leg(K.COMMISSION_OWED, due.amount_fen, line, promoter))
+            paid.append(CommissionPaid(promoter, line, 0, 0))
+            continue
+        carried = min(left.get(promoter, 0), due.amount_fen)
+        left[promoter] = left.get(promoter, 0) - carried
         legs += [
-            Leg(K.STORE_FROZEN, -due.amount_fen, due.order_line_id),
-            Leg(kind, due.amount_fen, due.order_line_id, due.promoter_id),
+            Leg(K.PROMOTER_COMMISSION, due.amount_fen - carried, line, promoter),
+            Leg(K.COMMISSION_CLAWBACK, carried, line, promoter),
         ]
-    return legs
+        paid.append(CommissionPaid(promoter, line, due.amount_fen - carried, carried))
+    return legs, paid
 
 
-def _payouts(dues: list[CommissionDue]) -> list[dict[str, int | str]]:
+async def _claw_backs_owed(
+    session: AsyncSession, store_id: int, dues: list[CommissionDue]
+) -> dict[int, int]:
+    """What each paid-out promoter of ``dues`` owes the store back from claw-backs, their
+    claw-back account held until the transaction ends (two settlements never carry the same
+    claw-back)."""
+    promoters = {due.promoter_id for due in dues if due.payout_openid}
+    owed = {}
+    for promoter, account_id in sorted(
+        (await repo.claw_back_accounts(session, store_id, promoters)).items()
+    ):
+        await lock_row(session, LedgerAccount, account_id)
+        owed[promoter] = max(0, -await repo.account_balance(session, account_id))
+    return owed
+
+
+def _payouts(dues: list[CommissionDue], paid: list[CommissionPaid]) -> list[dict[str, int | str]]:
     """What the provider splits to each promoter's payout account, one receiver each."""
     by_openid: dict[str, int] = defaultdict(int)
-    for due in dues:
-        if due.payout_openid:
-            by_openid[due.payout_openid] += due.amount_fen
+    for due, payout in zip(dues, paid, strict=True):
+        if due.payout_openid and payout.paid_out_fen:
+            by_openid[due.payout_openid] += payout.paid_out_fen
     return [
         {"openid": openid, "amount_fen": amount} for openid, amount in sorted(by_openid.items())
     ]
