@@ -111,6 +111,7 @@ PLATFORM_KINDS = frozenset(
     kind for kind, spec in SPECS.items() if spec.owner == AccountOwner.PLATFORM
 )
 STORE_KINDS = frozenset(kind for kind, spec in SPECS.items() if spec.owner == AccountOwner.STORE)
+COMMISSION_KINDS = frozenset(kind for kind, spec in SPECS.items() if spec.term == Term.COMMISSION)
 
 
 def term_totals(by_kind: dict[AccountKind, int]) -> dict[Term, int]:
