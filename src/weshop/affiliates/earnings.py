@@ -18,6 +18,7 @@ from weshop.affiliates.tax import labour_remuneration
 from weshop.core.clock import CHINA_TZ
 from weshop.core.errors import InvalidInput
 from weshop.core.pagination import paginate
+from weshop.core.spreadsheets import safe_cell
 from weshop.orders.models import Order, OrderLine
 
 C = CommissionStatus
@@ -154,8 +155,8 @@ async def statement_csv(session: AsyncSession, promoter_id: int, month: str) -> 
         writer.writerow(
             [
                 commission.settled_at.astimezone(CHINA_TZ).isoformat(timespec="seconds"),
-                order_no,
-                title,
+                safe_cell(order_no),
+                safe_cell(title),
                 commission.level,
                 commission.rate_bps,
                 commission.base_fen,
