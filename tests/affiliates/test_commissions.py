@@ -5,6 +5,7 @@ it in proportion, refunds after settlement are clawed back. The ledger checks cl
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 from tests.affiliates.commission_support import (
@@ -19,6 +20,7 @@ from tests.affiliates.conftest import POLICY, Pool
 from tests.ledger.support import order_kinds, report
 from tests.support import Headers, expect
 from weshop.core.clock import CHINA_TZ, utcnow
+from weshop.core.worker import Worker
 from weshop.ledger.chart_of_accounts import Term, term_totals
 from weshop.ledger.models import AccountKind
 
@@ -271,4 +273,37 @@ async def test_a_claw_back_is_repaid_from_the_next_settlement_at_the_store(pool:
     assert second_kinds[AccountKind.COMMISSION_CLAWBACK] == 200
     assert second_kinds[AccountKind.PROMOTER_COMMISSION] == 199
     assert (await ledger_terms(api.runtime, second["id"]))[Term.COMMISSION] == 399
+    assert (await report(api.runtime)).violations == []
+
+
+async def test_two_settlements_at_once_repay_a_claw_back_once(pool: Pool, api, runner):
+    await pool.pooled(rate_bps=1000)
+    promoter = await seller(pool)
+    await set_payout(pool, promoter, OPENID)
+    shopper, first = await referred_order(pool, promoter)
+    first = await pay(pool, shopper, first)
+    await complete(pool, shopper, first["id"])
+    await settle(runner)
+    await refund(pool, runner, first, 1999)  # 200 clawed back
+    later = []
+    for _ in range(2):
+        shopper, order = await referred_order(pool, promoter)
+        await pay(pool, shopper, order)
+        await complete(pool, shopper, order["id"])
+        later.append(order["id"])
+
+    # Two workers settle the two orders at the same moment, one message each.
+    workers = [
+        Worker(api.runtime.db, api.runtime.handlers, api.runtime, batch_size=1) for _ in "ab"
+    ]
+    due = utcnow() + timedelta(days=20)
+    await asyncio.gather(*(worker.drain(due) for worker in workers))
+
+    carried = [
+        (await order_kinds(api.runtime, order_id)).get(AccountKind.COMMISSION_CLAWBACK, 0)
+        for order_id in later
+    ]
+    assert sorted(carried) == [0, 200]
+    found = await earnings(pool, promoter)
+    assert (found["carried_fen"], found["paid_out_fen"]) == (200, 399 + 2 * 399 - 200)
     assert (await report(api.runtime)).violations == []
