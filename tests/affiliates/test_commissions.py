@@ -8,6 +8,8 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
+from sqlalchemy import select
+
 from tests.affiliates.commission_support import (
     PAYOUT,
     Seller,
@@ -21,8 +23,9 @@ from tests.ledger.support import order_kinds, report
 from tests.support import Headers, expect
 from weshop.core.clock import CHINA_TZ, utcnow
 from weshop.core.worker import Worker
+from weshop.ledger import service as ledger
 from weshop.ledger.chart_of_accounts import Term, term_totals
-from weshop.ledger.models import AccountKind
+from weshop.ledger.models import AccountKind, EntryKind, JournalEntry
 
 OPENID = "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"  # 28 characters, the shape of a WeChat openid
 
@@ -306,4 +309,29 @@ async def test_two_settlements_at_once_repay_a_claw_back_once(pool: Pool, api, r
     assert sorted(carried) == [0, 200]
     found = await earnings(pool, promoter)
     assert (found["carried_fen"], found["paid_out_fen"]) == (200, 399 + 2 * 399 - 200)
+    assert (await report(api.runtime)).violations == []
+
+
+async def test_a_reversed_settlement_settles_its_commission_anew(pool: Pool, api, runner):
+    await pool.pooled(rate_bps=1000)
+    promoter = await seller(pool)
+    shopper, order = await referred_order(pool, promoter)
+    order = await pay(pool, shopper, order)
+    await complete(pool, shopper, order["id"])
+    await settle(runner)
+    await refund(pool, runner, order, 1999)
+    settled = await order_kinds(api.runtime, order["id"])
+    async with api.runtime.db.session(write=False) as session:
+        settlement = await session.scalar(
+            select(JournalEntry.id).where(
+                JournalEntry.order_id == order["id"], JournalEntry.kind == EntryKind.SETTLEMENT
+            )
+        )
+    async with api.runtime.db.transaction() as session:
+        _, reposted = await ledger.reverse_entry(
+            session, settlement, reason="重新结算", actor_id=1, now=utcnow() + timedelta(days=9)
+        )
+    assert reposted is not None and reposted.kind == EntryKind.SETTLEMENT
+    assert await order_kinds(api.runtime, order["id"]) == settled
+    assert (await earnings(pool, promoter))["settled_fen"] == 399
     assert (await report(api.runtime)).violations == []
