@@ -119,6 +119,13 @@ async def test_a_commission_is_estimated_then_frozen_then_settled(pool: Pool, ap
     assert (found["frozen_fen"], found["settled_fen"], found["paid_out_fen"]) == (0, 399, 0)
     # No payout account when it settled: the store holds it, owed to the promoter.
     assert found["owed_fen"] == 399 and found["payout_account_set"] is False
+    balance = expect(
+        await pool.client.get(
+            f"/api/v1/merchant/stores/{pool.store_id}/finance/balance", headers=pool.owner
+        ),
+        200,
+    )
+    assert (balance["commission_fen"], balance["commission_held_fen"]) == (399, 399)
     terms = await ledger_terms(api.runtime, order["id"])
     assert terms[Term.COMMISSION] == 399
     assert terms[Term.PAID] == sum(terms[t] for t in Term if t != Term.PAID)
