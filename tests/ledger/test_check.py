@@ -18,7 +18,7 @@ from tests.ledger.support import (
     report,
 )
 from weshop import cli
-from weshop.ledger.chart_of_accounts import PLATFORM_KINDS, SPECS, account_ids
+from weshop.ledger.chart_of_accounts import PLATFORM_KINDS, SPECS, account_ids, keyed_account_ids
 from weshop.ledger.models import AccountKind as K
 from weshop.ledger.models import (
     AccountOwner,
@@ -167,3 +167,34 @@ async def test_a_store_account_passed_off_as_the_platforms_is_reported(api, runt
         )
     codes = {violation.code for violation in (await report(runtime)).violations}
     assert codes == {"account_off_the_chart", "posting_misplaced"}
+
+
+async def test_commission_taken_before_settlement_is_reported(api, runtime):
+    market = await open_market(api, shipping=False)
+    order = await paid_order(market, [(market.skus[0], 1)])
+    async with runtime.db.transaction() as session:
+        entry = await session.scalar(
+            select(JournalEntry).where(JournalEntry.order_id == order["id"])
+        )
+        ids = await keyed_account_ids(
+            session, market.store_id, [(K.STORE_FROZEN, None), (K.PROMOTER_COMMISSION, 7)]
+        )
+        for key, amount in (((K.STORE_FROZEN, None), -30), ((K.PROMOTER_COMMISSION, 7), 30)):
+            await session.execute(
+                text(
+                    "INSERT INTO postings (entry_id, account_id, store_id, order_id, "
+                    "order_line_id, amount_fen) "
+                    "VALUES (:entry, :account, :store, :order, :line, :amount)"
+                ),
+                {
+                    "entry": entry.id,
+                    "account": ids[key],
+                    "store": market.store_id,
+                    "order": order["id"],
+                    "line": order["lines"][0]["id"],
+                    "amount": amount,
+                },
+            )
+    violations = (await report(runtime)).violations
+    assert [v.code for v in violations] == ["commission_before_settlement"]
+    assert "30 of commission" in violations[0].message

@@ -40,6 +40,8 @@ async def test_balance_statement_and_csv(api, runtime, runner, worker):
         "fee_paid_fen": fee_of(paid_first),
         "refunded_fen": 7,
         "subsidy_fen": 0,
+        "commission_fen": 0,
+        "commission_held_fen": 0,
     }
 
     # Newest first, two a page: settlement, refund, payment, payment.

@@ -1,6 +1,8 @@
 """Properties: the fee and subsidy arithmetic on its own, and random orders of several lines
 with partial refunds at random moments and settlements, after which every order's money adds
-up to the fen, matches a plain model, and `weshop ledger check` finds nothing."""
+up to the fen, matches a plain model, and `weshop ledger check` finds nothing. The shopper came
+through a promoter's link: every line earns a commission, cut from the store's share at
+settlement and clawed back by refunds after it."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from tests.ledger.support import (
     Market,
     after_sales_closed,
     ask_refund,
+    entry_kinds,
     fee_of,
     open_market,
     order_kinds,
@@ -21,8 +24,13 @@ from tests.ledger.support import (
     ship,
 )
 from tests.support import expect
+from weshop.affiliates import links
+from weshop.affiliates.clicks import Visit
+from weshop.affiliates.models import ClickChannel, Promoter
+from weshop.core.money import bps_share
 from weshop.ledger.chart_of_accounts import Term
 from weshop.ledger.models import AccountKind as K
+from weshop.ledger.models import EntryKind
 from weshop.ledger.targets import fee_split, subsidy_due
 
 amounts = st.integers(min_value=0, max_value=10**9)
@@ -69,6 +77,53 @@ order_plans = st.tuples(
 )
 
 
+COMMISSION_BPS = 1000
+
+
+async def promoted(api, market: Market) -> Market:
+    """Every product of the market in the alliance pool at 10%, and the market's shopper
+    bound to a promoter by a click on their store link."""
+    operator = await api.operator()
+    for product in market.products:
+        listing = expect(
+            await api.client.post(
+                market.merchant("/affiliate-listings"),
+                json={"product_id": product["id"], "rate_bps": COMMISSION_BPS},
+                headers=market.owner,
+            ),
+            201,
+        )
+        expect(
+            await api.client.post(
+                f"/api/v1/platform/affiliate-listings/{listing['id']}/approve", headers=operator
+            ),
+            200,
+        )
+    applicant = await api.sign_in()
+    record = expect(
+        await api.client.post(
+            "/api/v1/me/promoter",
+            json={"real_name": "王小明", "phone": "13912345678"},
+            headers=applicant,
+        ),
+        201,
+    )
+    expect(
+        await api.client.post(
+            f"/api/v1/platform/promoters/{record['id']}/approve", headers=operator
+        ),
+        200,
+    )
+    user = expect(await api.client.get("/api/v1/me", headers=market.shopper), 200)
+    async with api.runtime.db.transaction() as session:
+        promoter = await session.get_one(Promoter, record["id"])
+        link = await links.share_link(
+            session, promoter, links.Target(links.TargetKind.STORE, market.store_id)
+        )
+        await links.follow(session, link.code, ClickChannel.LINK, Visit(user["id"], None))
+    return market
+
+
 @pytest.fixture
 def markets() -> dict[str, Market]:
     """One store for every example of a test: each example's orders are its own."""
@@ -85,7 +140,7 @@ async def test_random_orders_refunds_and_settlements_keep_every_fen(
     api, runtime, runner, worker, markets, plans
 ):
     if "shop" not in markets:
-        markets["shop"] = await open_market(api)
+        markets["shop"] = await promoted(api, await open_market(api))
     market = markets["shop"]
     orders, refunded = [], {}
     for items, *_ in plans:
@@ -158,5 +213,13 @@ async def _holds(runtime, order: dict, refunded: dict[int | None, int]) -> None:
         + terms[Term.REFUNDED]
     )
     assert kinds.get(K.STORE_FEE_HELD, 0) + kinds.get(K.PLATFORM_FEE, 0) == fee_of(paid - back)
+    # Once settled, each line's commission is 10% of what the shopper kept of it (rounded
+    # down), wherever the refunds fell; before, it is still in the store's frozen money.
+    settled = EntryKind.SETTLEMENT in await entry_kinds(runtime, order["id"])
+    commission = sum(
+        bps_share(line["payable_fen"] - refunded[line["id"]], COMMISSION_BPS)
+        for line in order["lines"]
+    )
+    assert terms[Term.COMMISSION] == (commission if settled else 0)
     store = kinds.get(K.STORE_FROZEN, 0) + kinds.get(K.STORE_AVAILABLE, 0)
-    assert store == paid - back - fee_of(paid - back)
+    assert store == paid - back - fee_of(paid - back) - terms[Term.COMMISSION]

@@ -26,7 +26,7 @@ from weshop.paysim.transactions import Amount, PartnerOrder, SettleInfo
 
 PLATFORM = Caller(mchid=PLATFORM_MCHID, role="platform", appid=PLATFORM_APPID)
 SUB = READY_SUB_MCHID
-PROMOTER = "oPromoterProperty0000000001"
+PROMOTER = "oPromoterProperty00000000001"
 
 amounts = st.integers(min_value=1, max_value=5000)
 index = st.integers(min_value=0, max_value=5)
@@ -94,7 +94,8 @@ class Market:
                 self.sim.sharing.split(
                     PLATFORM,
                     SplitOrder(
-                        sub_mchid=SUB, transaction_id=transaction_id, out_order_no=out_order_no,
+                        sub_mchid=SUB, appid=PLATFORM_APPID, transaction_id=transaction_id,
+                        out_order_no=out_order_no,
                         receivers=[
                             SplitTo(type="MERCHANT_ID", account=PLATFORM_MCHID,
                                     amount=operation[2], description="fee"),

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Path, Query, Request, Response, status
 from weshop.accounts.auth import CurrentOperator, CurrentUser
 from weshop.affiliates import (
     dashboard,
+    earnings,
     fraud,
     links,
     listings,
@@ -26,10 +27,13 @@ from weshop.affiliates.promoters import NotAPromoter
 from weshop.affiliates.schemas import (
     CommissionHoldOut,
     DashboardOut,
+    EarningsOut,
     HoldDecision,
     ListingIn,
     ListingOut,
     OrderAttributionOut,
+    PayoutAccountIn,
+    PayoutAccountOut,
     PeriodFiguresOut,
     PlanOut,
     PlanPatch,
@@ -464,3 +468,58 @@ async def my_poster(
         session, runtime.settings, promoter, code, request_language(request)
     )
     return Response(png, media_type="image/png", headers={"Cache-Control": "private, max-age=300"})
+
+
+@me.put("/promoter/payout-account", response_model=PayoutAccountOut)
+@raises(NotAPromoter)
+async def set_payout_account(body: PayoutAccountIn, user: CurrentUser, session: DbSession):
+    """Where the provider sends the caller's commission at each settlement from now on: their
+    WeChat openid under the platform's appid (a personal profit-sharing receiver). A value
+    that is not an openid answers 422 `invalid_openid`. Commission settled before it was set
+    stays owed by the store (`owed_fen` in the earnings)."""
+    promoter = await promoters.approved(session, user.id)
+    await earnings.set_payout_account(session, promoter, body.openid)
+    return PayoutAccountOut(openid=promoter.payout_openid)
+
+
+@me.get("/promoter/earnings", response_model=EarningsOut)
+@raises(NotAPromoter)
+async def my_earnings(
+    user: CurrentUser,
+    session: DbSession,
+    cursor: CursorQuery = None,
+    limit: Limit = DEFAULT_LIMIT,
+):
+    """The caller's commission: estimated (placed), frozen (paid, until the after-sales
+    window closes), settled, clawed back (refunded after settlement, carried against the
+    next settlement), paid out (sent by the provider) and owed (settled without a payout
+    account, held by the store); and the lines they earn on, newest first, with nothing of
+    the buyer."""
+    promoter = await promoters.approved(session, user.id)
+    rows = await earnings.lines_page(session, promoter.id, cursor, limit)
+    page = page_of(rows, limit, lambda line: line)
+    totals = await earnings.totals(session, promoter.id)
+    return views.earnings_out(promoter, totals, page.items, page.next_cursor)
+
+
+@me.get(
+    "/promoter/statements/{month}.csv",
+    response_class=Response,
+    responses={200: {"content": {"text/csv": {}}, "description": "One settled commission a row."}},
+)
+@raises(NotAPromoter)
+async def my_statement(
+    month: Annotated[str, Path(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="YYYY-MM.")],
+    user: CurrentUser,
+    session: DbSession,
+):
+    """The month's statement (China time) as CSV, amounts in fen: each commission settled in
+    it, then the income, the deduction, the taxable income and the individual income tax
+    withheld on it as labour remuneration (劳务报酬), and the net."""
+    promoter = await promoters.approved(session, user.id)
+    body = await earnings.statement_csv(session, promoter.id, month)
+    return Response(
+        body,
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="statement-{month}.csv"'},
+    )

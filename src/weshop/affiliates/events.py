@@ -1,18 +1,65 @@
-"""What the alliance pool does on the orders' events, in the order's own transaction: every
-placed line gets its attribution decision (:mod:`weshop.affiliates.decisions`)."""
+"""What the alliance pool does on the events of the domains below it, in their own
+transactions: every placed line gets its attribution decision
+(:mod:`weshop.affiliates.decisions`) and its commissions, which then follow the order's
+payment, closing, refunds and settlement (:mod:`weshop.affiliates.commissions`)."""
 
 from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from weshop.affiliates import commissions
 from weshop.affiliates.clicks import current_visitor
 from weshop.affiliates.decisions import attribute_placed_lines
+from weshop.core.clock import utcnow
 from weshop.core.events import Subscribers
-from weshop.orders.events import OrdersPlaced
+from weshop.ledger.announcements import (
+    CommissionClawedBack,
+    CommissionDue,
+    OrderClawBacks,
+    OrderCommissions,
+    OrderSettled,
+)
+from weshop.orders.events import OrderClosed, OrdersPlaced
+from weshop.payments.events import PaymentSucceeded, RefundSucceeded
 
 subscribers = Subscribers()
 
 
 @subscribers.on(OrdersPlaced)
 async def attribute_orders(db: AsyncSession, event: OrdersPlaced) -> None:
-    await attribute_placed_lines(db, event, current_visitor())
+    rows = await attribute_placed_lines(db, event, current_visitor())
+    await commissions.estimate(db, event, rows)
+
+
+@subscribers.on(PaymentSucceeded)
+async def freeze_commissions(db: AsyncSession, event: PaymentSucceeded) -> None:
+    if event.accepted:
+        await commissions.freeze(db, event.payment.order_id, utcnow())
+
+
+@subscribers.on(OrderClosed)
+async def close_commissions(db: AsyncSession, event: OrderClosed) -> None:
+    if not event.was_paid:
+        await commissions.close_unpaid(db, event.order_id, utcnow())
+
+
+@subscribers.on(RefundSucceeded)
+async def follow_refund(db: AsyncSession, event: RefundSucceeded) -> None:
+    await commissions.follow_refunds(db, event.refund.order_id, utcnow())
+
+
+@subscribers.answers(OrderCommissions)
+async def commissions_due(db: AsyncSession, question: OrderCommissions) -> list[CommissionDue]:
+    return await commissions.due_at_settlement(db, question.order_id)
+
+
+@subscribers.answers(OrderClawBacks)
+async def commission_claw_backs(
+    db: AsyncSession, question: OrderClawBacks
+) -> list[CommissionClawedBack]:
+    return await commissions.claw_backs(db, question.order_id, utcnow())
+
+
+@subscribers.on(OrderSettled)
+async def settle_commissions(db: AsyncSession, event: OrderSettled) -> None:
+    await commissions.settle(db, event.order_id, event.settled_at, event.commissions)

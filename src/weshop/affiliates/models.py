@@ -87,6 +87,10 @@ class Promoter(TimestampMixin, Base):
     review_reason: Mapped[str] = mapped_column(String(200), default="")
     reviewed_at: Mapped[datetime | None]
     reviewed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # Where the provider sends the promoter's commission: their WeChat openid under the
+    # platform's appid (a PERSONAL_OPENID profit-sharing receiver). Until it is set, settled
+    # commission stays owed in the ledger and is not split.
+    payout_openid: Mapped[str | None] = mapped_column(String(64))
 
 
 class AffiliateListing(TimestampMixin, Base):
@@ -276,3 +280,53 @@ class CommissionHold(Base):
     decided_at: Mapped[datetime | None]
     decided_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CommissionStatus(enum.StrEnum):
+    ESTIMATED = "estimated"  # the order was placed
+    FROZEN = "frozen"  # the order was paid; frozen until its after-sales window closes
+    SETTLED = "settled"  # the window closed: the ledger moved it to the promoter
+    CANCELLED = "cancelled"  # unpaid and closed, or refunded in full before settlement
+
+
+class Commission(TimestampMixin, Base):
+    """One level's commission on one attributed order line (``affiliates.commissions``).
+
+    ``amount_fen`` is what the line earns now (``affiliates.commission.commissions`` of what
+    the shopper paid and kept); ``settled_fen`` what it came to at settlement; a refund after
+    settlement leaves that and sets ``clawed_back_fen``, carried against the promoter's next
+    settlements at the same store (``carried_fen`` of those rows).
+    """
+
+    __tablename__ = "affiliate_commissions"
+    __table_args__ = (
+        UniqueConstraint("order_line_id", "level"),
+        Index("ix_affiliate_commissions_promoter_created", "promoter_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
+    order_line_id: Mapped[int] = mapped_column(ForeignKey("order_lines.id"))
+    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id"))
+    attribution_id: Mapped[int] = mapped_column(ForeignKey("affiliate_line_attributions.id"))
+    promoter_id: Mapped[int] = mapped_column(ForeignKey("promoters.id"))
+    # 1: the promoter who brought the order; 2: their inviter (when the policy paid two).
+    level: Mapped[int]
+    rate_bps: Mapped[int]
+    # The line's payable at order (after its share of discounts, shipping excluded).
+    base_fen: Mapped[int]
+    # The line's refunds that succeeded so far (whatever the moment).
+    refunded_fen: Mapped[int] = mapped_column(default=0)
+    amount_fen: Mapped[int]
+    status: Mapped[CommissionStatus] = mapped_column(
+        enum_column(CommissionStatus, 16), default=CommissionStatus.ESTIMATED
+    )
+    settled_fen: Mapped[int] = mapped_column(default=0)
+    clawed_back_fen: Mapped[int] = mapped_column(default=0)
+    # What the provider split to the promoter's payout account at settlement (0 without one),
+    # and what of the settled amount was kept to repay earlier claw-backs at the same store.
+    paid_out_fen: Mapped[int] = mapped_column(default=0)
+    carried_fen: Mapped[int] = mapped_column(default=0)
+    frozen_at: Mapped[datetime | None]
+    settled_at: Mapped[datetime | None]
+    cancelled_at: Mapped[datetime | None]

@@ -22,6 +22,7 @@ from weshop.affiliates.models import (
     DEFAULT_MIN_WITHDRAWAL_FEN,
     Audience,
     ClickChannel,
+    CommissionStatus,
     HoldStatus,
     ListingStatus,
     PromoterStatus,
@@ -401,3 +402,56 @@ class RecommendationOut(BaseModel):
         description="Why this card is here, one sentence a line, in the page language "
         "(the weshop_lang cookie; Simplified Chinese by default)."
     )
+
+
+# Earnings
+
+
+class PayoutAccountIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    openid: str = Field(
+        min_length=1,
+        max_length=64,
+        description="The promoter's WeChat openid under the platform's appid (28 characters); "
+        "the provider sends their commission there from their next settlement on.",
+    )
+
+
+class PayoutAccountOut(BaseModel):
+    openid: str | None
+
+
+class EarningLineOut(BaseModel):
+    id: int
+    order_no: str
+    product: str
+    level: int = Field(description="1: you brought the order; 2: a promoter you invited did.")
+    rate_bps: int
+    base_fen: int = Field(description="What the shopper paid for the line (shipping excluded).")
+    refunded_fen: int
+    amount_fen: int = Field(description="What the line earns now, refunds counted.")
+    status: CommissionStatus
+    settled_fen: int
+    clawed_back_fen: int = Field(
+        description="Refunded after settlement: carried against your next settlement."
+    )
+    carried_fen: int = Field(description="Kept from this settlement to repay claw-backs.")
+    paid_out_fen: int
+    created_at: datetime
+
+
+class EarningsOut(BaseModel):
+    estimated_fen: int = Field(description="Orders placed, not yet paid.")
+    frozen_fen: int = Field(description="Paid; frozen until the after-sales window closes.")
+    settled_fen: int
+    clawed_back_fen: int = Field(description="Refunded after settlement, owed back.")
+    carried_fen: int = Field(
+        description="Claw-backs repaid: kept by the store from your later settlements there."
+    )
+    paid_out_fen: int = Field(description="Sent to your payout account by the provider.")
+    owed_fen: int = Field(
+        description="Settled while you had no payout account: held by the store, owed to you."
+    )
+    payout_account_set: bool
+    lines: list[EarningLineOut]
+    next_cursor: str | None = None

@@ -1,8 +1,9 @@
-"""The state machines of promoters, pool listings and commission holds, as transition
-tables."""
+"""The state machines of promoters, pool listings, commissions and commission holds, as
+transition tables."""
 
 from __future__ import annotations
 
+from weshop.affiliates.models import CommissionStatus as C
 from weshop.affiliates.models import HoldStatus as H
 from weshop.affiliates.models import ListingStatus as L
 from weshop.affiliates.models import PromoterStatus as P
@@ -37,5 +38,15 @@ HOLD_MACHINE: StateMachine[H] = StateMachine(
     {
         (H.HELD, "release"): H.RELEASED,
         (H.HELD, "void"): H.VOIDED,
+    },
+)
+
+COMMISSION_MACHINE: StateMachine[C] = StateMachine(
+    "commission",
+    {
+        (C.ESTIMATED, "freeze"): C.FROZEN,  # the order was paid
+        (C.ESTIMATED, "cancel"): C.CANCELLED,  # closed unpaid
+        (C.FROZEN, "cancel"): C.CANCELLED,  # refunded in full before settlement
+        (C.FROZEN, "settle"): C.SETTLED,  # the after-sales window closed
     },
 )

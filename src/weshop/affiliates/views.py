@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from weshop.affiliates import decisions, links, listings
 from weshop.affiliates import repository as repo
 from weshop.affiliates.attribution import NoAttribution, Rule
+from weshop.affiliates.earnings import EarningLine, Totals
 from weshop.affiliates.models import (
     AffiliateListing,
     AffiliatePlan,
@@ -25,6 +26,8 @@ from weshop.affiliates.promoters import Policy
 from weshop.affiliates.schemas import (
     ClickEvidence,
     CommissionHoldOut,
+    EarningLineOut,
+    EarningsOut,
     HoldFinding,
     LineAttributionOut,
     ListingOut,
@@ -345,3 +348,38 @@ async def recommendation_answers(
         )
         for item, row in zip(items, rows, strict=True)
     ]
+
+
+def earnings_out(
+    promoter: Promoter, totals: Totals, lines: list[EarningLine], next_cursor: str | None
+) -> EarningsOut:
+    return EarningsOut(
+        estimated_fen=totals.estimated_fen,
+        frozen_fen=totals.frozen_fen,
+        settled_fen=totals.settled_fen,
+        clawed_back_fen=totals.clawed_back_fen,
+        carried_fen=totals.carried_fen,
+        paid_out_fen=totals.paid_out_fen,
+        owed_fen=totals.owed_fen,
+        payout_account_set=promoter.payout_openid is not None,
+        lines=[
+            EarningLineOut(
+                id=line.commission.id,
+                order_no=line.order_no,
+                product=line.title,
+                level=line.commission.level,
+                rate_bps=line.commission.rate_bps,
+                base_fen=line.commission.base_fen,
+                refunded_fen=line.commission.refunded_fen,
+                amount_fen=line.commission.amount_fen,
+                status=line.commission.status,
+                settled_fen=line.commission.settled_fen,
+                clawed_back_fen=line.commission.clawed_back_fen,
+                carried_fen=line.commission.carried_fen,
+                paid_out_fen=line.commission.paid_out_fen,
+                created_at=line.commission.created_at,
+            )
+            for line in lines
+        ],
+        next_cursor=next_cursor,
+    )

@@ -28,7 +28,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased, load_only
 
 from weshop.ledger import repository as repo
-from weshop.ledger.chart_of_accounts import SPECS, STORE_KINDS, Term, account_code, term_totals
+from weshop.ledger.chart_of_accounts import (
+    COMMISSION_KINDS,
+    SPECS,
+    STORE_KINDS,
+    Term,
+    account_code,
+    term_totals,
+)
 from weshop.ledger.models import (
     AccountKind,
     AccountOwner,
@@ -85,7 +92,9 @@ async def _accounts_off_the_chart(session: AsyncSession) -> list[Violation]:
         if (
             account.owner != spec.owner
             or (account.store_id is not None) != spec.per_store
-            or account.code != account_code(account.kind, account.store_id or 0)
+            or (account.promoter_id is not None) != spec.per_promoter
+            or account.code
+            != account_code(account.kind, account.store_id or 0, account.promoter_id)
         ):
             found.append(
                 Violation(
@@ -238,6 +247,7 @@ async def _check_orders(session: AsyncSession, order_ids: list[int]) -> list[Vio
         violations += ledger.money(payments, refunds, accepted)
         violations += ledger.parts()
         violations += ledger.fee_and_subsidy(settled=order.id in settled)
+        violations += ledger.commission(settled=order.id in settled)
     return violations
 
 
@@ -347,6 +357,28 @@ class OrderCheck:
             yield self._v(
                 "frozen_after_settlement", f"settled, yet {', '.join(frozen)} still hold money"
             )
+
+    def commission(self, *, settled: bool) -> Iterator[Violation]:
+        """Commission leaves the store's money only at settlement, and never exceeds what the
+        store had of the line: a promoter is paid from the store's share, nothing else."""
+        commission = sum(self.by_kind.get(kind, 0) for kind in COMMISSION_KINDS)
+        if not settled and commission:
+            yield self._v(
+                "commission_before_settlement", f"{commission} of commission, not yet settled"
+            )
+        for kind in (K.PROMOTER_COMMISSION, K.COMMISSION_OWED):
+            if self.by_kind.get(kind, 0) < 0:
+                yield self._v("negative_balance", f"{kind} is {self.by_kind[kind]}")
+        paid = self.by_part(K.PROVIDER_CLEARING, sign=-1)
+        cut = self.by_part(K.PROMOTER_COMMISSION)
+        for part, owed in self.by_part(K.COMMISSION_OWED).items():
+            cut[part] += owed
+        for part, amount in cut.items():
+            if amount > paid.get(part, 0):
+                yield self._v(
+                    "commission_over_paid",
+                    f"{_part_name(part)}: commission {amount} of {paid.get(part, 0)} paid",
+                )
 
 
 def _part_name(part: Part) -> str:

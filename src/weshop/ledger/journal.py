@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from weshop.core.clock import CHINA_TZ, utcnow
 from weshop.core.errors import WeShopError
 from weshop.ledger import repository as repo
-from weshop.ledger.chart_of_accounts import account_ids
+from weshop.ledger.chart_of_accounts import keyed_account_ids
 from weshop.ledger.models import AccountKind, EntryKind, JournalEntry, Posting
 from weshop.ledger.targets import Part
 
@@ -37,11 +37,13 @@ class UnbalancedEntry(WeShopError):
 
 @dataclass(frozen=True)
 class Leg:
-    """One posting to be: ``amount_fen`` into the order's account of ``kind``, for ``part``."""
+    """One posting to be: ``amount_fen`` into the order's account of ``kind``, for ``part``
+    (and ``promoter_id``, for a promoter's kind of account)."""
 
     kind: AccountKind
     amount_fen: int
     part: Part = None
+    promoter_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -93,7 +95,9 @@ async def post(
         )
         if entry is None:
             return None
-    accounts = await account_ids(session, source.store_id, {leg.kind for leg in legs})
+    accounts = await keyed_account_ids(
+        session, source.store_id, {(leg.kind, leg.promoter_id) for leg in legs}
+    )
     if legs:
         # One INSERT of many rows (executemany): postings are never read back here.
         await session.execute(
@@ -101,7 +105,7 @@ async def post(
             [
                 {
                     "entry_id": entry.id,
-                    "account_id": accounts[leg.kind],
+                    "account_id": accounts[(leg.kind, leg.promoter_id)],
                     "store_id": source.store_id,
                     "order_id": source.order_id,
                     "order_line_id": leg.part,

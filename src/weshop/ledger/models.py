@@ -28,11 +28,15 @@ class AccountKind(enum.StrEnum):
     SHOPPER_REFUNDS = "shopper_refunds"
     PLATFORM_FEE = "platform_fee"
     PLATFORM_SUBSIDY = "platform_subsidy"
+    PROMOTER_COMMISSION = "promoter_commission"
+    COMMISSION_OWED = "commission_owed"
+    COMMISSION_CLAWBACK = "commission_clawback"
 
 
 class AccountOwner(enum.StrEnum):
     STORE = "store"
     PLATFORM = "platform"
+    PROMOTER = "promoter"
     # Counterparties outside WeShop's books: the payment provider, the shoppers.
     EXTERNAL = "external"
 
@@ -57,11 +61,15 @@ class LedgerAccount(Base):
     __tablename__ = "ledger_accounts"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    # "store_frozen:12" for a store's account, "platform_fee" for the platform's.
+    # "store_frozen:12" for a store's account, "platform_fee" for the platform's,
+    # "promoter_commission:p7" for a promoter's.
     code: Mapped[str] = mapped_column(String(48), unique=True)
     kind: Mapped[AccountKind] = mapped_column(enum_column(AccountKind, 24))
     owner: Mapped[AccountOwner] = mapped_column(enum_column(AccountOwner, 16))
     store_id: Mapped[int | None] = mapped_column(ForeignKey("stores.id"), index=True)
+    # The promoter of a commission account (a promoter of the alliance pool, a domain above
+    # the ledger: the id only, no foreign key).
+    promoter_id: Mapped[int | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

@@ -66,6 +66,19 @@ async def order_balances(session: AsyncSession, order_id: int) -> Balances:
     return {(kind, part): int(total) for kind, part, total in rows}
 
 
+async def promoter_balances(
+    session: AsyncSession, order_id: int, kind: AccountKind
+) -> dict[tuple[int, Part], int]:
+    """The order's balance in the promoter accounts of ``kind``, by promoter and line."""
+    rows = await session.execute(
+        select(LedgerAccount.promoter_id, Posting.order_line_id, func.sum(Posting.amount_fen))
+        .join(LedgerAccount, LedgerAccount.id == Posting.account_id)
+        .where(Posting.order_id == order_id, LedgerAccount.kind == kind)
+        .group_by(LedgerAccount.promoter_id, Posting.order_line_id)
+    )
+    return {(promoter, part): int(total) for promoter, part, total in rows}
+
+
 async def has_pending_refunds(session: AsyncSession, order_id: int) -> bool:
     """Whether a refund of the order was asked of the provider and has no final answer."""
     found = await session.scalar(
@@ -122,6 +135,36 @@ async def postings_with_kinds(
     for posting, kind in rows:
         found[posting.entry_id].append((posting, kind))
     return found
+
+
+async def claw_back_accounts(
+    session: AsyncSession, store_id: int, promoter_ids: set[int]
+) -> dict[int, int]:
+    """The store's claw-back account of each promoter who has one: promoter -> account id."""
+    rows = await session.execute(
+        select(LedgerAccount.promoter_id, LedgerAccount.id).where(
+            LedgerAccount.kind == AccountKind.COMMISSION_CLAWBACK,
+            LedgerAccount.store_id == store_id,
+            LedgerAccount.promoter_id.in_(promoter_ids),
+        )
+    )
+    return {promoter: account_id for promoter, account_id in rows}
+
+
+async def account_balance(session: AsyncSession, account_id: int) -> int:
+    total = await session.scalar(
+        select(func.coalesce(func.sum(Posting.amount_fen), 0)).where(
+            Posting.account_id == account_id
+        )
+    )
+    return int(total or 0)
+
+
+async def account_promoters(session: AsyncSession, account_ids: set[int]) -> dict[int, int | None]:
+    rows = await session.execute(
+        select(LedgerAccount.id, LedgerAccount.promoter_id).where(LedgerAccount.id.in_(account_ids))
+    )
+    return {key: value for key, value in rows}
 
 
 async def store_balances(

@@ -26,6 +26,16 @@ class StoreBalanceOut(BaseModel):
     fee_paid_fen: int = Field(description="Platform fee taken at settlement.")
     refunded_fen: int = Field(description="Paid back to shoppers.")
     subsidy_fen: int = Field(description="Platform subsidies granted, net of refunds.")
+    commission_fen: int = Field(
+        description="Promoters' commission cut from the store's share at settlement, net of "
+        "claw-backs."
+    )
+    commission_held_fen: int = Field(
+        description="Of it, what the store still holds at the provider: commission owed to "
+        "promoters without a payout account, less claw-backs promoters owe the store back "
+        "(negative when they owe more). The store's money at the provider is available_fen "
+        "plus this."
+    )
 
 
 class StatementEntryOut(BaseModel):

@@ -11,7 +11,11 @@ back from the platform and the money from the store's available funds.
 |            | platform subsidy -> store subsidy due (platform-funded discounts)         |
 | refund     | store frozen (available once settled) -> shopper refunds; fee and subsidy |
 |            | moved back to what the kept money earns                                   |
-| settlement | store fee held -> platform fee; store frozen and subsidy due -> available |
+| settlement | store frozen -> each promoter's commission (or commission owed, held by  |
+|            | the store, without a payout account); store fee held -> platform fee;     |
+|            | store frozen and subsidy due -> available                                 |
+| refund     | once settled: commission claw-back -> store available (what the refund    |
+| (settled)  | took of a commission the provider already sent; carried, not returned)    |
 | reversal   | every posting of the reversed entry, negated                              |
 
 Postings of one order are computed from its balances, so every event takes the order's row
@@ -29,11 +33,25 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from weshop.core.clock import utcnow
 from weshop.core.db import lock_row
 from weshop.core.errors import Conflict, NotFound
+from weshop.core.events import announce, ask
 from weshop.core.outbox import emit
 from weshop.ledger import fees, journal
 from weshop.ledger import repository as repo
+from weshop.ledger.announcements import (
+    CommissionDue,
+    CommissionPaid,
+    OrderClawBacks,
+    OrderCommissions,
+    OrderSettled,
+)
 from weshop.ledger.journal import Leg, Source
-from weshop.ledger.models import AccountKind, EntryKind, JournalEntry, OrderFeeTerms
+from weshop.ledger.models import (
+    AccountKind,
+    EntryKind,
+    JournalEntry,
+    LedgerAccount,
+    OrderFeeTerms,
+)
 from weshop.ledger.settlement import (
     SETTLEMENT_WAIT_FOR_REFUNDS,
     schedule_settlement,
@@ -179,6 +197,8 @@ async def record_refund(
         legs += [Leg(book.money_account, -amount, part), Leg(K.SHOPPER_REFUNDS, amount, part)]
     book.apply(legs)
     legs += rebalance(facts, book)
+    if book.settled:
+        legs += await _claw_back(session, order.id)
     source = Source(
         kind=EntryKind.REFUND,
         key=f"refund:{refund.id}",
@@ -239,7 +259,10 @@ async def settle_order(
     if await repo.has_pending_refunds(session, order_id):
         schedule_settlement_retry(session, order, now + SETTLEMENT_WAIT_FOR_REFUNDS)
         return None
-    legs: list[Leg] = []
+    dues = await ask(session, OrderCommissions(order.id))
+    owed_back = await _claw_backs_owed(session, order.store_id, dues)
+    legs, paid = _commission_legs(dues, owed_back)
+    book.apply(legs)
     for (kind, part), amount in sorted(book.balances.items(), key=_balance_order):
         if kind in _SETTLES_TO:
             legs += [Leg(kind, -amount, part), Leg(_SETTLES_TO[kind], amount, part)]
@@ -252,6 +275,7 @@ async def settle_order(
     )
     entry = await journal.post(session, source, legs, now)
     if entry is not None:
+        await announce(session, OrderSettled(order.id, now, tuple(paid)))
         fee = sum(leg.amount_fen for leg in legs if leg.kind == K.PLATFORM_FEE)
         subsidy = -sum(leg.amount_fen for leg in legs if leg.kind == K.STORE_SUBSIDY_DUE)
         emit(
@@ -262,11 +286,87 @@ async def settle_order(
                 "entry_id": entry.id,
                 "platform_fee_fen": fee,
                 "platform_subsidy_fen": subsidy,
+                "commissions": _payouts(dues, paid),
             },
             store_id=order.store_id,
             dedupe_key=f"{SETTLE_AT_PROVIDER}:{entry.id}",
         )
     return entry
+
+
+def _commission_legs(
+    dues: list[CommissionDue], owed_back: dict[int, int]
+) -> tuple[list[Leg], list[CommissionPaid]]:
+    """Each commission cut from the store's frozen money of its line: to the promoter's
+    account when the provider sends it, less what the promoter owes the store back from
+    earlier claw-backs (carried: it stays with the store); without a payout account, owed by
+    the store."""
+    left = dict(owed_back)
+    legs: list[Leg] = []
+    paid: list[CommissionPaid] = []
+    for due in dues:
+        line, promoter = due.order_line_id, due.promoter_id
+        legs.append(Leg(K.STORE_FROZEN, -due.amount_fen, line))
+        if due.payout_openid is None:
+            legs.append(Leg(K.COMMISSION_OWED, due.amount_fen, line, promoter))
+            paid.append(CommissionPaid(promoter, line, 0, 0))
+            continue
+        carried = min(left.get(promoter, 0), due.amount_fen)
+        left[promoter] = left.get(promoter, 0) - carried
+        legs += [
+            Leg(K.PROMOTER_COMMISSION, due.amount_fen - carried, line, promoter),
+            Leg(K.COMMISSION_CLAWBACK, carried, line, promoter),
+        ]
+        paid.append(CommissionPaid(promoter, line, due.amount_fen - carried, carried))
+    return legs, paid
+
+
+async def _claw_backs_owed(
+    session: AsyncSession, store_id: int, dues: list[CommissionDue]
+) -> dict[int, int]:
+    """What each paid-out promoter of ``dues`` owes the store back from claw-backs, their
+    claw-back account held until the transaction ends (two settlements never carry the same
+    claw-back)."""
+    promoters = {due.promoter_id for due in dues if due.payout_openid}
+    owed = {}
+    for promoter, account_id in sorted(
+        (await repo.claw_back_accounts(session, store_id, promoters)).items()
+    ):
+        await lock_row(session, LedgerAccount, account_id)
+        owed[promoter] = max(0, -await repo.account_balance(session, account_id))
+    return owed
+
+
+def _payouts(dues: list[CommissionDue], paid: list[CommissionPaid]) -> list[dict[str, int | str]]:
+    """What the provider splits to each promoter's payout account, one receiver each."""
+    by_openid: dict[str, int] = defaultdict(int)
+    for due, payout in zip(dues, paid, strict=True):
+        if due.payout_openid and payout.paid_out_fen:
+            by_openid[due.payout_openid] += payout.paid_out_fen
+    return [
+        {"openid": openid, "amount_fen": amount} for openid, amount in sorted(by_openid.items())
+    ]
+
+
+async def _claw_back(session: AsyncSession, order_id: int) -> list[Leg]:
+    """Legs that bring each commission's claw-back account to what refunds after settlement
+    took of it: the store gets that much of its refund back from the promoter's side."""
+    goal = {
+        (item.promoter_id, item.order_line_id): -item.amount_fen
+        for item in await ask(session, OrderClawBacks(order_id))
+    }
+    now = await repo.promoter_balances(session, order_id, K.COMMISSION_CLAWBACK)
+    legs: list[Leg] = []
+    for promoter_id, part in sorted(
+        set(goal) | set(now), key=lambda key: (key[0], _part_order(key[1]))
+    ):
+        delta = goal.get((promoter_id, part), 0) - now.get((promoter_id, part), 0)
+        if delta:
+            legs += [
+                Leg(K.COMMISSION_CLAWBACK, delta, part, promoter_id),
+                Leg(K.STORE_AVAILABLE, -delta, part),
+            ]
+    return legs
 
 
 async def platform_targets_after_refunds(
@@ -311,7 +411,13 @@ async def reverse_entry(
         reverses_entry_id=entry.id,
         memo=f"reverses entry {entry.id} (operator {actor_id}): {reason}",
     )
-    legs = [Leg(kind, -posting.amount_fen, posting.order_line_id) for posting, kind in postings]
+    promoters = await repo.account_promoters(
+        session, {posting.account_id for posting, _ in postings}
+    )
+    legs = [
+        Leg(kind, -posting.amount_fen, posting.order_line_id, promoters[posting.account_id])
+        for posting, kind in postings
+    ]
     reversal = await journal.post(session, source, legs, now)
     if reversal is None:
         raise Conflict("this entry was already reversed", code="already_reversed")

@@ -68,6 +68,10 @@ def balance_of(store_id: int, by_kind: dict[AccountKind, int]) -> StoreBalanceOu
         fee_paid_fen=held(K.PLATFORM_FEE),
         refunded_fen=held(K.SHOPPER_REFUNDS),
         subsidy_fen=-held(K.PLATFORM_SUBSIDY),
+        commission_fen=held(K.PROMOTER_COMMISSION)
+        + held(K.COMMISSION_OWED)
+        + held(K.COMMISSION_CLAWBACK),
+        commission_held_fen=held(K.COMMISSION_OWED) + held(K.COMMISSION_CLAWBACK),
     )
 
 

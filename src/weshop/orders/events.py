@@ -1,6 +1,7 @@
 """What orders announce in the transaction of their cause (:mod:`weshop.core.events`): every
 checkout's placed orders (:class:`OrdersPlaced`, for the alliance pool to attribute each
-line to a promoter, or to nobody, as the orders are placed), and the life of a campaign
+line to a promoter, or to nobody, as the orders are placed), every order's closing
+(:class:`OrderClosed`, for its commissions), and the life of a campaign
 order, for the campaign domains above (group buying, bargaining, flash sales) to keep their
 groups, bargains and campaign stock in step with their orders. Only orders placed in a
 campaign (``Order.campaign_kind``) announce the campaign events."""
@@ -49,6 +50,16 @@ class OrdersPlaced:
                 for line in lines
             ),
         )
+
+
+@dataclass(frozen=True)
+class OrderClosed:
+    """Any order was cancelled or expired (inside that transaction): ``was_paid`` False when
+    it closed unpaid, True when its money is on its way back (the refunds announce
+    themselves)."""
+
+    order_id: int
+    was_paid: bool
 
 
 @dataclass(frozen=True)

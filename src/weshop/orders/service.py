@@ -30,7 +30,7 @@ from weshop.orders.benefits import (
     reward_completion,
     use_benefits,
 )
-from weshop.orders.events import CampaignOrderClosed, CampaignOrderPaid
+from weshop.orders.events import CampaignOrderClosed, CampaignOrderPaid, OrderClosed
 from weshop.orders.models import (
     CampaignKind,
     Order,
@@ -200,6 +200,7 @@ async def cancel(session: AsyncSession, order: Order, *, actor: str, reason: str
 async def _announce_closed(
     session: AsyncSession, order: Order, *, was_paid: bool, reason: str
 ) -> None:
+    await announce(session, OrderClosed(order.id, was_paid=was_paid))
     if order.campaign_kind is not None:
         await announce(session, CampaignOrderClosed.of(order, was_paid=was_paid, reason=reason))
 

@@ -8,7 +8,7 @@ payment methods (WeChat Pay H5) require. Providers that need neither ignore them
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -55,6 +55,15 @@ class PaymentNotice:
     amount_fen: int
     paid_at: datetime
     raw: dict
+
+
+@dataclass(frozen=True)
+class PromoterPayout:
+    """A promoter's commission, split at settlement to their payout account (a WeChat openid
+    under the platform's appid)."""
+
+    openid: str
+    amount_fen: int
 
 
 def strict_fen(value: object) -> int:
@@ -134,11 +143,12 @@ class PaymentProvider(Protocol):
         out_order_no: str,
         platform_fee_fen: int,
         platform_subsidy_fen: int = 0,
+        promoter_payouts: Sequence[PromoterPayout] = (),
         sub_mchid: str | None = None,
     ) -> None:
         """The order's after-sales window closed: pay in the discounts the platform funded,
-        give the platform its fee and the store the rest, as instructions to the provider;
-        idempotent by ``out_order_no``."""
+        give the platform its fee, each promoter their commission and the store the rest, as
+        instructions to the provider; idempotent by ``out_order_no``."""
 
     async def return_subsidy(
         self,

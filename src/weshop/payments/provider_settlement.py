@@ -4,15 +4,15 @@ released to the store (no 二清: instructions, never the platform's own hands).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from weshop.orders.models import Order
 from weshop.payments import repository as repo
 from weshop.payments.models import NO_PROVIDER
-from weshop.payments.provider import (
-    PaymentProvider,
-)
+from weshop.payments.provider import PaymentProvider, PromoterPayout
 from weshop.payments.sub_merchants import sub_mchid_for
 
 log = structlog.get_logger(__name__)
@@ -34,10 +34,12 @@ async def settle_at_provider(
     platform_fee_fen: int,
     platform_subsidy_fen: int,
     providers: dict[str, PaymentProvider],
+    promoter_payouts: Sequence[PromoterPayout] = (),
 ) -> None:
     """The ledger settled an order: instruct the provider to move the money it mirrors —
-    the discounts the platform funded paid into the order, the fee to the platform, the
-    rest released to the store (subsidy and profit sharing: no 二清)."""
+    the discounts the platform funded paid into the order, the fee to the platform, each
+    promoter's commission to them, the rest released to the store (subsidy and profit
+    sharing: no 二清)."""
     payment = await repo.succeeded_payment(session, order_id)
     order = await session.get_one(Order, order_id)
     if payment is not None and payment.provider == NO_PROVIDER:
@@ -64,6 +66,7 @@ async def settle_at_provider(
         out_order_no=settlement_order_no(order),
         platform_fee_fen=platform_fee_fen,
         platform_subsidy_fen=platform_subsidy_fen,
+        promoter_payouts=promoter_payouts,
         sub_mchid=await sub_mchid_for(session, payment.store_id, provider),
     )
     payment.fee_split_fen = platform_fee_fen if provider.partner else 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 from weshop.core.worker import HandlerRegistry, TaskContext
 from weshop.orders.service import ORDER_CANCELLED, REFUND_REQUESTED
 from weshop.payments import provider_settlement, refunds, service
+from weshop.payments.provider import PromoterPayout
 
 registry = HandlerRegistry()
 
@@ -57,4 +58,8 @@ async def settle_at_provider(ctx: TaskContext) -> None:
         ctx.payload["platform_fee_fen"],
         ctx.payload.get("platform_subsidy_fen", 0),
         providers,
+        [
+            PromoterPayout(payout["openid"], payout["amount_fen"])
+            for payout in ctx.payload.get("commissions", [])
+        ],
     )

@@ -2,11 +2,16 @@
 
 Every order is idempotent by its out number (out_order_no, out_return_no); the money rules
 live in ``funds``. Splits complete at once (state FINISHED, each receiver SUCCESS).
+
+A personal receiver (PERSONAL_OPENID) is an openid of the appid it was added under: a split
+to it names that appid. Returns take money back from merchant receivers only: WeChat Pay
+does not return a split made to a person (分账回退 "不支持分账给个人的分账单").
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
@@ -35,6 +40,9 @@ RelationType = Literal[
     "CUSTOM",
 ]
 OutNumber = Annotated[str, Field(pattern=OUT_NUMBER)]
+# An openid as WeChat issues them: 28 characters of letters, digits, '-' and '_'.
+OPENID = re.compile(r"[A-Za-z0-9_-]{28}")
+PERSONAL_TYPES = frozenset({"PERSONAL_OPENID", "PERSONAL_SUB_OPENID"})
 
 
 class ReceiverIn(BaseModel):
@@ -106,12 +114,14 @@ class Sharing:
             raise param_error("custom_relation", "relation_type为CUSTOM时必填")
         if receiver.type == "MERCHANT_ID" and not receiver.name:
             raise param_error("name", "分账接收方类型为MERCHANT_ID时，商户全称必填")
+        if receiver.type in PERSONAL_TYPES and not OPENID.fullmatch(receiver.account):
+            raise param_error("account", "分账接收方账号不是有效的openid")
         with self.sim.store.transaction():
             self.sim.store.run(
                 "INSERT INTO receivers (mchid, sub_mchid, type, account, relation_type, "
-                "custom_relation) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET "
+                "custom_relation, appid) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET "
                 "relation_type = excluded.relation_type, "
-                "custom_relation = excluded.custom_relation",
+                "custom_relation = excluded.custom_relation, appid = excluded.appid",
                 (
                     mchid,
                     sub_mchid,
@@ -119,6 +129,7 @@ class Sharing:
                     receiver.account,
                     receiver.relation_type,
                     receiver.custom_relation or "",
+                    receiver.appid,
                 ),
             )
         data: dict[str, Any] = {
@@ -169,11 +180,15 @@ class Sharing:
             parts = []
             for receiver in order.receivers:
                 known = store.one(
-                    "SELECT 1 FROM receivers WHERE mchid = ? AND sub_mchid = ? AND type = ? "
+                    "SELECT appid FROM receivers WHERE mchid = ? AND sub_mchid = ? AND type = ? "
                     "AND account = ?",
                     (mchid, sub_mchid, receiver.type, receiver.account),
                 )
-                if known is None:
+                if receiver.type in PERSONAL_TYPES and not order.appid:
+                    raise param_error("appid", "分账接收方类型为个人时，appid必填")
+                if known is None or (
+                    receiver.type in PERSONAL_TYPES and known["appid"] != order.appid
+                ):
                     raise invalid_request("分账接收方关系不存在，请检查参数中每个接收方的关系")
                 owner = funds.receiver_owner(receiver.type, receiver.account)
                 if owner == payee:

@@ -81,6 +81,7 @@ CREATE TABLE IF NOT EXISTS receivers (
     account TEXT NOT NULL,
     relation_type TEXT NOT NULL,
     custom_relation TEXT NOT NULL DEFAULT '',
+    appid TEXT NOT NULL DEFAULT '',     -- a personal receiver's openid is of this appid
     PRIMARY KEY (mchid, sub_mchid, type, account)
 );
 CREATE TABLE IF NOT EXISTS sharing_orders (

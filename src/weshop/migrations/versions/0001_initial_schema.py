@@ -369,6 +369,9 @@ def upgrade() -> None:
                 "shopper_refunds",
                 "platform_fee",
                 "platform_subsidy",
+                "promoter_commission",
+                "commission_owed",
+                "commission_clawback",
                 name="accountkind",
                 native_enum=False,
                 length=24,
@@ -378,11 +381,20 @@ def upgrade() -> None:
         sa.Column(
             "owner",
             sa.Enum(
-                "store", "platform", "external", name="accountowner", native_enum=False, length=16
+                "store",
+                "platform",
+                "promoter",
+                "external",
+                name="accountowner",
+                native_enum=False,
+                length=16,
             ),
             nullable=False,
         ),
         sa.Column("store_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
+        sa.Column(
+            "promoter_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
+        ),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["store_id"], ["stores.id"], name=op.f("fk_ledger_accounts_store_id_stores")
@@ -2177,6 +2189,7 @@ def upgrade() -> None:
         sa.Column(
             "reviewed_by", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
         ),
+        sa.Column("payout_openid", sa.String(length=64), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
@@ -2632,12 +2645,106 @@ def upgrade() -> None:
         ["status", "created_at"],
         unique=False,
     )
+    op.create_table(
+        "affiliate_commissions",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("order_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column(
+            "order_line_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column("store_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column(
+            "attribution_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column(
+            "promoter_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column("level", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("rate_bps", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("base_fen", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column(
+            "refunded_fen", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column(
+            "amount_fen", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column(
+            "status",
+            sa.Enum(
+                "estimated",
+                "frozen",
+                "settled",
+                "cancelled",
+                name="commissionstatus",
+                native_enum=False,
+                length=16,
+            ),
+            nullable=False,
+        ),
+        sa.Column(
+            "settled_fen", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column(
+            "clawed_back_fen", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column(
+            "paid_out_fen", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column(
+            "carried_fen", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column("frozen_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("settled_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("cancelled_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["attribution_id"],
+            ["affiliate_line_attributions.id"],
+            name=op.f("fk_affiliate_commissions_attribution_id_affiliate_line_attributions"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["order_id"], ["orders.id"], name=op.f("fk_affiliate_commissions_order_id_orders")
+        ),
+        sa.ForeignKeyConstraint(
+            ["order_line_id"],
+            ["order_lines.id"],
+            name=op.f("fk_affiliate_commissions_order_line_id_order_lines"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["promoter_id"],
+            ["promoters.id"],
+            name=op.f("fk_affiliate_commissions_promoter_id_promoters"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["store_id"], ["stores.id"], name=op.f("fk_affiliate_commissions_store_id_stores")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_affiliate_commissions")),
+        sa.UniqueConstraint(
+            "order_line_id", "level", name=op.f("uq_affiliate_commissions_order_line_id_level")
+        ),
+    )
+    op.create_index(
+        op.f("ix_affiliate_commissions_order_id"),
+        "affiliate_commissions",
+        ["order_id"],
+        unique=False,
+    )
+    op.create_index(
+        "ix_affiliate_commissions_promoter_created",
+        "affiliate_commissions",
+        ["promoter_id", "created_at"],
+        unique=False,
+    )
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
     # affiliates
+    op.drop_index("ix_affiliate_commissions_promoter_created", table_name="affiliate_commissions")
+    op.drop_index(op.f("ix_affiliate_commissions_order_id"), table_name="affiliate_commissions")
+    op.drop_table("affiliate_commissions")
     op.drop_index(
         "ix_affiliate_commission_holds_status_created", table_name="affiliate_commission_holds"
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from weshop.core.clock import utcnow
@@ -13,6 +13,7 @@ from weshop.payments.provider import (
     CreatedPayment,
     InvalidNotification,
     PaymentNotice,
+    PromoterPayout,
     ProviderRefund,
     ProviderRefundStatus,
     RefundUpdate,
@@ -124,6 +125,7 @@ class SandboxProvider:
         out_order_no: str,
         platform_fee_fen: int,
         platform_subsidy_fen: int = 0,
+        promoter_payouts: Sequence[PromoterPayout] = (),
         sub_mchid: str | None = None,
     ) -> None:
         # The sandbox holds no funds: there is nothing to split; the ledger's mirror is all.

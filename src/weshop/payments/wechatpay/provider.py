@@ -6,7 +6,7 @@ The cashier URL is the H5 payment page (``h5_url``) or, with the Native trade ty
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
@@ -17,6 +17,7 @@ from weshop.payments.provider import (
     CreatedPayment,
     InvalidNotification,
     PaymentNotice,
+    PromoterPayout,
     ProviderRefund,
     ProviderRefundStatus,
     RefundUpdate,
@@ -53,6 +54,7 @@ FINAL_REFUND_REFUSALS = frozenset(
     {"PARAM_ERROR", "INVALID_REQUEST", "RESOURCE_NOT_EXISTS", "USER_ACCOUNT_ABNORMAL"}
 )
 PLATFORM_FEE_DESCRIPTION = "平台服务费"
+COMMISSION_DESCRIPTION = "推客佣金"
 SETTLEMENT_DESCRIPTION = "售后期结束，解冻结算"
 FEE_RETURN_DESCRIPTION = "退款退回平台服务费"
 SUBSIDY_DESCRIPTION = "平台优惠补贴"
@@ -263,6 +265,7 @@ class WechatPayProvider:
         out_order_no: str,
         platform_fee_fen: int,
         platform_subsidy_fen: int = 0,
+        promoter_payouts: Sequence[PromoterPayout] = (),
         sub_mchid: str | None = None,
     ) -> None:
         self._check_sub_mchid(sub_mchid)
@@ -279,7 +282,8 @@ class WechatPayProvider:
                 description=SUBSIDY_DESCRIPTION,
             )
         sharing = self.pay.profit_sharing
-        if not platform_fee_fen:
+        payouts = [payout for payout in promoter_payouts if payout.amount_fen > 0]
+        if not platform_fee_fen and not payouts:
             await sharing.unfreeze(
                 transaction_id=transaction_id,
                 out_order_no=out_order_no,
@@ -288,18 +292,34 @@ class WechatPayProvider:
             )
             return
         platform = self.pay.merchant.sp_mchid
+        receivers = []
         # Adding a receiver again is harmless; the split needs it added for this sub-merchant.
-        await sharing.add_receiver(
-            type="MERCHANT_ID",
-            account=platform,
-            name=self.merchant_name,
-            relation_type="SERVICE_PROVIDER",
-            sub_mchid=sub_mchid,
-        )
+        if platform_fee_fen:
+            await sharing.add_receiver(
+                type="MERCHANT_ID",
+                account=platform,
+                name=self.merchant_name,
+                relation_type="SERVICE_PROVIDER",
+                sub_mchid=sub_mchid,
+            )
+            receivers.append(
+                Split("MERCHANT_ID", platform, platform_fee_fen, PLATFORM_FEE_DESCRIPTION)
+            )
+        for payout in payouts:
+            # A promoter is a personal receiver under the platform's appid (分销商).
+            await sharing.add_receiver(
+                type="PERSONAL_OPENID",
+                account=payout.openid,
+                relation_type="DISTRIBUTOR",
+                sub_mchid=sub_mchid,
+            )
+            receivers.append(
+                Split("PERSONAL_OPENID", payout.openid, payout.amount_fen, COMMISSION_DESCRIPTION)
+            )
         await sharing.split(
             transaction_id=transaction_id,
             out_order_no=out_order_no,
-            receivers=[Split("MERCHANT_ID", platform, platform_fee_fen, PLATFORM_FEE_DESCRIPTION)],
+            receivers=receivers,
             unfreeze_unsplit=True,
             sub_mchid=sub_mchid,
         )

@@ -1,0 +1,65 @@
+"""What the ledger asks of and announces to the domains above it at settlement
+(:mod:`weshop.core.events`): the commissions an order's promoters have earned, which the
+settlement cuts from the store's share (the alliance pool answers), and the settlement
+itself, in its transaction."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from weshop.core.events import Question
+
+
+@dataclass(frozen=True)
+class CommissionDue:
+    """One promoter's commission on one line of the order, due at its settlement.
+    ``payout_openid``: where the provider sends it; None keeps it owed by the store."""
+
+    promoter_id: int
+    order_line_id: int
+    amount_fen: int
+    payout_openid: str | None
+
+
+@dataclass(frozen=True)
+class OrderCommissions(Question[list[CommissionDue]]):
+    """The commissions due on the order now that its after-sales window closed."""
+
+    order_id: int
+
+
+@dataclass(frozen=True)
+class CommissionPaid:
+    """What became of one commission at settlement: sent to the promoter, and set against
+    their claw-backs owed to the store (carried from earlier refunds after settlement)."""
+
+    promoter_id: int
+    order_line_id: int
+    paid_out_fen: int
+    carried_fen: int
+
+
+@dataclass(frozen=True)
+class OrderSettled:
+    """The ledger settled the order (its commissions included)."""
+
+    order_id: int
+    settled_at: datetime
+    commissions: tuple[CommissionPaid, ...] = ()
+
+
+@dataclass(frozen=True)
+class CommissionClawedBack:
+    """What refunds after settlement took back of one promoter's commission on one line."""
+
+    promoter_id: int
+    order_line_id: int
+    amount_fen: int
+
+
+@dataclass(frozen=True)
+class OrderClawBacks(Question[list[CommissionClawedBack]]):
+    """After a refund of a settled order (the refund counted): each commission's claw-back."""
+
+    order_id: int

@@ -1,0 +1,279 @@
+"""Commission through WeChat Pay (partner mode, against the simulator): random sequences of
+clicks, orders, rate changes, cancellations and partial refunds before and after settlement.
+Then every commission stays within its line's base × the rate of its click, each promoter's
+balance at the provider equals their commission account in the ledger to the fen, the store's
+equals its available money plus the commission it owes less the claw-backs it is owed, and
+the ledger checks clean.
+
+The number of orders is ``WESHOP_COMMISSION_ORDERS`` (default 30); the seed is printed so a
+failing run can be repeated with ``WESHOP_COMMISSION_SEED``.
+"""
+
+# The simulator fixtures are imported by name, as pytest finds them: used as parameters.
+# ruff: noqa: F811
+
+from __future__ import annotations
+
+import os
+import random
+from collections import defaultdict
+from datetime import timedelta
+from urllib.parse import urlsplit
+
+import pytest
+from sqlalchemy import func, select
+
+from tests.affiliates.commission_support import Seller, earnings, follow_link, set_payout
+from tests.affiliates.conftest import POLICY, Pool, open_pool
+from tests.ledger.support import report
+from tests.paysim.fixtures import (  # noqa: F401
+    NOTIFY_URL,
+    FakeClock,
+    cashier,
+    inbox,
+    merchant_keys,
+    partner,
+    pay_at_cashier,
+    platform,
+    sim,
+    sim_app,
+    transport,
+)
+from tests.support import expect
+from weshop.affiliates.models import Commission, CommissionStatus
+from weshop.core.clock import utcnow
+from weshop.core.money import bps_share
+from weshop.ledger.models import AccountKind, LedgerAccount, Posting
+from weshop.payments.wechatpay.provider import WechatPay, WechatPayProvider
+from weshop.paysim import funds
+from weshop.paysim.identity import PLATFORM_MCHID, READY_SUB_MCHID
+
+ORDERS = int(os.environ.get("WESHOP_COMMISSION_ORDERS", "30"))
+SEED = int(os.environ.get("WESHOP_COMMISSION_SEED", random.randrange(1 << 30)))
+STORE = f"mch:{READY_SUB_MCHID}"
+K = AccountKind
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock(utcnow())
+
+
+@pytest.fixture
+def wechatpay(runtime, partner: WechatPay):
+    providers = runtime.components["payment_providers"]
+    providers["wechatpay"] = WechatPayProvider(
+        partner, notify_url=NOTIFY_URL, trade_type="h5", merchant_name="WeShop 测试平台"
+    )
+    yield providers["wechatpay"]
+    del providers["wechatpay"]
+
+
+def openid(n: int) -> str:
+    return f"oTest{n:023d}"
+
+
+async def kinds_by_promoter(runtime) -> dict[tuple[AccountKind, int | None], int]:
+    async with runtime.db.session(write=False) as session:
+        rows = await session.execute(
+            select(LedgerAccount.kind, LedgerAccount.promoter_id, func.sum(Posting.amount_fen))
+            .join(LedgerAccount, LedgerAccount.id == Posting.account_id)
+            .group_by(LedgerAccount.kind, LedgerAccount.promoter_id)
+        )
+        return defaultdict(int, {(kind, p): int(total) for kind, p, total in rows})
+
+
+async def test_promoters_balances_at_the_provider_equal_the_ledgers(
+    api,
+    client,
+    runner,
+    worker,
+    runtime,
+    wechatpay,
+    sim,
+    cashier,
+    inbox,
+):
+    print(f"seed={SEED} orders={ORDERS}")
+    rng = random.Random(SEED)
+
+    async def to_weshop(headers, body: bytes) -> int:
+        path = urlsplit(inbox.deliveries[-1].url).path
+        return (await client.post(path, content=body, headers=dict(headers))).status_code
+
+    inbox.handler = to_weshop
+    pool: Pool = await open_pool(api)
+    expect(
+        await client.put(
+            f"/api/v1/platform/stores/{pool.store_id}/payment-accounts/wechatpay",
+            json={"sub_mchid": READY_SUB_MCHID},
+            headers=pool.operator,
+        ),
+        200,
+    )
+    expect(await client.put(POLICY, json={"max_depth": 2}, headers=pool.operator), 200)
+    product = await api.create_product(
+        pool.store_id, pool.owner, title="龙井", price_fen=12345, stock=99999
+    )
+    listing = await pool.pooled(product_id=product["id"], rate_bps=1000, agency_rate_bps=200)
+    sku = product["skus"][0]["id"]
+    pool.product = product
+
+    # A paid out, an inviter paid out; B invited by A; C without a payout account.
+    a = Seller(*await pool.promoter())
+    b = Seller(*await pool.promoter(inviter_code=a.record["code"]))
+    c = Seller(*await pool.promoter())
+    await set_payout(pool, a, openid(1))
+    await set_payout(pool, b, openid(2))
+    sellers = [a, b, c]
+    rates = {1000}
+
+    async def orders(count: int) -> list[tuple[dict, dict]]:
+        """Orders through a random promoter's link, some closed unpaid, some refunded in part."""
+        paid: list[tuple[dict, dict]] = []
+        for _ in range(count):
+            if rng.random() < 0.2:  # a new rate, for clicks from now on
+                rate = rng.choice((0, 500, 1500, 3000, 8000))
+                rates.add(rate)
+                expect(
+                    await client.patch(
+                        f"{pool.base}/{listing['id']}", json={"rate_bps": rate}, headers=pool.owner
+                    ),
+                    200,
+                )
+            shopper, address_id = await api.buyer()
+            await follow_link(pool, rng.choice(sellers), shopper)
+            placed = expect(
+                await api.place_order(shopper, address_id, [(sku, rng.randint(1, 3))]), 201
+            )
+            order = placed["orders"][0]
+            if rng.random() < 0.1:  # closed unpaid
+                expect(
+                    await client.post(
+                        f"/api/v1/me/orders/{order['id']}/cancel", json={}, headers=shopper
+                    ),
+                    200,
+                )
+                continue
+            payment = expect(
+                await client.post(
+                    f"/api/v1/me/orders/{order['id']}/payments",
+                    params={"provider": "wechatpay"},
+                    headers=shopper,
+                ),
+                201,
+            )
+            assert (await pay_at_cashier(cashier, h5_url=payment["cashier_url"])).status_code == 200
+            await sim.process_due()
+            order = await api.order(shopper, order["id"])
+            assert order["status"] == "paid"
+            order["shopper"] = shopper
+            left = {"fen": order["lines"][0]["payable_fen"]}
+            if rng.random() < 0.3:  # before settlement: a part, the order still ships
+                await refund_part(rng, pool, order, left, keep=1)
+            paid.append((order, left))
+        return paid
+
+    async def settle_all(paid: list[tuple[dict, dict]], days: int) -> None:
+        await runner.run()
+        await sim.process_due()
+        for order, _ in paid:
+            await complete(pool, order)
+        later = utcnow() + timedelta(days=days)
+        await worker.drain(later, max_rounds=1000)
+        await sim.process_due()
+        await worker.drain(later, max_rounds=1000)
+
+    async def refund_settled(paid: list[tuple[dict, dict]], days: int) -> None:
+        for order, left in paid:  # after settlement: clawed back
+            if rng.random() < 0.3 and left["fen"]:
+                await refund_part(rng, pool, order, left)
+        later = utcnow() + timedelta(days=days)
+        await worker.drain(later, max_rounds=1000)
+        await sim.process_due()
+        await worker.drain(later + timedelta(minutes=2), max_rounds=1000)
+
+    first = await orders(ORDERS)
+    await settle_all(first, 8)
+    await refund_settled(first, 8)
+    # More orders settle after the claw-backs: the store keeps what the promoters owe it back.
+    second = await orders(ORDERS // 2)
+    await settle_all(second, 16)
+    await refund_settled(second, 16)
+
+    async with runtime.db.session(write=False) as session:
+        rows = list(await session.scalars(select(Commission)))
+    assert rows, "some lines were attributed"
+    lines: dict[int, list[Commission]] = defaultdict(list)
+    for row in rows:
+        lines[row.order_line_id].append(row)
+        assert row.rate_bps in rates or row.level == 2  # the rate in force at some click
+        if row.status == CommissionStatus.SETTLED:
+            assert row.settled_fen - row.clawed_back_fen == row.amount_fen
+    for levels in lines.values():
+        # The line's commission is the levels' rates of what the shopper kept, rounded down
+        # once; each level's part of it is within a fen of its own rate's share.
+        kept = levels[0].base_fen - levels[0].refunded_fen
+        rate = sum(row.rate_bps for row in levels)
+        assert sum(row.amount_fen for row in levels) <= bps_share(kept, rate)
+        assert sum(row.settled_fen for row in levels) <= bps_share(levels[0].base_fen, rate)
+        for row in levels:
+            assert row.amount_fen * 10_000 < kept * row.rate_bps + 10_000
+
+    for promoter in sellers:  # a claw-back is repaid once at most
+        mine = [row for row in rows if row.promoter_id == promoter.id]
+        clawed, carried = (sum(r.clawed_back_fen for r in mine), sum(r.carried_fen for r in mine))
+        print(f"promoter {promoter.id}: clawed back {clawed}, repaid {carried}")
+        assert 0 <= carried <= clawed
+    ledger = await kinds_by_promoter(runtime)
+    assert ledger[(K.STORE_FROZEN, None)] == 0, "every order settled"
+    for n, promoter in enumerate((a, b), start=1):
+        at_provider = funds.balance(sim.store, f"openid:{openid(n)}")
+        assert at_provider == (ledger[(K.PROMOTER_COMMISSION, promoter.id)], 0)
+        assert (await earnings(pool, promoter))["paid_out_fen"] == at_provider[0]
+    assert ledger[(K.PROMOTER_COMMISSION, c.id)] == 0
+    store_ledger = (
+        ledger[(K.STORE_AVAILABLE, None)]
+        + sum(v for (kind, _), v in ledger.items() if kind == K.COMMISSION_OWED)
+        + sum(v for (kind, _), v in ledger.items() if kind == K.COMMISSION_CLAWBACK)
+    )
+    assert funds.balance(sim.store, STORE) == (store_ledger, 0)
+    platform_fee = ledger[(K.PLATFORM_FEE, None)]
+    assert funds.balance(sim.store, f"mch:{PLATFORM_MCHID}") == (platform_fee, 0)
+    assert (await report(runtime)).violations == []
+
+
+async def refund_part(
+    rng: random.Random, pool: Pool, order: dict, left: dict, keep: int = 0
+) -> None:
+    amount = rng.randint(1, left["fen"] - keep)
+    expect(
+        await pool.client.post(
+            f"/api/v1/merchant/stores/{pool.store_id}/orders/{order['id']}/refunds",
+            json={
+                "lines": [{"order_line_id": order["lines"][0]["id"], "amount_fen": amount}],
+                "reason": "部分退款",
+            },
+            headers=pool.owner,
+        ),
+        201,
+    )
+    left["fen"] -= amount
+
+
+async def complete(pool: Pool, order: dict) -> None:
+    merchant = f"/api/v1/merchant/stores/{pool.store_id}/orders/{order['id']}"
+    expect(
+        await pool.client.post(
+            f"{merchant}/shipments",
+            json={"packages": [{"carrier": "顺丰", "tracking_no": f"SF{order['id']:08d}"}]},
+            headers=pool.owner,
+        ),
+        200,
+    )
+    expect(
+        await pool.client.post(
+            f"/api/v1/me/orders/{order['id']}/confirm-receipt", headers=order["shopper"]
+        ),
+        200,
+    )
