@@ -3,12 +3,24 @@ or voids it, once."""
 
 from __future__ import annotations
 
+from tests.affiliates.commission_support import Seller, earnings
 from tests.affiliates.conftest import Pool
 from tests.affiliates.test_attribution_orders import buy, follow, share_link
+from tests.affiliates.test_commissions import (
+    complete,
+    ledger_terms,
+    pay,
+    referred_order,
+    refund,
+    seller,
+    settle,
+)
+from tests.ledger.support import report
 from tests.storefront import page, post
 from tests.stores.test_platform_console import operator_signs_in
 from tests.support import expect
-from weshop.affiliates.fraud import CLICK_BURST_LIMIT
+from weshop.affiliates.fraud import CLAW_BACK_LIMIT, CLICK_BURST_LIMIT
+from weshop.ledger.chart_of_accounts import Term
 
 HOLDS = "/api/v1/platform/commission-holds"
 
@@ -104,3 +116,71 @@ async def test_the_platform_console_lists_holds_with_their_evidence_and_decides_
     (voided,) = await holds(pool, status="voided")
     assert voided["decision_note"] == "自买"
     assert "暂无冻结的佣金" in await page(client, "/platform/affiliates/holds")
+
+
+async def held_order(pool: Pool) -> tuple[Seller, dict, dict]:
+    """A paid, completed order whose commission is held (it ships to the promoter's phone)."""
+    await pool.pooled(rate_bps=1000)
+    promoter = await seller(pool, phone="13912345678")
+    shopper, order = await referred_order(pool, promoter)
+    order = await pay(pool, shopper, order)
+    await complete(pool, shopper, order["id"])
+    (hold,) = await holds(pool)
+    return promoter, order, hold
+
+
+async def test_a_held_commission_waits_and_its_release_lets_the_order_settle(
+    pool: Pool, api, runner
+) -> None:
+    promoter, order, hold = await held_order(pool)
+    await settle(runner)  # the after-sales window closed: the settlement waits for the review
+    assert (await earnings(pool, promoter))["frozen_fen"] == 399
+    waiting = await ledger_terms(api.runtime, order["id"])
+    assert (waiting[Term.STORE_RELEASED], waiting[Term.COMMISSION]) == (0, 0)
+    expect(
+        await pool.client.post(
+            f"{HOLDS}/{hold['id']}/release", json={"note": "核实无误"}, headers=pool.operator
+        ),
+        200,
+    )
+    await settle(runner)
+    assert (await earnings(pool, promoter))["settled_fen"] == 399
+    assert (await ledger_terms(api.runtime, order["id"]))[Term.COMMISSION] == 399
+    assert (await report(api.runtime)).violations == []
+
+
+async def test_a_voided_commission_is_cancelled_and_the_store_keeps_it(
+    pool: Pool, api, runner
+) -> None:
+    promoter, order, hold = await held_order(pool)
+    expect(
+        await pool.client.post(
+            f"{HOLDS}/{hold['id']}/void", json={"note": "自买刷单"}, headers=pool.operator
+        ),
+        200,
+    )
+    found = await earnings(pool, promoter)
+    assert (found["frozen_fen"], found["settled_fen"]) == (0, 0)
+    await settle(runner)
+    terms = await ledger_terms(api.runtime, order["id"])
+    assert terms[Term.COMMISSION] == 0 and terms[Term.STORE_RELEASED] > 0
+    assert (await report(api.runtime)).violations == []
+
+
+async def test_repeated_claw_backs_hold_the_promoters_next_commission(
+    pool: Pool, api, runner
+) -> None:
+    await pool.pooled(rate_bps=1000)
+    promoter = await seller(pool)
+    for _ in range(CLAW_BACK_LIMIT):
+        shopper, order = await referred_order(pool, promoter)
+        order = await pay(pool, shopper, order)
+        await complete(pool, shopper, order["id"])
+        await settle(runner)
+        await refund(pool, runner, order, 1999)  # after settlement: clawed back
+    assert await holds(pool) == []
+    await referred_order(pool, promoter)
+    (hold,) = await holds(pool)
+    (finding,) = hold["findings"]
+    assert finding["rule"] == "repeated_claw_backs"
+    assert finding["evidence"]["claw_backs"] == CLAW_BACK_LIMIT

@@ -407,7 +407,9 @@ async def commission_holds(
     their evidence (`click_burst`: a client's clicks on the promoter's links within minutes;
     `shared_address`: the order ships to the promoter's own phone or one their own orders
     ship to; `shared_device`: the decisive click came from a client the promoter's own
-    account clicked from). A held commission is not settled until released."""
+    account clicked from; `repeated_claw_backs`: 3 or more of the promoter's commissions of
+    the last 90 days clawed back by refunds after settlement). A held commission, and its
+    order's settlement, wait until it is released or voided."""
     rows = await fraud.list_holds(session, state, cursor, limit)
     page = page_of(rows, limit, lambda row: row)
     return Page(items=await views.hold_answers(session, page.items), next_cursor=page.next_cursor)

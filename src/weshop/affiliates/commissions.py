@@ -102,6 +102,19 @@ async def close_unpaid(session: AsyncSession, order_id: int, now: datetime) -> N
         await COMMISSION_MACHINE.apply(session, row, "cancel", cancelled_at=now)
 
 
+async def void_line(session: AsyncSession, order_line_id: int, now: datetime) -> None:
+    """The platform voided the line's held commission: it is cancelled, whatever it came to
+    (the store keeps the money)."""
+    rows = await session.scalars(
+        select(Commission).where(
+            Commission.order_line_id == order_line_id,
+            Commission.status.in_((C.ESTIMATED, C.FROZEN)),
+        )
+    )
+    for row in rows:
+        await COMMISSION_MACHINE.apply(session, row, "cancel", cancelled_at=now, amount_fen=0)
+
+
 async def follow_refunds(session: AsyncSession, order_id: int, now: datetime) -> None:
     """A refund of the order succeeded: every commission comes to what its line's kept money
     earns. Before settlement the amount falls (a line refunded in full cancels its

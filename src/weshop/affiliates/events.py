@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from weshop.affiliates import commissions
+from weshop.affiliates import commissions, fraud
 from weshop.affiliates.clicks import current_visitor
 from weshop.affiliates.decisions import attribute_placed_lines
 from weshop.core.clock import utcnow
@@ -15,6 +15,7 @@ from weshop.core.events import Subscribers
 from weshop.ledger.announcements import (
     CommissionClawedBack,
     CommissionDue,
+    CommissionsUnderReview,
     OrderClawBacks,
     OrderCommissions,
     OrderSettled,
@@ -58,6 +59,11 @@ async def commission_claw_backs(
     db: AsyncSession, question: OrderClawBacks
 ) -> list[CommissionClawedBack]:
     return await commissions.claw_backs(db, question.order_id, utcnow())
+
+
+@subscribers.answers(CommissionsUnderReview)
+async def commissions_under_review(db: AsyncSession, question: CommissionsUnderReview) -> bool:
+    return await fraud.order_under_review(db, question.order_id)
 
 
 @subscribers.on(OrderSettled)

@@ -10,9 +10,12 @@ Screened at checkout, for every line attributed to a promoter:
   promoter's own orders ship to: a self-referral through another account.
 - ``shared_device``: the click the line rests on came from a client the promoter's own
   account clicked from: another account on the promoter's device.
+- ``repeated_claw_backs``: ``CLAW_BACK_LIMIT`` or more of the promoter's commissions of the
+  last ``CLAW_BACK_WINDOW`` were clawed back by refunds after settlement: orders bought to
+  earn commission and returned once it was paid.
 
 The platform releases a hold (the commission goes on) or voids it (the commission is
-cancelled), with a note; both are final.
+cancelled), with a note; both are final. While a hold waits, so does its order's settlement.
 """
 
 from __future__ import annotations
@@ -26,9 +29,11 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from weshop.accounts.repository import phone_index
+from weshop.affiliates import commissions
 from weshop.affiliates import repository as repo
 from weshop.affiliates.models import (
     Click,
+    Commission,
     CommissionHold,
     HoldStatus,
     LineAttribution,
@@ -37,16 +42,20 @@ from weshop.affiliates.models import (
 from weshop.affiliates.state import HOLD_MACHINE
 from weshop.core.errors import NotFound
 from weshop.core.pagination import paginate
-from weshop.orders.models import Order
+from weshop.ledger.settlement import schedule_settlement
+from weshop.orders.models import Order, OrderStatus
 
 CLICK_BURST_LIMIT = 30
 CLICK_BURST_WINDOW = timedelta(minutes=10)
+CLAW_BACK_LIMIT = 3
+CLAW_BACK_WINDOW = timedelta(days=90)
 
 
 class HoldRule(enum.StrEnum):
     CLICK_BURST = "click_burst"
     SHARED_ADDRESS = "shared_address"
     SHARED_DEVICE = "shared_device"
+    REPEATED_CLAW_BACKS = "repeated_claw_backs"
 
 
 async def screen(session: AsyncSession, rows: Sequence[LineAttribution]) -> list[CommissionHold]:
@@ -58,6 +67,7 @@ async def screen(session: AsyncSession, rows: Sequence[LineAttribution]) -> list
     promoters: dict[int, Promoter] = {}
     own_phones: dict[int, set[str]] = {}
     own_clients: dict[int, set[str]] = {}
+    claw_backs: dict[int, int] = {}
     orders: dict[int, Order] = {}
     for row in attributed:
         assert row.promoter_id is not None and row.click_id is not None
@@ -67,6 +77,7 @@ async def screen(session: AsyncSession, rows: Sequence[LineAttribution]) -> list
             promoters[promoter.id] = promoter
             own_phones[promoter.id] = await _own_phones(session, promoter)
             own_clients[promoter.id] = await _own_clients(session, promoter)
+            claw_backs[promoter.id] = await _recent_claw_backs(session, promoter.id, row.decided_at)
         if row.order_id not in orders:
             orders[row.order_id] = await session.get_one(Order, row.order_id)
         click = await session.get_one(Click, row.click_id)
@@ -77,6 +88,16 @@ async def screen(session: AsyncSession, rows: Sequence[LineAttribution]) -> list
             own_phones[row.promoter_id],
             own_clients[row.promoter_id],
         )
+        if claw_backs[row.promoter_id] >= CLAW_BACK_LIMIT:
+            findings.append(
+                {
+                    "rule": HoldRule.REPEATED_CLAW_BACKS,
+                    "evidence": {
+                        "claw_backs": claw_backs[row.promoter_id],
+                        "window_days": CLAW_BACK_WINDOW.days,
+                    },
+                }
+            )
         if findings:
             holds.append(
                 CommissionHold(
@@ -143,6 +164,19 @@ async def _clicks_from_client(session: AsyncSession, click: Click) -> int:
     return int(count or 0)
 
 
+async def _recent_claw_backs(session: AsyncSession, promoter_id: int, now: datetime) -> int:
+    count = await session.scalar(
+        select(func.count())
+        .select_from(Commission)
+        .where(
+            Commission.promoter_id == promoter_id,
+            Commission.clawed_back_fen > 0,
+            Commission.created_at >= now - CLAW_BACK_WINDOW,
+        )
+    )
+    return int(count or 0)
+
+
 async def _own_phones(session: AsyncSession, promoter: Promoter) -> set[str]:
     """The promoter's own phone, and the phones their own orders ship to (blind indexes)."""
     rows = await session.scalars(
@@ -177,14 +211,31 @@ async def list_holds(
 async def decide_hold(
     session: AsyncSession, operator_id: int, hold_id: int, action: str, note: str, now: datetime
 ) -> CommissionHold:
-    """Release or void a held commission (``action``: ``release`` | ``void``)."""
+    """Release or void a held commission (``action``: ``release`` | ``void``): voided, the
+    line's commission is cancelled; either way the order's settlement, which waited for the
+    decision, is asked for again."""
     hold = await session.get(CommissionHold, hold_id)
     if hold is None:
         raise NotFound("no such hold")
     await HOLD_MACHINE.apply(
         session, hold, action, decision_note=note, decided_at=now, decided_by=operator_id
     )
+    if action == "void":
+        await commissions.void_line(session, hold.order_line_id, now)
+    order = await session.get_one(Order, hold.order_id)
+    if order.status == OrderStatus.COMPLETED and order.completed_at is not None:
+        # The settlement waited for this decision: it may go on (when the window closes).
+        await schedule_settlement(session, order, order.completed_at, after=f"hold:{hold.id}")
     return hold
+
+
+async def order_under_review(session: AsyncSession, order_id: int) -> bool:
+    found = await session.scalar(
+        select(CommissionHold.id).where(
+            CommissionHold.order_id == order_id, CommissionHold.status == HoldStatus.HELD
+        )
+    )
+    return found is not None
 
 
 async def held_lines(session: AsyncSession, order_line_ids: Sequence[int]) -> dict[int, HoldStatus]:

@@ -355,7 +355,9 @@ class DashboardOut(BaseModel):
 
 
 class HoldFinding(BaseModel):
-    rule: str = Field(description="`click_burst`, `shared_address` or `shared_device`.")
+    rule: str = Field(
+        description="`click_burst`, `shared_address`, `shared_device` or `repeated_claw_backs`."
+    )
     evidence: dict[str, int | str]
 
 

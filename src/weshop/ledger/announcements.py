@@ -63,3 +63,11 @@ class OrderClawBacks(Question[list[CommissionClawedBack]]):
     """After a refund of a settled order (the refund counted): each commission's claw-back."""
 
     order_id: int
+
+
+@dataclass(frozen=True)
+class CommissionsUnderReview(Question[bool]):
+    """Whether a commission of the order waits for the platform's review (a fraud hold): the
+    settlement waits too, and the alliance pool asks for it again once the review is done."""
+
+    order_id: int

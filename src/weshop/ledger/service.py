@@ -40,6 +40,7 @@ from weshop.ledger import repository as repo
 from weshop.ledger.announcements import (
     CommissionDue,
     CommissionPaid,
+    CommissionsUnderReview,
     OrderClawBacks,
     OrderCommissions,
     OrderSettled,
@@ -247,7 +248,8 @@ async def settle_order(
     subsidy) to the store's available funds. Idempotent; an order refunded in full settles
     to zero (an entry without postings). While a refund of the order is still with the
     provider the settlement waits for it: its money has left the frozen funds there, not
-    yet here, and the fee must be on what the shopper keeps."""
+    yet here, and the fee must be on what the shopper keeps. While a commission of the order
+    is held for the platform's review, it waits for the decision."""
     now = now or utcnow()
     await lock_row(session, Order, order_id)
     order = await session.get(Order, order_id)
@@ -259,6 +261,8 @@ async def settle_order(
     if await repo.has_pending_refunds(session, order_id):
         schedule_settlement_retry(session, order, now + SETTLEMENT_WAIT_FOR_REFUNDS)
         return None
+    if await ask(session, CommissionsUnderReview(order.id)):
+        return None  # the platform's decision on the hold asks for the settlement again
     dues = await ask(session, OrderCommissions(order.id))
     owed_back = await _claw_backs_owed(session, order.store_id, dues)
     legs, paid = _commission_legs(dues, owed_back)
