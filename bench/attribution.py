@@ -19,7 +19,7 @@ link to each, and ``--shoppers`` signed-in shoppers with an address, in two halv
    attribution back and prints its rule.
 3. **Dashboard delay**: ``--dashboard-samples`` attributed orders are paid one at a time in
    the sandbox cashier; printed: the time from the cashier's answer until the promoter's
-   dashboard counts the order (median, max).
+   dashboard shows the order's commission frozen (median, max).
 
 Commands (quiet machine; WESHOP_REDIS_URL is passed on to the self-hosted server)::
 
@@ -173,7 +173,8 @@ async def first_rule(client: httpx.AsyncClient, world: dict, shop: Shop) -> str:
 
 async def dashboard_delays(client: httpx.AsyncClient, world: dict, samples: int) -> list[float]:
     """Pay ``samples`` attributed orders one at a time in the sandbox cashier; for each, the
-    milliseconds from the cashier's answer until the promoter's dashboard counts it."""
+    milliseconds from the cashier's answer until the promoter's dashboard shows its commission
+    frozen."""
     delays = []
     promoter = world["promoter"]
     dashboard = "/api/v1/me/promoter/dashboard"
@@ -182,7 +183,7 @@ async def dashboard_delays(client: httpx.AsyncClient, world: dict, samples: int)
         unpaid = [order for order in listed if order["status"] == "pending_payment"]
         if not unpaid:
             continue
-        before = expect(await client.get(dashboard, headers=promoter), 200)["today"]["paid_orders"]
+        before = expect(await client.get(dashboard, headers=promoter), 200)["today"]["frozen_fen"]
         payment = expect(
             await client.post(f"/api/v1/me/orders/{unpaid[0]['id']}/payments", headers=headers),
             201,
@@ -191,7 +192,7 @@ async def dashboard_delays(client: httpx.AsyncClient, world: dict, samples: int)
         paid_at = time.perf_counter()
         while True:
             figures = expect(await client.get(dashboard, headers=promoter), 200)
-            if figures["today"]["paid_orders"] > before:
+            if figures["today"]["frozen_fen"] > before:
                 delays.append((time.perf_counter() - paid_at) * 1000)
                 break
             if time.perf_counter() - paid_at > 60:
@@ -260,7 +261,7 @@ async def run(args: argparse.Namespace) -> int:
         print(
             f"  dashboard delay     median {statistics.median(delays):.1f} ms, max "
             f"{max(delays):.1f} ms from the cashier's answer to the promoter's dashboard "
-            f"counting the paid order ({len(delays)} orders; the dashboard reads live rows)"
+            f"showing its commission frozen ({len(delays)} orders; it reads live rows)"
         )
     failed = (
         clicks["errors"]

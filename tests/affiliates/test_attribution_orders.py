@@ -287,6 +287,9 @@ async def test_the_dashboard_shows_clicks_and_orders_on_the_next_request(pool: P
     figures = expect(await pool.client.get(dashboard, headers=promoter), 200)
     assert figures["today"]["paid_orders"] == figures["last_30_days"]["paid_orders"] == 1
     assert figures["today"]["paid_fen"] == order["lines"][0]["payable_fen"]
+    # 10% of the line, frozen now that it is paid.
+    assert figures["today"]["estimated_fen"] == 0
+    assert figures["today"]["frozen_fen"] == order["lines"][0]["payable_fen"] // 10
     other, _ = await pool.promoter()
     assert expect(await pool.client.get(dashboard, headers=other), 200)["today"]["clicks"] == 0
     outsider = await pool.api.sign_in()

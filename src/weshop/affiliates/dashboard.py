@@ -1,16 +1,16 @@
-"""The promoter's live figures: clicks, visitors, attributed orders and their amounts, read
-from the rows themselves at the moment of asking (no rollup to wait for), so a click or a
-payment shows on the next refresh."""
+"""The promoter's live figures: clicks, visitors, attributed orders, their amounts and the
+commission on them by state, read from the rows themselves at the moment of asking (no
+rollup to wait for), so a click or a payment shows on the next refresh."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
-from sqlalchemy import String, cast, distinct, func, select
+from sqlalchemy import String, case, cast, distinct, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from weshop.affiliates.models import Click, LineAttribution
+from weshop.affiliates.models import Click, Commission, CommissionStatus, LineAttribution
 from weshop.core.clock import CHINA_TZ
 from weshop.orders.models import Order, OrderLine, OrderStatus
 
@@ -33,6 +33,10 @@ class PeriodFigures:
     attributed_orders: int  # orders with a line attributed to the promoter, placed since
     paid_orders: int  # of those, the ones paid (and not cancelled)
     paid_fen: int  # what shoppers paid for the attributed lines of the paid orders
+    # The promoter's commissions on the orders placed since, by state (all levels).
+    estimated_fen: int
+    frozen_fen: int
+    settled_fen: int
 
 
 def china_day_start(now: datetime) -> datetime:
@@ -72,6 +76,23 @@ async def period_figures(session: AsyncSession, promoter_id: int, since: datetim
             .where(Order.status.in_(PAID_STATES))
         )
     ).one()
+    by_state = dict(
+        (
+            await session.execute(
+                select(
+                    Commission.status,
+                    func.sum(
+                        case(
+                            (Commission.status == CommissionStatus.SETTLED, Commission.settled_fen),
+                            else_=Commission.amount_fen,
+                        )
+                    ),
+                )
+                .where(Commission.promoter_id == promoter_id, Commission.created_at >= since)
+                .group_by(Commission.status)
+            )
+        ).all()
+    )
     return PeriodFigures(
         since=since,
         clicks=int(clicks),
@@ -79,6 +100,9 @@ async def period_figures(session: AsyncSession, promoter_id: int, since: datetim
         attributed_orders=int(orders or 0),
         paid_orders=int(paid_orders),
         paid_fen=int(paid_fen),
+        estimated_fen=int(by_state.get(CommissionStatus.ESTIMATED) or 0),
+        frozen_fen=int(by_state.get(CommissionStatus.FROZEN) or 0),
+        settled_fen=int(by_state.get(CommissionStatus.SETTLED) or 0),
     )
 
 

@@ -345,6 +345,9 @@ class PeriodFiguresOut(BaseModel):
     attributed_orders: int = Field(description="Orders placed since with a line of yours.")
     paid_orders: int = Field(description="Of those, the ones paid and not cancelled.")
     paid_fen: int = Field(description="What shoppers paid for your lines of the paid orders.")
+    estimated_fen: int = Field(description="Commission on orders not paid yet.")
+    frozen_fen: int = Field(description="Commission on paid orders, until after-sales closes.")
+    settled_fen: int = Field(description="Commission settled to you.")
 
 
 class DashboardOut(BaseModel):
