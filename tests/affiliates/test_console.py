@@ -221,3 +221,19 @@ async def test_the_order_page_shows_each_line_s_attribution(api, pool: Pool, cli
     use_session(client, pool.owner)
     shown = (await page(client, f"/console/stores/{pool.store_id}/orders/{plain['id']}")).text
     assert "无推客" in shown and promoter["code"] not in shown
+
+
+async def test_the_listings_page_states_the_attribution_rules_with_the_policys_window(
+    pool: Pool, client
+) -> None:
+    expect(
+        await pool.client.put(
+            "/api/v1/platform/affiliate-policy",
+            json={"binding_window_days": 15},
+            headers=pool.operator,
+        ),
+        200,
+    )
+    use_session(client, pool.owner)
+    shown = await page(client, console(pool))
+    assert "归因规则" in shown.text and "有效期 15 天" in shown.text

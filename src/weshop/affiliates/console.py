@@ -15,7 +15,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import Response
 
-from weshop.affiliates import listings, pages, views
+from weshop.affiliates import listings, pages, promoters, views
 from weshop.affiliates.models import ListingStatus
 from weshop.affiliates.schemas import ListingIn, ListingOut, PlanPatch
 from weshop.catalog import service as catalog
@@ -157,6 +157,7 @@ async def listings_page(
             "next_cursor": page.next_cursor,
             "percent": pages.percent_text,
             "notice": DONE_NOTICES.get(request.query_params.get("done", "")),
+            "binding_window_days": (await promoters.current_policy(session)).binding_window_days,
         },
     )
 
