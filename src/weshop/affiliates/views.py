@@ -44,11 +44,11 @@ from weshop.affiliates.selection import Recommendation
 from weshop.catalog import repository as catalog_repo
 from weshop.catalog.schemas import cover_url
 from weshop.catalog.web import absolute
-from weshop.core.clock import CHINA_TZ
 from weshop.core.crypto import mask_name, mask_phone
 from weshop.core.money import BPS_WHOLE, format_yuan
 from weshop.web.console_forms import N_
 from weshop.web.i18n import translations
+from weshop.web.templating import shop_time
 
 EARNINGS_PER_VISIT = N_(
     "Expected earnings per visit {earnings}: conversion {conversion} × commission {commission}"
@@ -202,10 +202,9 @@ def attribution_explained(row: LineAttribution, promoter_code: str | None) -> tu
     """The decision of one line as a message id and its fields (times in China time)."""
     key = row.rule or row.reason
     assert key is not None  # every decision has a rule or a reason
-    clicked_at = row.clicked_at.astimezone(CHINA_TZ) if row.clicked_at else None
     fields = {
         "promoter": promoter_code or "-",
-        "clicked_at": f"{clicked_at:%Y-%m-%d %H:%M:%S}" if clicked_at else "-",
+        "clicked_at": shop_time(row.clicked_at, "%Y-%m-%d %H:%M:%S") or "-",
         "days": f"{row.binding_window_seconds / 86400:g}",
     }
     return _EXPLANATIONS[key], fields
