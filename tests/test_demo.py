@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 
 from weshop import cli, demo
 from weshop.accounts.models import Address, User
+from weshop.affiliates.models import LineAttribution
 from weshop.app import create_app
 from weshop.catalog.models import Product, ProductStatus, Sku
 from weshop.core.config import Settings
@@ -66,6 +67,9 @@ async def census(settings: Settings) -> dict[str, Any]:
                 "users": await count(User),
                 "addresses": await count(Address),
                 # Campaign orders (the demo's group buy...) are checked by their own tests.
+                "attributed_lines": await count(
+                    LineAttribution, LineAttribution.promoter_id.is_not(None)
+                ),
                 "order_states": sorted(
                     await session.scalars(select(Order.status).where(Order.campaign_kind.is_(None)))
                 ),
@@ -100,9 +104,11 @@ async def test_seed_builds_the_demo_once_with_working_logins(tmp_path: Path) -> 
             OrderStatus.SHIPPED,
             OrderStatus.PENDING_PAYMENT,
             OrderStatus.PAID,
+            OrderStatus.PAID,  # brought by the demo's promoter through a share link
             OrderStatus.CANCELLED,
         ]
     )
+    assert seeded["attributed_lines"] == 1
 
     # Every store has its promotions, the shoppers coupons, and orders show discounts.
     assert (seeded["shipping_templates"], seeded["reductions"], seeded["levels"]) == (2, 2, 6)

@@ -503,6 +503,10 @@ SHOPPERS = (
     ),
 )
 
+# An approved promoter (推客) of the alliance pool: see demo.affiliates.
+PROMOTER_NAME = "林小推"
+PROMOTER_PHONE = "13700000009"
+
 ROLE_LABELS = {
     Role.OWNER: "owner",
     Role.OPERATOR: "operator",
@@ -520,4 +524,5 @@ def logins() -> list[Login]:
             for role, phone in store.staff_phones.items()
         ]
     found += [Login(f"shopper {shopper.name}", shopper.phone, None) for shopper in SHOPPERS]
+    found.append(Login(f"promoter {PROMOTER_NAME}", PROMOTER_PHONE, STAFF_PASSWORD))
     return found

@@ -25,6 +25,7 @@ from weshop.app import create_app
 from weshop.core.config import Settings
 from weshop.core.migrations import pending_migrations
 from weshop.core.runtime import Runtime
+from weshop.demo.affiliates import seed_alliance_pool
 from weshop.demo.bargain import seed_bargain
 from weshop.demo.data import (
     FARM,
@@ -171,6 +172,7 @@ class _Seeder:
         await seed_bargain(self, skus, shoppers[0][0])
         farm = self.store_ids[FARM.name]
         await seed_flash_sale(self.client, farm, self.operators[farm])
+        await seed_alliance_pool(self, operator, shoppers[1])
 
     async def sign_in(self, phone: str, password: str) -> Headers:
         credentials = {"phone": phone, "password": password}
