@@ -158,3 +158,25 @@ async def test_the_platform_policy_form_sets_the_cap(api, pool: Pool, client) ->
          "after_sales_freeze_days": "7", "max_split_bps": "2000"},
     )  # fmt: skip
     assert expect(await client.get(POLICY, headers=pool.operator), 200)["max_split_bps"] == 2000
+
+
+async def test_a_category_rate_of_the_product_counts_as_its_lines_would_pay(pool: Pool, api):
+    categories = f"/api/v1/merchant/stores/{pool.store_id}/categories"
+    tea = expect(await pool.client.post(categories, json={"name": "茶叶"}, headers=pool.owner), 201)
+    green = expect(
+        await pool.client.post(
+            categories, json={"name": "绿茶", "parent_id": tea["id"]}, headers=pool.owner
+        ),
+        201,
+    )
+    leaf = await api.create_product(
+        pool.store_id, pool.owner, title="龙井", price_fen=10000, category_id=green["id"]
+    )
+    rate = {"plan": "basic", "category_id": tea["id"], "rate_bp": 800}
+    expect(await pool.client.put(f"{LEDGER}/fee-rates", json=rate, headers=pool.operator), 200)
+    # The parent category's 8%: 22% is the most for the tea; other products keep 25%.
+    refused_over_the_cap(
+        await pool.list_product(product_id=leaf["id"], rate_bps=2201), most=2200, fee=800
+    )
+    expect(await pool.list_product(product_id=leaf["id"], rate_bps=2200), 201)
+    expect(await pool.list_product(rate_bps=2500), 201)
