@@ -235,14 +235,24 @@ async def test_a_payout_account_must_be_an_openid(pool: Pool):
 
 
 async def test_the_monthly_statement_withholds_labour_remuneration_tax(pool: Pool, runner):
-    await pool.pooled(rate_bps=9000)
+    dearer = pool.sku_ids[1]
+    expect(
+        await pool.client.patch(
+            f"/api/v1/merchant/stores/{pool.store_id}/products/{pool.product['id']}/skus/{dearer}",
+            json={"price_fen": 16_200},
+            headers=pool.owner,
+        ),
+        200,
+    )
+    # 25% with the basic plan's 5% fee: the 30% WeChat Pay splits at most.
+    await pool.pooled(rate_bps=2500)
     promoter = await seller(pool)
     shopper, order = await referred_order(pool, promoter, quantity=30, sku=1)
     order = await pay(pool, shopper, order)
     await complete(pool, shopper, order["id"])
     await settle(runner)
     settled = (await earnings(pool, promoter))["settled_fen"]
-    assert settled == 121_500  # 30 × 45 yuan at 90%
+    assert settled == 121_500  # 30 × 162 yuan at 25%
     month = utcnow().astimezone(CHINA_TZ).strftime("%Y-%m")
     answer = await pool.client.get(statement_url(month), headers=promoter.headers)
     assert answer.status_code == 200 and answer.headers["content-type"].startswith("text/csv")

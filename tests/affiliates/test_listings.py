@@ -118,7 +118,7 @@ async def test_a_change_of_plan_is_a_new_version_and_the_old_one_stays(pool: Poo
     revised = expect(
         await pool.client.patch(
             url,
-            json={"rate_bps": 2500, "sku_rates": [{"sku_id": pool.sku_ids[0], "rate_bps": 3000}]},
+            json={"rate_bps": 2500, "sku_rates": [{"sku_id": pool.sku_ids[0], "rate_bps": 2000}]},
             headers=pool.owner,
         ),
         200,
@@ -128,7 +128,7 @@ async def test_a_change_of_plan_is_a_new_version_and_the_old_one_stays(pool: Poo
     assert revised["effective_from"] >= listing["effective_from"]
     plans = expect(await pool.client.get(f"{url}/plans", headers=pool.owner), 200)
     assert [(p["version"], p["rate_bps"], p["sku_rates"]) for p in plans] == [
-        (2, 2500, [{"sku_id": pool.sku_ids[0], "rate_bps": 3000}]),
+        (2, 2500, [{"sku_id": pool.sku_ids[0], "rate_bps": 2000}]),
         (1, 1000, []),
     ]
     # A bad change is refused and adds no version.

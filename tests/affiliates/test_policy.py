@@ -16,6 +16,7 @@ async def test_the_defaults_hold_until_the_policy_is_set(api):
         "binding_window_days": 7,
         "min_withdrawal_fen": 100,
         "after_sales_freeze_days": 7,
+        "max_split_bps": 3000,
         "updated_at": None,
     }
 

@@ -41,14 +41,14 @@ async def test_a_per_sku_rate_of_the_default_sku_replaces_the_plans(pool: Pool):
     await pool.pooled(
         rate_bps=1000,
         sku_rates=[
-            {"sku_id": pool.sku_ids[0], "rate_bps": 3333},
+            {"sku_id": pool.sku_ids[0], "rate_bps": 2333},
             {"sku_id": pool.sku_ids[1], "rate_bps": 10},
         ],
     )
     promoter, _ = await pool.promoter()
     [item] = expect(await pool.client.get(POOL, headers=promoter), 200)["items"]
-    # 1999 × 3333 / 10000 = 666.2667.
-    assert item["rate_bps"] == 3333 and item["commission_per_unit_fen"] == 666
+    # 1999 × 2333 / 10000 = 466.3667.
+    assert item["rate_bps"] == 2333 and item["commission_per_unit_fen"] == 466
 
 
 async def test_the_plan_in_force_is_what_the_pool_shows(pool: Pool):
@@ -56,12 +56,13 @@ async def test_the_plan_in_force_is_what_the_pool_shows(pool: Pool):
     promoter, _ = await pool.promoter()
     expect(
         await pool.client.patch(
-            f"{pool.base}/{listing['id']}", json={"rate_bps": 5000}, headers=pool.owner
+            f"{pool.base}/{listing['id']}", json={"rate_bps": 2500}, headers=pool.owner
         ),
         200,
     )
     [item] = expect(await pool.client.get(POOL, headers=promoter), 200)["items"]
-    assert item["plan_version"] == 2 and item["commission_per_unit_fen"] == 999
+    # 1999 × 2500 / 10000 = 499.75.
+    assert item["plan_version"] == 2 and item["commission_per_unit_fen"] == 499
 
 
 async def test_a_listed_plan_hides_the_listing_from_other_promoters(pool: Pool):

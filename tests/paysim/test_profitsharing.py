@@ -85,6 +85,7 @@ async def test_split_moves_frozen_money_to_receivers_and_unfreezes_the_rest(
 
 
 async def test_over_split_is_refused_and_changes_nothing(partner, sim, cashier) -> None:
+    sim.set_max_split_ratio(SUB, 10000)  # authorised all: the order's own money is the limit
     transaction_id = await sharing_order(partner, cashier, "SHARE0000002", 1000)
     await partner.profit_sharing.split(
         transaction_id=transaction_id, out_order_no="SPLIT-0101",
@@ -131,6 +132,7 @@ async def test_split_needs_a_profit_sharing_order_and_a_known_receiver(
 
 
 async def test_split_money_must_be_returned_before_it_is_refunded(partner, sim, cashier) -> None:
+    sim.set_max_split_ratio(SUB, 5000)  # the sub-merchant authorised half of each payment
     transaction_id = await sharing_order(partner, cashier, "SHARE0000004", 1000)
     split = await partner.profit_sharing.split(
         transaction_id=transaction_id, out_order_no="SPLIT-0301",
@@ -179,6 +181,7 @@ async def test_split_money_must_be_returned_before_it_is_refunded(partner, sim, 
 
 
 async def test_a_return_fails_when_the_receiver_spent_the_money(partner, sim, cashier) -> None:
+    sim.set_max_split_ratio(SUB, 5000)  # the sub-merchant authorised half of each payment
     transaction_id = await sharing_order(partner, cashier, "SHARE0000005", 1000)
     await partner.profit_sharing.split(
         transaction_id=transaction_id, out_order_no="SPLIT-0401",

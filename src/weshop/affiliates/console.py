@@ -70,6 +70,28 @@ LISTING_REFUSALS = {
     "unknown_sku": ("sku_rates", N_("A SKU rate names a SKU of another product.")),
     "duplicate_sku": ("sku_rates", N_("Give each SKU one rate.")),
 }
+SPLIT_CAP_ERROR = N_(
+    "WeChat Pay splits at most %(split)s%% of a payment: with the platform fee of %(fee)s%% "
+    "and the agency rate of %(agency)s%%, the commission rate may be at most %(most)s%% "
+    "(on every SKU)."
+)
+
+
+def _add_refusal(request: Request, result: FormResult[Any], exc: WeShopError) -> None:
+    """A refusal of the plan on its field; over the split cap it names the most it may be."""
+    if exc.code != listings.SPLIT_CAP_EXCEEDED:
+        add_refusal(request, result, exc, LISTING_REFUSALS)
+        return
+    figures = {
+        name: pages.percent_text(exc.details[key])
+        for name, key in (
+            ("split", "max_split_bps"),
+            ("fee", "platform_fee_bps"),
+            ("agency", "agency_rate_bps"),
+            ("most", "max_rate_bps"),
+        )
+    }
+    result.add_error("rate_percent", gettext(request, SPLIT_CAP_ERROR) % figures)
 
 
 def bps_of_percent(text: str) -> int | str:
@@ -216,7 +238,7 @@ async def create_listing(
     except WeShopError as exc:
         if exc.status_code == 404 and exc.code != "unknown_product":
             raise
-        add_refusal(request, result, exc, LISTING_REFUSALS)
+        _add_refusal(request, result, exc)
         return await _new_listing_page(request, session, access, result, exc.status_code)
     return done_redirect(access, f"/affiliate-listings/{listing.id}", "created")
 
@@ -309,7 +331,7 @@ async def revise_plan(
     except WeShopError as exc:
         if exc.status_code == 404:
             raise
-        add_refusal(request, result, exc, LISTING_REFUSALS)
+        _add_refusal(request, result, exc)
         return await _listing_page(request, session, access, listing_id, result, exc.status_code)
     return done_redirect(access, f"/affiliate-listings/{listing_id}", "revised")
 

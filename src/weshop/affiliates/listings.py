@@ -17,12 +17,14 @@ from weshop.affiliates.models import (
     ListingStatus,
     PlanPromoter,
 )
+from weshop.affiliates.promoters import current_policy
 from weshop.affiliates.schemas import ListingIn, PlanPatch, PlanTerms
 from weshop.affiliates.state import LISTING_MACHINE
 from weshop.catalog.models import Product
 from weshop.core.errors import Conflict, InvalidInput, NotFound
 from weshop.core.pagination import paginate
 from weshop.core.tenancy import StoreScope
+from weshop.ledger import fees
 
 
 @dataclass(frozen=True)
@@ -35,8 +37,37 @@ class ListingView:
     promoter_ids: list[int]
 
 
+SPLIT_CAP_EXCEEDED = "split_cap_exceeded"
+
+
+async def _check_split_cap(
+    session: AsyncSession, store_id: int, product_id: int, terms: PlanTerms
+) -> None:
+    """At settlement one payment's split sends the platform fee and every promoter's
+    commission; WeChat Pay refuses a split beyond the maximum ratio, so a plan that could ask
+    for more is refused now, while the store can still lower it."""
+    cap = (await current_policy(session)).max_split_bps
+    fee = await fees.product_rate(session, store_id, product_id)
+    agency = terms.agency_rate_bps or 0
+    highest = max([terms.rate_bps, *(row.rate_bps for row in terms.sku_rates)])
+    if highest + agency + fee > cap:
+        most = max(cap - fee - agency, 0)
+        raise InvalidInput(
+            f"the platform fee ({fee} bps), the agency rate ({agency} bps) and a commission "
+            f"rate of {highest} bps would split more than {cap} bps of a payment: the "
+            f"commission rate may be at most {most} bps",
+            code=SPLIT_CAP_EXCEEDED,
+            details={
+                "max_rate_bps": most,
+                "max_split_bps": cap,
+                "platform_fee_bps": fee,
+                "agency_rate_bps": agency,
+            },
+        )
+
+
 async def _check_terms(
-    session: AsyncSession, product_id: int, terms: PlanTerms, now: datetime
+    session: AsyncSession, store_id: int, product_id: int, terms: PlanTerms, now: datetime
 ) -> None:
     """Each refusal has its code; nothing is written before all pass."""
     starts = terms.valid_from or now
@@ -64,6 +95,7 @@ async def _check_terms(
         raise InvalidInput(
             "not SKUs of the listed product", code="unknown_sku", details={"sku_ids": unknown}
         )
+    await _check_split_cap(session, store_id, product_id, terms)
 
 
 async def _add_plan(
@@ -107,7 +139,7 @@ async def create_listing(
     if product is None:
         # Another store's product is as unknown as one that does not exist.
         raise NotFound("no such product", code="unknown_product")
-    await _check_terms(session, product.id, data, now)
+    await _check_terms(session, scope.store_id, product.id, data, now)
     if await repo.live_listing_of_product(session, product.id):
         raise Conflict("this product is already in the pool", code="already_listed")
     listing = AffiliateListing(
@@ -186,7 +218,7 @@ async def revise_plan(
     if changes.get("audience") == Audience.OPEN and "promoter_ids" not in changes:
         changes["promoter_ids"] = []
     revised = PlanTerms.model_validate({**terms, **changes})
-    await _check_terms(session, listing.product_id, revised, now)
+    await _check_terms(session, listing.store_id, listing.product_id, revised, now)
     version = listing.plan_version + 1
     # The compare-and-set on the state serialises concurrent revisions; the unique
     # (listing, version) refuses the loser of a race.

@@ -22,6 +22,11 @@ DEFAULT_MAX_DEPTH = 1
 DEFAULT_BINDING_WINDOW_DAYS = 7
 DEFAULT_MIN_WITHDRAWAL_FEN = 100
 DEFAULT_AFTER_SALES_FREEZE_DAYS = 7
+# What profit sharing may take from one payment, platform fee and commissions together, in
+# basis points: WeChat Pay's default maximum split ratio (a sub-merchant authorises at most
+# 30% unless it chooses otherwise) and the 30% cap on remuneration of 直销管理条例 art. 24.
+DEFAULT_MAX_SPLIT_BPS = 3000
+MAX_SPLIT_BPS = 3000
 
 
 class PromoterStatus(enum.StrEnum):
@@ -60,6 +65,9 @@ class AffiliatePolicy(TimestampMixin, Base):
     binding_window_days: Mapped[int]
     min_withdrawal_fen: Mapped[int]
     after_sales_freeze_days: Mapped[int]
+    # A plan whose rates with the agency rate and the store's platform fee would split more
+    # than this from a payment is refused: WeChat Pay would refuse its settlement.
+    max_split_bps: Mapped[int]
     updated_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
 

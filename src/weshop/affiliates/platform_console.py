@@ -14,7 +14,7 @@ from starlette.responses import RedirectResponse, Response
 from weshop.accounts.page_session import PageOperator
 from weshop.affiliates import fraud, listings, pages, promoters, views
 from weshop.affiliates.commission import MAX_LEVELS
-from weshop.affiliates.models import HoldStatus, ListingStatus, PromoterStatus
+from weshop.affiliates.models import MAX_SPLIT_BPS, HoldStatus, ListingStatus, PromoterStatus
 from weshop.affiliates.schemas import HoldDecision, PolicyIn, ReviewReason
 from weshop.core.clock import utcnow
 from weshop.core.errors import WeShopError
@@ -84,6 +84,7 @@ async def _policy_page(
         {
             "policy": policy,
             "max_levels": MAX_LEVELS,
+            "max_split_bps": MAX_SPLIT_BPS,
             "values": form.values if form else flat_values(policy.model_dump()),
             "errors": form.errors if form else {},
         },

@@ -14,6 +14,7 @@ from weshop.affiliates.models import (
     DEFAULT_AFTER_SALES_FREEZE_DAYS,
     DEFAULT_BINDING_WINDOW_DAYS,
     DEFAULT_MAX_DEPTH,
+    DEFAULT_MAX_SPLIT_BPS,
     DEFAULT_MIN_WITHDRAWAL_FEN,
     AffiliatePolicy,
     Promoter,
@@ -42,6 +43,7 @@ class Policy:
     binding_window_days: int
     min_withdrawal_fen: int
     after_sales_freeze_days: int
+    max_split_bps: int
     updated_at: datetime | None
 
 
@@ -50,6 +52,7 @@ DEFAULT_POLICY = Policy(
     binding_window_days=DEFAULT_BINDING_WINDOW_DAYS,
     min_withdrawal_fen=DEFAULT_MIN_WITHDRAWAL_FEN,
     after_sales_freeze_days=DEFAULT_AFTER_SALES_FREEZE_DAYS,
+    max_split_bps=DEFAULT_MAX_SPLIT_BPS,
     updated_at=None,
 )
 
@@ -63,6 +66,7 @@ async def current_policy(session: AsyncSession) -> Policy:
         binding_window_days=row.binding_window_days,
         min_withdrawal_fen=row.min_withdrawal_fen,
         after_sales_freeze_days=row.after_sales_freeze_days,
+        max_split_bps=row.max_split_bps,
         updated_at=row.updated_at,
     )
 
@@ -83,6 +87,7 @@ async def set_policy(session: AsyncSession, operator_id: int, data: PolicyIn) ->
     row.binding_window_days = data.binding_window_days
     row.min_withdrawal_fen = data.min_withdrawal_fen
     row.after_sales_freeze_days = data.after_sales_freeze_days
+    row.max_split_bps = data.max_split_bps
     row.updated_by = operator_id
     await session.flush()
     await session.refresh(row)

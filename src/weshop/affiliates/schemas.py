@@ -19,7 +19,9 @@ from weshop.affiliates.models import (
     DEFAULT_AFTER_SALES_FREEZE_DAYS,
     DEFAULT_BINDING_WINDOW_DAYS,
     DEFAULT_MAX_DEPTH,
+    DEFAULT_MAX_SPLIT_BPS,
     DEFAULT_MIN_WITHDRAWAL_FEN,
+    MAX_SPLIT_BPS,
     Audience,
     ClickChannel,
     CommissionStatus,
@@ -37,7 +39,13 @@ MAX_SKU_RATES = 200
 
 RateBps = Annotated[
     StrictInt,
-    Field(ge=0, le=MAX_RATE_BPS, description="Basis points of the price: 0-9000 (0-90 %)."),
+    Field(
+        ge=0,
+        le=MAX_RATE_BPS,
+        description="Basis points of the price: 0-9000 (0-90 %); with the agency rate and "
+        "the store's platform fee at most the policy's `max_split_bps` (else 422 "
+        "`split_cap_exceeded`, naming `max_rate_bps`).",
+    ),
 ]
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 InviterCode = Annotated[
@@ -69,6 +77,14 @@ class PolicyIn(BaseModel):
         default=DEFAULT_AFTER_SALES_FREEZE_DAYS,
         description="Days a commission stays frozen after the order completes, 1-60.",
     )
+    max_split_bps: Annotated[StrictInt, Field(ge=1, le=MAX_SPLIT_BPS)] = Field(
+        default=DEFAULT_MAX_SPLIT_BPS,
+        description="The most profit sharing may take from one payment, platform fee and "
+        "commissions together, in basis points: 1-3000 (30 %, WeChat Pay's default maximum "
+        "split ratio and the remuneration cap of 直销管理条例 art. 24). A pool plan whose "
+        "highest rate plus its agency rate plus the store's platform fee rate exceeds it "
+        "answers 422 `split_cap_exceeded`.",
+    )
 
 
 class PolicyOut(BaseModel):
@@ -76,6 +92,7 @@ class PolicyOut(BaseModel):
     binding_window_days: int
     min_withdrawal_fen: int
     after_sales_freeze_days: int
+    max_split_bps: int
     updated_at: datetime | None = Field(description="Null: the defaults, never set.")
 
 

@@ -63,6 +63,7 @@ def policy_out(policy: Policy) -> PolicyOut:
         binding_window_days=policy.binding_window_days,
         min_withdrawal_fen=policy.min_withdrawal_fen,
         after_sales_freeze_days=policy.after_sales_freeze_days,
+        max_split_bps=policy.max_split_bps,
         updated_at=policy.updated_at,
     )
 

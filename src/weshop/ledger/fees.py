@@ -97,6 +97,24 @@ async def _line_categories(session: AsyncSession, lines: list[OrderLine]) -> dic
     return {line.id: chain.get(line.product_id, []) for line in lines}
 
 
+def _rate_of(table: dict[int | None, int], categories: list[int]) -> int:
+    found = [table[c] for c in categories if c in table]
+    return found[0] if found else table[None]
+
+
+async def product_rate(session: AsyncSession, store_id: int, product_id: int) -> int:
+    """The rate a line of this product of this store would pay if paid now."""
+    table = await _rate_table(session, await store_plan(session, store_id))
+    row = (
+        await session.execute(
+            select(Category.id, Category.parent_id)
+            .join(Product, Product.category_id == Category.id)
+            .where(Product.id == product_id)
+        )
+    ).first()
+    return _rate_of(table, [c for c in row if c] if row else [])
+
+
 async def fee_terms(session: AsyncSession, order: Order, lines: list[OrderLine]) -> OrderFeeTerms:
     """The order's fee rates: fixed now if this is its first accepted payment."""
     terms = await session.get(OrderFeeTerms, order.id)
@@ -107,8 +125,7 @@ async def fee_terms(session: AsyncSession, order: Order, lines: list[OrderLine])
     categories = await _line_categories(session, lines)
     line_rates = {}
     for line in lines:
-        found = [table[c] for c in categories[line.id] if c in table]
-        line_rates[str(line.id)] = found[0] if found else table[None]
+        line_rates[str(line.id)] = _rate_of(table, categories[line.id])
     terms = OrderFeeTerms(
         order_id=order.id,
         store_id=order.store_id,

@@ -13,9 +13,19 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+from weshop.core.errors import ProviderError
+
 
 class InvalidNotification(Exception):
     """A notification that fails verification: bad signature, stale, malformed."""
+
+
+class SplitCapExceeded(ProviderError):
+    """The provider refused a settlement's split: it would send receivers more of the
+    payment than the merchant authorised (WeChat Pay's maximum split ratio). Repeating it
+    cannot help; the money stays with the provider until a person settles it."""
+
+    code = "split_cap_exceeded"
 
 
 class ProviderRefundStatus(enum.StrEnum):
@@ -148,7 +158,8 @@ class PaymentProvider(Protocol):
     ) -> None:
         """The order's after-sales window closed: pay in the discounts the platform funded,
         give the platform its fee, each promoter their commission and the store the rest, as
-        instructions to the provider; idempotent by ``out_order_no``."""
+        instructions to the provider; idempotent by ``out_order_no``. Raises
+        :class:`SplitCapExceeded` when the provider refuses the split's total."""
 
     async def return_subsidy(
         self,

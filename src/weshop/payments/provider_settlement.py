@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from weshop.orders.models import Order
 from weshop.payments import repository as repo
 from weshop.payments.models import NO_PROVIDER
-from weshop.payments.provider import PaymentProvider, PromoterPayout
+from weshop.payments.provider import PaymentProvider, PromoterPayout, SplitCapExceeded
 from weshop.payments.sub_merchants import sub_mchid_for
 
 log = structlog.get_logger(__name__)
@@ -61,13 +61,27 @@ async def settle_at_provider(
             log.error("payments.resettlement_differs", order_id=order_id)
         return
     provider = providers[payment.provider]
-    await provider.settle(
-        transaction_id=payment.provider_transaction_id,
-        out_order_no=settlement_order_no(order),
-        platform_fee_fen=platform_fee_fen,
-        platform_subsidy_fen=platform_subsidy_fen,
-        promoter_payouts=promoter_payouts,
-        sub_mchid=await sub_mchid_for(session, payment.store_id, provider),
-    )
+    try:
+        await provider.settle(
+            transaction_id=payment.provider_transaction_id,
+            out_order_no=settlement_order_no(order),
+            platform_fee_fen=platform_fee_fen,
+            platform_subsidy_fen=platform_subsidy_fen,
+            promoter_payouts=promoter_payouts,
+            sub_mchid=await sub_mchid_for(session, payment.store_id, provider),
+        )
+    except SplitCapExceeded:
+        # The fee and commissions were fixed when the order was placed, under plans and a fee
+        # schedule that fit the cap then; asking again gets the same refusal. The money stays
+        # frozen at the provider, nothing is marked released, and a person settles it.
+        log.error(
+            "payments.settlement_split_refused",
+            order_id=order_id,
+            transaction_id=payment.provider_transaction_id,
+            platform_fee_fen=platform_fee_fen,
+            commissions_fen=sum(payout.amount_fen for payout in promoter_payouts),
+            paid_fen=payment.amount_fen,
+        )
+        return
     payment.fee_split_fen = platform_fee_fen if provider.partner else 0
     payment.subsidy_paid_fen = platform_subsidy_fen if provider.partner else 0

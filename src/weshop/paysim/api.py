@@ -189,6 +189,11 @@ async def unsplit_amount(request: Request, transaction_id: str) -> Response:
     return answer(simulator_of(request).sharing.unsplit_amount(caller_of(request), transaction_id))
 
 
+@router.get("/v3/profitsharing/merchant-configs/{sub_mchid}")
+async def merchant_config(request: Request, sub_mchid: str) -> Response:
+    return answer(simulator_of(request).sharing.merchant_config(caller_of(request), sub_mchid))
+
+
 @router.post("/v3/profitsharing/return-orders")
 async def return_split(request: Request) -> Response:
     body = await parse_body(request, ReturnOrder)

@@ -3,6 +3,12 @@
 Every order is idempotent by its out number (out_order_no, out_return_no); the money rules
 live in ``funds``. Splits complete at once (state FINISHED, each receiver SUCCESS).
 
+What the receivers of a transaction's split orders get together never exceeds the merchant's
+maximum split ratio of the transaction's amount (商户设置的最大分账比例, 30% unless the
+sub-merchant authorised otherwise): beyond it WeChat Pay answers 400 INVALID_REQUEST
+"分账金额超出最大分账比例". Releasing the rest to the merchant itself is not a split to a
+receiver and is not counted.
+
 A personal receiver (PERSONAL_OPENID) is an openid of the appid it was added under: a split
 to it names that appid. Returns take money back from merchant receivers only: WeChat Pay
 does not return a split made to a person (分账回退 "不支持分账给个人的分账单").
@@ -43,6 +49,10 @@ OutNumber = Annotated[str, Field(pattern=OUT_NUMBER)]
 # An openid as WeChat issues them: 28 characters of letters, digits, '-' and '_'.
 OPENID = re.compile(r"[A-Za-z0-9_-]{28}")
 PERSONAL_TYPES = frozenset({"PERSONAL_OPENID", "PERSONAL_SUB_OPENID"})
+# Basis points (万分比) of a transaction that its split orders may send to receivers.
+DEFAULT_MAX_SPLIT_RATIO = 3000
+MAX_SPLIT_RATIO = 10000
+RATIO_EXCEEDED = "分账金额超出最大分账比例"
 
 
 class ReceiverIn(BaseModel):
@@ -195,6 +205,7 @@ class Sharing:
                     raise invalid_request("分账接收方不能是分账方自己")
                 parts.append((owner, receiver.amount))
             funds.split(store, transaction, parts)
+            self._check_ratio(transaction, sum(receiver.amount for receiver in order.receivers))
             order_id = self._record(
                 mchid, sub_mchid, order.out_order_no, transaction, "SPLIT", digest
             )
@@ -207,6 +218,30 @@ class Sharing:
             recorded = store.one("SELECT * FROM sharing_orders WHERE order_id = ?", (order_id,))
         assert recorded is not None
         return self.order_resource(recorded)
+
+    def max_ratio(self, mchid: str) -> int:
+        row = self.sim.store.one("SELECT max_split_ratio FROM merchants WHERE mchid = ?", (mchid,))
+        return int(row["max_split_ratio"]) if row else DEFAULT_MAX_SPLIT_RATIO
+
+    def _check_ratio(self, transaction: Row, amount: int) -> None:
+        """Receivers' money of every split order of the transaction, this one included,
+        against the payee's ratio of the transaction's amount (unfreezing lines, the
+        payee's own money, are not receivers')."""
+        payee = transaction["sub_mchid"] or transaction["mchid"]
+        earlier = self.sim.store.one(
+            "SELECT COALESCE(SUM(r.amount), 0) AS total FROM sharing_receivers r "
+            "JOIN sharing_orders o ON o.order_id = r.order_id "
+            "WHERE o.transaction_id = ? AND NOT (r.type = 'MERCHANT_ID' AND r.account = ?)",
+            (transaction["transaction_id"], payee),
+        )
+        split_before = int(earlier["total"]) if earlier else 0
+        if (split_before + amount) * 10000 > int(transaction["total"]) * self.max_ratio(payee):
+            raise invalid_request(RATIO_EXCEEDED)
+
+    def merchant_config(self, caller: Caller, sub_mchid: str) -> dict[str, Any]:
+        """查询最大分账比例: a service provider asks about one of its sub-merchants."""
+        _, sub = scope_of(self.sim, caller, sub_mchid)
+        return {"sub_mchid": sub, "max_ratio": self.max_ratio(sub)}
 
     def unfreeze(self, caller: Caller, order: UnfreezeOrder) -> dict[str, Any]:
         mchid, sub_mchid = scope_of(self.sim, caller, order.sub_mchid)

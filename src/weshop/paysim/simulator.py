@@ -18,12 +18,18 @@ from weshop.paysim.applyments import Onboarding
 from weshop.paysim.bills import Billing
 from weshop.paysim.context import SimContext
 from weshop.paysim.identity import PLATFORM_MCHID
-from weshop.paysim.profitsharing import Sharing
+from weshop.paysim.profitsharing import DEFAULT_MAX_SPLIT_RATIO, MAX_SPLIT_RATIO, Sharing
 from weshop.paysim.refunds import Refunding
 from weshop.paysim.subsidies import Subsidies
 from weshop.paysim.transactions import Trading
 
 log = structlog.get_logger(__name__)
+
+
+def _checked_ratio(max_split_ratio: int) -> int:
+    if not 1 <= max_split_ratio <= MAX_SPLIT_RATIO:
+        raise ValueError(f"a split ratio is 1-{MAX_SPLIT_RATIO} basis points")
+    return max_split_ratio
 
 
 class PaySim(SimContext):
@@ -53,16 +59,34 @@ class PaySim(SimContext):
     def billing(self) -> Billing:
         return Billing(self)
 
-    def open_sub_merchant(self, name: str) -> str:
+    def open_sub_merchant(self, name: str, max_split_ratio: int = DEFAULT_MAX_SPLIT_RATIO) -> str:
         """A sub-merchant of the platform, ready to be paid (its application approved at
-        once): what the demo gives each store."""
+        once): what the demo gives each store. ``max_split_ratio``: the most (in basis
+        points) it authorised the platform to split from each of its transactions."""
         sub_mchid = self.ids.sub_mchid()
         with self.store.transaction():
             self.store.insert(
                 "merchants",
-                {"mchid": sub_mchid, "role": "sub", "parent_mchid": PLATFORM_MCHID, "name": name},
+                {
+                    "mchid": sub_mchid,
+                    "role": "sub",
+                    "parent_mchid": PLATFORM_MCHID,
+                    "name": name,
+                    "max_split_ratio": _checked_ratio(max_split_ratio),
+                },
             )
         return sub_mchid
+
+    def set_max_split_ratio(self, mchid: str, max_split_ratio: int) -> None:
+        """A sub-merchant changes the ratio it authorised (or a direct merchant has its own
+        raised by WeChat Pay); splits requested from now on are held to it."""
+        with self.store.transaction():
+            changed = self.store.run(
+                "UPDATE merchants SET max_split_ratio = ? WHERE mchid = ? AND role != 'platform'",
+                (_checked_ratio(max_split_ratio), mchid),
+            )
+        if changed != 1:
+            raise ValueError(f"no sub-merchant or direct merchant {mchid}")
 
     def deposit(self, mchid: str, amount_fen: int) -> None:
         """A merchant tops up its own balance (the platform's funds for subsidies)."""

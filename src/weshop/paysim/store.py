@@ -23,7 +23,10 @@ CREATE TABLE IF NOT EXISTS merchants (
     serial_no TEXT NOT NULL DEFAULT '',
     public_key_pem TEXT NOT NULL DEFAULT '',
     apiv3_key TEXT NOT NULL DEFAULT '',
-    name TEXT NOT NULL DEFAULT ''
+    name TEXT NOT NULL DEFAULT '',
+    -- The most profit sharing may take from one of its transactions, in basis points
+    -- (万分比): set by the sub-merchant when it authorises the platform, 30% by default.
+    max_split_ratio INTEGER NOT NULL DEFAULT 3000 CHECK (max_split_ratio BETWEEN 1 AND 10000)
 );
 CREATE TABLE IF NOT EXISTS accounts (
     owner TEXT PRIMARY KEY,             -- mch:<mchid> | openid:<openid> | sub_openid:<openid>
@@ -193,7 +196,16 @@ class Store:
         if location != ":memory:":
             self._conn.execute("PRAGMA journal_mode = WAL")
         self._conn.executescript(SCHEMA)
+        self._add_missing_columns()
         self._depth = 0
+
+    def _add_missing_columns(self) -> None:
+        # A state file written before the split ratio existed keeps its merchants, at 30%.
+        columns = {row["name"] for row in self._conn.execute("PRAGMA table_info(merchants)")}
+        if "max_split_ratio" not in columns:
+            self._conn.execute(
+                "ALTER TABLE merchants ADD COLUMN max_split_ratio INTEGER NOT NULL DEFAULT 3000"
+            )
 
     @contextmanager
     def transaction(self) -> Iterator[Store]:

@@ -2152,6 +2152,9 @@ def upgrade() -> None:
             nullable=False,
         ),
         sa.Column(
+            "max_split_bps", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column(
             "updated_by", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
         ),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),

@@ -128,6 +128,17 @@ class ProfitSharing:
         )
         return strict_fen((answer.data or {})["unsplit_amount"])
 
+    async def max_ratio(self, sub_mchid: str) -> int:
+        """The most, in basis points of each payment, the sub-merchant authorised the
+        platform to split (查询最大分账比例)."""
+        answer = await self.client.request(
+            "GET", f"/v3/profitsharing/merchant-configs/{path_segment(sub_mchid)}"
+        )
+        ratio = (answer.data or {})["max_ratio"]
+        if type(ratio) is not int:
+            raise ValueError(f"the ratio {ratio!r} is not an integer number of basis points")
+        return ratio
+
     async def return_split(
         self,
         *,

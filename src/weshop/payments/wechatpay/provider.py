@@ -21,6 +21,7 @@ from weshop.payments.provider import (
     ProviderRefund,
     ProviderRefundStatus,
     RefundUpdate,
+    SplitCapExceeded,
     query_notification_id,
     strict_fen,
 )
@@ -55,6 +56,9 @@ FINAL_REFUND_REFUSALS = frozenset(
 )
 PLATFORM_FEE_DESCRIPTION = "平台服务费"
 COMMISSION_DESCRIPTION = "推客佣金"
+# WeChat Pay's refusal of a split beyond the merchant's maximum split ratio: 400
+# INVALID_REQUEST with this message (no code of its own).
+RATIO_EXCEEDED = "分账金额超出最大分账比例"
 SETTLEMENT_DESCRIPTION = "售后期结束，解冻结算"
 FEE_RETURN_DESCRIPTION = "退款退回平台服务费"
 SUBSIDY_DESCRIPTION = "平台优惠补贴"
@@ -316,13 +320,22 @@ class WechatPayProvider:
             receivers.append(
                 Split("PERSONAL_OPENID", payout.openid, payout.amount_fen, COMMISSION_DESCRIPTION)
             )
-        await sharing.split(
-            transaction_id=transaction_id,
-            out_order_no=out_order_no,
-            receivers=receivers,
-            unfreeze_unsplit=True,
-            sub_mchid=sub_mchid,
-        )
+        try:
+            await sharing.split(
+                transaction_id=transaction_id,
+                out_order_no=out_order_no,
+                receivers=receivers,
+                unfreeze_unsplit=True,
+                sub_mchid=sub_mchid,
+            )
+        except WechatPayApiError as exc:
+            if exc.wechat_code == "INVALID_REQUEST" and RATIO_EXCEEDED in exc.wechat_message:
+                raise SplitCapExceeded(
+                    "WeChat Pay refused the settlement's split: more than the sub-merchant's "
+                    "maximum split ratio",
+                    details={"wechat_message": exc.wechat_message},
+                ) from exc
+            raise
 
     async def return_subsidy(
         self,
