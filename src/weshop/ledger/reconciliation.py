@@ -26,7 +26,7 @@ from weshop.payments.models import Payment, PaymentStatus, Refund, RefundStatus
 from weshop.payments.providers import SANDBOX, PaymentSetup
 from weshop.payments.sandbox.gateway import SandboxGateway
 from weshop.payments.sandbox.models import SandboxBase, SandboxRefund, SandboxTransaction
-from weshop.payments.wechatpay.bills import TradeBill, yuan_to_fen
+from weshop.payments.wechatpay.bills import BillFile, yuan_to_fen
 from weshop.payments.wechatpay.errors import WechatPayApiError, WechatPayError
 from weshop.payments.wechatpay.provider import WechatPay
 from weshop.payments.wechatpay.transactions import BEIJING
@@ -158,7 +158,7 @@ def day_bounds(day: date) -> tuple[datetime, datetime]:
     return start, start + timedelta(days=1)
 
 
-def bill_records(bill: TradeBill) -> list[MoneyRecord]:
+def bill_records(bill: BillFile) -> list[MoneyRecord]:
     """The payments and refunds listed in WeChat Pay's trade bill."""
     records: list[MoneyRecord] = []
     for row in bill.rows:
