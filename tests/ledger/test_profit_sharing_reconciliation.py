@@ -12,6 +12,8 @@ from datetime import timedelta
 from urllib.parse import urlsplit
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import text
 
 from tests.affiliates.commission_support import Seller, follow_link, set_payout
@@ -36,6 +38,8 @@ from weshop.ledger.reconciliation import (
     Difference,
     DifferenceKind,
     RecordKind,
+    SplitRecord,
+    compare_splits,
     reconcile_day,
     wechatpay_split_records,
 )
@@ -232,3 +236,51 @@ async def test_a_clean_day_reconciles_and_changes_on_either_side_are_listed(
         f"missing_at_provider: split S{third['order_no']} receiver {openid(1)} "
         "(ledger ¥24.69)" in {str(difference) for difference in found.differences}
     )
+
+
+split_keys = st.tuples(
+    st.sampled_from([SPLIT, SPLIT_RETURN]),
+    st.sampled_from(["S1", "S2", "F1"]),
+    st.sampled_from([PLATFORM_MCHID, openid(1), openid(2)]),
+)
+
+
+@given(
+    ledger=st.dictionaries(split_keys, st.integers(1, 10**9)),
+    changes=st.dictionaries(split_keys, st.sampled_from(["drop", "add", "more", "less"])),
+    data=st.data(),
+)
+def test_compare_splits_lists_exactly_what_differs(ledger, changes, data) -> None:
+    """Whatever the provider lacks, adds or counts differently is one difference, with both
+    figures; all else agrees. A receiver's lines are summed first: splitting one amount in
+    two lines at the provider is no difference."""
+    provider = dict(ledger)
+    for key, change in changes.items():
+        if change == "drop":
+            provider.pop(key, None)
+        elif change == "add" and key not in ledger:
+            provider[key] = data.draw(st.integers(1, 10**9))
+        elif key in provider:
+            provider[key] += 1 if change == "more" else -1
+    lines = []
+    for (kind, reference, receiver), fen in provider.items():
+        part = data.draw(st.integers(0, fen))
+        lines += [SplitRecord(kind, reference, receiver, n) for n in (part, fen - part)]
+    ours = [SplitRecord(*key, fen) for key, fen in ledger.items()]
+    expected = []
+    for key in sorted(provider.keys() | ledger.keys()):
+        theirs, posted = provider.get(key), ledger.get(key)
+        if theirs == posted:
+            continue
+        if posted is None:
+            kind = D.MISSING_ON_OUR_SIDE
+        elif theirs is None:
+            kind = D.MISSING_AT_PROVIDER
+        else:
+            kind = D.AMOUNT_MISMATCH
+        expected.append(
+            Difference(
+                kind, key[0], key[1], provider_fen=theirs, ledger_fen=posted, receiver=key[2]
+            )
+        )
+    assert compare_splits(lines, ours) == expected
