@@ -470,17 +470,17 @@ async def _settlement_splits(
         )
         .exists()
     )
+    settled = select(JournalEntry.order_id).where(JournalEntry.kind == EntryKind.SETTLEMENT)
     orders = {
         order.id: order
         for order in await session.scalars(
-            select(Order)
-            .join(JournalEntry, JournalEntry.order_id == Order.id)
-            .where(
-                JournalEntry.kind == EntryKind.SETTLEMENT,
-                or_(JournalEntry.business_day == day, Order.order_no.in_(order_nos)),
+            select(Order).where(
+                or_(
+                    Order.id.in_(settled.where(JournalEntry.business_day == day)),
+                    Order.order_no.in_(order_nos) & Order.id.in_(settled),
+                ),
                 paid_here,
             )
-            .distinct()
         )
     }
     if not orders:
