@@ -585,12 +585,16 @@ def reconcile(
         typer.Option(help="WeShop's database (default: the WESHOP_DATABASE_URL setting)."),
     ] = None,
 ) -> None:
-    """Reconcile a day's payments and refunds with the payment provider and the ledger.
+    """Reconcile a day's payments, refunds and profit sharing with the payment provider and
+    the ledger.
 
     Fetches the provider's records of the day (WeChat Pay's daily trade bill, or the sandbox
     gateway's own tables), compares them with WeShop's succeeded payments and refunds by
-    out_trade_no / out_refund_no, and checks that the ledger posted each one's amount. Prints
-    every difference: missing on our side, missing at the provider, amount mismatch, ledger
+    out_trade_no / out_refund_no, and checks that the ledger posted each one's amount. With
+    WeChat Pay in partner mode it also compares the day's profit-sharing bill (the platform
+    fee and each promoter's commission split at settlement, the fee returned before a refund)
+    with the ledger's settlements and refunds, per order and receiver. Prints every
+    difference: missing on our side, missing at the provider, amount mismatch, ledger
     mismatch. Exits 0 when there is none, 1 when there is any, and 2 when the comparison
     could not be made (bill not ready, provider or database unreachable, bad settings).
     """
@@ -619,9 +623,17 @@ def reconcile(
         raise typer.Exit(2) from failed
     for difference in result.differences:
         typer.echo(str(difference))
+    if result.splits_not_compared:
+        typer.echo(f"Profit sharing not compared: {result.splits_not_compared}.")
+        splits = ""
+    else:
+        splits = (
+            f"; {result.provider_splits} splits and returns at the provider, "
+            f"{result.ledger_splits} in the ledger"
+        )
     summary = (
         f"{day.date()} ({chosen}): {result.provider_records} records at the provider, "
-        f"{result.our_records} in WeShop"
+        f"{result.our_records} in WeShop{splits}"
     )
     if result.differences:
         typer.secho(f"{len(result.differences)} differences; {summary}.", fg="red", err=True)

@@ -273,6 +273,10 @@ async def test_the_command_reconciles_the_sandbox_and_exits_by_outcome(
     assert matching.exit_code == 0, matching.output
     assert "no difference" in matching.output
     assert "1 records at the provider, 1 in WeShop" in matching.output
+    # The sandbox shares no profits: it says so rather than list splits it never made.
+    assert (
+        "Profit sharing not compared: the sandbox provider has no profit sharing" in matching.output
+    )
 
     async with runtime.db.transaction() as session:
         await session.execute(

@@ -1,17 +1,27 @@
-"""The daily trade bill lists the day's payments and refunds, in WeChat Pay's format."""
+"""The daily trade bill lists the day's payments and refunds, the profit-sharing bill the
+day's splits and returns, in WeChat Pay's format."""
 
 from __future__ import annotations
 
 import hashlib
-from datetime import date
+from datetime import date, timedelta
 
 import httpx
 import pytest
 
 from tests.paysim.fixtures import SIM_URL
 from tests.paysim.test_flows import expect_error, paid_order
-from weshop.payments.wechatpay.bills import parse_trade_bill, yuan_to_fen
+from tests.paysim.test_profitsharing import PROMOTER, SUB, sharing_order
+from weshop.payments.wechatpay.bills import (
+    RETURN_LINE,
+    SPLIT_LINE,
+    UNFREEZE_LINE,
+    parse_trade_bill,
+    yuan_to_fen,
+)
 from weshop.payments.wechatpay.errors import ResponseNotAuthentic, WechatPayApiError
+from weshop.payments.wechatpay.profitsharing import Split
+from weshop.paysim.identity import PLATFORM_MCHID
 
 BILL_DAY = date(2026, 3, 10)
 
@@ -101,3 +111,46 @@ async def test_the_download_answer_is_not_signed_but_needs_a_signed_request(
         refused = await anonymous.get(info["download_url"])
     assert refused.status_code == 401
     assert refused.json()["code"] == "SIGN_ERROR"
+
+
+async def test_the_profit_sharing_bill_lists_splits_and_returns(
+    partner, sim, cashier, clock
+) -> None:
+    transaction_id = await sharing_order(partner, cashier, "SHAREBILL001", 10000)
+    await partner.profit_sharing.split(
+        transaction_id=transaction_id, out_order_no="S-BILL-1",
+        receivers=[
+            Split("MERCHANT_ID", PLATFORM_MCHID, 600, "平台服务费", name="平台服务商"),
+            Split("PERSONAL_OPENID", PROMOTER, 1000, "推客佣金"),
+        ],
+        unfreeze_unsplit=True, sub_mchid=SUB,
+    )  # fmt: skip
+    await partner.profit_sharing.return_split(
+        out_order_no="S-BILL-1", out_return_no="F-BILL-1", return_mchid=PLATFORM_MCHID,
+        amount_fen=150, description="用户退款", sub_mchid=SUB,
+    )  # fmt: skip
+    with pytest.raises(WechatPayApiError) as creating:
+        await partner.bills.profit_sharing_bill(BILL_DAY)
+    expect_error(creating, 400, "STATEMENT_CREATING")
+
+    clock.advance(days=1)
+    bill = await partner.bills.profit_sharing_bill(BILL_DAY, gzip_compressed=True)
+    assert bill.columns[:3] == ["create_time", "initiator", "sponsor"]
+    lines = [
+        (row["business_type"], row["out_order_no"], row["receiver_account"], row["amount"])
+        for row in bill.rows
+    ]
+    assert lines == [
+        (SPLIT_LINE, "S-BILL-1", PLATFORM_MCHID, "6.00"),
+        (SPLIT_LINE, "S-BILL-1", PROMOTER, "10.00"),
+        (UNFREEZE_LINE, "S-BILL-1", SUB, "84.00"),
+        (RETURN_LINE, "F-BILL-1", PLATFORM_MCHID, "1.50"),
+    ]
+    assert {row["transaction_id"] for row in bill.rows} == {transaction_id}
+    assert {row["sponsor"] for row in bill.rows} == {SUB}
+    assert bill.summary == {"total_count": "4", "split_amount": "100.00", "return_amount": "1.50"}
+    # A sub-merchant's bill only; another day has none.
+    assert len((await partner.bills.profit_sharing_bill(BILL_DAY, sub_mchid=SUB)).rows) == 4
+    with pytest.raises(WechatPayApiError) as empty:
+        await partner.bills.profit_sharing_bill(BILL_DAY - timedelta(days=1))
+    expect_error(empty, 400, "NO_STATEMENT_EXIST")

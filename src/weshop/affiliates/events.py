@@ -8,6 +8,7 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from weshop.affiliates import commissions, fraud
+from weshop.affiliates import repository as repo
 from weshop.affiliates.clicks import current_visitor
 from weshop.affiliates.decisions import attribute_placed_lines
 from weshop.core.clock import utcnow
@@ -19,6 +20,7 @@ from weshop.ledger.announcements import (
     OrderClawBacks,
     OrderCommissions,
     OrderSettled,
+    PromoterPayoutAccounts,
 )
 from weshop.orders.events import OrderClosed, OrdersPlaced
 from weshop.payments.events import PaymentSucceeded, RefundSucceeded
@@ -64,6 +66,13 @@ async def commission_claw_backs(
 @subscribers.answers(CommissionsUnderReview)
 async def commissions_under_review(db: AsyncSession, question: CommissionsUnderReview) -> bool:
     return await fraud.order_under_review(db, question.order_id)
+
+
+@subscribers.answers(PromoterPayoutAccounts)
+async def payout_accounts(
+    db: AsyncSession, question: PromoterPayoutAccounts
+) -> dict[int, str | None]:
+    return await repo.payout_openids(db, sorted(question.promoter_ids))
 
 
 @subscribers.on(OrderSettled)

@@ -30,6 +30,14 @@ class OrderCommissions(Question[list[CommissionDue]]):
 
 
 @dataclass(frozen=True)
+class PromoterPayoutAccounts(Question[dict[int, str | None]]):
+    """Each promoter's payout account (the openid the provider splits their commission to),
+    None without one: reconciliation names the ledger's commissions as the provider does."""
+
+    promoter_ids: frozenset[int]
+
+
+@dataclass(frozen=True)
 class CommissionPaid:
     """What became of one commission at settlement: sent to the promoter, and set against
     their claw-backs owed to the store (carried from earlier refunds after settlement)."""

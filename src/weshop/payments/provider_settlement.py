@@ -20,12 +20,13 @@ log = structlog.get_logger(__name__)
 # The ledger's command once it has settled an order (it only mirrors the money): instruct the
 # provider to move it (the platform never pools it: no 二清).
 SETTLE_AT_PROVIDER = "payments.settle_at_provider"
+SETTLEMENT_ORDER_PREFIX = "S"
 
 
 def settlement_order_no(order: Order) -> str:
     """The provider's out-order-no of an order's settlement: one per order, so a repeat of
     the instruction is the same instruction."""
-    return f"S{order.order_no}"
+    return f"{SETTLEMENT_ORDER_PREFIX}{order.order_no}"
 
 
 async def settle_at_provider(

@@ -66,6 +66,14 @@ REFUNDABLE_ORDER_STATUSES = frozenset(
 )
 
 
+# The platform's fee given back before a refund of a settled order: one return per refund.
+FEE_RETURN_PREFIX = "F"
+
+
+def fee_return_no(out_refund_no: str) -> str:
+    return f"{FEE_RETURN_PREFIX}{out_refund_no}"
+
+
 def out_number(prefix: str) -> str:
     """A merchant-side number for the provider (out_trade_no, out_refund_no): unique, sortable."""
     return f"{prefix}{utcnow():%Y%m%d%H%M%S}{secrets.token_hex(5).upper()}"
@@ -333,7 +341,7 @@ async def _return_fee_before_refund(
     order = await session.get_one(Order, refund.order_id)
     await provider.return_fee(
         out_order_no=settlement_order_no(order),
-        out_return_no=f"F{refund.out_refund_no}",
+        out_return_no=fee_return_no(refund.out_refund_no),
         amount_fen=owed,
         sub_mchid=sub_mchid,
     )

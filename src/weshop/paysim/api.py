@@ -283,6 +283,19 @@ async def trade_bill(request: Request) -> Response:
     )
 
 
+@router.get("/v3/profitsharing/bills")
+async def profit_sharing_bill(request: Request) -> Response:
+    sim = simulator_of(request)
+    return answer(
+        sim.billing.profit_sharing_bill(
+            caller_of(request),
+            query_param(request, "bill_date"),
+            request.query_params.get("sub_mchid"),
+            request.query_params.get("tar_type") or "",
+        )
+    )
+
+
 @download_router.get("/v3/billdownload/file")
 async def download_bill(request: Request) -> Response:
     sim = simulator_of(request)

@@ -1,11 +1,18 @@
-"""The daily trade bill: ``GET /v3/bill/tradebill`` answers a download URL and the file's
-SHA1; ``GET /v3/billdownload/file`` (signed request, unsigned answer) gives the CSV.
+"""The daily bills: ``GET /v3/bill/tradebill`` (trade) and ``GET /v3/profitsharing/bills``
+(profit sharing) answer a download URL and the file's SHA1; ``GET /v3/billdownload/file``
+(signed request, unsigned answer) gives the CSV.
 
 A bill covers one Beijing day: payments that succeeded that day and refunds accepted that
 day, each field prefixed by a backtick, then the summary section. Amounts are in yuan, the
 fee (0.60%, rounded half up to the fen) with five decimals as WeChat Pay prints it. Today's
 bill is not ready before tomorrow (STATEMENT_CREATING), a day without trade has none
 (NO_STATEMENT_EXIST), and a download URL lives five minutes.
+
+The profit-sharing bill lists, per Beijing day, every successful split line (one per
+receiver, unfreezing to the paying merchant included) and every successful return; failed
+ones are not listed. Its header is the field list WeChat Pay documents for the profit-sharing
+bill file (create_time … description); amounts are in yuan with two decimals. Its download
+URL lives 30 seconds. Not-ready and no-trade days answer as for the trade bill.
 """
 
 from __future__ import annotations
@@ -15,6 +22,7 @@ import hashlib
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from weshop.payments.wechatpay.bills import RETURN_LINE, SPLIT_LINE, UNFREEZE_LINE
 from weshop.payments.wechatpay.transactions import BEIJING
 from weshop.paysim.context import SimContext
 from weshop.paysim.errors import ApiError, param_error
@@ -34,6 +42,14 @@ FEE_RATE_PER_MILLE = 6
 FEE_RATE_TEXT = "0.60%"
 DOWNLOAD_LIFETIME = timedelta(minutes=5)
 BILL_TYPES = ("ALL", "SUCCESS", "REFUND")
+
+SHARING_COLUMNS = (
+    "create_time,initiator,sponsor,sub_mchid,transaction_id,order_id,out_order_no,detail_id,"
+    "receiver_account,amount,currency,settlement_amount,settlement_currency,exchange_rate,"
+    "business_type,status,description"
+)
+SHARING_SUMMARY_COLUMNS = "total_count,split_amount,return_amount"
+SHARING_DOWNLOAD_LIFETIME = timedelta(seconds=30)
 
 
 def yuan(fen: int) -> str:
@@ -150,16 +166,113 @@ class Billing:
         bill_type: str,
         tar_type: str,
     ) -> dict[str, str]:
-        try:
-            bill_date = date.fromisoformat(bill_date_text)
-        except ValueError as exc:
-            raise param_error(
-                "bill_date", "格式须为yyyy-MM-DD", value=bill_date_text, location="query"
-            ) from exc
+        bill_date = self._bill_date(bill_date_text)
         if bill_type not in BILL_TYPES:
             raise param_error(
                 "bill_type", "须为ALL、SUCCESS或REFUND", value=bill_type, location="query"
             )
+        self._check_request(caller, bill_date, bill_date_text, sub_mchid, tar_type)
+        content = self.render(caller.mchid, sub_mchid, bill_date, bill_type)
+        return self._offer(caller, content, tar_type, DOWNLOAD_LIFETIME)
+
+    def profit_sharing_bill(
+        self, caller: Caller, bill_date_text: str, sub_mchid: str | None, tar_type: str
+    ) -> dict[str, str]:
+        bill_date = self._bill_date(bill_date_text)
+        self._check_request(caller, bill_date, bill_date_text, sub_mchid, tar_type)
+        content = self.render_profit_sharing(caller.mchid, sub_mchid, bill_date)
+        return self._offer(caller, content, tar_type, SHARING_DOWNLOAD_LIFETIME)
+
+    def render_profit_sharing(self, mchid: str, sub_mchid: str | None, bill_date: date) -> bytes:
+        start, end = self._day_bounds(bill_date)
+        scope = "o.mchid = ?" + (" AND o.sub_mchid = ?" if sub_mchid else "")
+        params: list[Any] = [mchid, *([sub_mchid] if sub_mchid else [])]
+        splits = self.sim.store.all(
+            "SELECT s.*, o.out_order_no, o.sub_mchid, o.transaction_id, o.kind FROM "
+            "sharing_receivers s JOIN sharing_orders o ON o.order_id = s.order_id "
+            f"WHERE {scope} AND s.created_at >= ? AND s.created_at < ? "
+            "ORDER BY s.created_at, o.order_id, s.position",
+            (*params, start, end),
+        )
+        returns = self.sim.store.all(
+            "SELECT r.*, o.transaction_id FROM sharing_returns r JOIN sharing_orders o "
+            f"ON o.order_id = r.order_id WHERE {scope} AND r.result = 'SUCCESS' "
+            "AND r.created_at >= ? AND r.created_at < ? ORDER BY r.created_at",
+            (*params, start, end),
+        )
+        if not splits and not returns:
+            raise ApiError(400, "NO_STATEMENT_EXIST", "账单文件不存在，当日无分账")
+        lines: list[list[str]] = []
+        split_total = return_total = 0
+        for split in splits:
+            # The line to the paying merchant itself is the rest unfrozen, not a share.
+            to_payer = split["type"] == "MERCHANT_ID" and split["account"] == (
+                split["sub_mchid"] or mchid
+            )
+            kind = UNFREEZE_LINE if split["kind"] == "UNFREEZE" or to_payer else SPLIT_LINE
+            lines.append(
+                self._sharing_line(
+                    split, mchid, split["order_id"], split["out_order_no"], split["detail_id"],
+                    split["account"], split["amount"], kind, split["description"],
+                )
+            )  # fmt: skip
+            split_total += split["amount"]
+        for returned in returns:
+            lines.append(
+                self._sharing_line(
+                    returned, mchid, returned["return_id"], returned["out_return_no"], "",
+                    returned["return_mchid"], returned["amount"], RETURN_LINE,
+                    returned["description"],
+                )
+            )  # fmt: skip
+            return_total += returned["amount"]
+        summary = [str(len(lines)), yuan(split_total), yuan(return_total)]
+        text = "\r\n".join(
+            [
+                SHARING_COLUMNS,
+                *(",".join("`" + field for field in line) for line in lines),
+                SHARING_SUMMARY_COLUMNS,
+                ",".join("`" + field for field in summary),
+            ]
+        )
+        return (text + "\r\n").encode("utf-8")
+
+    def _sharing_line(
+        self,
+        row: Row,
+        mchid: str,
+        order_id: str,
+        out_number: str,
+        detail_id: str,
+        account: str,
+        amount_fen: int,
+        business_type: str,
+        description: str,
+    ) -> list[str]:
+        amount = yuan(amount_fen)
+        return [
+            _clock_text(row["created_at"]), mchid, row["sub_mchid"] or mchid,
+            row["sub_mchid"] or "", row["transaction_id"], order_id, out_number, detail_id,
+            account, amount, "CNY", amount, "CNY", "1", business_type, "SUCCESS",
+            _text(description),
+        ]  # fmt: skip
+
+    def _bill_date(self, bill_date_text: str) -> date:
+        try:
+            return date.fromisoformat(bill_date_text)
+        except ValueError as exc:
+            raise param_error(
+                "bill_date", "格式须为yyyy-MM-DD", value=bill_date_text, location="query"
+            ) from exc
+
+    def _check_request(
+        self,
+        caller: Caller,
+        bill_date: date,
+        bill_date_text: str,
+        sub_mchid: str | None,
+        tar_type: str,
+    ) -> None:
         if tar_type not in ("", "GZIP"):
             raise param_error("tar_type", "须为GZIP", value=tar_type, location="query")
         if caller.role == "platform":
@@ -174,7 +287,11 @@ class Billing:
             )
         if bill_date == today:
             raise ApiError(400, "STATEMENT_CREATING", "账单生成中，请在次日10点后再下载")
-        content = self.render(caller.mchid, sub_mchid, bill_date, bill_type)
+
+    def _offer(
+        self, caller: Caller, content: bytes, tar_type: str, lifetime: timedelta
+    ) -> dict[str, str]:
+        """Keep the file for download; answer its URL and the SHA1 of the file as sent."""
         if tar_type == "GZIP":
             content = gzip.compress(content, mtime=0)
         token = self.sim.ids.token()
@@ -185,7 +302,7 @@ class Billing:
                     "token": token,
                     "mchid": caller.mchid,
                     "content": content,
-                    "expires_at": (self.sim.now() + DOWNLOAD_LIFETIME).timestamp(),
+                    "expires_at": (self.sim.now() + lifetime).timestamp(),
                 },
             )
         return {

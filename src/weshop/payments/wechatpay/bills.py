@@ -1,8 +1,10 @@
-"""The daily trade bill (交易账单): ask for its download URL, fetch it, check its hash, read it.
+"""The daily bills: the trade bill (交易账单) and the profit-sharing bill (分账账单). Ask for
+the download URL, fetch the file, check its hash, read it.
 
-The file is CSV: a header, one line per payment or refund with every field prefixed by a
-backtick (so spreadsheets keep long numbers intact), then a summary header and summary line.
-Amounts in the file are in yuan; they are read back into integer fen.
+Each file is CSV: a header, one line per record (a payment or refund; a split to one
+receiver or a return) with every field prefixed by a backtick (so spreadsheets keep long
+numbers intact), then a summary header and summary line. Amounts in the files are in yuan;
+they are read back into integer fen.
 """
 
 from __future__ import annotations
@@ -17,10 +19,14 @@ from weshop.payments.wechatpay.client import WechatPayClient
 from weshop.payments.wechatpay.errors import ResponseNotAuthentic
 
 SUMMARY_FIRST_COLUMN = "总交易单数"
+SHARING_SUMMARY_FIRST_COLUMN = "total_count"
+# A profit-sharing bill line's business_type: a split to a receiver, the rest unfrozen to the
+# paying merchant, a return from a receiver to the merchant.
+SPLIT_LINE, UNFREEZE_LINE, RETURN_LINE = "SPLIT", "UNFREEZE", "RETURN"
 
 
 @dataclass(frozen=True)
-class TradeBill:
+class BillFile:
     columns: list[str]
     rows: list[dict[str, str]]
     summary: dict[str, str]
@@ -35,19 +41,27 @@ def yuan_to_fen(text: str) -> int:
     return int(fen)
 
 
-def parse_trade_bill(text: str) -> TradeBill:
+def parse_trade_bill(text: str) -> BillFile:
+    return parse_bill(text, SUMMARY_FIRST_COLUMN)
+
+
+def parse_profit_sharing_bill(text: str) -> BillFile:
+    return parse_bill(text, SHARING_SUMMARY_FIRST_COLUMN)
+
+
+def parse_bill(text: str, summary_first_column: str) -> BillFile:
     lines = [line for line in text.splitlines() if line.strip()]
     if not lines:
         raise ValueError("empty bill")
     columns = lines[0].split(",")
     summary_at = next(
-        (i for i, line in enumerate(lines) if line.startswith(SUMMARY_FIRST_COLUMN)), None
+        (i for i, line in enumerate(lines) if line.startswith(summary_first_column)), None
     )
     if summary_at is None or summary_at + 1 >= len(lines):
         raise ValueError("the bill has no summary")
     rows = [_record(columns, line) for line in lines[1:summary_at]]
     summary = _record(lines[summary_at].split(","), lines[summary_at + 1])
-    return TradeBill(columns=columns, rows=rows, summary=summary)
+    return BillFile(columns=columns, rows=rows, summary=summary)
 
 
 def _record(columns: list[str], line: str) -> dict[str, str]:
@@ -68,13 +82,28 @@ class Bills:
         sub_mchid: str | None = None,
         bill_type: str = "ALL",
         gzip_compressed: bool = False,
-    ) -> TradeBill:
+    ) -> BillFile:
         query = {"bill_date": bill_date.isoformat(), "bill_type": bill_type}
+        content = await self._fetch("/v3/bill/tradebill", query, sub_mchid, gzip_compressed)
+        return parse_trade_bill(content.decode("utf-8"))
+
+    async def profit_sharing_bill(
+        self, bill_date: date, *, sub_mchid: str | None = None, gzip_compressed: bool = False
+    ) -> BillFile:
+        """The day's splits and returns; a platform without ``sub_mchid`` gets those of all
+        its sub-merchants."""
+        query = {"bill_date": bill_date.isoformat()}
+        content = await self._fetch("/v3/profitsharing/bills", query, sub_mchid, gzip_compressed)
+        return parse_profit_sharing_bill(content.decode("utf-8"))
+
+    async def _fetch(
+        self, path: str, query: dict[str, str], sub_mchid: str | None, gzip_compressed: bool
+    ) -> bytes:
         if sub_mchid:
             query["sub_mchid"] = sub_mchid
         if gzip_compressed:
             query["tar_type"] = "GZIP"
-        answer = await self.client.request("GET", "/v3/bill/tradebill", query=query)
+        answer = await self.client.request("GET", path, query=query)
         info = answer.data or {}
         content = await self.client.download(str(info["download_url"]))
         # The download answer is unsigned: its hash, from the signed answer, vouches for it.
@@ -82,6 +111,4 @@ class Bills:
             "hash_value"
         ):
             raise ResponseNotAuthentic("the bill file does not match its hash")
-        if gzip_compressed:
-            content = gzip.decompress(content)
-        return parse_trade_bill(content.decode("utf-8"))
+        return gzip.decompress(content) if gzip_compressed else content
