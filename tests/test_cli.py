@@ -29,7 +29,7 @@ COMMANDS = {
     "worker": ("Run the background worker", "--once"),
     "create-operator": ("Create a platform operator", "--password"),
     "demo": ("Try WeShop in one command", "--fresh"),
-    "reconcile": ("Reconcile a day's payments and refunds", "--date"),
+    "reconcile": ("Reconcile a day's payments, refunds and profit sharing", "--date"),
     "check-deploy": ("Check the installation's settings for production", "--fail-level"),
 }
 
