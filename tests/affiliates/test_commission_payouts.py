@@ -141,13 +141,15 @@ async def test_promoters_balances_at_the_provider_equal_the_ledgers(
     sku = product["skus"][0]["id"]
     pool.product = product
 
-    # A paid out, an inviter paid out; B invited by A; C without a payout account.
+    # A paid out, an inviter paid out; B invited by A; C without a payout account; D sets
+    # one between the rounds (what the store owes D is paid from its later settlements).
     a = Seller(*await pool.promoter())
     b = Seller(*await pool.promoter(inviter_code=a.record["code"]))
     c = Seller(*await pool.promoter())
+    d = Seller(*await pool.promoter())
     await set_payout(pool, a, openid(1))
     await set_payout(pool, b, openid(2))
-    sellers = [a, b, c]
+    sellers = [a, b, c, d]
     rates = {1000}
 
     async def orders(count: int) -> list[tuple[dict, dict]]:
@@ -219,6 +221,9 @@ async def test_promoters_balances_at_the_provider_equal_the_ledgers(
     first = await orders(ORDERS)
     await settle_all(first, 8)
     await refund_settled(first, 8)
+    owed_to_d = await earnings(pool, d)
+    print(f"owed to D before their payout account: {owed_to_d['owed_fen']}")
+    await set_payout(pool, d, openid(3))
     # More orders settle after the claw-backs: the store keeps what the promoters owe it back.
     second = await orders(ORDERS // 2)
     await settle_all(second, 16)
@@ -250,10 +255,15 @@ async def test_promoters_balances_at_the_provider_equal_the_ledgers(
         assert 0 <= carried <= clawed
     ledger = await kinds_by_promoter(runtime)
     assert ledger[(K.STORE_FROZEN, None)] == 0, "every order settled"
-    for n, promoter in enumerate((a, b), start=1):
+    for n, promoter in enumerate((a, b, d), start=1):
         at_provider = funds.balance(sim.store, f"openid:{openid(n)}")
         assert at_provider == (ledger[(K.PROMOTER_COMMISSION, promoter.id)], 0)
-        assert (await earnings(pool, promoter))["paid_out_fen"] == at_provider[0]
+        mine = await earnings(pool, promoter)
+        assert mine["paid_out_fen"] == at_provider[0]
+        assert mine["owed_fen"] == ledger[(K.COMMISSION_OWED, promoter.id)] >= 0
+    # D was paid what was owed to them, less their claw-backs, as far as the second round's
+    # settlements could carry it.
+    print(f"owed to D at the end: {ledger[(K.COMMISSION_OWED, d.id)]}")
     assert ledger[(K.PROMOTER_COMMISSION, c.id)] == 0
     store_ledger = (
         ledger[(K.STORE_AVAILABLE, None)]

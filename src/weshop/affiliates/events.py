@@ -19,6 +19,7 @@ from weshop.ledger.announcements import (
     OrderClawBacks,
     OrderCommissions,
     OrderSettled,
+    PayoutAccounts,
 )
 from weshop.orders.events import OrderClosed, OrdersPlaced
 from weshop.payments.events import PaymentSucceeded, RefundSucceeded
@@ -66,6 +67,12 @@ async def commissions_under_review(db: AsyncSession, question: CommissionsUnderR
     return await fraud.order_under_review(db, question.order_id)
 
 
+@subscribers.answers(PayoutAccounts)
+async def payout_accounts(db: AsyncSession, question: PayoutAccounts) -> dict[int, str]:
+    return await commissions.payout_accounts(db, question.promoter_ids)
+
+
 @subscribers.on(OrderSettled)
 async def settle_commissions(db: AsyncSession, event: OrderSettled) -> None:
     await commissions.settle(db, event.order_id, event.settled_at, event.commissions)
+    await commissions.settle_owed(db, event.owed_paid)
