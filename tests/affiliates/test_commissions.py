@@ -342,3 +342,129 @@ async def test_a_reversed_settlement_settles_its_commission_anew(pool: Pool, api
     assert await order_kinds(api.runtime, order["id"]) == settled
     assert (await earnings(pool, promoter))["settled_fen"] == 399
     assert (await report(api.runtime)).violations == []
+
+
+async def test_commission_owed_is_paid_from_the_next_settlement_once_an_account_is_set(
+    pool: Pool, api, runner
+):
+    await pool.pooled(rate_bps=1000)
+    promoter = await seller(pool)
+    shopper, first = await referred_order(pool, promoter)
+    first = await pay(pool, shopper, first)
+    await complete(pool, shopper, first["id"])
+    await settle(runner)
+    assert (await earnings(pool, promoter))["owed_fen"] == 399
+
+    # Another store order with no promoter settles before the account is set: nothing paid.
+    shopper, address_id = await api.buyer()
+    unreferred = await pay(pool, shopper, await buy(pool, shopper, address_id))
+    await complete(pool, shopper, unreferred["id"])
+    await settle(runner)
+    assert AccountKind.COMMISSION_OWED not in await order_kinds(api.runtime, unreferred["id"])
+
+    await set_payout(pool, promoter, OPENID)
+    assert (await earnings(pool, promoter))["owed_fen"] == 399
+    shopper, address_id = await api.buyer()
+    second = await pay(pool, shopper, await buy(pool, shopper, address_id))
+    await complete(pool, shopper, second["id"])
+    await runner.run(utcnow() + timedelta(days=20))
+
+    found = await earnings(pool, promoter)
+    assert (found["settled_fen"], found["paid_out_fen"], found["owed_fen"]) == (399, 399, 0)
+    assert found["lines"][0]["paid_out_fen"] == 399
+    kinds = await order_kinds(api.runtime, second["id"])
+    # Booked on the order whose split carries it: out of what the store owed, to the promoter.
+    assert kinds[AccountKind.COMMISSION_OWED] == -399
+    assert kinds[AccountKind.PROMOTER_COMMISSION] == 399
+    terms = await ledger_terms(api.runtime, second["id"])
+    assert terms[Term.COMMISSION] == 0
+    assert terms[Term.PAID] == sum(terms[t] for t in Term if t != Term.PAID)
+    assert (await order_kinds(api.runtime, first["id"]))[AccountKind.COMMISSION_OWED] == 399
+    assert (await report(api.runtime)).violations == []
+
+
+async def test_owed_commission_beyond_an_orders_money_waits_for_the_next(pool: Pool, api, runner):
+    await pool.pooled(rate_bps=1000)
+    promoter = await seller(pool)
+    shopper, first = await referred_order(pool, promoter, quantity=30, sku=1)
+    first = await pay(pool, shopper, first)
+    await complete(pool, shopper, first["id"])
+    await settle(runner)
+    owed = (await earnings(pool, promoter))["owed_fen"]
+    assert owed == 13_500  # 10% of 30 × 45 yuan
+
+    await set_payout(pool, promoter, OPENID)
+    carried = []
+    for _ in range(6):  # small orders of the store, each settled in turn
+        shopper, address_id = await api.buyer()
+        order = await pay(pool, shopper, await buy(pool, shopper, address_id))
+        await complete(pool, shopper, order["id"])
+        await runner.run(utcnow() + timedelta(days=8 + 12 * len(carried)))
+        kinds = await order_kinds(api.runtime, order["id"])
+        # All of the store's money of the order goes to the promoter while it owes more.
+        paid = -kinds.get(AccountKind.COMMISSION_OWED, 0)
+        assert paid == min(owed - sum(carried), kinds[AccountKind.STORE_AVAILABLE])
+        carried.append(paid)
+    assert sum(carried) == owed and carried[0] < owed
+    found = await earnings(pool, promoter)
+    assert (found["paid_out_fen"], found["owed_fen"]) == (owed, 0)
+    assert (await report(api.runtime)).violations == []
+
+
+async def test_owed_commission_nets_against_a_claw_back(pool: Pool, api, runner):
+    await pool.pooled(rate_bps=1000)
+    promoter = await seller(pool)
+    shopper, first = await referred_order(pool, promoter)
+    first = await pay(pool, shopper, first)
+    await complete(pool, shopper, first["id"])
+    await settle(runner)
+    await refund(pool, runner, first, 1999)  # 200 of the 399 owed is clawed back
+    found = await earnings(pool, promoter)
+    assert (found["owed_fen"], found["clawed_back_fen"]) == (399, 200)
+
+    await set_payout(pool, promoter, OPENID)
+    shopper, second = await referred_order(pool, promoter)
+    second = await pay(pool, shopper, second)
+    await complete(pool, shopper, second["id"])
+    await runner.run(utcnow() + timedelta(days=20))
+
+    found = await earnings(pool, promoter)
+    # The 200 clawed back cancels out of the 399 owed; the 199 left and the new 399 are sent.
+    assert (found["carried_fen"], found["owed_fen"]) == (200, 0)
+    assert found["paid_out_fen"] == 199 + 399
+    kinds = await order_kinds(api.runtime, second["id"])
+    assert kinds[AccountKind.COMMISSION_OWED] == -399
+    assert kinds[AccountKind.COMMISSION_CLAWBACK] == 200
+    assert kinds[AccountKind.PROMOTER_COMMISSION] == 399 + 199
+    assert (await report(api.runtime)).violations == []
+
+
+async def test_two_settlements_at_once_pay_owed_commission_once(pool: Pool, api, runner):
+    await pool.pooled(rate_bps=1000)
+    promoter = await seller(pool)
+    shopper, first = await referred_order(pool, promoter)
+    first = await pay(pool, shopper, first)
+    await complete(pool, shopper, first["id"])
+    await settle(runner)
+    await set_payout(pool, promoter, OPENID)
+    later = []
+    for _ in range(2):
+        shopper, order = await referred_order(pool, promoter)
+        await pay(pool, shopper, order)
+        await complete(pool, shopper, order["id"])
+        later.append(order["id"])
+
+    workers = [
+        Worker(api.runtime.db, api.runtime.handlers, api.runtime, batch_size=1) for _ in "ab"
+    ]
+    due = utcnow() + timedelta(days=20)
+    await asyncio.gather(*(worker.drain(due) for worker in workers))
+
+    paid = [
+        -(await order_kinds(api.runtime, order_id)).get(AccountKind.COMMISSION_OWED, 0)
+        for order_id in later
+    ]
+    assert sorted(paid) == [0, 399]
+    found = await earnings(pool, promoter)
+    assert (found["paid_out_fen"], found["owed_fen"]) == (3 * 399, 0)
+    assert (await report(api.runtime)).violations == []
