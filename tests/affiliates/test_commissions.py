@@ -386,26 +386,38 @@ async def test_commission_owed_is_paid_from_the_next_settlement_once_an_account_
 async def test_owed_commission_beyond_an_orders_money_waits_for_the_next(pool: Pool, api, runner):
     await pool.pooled(rate_bps=1000)
     promoter = await seller(pool)
-    shopper, first = await referred_order(pool, promoter, quantity=30, sku=1)
+    shopper, first = await referred_order(pool, promoter, quantity=30)
     first = await pay(pool, shopper, first)
     await complete(pool, shopper, first["id"])
     await settle(runner)
     owed = (await earnings(pool, promoter))["owed_fen"]
-    assert owed == 13_500  # 10% of 30 × 45 yuan
+    assert owed == 5_997  # 10% of 30 × 19.99 yuan
 
     await set_payout(pool, promoter, OPENID)
     carried = []
-    for _ in range(6):  # small orders of the store, each settled in turn
+    for n, quantity in enumerate((5, 2, 2)):  # orders of the store, each settled in turn
         shopper, address_id = await api.buyer()
-        order = await pay(pool, shopper, await buy(pool, shopper, address_id))
+        order = await buy(pool, shopper, address_id, quantity=quantity, sku=1)
+        order = await pay(pool, shopper, order)
+        if n == 0:  # mostly refunded: the store's money of it is less than the ratio allows
+            await refund(pool, runner, order, 20_500)
         await complete(pool, shopper, order["id"])
         await runner.run(utcnow() + timedelta(days=8 + 12 * len(carried)))
         kinds = await order_kinds(api.runtime, order["id"])
-        # All of the store's money of the order goes to the promoter while it owes more.
+        # The split carries at most 30% of the payment (WeChat Pay's default maximum split
+        # ratio), the fee included, and no more than the store's money of the order.
+        ratio_room = -kinds[AccountKind.PROVIDER_CLEARING] * 3000 // 10_000
+        ratio_room -= kinds[AccountKind.PLATFORM_FEE]
+        store_money = kinds[AccountKind.STORE_AVAILABLE]
         paid = -kinds.get(AccountKind.COMMISSION_OWED, 0)
-        assert paid == min(owed - sum(carried), kinds[AccountKind.STORE_AVAILABLE])
+        assert paid == min(owed - sum(carried), store_money, ratio_room)
+        assert kinds[AccountKind.PROMOTER_COMMISSION] == paid
+        if n == 0:
+            assert paid == store_money < ratio_room
+        if n == 1:
+            assert paid == ratio_room < min(store_money, owed - sum(carried))
         carried.append(paid)
-    assert sum(carried) == owed and carried[0] < owed
+    assert sum(carried) == owed
     found = await earnings(pool, promoter)
     assert (found["paid_out_fen"], found["owed_fen"]) == (owed, 0)
     assert (await report(api.runtime)).violations == []

@@ -36,6 +36,7 @@ from weshop.core.clock import utcnow
 from weshop.core.db import lock_row
 from weshop.core.errors import Conflict, NotFound
 from weshop.core.events import announce, ask
+from weshop.core.money import bps_share
 from weshop.core.outbox import emit
 from weshop.ledger import fees, journal
 from weshop.ledger import repository as repo
@@ -67,7 +68,7 @@ from weshop.orders.models import Order, OrderLine, OrderStatus
 from weshop.orders.parts import Part, order_payable, order_with_lines, split
 from weshop.orders.service import aftersales_window_end
 from weshop.payments.models import NO_PROVIDER, Payment, PaymentStatus, Refund, RefundStatus
-from weshop.payments.provider_settlement import SETTLE_AT_PROVIDER
+from weshop.payments.provider_settlement import MAX_SPLIT_BPS, SETTLE_AT_PROVIDER
 
 K = AccountKind
 
@@ -399,7 +400,8 @@ def _owed_payouts(
 ) -> tuple[list[Leg], dict[int, int]]:
     """The commission the store owes promoters who now have a payout account, sent by this
     order's split, within what the split can carry: the order's frozen store money left
-    after its own commissions (the rest waits for the store's next settlement).
+    after its own commissions, and the provider's maximum split ratio of the payment less
+    the fee and commissions split already (the rest waits for the store's next settlement).
 
     Booked on this order, as a carried claw-back is: from its ``commission_owed`` (negative
     here, it repays the earlier orders' positive balances) to ``promoter_commission``. Both
@@ -411,12 +413,16 @@ def _owed_payouts(
         for (kind, part), amount in book.balances.items()
         if kind == K.STORE_FROZEN and amount > 0
     }
+    payment = sum(book.by_part(K.PROVIDER_CLEARING, sign=-1).values())
+    split = sum(book.by_part(K.STORE_FEE_HELD, K.PROMOTER_COMMISSION).values())
+    ratio_room = max(0, bps_share(max(payment, 0), MAX_SPLIT_BPS) - split)
     legs: list[Leg] = []
     paid: dict[int, int] = {}
     for promoter in sorted(owed):
         if promoter not in openids:
             continue
-        left = owed[promoter]
+        left = min(owed[promoter], ratio_room)
+        ratio_room -= left
         for part in sorted(room, key=_part_order):
             amount = min(left, room[part])
             if amount:
@@ -427,6 +433,7 @@ def _owed_payouts(
                     Leg(K.COMMISSION_OWED, -amount, part, promoter),
                     Leg(K.PROMOTER_COMMISSION, amount, part, promoter),
                 ]
+        ratio_room += left  # what the order's money could not carry
     return legs, paid
 
 

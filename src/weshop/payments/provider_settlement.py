@@ -21,6 +21,10 @@ log = structlog.get_logger(__name__)
 # provider to move it (the platform never pools it: no 二清).
 SETTLE_AT_PROVIDER = "payments.settle_at_provider"
 
+# WeChat Pay's default maximum split ratio (最大分账比例), in basis points of a payment: what
+# the receivers of its split (platform fee, promoters) may get together.
+MAX_SPLIT_BPS = 3000
+
 
 def settlement_order_no(order: Order) -> str:
     """The provider's out-order-no of an order's settlement: one per order, so a repeat of
