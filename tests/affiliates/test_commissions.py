@@ -480,3 +480,48 @@ async def test_two_settlements_at_once_pay_owed_commission_once(pool: Pool, api,
     found = await earnings(pool, promoter)
     assert (found["paid_out_fen"], found["owed_fen"]) == (3 * 399, 0)
     assert (await report(api.runtime)).violations == []
+
+
+async def test_a_reversed_settlement_that_paid_owed_commission_pays_it_as_it_did(
+    pool: Pool, api, runner
+):
+    await pool.pooled(rate_bps=1000)
+    promoter = await seller(pool)
+    shopper, first = await referred_order(pool, promoter)
+    first = await pay(pool, shopper, first)
+    await complete(pool, shopper, first["id"])
+    await settle(runner)
+    await refund(pool, runner, first, 1999)  # 200 of the 399 owed is clawed back
+    await set_payout(pool, promoter, OPENID)
+    shopper, address_id = await api.buyer()
+    second = await pay(pool, shopper, await buy(pool, shopper, address_id))
+    await complete(pool, shopper, second["id"])
+    await runner.run(utcnow() + timedelta(days=20))
+    settled = await order_kinds(api.runtime, second["id"])
+    assert (settled[AccountKind.COMMISSION_OWED], settled[AccountKind.COMMISSION_CLAWBACK]) == (
+        -399,
+        200,
+    )
+    before = await earnings(pool, promoter)
+    assert (before["carried_fen"], before["paid_out_fen"], before["owed_fen"]) == (200, 199, 0)
+
+    async with api.runtime.db.session(write=False) as session:
+        settlement = await session.scalar(
+            select(JournalEntry.id).where(
+                JournalEntry.order_id == second["id"], JournalEntry.kind == EntryKind.SETTLEMENT
+            )
+        )
+    async with api.runtime.db.transaction() as session:
+        _, reposted = await ledger.reverse_entry(
+            session, settlement, reason="重新结算", actor_id=1, now=utcnow() + timedelta(days=20)
+        )
+    assert reposted is not None
+    assert await order_kinds(api.runtime, second["id"]) == settled
+    assert await earnings(pool, promoter) == before
+    # Nothing is owed again: the next settlement of the store pays nothing of it.
+    shopper, address_id = await api.buyer()
+    third = await pay(pool, shopper, await buy(pool, shopper, address_id))
+    await complete(pool, shopper, third["id"])
+    await runner.run(utcnow() + timedelta(days=40))
+    assert AccountKind.COMMISSION_OWED not in await order_kinds(api.runtime, third["id"])
+    assert (await report(api.runtime)).violations == []

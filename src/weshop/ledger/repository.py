@@ -273,6 +273,16 @@ async def daily_changes(
     return changes, {day: int(count) for day, count in counts}
 
 
+async def last_settlement_entry(session: AsyncSession, order_id: int) -> int | None:
+    """The order's latest settlement entry (reversed or not)."""
+    return await session.scalar(
+        select(JournalEntry.id)
+        .where(JournalEntry.order_id == order_id, JournalEntry.kind == EntryKind.SETTLEMENT)
+        .order_by(JournalEntry.id.desc())
+        .limit(1)
+    )
+
+
 async def order_entries(session: AsyncSession, order_id: int) -> list[JournalEntry]:
     rows = await session.scalars(
         select(JournalEntry).where(JournalEntry.order_id == order_id).order_by(JournalEntry.id)

@@ -29,6 +29,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import datetime
+from itertools import pairwise
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -277,13 +278,16 @@ async def settle_order(
     )
     dues = await ask(session, OrderCommissions(order.id))
     claw_backs, owed = await _promoter_debts(session, order.store_id, dues)
-    legs, netted = _net_owed_against_claw_backs(claw_backs, owed)
+    # The provider splits an order once: a settlement posted again after a reversal nets and
+    # pays the owed commission the first one did, as it did (the promoters heard of it then).
+    first_settlement = (await repo.source_entries(session, source.key))[0] == 0
+    if first_settlement:
+        legs, netted = _net_owed_against_claw_backs(claw_backs, owed)
+    else:
+        legs, netted = await _owed_legs_settled_before(session, order.id, claw_backs), {}
     commission_legs, paid = _commission_legs(dues, claw_backs)
     legs += commission_legs
     book.apply(legs)
-    # The provider splits an order once: a settlement posted again after a reversal pays
-    # no owed commission (the first one's split did, or could not).
-    first_settlement = (await repo.source_entries(session, source.key))[0] == 0
     openids = (
         await ask(session, PayoutAccounts(frozenset(owed)))
         if first_settlement and any(owed.values())
@@ -393,6 +397,34 @@ def _net_owed_against_claw_backs(
                 Leg(K.COMMISSION_CLAWBACK, amount, None, promoter),
             ]
     return legs, netted
+
+
+async def _owed_legs_settled_before(
+    session: AsyncSession, order_id: int, claw_backs: dict[int, int]
+) -> list[Leg]:
+    """The legs by which the order's last (reversed) settlement netted or paid owed
+    commission, as they were: each takes from ``commission_owed`` and is followed by its
+    other side (a claw-back netted: ``claw_backs`` is brought down by it; or the promoter's
+    commission)."""
+    entry_id = await repo.last_settlement_entry(session, order_id)
+    if entry_id is None:
+        return []
+    postings = (await repo.postings_with_kinds(session, [entry_id])).get(entry_id, [])
+    promoters = await repo.account_promoters(
+        session, {posting.account_id for posting, _ in postings}
+    )
+    legs: list[Leg] = []
+    for (posting, kind), (other, other_kind) in pairwise(postings):
+        if kind != K.COMMISSION_OWED or posting.amount_fen >= 0:
+            continue
+        promoter = promoters[posting.account_id]
+        legs += [
+            Leg(kind, posting.amount_fen, posting.order_line_id, promoter),
+            Leg(other_kind, other.amount_fen, other.order_line_id, promoters[other.account_id]),
+        ]
+        if other_kind == K.COMMISSION_CLAWBACK and promoter is not None:
+            claw_backs[promoter] = claw_backs.get(promoter, 0) - other.amount_fen
+    return legs
 
 
 def _owed_payouts(
