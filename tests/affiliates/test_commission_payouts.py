@@ -105,19 +105,9 @@ async def release_holds(pool: Pool) -> None:
             )
 
 
-async def test_promoters_balances_at_the_provider_equal_the_ledgers(
-    api,
-    client,
-    runner,
-    worker,
-    runtime,
-    wechatpay,
-    sim,
-    cashier,
-    inbox,
-):
-    print(f"seed={SEED} orders={ORDERS}")
-    rng = random.Random(SEED)
+async def wechatpay_pool(api, client, inbox) -> tuple[Pool, dict]:
+    """A store paid through WeChat Pay (partner mode) with one product in the alliance pool
+    at 10% (2% to the inviter, two levels paid), its notices delivered to WeShop."""
 
     async def to_weshop(headers, body: bytes) -> int:
         path = urlsplit(inbox.deliveries[-1].url).path
@@ -138,16 +128,88 @@ async def test_promoters_balances_at_the_provider_equal_the_ledgers(
         pool.store_id, pool.owner, title="龙井", price_fen=12345, stock=99999
     )
     listing = await pool.pooled(product_id=product["id"], rate_bps=1000, agency_rate_bps=200)
-    sku = product["skus"][0]["id"]
     pool.product = product
+    return pool, listing
 
-    # A paid out, an inviter paid out; B invited by A; C without a payout account.
+
+async def pay_with_wechat(api, client, sim, cashier, shopper, order: dict) -> dict:
+    payment = expect(
+        await client.post(
+            f"/api/v1/me/orders/{order['id']}/payments",
+            params={"provider": "wechatpay"},
+            headers=shopper,
+        ),
+        201,
+    )
+    assert (await pay_at_cashier(cashier, h5_url=payment["cashier_url"])).status_code == 200
+    await sim.process_due()
+    order = await api.order(shopper, order["id"])
+    assert order["status"] == "paid"
+    order["shopper"] = shopper
+    return order
+
+
+async def test_owed_commission_reaches_the_promoter_once_they_have_an_account(
+    api, client, worker, runtime, wechatpay, sim, cashier, inbox
+):
+    pool, _ = await wechatpay_pool(api, client, inbox)
+    sku = pool.product["skus"][0]["id"]
+    promoter = Seller(*await pool.promoter())
+
+    async def order_settled(referred: bool, days: int) -> dict:
+        shopper, address_id = await api.buyer()
+        if referred:
+            await follow_link(pool, promoter, shopper)
+        placed = expect(await api.place_order(shopper, address_id, [(sku, 1)]), 201)
+        order = await pay_with_wechat(api, client, sim, cashier, shopper, placed["orders"][0])
+        await complete(pool, order)
+        later = utcnow() + timedelta(days=days)
+        await worker.drain(later, max_rounds=1000)
+        await sim.process_due()
+        await worker.drain(later, max_rounds=1000)
+        return order
+
+    await order_settled(referred=True, days=8)
+    owed = (await earnings(pool, promoter))["owed_fen"]
+    assert owed == 1234  # 10% of 123.45 yuan, rounded down
+    await set_payout(pool, promoter, openid(1))
+    await order_settled(referred=False, days=16)  # an order of the store without a promoter
+
+    found = await earnings(pool, promoter)
+    assert (found["paid_out_fen"], found["owed_fen"]) == (owed, 0)
+    ledger = await kinds_by_promoter(runtime)
+    assert ledger[(K.PROMOTER_COMMISSION, promoter.id)] == owed
+    assert ledger[(K.COMMISSION_OWED, promoter.id)] == 0
+    assert funds.balance(sim.store, f"openid:{openid(1)}") == (owed, 0)
+    assert funds.balance(sim.store, STORE) == (ledger[(K.STORE_AVAILABLE, None)], 0)
+    assert (await report(runtime)).violations == []
+
+
+async def test_promoters_balances_at_the_provider_equal_the_ledgers(
+    api,
+    client,
+    runner,
+    worker,
+    runtime,
+    wechatpay,
+    sim,
+    cashier,
+    inbox,
+):
+    print(f"seed={SEED} orders={ORDERS}")
+    rng = random.Random(SEED)
+    pool, listing = await wechatpay_pool(api, client, inbox)
+    sku = pool.product["skus"][0]["id"]
+
+    # A paid out, an inviter paid out; B invited by A; C without a payout account; D sets
+    # one between the rounds (what the store owes D is paid from its later settlements).
     a = Seller(*await pool.promoter())
     b = Seller(*await pool.promoter(inviter_code=a.record["code"]))
     c = Seller(*await pool.promoter())
+    d = Seller(*await pool.promoter())
     await set_payout(pool, a, openid(1))
     await set_payout(pool, b, openid(2))
-    sellers = [a, b, c]
+    sellers = [a, b, c, d]
     rates = {1000}
 
     async def orders(count: int) -> list[tuple[dict, dict]]:
@@ -178,19 +240,7 @@ async def test_promoters_balances_at_the_provider_equal_the_ledgers(
                     200,
                 )
                 continue
-            payment = expect(
-                await client.post(
-                    f"/api/v1/me/orders/{order['id']}/payments",
-                    params={"provider": "wechatpay"},
-                    headers=shopper,
-                ),
-                201,
-            )
-            assert (await pay_at_cashier(cashier, h5_url=payment["cashier_url"])).status_code == 200
-            await sim.process_due()
-            order = await api.order(shopper, order["id"])
-            assert order["status"] == "paid"
-            order["shopper"] = shopper
+            order = await pay_with_wechat(api, client, sim, cashier, shopper, order)
             left = {"fen": order["lines"][0]["payable_fen"]}
             if rng.random() < 0.3:  # before settlement: a part, the order still ships
                 await refund_part(rng, pool, order, left, keep=1)
@@ -220,6 +270,9 @@ async def test_promoters_balances_at_the_provider_equal_the_ledgers(
     first = await orders(ORDERS)
     await settle_all(first, 8)
     await refund_settled(first, 8)
+    owed_to_d = await earnings(pool, d)
+    print(f"owed to D before their payout account: {owed_to_d['owed_fen']}")
+    await set_payout(pool, d, openid(3))
     # More orders settle after the claw-backs: the store keeps what the promoters owe it back.
     second = await orders(ORDERS // 2)
     await settle_all(second, 16)
@@ -251,10 +304,15 @@ async def test_promoters_balances_at_the_provider_equal_the_ledgers(
         assert 0 <= carried <= clawed
     ledger = await kinds_by_promoter(runtime)
     assert ledger[(K.STORE_FROZEN, None)] == 0, "every order settled"
-    for n, promoter in enumerate((a, b), start=1):
+    for n, promoter in enumerate((a, b, d), start=1):
         at_provider = funds.balance(sim.store, f"openid:{openid(n)}")
         assert at_provider == (ledger[(K.PROMOTER_COMMISSION, promoter.id)], 0)
-        assert (await earnings(pool, promoter))["paid_out_fen"] == at_provider[0]
+        mine = await earnings(pool, promoter)
+        assert mine["paid_out_fen"] == at_provider[0]
+        assert mine["owed_fen"] == ledger[(K.COMMISSION_OWED, promoter.id)] >= 0
+    # D was paid what was owed to them, less their claw-backs, as far as the second round's
+    # settlements could carry it.
+    print(f"owed to D at the end: {ledger[(K.COMMISSION_OWED, d.id)]}")
     assert ledger[(K.PROMOTER_COMMISSION, c.id)] == 0
     store_ledger = (
         ledger[(K.STORE_AVAILABLE, None)]

@@ -352,3 +352,186 @@ async def test_a_reversed_settlement_settles_its_commission_anew(pool: Pool, api
     assert await order_kinds(api.runtime, order["id"]) == settled
     assert (await earnings(pool, promoter))["settled_fen"] == 399
     assert (await report(api.runtime)).violations == []
+
+
+async def test_commission_owed_is_paid_from_the_next_settlement_once_an_account_is_set(
+    pool: Pool, api, runner
+):
+    await pool.pooled(rate_bps=1000)
+    promoter = await seller(pool)
+    shopper, first = await referred_order(pool, promoter)
+    first = await pay(pool, shopper, first)
+    await complete(pool, shopper, first["id"])
+    await settle(runner)
+    assert (await earnings(pool, promoter))["owed_fen"] == 399
+
+    # Another store order with no promoter settles before the account is set: nothing paid.
+    shopper, address_id = await api.buyer()
+    unreferred = await pay(pool, shopper, await buy(pool, shopper, address_id))
+    await complete(pool, shopper, unreferred["id"])
+    await settle(runner)
+    assert AccountKind.COMMISSION_OWED not in await order_kinds(api.runtime, unreferred["id"])
+
+    await set_payout(pool, promoter, OPENID)
+    assert (await earnings(pool, promoter))["owed_fen"] == 399
+    shopper, address_id = await api.buyer()
+    second = await pay(pool, shopper, await buy(pool, shopper, address_id))
+    await complete(pool, shopper, second["id"])
+    await runner.run(utcnow() + timedelta(days=20))
+
+    found = await earnings(pool, promoter)
+    assert (found["settled_fen"], found["paid_out_fen"], found["owed_fen"]) == (399, 399, 0)
+    assert found["lines"][0]["paid_out_fen"] == 399
+    kinds = await order_kinds(api.runtime, second["id"])
+    # Booked on the order whose split carries it: out of what the store owed, to the promoter.
+    assert kinds[AccountKind.COMMISSION_OWED] == -399
+    assert kinds[AccountKind.PROMOTER_COMMISSION] == 399
+    terms = await ledger_terms(api.runtime, second["id"])
+    assert terms[Term.COMMISSION] == 0
+    assert terms[Term.PAID] == sum(terms[t] for t in Term if t != Term.PAID)
+    assert (await order_kinds(api.runtime, first["id"]))[AccountKind.COMMISSION_OWED] == 399
+    assert (await report(api.runtime)).violations == []
+
+
+async def test_owed_commission_beyond_an_orders_money_waits_for_the_next(pool: Pool, api, runner):
+    await pool.pooled(rate_bps=1000)
+    promoter = await seller(pool)
+    shopper, first = await referred_order(pool, promoter, quantity=30)
+    first = await pay(pool, shopper, first)
+    await complete(pool, shopper, first["id"])
+    await settle(runner)
+    owed = (await earnings(pool, promoter))["owed_fen"]
+    assert owed == 5_997  # 10% of 30 × 19.99 yuan
+
+    await set_payout(pool, promoter, OPENID)
+    carried = []
+    for n, quantity in enumerate((5, 2, 2)):  # orders of the store, each settled in turn
+        shopper, address_id = await api.buyer()
+        order = await buy(pool, shopper, address_id, quantity=quantity, sku=1)
+        order = await pay(pool, shopper, order)
+        if n == 0:  # mostly refunded: the store's money of it is less than the ratio allows
+            await refund(pool, runner, order, 20_500)
+        await complete(pool, shopper, order["id"])
+        await runner.run(utcnow() + timedelta(days=8 + 12 * len(carried)))
+        kinds = await order_kinds(api.runtime, order["id"])
+        # The split carries at most 30% of the payment (WeChat Pay's default maximum split
+        # ratio), the fee included, and no more than the store's money of the order.
+        ratio_room = -kinds[AccountKind.PROVIDER_CLEARING] * 3000 // 10_000
+        ratio_room -= kinds[AccountKind.PLATFORM_FEE]
+        store_money = kinds[AccountKind.STORE_AVAILABLE]
+        paid = -kinds.get(AccountKind.COMMISSION_OWED, 0)
+        assert paid == min(owed - sum(carried), store_money, ratio_room)
+        assert kinds[AccountKind.PROMOTER_COMMISSION] == paid
+        if n == 0:
+            assert paid == store_money < ratio_room
+        if n == 1:
+            assert paid == ratio_room < min(store_money, owed - sum(carried))
+        carried.append(paid)
+    assert sum(carried) == owed
+    found = await earnings(pool, promoter)
+    assert (found["paid_out_fen"], found["owed_fen"]) == (owed, 0)
+    assert (await report(api.runtime)).violations == []
+
+
+async def test_owed_commission_nets_against_a_claw_back(pool: Pool, api, runner):
+    await pool.pooled(rate_bps=1000)
+    promoter = await seller(pool)
+    shopper, first = await referred_order(pool, promoter)
+    first = await pay(pool, shopper, first)
+    await complete(pool, shopper, first["id"])
+    await settle(runner)
+    await refund(pool, runner, first, 1999)  # 200 of the 399 owed is clawed back
+    found = await earnings(pool, promoter)
+    assert (found["owed_fen"], found["clawed_back_fen"]) == (399, 200)
+
+    await set_payout(pool, promoter, OPENID)
+    shopper, second = await referred_order(pool, promoter)
+    second = await pay(pool, shopper, second)
+    await complete(pool, shopper, second["id"])
+    await runner.run(utcnow() + timedelta(days=20))
+
+    found = await earnings(pool, promoter)
+    # The 200 clawed back cancels out of the 399 owed; the 199 left and the new 399 are sent.
+    assert (found["carried_fen"], found["owed_fen"]) == (200, 0)
+    assert found["paid_out_fen"] == 199 + 399
+    kinds = await order_kinds(api.runtime, second["id"])
+    assert kinds[AccountKind.COMMISSION_OWED] == -399
+    assert kinds[AccountKind.COMMISSION_CLAWBACK] == 200
+    assert kinds[AccountKind.PROMOTER_COMMISSION] == 399 + 199
+    assert (await report(api.runtime)).violations == []
+
+
+async def test_two_settlements_at_once_pay_owed_commission_once(pool: Pool, api, runner):
+    await pool.pooled(rate_bps=1000)
+    promoter = await seller(pool)
+    shopper, first = await referred_order(pool, promoter)
+    first = await pay(pool, shopper, first)
+    await complete(pool, shopper, first["id"])
+    await settle(runner)
+    await set_payout(pool, promoter, OPENID)
+    later = []
+    for _ in range(2):
+        shopper, order = await referred_order(pool, promoter)
+        await pay(pool, shopper, order)
+        await complete(pool, shopper, order["id"])
+        later.append(order["id"])
+
+    workers = [
+        Worker(api.runtime.db, api.runtime.handlers, api.runtime, batch_size=1) for _ in "ab"
+    ]
+    due = utcnow() + timedelta(days=20)
+    await asyncio.gather(*(worker.drain(due) for worker in workers))
+
+    paid = [
+        -(await order_kinds(api.runtime, order_id)).get(AccountKind.COMMISSION_OWED, 0)
+        for order_id in later
+    ]
+    assert sorted(paid) == [0, 399]
+    found = await earnings(pool, promoter)
+    assert (found["paid_out_fen"], found["owed_fen"]) == (3 * 399, 0)
+    assert (await report(api.runtime)).violations == []
+
+
+async def test_a_reversed_settlement_that_paid_owed_commission_pays_it_as_it_did(
+    pool: Pool, api, runner
+):
+    await pool.pooled(rate_bps=1000)
+    promoter = await seller(pool)
+    shopper, first = await referred_order(pool, promoter)
+    first = await pay(pool, shopper, first)
+    await complete(pool, shopper, first["id"])
+    await settle(runner)
+    await refund(pool, runner, first, 1999)  # 200 of the 399 owed is clawed back
+    await set_payout(pool, promoter, OPENID)
+    shopper, address_id = await api.buyer()
+    second = await pay(pool, shopper, await buy(pool, shopper, address_id))
+    await complete(pool, shopper, second["id"])
+    await runner.run(utcnow() + timedelta(days=20))
+    settled = await order_kinds(api.runtime, second["id"])
+    assert (settled[AccountKind.COMMISSION_OWED], settled[AccountKind.COMMISSION_CLAWBACK]) == (
+        -399,
+        200,
+    )
+    before = await earnings(pool, promoter)
+    assert (before["carried_fen"], before["paid_out_fen"], before["owed_fen"]) == (200, 199, 0)
+
+    async with api.runtime.db.session(write=False) as session:
+        settlement = await session.scalar(
+            select(JournalEntry.id).where(
+                JournalEntry.order_id == second["id"], JournalEntry.kind == EntryKind.SETTLEMENT
+            )
+        )
+    async with api.runtime.db.transaction() as session:
+        _, reposted = await ledger.reverse_entry(
+            session, settlement, reason="重新结算", actor_id=1, now=utcnow() + timedelta(days=20)
+        )
+    assert reposted is not None
+    assert await order_kinds(api.runtime, second["id"]) == settled
+    assert await earnings(pool, promoter) == before
+    # Nothing is owed again: the next settlement of the store pays nothing of it.
+    shopper, address_id = await api.buyer()
+    third = await pay(pool, shopper, await buy(pool, shopper, address_id))
+    await complete(pool, shopper, third["id"])
+    await runner.run(utcnow() + timedelta(days=40))
+    assert AccountKind.COMMISSION_OWED not in await order_kinds(api.runtime, third["id"])
+    assert (await report(api.runtime)).violations == []

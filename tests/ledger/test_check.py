@@ -198,3 +198,40 @@ async def test_commission_taken_before_settlement_is_reported(api, runtime):
     violations = (await report(runtime)).violations
     assert [v.code for v in violations] == ["commission_before_settlement"]
     assert "30 of commission" in violations[0].message
+
+
+async def test_commission_owed_paid_beyond_what_was_owed_is_reported(api, runtime, worker):
+    """Per order the owed account may go negative (a settlement paying earlier orders' owed
+    commission); the store's account of the promoter never may."""
+    market = await open_market(api, shipping=False)
+    order = await paid_order(market, [(market.skus[0], 1)])
+    await complete(market, order["id"])
+    await worker.drain(after_sales_closed())
+    async with runtime.db.transaction() as session:
+        entry = await session.scalar(
+            select(JournalEntry).where(
+                JournalEntry.order_id == order["id"], JournalEntry.kind == EntryKind.SETTLEMENT
+            )
+        )
+        ids = await keyed_account_ids(
+            session, market.store_id, [(K.STORE_AVAILABLE, None), (K.COMMISSION_OWED, 7)]
+        )
+        for key, amount in (((K.STORE_AVAILABLE, None), 30), ((K.COMMISSION_OWED, 7), -30)):
+            await session.execute(
+                text(
+                    "INSERT INTO postings (entry_id, account_id, store_id, order_id, "
+                    "order_line_id, amount_fen) "
+                    "VALUES (:entry, :account, :store, :order, :line, :amount)"
+                ),
+                {
+                    "entry": entry.id,
+                    "account": ids[key],
+                    "store": market.store_id,
+                    "order": order["id"],
+                    "line": order["lines"][0]["id"],
+                    "amount": amount,
+                },
+            )
+    violations = (await report(runtime)).violations
+    assert [v.code for v in violations] == ["negative_balance"]
+    assert "commission owed is -30" in violations[0].message

@@ -478,7 +478,8 @@ async def set_payout_account(body: PayoutAccountIn, user: CurrentUser, session: 
     """Where the provider sends the caller's commission at each settlement from now on: their
     WeChat openid under the platform's appid (a personal profit-sharing receiver). A value
     that is not an openid answers 422 `invalid_openid`. Commission settled before it was set
-    stays owed by the store (`owed_fen` in the earnings)."""
+    is owed by the store (`owed_fen` in the earnings) and sent by the store's next
+    settlements, less any claw-backs owed back."""
     promoter = await promoters.approved(session, user.id)
     await earnings.set_payout_account(session, promoter, body.openid)
     return PayoutAccountOut(openid=promoter.payout_openid)

@@ -17,6 +17,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime
 
+import structlog
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -37,11 +38,17 @@ from weshop.affiliates.models import (
 )
 from weshop.affiliates.promoters import current_policy
 from weshop.affiliates.state import COMMISSION_MACHINE
-from weshop.ledger.announcements import CommissionClawedBack, CommissionDue, CommissionPaid
+from weshop.ledger.announcements import (
+    CommissionClawedBack,
+    CommissionDue,
+    CommissionPaid,
+    OwedCommissionPaid,
+)
 from weshop.orders.events import OrdersPlaced
 from weshop.payments.models import Refund, RefundPart, RefundStatus
 
 C = CommissionStatus
+log = structlog.get_logger(__name__)
 
 
 async def estimate(
@@ -182,6 +189,46 @@ async def settle(
             paid_out_fen=done.paid_out_fen if done else 0,
             carried_fen=done.carried_fen if done else 0,
         )
+
+
+async def settle_owed(session: AsyncSession, owed_paid: Sequence[OwedCommissionPaid]) -> None:
+    """A settlement of the store netted or paid commission it owed the promoter from earlier
+    settlements: the owed rows, oldest first, take what was netted as carried (claw-backs
+    repaid) and what was sent as paid out, until each is no longer owed."""
+    for item in owed_paid:
+        carried, paid_out = item.carried_fen, item.paid_out_fen
+        owed = Commission.settled_fen - Commission.paid_out_fen - Commission.carried_fen
+        rows = await session.scalars(
+            select(Commission)
+            .where(
+                Commission.promoter_id == item.promoter_id,
+                Commission.store_id == item.store_id,
+                Commission.status == C.SETTLED,
+                owed > 0,
+            )
+            .order_by(Commission.settled_at, Commission.id)
+        )
+        for row in rows:
+            left = row.settled_fen - row.paid_out_fen - row.carried_fen
+            take = min(left, carried)
+            row.carried_fen += take
+            carried -= take
+            take = min(left - take, paid_out)
+            row.paid_out_fen += take
+            paid_out -= take
+        if carried or paid_out:
+            # The ledger's owed account and these rows disagree: a person must look.
+            log.error("affiliates.owed_beyond_rows", item=item, carried=carried, paid=paid_out)
+    await session.flush()
+
+
+async def payout_accounts(session: AsyncSession, promoter_ids: frozenset[int]) -> dict[int, str]:
+    """The payout openid of each of these promoters who has set one."""
+    return {
+        promoter: openid
+        for promoter, openid in (await _payout_openids(session, set(promoter_ids))).items()
+        if openid is not None
+    }
 
 
 async def _rows(session: AsyncSession, order_id: int, *states: C) -> list[Commission]:

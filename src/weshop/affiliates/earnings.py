@@ -36,7 +36,8 @@ class Totals:
     # Claw-backs repaid: kept by the store out of later settlements.
     carried_fen: int
     paid_out_fen: int
-    # Settled but not split: the promoter had no payout account then; the store holds it.
+    # Settled but not split: the promoter had no payout account then; the store holds it
+    # until its next settlements send it (or net it against claw-backs).
     owed_fen: int
 
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from weshop.affiliates import commissions, fraud
-from weshop.affiliates import repository as repo
 from weshop.affiliates.clicks import current_visitor
 from weshop.affiliates.decisions import attribute_placed_lines
 from weshop.core.clock import utcnow
@@ -20,7 +19,7 @@ from weshop.ledger.announcements import (
     OrderClawBacks,
     OrderCommissions,
     OrderSettled,
-    PromoterPayoutAccounts,
+    PayoutAccounts,
 )
 from weshop.orders.events import OrderClosed, OrdersPlaced
 from weshop.payments.events import PaymentSucceeded, RefundSucceeded
@@ -68,13 +67,12 @@ async def commissions_under_review(db: AsyncSession, question: CommissionsUnderR
     return await fraud.order_under_review(db, question.order_id)
 
 
-@subscribers.answers(PromoterPayoutAccounts)
-async def payout_accounts(
-    db: AsyncSession, question: PromoterPayoutAccounts
-) -> dict[int, str | None]:
-    return await repo.payout_openids(db, sorted(question.promoter_ids))
+@subscribers.answers(PayoutAccounts)
+async def payout_accounts(db: AsyncSession, question: PayoutAccounts) -> dict[int, str]:
+    return await commissions.payout_accounts(db, question.promoter_ids)
 
 
 @subscribers.on(OrderSettled)
 async def settle_commissions(db: AsyncSession, event: OrderSettled) -> None:
     await commissions.settle(db, event.order_id, event.settled_at, event.commissions)
+    await commissions.settle_owed(db, event.owed_paid)

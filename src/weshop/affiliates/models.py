@@ -17,6 +17,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from weshop.core.clock import utcnow
 from weshop.core.db import Base, EncryptedString, TimestampMixin, enum_column
+from weshop.payments.provider_settlement import MAX_SPLIT_BPS as PROVIDER_MAX_SPLIT_BPS
 
 DEFAULT_MAX_DEPTH = 1
 DEFAULT_BINDING_WINDOW_DAYS = 7
@@ -25,8 +26,9 @@ DEFAULT_AFTER_SALES_FREEZE_DAYS = 7
 # What profit sharing may take from one payment, platform fee and commissions together, in
 # basis points: WeChat Pay's default maximum split ratio (a sub-merchant authorises at most
 # 30% unless it chooses otherwise) and the 30% cap on remuneration of 直销管理条例 art. 24.
-DEFAULT_MAX_SPLIT_BPS = 3000
-MAX_SPLIT_BPS = 3000
+# The policy may lower it, never raise it.
+MAX_SPLIT_BPS = PROVIDER_MAX_SPLIT_BPS
+DEFAULT_MAX_SPLIT_BPS = MAX_SPLIT_BPS
 
 
 class PromoterStatus(enum.StrEnum):

@@ -231,17 +231,6 @@ async def clicks_by_id(session: AsyncSession, click_ids: Sequence[int]) -> dict[
     return {row.id: row for row in rows}
 
 
-async def payout_openids(
-    session: AsyncSession, promoter_ids: Sequence[int]
-) -> dict[int, str | None]:
-    if not promoter_ids:
-        return {}
-    rows = await session.execute(
-        select(Promoter.id, Promoter.payout_openid).where(Promoter.id.in_(set(promoter_ids)))
-    )
-    return {promoter_id: openid for promoter_id, openid in rows}
-
-
 async def promoter_codes(session: AsyncSession, promoter_ids: Sequence[int]) -> dict[int, str]:
     if not promoter_ids:
         return {}

@@ -472,7 +472,8 @@ class EarningsOut(BaseModel):
     )
     paid_out_fen: int = Field(description="Sent to your payout account by the provider.")
     owed_fen: int = Field(
-        description="Settled while you had no payout account: held by the store, owed to you."
+        description="Settled while you had no payout account: held by the store, owed to you; "
+        "its next settlements send it once your account is set."
     )
     payout_account_set: bool
     lines: list[EarningLineOut]

@@ -30,14 +30,6 @@ class OrderCommissions(Question[list[CommissionDue]]):
 
 
 @dataclass(frozen=True)
-class PromoterPayoutAccounts(Question[dict[int, str | None]]):
-    """Each promoter's payout account (the openid the provider splits their commission to),
-    None without one: reconciliation names the ledger's commissions as the provider does."""
-
-    promoter_ids: frozenset[int]
-
-
-@dataclass(frozen=True)
 class CommissionPaid:
     """What became of one commission at settlement: sent to the promoter, and set against
     their claw-backs owed to the store (carried from earlier refunds after settlement)."""
@@ -49,12 +41,35 @@ class CommissionPaid:
 
 
 @dataclass(frozen=True)
+class OwedCommissionPaid:
+    """What the settlement of another order of the store did with the commission it owed the
+    promoter from earlier settlements (no payout account then): set against their claw-backs
+    owed to the store (netted), and sent to them by the provider."""
+
+    promoter_id: int
+    store_id: int
+    carried_fen: int
+    paid_out_fen: int
+
+
+@dataclass(frozen=True)
 class OrderSettled:
-    """The ledger settled the order (its commissions included)."""
+    """The ledger settled the order (its commissions included, and the commission owed from
+    earlier settlements of the store that it netted or paid)."""
 
     order_id: int
     settled_at: datetime
     commissions: tuple[CommissionPaid, ...] = ()
+    owed_paid: tuple[OwedCommissionPaid, ...] = ()
+
+
+@dataclass(frozen=True)
+class PayoutAccounts(Question[dict[int, str]]):
+    """The payout openid of each of these promoters who has one now: the settlement pays
+    owed commission to them, reconciliation names the ledger's commissions as the provider
+    does."""
+
+    promoter_ids: frozenset[int]
 
 
 @dataclass(frozen=True)

@@ -95,7 +95,8 @@ SPECS: dict[AccountKind, AccountSpec] = {
     K.COMMISSION_OWED: AccountSpec(
         AccountOwner.PROMOTER,
         Term.COMMISSION,
-        "A promoter's settled commission the store holds: no payout account when it settled.",
+        "A promoter's settled commission the store holds: no payout account when it settled "
+        "(negative on a later order of the store whose settlement netted or paid it).",
         per_promoter=True,
     ),
     K.COMMISSION_CLAWBACK: AccountSpec(

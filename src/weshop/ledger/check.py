@@ -9,7 +9,9 @@ It reports, one violation each:
   commissions + refunded;
 * an order whose ledger disagrees with its succeeded payments and refunds, or with the
   paid and refunded amounts the order itself records;
-* a line refunded beyond what was paid for it; a negative store balance;
+* a line refunded beyond what was paid for it; a negative store balance; a store's
+  commission owed to a promoter below zero (per order it may be: see
+  :func:`weshop.ledger.service._owed_payouts`);
 * an order whose fee or platform subsidy is not what the rules make of what was paid and
   refunded;
 * store money in a platform account: a fee taken before settlement or beyond what is due,
@@ -77,6 +79,7 @@ async def check_ledger(session: AsyncSession) -> CheckReport:
     report.violations += await _accounts_off_the_chart(session)
     report.violations += await _unbalanced_entries(session)
     report.violations += await _misplaced_postings(session)
+    report.violations += await _owed_beyond_zero(session)
     order_ids = sorted(await _orders_with_money(session))
     report.orders = len(order_ids)
     for start in range(0, len(order_ids), BATCH):
@@ -116,6 +119,23 @@ async def _unbalanced_entries(session: AsyncSession) -> list[Violation]:
     return [
         Violation("entry_unbalanced", f"entry {entry_id}: postings sum to {total}, not 0")
         for entry_id, total in rows
+    ]
+
+
+async def _owed_beyond_zero(session: AsyncSession) -> list[Violation]:
+    """A store's commission owed to a promoter paid beyond what it owed (per order the
+    account goes negative where a settlement paid earlier orders' owed commission)."""
+    rows = await session.execute(
+        select(LedgerAccount.code, func.sum(Posting.amount_fen))
+        .join(Posting, Posting.account_id == LedgerAccount.id)
+        .where(LedgerAccount.kind == K.COMMISSION_OWED)
+        .group_by(LedgerAccount.code)
+        .having(func.sum(Posting.amount_fen) < 0)
+        .order_by(LedgerAccount.code)
+    )
+    return [
+        Violation("negative_balance", f"account {code}: commission owed is {total}")
+        for code, total in rows
     ]
 
 
@@ -366,13 +386,17 @@ class OrderCheck:
             yield self._v(
                 "commission_before_settlement", f"{commission} of commission, not yet settled"
             )
-        for kind in (K.PROMOTER_COMMISSION, K.COMMISSION_OWED):
-            if self.by_kind.get(kind, 0) < 0:
-                yield self._v("negative_balance", f"{kind} is {self.by_kind[kind]}")
+        if self.by_kind.get(K.PROMOTER_COMMISSION, 0) < 0:
+            yield self._v(
+                "negative_balance", f"promoter_commission is {self.by_kind[K.PROMOTER_COMMISSION]}"
+            )
         paid = self.by_part(K.PROVIDER_CLEARING, sign=-1)
+        # The split carries the order's commissions and any owed commission of earlier
+        # orders it pays (commission_owed, negative on this order by as much): both come
+        # out of this order's money at the provider.
         cut = self.by_part(K.PROMOTER_COMMISSION)
         for part, owed in self.by_part(K.COMMISSION_OWED).items():
-            cut[part] += owed
+            cut[part] += max(owed, 0)
         for part, amount in cut.items():
             if amount > paid.get(part, 0):
                 yield self._v(

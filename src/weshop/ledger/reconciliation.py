@@ -33,7 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
 from weshop.core.events import ask
-from weshop.ledger.announcements import PromoterPayoutAccounts
+from weshop.ledger.announcements import PayoutAccounts
 from weshop.ledger.models import AccountKind, EntryKind, JournalEntry, LedgerAccount, Posting
 from weshop.orders.models import Order
 from weshop.payments.models import Payment, PaymentStatus, Refund, RefundStatus
@@ -509,7 +509,7 @@ async def _settlement_splits(
     )
     moved = [(order_id, kind, promoter, int(total)) for order_id, kind, promoter, total in sums]
     promoters = frozenset(promoter for _, _, promoter, _ in moved if promoter is not None)
-    openids = await ask(session, PromoterPayoutAccounts(promoters)) if promoters else {}
+    openids = await ask(session, PayoutAccounts(promoters)) if promoters else {}
     records = []
     for order_id, kind, promoter, total in moved:
         if not total:

@@ -137,18 +137,33 @@ async def postings_with_kinds(
     return found
 
 
-async def claw_back_accounts(
-    session: AsyncSession, store_id: int, promoter_ids: set[int]
+async def promoter_accounts(
+    session: AsyncSession, kind: AccountKind, store_id: int, promoter_ids: set[int]
 ) -> dict[int, int]:
-    """The store's claw-back account of each promoter who has one: promoter -> account id."""
+    """The store's account of ``kind`` of each promoter who has one: promoter -> account id."""
     rows = await session.execute(
         select(LedgerAccount.promoter_id, LedgerAccount.id).where(
-            LedgerAccount.kind == AccountKind.COMMISSION_CLAWBACK,
+            LedgerAccount.kind == kind,
             LedgerAccount.store_id == store_id,
             LedgerAccount.promoter_id.in_(promoter_ids),
         )
     )
     return {promoter: account_id for promoter, account_id in rows}
+
+
+async def promoters_owed(session: AsyncSession, store_id: int) -> set[int]:
+    """The promoters the store owes commission (settled without a payout account), as last
+    committed: lock their accounts before relying on the balances."""
+    rows = await session.scalars(
+        select(LedgerAccount.promoter_id)
+        .join(Posting, Posting.account_id == LedgerAccount.id)
+        .where(
+            LedgerAccount.kind == AccountKind.COMMISSION_OWED, LedgerAccount.store_id == store_id
+        )
+        .group_by(LedgerAccount.promoter_id)
+        .having(func.sum(Posting.amount_fen) > 0)
+    )
+    return {promoter for promoter in rows if promoter is not None}
 
 
 async def account_balance(session: AsyncSession, account_id: int) -> int:
@@ -256,6 +271,16 @@ async def daily_changes(
         .group_by(JournalEntry.business_day)
     )
     return changes, {day: int(count) for day, count in counts}
+
+
+async def last_settlement_entry(session: AsyncSession, order_id: int) -> int | None:
+    """The order's latest settlement entry (reversed or not)."""
+    return await session.scalar(
+        select(JournalEntry.id)
+        .where(JournalEntry.order_id == order_id, JournalEntry.kind == EntryKind.SETTLEMENT)
+        .order_by(JournalEntry.id.desc())
+        .limit(1)
+    )
 
 
 async def order_entries(session: AsyncSession, order_id: int) -> list[JournalEntry]:

@@ -12,8 +12,10 @@ back from the platform and the money from the store's available funds.
 | refund     | store frozen (available once settled) -> shopper refunds; fee and subsidy |
 |            | moved back to what the kept money earns                                   |
 | settlement | store frozen -> each promoter's commission (or commission owed, held by  |
-|            | the store, without a payout account); store fee held -> platform fee;     |
-|            | store frozen and subsidy due -> available                                 |
+|            | the store, without a payout account); commission owed from earlier        |
+|            | settlements -> claw-backs owed (netted), then -> the promoter's           |
+|            | commission (paid, now they have a payout account); store fee held ->      |
+|            | platform fee; store frozen and subsidy due -> available                   |
 | refund     | once settled: commission claw-back -> store available (what the refund    |
 | (settled)  | took of a commission the provider already sent; carried, not returned)    |
 | reversal   | every posting of the reversed entry, negated                              |
@@ -27,6 +29,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import datetime
+from itertools import pairwise
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -34,6 +37,7 @@ from weshop.core.clock import utcnow
 from weshop.core.db import lock_row
 from weshop.core.errors import Conflict, NotFound
 from weshop.core.events import announce, ask
+from weshop.core.money import bps_share
 from weshop.core.outbox import emit
 from weshop.ledger import fees, journal
 from weshop.ledger import repository as repo
@@ -44,6 +48,8 @@ from weshop.ledger.announcements import (
     OrderClawBacks,
     OrderCommissions,
     OrderSettled,
+    OwedCommissionPaid,
+    PayoutAccounts,
 )
 from weshop.ledger.journal import Leg, Source
 from weshop.ledger.models import (
@@ -63,7 +69,7 @@ from weshop.orders.models import Order, OrderLine, OrderStatus
 from weshop.orders.parts import Part, order_payable, order_with_lines, split
 from weshop.orders.service import aftersales_window_end
 from weshop.payments.models import NO_PROVIDER, Payment, PaymentStatus, Refund, RefundStatus
-from weshop.payments.provider_settlement import SETTLE_AT_PROVIDER
+from weshop.payments.provider_settlement import MAX_SPLIT_BPS, SETTLE_AT_PROVIDER
 
 K = AccountKind
 
@@ -263,13 +269,6 @@ async def settle_order(
         return None
     if await ask(session, CommissionsUnderReview(order.id)):
         return None  # the platform's decision on the hold asks for the settlement again
-    dues = await ask(session, OrderCommissions(order.id))
-    owed_back = await _claw_backs_owed(session, order.store_id, dues)
-    legs, paid = _commission_legs(dues, owed_back)
-    book.apply(legs)
-    for (kind, part), amount in sorted(book.balances.items(), key=_balance_order):
-        if kind in _SETTLES_TO:
-            legs += [Leg(kind, -amount, part), Leg(_SETTLES_TO[kind], amount, part)]
     source = Source(
         kind=EntryKind.SETTLEMENT,
         key=f"settlement:{order.id}",
@@ -277,9 +276,38 @@ async def settle_order(
         order_id=order.id,
         memo=f"settlement of order {order.order_no}: after-sales window closed",
     )
+    dues = await ask(session, OrderCommissions(order.id))
+    claw_backs, owed = await _promoter_debts(session, order.store_id, dues)
+    # The provider splits an order once: a settlement posted again after a reversal nets and
+    # pays the owed commission the first one did, as it did (the promoters heard of it then).
+    first_settlement = (await repo.source_entries(session, source.key))[0] == 0
+    if first_settlement:
+        legs, netted = _net_owed_against_claw_backs(claw_backs, owed)
+    else:
+        legs, netted = await _owed_legs_settled_before(session, order.id, claw_backs), {}
+    commission_legs, paid = _commission_legs(dues, claw_backs)
+    legs += commission_legs
+    book.apply(legs)
+    openids = (
+        await ask(session, PayoutAccounts(frozenset(owed)))
+        if first_settlement and any(owed.values())
+        else {}
+    )
+    payout_legs, paid_owed = _owed_payouts(book, owed, openids)
+    legs += payout_legs
+    book.apply(payout_legs)
+    for (kind, part), amount in sorted(book.balances.items(), key=_balance_order):
+        if kind in _SETTLES_TO:
+            legs += [Leg(kind, -amount, part), Leg(_SETTLES_TO[kind], amount, part)]
     entry = await journal.post(session, source, legs, now)
     if entry is not None:
-        await announce(session, OrderSettled(order.id, now, tuple(paid)))
+        owed_paid = tuple(
+            OwedCommissionPaid(
+                promoter, order.store_id, netted.get(promoter, 0), paid_owed.get(promoter, 0)
+            )
+            for promoter in sorted(set(netted) | set(paid_owed))
+        )
+        await announce(session, OrderSettled(order.id, now, tuple(paid), owed_paid))
         fee = sum(leg.amount_fen for leg in legs if leg.kind == K.PLATFORM_FEE)
         subsidy = -sum(leg.amount_fen for leg in legs if leg.kind == K.STORE_SUBSIDY_DUE)
         emit(
@@ -290,7 +318,7 @@ async def settle_order(
                 "entry_id": entry.id,
                 "platform_fee_fen": fee,
                 "platform_subsidy_fen": subsidy,
-                "commissions": _payouts(dues, paid),
+                "commissions": _payouts(dues, paid, paid_owed, openids),
             },
             store_id=order.store_id,
             dedupe_key=f"{SETTLE_AT_PROVIDER}:{entry.id}",
@@ -299,13 +327,12 @@ async def settle_order(
 
 
 def _commission_legs(
-    dues: list[CommissionDue], owed_back: dict[int, int]
+    dues: list[CommissionDue], claw_backs: dict[int, int]
 ) -> tuple[list[Leg], list[CommissionPaid]]:
     """Each commission cut from the store's frozen money of its line: to the promoter's
     account when the provider sends it, less what the promoter owes the store back from
-    earlier claw-backs (carried: it stays with the store); without a payout account, owed by
-    the store."""
-    left = dict(owed_back)
+    earlier claw-backs (carried: it stays with the store; ``claw_backs`` is brought down by
+    it); without a payout account, owed by the store."""
     legs: list[Leg] = []
     paid: list[CommissionPaid] = []
     for due in dues:
@@ -315,8 +342,8 @@ def _commission_legs(
             legs.append(Leg(K.COMMISSION_OWED, due.amount_fen, line, promoter))
             paid.append(CommissionPaid(promoter, line, 0, 0))
             continue
-        carried = min(left.get(promoter, 0), due.amount_fen)
-        left[promoter] = left.get(promoter, 0) - carried
+        carried = min(claw_backs.get(promoter, 0), due.amount_fen)
+        claw_backs[promoter] = claw_backs.get(promoter, 0) - carried
         legs += [
             Leg(K.PROMOTER_COMMISSION, due.amount_fen - carried, line, promoter),
             Leg(K.COMMISSION_CLAWBACK, carried, line, promoter),
@@ -325,28 +352,137 @@ def _commission_legs(
     return legs, paid
 
 
-async def _claw_backs_owed(
+async def _promoter_debts(
     session: AsyncSession, store_id: int, dues: list[CommissionDue]
-) -> dict[int, int]:
-    """What each paid-out promoter of ``dues`` owes the store back from claw-backs, their
-    claw-back account held until the transaction ends (two settlements never carry the same
-    claw-back)."""
-    promoters = {due.promoter_id for due in dues if due.payout_openid}
-    owed = {}
-    for promoter, account_id in sorted(
-        (await repo.claw_back_accounts(session, store_id, promoters)).items()
-    ):
+) -> tuple[dict[int, int], dict[int, int]]:
+    """Between the store and its promoters: what each paid-out promoter of ``dues`` (and each
+    promoter the store owes) owes the store back from claw-backs, and what the store owes
+    each promoter from settlements without a payout account. Their accounts are held until
+    the transaction ends, locked in account order, so two settlements never carry the same
+    claw-back nor pay the same owed commission."""
+    owed_to = await repo.promoters_owed(session, store_id)
+    paid_out = {due.promoter_id for due in dues if due.payout_openid}
+    claw_back_accounts = await repo.promoter_accounts(
+        session, K.COMMISSION_CLAWBACK, store_id, paid_out | owed_to
+    )
+    owed_accounts = await repo.promoter_accounts(session, K.COMMISSION_OWED, store_id, owed_to)
+    for account_id in sorted({*claw_back_accounts.values(), *owed_accounts.values()}):
         await lock_row(session, LedgerAccount, account_id)
-        owed[promoter] = max(0, -await repo.account_balance(session, account_id))
-    return owed
+    claw_backs = {
+        promoter: max(0, -await repo.account_balance(session, account_id))
+        for promoter, account_id in claw_back_accounts.items()
+    }
+    owed = {
+        promoter: max(0, await repo.account_balance(session, account_id))
+        for promoter, account_id in owed_accounts.items()
+    }
+    return claw_backs, owed
 
 
-def _payouts(dues: list[CommissionDue], paid: list[CommissionPaid]) -> list[dict[str, int | str]]:
-    """What the provider splits to each promoter's payout account, one receiver each."""
+def _net_owed_against_claw_backs(
+    claw_backs: dict[int, int], owed: dict[int, int]
+) -> tuple[list[Leg], dict[int, int]]:
+    """Where the store owes a promoter commission and the promoter owes the store claw-backs,
+    the smaller cancels out of both (no money moves); both dicts are brought down by it."""
+    legs: list[Leg] = []
+    netted: dict[int, int] = {}
+    for promoter in sorted(owed):
+        amount = min(owed[promoter], claw_backs.get(promoter, 0))
+        if amount:
+            owed[promoter] -= amount
+            claw_backs[promoter] -= amount
+            netted[promoter] = amount
+            legs += [
+                Leg(K.COMMISSION_OWED, -amount, None, promoter),
+                Leg(K.COMMISSION_CLAWBACK, amount, None, promoter),
+            ]
+    return legs, netted
+
+
+async def _owed_legs_settled_before(
+    session: AsyncSession, order_id: int, claw_backs: dict[int, int]
+) -> list[Leg]:
+    """The legs by which the order's last (reversed) settlement netted or paid owed
+    commission, as they were: each takes from ``commission_owed`` and is followed by its
+    other side (a claw-back netted: ``claw_backs`` is brought down by it; or the promoter's
+    commission)."""
+    entry_id = await repo.last_settlement_entry(session, order_id)
+    if entry_id is None:
+        return []
+    postings = (await repo.postings_with_kinds(session, [entry_id])).get(entry_id, [])
+    promoters = await repo.account_promoters(
+        session, {posting.account_id for posting, _ in postings}
+    )
+    legs: list[Leg] = []
+    for (posting, kind), (other, other_kind) in pairwise(postings):
+        if kind != K.COMMISSION_OWED or posting.amount_fen >= 0:
+            continue
+        promoter = promoters[posting.account_id]
+        legs += [
+            Leg(kind, posting.amount_fen, posting.order_line_id, promoter),
+            Leg(other_kind, other.amount_fen, other.order_line_id, promoters[other.account_id]),
+        ]
+        if other_kind == K.COMMISSION_CLAWBACK and promoter is not None:
+            claw_backs[promoter] = claw_backs.get(promoter, 0) - other.amount_fen
+    return legs
+
+
+def _owed_payouts(
+    book: Book, owed: dict[int, int], openids: dict[int, str]
+) -> tuple[list[Leg], dict[int, int]]:
+    """The commission the store owes promoters who now have a payout account, sent by this
+    order's split, within what the split can carry: the order's frozen store money left
+    after its own commissions, and the provider's maximum split ratio of the payment less
+    the fee and commissions split already (the rest waits for the store's next settlement).
+
+    Booked on this order, as a carried claw-back is: from its ``commission_owed`` (negative
+    here, it repays the earlier orders' positive balances) to ``promoter_commission``. Both
+    are commission, so the order's equation holds and the store keeps what the ledger says;
+    at the provider this order's split is larger by as much, and the earlier orders'
+    releases were (they released the owed money to the store)."""
+    room = {
+        part: amount
+        for (kind, part), amount in book.balances.items()
+        if kind == K.STORE_FROZEN and amount > 0
+    }
+    payment = sum(book.by_part(K.PROVIDER_CLEARING, sign=-1).values())
+    split = sum(book.by_part(K.STORE_FEE_HELD, K.PROMOTER_COMMISSION).values())
+    ratio_room = max(0, bps_share(max(payment, 0), MAX_SPLIT_BPS) - split)
+    legs: list[Leg] = []
+    paid: dict[int, int] = {}
+    for promoter in sorted(owed):
+        if promoter not in openids:
+            continue
+        left = min(owed[promoter], ratio_room)
+        ratio_room -= left
+        for part in sorted(room, key=_part_order):
+            amount = min(left, room[part])
+            if amount:
+                room[part] -= amount
+                left -= amount
+                paid[promoter] = paid.get(promoter, 0) + amount
+                legs += [
+                    Leg(K.COMMISSION_OWED, -amount, part, promoter),
+                    Leg(K.PROMOTER_COMMISSION, amount, part, promoter),
+                ]
+        ratio_room += left  # what the order's money could not carry
+    return legs, paid
+
+
+def _payouts(
+    dues: list[CommissionDue],
+    paid: list[CommissionPaid],
+    paid_owed: dict[int, int],
+    openids: dict[int, str],
+) -> list[dict[str, int | str]]:
+    """What the provider splits to each promoter's payout account, one receiver each: the
+    order's commissions and the owed commission it pays."""
     by_openid: dict[str, int] = defaultdict(int)
     for due, payout in zip(dues, paid, strict=True):
         if due.payout_openid and payout.paid_out_fen:
             by_openid[due.payout_openid] += payout.paid_out_fen
+    for promoter, amount in paid_owed.items():
+        by_openid[openids[promoter]] += amount
     return [
         {"openid": openid, "amount_fen": amount} for openid, amount in sorted(by_openid.items())
     ]

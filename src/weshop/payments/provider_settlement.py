@@ -22,6 +22,10 @@ log = structlog.get_logger(__name__)
 SETTLE_AT_PROVIDER = "payments.settle_at_provider"
 SETTLEMENT_ORDER_PREFIX = "S"
 
+# WeChat Pay's default maximum split ratio (最大分账比例), in basis points of a payment: what
+# the receivers of its split (platform fee, promoters) may get together.
+MAX_SPLIT_BPS = 3000
+
 
 def settlement_order_no(order: Order) -> str:
     """The provider's out-order-no of an order's settlement: one per order, so a repeat of
