@@ -332,6 +332,9 @@ async def populated_tenant(api: Api) -> Tenant:
             "month": "2026-12",  # a promoter's statement
             # The ledger is the platform's: no tenant owns an entry (none exists: 404).
             "entry_id": 1,
+            # Commission holds are the platform's too (none exists: 404), decided by action.
+            "hold_id": 1,
+            "action": "release",
             **await bargain_ids(api, store_id, shop.owner, shop.sku_id),
         },
     )
