@@ -138,8 +138,13 @@ def session_cookie(headers: Headers) -> str:
     return "weshop_session=" + headers["Authorization"].removeprefix("Bearer ")
 
 
-async def click_once(client: httpx.AsyncClient, code: str, shopper: Headers) -> None:
-    answer = await client.get(f"/r/{code}", headers={"Cookie": session_cookie(shopper)})
+async def click_once(client: httpx.AsyncClient, code: str, shopper: Headers, phone: int) -> None:
+    """One shopper's click, from a phone of their own (its user agent): one client sending
+    every shopper's clicks would be a click burst, and the fraud rules would hold them."""
+    agent = f"Mozilla/5.0 (iPhone; bench {phone}) MicroMessenger/8.0"
+    answer = await client.get(
+        f"/r/{code}", headers={"Cookie": session_cookie(shopper), "User-Agent": agent}
+    )
     if answer.status_code != 302:
         raise BenchError(f"following /r/{code} answered {answer.status_code}")
 
@@ -213,8 +218,10 @@ async def run(args: argparse.Namespace) -> int:
         async with httpx.AsyncClient(base_url=target.base_url, timeout=120) as client:
             world = await prepare(client, target, args.shoppers)
             clicked, unclicked = half(world, True), half(world, False)
-            for (headers, _), link in zip(clicked.shoppers, world["links"], strict=False):
-                await click_once(client, link["code"], headers)
+            for phone, ((headers, _), link) in enumerate(
+                zip(clicked.shoppers, world["links"], strict=False)
+            ):
+                await click_once(client, link["code"], headers, phone)
             code = world["links"][0]["code"]
             clicks = await load.run_wrk(
                 f"{target.base_url}/r/{code}",
