@@ -184,3 +184,20 @@ async def test_repeated_claw_backs_hold_the_promoters_next_commission(
     (finding,) = hold["findings"]
     assert finding["rule"] == "repeated_claw_backs"
     assert finding["evidence"]["claw_backs"] == CLAW_BACK_LIMIT
+
+
+async def test_a_self_purchase_the_plan_pays_is_not_held(pool: Pool) -> None:
+    await pool.pooled(self_purchase="commission")
+    promoter, record = await pool.promoter(phone="13912345678")  # ships to their own phone
+    link = await share_link(pool, promoter)
+    await follow(pool, link["code"], promoter)
+    address_id = (await pool.api.add_address(promoter))["id"]
+    order = await buy(pool, promoter, address_id)
+    (line,) = (
+        await pool.client.get(
+            f"/api/v1/merchant/stores/{pool.store_id}/orders/{order['id']}/attribution",
+            headers=pool.owner,
+        )
+    ).json()["lines"]
+    assert (line["rule"], line["promoter_code"]) == ("self_purchase", record["code"])
+    assert await holds(pool) == []

@@ -36,7 +36,7 @@ from weshop.affiliates.models import (
     Promoter,
     PromoterStatus,
 )
-from weshop.affiliates.promoters import current_policy
+from weshop.affiliates.promoters import Policy
 from weshop.affiliates.state import COMMISSION_MACHINE
 from weshop.ledger.announcements import (
     CommissionClawedBack,
@@ -52,7 +52,10 @@ log = structlog.get_logger(__name__)
 
 
 async def estimate(
-    session: AsyncSession, placed: OrdersPlaced, attributions: Sequence[LineAttribution]
+    session: AsyncSession,
+    placed: OrdersPlaced,
+    attributions: Sequence[LineAttribution],
+    policy: Policy,
 ) -> list[Commission]:
     """The order was placed: an estimated commission for every attributed line's promoter,
     and for their inviter when the platform's policy pays two levels (at the rate plan's
@@ -61,7 +64,7 @@ async def estimate(
     if not attributed:
         return []
     payable = {line.order_line_id: line.payable_fen for line in placed.lines}
-    two_levels = (await current_policy(session)).max_depth >= 2
+    two_levels = policy.max_depth >= 2
     plans = await _plans(session, {row.rate_plan_id for row in attributed if row.rate_plan_id})
     parents = await _parents(session, {row.promoter_id for row in attributed if row.promoter_id})
     rows = []

@@ -24,13 +24,13 @@ from weshop.affiliates.models import (
     PromoterStatus,
 )
 from weshop.affiliates.pool import sku_rate
-from weshop.affiliates.promoters import current_policy
+from weshop.affiliates.promoters import Policy
 from weshop.core.clock import utcnow
 from weshop.orders.events import OrdersPlaced, PlacedLine
 
 
 async def attribute_placed_lines(
-    session: AsyncSession, placed: OrdersPlaced, visitor_id: str | None
+    session: AsyncSession, placed: OrdersPlaced, visitor_id: str | None, policy: Policy
 ) -> list[LineAttribution]:
     """Decide and store the attribution of every placed line. The shopper's clicks are read
     after taking turns with their clicks (:func:`clicks.hold_shopper`), and the decision's
@@ -42,7 +42,6 @@ async def attribute_placed_lines(
     clicks = await shopper_clicks(
         session, placed.user_id, sorted({line.store_id for line in placed.lines})
     )
-    policy = await current_policy(session)
     window = timedelta(days=policy.binding_window_days)
     if not clicks:
         # Nobody to weigh: no plan to read (the common case costs one query and the insert).

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from weshop.affiliates import commissions, fraud
 from weshop.affiliates.clicks import current_visitor
 from weshop.affiliates.decisions import attribute_placed_lines
+from weshop.affiliates.promoters import current_policy
 from weshop.core.clock import utcnow
 from weshop.core.events import Subscribers
 from weshop.ledger.announcements import (
@@ -29,8 +30,9 @@ subscribers = Subscribers()
 
 @subscribers.on(OrdersPlaced)
 async def attribute_orders(db: AsyncSession, event: OrdersPlaced) -> None:
-    rows = await attribute_placed_lines(db, event, current_visitor())
-    await commissions.estimate(db, event, rows)
+    policy = await current_policy(db)  # read once for both
+    rows = await attribute_placed_lines(db, event, current_visitor(), policy)
+    await commissions.estimate(db, event, rows, policy)
 
 
 @subscribers.on(PaymentSucceeded)

@@ -22,15 +22,15 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from weshop.accounts.repository import phone_index
 from weshop.affiliates import commissions
-from weshop.affiliates import repository as repo
 from weshop.affiliates.models import (
     Click,
     Commission,
@@ -60,44 +60,14 @@ class HoldRule(enum.StrEnum):
 
 async def screen(session: AsyncSession, rows: Sequence[LineAttribution]) -> list[CommissionHold]:
     """Hold the attributed lines the rules flag (one hold per line, every finding in it)."""
-    attributed = [row for row in rows if row.promoter_id is not None]
-    if not attributed:
-        return []
     holds = []
-    promoters: dict[int, Promoter] = {}
-    own_phones: dict[int, set[str]] = {}
-    own_clients: dict[int, set[str]] = {}
-    claw_backs: dict[int, int] = {}
-    orders: dict[int, Order] = {}
-    for row in attributed:
-        assert row.promoter_id is not None and row.click_id is not None
-        if row.promoter_id not in promoters:
-            promoter = await repo.promoter(session, row.promoter_id)
-            assert promoter is not None
-            promoters[promoter.id] = promoter
-            own_phones[promoter.id] = await _own_phones(session, promoter)
-            own_clients[promoter.id] = await _own_clients(session, promoter)
-            claw_backs[promoter.id] = await _recent_claw_backs(session, promoter.id, row.decided_at)
-        if row.order_id not in orders:
-            orders[row.order_id] = await session.get_one(Order, row.order_id)
+    for row in rows:
+        if row.promoter_id is None or row.click_id is None:
+            continue
+        promoter = await session.get_one(Promoter, row.promoter_id)
+        order = await session.get_one(Order, row.order_id)
         click = await session.get_one(Click, row.click_id)
-        findings = await _findings(
-            session,
-            click,
-            orders[row.order_id],
-            own_phones[row.promoter_id],
-            own_clients[row.promoter_id],
-        )
-        if claw_backs[row.promoter_id] >= CLAW_BACK_LIMIT:
-            findings.append(
-                {
-                    "rule": HoldRule.REPEATED_CLAW_BACKS,
-                    "evidence": {
-                        "claw_backs": claw_backs[row.promoter_id],
-                        "window_days": CLAW_BACK_WINDOW.days,
-                    },
-                }
-            )
+        findings = _findings(await _signals(session, promoter, order, click), click, order)
         if findings:
             holds.append(
                 CommissionHold(
@@ -112,46 +82,23 @@ async def screen(session: AsyncSession, rows: Sequence[LineAttribution]) -> list
     return holds
 
 
-async def _findings(
-    session: AsyncSession,
-    click: Click,
-    order: Order,
-    own_phones: set[str],
-    own_clients: set[str],
-) -> list[dict[str, Any]]:
-    findings: list[dict[str, Any]] = []
-    if click.client_key:
-        burst = await _clicks_from_client(session, click)
-        if burst >= CLICK_BURST_LIMIT:
-            findings.append(
-                {
-                    "rule": HoldRule.CLICK_BURST,
-                    "evidence": {
-                        "click_id": click.id,
-                        "clicks_from_client": burst,
-                        "window_minutes": int(CLICK_BURST_WINDOW.total_seconds() // 60),
-                    },
-                }
-            )
-        if click.client_key in own_clients:
-            findings.append(
-                {
-                    "rule": HoldRule.SHARED_DEVICE,
-                    "evidence": {"click_id": click.id, "client": click.client_key[:12]},
-                }
-            )
-    if order.ship_phone_index in own_phones:
-        findings.append(
-            {
-                "rule": HoldRule.SHARED_ADDRESS,
-                "evidence": {"order_id": order.id, "ships_to": "the promoter's phone"},
-            }
-        )
-    return findings
+@dataclass(frozen=True)
+class Signals:
+    """What the rules look at for one attributed line, read in one statement."""
+
+    clicks_from_client: int  # the decisive click's client's clicks on the promoter's links
+    shared_device: bool  # the promoter's own account clicked from that client
+    shared_address: bool  # the order ships to the promoter's phone or their own orders'
+    claw_backs: int  # the promoter's recent commissions clawed back after settlement
 
 
-async def _clicks_from_client(session: AsyncSession, click: Click) -> int:
-    count = await session.scalar(
+async def _signals(
+    session: AsyncSession, promoter: Promoter, order: Order, click: Click
+) -> Signals:
+    # A promoter buying for themselves is a self-purchase, which the plan rules on: the
+    # device and address rules look for another account of theirs.
+    other_account = order.user_id != promoter.user_id
+    burst = (
         select(func.count())
         .select_from(Click)
         .where(
@@ -160,38 +107,74 @@ async def _clicks_from_client(session: AsyncSession, click: Click) -> int:
             Click.at > click.at - CLICK_BURST_WINDOW,
             Click.at <= click.at,
         )
+        .scalar_subquery()
     )
-    return int(count or 0)
-
-
-async def _recent_claw_backs(session: AsyncSession, promoter_id: int, now: datetime) -> int:
-    count = await session.scalar(
+    device = exists().where(
+        Click.user_id == promoter.user_id,
+        Click.client_key == click.client_key,
+        Click.client_key != "",
+    )
+    address = exists().where(
+        Order.user_id == promoter.user_id, Order.ship_phone_index == order.ship_phone_index
+    )
+    claw_backs = (
         select(func.count())
         .select_from(Commission)
         .where(
-            Commission.promoter_id == promoter_id,
+            Commission.promoter_id == promoter.id,
             Commission.clawed_back_fen > 0,
-            Commission.created_at >= now - CLAW_BACK_WINDOW,
+            Commission.created_at >= order.created_at - CLAW_BACK_WINDOW,
         )
+        .scalar_subquery()
     )
-    return int(count or 0)
-
-
-async def _own_phones(session: AsyncSession, promoter: Promoter) -> set[str]:
-    """The promoter's own phone, and the phones their own orders ship to (blind indexes)."""
-    rows = await session.scalars(
-        select(Order.ship_phone_index).where(Order.user_id == promoter.user_id).distinct()
+    found = (await session.execute(select(burst, device, address, claw_backs))).one()
+    return Signals(
+        clicks_from_client=int(found[0]) if click.client_key else 0,
+        shared_device=other_account and bool(found[1]),
+        shared_address=other_account
+        and (bool(found[2]) or order.ship_phone_index == phone_index(promoter.phone)),
+        claw_backs=int(found[3]),
     )
-    return {phone_index(promoter.phone), *rows}
 
 
-async def _own_clients(session: AsyncSession, promoter: Promoter) -> set[str]:
-    rows = await session.scalars(
-        select(Click.client_key)
-        .where(Click.user_id == promoter.user_id, Click.client_key != "")
-        .distinct()
-    )
-    return set(rows)
+def _findings(signals: Signals, click: Click, order: Order) -> list[dict[str, Any]]:
+    findings: list[dict[str, Any]] = []
+    if signals.clicks_from_client >= CLICK_BURST_LIMIT:
+        findings.append(
+            {
+                "rule": HoldRule.CLICK_BURST,
+                "evidence": {
+                    "click_id": click.id,
+                    "clicks_from_client": signals.clicks_from_client,
+                    "window_minutes": int(CLICK_BURST_WINDOW.total_seconds() // 60),
+                },
+            }
+        )
+    if signals.shared_device:
+        findings.append(
+            {
+                "rule": HoldRule.SHARED_DEVICE,
+                "evidence": {"click_id": click.id, "client": click.client_key[:12]},
+            }
+        )
+    if signals.shared_address:
+        findings.append(
+            {
+                "rule": HoldRule.SHARED_ADDRESS,
+                "evidence": {"order_id": order.id, "ships_to": "the promoter's phone"},
+            }
+        )
+    if signals.claw_backs >= CLAW_BACK_LIMIT:
+        findings.append(
+            {
+                "rule": HoldRule.REPEATED_CLAW_BACKS,
+                "evidence": {
+                    "claw_backs": signals.claw_backs,
+                    "window_days": CLAW_BACK_WINDOW.days,
+                },
+            }
+        )
+    return findings
 
 
 def holds_query(status: HoldStatus | None) -> Any:
