@@ -16,7 +16,7 @@ import httpx
 
 from weshop import demo
 
-SHOPPER = demo.logins()[-1].phone
+SHOPPER = demo.SHOPPERS[-1].phone
 
 
 def free_port_pair() -> int:
