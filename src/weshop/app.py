@@ -41,8 +41,12 @@ from weshop.groupbuy.events import subscribers as groupbuy_subscribers
 from weshop.groupbuy.tasks import registry as groupbuy_tasks
 from weshop.ledger.events import subscribers as ledger_subscribers
 from weshop.ledger.tasks import registry as ledger_tasks
+from weshop.logistics.carriers.setup import COMPONENT as PARCEL_TRACKER
+from weshop.logistics.carriers.setup import build_parcel_tracker
+from weshop.logistics.tasks import registry as logistics_tasks
 from weshop.members.tasks import registry as member_tasks
 from weshop.orders.tasks import registry as order_tasks
+from weshop.orders.tracking import subscribers as order_tracking_subscribers
 from weshop.payments.providers import build_payment_setup, payment_setup
 from weshop.payments.tasks import registry as payment_tasks
 from weshop.promotions.tasks import registry as promotion_tasks
@@ -80,6 +84,7 @@ def build_runtime(settings: Settings) -> Runtime:
     configure_cipher(settings.resolved_secret())
     configure_logging(settings)
     runtime = Runtime.build(settings)
+    runtime.handlers.merge(logistics_tasks)
     runtime.handlers.merge(order_tasks)
     runtime.handlers.merge(payment_tasks)
     runtime.handlers.merge(promotion_tasks)
@@ -90,6 +95,7 @@ def build_runtime(settings: Settings) -> Runtime:
     runtime.handlers.merge(flashsale_tasks)
     # In-transaction events: every session of the database reaches their subscribers.
     subscribers = Subscribers()
+    subscribers.merge(order_tracking_subscribers)
     subscribers.merge(ledger_subscribers)
     subscribers.merge(groupbuy_subscribers)
     subscribers.merge(bargain_subscribers)
@@ -98,6 +104,9 @@ def build_runtime(settings: Settings) -> Runtime:
     wire(runtime.db, subscribers)
     runtime.components["code_sender"] = build_code_sender(settings.otp_sender)
     runtime.components.update(build_payment_setup(settings).components())
+    tracker = build_parcel_tracker(settings)
+    if tracker is not None:
+        runtime.components[PARCEL_TRACKER] = tracker
     return runtime
 
 
@@ -136,6 +145,8 @@ def create_app(settings: Settings | None = None, *, check_schema: bool = True) -
             stop.set()
             await asyncio.gather(*tasks, return_exceptions=True)
             await payments.close()
+            if PARCEL_TRACKER in runtime.components:
+                await runtime.components[PARCEL_TRACKER].aclose()
             await runtime.close()
 
     app = FastAPI(

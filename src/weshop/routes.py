@@ -42,11 +42,13 @@ from weshop.ledger import console as ledger_console
 from weshop.ledger import platform_console as ledger_platform
 from weshop.logistics import api as logistics_api
 from weshop.logistics import console as logistics_console
+from weshop.logistics import tracking_api as logistics_tracking_api
 from weshop.members import api as members_api
 from weshop.members import console as members_console
 from weshop.members import web as members_web
 from weshop.orders import api as orders_api
 from weshop.orders import console as orders_console
+from weshop.orders import tracking as orders_tracking
 from weshop.orders import web as orders_web
 from weshop.payments import api as payments_api
 from weshop.payments import console as payments_console
@@ -75,8 +77,9 @@ STOREFRONT_PAGES: list[APIRouter] = [
     affiliates_web.router,
 ]
 
-# Sections that domains above orders add to the console's order page.
+# Sections of the console's order page: package tracking, and what domains above orders add.
 orders_console.ORDER_PAGE_SECTIONS[:] = [
+    orders_tracking.tracking_section,
     payments_console.refunds_section,
     affiliates_console.attribution_section,
 ]
@@ -132,6 +135,8 @@ API_ROUTERS: list[APIRouter] = [
     inventory_api.merchant,
     catalog_api.stock,
     logistics_api.merchant,
+    logistics_tracking_api.shop,
+    logistics_tracking_api.callbacks,
     members_api.merchant,
     members_api.shopper,
     cart_api.router,

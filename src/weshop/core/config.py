@@ -190,6 +190,27 @@ class Settings(BaseSettings):
         default=3, ge=1, description="Tries per call on network errors and 5xx answers."
     )
 
+    # Parcel tracking through Kuaidi100 (快递100): on when kuaidi100_key is set. The carrier
+    # simulator (`weshop carriersim`) speaks the same protocol for demos and tests.
+    kuaidi100_customer: str = Field(
+        default="", description="Kuaidi100's customer id, which signs real-time queries."
+    )
+    kuaidi100_key: SecretStr | None = Field(
+        default=None,
+        description="Kuaidi100's authorisation key; set, shipped parcels are followed "
+        "(subscription, signed pushes, query fallback). Unset: parcels are not tracked.",
+    )
+    kuaidi100_api_base_url: str = Field(
+        default="https://poll.kuaidi100.com",
+        description="Where Kuaidi100's API lives; the carrier simulator's URL in a demo or tests.",
+    )
+    kuaidi100_timeout_seconds: float = Field(default=10.0, gt=0)
+    parcel_recheck_hours: float = Field(
+        default=6,
+        gt=0,
+        description="A followed parcel not heard of for this long is queried at its carrier.",
+    )
+
     @field_validator("trusted_proxies")
     @classmethod
     def _proxies_are_addresses(cls, proxies: list[str]) -> list[str]:
@@ -234,6 +255,8 @@ class Settings(BaseSettings):
             found.append(key_file.read_text().strip())
         if self.wechatpay_apiv3_key:
             found.append(self.wechatpay_apiv3_key.get_secret_value())
+        if self.kuaidi100_key:
+            found.append(self.kuaidi100_key.get_secret_value())
         if self.wechatpay_apiv3_key_path and self.wechatpay_apiv3_key_path.exists():
             found.append(self.wechatpay_apiv3_key_path.read_text().strip())
         for url in (self.database_url, self.redis_url):

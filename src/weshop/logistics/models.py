@@ -1,12 +1,15 @@
 from __future__ import annotations
 
 import enum
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from weshop.core.clock import utcnow
 from weshop.core.db import Base, TimestampMixin, enum_column
+from weshop.logistics.carriers.base import ParcelState
 
 
 class ChargeBy(enum.StrEnum):
@@ -39,3 +42,46 @@ class ShippingTemplate(TimestampMixin, Base):
     free_over_fen: Mapped[int | None]
     unreachable_provinces: Mapped[list[str]] = mapped_column(JSON, default=list)
     is_default: Mapped[bool] = mapped_column(default=False)
+
+
+class Parcel(Base):
+    """A package a store shipped, followed at its carrier: one per store, carrier and
+    tracking number (two orders sharing a package share its parcel)."""
+
+    __tablename__ = "parcels"
+    __table_args__ = (
+        UniqueConstraint("store_id", "carrier", "tracking_no"),
+        Index("ix_parcels_number", "carrier", "tracking_no"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id"))
+    # The carrier's code (logistics.carriers.codes).
+    carrier: Mapped[str] = mapped_column(String(20))
+    tracking_no: Mapped[str] = mapped_column(String(40))
+    state: Mapped[ParcelState] = mapped_column(
+        enum_column(ParcelState, 16), default=ParcelState.PENDING
+    )
+    subscribed_at: Mapped[datetime | None]
+    # The newest event's time, as the carrier dated it: an older report never overrides.
+    latest_event_at: Mapped[datetime | None]
+    # When WeShop last heard of the parcel (a push or a query).
+    heard_at: Mapped[datetime | None]
+    delivered_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ParcelEvent(Base):
+    """One line of a parcel's tracking, stored once however often it is pushed."""
+
+    __tablename__ = "parcel_events"
+    __table_args__ = (UniqueConstraint("parcel_id", "fingerprint"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    parcel_id: Mapped[int] = mapped_column(ForeignKey("parcels.id"), index=True)
+    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id"))
+    happened_at: Mapped[datetime]
+    text: Mapped[str] = mapped_column(String(500))
+    area: Mapped[str] = mapped_column(String(60), default="")
+    # SHA-256 of the time and text: what makes a repeated line the same line.
+    fingerprint: Mapped[str] = mapped_column(String(64))

@@ -92,3 +92,8 @@ def template_out(template: ShippingTemplate) -> ShippingTemplateOut:
         created_at=template.created_at,
         updated_at=template.updated_at,
     )
+
+
+class CarrierOut(BaseModel):
+    code: str
+    name: str

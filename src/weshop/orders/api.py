@@ -25,10 +25,12 @@ from weshop.orders.schemas import (
     CheckoutIn,
     CheckoutOut,
     OrderOut,
+    OrderTrackingOut,
     QuoteIn,
     ShipIn,
     ShippingAddressOut,
 )
+from weshop.orders.tracking import order_tracking
 from weshop.orders.views import describe_order, describe_orders, shipping_address
 from weshop.pricing.quote import Quote
 from weshop.stores.access import staff_with
@@ -139,6 +141,12 @@ async def my_order(order_id: PathId, user: CurrentUser, session: DbSession):
     )
 
 
+@shopper.get("/orders/{order_id}/tracking", response_model=OrderTrackingOut)
+async def my_order_tracking(order_id: PathId, user: CurrentUser, session: DbSession):
+    """Each package of the order with its carrier's timeline, newest event first."""
+    return await order_tracking(session, await service.shopper_order(session, user, order_id))
+
+
 @shopper.post("/orders/{order_id}/cancel", response_model=OrderOut)
 async def cancel_my_order(order_id: PathId, body: CancelIn, user: CurrentUser, session: DbSession):
     """Cancel before payment (stock comes back) or after payment before shipping (full refund)."""
@@ -193,6 +201,14 @@ async def store_order(
     return await describe_order(
         session, await service.store_order(session, scope, order_id), audience="staff"
     )
+
+
+@merchant.get("/orders/{order_id}/tracking", response_model=OrderTrackingOut)
+async def store_order_tracking(
+    order_id: PathId, session: DbSession, scope: StoreScope = staff_with(Permission.ORDERS_READ)
+):
+    """Each package of the store's order with its carrier's timeline, newest event first."""
+    return await order_tracking(session, await service.store_order(session, scope, order_id))
 
 
 @merchant.get("/orders/{order_id}/shipping-address", response_model=ShippingAddressOut)

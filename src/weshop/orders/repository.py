@@ -148,3 +148,13 @@ async def checkout_order_ids(session: AsyncSession, checkout_no: str) -> list[in
             select(Order.id).where(Order.checkout_no == checkout_no).order_by(Order.id)
         )
     )
+
+
+async def orders_shipped_with(session: AsyncSession, store_id: int, tracking_no: str) -> list[int]:
+    """The store's orders with a package of this tracking number."""
+    rows = await session.scalars(
+        select(Shipment.order_id)
+        .where(Shipment.store_id == store_id, Shipment.tracking_no == tracking_no)
+        .distinct()
+    )
+    return sorted(rows)

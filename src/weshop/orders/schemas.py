@@ -195,3 +195,30 @@ class CheckoutOut(BaseModel):
     checkout_no: str
     orders: list[OrderOut]
     payable_fen: int = Field(description="All orders of this checkout together.")
+
+
+class TrackingEventOut(BaseModel):
+    at: datetime = Field(description="When it happened, as the carrier dated it.")
+    text: str
+    area: str
+
+
+class PackageTrackingOut(BaseModel):
+    shipment_id: int
+    carrier: str = Field(description="The carrier as the store entered it.")
+    carrier_name: str
+    tracking_no: str
+    tracked: bool = Field(
+        description="False when the carrier is not one WeShop follows: no events will come."
+    )
+    state: str | None = Field(
+        description="pending, collected, in_transit, delivering, delivered, trouble, "
+        "returning, returned, rejected or customs; null when untracked."
+    )
+    delivered_at: datetime | None
+    events: list[TrackingEventOut] = Field(description="Newest first.")
+
+
+class OrderTrackingOut(BaseModel):
+    order_id: int
+    packages: list[PackageTrackingOut]

@@ -23,6 +23,7 @@ from weshop.core.outbox import emit
 from weshop.core.pagination import paginate
 from weshop.core.tenancy import StoreScope
 from weshop.inventory.service import release_reservations, return_sold_stock, sell_reservations
+from weshop.logistics.tracking import track as track_parcel
 from weshop.orders import repository as repo
 from weshop.orders.benefits import (
     refund_benefits,
@@ -252,7 +253,8 @@ def _package_items(
 async def ship(
     session: AsyncSession, scope: StoreScope, order_id: int, packages: list[PackageIn]
 ) -> Order:
-    """Record one or more packages; the order is shipped once every unit is in a package."""
+    """Record one or more packages; the order is shipped once every unit is in a package.
+    Each package of a known carrier is followed by logistics (tracking, delivery)."""
     order = await store_order(session, scope, order_id)
     ORDER_MACHINE.target(order.status, "ship_partly")  # refuse early: unpaid, cancelled...
     if order.shipping_held:
@@ -277,6 +279,7 @@ async def ship(
                 shipped_by=scope.actor_id,
             )
         )
+        await track_parcel(session, order.store_id, package.carrier, package.tracking_no)
     for line_id, quantity in shipped.items():
         lines[line_id].shipped_quantity += quantity
     now = utcnow()

@@ -36,6 +36,7 @@ from weshop.orders import service
 from weshop.orders.checkout import check_out, quote_basket
 from weshop.orders.models import OrderStatus
 from weshop.orders.schemas import CheckoutIn, CheckoutOut, OrderOut, QuoteIn
+from weshop.orders.tracking import order_tracking, timeline_view
 from weshop.orders.views import describe_order, describe_orders
 from weshop.pricing.quote import Quote
 from weshop.promotions import service as promotions
@@ -392,9 +393,8 @@ async def order_detail(
 ) -> Response:
     """One order: status, lines, the price breakdown, packages, history and what can be done
     now (pay, cancel, confirm receipt)."""
-    order = await describe_order(
-        session, await service.shopper_order(session, user, order_id), audience="shopper"
-    )
+    row = await service.shopper_order(session, user, order_id)
+    order = await describe_order(session, row, audience="shopper")
     window_passed = order.status == OrderStatus.PENDING_PAYMENT and utcnow() >= order.pay_deadline
     return render(
         request,
@@ -408,6 +408,7 @@ async def order_detail(
             "notice": notice,
             "error": error_message(request, error, _t(request, ACTION_FAILED)) if error else None,
             "tab": "me",
+            **timeline_view(await order_tracking(session, row)),
         },
     )
 

@@ -37,6 +37,7 @@ SETTINGS_FIELDS = (
     "description",
     "payment_window_minutes",
     "auto_confirm_days",
+    "auto_confirm_after_delivery_days",
     "aftersales_days",
 )
 SETTINGS_ERRORS = {
@@ -44,6 +45,7 @@ SETTINGS_ERRORS = {
     "description": N_("The description is 500 characters at most."),
     "payment_window_minutes": N_("Enter a number of minutes from 5 to 1440."),
     "auto_confirm_days": N_("Enter a number of days from 1 to 60."),
+    "auto_confirm_after_delivery_days": N_("Enter a number of days from 1 to 30."),
     "aftersales_days": N_("Enter a number of days from 0 to 90."),
     "__all__": N_("Some of what was entered is not valid. Check it and try again."),
 }

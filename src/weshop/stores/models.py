@@ -38,6 +38,8 @@ class Store(TimestampMixin, Base):
     )
     payment_window_minutes: Mapped[int] = mapped_column(default=30)
     auto_confirm_days: Mapped[int] = mapped_column(default=10)
+    # Once every package is delivered, receipt is confirmed this many days later (if sooner).
+    auto_confirm_after_delivery_days: Mapped[int] = mapped_column(default=3)
     aftersales_days: Mapped[int] = mapped_column(default=7)
 
 

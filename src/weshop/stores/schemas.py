@@ -31,6 +31,13 @@ class StoreSettings(BaseModel):
     auto_confirm_days: StrictInt | None = Field(
         default=None, ge=1, le=60, description="Days after shipping until receipt is confirmed."
     )
+    auto_confirm_after_delivery_days: StrictInt | None = Field(
+        default=None,
+        ge=1,
+        le=30,
+        description="Days after the carrier delivered every package until receipt is "
+        "confirmed, when that is sooner than auto_confirm_days after shipping.",
+    )
     aftersales_days: StrictInt | None = Field(default=None, ge=0, le=90)
 
 
@@ -43,6 +50,7 @@ class StoreOut(BaseModel):
     status: StoreStatus
     payment_window_minutes: int
     auto_confirm_days: int
+    auto_confirm_after_delivery_days: int
     aftersales_days: int
     created_at: datetime
 
