@@ -42,6 +42,7 @@ LAYERS = [
     "affiliates",
     "analytics",
     "paysim",
+    "carriersim",
 ]
 # What puts the domains together: may import any of them; no domain imports these.
 COMPOSITION = {"app", "routes", "cli", "models", "deploy", "demo", "migrations"}

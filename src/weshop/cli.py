@@ -13,7 +13,7 @@ import shutil
 import signal
 import unicodedata
 from collections.abc import Coroutine
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any, NoReturn, TypeVar
 
@@ -31,6 +31,9 @@ from weshop import deploy
 from weshop.accounts import repository as accounts_repo
 from weshop.accounts import service as accounts
 from weshop.app import build_runtime, create_app
+from weshop.carriersim.app import create_app as create_carriersim_app
+from weshop.carriersim.launch import banner as carriersim_banner
+from weshop.carriersim.simulator import CarrierSim
 from weshop.core.clients import SERVER_OPTIONS
 from weshop.core.clock import EARLIEST_DAY, LATEST_DAY, utcnow
 from weshop.core.config import Settings, get_settings
@@ -41,6 +44,7 @@ from weshop.core.logging import configure_logging
 from weshop.core.migrations import head_revision, pending_migrations, upgrade
 from weshop.core.runtime import Runtime
 from weshop.core.worker import Worker
+from weshop.demo.carriers import carriersim_settings, with_carriersim
 from weshop.demo.wechatpay import (
     give_stores_sub_merchants,
     open_offline_wechatpay,
@@ -348,6 +352,8 @@ def demo(
     sign-in page and returned in the API's answers (demo mode), and the worker runs inside
     the server. Payments use the sandbox cashier, or with `--wechatpay` the WeChat Pay
     simulator (signed requests, encrypted callbacks, profit sharing at settlement).
+    Shipped parcels are tracked through carriersim, the Kuaidi100 simulator, served under
+    /carriersim: they are delivered about six minutes after shipping.
     """
     # The demo's past orders are paid in the sandbox, whatever the default provider.
     overrides: dict[str, Any] = {
@@ -367,6 +373,8 @@ def demo(
         except (OSError, ValueError) as exc:
             _fail(f"paysim cannot use its state in {settings.data_dir}: {_first_line(exc)}")
         overrides |= wechatpay_settings(offline_wechatpay, settings.data_dir)
+    # Demo parcels move: Kuaidi100's protocol, answered by carriersim on this very server.
+    overrides |= carriersim_settings(overrides.get("public_base_url") or settings.public_base_url)
     settings = settings.model_copy(update=overrides)
     if fresh and not settings.is_sqlite and not yes_really:
         _fail(
@@ -381,7 +389,7 @@ def demo(
     log_level = settings.log_level.lower()
     if offline_wechatpay is None:
         uvicorn.run(
-            create_app(settings),
+            with_carriersim(create_app(settings)),
             host=host,
             port=port,
             log_level=log_level,
@@ -396,7 +404,11 @@ def demo(
     )
     asyncio.run(
         serve_with_simulator(
-            create_app(settings), offline_wechatpay, host=host, port=port, log_level=log_level
+            with_carriersim(create_app(settings)),
+            offline_wechatpay,
+            host=host,
+            port=port,
+            log_level=log_level,
         )
     )
 
@@ -451,6 +463,8 @@ def _demo_banner(settings: Settings, result: demo_data.SeedResult) -> str:
         f"  OpenAPI           {base}/openapi.json",
         f"  Sandbox cashier   {base}/sandbox-pay/cashier/<out_trade_no> "
         "(the cashier_url of each payment)",
+        f"  Parcel tracking   {base}/carriersim (carriersim, Kuaidi100's protocol; a parcel "
+        "is delivered about six minutes after shipping)",
         "",
         "Sign in on the pages (the code is shown there in demo mode), or through the API with",
         "POST /api/v1/auth/sessions {phone, password} or {phone, code}; a code comes from",
@@ -521,6 +535,41 @@ def paysim(
         _fail(f"paysim cannot use its state in {state_dir}: {_first_line(exc)}")
     typer.echo(paysim_banner(sim, files, str(database), created=created))
     uvicorn.run(create_paysim_app(sim, background=True), host=host, port=port)
+
+
+@app.command()
+def carriersim(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8200,
+    customer: Annotated[
+        str, typer.Option(help="The customer id WeShop signs queries with.")
+    ] = "CARRIERSIM",
+    key: Annotated[
+        str, typer.Option(help="The authorisation key subscriptions and queries must carry.")
+    ] = "carriersim-key",
+    pace_seconds: Annotated[
+        float,
+        typer.Option(
+            min=1, help="Seconds between a parcel's stages (揽收, 运输中, 派送中, 已签收)."
+        ),
+    ] = 60.0,
+    public_url: Annotated[
+        str | None,
+        typer.Option(help="The simulator's URL as WeShop reaches it [default: http://HOST:PORT]."),
+    ] = None,
+) -> None:
+    """Run carriersim, a local simulator of Kuaidi100's parcel tracking (demo and tests).
+
+    It accepts subscriptions (POST /poll), moves each parcel through collection, transit,
+    delivery round and signature on a clock, pushes each stage signed to WeShop's callback,
+    and answers real-time queries (POST /poll/query.do). Parcels live in memory only. It
+    prints the WESHOP_KUAIDI100_* settings that point WeShop at it.
+    """
+    shown_host = "127.0.0.1" if host in {"0.0.0.0", "::"} else host
+    base_url = (public_url or f"http://{shown_host}:{port}").rstrip("/")
+    sim = CarrierSim(customer=customer, key=key, pace=timedelta(seconds=pace_seconds))
+    typer.echo(carriersim_banner(sim, base_url))
+    uvicorn.run(create_carriersim_app(sim, background=True), host=host, port=port)
 
 
 ledger = typer.Typer(
