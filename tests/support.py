@@ -215,13 +215,14 @@ def all_routes(routes: Iterable[Any]) -> Iterator[Any]:
 
 
 @asynccontextmanager
-async def served(app: Any) -> AsyncIterator[str]:
-    """``app`` served by uvicorn over loopback, as `weshop serve` runs it; yields its URL."""
+async def served(app: Any, port: int = 0) -> AsyncIterator[str]:
+    """``app`` served by uvicorn over loopback, as `weshop serve` runs it (on ``port``, or
+    any free one); yields its URL."""
     server = uvicorn.Server(
         uvicorn.Config(
             app,
             host="127.0.0.1",
-            port=0,
+            port=port,
             lifespan="off",
             log_level="warning",
             timeout_keep_alive=300,
