@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import socket
 from collections.abc import AsyncIterator, Iterable, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -212,6 +213,13 @@ def all_routes(routes: Iterable[Any]) -> Iterator[Any]:
             yield from all_routes(included.routes)
         else:
             yield route
+
+
+def free_port() -> int:
+    """A loopback port free now, for a server whose URL must be known before it starts."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 @asynccontextmanager

@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
+from tests.support import free_port, served
 from weshop import cli, demo
 from weshop.accounts.models import Address, User
 from weshop.affiliates.models import LineAttribution
@@ -19,7 +20,10 @@ from weshop.catalog.models import Product, ProductStatus, Sku
 from weshop.core.config import Settings
 from weshop.core.db import Database
 from weshop.core.migrations import upgrade_async
-from weshop.logistics.models import ShippingTemplate
+from weshop.core.worker import Worker
+from weshop.demo.carriers import PACE as DEMO_PACE
+from weshop.logistics.carriers.base import ParcelState
+from weshop.logistics.models import Parcel, ShippingTemplate
 from weshop.members.models import MemberLevel
 from weshop.orders.models import Order, OrderStatus
 from weshop.promotions.models import FullReductionRule, ShopperCoupon
@@ -195,3 +199,39 @@ async def test_the_demo_command_seeds_once_then_reuses_or_starts_over(
     assert not (tmp_path / "media" / "leftover.jpg").exists()
     assert (await census(settings))["stores"] == 2
     assert [options["port"] for options in served] == [8123, 8000, 8000]
+
+
+async def test_the_demos_parcels_move_through_the_carrier_simulator(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`weshop demo` serves carriersim beside the shop: the seeded shipped order's parcel is
+    subscribed, pushed along and delivered over HTTP, as in production."""
+    settings = demo_settings(tmp_path)
+    apps: list[Any] = []
+    monkeypatch.setattr(cli.uvicorn, "run", lambda app, **_: apps.append(app))
+    port = free_port()
+    env = {
+        "WESHOP_DATABASE_URL": settings.database_url,
+        "WESHOP_DATA_DIR": str(tmp_path),
+        "WESHOP_SECRET_KEY": SECRET,
+    }
+    result = await asyncio.to_thread(
+        CliRunner().invoke, cli.app, ["demo", "--port", str(port)], env=env
+    )
+    assert result.exit_code == 0, result.output
+    assert f"http://127.0.0.1:{port}/carriersim" in result.output
+    [app] = apps
+    runtime, sim = app.state.runtime, app.state.carriersim
+    assert runtime.settings.kuaidi100_api_base_url == f"http://127.0.0.1:{port}/carriersim"
+    try:
+        async with served(app, port) as url, httpx.AsyncClient(base_url=url) as client:
+            await Worker(runtime.db, runtime.handlers, runtime).run_once()
+            assert list(sim.subscriptions) == [("shunfeng", "SF1400012345678")]
+            sim.advance(4 * DEMO_PACE)
+            assert await sim.push_due() == 1
+            async with runtime.db.session(write=False) as session:
+                assert await session.scalar(select(Parcel.state)) == ParcelState.DELIVERED
+            assert (await client.get("/healthz")).status_code == 200
+    finally:
+        await runtime.components["parcel_tracker"].aclose()
+        await runtime.close()

@@ -207,3 +207,27 @@ async def test_a_package_of_an_unknown_carrier_is_shown_untracked(tracked):
         "乡村快运",
     )
     assert await stored(tracked) == (0, [], [])
+
+
+async def test_the_timeline_shows_on_the_shoppers_and_the_consoles_order_page(tracked):
+    shop = await tracked_shop(tracked)
+    order = await tracked.ship(shop, ("申通", "ST0001"))
+    await tracked.work()
+    waiting = "暂无快递公司的物流信息。"
+    html = {"Accept": "text/html"}
+    tracked.client.cookies.set("weshop_session", shop.shopper["Authorization"].split()[1])
+    first = await tracked.client.get(f"/me/orders/{order['id']}")
+    assert first.status_code == 200 and waiting in first.text
+
+    tracked.sim.advance(PACE)
+    await tracked.sim.push_due()
+    shopper_page = (await tracked.client.get(f"/me/orders/{order['id']}")).text
+    assert "运输中" in shopper_page and "快件已到达【杭州市转运中心】" in shopper_page
+    assert waiting not in shopper_page
+
+    tracked.client.cookies.set("weshop_session", shop.owner["Authorization"].split()[1])
+    console = await tracked.client.get(
+        f"/console/stores/{shop.store['id']}/orders/{order['id']}", headers=html
+    )
+    assert console.status_code == 200
+    assert "运输中" in console.text and "【杭州市】快件已由快递员揽收" in console.text

@@ -3,7 +3,6 @@ WeShop pointed at the simulator as Kuaidi100 and the simulator pushing to WeShop
 
 from __future__ import annotations
 
-import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -13,7 +12,7 @@ from typing import Any
 import httpx
 
 from tests.orders.conftest import Shop, open_shop
-from tests.support import Api, expect, served
+from tests.support import Api, expect, free_port, served
 from weshop.app import create_app
 from weshop.carriersim.app import create_app as create_carriersim_app
 from weshop.carriersim.simulator import CarrierSim
@@ -69,12 +68,6 @@ class Tracked:
 
     async def work(self, now: datetime | None = None) -> int:
         return await self.worker.run_once(now)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @asynccontextmanager

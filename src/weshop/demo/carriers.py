@@ -12,6 +12,7 @@ from datetime import timedelta
 from typing import Any
 
 from fastapi import FastAPI
+from pydantic import SecretStr
 
 from weshop.carriersim.app import create_app as create_carriersim_app
 from weshop.carriersim.simulator import CarrierSim
@@ -28,7 +29,7 @@ def carriersim_settings(public_base_url: str) -> dict[str, Any]:
     """Settings that point WeShop at the mounted simulator as Kuaidi100."""
     return {
         "kuaidi100_customer": CUSTOMER,
-        "kuaidi100_key": KEY,
+        "kuaidi100_key": SecretStr(KEY),  # model_copy does not validate: the type as declared
         "kuaidi100_api_base_url": public_base_url.rstrip("/") + MOUNT_PATH,
     }
 
