@@ -4,6 +4,7 @@ a quiet parcel is queried, and delivery moves the order's auto-confirm sooner.""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 import pytest
@@ -231,3 +232,43 @@ async def test_the_timeline_shows_on_the_shoppers_and_the_consoles_order_page(tr
     )
     assert console.status_code == 200
     assert "运输中" in console.text and "【杭州市】快件已由快递员揽收" in console.text
+
+
+async def test_a_failed_subscription_is_retried_by_the_worker(tracked):
+    shop = await tracked_shop(tracked)
+    await tracked.ship(shop, ("极兔", "JT0000001"))
+    adapter = tracked.runtime.components["parcel_tracker"]
+    reachable, adapter.base_url = adapter.base_url, "http://127.0.0.1:9"  # Kuaidi100 is down
+    await tracked.work()
+    assert tracked.sim.subscriptions == {}
+    async with tracked.runtime.db.session(write=False) as session:
+        message = await session.scalar(
+            select(OutboxMessage).where(OutboxMessage.topic == "logistics.parcel_subscribe")
+        )
+    assert (message.status, message.attempts) == ("pending", 1)
+    assert "ConnectError" in message.last_error
+
+    adapter.base_url = reachable
+    await tracked.work(message.due_at + timedelta(seconds=1))
+    assert list(tracked.sim.subscriptions) == [("jtexpress", "JT0000001")]
+
+
+async def test_concurrent_deliveries_of_one_parcel_move_the_deadline_once(tracked):
+    shop = await tracked_shop(tracked)
+    order = await tracked.ship(shop, ("顺丰", "SF5550000"))
+    await tracked.work()
+    tracked.sim.advance(3 * PACE)
+    delivered = tracked.sim.push_form(tracked.sim.subscriptions[("shunfeng", "SF5550000")])
+
+    answers = await asyncio.gather(*(tracked.client.post(PUSH, data=delivered) for _ in range(8)))
+    assert [answer.status_code for answer in answers] == [200] * 8
+    count, states, texts = await stored(tracked)
+    assert (count, states, len(texts)) == (1, ["delivered"], 4)
+    async with tracked.runtime.db.session(write=False) as session:
+        deadlines = await session.scalar(
+            select(func.count())
+            .select_from(OutboxMessage)
+            .where(OutboxMessage.topic == AUTO_CONFIRM)
+        )
+    assert deadlines == 2  # at shipping, and once moved
+    assert (await tracked.tracking(shop, order["id"]))["packages"][0]["state"] == "delivered"
