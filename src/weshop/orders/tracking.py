@@ -23,9 +23,11 @@ from weshop.logistics.carriers.base import ParcelState
 from weshop.logistics.carriers.codes import carrier_code, carrier_name
 from weshop.logistics.events import ParcelDelivered
 from weshop.orders import repository as repo
+from weshop.orders.console import OrderForms
 from weshop.orders.models import Order, OrderStatus
 from weshop.orders.schemas import OrderTrackingOut, PackageTrackingOut, TrackingEventOut
 from weshop.orders.service import AUTO_CONFIRM
+from weshop.stores.console_access import ConsoleAccess
 from weshop.stores.models import Store
 from weshop.web.console_forms import N_
 
@@ -82,7 +84,7 @@ def timeline_view(found: OrderTrackingOut) -> dict[str, Any]:
 
 
 async def tracking_section(
-    request: Request, session: AsyncSession, access: Any, order: Order, forms: Any
+    request: Request, session: AsyncSession, access: ConsoleAccess, order: Order, forms: OrderForms
 ) -> dict[str, Any]:
     """The console order page's package timelines (an ORDER_PAGE_SECTIONS entry)."""
     return timeline_view(await order_tracking(session, order))
