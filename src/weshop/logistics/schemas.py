@@ -97,3 +97,11 @@ def template_out(template: ShippingTemplate) -> ShippingTemplateOut:
 class CarrierOut(BaseModel):
     code: str
     name: str
+
+
+class PushAck(BaseModel):
+    """The acknowledgement a tracking provider expects (Kuaidi100's shape)."""
+
+    result: bool
+    returnCode: str  # the provider's field name
+    message: str

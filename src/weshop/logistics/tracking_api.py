@@ -13,13 +13,37 @@ from weshop.core.openapi import raises
 from weshop.logistics import tracking
 from weshop.logistics.carriers.codes import CARRIERS
 from weshop.logistics.carriers.setup import COMPONENT
-from weshop.logistics.schemas import CarrierOut
+from weshop.logistics.schemas import CarrierOut, PushAck
 
 callbacks = APIRouter(tags=["logistics: carrier callbacks"])
 shop = APIRouter(prefix="/api/v1/shop", tags=["shop"])
 
 
-@callbacks.post(tracking.PUSH_PATH, response_model=dict[str, object])
+PUSH_FORM = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/x-www-form-urlencoded": {
+                "schema": {
+                    "type": "object",
+                    "required": ["param", "sign"],
+                    "properties": {
+                        "param": {"type": "string", "description": "The tracking, as JSON."},
+                        "sign": {"type": "string", "description": "MD5(param + salt), hex."},
+                    },
+                }
+            }
+        },
+    }
+}
+
+
+@callbacks.post(
+    tracking.PUSH_PATH,
+    response_model=PushAck,
+    responses={401: {"description": "The push's signature did not verify."}},
+    openapi_extra=PUSH_FORM,
+)
 @raises(InvalidInput, NotFound, Unauthenticated)
 async def receive_push(
     provider: Annotated[str, Path(max_length=20, description="The tracking provider.")],
