@@ -20,6 +20,7 @@ from weshop.core.errors import WeShopError
 from weshop.core.http import DbSession
 from weshop.core.ids import PathId
 from weshop.core.pagination import page_of
+from weshop.logistics.carriers.codes import CARRIERS as TRACKED_CARRIERS
 from weshop.orders import service
 from weshop.orders.models import CampaignKind, Order, OrderStatus
 from weshop.orders.schemas import CancelIn, OrderOut, ShipIn
@@ -66,16 +67,8 @@ SHIP_REFUSALS = {
     "nothing_to_ship": ("__all__", N_("Put at least one item in each package.")),
     "unknown_order_line": ("__all__", N_("An item is not part of this order.")),
 }
-CARRIERS = (
-    "顺丰速运",
-    "中通快递",
-    "圆通速递",
-    "韵达快递",
-    "申通快递",
-    "京东物流",
-    "EMS",
-    "极兔速递",
-)
+# The ship form offers the carriers logistics tracks (any other may still be typed).
+CARRIERS = tuple(carrier.name for carrier in TRACKED_CARRIERS)
 CSV_COLUMNS = (
     N_("Order number"),
     N_("Placed at"),
