@@ -88,7 +88,10 @@ async def tracking_installation(settings: Settings, data_dir: Any) -> AsyncItera
         app = create_app(tracked_settings, check_schema=False)
         runtime = app.state.runtime
         try:
-            async with served(app, port) as url, httpx.AsyncClient(base_url=url) as client:
+            async with (
+                served(app, port) as url,
+                httpx.AsyncClient(base_url=url, timeout=60) as client,
+            ):
                 yield Tracked(
                     runtime=runtime,
                     sim=sim,

@@ -13,6 +13,7 @@ SETTINGS = {
     "description": "高山茶与蜂蜜",
     "payment_window_minutes": "45",
     "auto_confirm_days": "12",
+    "auto_confirm_after_delivery_days": "2",
     "aftersales_days": "14",
 }
 
@@ -32,6 +33,7 @@ async def test_the_owner_saves_settings_and_a_logo(client, api) -> None:
     store = expect(await client.get(f"/api/v1/merchant/stores/{store_id}", headers=owner), 200)
     assert store["name"] == "山野农场旗舰店" and store["payment_window_minutes"] == 45
     assert (store["auto_confirm_days"], store["aftersales_days"]) == (12, 14)
+    assert store["auto_confirm_after_delivery_days"] == 2
     assert store["logo_url"].startswith("/media/")
     assert store["logo_url"] in (await page(client, f"/console/stores/{store_id}/settings")).text
 
@@ -39,10 +41,21 @@ async def test_the_owner_saves_settings_and_a_logo(client, api) -> None:
 async def test_bad_settings_show_field_errors_and_change_nothing(client, api) -> None:
     store_id, owner = await api.new_store("原来的名字")
     use_session(client, owner)
-    bad = {**SETTINGS, "name": "", "payment_window_minutes": "2", "aftersales_days": "x"}
+    bad = {
+        **SETTINGS,
+        "name": "",
+        "payment_window_minutes": "2",
+        "aftersales_days": "x",
+        "auto_confirm_after_delivery_days": "31",
+    }
     answer = await submit(client, f"/console/stores/{store_id}/settings", bad)
     assert answer.status_code == 422
-    for field in ("name", "payment_window_minutes", "aftersales_days"):
+    for field in (
+        "name",
+        "payment_window_minutes",
+        "aftersales_days",
+        "auto_confirm_after_delivery_days",
+    ):
         assert f'id="e-{field}"' in answer.text, field
     not_image = await submit(
         client,

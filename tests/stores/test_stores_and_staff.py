@@ -38,6 +38,14 @@ async def test_an_owner_sees_their_store_with_rights(api, client):
         f"/api/v1/merchant/stores/{store['id']}", json={"payment_window_minutes": 0}, headers=owner
     )
     assert bad.status_code == 422
+    assert settings["auto_confirm_after_delivery_days"] == 3
+    for days in (0, 31, "3", 2.5):
+        bad = await client.patch(
+            f"/api/v1/merchant/stores/{store['id']}",
+            json={"auto_confirm_after_delivery_days": days},
+            headers=owner,
+        )
+        assert bad.status_code == 422, days
 
 
 async def test_invited_staff_act_only_after_accepting(api, client):
