@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.logistics.tracking_support import PACE, Tracked, tracked_shop, tracking_installation
+from tests.orders.conftest import open_shop
 from tests.support import expect
 from weshop.carriersim.simulator import md5_upper
 from weshop.core.clock import utcnow
@@ -272,3 +273,43 @@ async def test_concurrent_deliveries_of_one_parcel_move_the_deadline_once(tracke
         )
     assert deadlines == 2  # at shipping, and once moved
     assert (await tracked.tracking(shop, order["id"]))["packages"][0]["state"] == "delivered"
+
+
+async def test_without_a_tracker_packages_are_recorded_and_pushes_have_no_callback(
+    api, client, runner
+):
+    """The suite's installation sets no Kuaidi100 key: nothing is subscribed or asked."""
+    shop = await open_shop(api)
+    placed = expect(
+        await api.place_order(shop.shopper, shop.address["id"], [(shop.sku_id, 1)]), 201
+    )
+    order_id = placed["orders"][0]["id"]
+    await api.confirm_in_cashier(await api.start_payment(shop.shopper, order_id))
+    expect(
+        await client.post(
+            f"/api/v1/merchant/stores/{shop.store['id']}/orders/{order_id}/shipments",
+            json={"packages": [{"carrier": "EMS", "tracking_no": "EM0001CN"}]},
+            headers=shop.owner,
+        ),
+        200,
+    )
+    await runner.run()
+    package = expect(
+        await client.get(
+            f"/api/v1/merchant/stores/{shop.store['id']}/orders/{order_id}/tracking",
+            headers=shop.owner,
+        ),
+        200,
+    )["packages"][0]
+    assert (package["tracked"], package["state"], package["carrier_name"]) == (
+        True,
+        "pending",
+        "EMS",
+    )
+    answer = await client.post(PUSH, data={"param": "{}", "sign": "X"})
+    assert (answer.status_code, answer.json()["error"]["code"]) == (
+        404,
+        "parcel_tracker_unavailable",
+    )
+    carriers = expect(await client.get("/api/v1/shop/carriers"), 200)
+    assert {"code": "shunfeng", "name": "顺丰速运"} in carriers
