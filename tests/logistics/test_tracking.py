@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -17,6 +18,7 @@ from weshop.carriersim.simulator import md5_upper
 from weshop.core.clock import utcnow
 from weshop.core.outbox import OutboxMessage
 from weshop.logistics.models import Parcel, ParcelEvent
+from weshop.logistics.tracking import RECHECK
 from weshop.orders.models import Order
 from weshop.orders.service import AUTO_CONFIRM
 
@@ -35,6 +37,15 @@ async def stored(tracked: Tracked) -> tuple[int, list[str], list[str]]:
         parcels = list(await session.scalars(select(Parcel).order_by(Parcel.id)))
         texts = list(await session.scalars(select(ParcelEvent.text).order_by(ParcelEvent.id)))
     return len(parcels), [p.state.value for p in parcels], texts
+
+
+async def outbox_count(tracked: Tracked, topic: str, *where: Any) -> int:
+    async with tracked.runtime.db.session(write=False) as session:
+        return await session.scalar(
+            select(func.count())
+            .select_from(OutboxMessage)
+            .where(OutboxMessage.topic == topic, *where)
+        )
 
 
 async def auto_confirm_at(tracked: Tracked, order_id: int):
@@ -144,14 +155,7 @@ async def test_a_quiet_parcel_is_queried_at_its_carrier(tracked):
     await tracked.work(recheck)
     count, states, texts = await stored(tracked)
     assert (count, states, len(texts)) == (1, ["in_transit"], 2)
-    async with tracked.runtime.db.session(write=False) as session:
-        pending = await session.scalar(
-            select(func.count())
-            .select_from(OutboxMessage)
-            .where(
-                OutboxMessage.topic == "logistics.parcel_recheck", OutboxMessage.status == "pending"
-            )
-        )
+    pending = await outbox_count(tracked, RECHECK, OutboxMessage.status == "pending")
     assert pending == 1  # the next re-check, while the journey goes on
 
 
@@ -188,13 +192,7 @@ async def test_receipt_moves_only_when_every_package_is_delivered_and_only_soone
     package = (await tracked.tracking(shop, second["id"]))["packages"][0]
     assert package["state"] == "delivered"
     assert await auto_confirm_at(tracked, second["id"]) == second_deadline
-    async with tracked.runtime.db.session(write=False) as session:
-        deadlines = await session.scalar(
-            select(func.count())
-            .select_from(OutboxMessage)
-            .where(OutboxMessage.topic == AUTO_CONFIRM)
-        )
-    assert deadlines == 3  # two at shipping, one moved
+    assert await outbox_count(tracked, AUTO_CONFIRM) == 3  # two at shipping, one moved
 
 
 async def test_a_package_of_an_unknown_carrier_is_shown_untracked(tracked):
@@ -265,13 +263,7 @@ async def test_concurrent_deliveries_of_one_parcel_move_the_deadline_once(tracke
     assert [answer.status_code for answer in answers] == [200] * 8
     count, states, texts = await stored(tracked)
     assert (count, states, len(texts)) == (1, ["delivered"], 4)
-    async with tracked.runtime.db.session(write=False) as session:
-        deadlines = await session.scalar(
-            select(func.count())
-            .select_from(OutboxMessage)
-            .where(OutboxMessage.topic == AUTO_CONFIRM)
-        )
-    assert deadlines == 2  # at shipping, and once moved
+    assert await outbox_count(tracked, AUTO_CONFIRM) == 2  # at shipping, and once moved
     assert (await tracked.tracking(shop, order["id"]))["packages"][0]["state"] == "delivered"
 
 
