@@ -19,30 +19,10 @@ callbacks = APIRouter(tags=["logistics: carrier callbacks"])
 shop = APIRouter(prefix="/api/v1/shop", tags=["shop"])
 
 
-PUSH_FORM = {
-    "requestBody": {
-        "required": True,
-        "content": {
-            "application/x-www-form-urlencoded": {
-                "schema": {
-                    "type": "object",
-                    "required": ["param", "sign"],
-                    "properties": {
-                        "param": {"type": "string", "description": "The tracking, as JSON."},
-                        "sign": {"type": "string", "description": "MD5(param + salt), hex."},
-                    },
-                }
-            }
-        },
-    }
-}
-
-
 @callbacks.post(
     tracking.PUSH_PATH,
     response_model=PushAck,
     responses={401: {"description": "The push's signature did not verify."}},
-    openapi_extra=PUSH_FORM,
 )
 @raises(InvalidInput, NotFound, Unauthenticated)
 async def receive_push(
@@ -52,9 +32,9 @@ async def receive_push(
     runtime: RuntimeDep,
 ):
     """The parcel-tracking provider's push (Kuaidi100: form fields `param` and `sign`).
-    A forged signature answers 401 `push_signature_invalid` and writes nothing; a replay
-    changes nothing. Answers the provider's acknowledgement. 404 when no tracker is
-    configured."""
+    A forged signature answers 401 `push_signature_invalid` and writes nothing, a signed but
+    unreadable push 422 `push_unreadable`; a replay changes nothing. Answers the provider's
+    acknowledgement. 404 `parcel_tracker_unavailable` when no tracker is configured."""
     form = await request.form()
     fields = {name: value for name, value in form.items() if isinstance(value, str)}
     return await tracking.receive_push(
