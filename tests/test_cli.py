@@ -31,6 +31,7 @@ COMMANDS = {
     "demo": ("Try WeShop in one command", "--fresh"),
     "reconcile": ("Reconcile a day's payments, refunds and profit sharing", "--date"),
     "check-deploy": ("Check the installation's settings for production", "--fail-level"),
+    "carriersim": ("Run carriersim, a local simulator of Kuaidi100", "--pace-seconds"),
 }
 
 
