@@ -19,6 +19,7 @@ from weshop.affiliates import api as affiliates_api
 from weshop.affiliates import console as affiliates_console
 from weshop.affiliates import platform_console as affiliates_platform
 from weshop.affiliates import web as affiliates_web
+from weshop.aftersales import api as aftersales_api
 from weshop.analytics import console as analytics_console
 from weshop.bargain import api as bargain_api
 from weshop.bargain import console as bargain_console
@@ -143,6 +144,9 @@ API_ROUTERS: list[APIRouter] = [
     payments_api.platform,
     ledger_api.merchant,
     ledger_api.platform,
+    aftersales_api.shopper,
+    aftersales_api.merchant,
+    aftersales_api.platform,
     promotions_api.merchant,
     promotions_api.platform,
     promotions_api.shop,
