@@ -24,7 +24,6 @@ from weshop.core.outbox import emit
 from weshop.inventory.service import return_units
 from weshop.ledger.settlement import schedule_settlement
 from weshop.orders.models import Order, OrderLine, OrderStatus
-from weshop.orders.service import aftersales_window_end
 from weshop.payments.refunds import refund_lines
 
 # The deadline of a waiting state; its handler (tasks.py) acts only on the step it was
@@ -110,7 +109,7 @@ async def transition(
     if target == RequestStatus.REFUNDING:
         await _send_refund(session, request)
     if final:
-        await _settle_if_last(session, request, now)
+        await _settle_if_last(session, request)
 
 
 async def _send_refund(session: AsyncSession, request: AftersalesRequest) -> None:
@@ -158,16 +157,13 @@ async def return_received(
     )
 
 
-async def _settle_if_last(session: AsyncSession, request: AftersalesRequest, now: datetime) -> None:
-    """The order's last open request is over and its after-sales window has passed: the
-    settlement the ledger held back (it asked, and was told a request is under way) is
-    asked for again."""
+async def _settle_if_last(session: AsyncSession, request: AftersalesRequest) -> None:
+    """The order's last open request is over: the settlement the ledger may have held back
+    (it asked, and was told a request is under way) is asked for again, due when the
+    after-sales window closes (at once if it has; settling twice changes nothing)."""
     order = await session.get_one(Order, request.order_id)
     if order.status != OrderStatus.COMPLETED or order.completed_at is None:
         return
     if await repo.open_requests_of_order(session, order.id):
         return
-    if now >= await aftersales_window_end(session, order, order.completed_at):
-        await schedule_settlement(
-            session, order, order.completed_at, after=f"aftersales:{request.id}"
-        )
+    await schedule_settlement(session, order, order.completed_at, after=f"aftersales:{request.id}")
