@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 
 from tests.ledger.support import Market
-from tests.support import Headers, expect
+from tests.support import Api, Headers, expect
 
 RETURN_POLICY = {
     "return_recipient": "售后部",
@@ -88,3 +88,49 @@ async def set_policy(market: Market, **fields: Any) -> dict:
         ),
         200,
     )
+
+
+PARCEL = {"carrier": "顺丰", "tracking_no": "SF123456"}
+MERCHANT = "/api/v1/merchant/stores/{store_id}/aftersales"
+# Valid bodies of the after-sales write routes, for the sweeps over every route.
+AFTERSALES_BODIES: dict[tuple[str, str], object] = {
+    ("POST", "/api/v1/me/aftersales"): {
+        "order_id": 1,
+        "order_line_id": 1,
+        "quantity": 1,
+        "kind": "refund_only",
+        "reason_code": "other",
+    },
+    ("POST", "/api/v1/me/aftersales/{request_id}/edit"): {"amount_fen": 1},
+    ("POST", "/api/v1/me/aftersales/{request_id}/withdraw"): {},
+    ("POST", "/api/v1/me/aftersales/{request_id}/escalate"): {},
+    ("POST", "/api/v1/me/aftersales/{request_id}/return-shipment"): PARCEL,
+    ("PUT", f"{MERCHANT}/policy"): {},
+    ("POST", f"{MERCHANT}/{{request_id}}/approve"): {},
+    ("POST", f"{MERCHANT}/{{request_id}}/reject"): {"reason": "测试"},
+    ("POST", f"{MERCHANT}/{{request_id}}/propose"): {"amount_fen": 1},
+    ("POST", f"{MERCHANT}/{{request_id}}/escalate"): {},
+    ("POST", f"{MERCHANT}/{{request_id}}/exchange-shipment"): PARCEL,
+    ("POST", "/api/v1/platform/aftersales/{request_id}/decision"): {
+        "refund_fen": 0,
+        "note": "测试",
+    },
+}
+
+
+async def aftersales_request(api: Api, shopper: Headers, order: dict) -> int:
+    """Pay ``order`` (unpaid, one line) and ask for a refund of its line: the request's id."""
+    await api.confirm_in_cashier(await api.start_payment(shopper, order["id"]))
+    paid = await api.order(shopper, order["id"])
+    answer = await api.client.post(
+        "/api/v1/me/aftersales",
+        json={
+            "order_id": paid["id"],
+            "order_line_id": paid["lines"][0]["id"],
+            "quantity": 1,
+            "kind": "refund_only",
+            "reason_code": "other",
+        },
+        headers=shopper,
+    )
+    return expect(answer, 201)["id"]
