@@ -103,6 +103,8 @@ async def create_request(session: AsyncSession, user: User, body: RequestIn) -> 
     most = await refundable(session, order, line, body.quantity)
     if body.kind == RequestKind.EXCHANGE:
         amount = 0
+    elif most.total_fen == 0:
+        raise Conflict("nothing is left to give back of these units", code="nothing_to_refund")
     else:
         amount = most.total_fen if body.amount_fen is None else body.amount_fen
         _check_amount(amount, most.total_fen)
