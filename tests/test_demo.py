@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 from weshop import cli, demo
 from weshop.accounts.models import Address, User
 from weshop.affiliates.models import LineAttribution
+from weshop.aftersales.models import AftersalesRequest
 from weshop.app import create_app
 from weshop.catalog.models import Product, ProductStatus, Sku
 from weshop.core.config import Settings
@@ -81,6 +82,9 @@ async def census(settings: Settings) -> dict[str, Any]:
                 "shipping_templates": await count(ShippingTemplate),
                 "reductions": await count(FullReductionRule),
                 "levels": await count(MemberLevel),
+                "aftersales_states": sorted(
+                    await session.scalars(select(AftersalesRequest.status))
+                ),
             }
     finally:
         await db.dispose()
@@ -109,6 +113,8 @@ async def test_seed_builds_the_demo_once_with_working_logins(tmp_path: Path) -> 
         ]
     )
     assert seeded["attributed_lines"] == 1
+    # A return the farm has yet to answer, a fast refund of the jeans that never shipped.
+    assert seeded["aftersales_states"] == ["refunding", "requested"]
 
     # Every store has its promotions, the shoppers coupons, and orders show discounts.
     assert (seeded["shipping_templates"], seeded["reductions"], seeded["levels"]) == (2, 2, 6)
