@@ -130,6 +130,7 @@ def create_app(settings: Settings | None = None, *, check_schema: bool = True) -
         tasks = []
         if settings.run_worker_in_process:
             worker = Worker(runtime.db, runtime.handlers, runtime)
+            runtime.components["worker"] = worker
             tasks.append(
                 asyncio.create_task(worker.run_forever(stop, settings.worker_poll_seconds))
             )
