@@ -15,6 +15,7 @@ from tests.support import free_port, served
 from weshop import cli, demo
 from weshop.accounts.models import Address, User
 from weshop.affiliates.models import LineAttribution
+from weshop.aftersales.models import AftersalesRequest
 from weshop.app import create_app
 from weshop.catalog.models import Product, ProductStatus, Sku
 from weshop.core.config import Settings
@@ -85,6 +86,9 @@ async def census(settings: Settings) -> dict[str, Any]:
                 "shipping_templates": await count(ShippingTemplate),
                 "reductions": await count(FullReductionRule),
                 "levels": await count(MemberLevel),
+                "aftersales_states": sorted(
+                    await session.scalars(select(AftersalesRequest.status))
+                ),
             }
     finally:
         await db.dispose()
@@ -113,6 +117,8 @@ async def test_seed_builds_the_demo_once_with_working_logins(tmp_path: Path) -> 
         ]
     )
     assert seeded["attributed_lines"] == 1
+    # A return the farm has yet to answer, a fast refund of the jeans that never shipped.
+    assert seeded["aftersales_states"] == ["refunding", "requested"]
 
     # Every store has its promotions, the shoppers coupons, and orders show discounts.
     assert (seeded["shipping_templates"], seeded["reductions"], seeded["levels"]) == (2, 2, 6)

@@ -15,6 +15,8 @@ from fastapi.staticfiles import StaticFiles
 from weshop.accounts.senders import build_code_sender
 from weshop.affiliates.clicks import ReferralVisitor
 from weshop.affiliates.events import subscribers as affiliate_subscribers
+from weshop.aftersales.events import subscribers as aftersales_subscribers
+from weshop.aftersales.tasks import registry as aftersales_tasks
 from weshop.bargain.events import subscribers as bargain_subscribers
 from weshop.bargain.tasks import registry as bargain_tasks
 from weshop.core.clients import install_client_checks
@@ -90,6 +92,7 @@ def build_runtime(settings: Settings) -> Runtime:
     runtime.handlers.merge(promotion_tasks)
     runtime.handlers.merge(member_tasks)
     runtime.handlers.merge(ledger_tasks)
+    runtime.handlers.merge(aftersales_tasks)
     runtime.handlers.merge(groupbuy_tasks)
     runtime.handlers.merge(bargain_tasks)
     runtime.handlers.merge(flashsale_tasks)
@@ -97,6 +100,7 @@ def build_runtime(settings: Settings) -> Runtime:
     subscribers = Subscribers()
     subscribers.merge(order_tracking_subscribers)
     subscribers.merge(ledger_subscribers)
+    subscribers.merge(aftersales_subscribers)
     subscribers.merge(groupbuy_subscribers)
     subscribers.merge(bargain_subscribers)
     subscribers.merge(flashsale_subscribers)
@@ -135,6 +139,7 @@ def create_app(settings: Settings | None = None, *, check_schema: bool = True) -
         tasks = []
         if settings.run_worker_in_process:
             worker = Worker(runtime.db, runtime.handlers, runtime)
+            runtime.components["worker"] = worker
             tasks.append(
                 asyncio.create_task(worker.run_forever(stop, settings.worker_poll_seconds))
             )

@@ -2,6 +2,7 @@
 
 from weshop.accounts.models import Address, AuthSession, LoginCode, User
 from weshop.affiliates import models as affiliates_models  # noqa: F401  (the pool tables)
+from weshop.aftersales import models as aftersales_models  # noqa: F401  (the after-sales tables)
 from weshop.bargain import models as bargain_models  # noqa: F401  (the bargain tables)
 from weshop.cart.models import CartItem
 from weshop.catalog.models import Category, Product, Sku

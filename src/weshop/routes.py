@@ -19,6 +19,10 @@ from weshop.affiliates import api as affiliates_api
 from weshop.affiliates import console as affiliates_console
 from weshop.affiliates import platform_console as affiliates_platform
 from weshop.affiliates import web as affiliates_web
+from weshop.aftersales import api as aftersales_api
+from weshop.aftersales import console as aftersales_console
+from weshop.aftersales import platform_console as aftersales_platform
+from weshop.aftersales import web as aftersales_web
 from weshop.analytics import console as analytics_console
 from weshop.bargain import api as bargain_api
 from weshop.bargain import console as bargain_console
@@ -68,6 +72,7 @@ STOREFRONT_PAGES: list[APIRouter] = [
     accounts_web.router,
     cart_web.router,
     orders_web.router,
+    aftersales_web.router,
     payments_web.router,
     promotions_web.router,
     members_web.router,
@@ -95,6 +100,7 @@ catalog_web.PRODUCT_PAGE_SECTIONS[:] = [
 # The merchant console (``/console``).
 MERCHANT_CONSOLE_PAGES: list[APIRouter] = [
     orders_console.router,
+    aftersales_console.router,
     payments_console.router,
     promotions_console.router,
     members_console.router,
@@ -121,6 +127,7 @@ PLATFORM_CONSOLE_PAGES: list[APIRouter] = [
     promotions_platform.router,
     payments_platform.router,
     affiliates_platform.router,
+    aftersales_platform.router,
 ]
 
 # The REST API (``/api/v1``). The payment providers' routers follow it, from the runtime.
@@ -148,6 +155,9 @@ API_ROUTERS: list[APIRouter] = [
     payments_api.platform,
     ledger_api.merchant,
     ledger_api.platform,
+    aftersales_api.shopper,
+    aftersales_api.merchant,
+    aftersales_api.platform,
     promotions_api.merchant,
     promotions_api.platform,
     promotions_api.shop,

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import pytest
 
+from tests.aftersales.support import AFTERSALES_BODIES, aftersales_request
 from tests.bargain.support import BARGAIN_BODIES, bargain_ids
 from tests.groupbuy.support import group_buy_body, group_buy_terms
 from tests.logistics.support import shipping_template, template_body
@@ -175,6 +176,7 @@ VALID_BODIES: dict[tuple[str, str], object] = {
     ("POST", "/api/v1/platform/affiliate-listings/{listing_id}/take-down"): {"reason": "测试"},
 }
 VALID_BODIES.update(BARGAIN_BODIES)
+VALID_BODIES.update(AFTERSALES_BODIES)
 
 
 @dataclass
@@ -336,6 +338,7 @@ async def populated_tenant(api: Api) -> Tenant:
             "hold_id": 1,
             "action": "release",
             **await bargain_ids(api, store_id, shop.owner, shop.sku_id),
+            "request_id": await aftersales_request(api, shop.shopper, placed["orders"][0]),
         },
     )
 

@@ -9,7 +9,6 @@ that dies mid-way leaves the row pending; once the lease passes, another worker 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -60,6 +59,14 @@ class HandlerRegistry:
             self.on(topic)(handler)
 
 
+def nudge_worker(runtime: Any) -> None:
+    """Nudge this process's in-process worker, if it runs one; a worker of another process
+    finds the row at its next poll."""
+    worker = runtime.components.get("worker")
+    if worker is not None:
+        worker.nudge()
+
+
 def retry_delay(attempts: int) -> timedelta:
     """Exponential backoff capped at one hour."""
     return timedelta(seconds=min(5 * 2 ** max(attempts - 1, 0), 3600))
@@ -82,6 +89,12 @@ class Worker:
         self.batch_size = batch_size
         self.lease = lease
         self.max_attempts = max_attempts
+        self.nudged = asyncio.Event()
+
+    def nudge(self) -> None:
+        """Something became due that should not wait for the next poll (a fast refund to
+        send once its request has committed): the idle loop looks again at once."""
+        self.nudged.set()
 
     async def claim(self, now: datetime) -> list[tuple[int, str]]:
         token = secrets.token_hex(16)
@@ -194,5 +207,14 @@ class Worker:
                 log.error("worker.loop_error", error=repr(exc))
                 handled = 0
             if handled == 0:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), timeout=poll_seconds)
+                await self._idle(stop, poll_seconds)
+
+    async def _idle(self, stop: asyncio.Event, poll_seconds: float) -> None:
+        """Wait for the next poll, a nudge or the stop, whichever comes first."""
+        waits = {asyncio.ensure_future(stop.wait()), asyncio.ensure_future(self.nudged.wait())}
+        _, pending = await asyncio.wait(
+            waits, timeout=poll_seconds, return_when=asyncio.FIRST_COMPLETED
+        )
+        for wait in pending:
+            wait.cancel()
+        self.nudged.clear()

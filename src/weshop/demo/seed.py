@@ -26,6 +26,7 @@ from weshop.core.config import Settings
 from weshop.core.migrations import pending_migrations
 from weshop.core.runtime import Runtime
 from weshop.demo.affiliates import seed_alliance_pool
+from weshop.demo.aftersales import seed_aftersales
 from weshop.demo.bargain import seed_bargain
 from weshop.demo.data import (
     FARM,
@@ -57,6 +58,7 @@ REQUIRED_ROUTES = (
     ("POST", "/sandbox-pay/cashier/{out_trade_no}/confirm"),
     ("POST", "/api/v1/merchant/stores/{store_id}/orders/{order_id}/shipments"),
     ("POST", "/api/v1/me/orders/{order_id}/cancel"),
+    ("POST", "/api/v1/me/aftersales"),
     ("POST", "/api/v1/merchant/stores/{store_id}/shipping-templates"),
     ("POST", "/api/v1/merchant/stores/{store_id}/full-reductions"),
     ("POST", "/api/v1/merchant/stores/{store_id}/coupon-templates"),
@@ -168,6 +170,7 @@ class _Seeder:
             self.coupon_template_ids.append(template["id"])
         shoppers = [await self.shopper(spec) for spec in SHOPPERS]
         await self.past_orders(shoppers, skus)
+        await seed_aftersales(self, shoppers[:2])
         await seed_group_buy(self, shoppers)
         await seed_bargain(self, skus, shoppers[0][0])
         farm = self.store_ids[FARM.name]

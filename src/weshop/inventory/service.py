@@ -228,6 +228,37 @@ async def return_sold_stock(session: AsyncSession, order_id: int, reason: str) -
     )
 
 
+async def return_units(
+    session: AsyncSession,
+    *,
+    store_id: int,
+    sku_id: int,
+    quantity: int,
+    order_id: int,
+    reason: str,
+    actor_id: int | None = None,
+) -> StockMovement:
+    """Put ``quantity`` sold units of one SKU back on sale (an after-sales return received,
+    or a refund of units not shipped), recorded as a RETURN movement of the order."""
+    after = await repo.change_level(
+        session, store_id=store_id, sku_id=sku_id, available_delta=quantity, reserved_delta=0
+    )
+    if after is None:
+        raise NotFound("no such SKU")
+    movement = StockMovement(
+        store_id=store_id,
+        sku_id=sku_id,
+        kind=MovementKind.RETURN,
+        available_delta=quantity,
+        available_after=after,
+        order_id=order_id,
+        reason=reason,
+        actor_id=actor_id,
+    )
+    session.add(movement)
+    return movement
+
+
 async def stock_levels(session: AsyncSession, sku_ids: list[int]) -> dict[int, StockLevel]:
     return await repo.levels(session, sku_ids)
 

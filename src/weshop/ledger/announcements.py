@@ -1,7 +1,8 @@
 """What the ledger asks of and announces to the domains above it at settlement
 (:mod:`weshop.core.events`): the commissions an order's promoters have earned, which the
 settlement cuts from the store's share (the alliance pool answers), and the settlement
-itself, in its transaction."""
+itself, in its transaction; and whether after-sales still holds the order open (after-sales
+answers)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,15 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from weshop.core.events import Question
+
+
+@dataclass(frozen=True)
+class AftersalesUnderWay(Question[bool]):
+    """Whether an after-sales request of the order is still under way: its settlement waits
+    for the last one to finish (which asks for the settlement again), so that the money a
+    request may give back is still the store's to give."""
+
+    order_id: int
 
 
 @dataclass(frozen=True)

@@ -42,6 +42,7 @@ from weshop.core.outbox import emit
 from weshop.ledger import fees, journal
 from weshop.ledger import repository as repo
 from weshop.ledger.announcements import (
+    AftersalesUnderWay,
     CommissionDue,
     CommissionPaid,
     CommissionsUnderReview,
@@ -255,7 +256,8 @@ async def settle_order(
     to zero (an entry without postings). While a refund of the order is still with the
     provider the settlement waits for it: its money has left the frozen funds there, not
     yet here, and the fee must be on what the shopper keeps. While a commission of the order
-    is held for the platform's review, it waits for the decision."""
+    is held for the platform's review, it waits for the decision; while an after-sales
+    request of the order is under way, it waits for its end."""
     now = now or utcnow()
     await lock_row(session, Order, order_id)
     order = await session.get(Order, order_id)
@@ -269,6 +271,8 @@ async def settle_order(
         return None
     if await ask(session, CommissionsUnderReview(order.id)):
         return None  # the platform's decision on the hold asks for the settlement again
+    if await ask(session, AftersalesUnderWay(order.id)):
+        return None  # the last after-sales request to finish asks for the settlement again
     source = Source(
         kind=EntryKind.SETTLEMENT,
         key=f"settlement:{order.id}",

@@ -95,6 +95,17 @@ async def refundable_parts(session: AsyncSession, payment: Payment) -> dict[Part
     return await parts_left(session, payment)
 
 
+async def order_left_to_refund(
+    session: AsyncSession, order_id: int, *, lock: bool = False
+) -> dict[Part, int]:
+    """What is left to refund of each part of the order's payment (nothing when it has no
+    payment); with ``lock``, under the payment's lock (see :func:`refundable_parts`)."""
+    payment = await repo.succeeded_payment(session, order_id)
+    if payment is None:
+        return {}
+    return await (refundable_parts if lock else parts_left)(session, payment)
+
+
 async def _record_refund(
     session: AsyncSession, payment: Payment, parts: dict[Part, int], reason: str
 ) -> Refund:
@@ -163,11 +174,17 @@ async def refund_cancelled_order(
 
 
 async def refund_lines(
-    session: AsyncSession, order: Order, amounts: dict[int, int], reason: str
+    session: AsyncSession,
+    order: Order,
+    amounts: dict[int, int],
+    reason: str,
+    *,
+    shipping_fen: int = 0,
 ) -> Refund:
-    """Give back part of a paid order, by line (staff): each amount at most the line's
-    payable less what was refunded, or is being refunded, of it. The refund is sent to the
-    provider after commit, with the same out_refund_no on every retry."""
+    """Give back part of a paid order, by line (staff, or an after-sales request): each
+    amount at most the line's payable less what was refunded, or is being refunded, of it,
+    checked under the payment's lock; ``shipping_fen`` likewise of the shipping. The refund
+    is sent to the provider after commit, with the same out_refund_no on every retry."""
     if order.status not in REFUNDABLE_ORDER_STATUSES:
         raise Conflict(f"a {order.status} order cannot be refunded", code="order_not_refundable")
     payment = await repo.succeeded_payment(session, order.id)
@@ -192,6 +209,14 @@ async def refund_lines(
                 details={"order_line_id": line_id, "left_fen": left[line_id]},
             )
     parts: dict[Part, int] = dict(amounts)
+    if shipping_fen:
+        if shipping_fen > left.get(None, 0):
+            raise Conflict(
+                "more than is left to refund of the shipping",
+                code="refund_exceeds_shipping",
+                details={"left_fen": left.get(None, 0)},
+            )
+        parts[None] = shipping_fen
     return await _record_refund(session, payment, parts, reason)
 
 

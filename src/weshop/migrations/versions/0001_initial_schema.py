@@ -2816,6 +2816,187 @@ def upgrade() -> None:
     with op.batch_alter_table("parcel_events", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_parcel_events_parcel_id"), ["parcel_id"], unique=False)
     # end carriers
+    # aftersales
+    op.create_table(
+        "aftersales_policies",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("store_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("return_recipient", sa.String(), nullable=False),
+        sa.Column("return_phone", sa.String(), nullable=False),
+        sa.Column("return_address", sa.String(), nullable=False),
+        sa.Column(
+            "store_answer_hours",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            nullable=False,
+        ),
+        sa.Column(
+            "shopper_ship_days",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            nullable=False,
+        ),
+        sa.Column(
+            "store_receive_days",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            nullable=False,
+        ),
+        sa.Column(
+            "shopper_answer_days",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            nullable=False,
+        ),
+        sa.Column(
+            "fast_refund_threshold_fen",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            nullable=False,
+        ),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["store_id"], ["stores.id"], name=op.f("fk_aftersales_policies_store_id_stores")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_aftersales_policies")),
+        sa.UniqueConstraint("store_id", name=op.f("uq_aftersales_policies_store_id")),
+    )
+    op.create_table(
+        "aftersales_requests",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("request_no", sa.String(length=32), nullable=False),
+        sa.Column("store_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("order_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column(
+            "order_line_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column("user_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column(
+            "kind",
+            sa.Enum(
+                "refund_only",
+                "return_and_refund",
+                "exchange",
+                name="requestkind",
+                native_enum=False,
+                length=24,
+            ),
+            nullable=False,
+        ),
+        sa.Column(
+            "status",
+            sa.Enum(
+                "requested",
+                "proposed",
+                "rejected",
+                "awaiting_return",
+                "return_shipped",
+                "awaiting_exchange",
+                "disputed",
+                "refunding",
+                "refunded",
+                "exchanged",
+                "withdrawn",
+                "closed",
+                name="requeststatus",
+                native_enum=False,
+                length=24,
+            ),
+            nullable=False,
+        ),
+        sa.Column("reason_code", sa.String(length=32), nullable=False),
+        sa.Column("note", sa.String(), nullable=False),
+        sa.Column("photo_ids", sa.JSON(), nullable=False),
+        sa.Column("quantity", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("max_fen", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column(
+            "shipping_fen", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column(
+            "amount_fen", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column(
+            "proposed_fen", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
+        ),
+        sa.Column("fast", sa.Boolean(), nullable=False),
+        sa.Column("return_carrier", sa.String(length=40), nullable=False),
+        sa.Column("return_tracking_no", sa.String(length=40), nullable=False),
+        sa.Column("exchange_carrier", sa.String(length=40), nullable=False),
+        sa.Column("exchange_tracking_no", sa.String(length=40), nullable=False),
+        sa.Column("refund_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
+        sa.Column(
+            "dispute_outcome",
+            sa.Enum(
+                "shopper_won", "shopper_lost", name="disputeoutcome", native_enum=False, length=16
+            ),
+            nullable=True,
+        ),
+        sa.Column("escalated_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("deadline_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("step", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["order_id"], ["orders.id"], name=op.f("fk_aftersales_requests_order_id_orders")
+        ),
+        sa.ForeignKeyConstraint(
+            ["order_line_id"],
+            ["order_lines.id"],
+            name=op.f("fk_aftersales_requests_order_line_id_order_lines"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["refund_id"], ["refunds.id"], name=op.f("fk_aftersales_requests_refund_id_refunds")
+        ),
+        sa.ForeignKeyConstraint(
+            ["store_id"], ["stores.id"], name=op.f("fk_aftersales_requests_store_id_stores")
+        ),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["users.id"], name=op.f("fk_aftersales_requests_user_id_users")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_aftersales_requests")),
+        sa.UniqueConstraint("refund_id", name=op.f("uq_aftersales_requests_refund_id")),
+        sa.UniqueConstraint("request_no", name=op.f("uq_aftersales_requests_request_no")),
+    )
+    op.create_index(
+        "ix_aftersales_line", "aftersales_requests", ["order_line_id", "status"], unique=False
+    )
+    op.create_index(
+        op.f("ix_aftersales_requests_order_id"), "aftersales_requests", ["order_id"], unique=False
+    )
+    op.create_index(
+        "ix_aftersales_store_list",
+        "aftersales_requests",
+        ["store_id", "status", "created_at"],
+        unique=False,
+    )
+    op.create_index(
+        "ix_aftersales_user_list", "aftersales_requests", ["user_id", "created_at"], unique=False
+    )
+    op.create_table(
+        "aftersales_steps",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column(
+            "request_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column("store_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("actor", sa.String(length=40), nullable=False),
+        sa.Column("action", sa.String(length=32), nullable=False),
+        sa.Column("to_status", sa.String(length=24), nullable=False),
+        sa.Column(
+            "amount_fen", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
+        ),
+        sa.Column("note", sa.String(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["request_id"],
+            ["aftersales_requests.id"],
+            name=op.f("fk_aftersales_steps_request_id_aftersales_requests"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["store_id"], ["stores.id"], name=op.f("fk_aftersales_steps_store_id_stores")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_aftersales_steps")),
+    )
+    op.create_index(
+        op.f("ix_aftersales_steps_request_id"), "aftersales_steps", ["request_id"], unique=False
+    )
     # ### end Alembic commands ###
 
 
@@ -2831,6 +3012,15 @@ def downgrade() -> None:
     with op.batch_alter_table("stores", schema=None) as batch_op:
         batch_op.drop_column("auto_confirm_after_delivery_days")
     # end carriers
+    # aftersales
+    op.drop_index(op.f("ix_aftersales_steps_request_id"), table_name="aftersales_steps")
+    op.drop_table("aftersales_steps")
+    op.drop_index("ix_aftersales_user_list", table_name="aftersales_requests")
+    op.drop_index("ix_aftersales_store_list", table_name="aftersales_requests")
+    op.drop_index(op.f("ix_aftersales_requests_order_id"), table_name="aftersales_requests")
+    op.drop_index("ix_aftersales_line", table_name="aftersales_requests")
+    op.drop_table("aftersales_requests")
+    op.drop_table("aftersales_policies")
     # affiliates
     op.drop_index("ix_affiliate_commissions_promoter_created", table_name="affiliate_commissions")
     op.drop_index(op.f("ix_affiliate_commissions_order_id"), table_name="affiliate_commissions")
