@@ -132,6 +132,8 @@ API_ROUTERS: list[APIRouter] = [
     inventory_api.merchant,
     catalog_api.stock,
     logistics_api.merchant,
+    logistics_api.pickup_points,
+    logistics_api.shop_pickup_points,
     members_api.merchant,
     members_api.shopper,
     cart_api.router,

@@ -1,0 +1,96 @@
+"""Self-pickup orders (自提): the pickup row written at checkout and the pickup code.
+
+A store's goods may be collected at one of its open pickup points instead of shipped: the
+order then has no address (its ``ship_*`` columns are empty) and no shipping fee (the quote
+says ``delivery="pickup"``), and carries an ``OrderPickup`` with the point's details as
+chosen and the contact who collects it (encrypted, masked for staff).
+
+When the order is paid it gets a pickup code: 12 decimal digits drawn by ``secrets``, so
+10^12 equally likely codes. The shopper sees it (stored encrypted) and staff find the order by
+its keyed blind index, unique per store, so a code names one order of its store. The odds: a
+store with N paid, uncollected pickup orders has N live codes; one random guess hits one with
+probability N / 10^12, so 1,000 guesses against a store with 10,000 waiting orders succeed
+with probability at most 1,000 × 10,000 / 10^12 = 10^-5. Guessing is also bounded: each
+staff member of a store may fail ``VERIFY_BACKOFF.max_failures`` times before a lock
+(``orders.pickup_verification``), so 1,000 guesses take days, not seconds.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from weshop.accounts.models import Address
+from weshop.accounts.repository import phone_index
+from weshop.core.crypto import cipher
+from weshop.logistics.models import PickupPoint
+from weshop.orders import repository as repo
+from weshop.orders.models import Order, OrderPickup
+
+CODE_DIGITS = 12
+
+
+def code_index(code: str) -> str:
+    """The keyed blind index staff find a pickup code by."""
+    return cipher().blind_index(code, kind="pickup_code")
+
+
+def new_pickup(order: Order, point: PickupPoint, name: str, phone: str) -> OrderPickup:
+    """The pickup row of ``order``, collected at ``point`` by ``name`` (``phone``); it gets
+    its code when the order is paid."""
+    return OrderPickup(
+        order_id=order.id,
+        store_id=order.store_id,
+        pickup_point_id=point.id,
+        point_name=point.name,
+        point_address=f"{point.province}{point.city}{point.district}{point.address}",
+        point_opening_hours=point.opening_hours,
+        point_phone=point.phone,
+        contact_name=name,
+        contact_phone=phone,
+        contact_phone_index=phone_index(phone),
+    )
+
+
+def ship_to(address: Address | None) -> dict[str, str]:
+    """An order's ``ship_*`` columns: the address, or all empty for an order picked up."""
+    if address is None:
+        return dict.fromkeys(
+            (
+                "ship_recipient",
+                "ship_phone",
+                "ship_phone_index",
+                "ship_province",
+                "ship_city",
+                "ship_district",
+                "ship_detail",
+                "ship_postal_code",
+            ),
+            "",
+        )
+    return {
+        "ship_recipient": address.recipient,
+        "ship_phone": address.phone,
+        "ship_phone_index": phone_index(address.phone),
+        "ship_province": address.province,
+        "ship_city": address.city,
+        "ship_district": address.district,
+        "ship_detail": address.detail,
+        "ship_postal_code": address.postal_code,
+    }
+
+
+async def issue_code(session: AsyncSession, order: Order) -> None:
+    """Give a paid pickup order its code; nothing for an order that ships. A code already
+    held by another order of the store is drawn again (the unique index would refuse it)."""
+    pickup = await repo.pickup_of(session, order.id)
+    if pickup is None or pickup.code is not None:
+        return
+    while True:
+        code = f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"
+        index = code_index(code)
+        if await repo.pickup_by_code(session, order.store_id, index) is None:
+            break
+    pickup.code, pickup.code_index = code, index
+    await session.flush()
