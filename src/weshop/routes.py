@@ -42,11 +42,13 @@ from weshop.ledger import console as ledger_console
 from weshop.ledger import platform_console as ledger_platform
 from weshop.logistics import api as logistics_api
 from weshop.logistics import console as logistics_console
+from weshop.logistics import pickup_console as logistics_pickup_console
 from weshop.members import api as members_api
 from weshop.members import console as members_console
 from weshop.members import web as members_web
 from weshop.orders import api as orders_api
 from weshop.orders import console as orders_console
+from weshop.orders import pickup_console as orders_pickup_console
 from weshop.orders import web as orders_web
 from weshop.payments import api as payments_api
 from weshop.payments import console as payments_console
@@ -98,6 +100,8 @@ MERCHANT_CONSOLE_PAGES: list[APIRouter] = [
     groupbuy_console.router,
     bargain_console.router,
     logistics_console.router,
+    logistics_pickup_console.router,
+    orders_pickup_console.router,
     ledger_console.router,
     accounts_console.router,
     analytics_console.router,

@@ -9,7 +9,7 @@ POINT = {
     "province": "浙江省",
     "city": "杭州市",
     "district": "西湖区",
-    "address": "文三路 100 号 1 楼前台",
+    "address": "学院路 8 号 1 楼前台",
     "opening_hours": "每天 09:00-21:00",
     "phone": "0571-88886666",
 }

@@ -8,7 +8,7 @@ the store's row lock first, so the name and count checks see no concurrent chang
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -106,3 +106,13 @@ async def chosen_points(
             )
         chosen[store_id] = point
     return chosen
+
+
+async def open_points_of(
+    session: AsyncSession, store_ids: Iterable[int]
+) -> dict[int, list[PickupPoint]]:
+    """The open pickup points of each of ``store_ids`` that has any, oldest first."""
+    points: dict[int, list[PickupPoint]] = {}
+    for point in await repo.open_pickup_points_of(session, store_ids):
+        points.setdefault(point.store_id, []).append(point)
+    return points

@@ -119,3 +119,17 @@ async def pickup_point_named(
     if exclude_id is not None:
         query = query.where(PickupPoint.id != exclude_id)
     return await session.scalar(query.limit(1))
+
+
+async def open_pickup_points_of(
+    session: AsyncSession, store_ids: Iterable[int]
+) -> list[PickupPoint]:
+    wanted = set(store_ids)
+    if not wanted:
+        return []
+    rows = await session.scalars(
+        select(PickupPoint)
+        .where(PickupPoint.store_id.in_(wanted), PickupPoint.is_active)
+        .order_by(PickupPoint.store_id, PickupPoint.id)
+    )
+    return list(rows)
