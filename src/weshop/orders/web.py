@@ -141,7 +141,8 @@ class CheckoutChoice:
         return {
             **self.basket(),
             "address_id": self.address_id,
-            "pickup_contact": contact if self.pickup else None,
+            # None when left blank: checkout then asks for it by name.
+            "pickup_contact": contact if self.pickup and any(contact.values()) else None,
             "note": self.note,
             "from_cart": self.from_cart,
         }
