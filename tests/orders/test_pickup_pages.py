@@ -50,5 +50,8 @@ async def test_a_shopper_picks_up_and_the_counter_completes_the_order(api, clien
         200,
     )
     assert order["status"] == "completed"
+    console_order = f"/console/stores/{shop['store_id']}/orders/{order_id}"
+    shown = (await client.get(console_order, headers=HTML)).text
+    assert "提货人" in shown and "138****2222" in shown and "13811112222" not in shown
     counter_page = (await client.get(counter, headers=HTML)).text
     assert "自提核销" in counter_page and 'name="code"' in counter_page
