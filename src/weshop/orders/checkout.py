@@ -7,6 +7,10 @@ transaction, compares those versions in one statement, prices again there if any
 and writes. ``place_orders`` does both in one transaction. Whatever is written happens in the
 caller's write transaction: if any line of any store cannot be reserved, the whole checkout
 raises and nothing is written.
+
+Each store's goods are shipped to the checkout's address, or picked up at one of the store's
+open pickup points (``orders.pickup``): such an order has no address and no shipping fee, and
+the checkout then needs a pickup contact instead.
 """
 
 from __future__ import annotations
@@ -33,7 +37,6 @@ from weshop.core.outbox import emit
 from weshop.core.read_cache import live_reads
 from weshop.core.versions import RowVersion, read_versions
 from weshop.inventory.service import reserve_stock
-from weshop.logistics import pickup_points as logistics_pickup
 from weshop.logistics import service as logistics
 from weshop.logistics.models import PickupPoint
 from weshop.members import service as members
@@ -48,7 +51,7 @@ from weshop.orders.models import (
     OrderPickup,
     OrderStatus,
 )
-from weshop.orders.pickup import new_pickup, ship_to
+from weshop.orders.pickup import check_delivery, chosen_pickup_points, new_pickup, ship_to
 from weshop.orders.schemas import Basket, CheckoutIn, CheckoutOut, QuoteIn
 from weshop.orders.views import order_out
 from weshop.pricing.inputs import CampaignPrice, CartLine, PricingContext
@@ -97,7 +100,7 @@ class PricedBasket:
     items: dict[int, list[tuple[Sku, Product, int]]]
     stores: dict[int, Store]
     address: Address | None
-    # The point each store collected at is picked up from (自提); other stores ship.
+    # The pickup point chosen for each store whose goods are picked up (自提); others ship.
     pickup_points: dict[int, PickupPoint]
 
 
@@ -188,14 +191,7 @@ async def price_basket(
     quantities = _quantities(data)
     address = None if address_id is None else await accounts.get_address(session, user, address_id)
     by_store, stores = await _load_items(session, quantities)
-    elsewhere = sorted(set(data.pickup_points) - set(by_store))
-    if elsewhere:
-        raise InvalidInput(
-            "pickup is chosen for a store with nothing in this checkout",
-            code="pickup_store_not_in_checkout",
-            details={"store_ids": elsewhere},
-        )
-    pickup_points = await logistics_pickup.chosen_points(session, data.pickup_points)
+    pickup_points = await chosen_pickup_points(session, data.pickup_points, set(by_store))
     context = await _pricing_context(
         session,
         user.id,
@@ -228,31 +224,6 @@ async def price_basket(
 
 async def quote_basket(session: AsyncSession, user: User, data: QuoteIn) -> Quote:
     return (await price_basket(session, user, data, data.address_id, utcnow())).quote
-
-
-def _check_delivery(priced: PricedBasket, data: CheckoutIn) -> None:
-    """Shipped stores need an address they deliver to; pickup stores need a contact."""
-    address = priced.address
-    shipped = [store for store in priced.quote.stores if store.delivery == "express"]
-    if shipped and address is None:
-        raise InvalidInput(
-            "give an address for the stores that ship, or pick up at each store",
-            code="address_required",
-            details={"store_ids": [store.store_id for store in shipped]},
-        )
-    if priced.pickup_points and data.pickup_contact is None:
-        raise InvalidInput(
-            "give the name and phone of whoever collects the pickup orders",
-            code="pickup_contact_required",
-        )
-    stores = [store.store_id for store in shipped if not store.deliverable]
-    if stores:
-        assert address is not None
-        raise Conflict(
-            f"some stores do not deliver to {address.province}",
-            code="undeliverable",
-            details={"store_ids": stores, "province": address.province},
-        )
 
 
 @dataclass(frozen=True)
@@ -311,7 +282,7 @@ async def prepare_checkout(session: AsyncSession, user: User, data: CheckoutIn) 
     # lag the versions just read.
     with live_reads(session):
         priced = await price_basket(session, user, data, data.address_id, now)
-    _check_delivery(priced, data)
+    check_delivery(priced.quote, priced.address, priced.pickup_points, data.pickup_contact)
     return PreparedCheckout(priced, versions, now)
 
 
@@ -333,7 +304,7 @@ async def place_orders(
     """Price and place a checkout in one (write) transaction."""
     now = utcnow()
     priced = await price_basket(session, user, data, data.address_id, now, terms)
-    _check_delivery(priced, data)
+    check_delivery(priced.quote, priced.address, priced.pickup_points, data.pickup_contact)
     return await _place(session, user, data, priced, now, terms)
 
 
@@ -375,7 +346,7 @@ async def _place(
     pickups: dict[int, OrderPickup] = {}
     if priced.pickup_points:
         contact = data.pickup_contact
-        assert contact is not None  # _check_delivery checked it
+        assert contact is not None  # check_delivery checked it
         pickups = {
             orders[store_id].id: new_pickup(orders[store_id], point, contact.name, contact.phone)
             for store_id, point in priced.pickup_points.items()

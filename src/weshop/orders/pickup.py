@@ -1,4 +1,5 @@
-"""Self-pickup orders (自提): the pickup row written at checkout and the pickup code.
+"""Self-pickup orders (自提): checkout's delivery rules, the pickup row written at checkout
+and the pickup code.
 
 A store's goods may be collected at one of its open pickup points instead of shipped: the
 order then has no address (its ``ship_*`` columns are empty) and no shipping fee (the quote
@@ -18,6 +19,7 @@ staff member of a store may fail ``VERIFY_BACKOFF.max_failures`` times before a 
 from __future__ import annotations
 
 import secrets
+from collections.abc import Mapping
 
 import segno
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -25,9 +27,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from weshop.accounts.models import Address
 from weshop.accounts.repository import phone_index
 from weshop.core.crypto import cipher
+from weshop.core.errors import Conflict, InvalidInput
+from weshop.logistics import pickup_points as logistics_pickup
 from weshop.logistics.models import PickupPoint
 from weshop.orders import repository as repo
 from weshop.orders.models import Order, OrderPickup
+from weshop.orders.schemas import PickupContactIn
+from weshop.pricing.quote import Quote
 
 CODE_DIGITS = 12
 
@@ -52,6 +58,50 @@ def new_pickup(order: Order, point: PickupPoint, name: str, phone: str) -> Order
         contact_phone=phone,
         contact_phone_index=phone_index(phone),
     )
+
+
+async def chosen_pickup_points(
+    session: AsyncSession, choices: Mapping[int, int], store_ids: set[int]
+) -> dict[int, PickupPoint]:
+    """The point chosen for each store picked up (``{store_id: point_id}``) of a checkout
+    with goods of ``store_ids``."""
+    elsewhere = sorted(set(choices) - store_ids)
+    if elsewhere:
+        raise InvalidInput(
+            "pickup is chosen for a store with nothing in this checkout",
+            code="pickup_store_not_in_checkout",
+            details={"store_ids": elsewhere},
+        )
+    return await logistics_pickup.chosen_points(session, choices)
+
+
+def check_delivery(
+    quote: Quote,
+    address: Address | None,
+    pickup_points: Mapping[int, PickupPoint],
+    contact: PickupContactIn | None,
+) -> None:
+    """Shipped stores need an address they deliver to; picked-up stores need a contact."""
+    shipped = [store for store in quote.stores if store.delivery == "express"]
+    if shipped and address is None:
+        raise InvalidInput(
+            "give an address for the stores that ship, or pick up at each store",
+            code="address_required",
+            details={"store_ids": [store.store_id for store in shipped]},
+        )
+    if pickup_points and contact is None:
+        raise InvalidInput(
+            "give the name and phone of whoever collects the pickup orders",
+            code="pickup_contact_required",
+        )
+    stores = [store.store_id for store in shipped if not store.deliverable]
+    if stores:
+        assert address is not None
+        raise Conflict(
+            f"some stores do not deliver to {address.province}",
+            code="undeliverable",
+            details={"store_ids": stores, "province": address.province},
+        )
 
 
 def ship_to(address: Address | None) -> dict[str, str]:

@@ -39,12 +39,12 @@ _ACTIONS: dict[Audience, dict[str, str]] = {
 }
 
 
-def allowed_actions(order: Order, audience: Audience, *, picked_up: bool = False) -> list[str]:
-    """What ``audience`` may do next; an order collected at a pickup point
-    (``picked_up``) is verified there, never shipped."""
+def allowed_actions(order: Order, audience: Audience, *, pickup_order: bool = False) -> list[str]:
+    """What ``audience`` may do next; a ``pickup_order`` is verified at its pickup point,
+    never shipped."""
     names = _ACTIONS[audience]
     found = [names[a] for a in ORDER_MACHINE.allowed_actions(order.status) if a in names]
-    if order.shipping_held or picked_up:
+    if order.shipping_held or pickup_order:
         found = [action for action in found if action != "ship"]
     return list(dict.fromkeys(found))
 
@@ -125,7 +125,7 @@ def order_out(
         store_id=order.store_id,
         store_name=store_name,
         status=order.status,
-        allowed_actions=allowed_actions(order, audience, picked_up=pickup is not None),
+        allowed_actions=allowed_actions(order, audience, pickup_order=pickup is not None),
         currency=order.currency,
         subtotal_fen=order.subtotal_fen,
         discount_fen=order.discount_fen,
