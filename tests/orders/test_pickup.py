@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+from datetime import timedelta
 
 import httpx
 from sqlalchemy import select
@@ -12,6 +13,7 @@ from sqlalchemy import select
 from tests.logistics.test_pickup_points import add_point
 from tests.orders.conftest import Shop, open_shop
 from tests.support import Api, expect
+from weshop.core.clock import utcnow
 from weshop.core.outbox import OutboxMessage
 from weshop.orders import repository as orders_repo
 from weshop.orders.models import OrderPickup
@@ -239,3 +241,12 @@ async def test_concurrent_verifications_of_one_code_complete_the_order_once(api,
         events = await orders_repo.events_of(session, paid["id"])
     assert pickup.picked_up_at is not None
     assert [event.action for event in events].count("pick_up") == 1
+
+
+async def test_a_paid_pickup_order_waits_for_its_shopper_however_long(api, worker):
+    shop, point = await pickup_shop(api)
+    paid = await paid_pickup(api, shop, point)
+    assert paid["auto_confirm_at"] is None
+    await worker.drain(utcnow() + timedelta(days=90))
+    waiting = await api.order(shop.shopper, paid["id"])
+    assert waiting["status"] == "paid" and waiting["pickup"]["code"] == paid["pickup"]["code"]
