@@ -22,10 +22,10 @@ from weshop.ledger.models import (
     Posting,
     StoreFeePlan,
 )
-from weshop.logistics.models import ShippingTemplate
+from weshop.logistics.models import PickupPoint, ShippingTemplate
 from weshop.media.models import MediaAsset
 from weshop.members.models import MemberLevel, MemberRules, Membership, PointsEntry
-from weshop.orders.models import Order, OrderEvent, OrderLine, Shipment
+from weshop.orders.models import Order, OrderEvent, OrderLine, OrderPickup, Shipment
 from weshop.payments.models import (
     Payment,
     PaymentNotification,
@@ -74,9 +74,11 @@ __all__ = [
     "OrderEvent",
     "OrderFeeTerms",
     "OrderLine",
+    "OrderPickup",
     "OutboxMessage",
     "Payment",
     "PaymentNotification",
+    "PickupPoint",
     "PointsEntry",
     "Posting",
     "Product",

@@ -46,12 +46,14 @@ from weshop.ledger import console as ledger_console
 from weshop.ledger import platform_console as ledger_platform
 from weshop.logistics import api as logistics_api
 from weshop.logistics import console as logistics_console
+from weshop.logistics import pickup_console as logistics_pickup_console
 from weshop.logistics import tracking_api as logistics_tracking_api
 from weshop.members import api as members_api
 from weshop.members import console as members_console
 from weshop.members import web as members_web
 from weshop.orders import api as orders_api
 from weshop.orders import console as orders_console
+from weshop.orders import pickup_console as orders_pickup_console
 from weshop.orders import tracking as orders_tracking
 from weshop.orders import web as orders_web
 from weshop.payments import api as payments_api
@@ -107,6 +109,8 @@ MERCHANT_CONSOLE_PAGES: list[APIRouter] = [
     groupbuy_console.router,
     bargain_console.router,
     logistics_console.router,
+    logistics_pickup_console.router,
+    orders_pickup_console.router,
     ledger_console.router,
     accounts_console.router,
     analytics_console.router,
@@ -144,6 +148,8 @@ API_ROUTERS: list[APIRouter] = [
     logistics_api.merchant,
     logistics_tracking_api.shop,
     logistics_tracking_api.callbacks,
+    logistics_api.pickup_points,
+    logistics_api.shop_pickup_points,
     members_api.merchant,
     members_api.shopper,
     cart_api.router,

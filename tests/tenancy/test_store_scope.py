@@ -15,6 +15,7 @@ from tests.aftersales.support import AFTERSALES_BODIES, aftersales_request
 from tests.bargain.support import BARGAIN_BODIES, bargain_ids
 from tests.groupbuy.support import group_buy_body, group_buy_terms
 from tests.logistics.support import shipping_template, template_body
+from tests.logistics.test_pickup_points import POINT, add_point
 from tests.members.support import base_level, make_member
 from tests.orders.conftest import open_shop
 from tests.support import Api, Headers, expect
@@ -177,6 +178,13 @@ VALID_BODIES: dict[tuple[str, str], object] = {
 }
 VALID_BODIES.update(BARGAIN_BODIES)
 VALID_BODIES.update(AFTERSALES_BODIES)
+VALID_BODIES.update(
+    {
+        ("POST", "/api/v1/merchant/stores/{store_id}/pickup-points"): POINT,
+        ("PUT", "/api/v1/merchant/stores/{store_id}/pickup-points/{pickup_point_id}"): POINT,
+        ("POST", "/api/v1/merchant/stores/{store_id}/pickups/verify"): {"code": "000000000000"},
+    }
+)
 
 
 @dataclass
@@ -319,6 +327,7 @@ async def populated_tenant(api: Api) -> Tenant:
             "address_id": shop.address["id"],
             "item_id": cart_item_id,
             "shipping_template_id": await shipping_template(api, store_id, shop.owner),
+            "pickup_point_id": (await add_point(api, store_id, shop.owner))["id"],
             "member_level_id": await base_level(api, store_id, shop.owner),
             "member_user_id": await make_member(api, store_id, shop.shopper),
             "coupon_template_id": coupon_template["id"],

@@ -40,6 +40,7 @@ from weshop.orders.models import (
     OrderStatus,
     Shipment,
 )
+from weshop.orders.pickup import issue_code as issue_pickup_code
 from weshop.orders.schemas import PackageIn
 from weshop.orders.state import ORDER_MACHINE
 from weshop.stores.models import Store
@@ -135,6 +136,7 @@ async def mark_paid(
     if order is None or order.status != OrderStatus.PENDING_PAYMENT:
         return False
     await _transition(session, order, "pay", "payment", paid_at=paid_at, paid_fen=amount_fen)
+    await issue_pickup_code(session, order)
     await use_benefits(session, order, paid_at)
     if order.campaign_kind is not None:
         await announce(session, CampaignOrderPaid.of(order, paid_at))
@@ -257,6 +259,10 @@ async def ship(
     Each package of a known carrier is followed by logistics (tracking, delivery)."""
     order = await store_order(session, scope, order_id)
     ORDER_MACHINE.target(order.status, "ship_partly")  # refuse early: unpaid, cancelled...
+    if await repo.pickup_of(session, order.id) is not None:
+        raise Conflict(
+            "this order is collected at a pickup point, not shipped", code="pickup_order"
+        )
     if order.shipping_held:
         raise Conflict(
             "this order waits for its campaign (a group that has not filled yet)",
@@ -337,6 +343,13 @@ async def confirm_receipt(session: AsyncSession, user: User, order_id: int) -> O
     await _transition(session, order, "confirm_receipt", f"shopper:{user.id}", completed_at=now)
     await _completed(session, order, now)
     return order
+
+
+async def pick_up(session: AsyncSession, order: Order, actor: str, now: datetime) -> None:
+    """A self-pickup order was collected (its code verified): it completes as a received
+    order does, with the completion reward and the after-sales window's deadline."""
+    await _transition(session, order, "pick_up", actor, completed_at=now)
+    await _completed(session, order, now)
 
 
 async def auto_confirm(session: AsyncSession, order_id: int, now: datetime) -> bool:

@@ -2997,6 +2997,81 @@ def upgrade() -> None:
     op.create_index(
         op.f("ix_aftersales_steps_request_id"), "aftersales_steps", ["request_id"], unique=False
     )
+    # self-pickup
+    op.create_table(
+        "pickup_points",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("store_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("name", sa.String(length=30), nullable=False),
+        sa.Column("province", sa.String(length=20), nullable=False),
+        sa.Column("city", sa.String(length=30), nullable=False),
+        sa.Column("district", sa.String(length=30), nullable=False),
+        sa.Column("address", sa.String(length=120), nullable=False),
+        sa.Column("opening_hours", sa.String(length=60), nullable=False),
+        sa.Column("phone", sa.String(length=20), nullable=False),
+        sa.Column("is_active", sa.Boolean(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["store_id"], ["stores.id"], name=op.f("fk_pickup_points_store_id_stores")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_pickup_points")),
+        sa.UniqueConstraint("store_id", "name", name=op.f("uq_pickup_points_store_id_name")),
+    )
+    with op.batch_alter_table("pickup_points", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_pickup_points_store_id"), ["store_id"], unique=False)
+
+    op.create_table(
+        "order_pickups",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("order_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("store_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column(
+            "pickup_point_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column("point_name", sa.String(length=30), nullable=False),
+        sa.Column("point_address", sa.String(length=220), nullable=False),
+        sa.Column("point_opening_hours", sa.String(length=60), nullable=False),
+        sa.Column("point_phone", sa.String(length=20), nullable=False),
+        sa.Column("contact_name", sa.String(), nullable=False),
+        sa.Column("contact_phone", sa.String(), nullable=False),
+        sa.Column("contact_phone_index", sa.String(length=64), nullable=False),
+        sa.Column("code", sa.String(), nullable=True),
+        sa.Column("code_index", sa.String(length=64), nullable=True),
+        sa.Column("picked_up_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column(
+            "picked_up_by", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
+        ),
+        sa.ForeignKeyConstraint(
+            ["order_id"], ["orders.id"], name=op.f("fk_order_pickups_order_id_orders")
+        ),
+        sa.ForeignKeyConstraint(
+            ["picked_up_by"], ["users.id"], name=op.f("fk_order_pickups_picked_up_by_users")
+        ),
+        sa.ForeignKeyConstraint(
+            ["pickup_point_id"],
+            ["pickup_points.id"],
+            name=op.f("fk_order_pickups_pickup_point_id_pickup_points"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["store_id"], ["stores.id"], name=op.f("fk_order_pickups_store_id_stores")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_order_pickups")),
+        sa.UniqueConstraint("order_id", name=op.f("uq_order_pickups_order_id")),
+        sa.UniqueConstraint(
+            "store_id", "code_index", name=op.f("uq_order_pickups_store_id_code_index")
+        ),
+    )
+    with op.batch_alter_table("order_pickups", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_order_pickups_contact_phone_index"),
+            ["contact_phone_index"],
+            unique=False,
+        )
+        batch_op.create_index(
+            batch_op.f("ix_order_pickups_pickup_point_id"), ["pickup_point_id"], unique=False
+        )
+
     # ### end Alembic commands ###
 
 
@@ -3021,6 +3096,17 @@ def downgrade() -> None:
     op.drop_index("ix_aftersales_line", table_name="aftersales_requests")
     op.drop_table("aftersales_requests")
     op.drop_table("aftersales_policies")
+    # self-pickup
+    with op.batch_alter_table("order_pickups", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_order_pickups_pickup_point_id"))
+        batch_op.drop_index(batch_op.f("ix_order_pickups_contact_phone_index"))
+
+    op.drop_table("order_pickups")
+    with op.batch_alter_table("pickup_points", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_pickup_points_store_id"))
+
+    op.drop_table("pickup_points")
+
     # affiliates
     op.drop_index("ix_affiliate_commissions_promoter_created", table_name="affiliate_commissions")
     op.drop_index(op.f("ix_affiliate_commissions_order_id"), table_name="affiliate_commissions")
