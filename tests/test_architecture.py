@@ -36,6 +36,8 @@ LAYERS = [
     "orders",
     "payments",
     "ledger",
+    "aftersales",
+    "reviews",
     "groupbuy",
     "bargain",
     "flashsale",

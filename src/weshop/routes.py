@@ -56,6 +56,7 @@ from weshop.promotions import api as promotions_api
 from weshop.promotions import console as promotions_console
 from weshop.promotions import platform_console as promotions_platform
 from weshop.promotions import web as promotions_web
+from weshop.reviews import api as reviews_api
 from weshop.stores import api as stores_api
 from weshop.stores import console as stores_console
 from weshop.stores import platform_console as stores_platform
@@ -162,6 +163,10 @@ API_ROUTERS: list[APIRouter] = [
     affiliates_api.me,
     affiliates_api.shop,
     affiliates_api.orders,
+    reviews_api.shop,
+    reviews_api.me,
+    reviews_api.merchant,
+    reviews_api.platform,
 ]
 
 
