@@ -16,6 +16,7 @@ from tests.groupbuy.support import group_buy_body, group_buy_terms
 from tests.logistics.support import shipping_template, template_body
 from tests.members.support import base_level, make_member
 from tests.orders.conftest import open_shop
+from tests.reviews.support import REVIEW_BODIES, review_ids
 from tests.support import Api, Headers, expect
 
 MERCHANT_PREFIX = "/api/v1/merchant/stores/{store_id}"
@@ -175,6 +176,7 @@ VALID_BODIES: dict[tuple[str, str], object] = {
     ("POST", "/api/v1/platform/affiliate-listings/{listing_id}/take-down"): {"reason": "测试"},
 }
 VALID_BODIES.update(BARGAIN_BODIES)
+VALID_BODIES.update(REVIEW_BODIES)
 
 
 @dataclass
@@ -336,6 +338,9 @@ async def populated_tenant(api: Api) -> Tenant:
             "hold_id": 1,
             "action": "release",
             **await bargain_ids(api, store_id, shop.owner, shop.sku_id),
+            **await review_ids(
+                api, store_id, shop.owner, shop.shopper, shop.address["id"], shop.sku_id
+            ),
         },
     )
 
