@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import secrets
 from collections import defaultdict
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -34,7 +35,7 @@ from weshop.members import service as members
 from weshop.members.service import ALL_POINTS
 from weshop.orders import service
 from weshop.orders.checkout import check_out, quote_basket
-from weshop.orders.models import OrderStatus
+from weshop.orders.models import Order, OrderStatus
 from weshop.orders.schemas import CheckoutIn, CheckoutOut, OrderOut, QuoteIn
 from weshop.orders.views import describe_order, describe_orders
 from weshop.pricing.quote import Quote
@@ -89,6 +90,13 @@ CHECKOUT_ERRORS = {
     "no_address": N_("Add a delivery address first."),
 }
 ACTION_FAILED = N_("That could not be done. Please try again.")
+
+# Sections that domains above orders add to the buyer's order page (reviews: the link to
+# review a completed order). ``weshop.routes`` lists them; None shows nothing.
+ShopperOrderSection = Callable[
+    [Request, AsyncSession, User, Order], Awaitable[dict[str, Any] | None]
+]
+SHOPPER_ORDER_PAGE_SECTIONS: list[ShopperOrderSection] = []
 
 
 def _t(request: Request, message: str) -> str:
@@ -392,9 +400,8 @@ async def order_detail(
 ) -> Response:
     """One order: status, lines, the price breakdown, packages, history and what can be done
     now (pay, cancel, confirm receipt)."""
-    order = await describe_order(
-        session, await service.shopper_order(session, user, order_id), audience="shopper"
-    )
+    row = await service.shopper_order(session, user, order_id)
+    order = await describe_order(session, row, audience="shopper")
     window_passed = order.status == OrderStatus.PENDING_PAYMENT and utcnow() >= order.pay_deadline
     return render(
         request,
@@ -407,6 +414,11 @@ async def order_detail(
             "window_passed": window_passed,
             "notice": notice,
             "error": error_message(request, error, _t(request, ACTION_FAILED)) if error else None,
+            "sections": [
+                shown
+                for section in SHOPPER_ORDER_PAGE_SECTIONS
+                if (shown := await section(request, session, user, row)) is not None
+            ],
             "tab": "me",
         },
     )
