@@ -2767,7 +2767,9 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("order_ratings", schema=None) as batch_op:
         batch_op.create_index(
-            "ix_order_ratings_store_created", ["store_id", "created_at"], unique=False
+            "ix_order_ratings_store_created",
+            ["store_id", "created_at", "service_stars", "logistics_stars"],
+            unique=False,
         )
 
     op.create_table(
@@ -2827,7 +2829,9 @@ def upgrade() -> None:
             ["product_id", "status", "has_photos", "created_at"],
             unique=False,
         )
-        batch_op.create_index("ix_reviews_store_created", ["store_id", "created_at"], unique=False)
+        batch_op.create_index(
+            "ix_reviews_store_created", ["store_id", "created_at", "status", "stars"], unique=False
+        )
         batch_op.create_index(batch_op.f("ix_reviews_user_id"), ["user_id"], unique=False)
 
     op.create_table(
