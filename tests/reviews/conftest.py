@@ -5,6 +5,7 @@ from dataclasses import dataclass
 
 import pytest
 
+from tests.reviews.support import complete_order
 from tests.support import Api, Headers, expect
 
 # A 1x1 PNG; `photo(n)` varies one byte of its pixel so each upload is a new asset.
@@ -42,16 +43,9 @@ async def shop(api: Api) -> Shop:
     return await open_shop(api)
 
 
-async def placed_order(
-    api: Api,
-    shop: Shop,
-    shopper: Headers | None = None,
-    address_id: int | None = None,
-    both: bool = True,
-) -> dict:
-    shopper = shopper or shop.shopper
-    items = [(shop.sku(0), 1), (shop.sku(1), 1)] if both else [(shop.sku(0), 1)]
-    placed = expect(await api.place_order(shopper, address_id or shop.address_id, items), 201)
+async def placed_order(api: Api, shop: Shop) -> dict:
+    items = [(shop.sku(0), 1), (shop.sku(1), 1)]
+    placed = expect(await api.place_order(shop.shopper, shop.address_id, items), 201)
     return placed["orders"][0]
 
 
@@ -62,21 +56,15 @@ async def completed_order(
     address_id: int | None = None,
     both: bool = True,
 ) -> dict:
-    """An order of the shop's products, paid, shipped and received by the shopper."""
-    shopper = shopper or shop.shopper
-    order = await placed_order(api, shop, shopper, address_id, both)
-    await api.confirm_in_cashier(await api.start_payment(shopper, order["id"]))
-    expect(
-        await api.client.post(
-            f"/api/v1/merchant/stores/{shop.store_id}/orders/{order['id']}/shipments",
-            json={"packages": [{"carrier": "顺丰", "tracking_no": "SF1000001"}]},
-            headers=shop.owner,
-        ),
-        200,
-    )
-    return expect(
-        await api.client.post(f"/api/v1/me/orders/{order['id']}/confirm-receipt", headers=shopper),
-        200,
+    """An order of the shop's products (both, or the first), paid, shipped and received."""
+    items = [(shop.sku(0), 1), (shop.sku(1), 1)] if both else [(shop.sku(0), 1)]
+    return await complete_order(
+        api,
+        shop.store_id,
+        shop.owner,
+        shopper or shop.shopper,
+        address_id or shop.address_id,
+        items,
     )
 
 

@@ -19,10 +19,15 @@ REVIEW_BODIES: dict[tuple[str, str], object] = {
 
 
 async def complete_order(
-    api: Api, store_id: int, owner: Headers, shopper: Headers, address_id: int, sku_id: int
+    api: Api,
+    store_id: int,
+    owner: Headers,
+    shopper: Headers,
+    address_id: int,
+    items: list[tuple[int, int]],
 ) -> dict:
-    """An order of one unit, paid, shipped and received."""
-    placed = expect(await api.place_order(shopper, address_id, [(sku_id, 1)]), 201)
+    """An order of these (SKU, quantity), paid, shipped and received."""
+    placed = expect(await api.place_order(shopper, address_id, items), 201)
     order = placed["orders"][0]
     await api.confirm_in_cashier(await api.start_payment(shopper, order["id"]))
     expect(
@@ -43,7 +48,7 @@ async def review_ids(
     api: Api, store_id: int, owner: Headers, shopper: Headers, address_id: int, sku_id: int
 ) -> dict[str, int]:
     """A review of a completed order, reported by the store: their ids."""
-    order = await complete_order(api, store_id, owner, shopper, address_id, sku_id)
+    order = await complete_order(api, store_id, owner, shopper, address_id, [(sku_id, 1)])
     [review] = expect(
         await api.client.post(
             f"/api/v1/me/orders/{order['id']}/reviews",

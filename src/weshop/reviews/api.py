@@ -131,7 +131,7 @@ async def my_reviews(
     rows = list(
         await session.scalars(paginate(repo.reviews_of_user(user.id), Review, cursor, limit))
     )
-    return await views.page_of_store_reviews(session, rows, limit)
+    return await views.page_of(session, rows, limit, views.store_reviews)
 
 
 @me.post("/reviews/{review_id}/follow-up", response_model=StoreReviewOut)
@@ -162,7 +162,7 @@ async def list_store_reviews(
         scope.store_id, stars=stars, with_photos=with_photos, unreplied=unreplied
     )
     rows = list(await session.scalars(paginate(query, Review, cursor, limit)))
-    return await views.page_of_store_reviews(session, rows, limit)
+    return await views.page_of(session, rows, limit, views.store_reviews)
 
 
 @merchant.post("/reviews/{review_id}/reply", response_model=StoreReviewOut)
@@ -200,7 +200,9 @@ async def list_reports(
 ):
     """Reported reviews, newest first; open ones unless `status` says otherwise."""
     query = paginate(repo.reports(report_status), ReviewReport, cursor, limit)
-    return await views.page_of_reports(session, list(await session.scalars(query)), limit)
+    return await views.page_of(
+        session, list(await session.scalars(query)), limit, views.reports_out
+    )
 
 
 @platform.post("/review-reports/{report_id}/hide", response_model=ReportOut)

@@ -49,7 +49,7 @@ async def reviews_page(
         access.scope.store_id, stars=stars, with_photos=with_photos, unreplied=unreplied
     )
     rows = list(await session.scalars(paginate(query, Review, cursor, PAGE_SIZE)))
-    page = await views.page_of_store_reviews(session, rows, PAGE_SIZE)
+    page = await views.page_of(session, rows, PAGE_SIZE, views.store_reviews)
     scores = views.scores_out(await service.store_scores(session, access.scope.store_id))
     return console_page(
         request,

@@ -37,7 +37,9 @@ async def reports_page(
 ) -> Response:
     """Reported reviews, open ones first shown; each with the hide and dismiss forms."""
     query = paginate(repo.reports(status), ReviewReport, cursor, PAGE_SIZE)
-    page = await views.page_of_reports(session, list(await session.scalars(query)), PAGE_SIZE)
+    page = await views.page_of(
+        session, list(await session.scalars(query)), PAGE_SIZE, views.reports_out
+    )
     return render(
         request,
         "reviews/platform/reports.html",

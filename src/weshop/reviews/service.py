@@ -243,19 +243,21 @@ async def platform_report(session: AsyncSession, report_id: int) -> ReviewReport
     return found
 
 
+async def _decide(
+    session: AsyncSession, operator: User, report_id: int, action: str, reason: str
+) -> ReviewReport:
+    found = await platform_report(session, report_id)
+    await REPORT.apply(
+        session, found, action, decided_by=operator.id, decision_reason=reason, decided_at=utcnow()
+    )
+    return found
+
+
 async def hide(
     session: AsyncSession, operator: User, report_id: int, body: DecisionIn
 ) -> ReviewReport:
     """Uphold a report: the review is hidden from the public and from the DSR, the reason kept."""
-    found = await platform_report(session, report_id)
-    await REPORT.apply(
-        session,
-        found,
-        "uphold",
-        decided_by=operator.id,
-        decision_reason=body.reason,
-        decided_at=utcnow(),
-    )
+    found = await _decide(session, operator, report_id, "uphold", body.reason)
     review = await session.get_one(Review, found.review_id)
     await REVIEW.apply(session, review, "hide", hidden_reason=body.reason)
     return found
@@ -265,16 +267,7 @@ async def dismiss(
     session: AsyncSession, operator: User, report_id: int, body: DecisionIn
 ) -> ReviewReport:
     """Dismiss a report: the review stays shown."""
-    found = await platform_report(session, report_id)
-    await REPORT.apply(
-        session,
-        found,
-        "dismiss",
-        decided_by=operator.id,
-        decision_reason=body.reason,
-        decided_at=utcnow(),
-    )
-    return found
+    return await _decide(session, operator, report_id, "dismiss", body.reason)
 
 
 # Figures

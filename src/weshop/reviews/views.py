@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -210,27 +210,21 @@ async def lines_to_review(session: AsyncSession, user_id: int, limit: int) -> li
     ]
 
 
-async def page_of_store_reviews(
-    session: AsyncSession, reviews: list[Review], limit: int
-) -> Page[StoreReviewOut]:
-    more = len(reviews) > limit
-    reviews = reviews[:limit]
-    return Page(
-        items=await store_reviews(session, reviews),
-        next_cursor=encode_cursor(reviews[-1].created_at, reviews[-1].id)
-        if more and reviews
-        else None,
-    )
+T = TypeVar("T")
+Row = TypeVar("Row", Review, ReviewReport)
 
 
-async def page_of_reports(
-    session: AsyncSession, reports: list[ReviewReport], limit: int
-) -> Page[ReportOut]:
-    more = len(reports) > limit
-    reports = reports[:limit]
+async def page_of(
+    session: AsyncSession,
+    rows: list[Row],
+    limit: int,
+    answers: Callable[[AsyncSession, list[Row]], Awaitable[list[T]]],
+) -> Page[T]:
+    """A page of ``limit`` of the ``limit + 1`` rows fetched (newest first), as answers."""
+    more = len(rows) > limit
+    rows = rows[:limit]
+    last = rows[-1] if more and rows else None
     return Page(
-        items=await reports_out(session, reports),
-        next_cursor=encode_cursor(reports[-1].created_at, reports[-1].id)
-        if more and reports
-        else None,
+        items=await answers(session, rows),
+        next_cursor=encode_cursor(last.created_at, last.id) if last else None,
     )
