@@ -65,6 +65,9 @@ async def test_a_buyer_reviews_with_a_photo_and_the_pages_show_it(api, client):
     )
     assert followed.status_code == 303
     assert "穿了一个月没起球" in await page(client, f"/p/{shop.products[0]['id']}/reviews")
+    order_page = await page(client, f"/me/orders/{order['id']}")
+    assert f"/me/orders/{order['id']}/review" not in order_page
+    assert "/follow-up" not in order_page
 
 
 async def test_staff_reply_and_report_and_the_platform_hides(api, client):

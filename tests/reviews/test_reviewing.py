@@ -155,6 +155,10 @@ async def test_text_is_screened_and_abuse_is_flagged(api, shop: Shop):
     [written] = await review(api, shop.shopper, order, [line_review(order, text=text)], **STARS)
     assert written["text"] == "有问题打我电话139****5678，身份证110***********002X，**客服"
     assert written["flagged"] is True
+    operator = await api.operator()
+    reports = expect(await api.client.get("/api/v1/platform/review-reports", headers=operator), 200)
+    [report] = [r for r in reports["items"] if r["review_id"] == written["id"]]
+    assert report["by_screening"] is True and report["status"] == "open"
     public = expect(
         await api.client.get(f"/api/v1/shop/products/{order['lines'][0]['product_id']}/reviews"),
         200,

@@ -93,7 +93,8 @@ class OrderRating(Base):
 
 
 class ReviewReport(Base):
-    """Staff asking the platform to look at a review (staff never delete one)."""
+    """Staff (or the screening) asking the platform to look at a review; staff never delete
+    one."""
 
     __tablename__ = "review_reports"
     __table_args__ = (Index("ix_review_reports_status_created", "status", "created_at"),)
@@ -102,7 +103,8 @@ class ReviewReport(Base):
     review_id: Mapped[int] = mapped_column(ForeignKey("reviews.id"), index=True)
     store_id: Mapped[int] = mapped_column(ForeignKey("stores.id"))
     reason: Mapped[str] = mapped_column(String(200))
-    reported_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    # None: screening starred an abusive word and put the review before the platform itself.
+    reported_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     status: Mapped[ReportStatus] = mapped_column(
         enum_column(ReportStatus, 16), default=ReportStatus.OPEN
     )

@@ -157,6 +157,7 @@ class ReportOut(BaseModel):
     review_id: int
     store_id: int
     reason: str
+    by_screening: bool = Field(description="Filed by the screening (abusive words), not staff.")
     status: ReportStatus
     decision_reason: str
     created_at: datetime

@@ -9,7 +9,8 @@
   ``follow_up_closed``). Staff reply publicly once to a review and once to its follow-up
   (409 ``already_replied``).
 - Staff never delete a review: they report it to the platform, which hides it (the reason is
-  kept on the review) or dismisses the report.
+  kept on the review) or dismisses the report. A text in which screening starred an abusive
+  word is reported by the screening itself (a report without a reporter).
 - Every text passes :func:`weshop.reviews.screening.screen` before it is kept. No reward of
   any kind depends on a review (see that module).
 - DSR (description, service, logistics): rolling 90-day averages, to two decimals, of the
@@ -46,6 +47,8 @@ from weshop.reviews.screening import screen
 from weshop.reviews.state import REPORT, REVIEW
 
 FOLLOW_UP_DAYS = 180
+# The reason of the report that screening files when it stars an abusive word.
+SCREENING_REASON = "abusive words starred by screening"
 DSR_WINDOW_DAYS = 90
 TWO_PLACES = Decimal("0.01")
 
@@ -143,7 +146,19 @@ async def review_order(
         raise Conflict(
             "a line of this order is already reviewed", code="already_reviewed"
         ) from None
+    for review in reviews:
+        if review.flagged:
+            await _put_before_the_platform(session, review)
     return reviews
+
+
+async def _put_before_the_platform(session: AsyncSession, review: Review) -> None:
+    """Screening starred an abusive word: the platform sees the review among the reported."""
+    if await repo.open_report(session, review.id) is None:
+        session.add(
+            ReviewReport(review_id=review.id, store_id=review.store_id, reason=SCREENING_REASON)
+        )
+        await session.flush()
 
 
 async def follow_up(session: AsyncSession, user: User, review_id: int, body: FollowUpIn) -> Review:
@@ -171,6 +186,8 @@ async def follow_up(session: AsyncSession, user: User, review_id: int, body: Fol
     if not written:
         raise Conflict("this review already has its follow-up", code="already_followed_up")
     await session.refresh(review)
+    if screened.flagged:
+        await _put_before_the_platform(session, review)
     return review
 
 

@@ -113,6 +113,7 @@ async def reports_out(session: AsyncSession, reports: Sequence[ReviewReport]) ->
             review_id=found.review_id,
             store_id=found.store_id,
             reason=found.reason,
+            by_screening=found.reported_by is None,
             status=found.status,
             decision_reason=found.decision_reason,
             created_at=found.created_at,

@@ -18,6 +18,7 @@ from weshop.catalog import views as catalog_views
 from weshop.core.errors import NotFound, WeShopError
 from weshop.core.http import DbSession, RuntimeDep
 from weshop.core.ids import PathId
+from weshop.orders import repository as orders_repo
 from weshop.orders.models import Order, OrderStatus
 from weshop.reviews import repository as repo
 from weshop.reviews import service, views
@@ -74,7 +75,13 @@ async def order_section(
     if order.status != OrderStatus.COMPLETED:
         return None
     reviewed = await repo.reviews_of_order(session, order.id)
-    return {"template": "reviews/shop/_order_link.html", "order_id": order.id, "reviewed": reviewed}
+    lines = (await orders_repo.lines_of(session, [order.id]))[order.id]
+    return {
+        "template": "reviews/shop/_order_link.html",
+        "order_id": order.id,
+        "to_review": len(lines) > len(reviewed),
+        "reviewed": reviewed,
+    }
 
 
 @router.get("/p/{product_id}/reviews")

@@ -2843,7 +2843,7 @@ def upgrade() -> None:
         sa.Column("store_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("reason", sa.String(length=200), nullable=False),
         sa.Column(
-            "reported_by", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+            "reported_by", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
         ),
         sa.Column(
             "status",
