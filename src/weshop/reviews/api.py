@@ -13,12 +13,12 @@ from weshop.catalog import views as catalog_views
 from weshop.core.errors import NotFound
 from weshop.core.http import DbSession, RuntimeDep
 from weshop.core.ids import MAX_ID, PathId, ProductId
-from weshop.core.pagination import DEFAULT_LIMIT, CursorQuery, Limit, Page, paginate
+from weshop.core.pagination import DEFAULT_LIMIT, CursorQuery, Limit, Page
 from weshop.core.tenancy import StoreScope
 from weshop.media.schemas import MediaOut
 from weshop.reviews import repository as repo
 from weshop.reviews import service, views
-from weshop.reviews.models import ReportStatus, Review, ReviewReport
+from weshop.reviews.models import ReportStatus
 from weshop.reviews.schemas import (
     DecisionIn,
     FollowUpIn,
@@ -128,10 +128,7 @@ async def my_reviews(
     user: CurrentUser, session: DbSession, cursor: CursorQuery = None, limit: Limit = DEFAULT_LIMIT
 ):
     """One's reviews, newest first, hidden ones included (with the platform's reason)."""
-    rows = list(
-        await session.scalars(paginate(repo.reviews_of_user(user.id), Review, cursor, limit))
-    )
-    return await views.page_of(session, rows, limit, views.store_reviews)
+    return await views.reviews_page(session, repo.reviews_of_user(user.id), cursor, limit)
 
 
 @me.post("/reviews/{review_id}/follow-up", response_model=StoreReviewOut)
@@ -161,8 +158,7 @@ async def list_store_reviews(
     query = repo.store_reviews(
         scope.store_id, stars=stars, with_photos=with_photos, unreplied=unreplied
     )
-    rows = list(await session.scalars(paginate(query, Review, cursor, limit)))
-    return await views.page_of(session, rows, limit, views.store_reviews)
+    return await views.reviews_page(session, query, cursor, limit)
 
 
 @merchant.post("/reviews/{review_id}/reply", response_model=StoreReviewOut)
@@ -199,10 +195,7 @@ async def list_reports(
     limit: Limit = DEFAULT_LIMIT,
 ):
     """Reported reviews, newest first; open ones unless `status` says otherwise."""
-    query = paginate(repo.reports(report_status), ReviewReport, cursor, limit)
-    return await views.page_of(
-        session, list(await session.scalars(query)), limit, views.reports_out
-    )
+    return await views.reports_page(session, report_status, cursor, limit)
 
 
 @platform.post("/review-reports/{report_id}/hide", response_model=ReportOut)

@@ -12,10 +12,8 @@ from starlette.responses import Response
 from weshop.core.errors import InvalidInput
 from weshop.core.http import DbSession
 from weshop.core.ids import PathId
-from weshop.core.pagination import paginate
 from weshop.reviews import repository as repo
 from weshop.reviews import service, views
-from weshop.reviews.models import Review
 from weshop.reviews.schemas import ReplyIn, ReportIn
 from weshop.stores.console_access import ConsoleAccess, console_page, console_staff, done_redirect
 from weshop.stores.permissions import Permission
@@ -48,8 +46,7 @@ async def reviews_page(
     query = repo.store_reviews(
         access.scope.store_id, stars=stars, with_photos=with_photos, unreplied=unreplied
     )
-    rows = list(await session.scalars(paginate(query, Review, cursor, PAGE_SIZE)))
-    page = await views.page_of(session, rows, PAGE_SIZE, views.store_reviews)
+    page = await views.reviews_page(session, query, cursor, PAGE_SIZE)
     scores = views.scores_out(await service.store_scores(session, access.scope.store_id))
     return console_page(
         request,

@@ -13,10 +13,8 @@ from weshop.accounts.page_session import PageOperator
 from weshop.core.errors import InvalidInput
 from weshop.core.http import DbSession
 from weshop.core.ids import PathId
-from weshop.core.pagination import paginate
-from weshop.reviews import repository as repo
 from weshop.reviews import service, views
-from weshop.reviews.models import ReportStatus, ReviewReport
+from weshop.reviews.models import ReportStatus
 from weshop.reviews.schemas import DecisionIn
 from weshop.web.csrf import verify_csrf
 from weshop.web.forms import posted_values
@@ -35,11 +33,9 @@ async def reports_page(
     status: Annotated[ReportStatus | None, Query()] = ReportStatus.OPEN,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
 ) -> Response:
-    """Reported reviews, open ones first shown; each with the hide and dismiss forms."""
-    query = paginate(repo.reports(status), ReviewReport, cursor, PAGE_SIZE)
-    page = await views.page_of(
-        session, list(await session.scalars(query)), PAGE_SIZE, views.reports_out
-    )
+    """Reported reviews, open ones unless ``status`` says otherwise; each open one with the
+    hide and dismiss forms."""
+    page = await views.reports_page(session, status, cursor, PAGE_SIZE)
     return render(
         request,
         "reviews/platform/reports.html",

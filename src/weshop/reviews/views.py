@@ -9,16 +9,17 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
+from sqlalchemy import Select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from weshop.accounts.models import User
 from weshop.core.crypto import mask_name, mask_phone
 from weshop.core.errors import InvalidInput
 from weshop.core.ids import MAX_ID
-from weshop.core.pagination import MAX_CURSOR_LENGTH, Page, encode_cursor
+from weshop.core.pagination import MAX_CURSOR_LENGTH, Page, encode_cursor, paginate
 from weshop.reviews import repository as repo
 from weshop.reviews import service
-from weshop.reviews.models import Review, ReviewReport
+from weshop.reviews.models import ReportStatus, Review, ReviewReport
 from weshop.reviews.schemas import (
     FollowUpOut,
     LineToReviewOut,
@@ -229,3 +230,19 @@ async def page_of(
         items=await answers(session, rows),
         next_cursor=encode_cursor(last.created_at, last.id) if last else None,
     )
+
+
+async def reviews_page(
+    session: AsyncSession, query: Select[Any], cursor: str | None, limit: int
+) -> Page[StoreReviewOut]:
+    """A page of the reviews ``query`` selects, newest first."""
+    rows = list(await session.scalars(paginate(query, Review, cursor, limit)))
+    return await page_of(session, rows, limit, store_reviews)
+
+
+async def reports_page(
+    session: AsyncSession, status: ReportStatus | None, cursor: str | None, limit: int
+) -> Page[ReportOut]:
+    """A page of the reports in ``status`` (any: None), newest first."""
+    query = paginate(repo.reports(status), ReviewReport, cursor, limit)
+    return await page_of(session, list(await session.scalars(query)), limit, reports_out)
