@@ -40,6 +40,7 @@ from weshop.promotions.models import (
     ShopperCoupon,
     StoreStackingSettings,
 )
+from weshop.reviews import models as reviews_models  # noqa: F401  (the review tables)
 from weshop.stores.models import StaffMember, Store
 
 metadata = Base.metadata

@@ -64,6 +64,10 @@ from weshop.promotions import api as promotions_api
 from weshop.promotions import console as promotions_console
 from weshop.promotions import platform_console as promotions_platform
 from weshop.promotions import web as promotions_web
+from weshop.reviews import api as reviews_api
+from weshop.reviews import console as reviews_console
+from weshop.reviews import platform_console as reviews_platform
+from weshop.reviews import web as reviews_web
 from weshop.stores import api as stores_api
 from weshop.stores import console as stores_console
 from weshop.stores import platform_console as stores_platform
@@ -82,7 +86,11 @@ STOREFRONT_PAGES: list[APIRouter] = [
     bargain_web.router,
     flashsale_web.router,
     affiliates_web.router,
+    reviews_web.router,
 ]
+
+# Sections that reviews add to the buyer's order page.
+orders_web.SHOPPER_ORDER_PAGE_SECTIONS[:] = [reviews_web.order_section]
 
 # Sections of the console's order page: package tracking, and what domains above orders add.
 orders_console.ORDER_PAGE_SECTIONS[:] = [
@@ -91,18 +99,22 @@ orders_console.ORDER_PAGE_SECTIONS[:] = [
     affiliates_console.attribution_section,
 ]
 
-# Sections that the campaign domains add to the mall home and to a product's page.
+# Sections that the campaign domains and reviews add to the mall home, a store's home and a
+# product's page.
 catalog_web.MALL_HOME_SECTIONS[:] = [flashsale_web.mall_strip]
+catalog_web.STORE_PAGE_SECTIONS[:] = [reviews_web.store_section]
 catalog_web.PRODUCT_PAGE_SECTIONS[:] = [
     flashsale_web.product_flash,
     groupbuy_web.product_section,
     bargain_web.product_section,
+    reviews_web.product_section,
 ]
 
 # The merchant console (``/console``).
 MERCHANT_CONSOLE_PAGES: list[APIRouter] = [
     orders_console.router,
     aftersales_console.router,
+    reviews_console.router,
     payments_console.router,
     promotions_console.router,
     members_console.router,
@@ -132,6 +144,7 @@ PLATFORM_CONSOLE_PAGES: list[APIRouter] = [
     payments_platform.router,
     affiliates_platform.router,
     aftersales_platform.router,
+    reviews_platform.router,
 ]
 
 # The REST API (``/api/v1``). The payment providers' routers follow it, from the runtime.
@@ -183,6 +196,10 @@ API_ROUTERS: list[APIRouter] = [
     affiliates_api.me,
     affiliates_api.shop,
     affiliates_api.orders,
+    reviews_api.shop,
+    reviews_api.me,
+    reviews_api.merchant,
+    reviews_api.platform,
 ]
 
 

@@ -18,6 +18,7 @@ from tests.logistics.support import shipping_template, template_body
 from tests.logistics.test_pickup_points import POINT, add_point
 from tests.members.support import base_level, make_member
 from tests.orders.conftest import open_shop
+from tests.reviews.support import REVIEW_BODIES, review_ids
 from tests.support import Api, Headers, expect
 
 MERCHANT_PREFIX = "/api/v1/merchant/stores/{store_id}"
@@ -185,6 +186,7 @@ VALID_BODIES.update(
         ("POST", "/api/v1/merchant/stores/{store_id}/pickups/verify"): {"code": "000000000000"},
     }
 )
+VALID_BODIES.update(REVIEW_BODIES)
 
 
 @dataclass
@@ -348,6 +350,9 @@ async def populated_tenant(api: Api) -> Tenant:
             "action": "release",
             **await bargain_ids(api, store_id, shop.owner, shop.sku_id),
             "request_id": await aftersales_request(api, shop.shopper, placed["orders"][0]),
+            **await review_ids(
+                api, store_id, shop.owner, shop.shopper, shop.address["id"], shop.sku_id
+            ),
         },
     )
 

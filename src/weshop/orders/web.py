@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import secrets
 from collections import defaultdict
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -36,7 +37,7 @@ from weshop.members import service as members
 from weshop.members.service import ALL_POINTS
 from weshop.orders import service
 from weshop.orders.checkout import check_out, quote_basket
-from weshop.orders.models import OrderStatus
+from weshop.orders.models import Order, OrderStatus
 from weshop.orders.pickup import code_qr_svg
 from weshop.orders.schemas import CheckoutIn, CheckoutOut, OrderOut, QuoteIn
 from weshop.orders.tracking import order_tracking, timeline_view
@@ -94,6 +95,13 @@ CHECKOUT_ERRORS = {
     "pickup_contact_required": N_("Give the name and phone of whoever picks the order up."),
 }
 ACTION_FAILED = N_("That could not be done. Please try again.")
+
+# Sections that domains above orders add to the buyer's order page (reviews: the link to
+# review a completed order). ``weshop.routes`` lists them; None shows nothing.
+ShopperOrderSection = Callable[
+    [Request, AsyncSession, User, Order], Awaitable[dict[str, Any] | None]
+]
+SHOPPER_ORDER_PAGE_SECTIONS: list[ShopperOrderSection] = []
 
 
 def _t(request: Request, message: str) -> str:
@@ -439,6 +447,11 @@ async def order_detail(
             "pickup_qr": _pickup_qr(order),
             "notice": notice,
             "error": error_message(request, error, _t(request, ACTION_FAILED)) if error else None,
+            "sections": [
+                shown
+                for section in SHOPPER_ORDER_PAGE_SECTIONS
+                if (shown := await section(request, session, user, row)) is not None
+            ],
             "tab": "me",
             **timeline_view(await order_tracking(session, row)),
         },

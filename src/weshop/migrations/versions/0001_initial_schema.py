@@ -3072,11 +3072,170 @@ def upgrade() -> None:
             batch_op.f("ix_order_pickups_pickup_point_id"), ["pickup_point_id"], unique=False
         )
 
+    # reviews
+    op.create_table(
+        "order_ratings",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("store_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("order_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("user_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column(
+            "service_stars", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column(
+            "logistics_stars", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["order_id"], ["orders.id"], name=op.f("fk_order_ratings_order_id_orders")
+        ),
+        sa.ForeignKeyConstraint(
+            ["store_id"], ["stores.id"], name=op.f("fk_order_ratings_store_id_stores")
+        ),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["users.id"], name=op.f("fk_order_ratings_user_id_users")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_order_ratings")),
+        sa.UniqueConstraint("order_id", name=op.f("uq_order_ratings_order_id")),
+    )
+    with op.batch_alter_table("order_ratings", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_order_ratings_store_created",
+            ["store_id", "created_at", "service_stars", "logistics_stars"],
+            unique=False,
+        )
+
+    op.create_table(
+        "reviews",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("store_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("order_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column(
+            "order_line_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column(
+            "product_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column("user_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("stars", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("text", sa.String(length=500), nullable=False),
+        sa.Column("photo_ids", sa.JSON(), nullable=False),
+        sa.Column("has_photos", sa.Boolean(), nullable=False),
+        sa.Column("anonymous", sa.Boolean(), nullable=False),
+        sa.Column("flagged", sa.Boolean(), nullable=False),
+        sa.Column(
+            "status",
+            sa.Enum("visible", "hidden", name="reviewstatus", native_enum=False, length=16),
+            nullable=False,
+        ),
+        sa.Column("hidden_reason", sa.String(length=200), nullable=False),
+        sa.Column("followup_text", sa.String(length=500), nullable=True),
+        sa.Column("followup_photo_ids", sa.JSON(), nullable=False),
+        sa.Column("followup_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("reply_text", sa.String(length=500), nullable=True),
+        sa.Column("reply_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("reply_by", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
+        sa.Column("followup_reply_text", sa.String(length=500), nullable=True),
+        sa.Column("followup_reply_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["order_id"], ["orders.id"], name=op.f("fk_reviews_order_id_orders")
+        ),
+        sa.ForeignKeyConstraint(
+            ["order_line_id"], ["order_lines.id"], name=op.f("fk_reviews_order_line_id_order_lines")
+        ),
+        sa.ForeignKeyConstraint(
+            ["product_id"], ["products.id"], name=op.f("fk_reviews_product_id_products")
+        ),
+        sa.ForeignKeyConstraint(["reply_by"], ["users.id"], name=op.f("fk_reviews_reply_by_users")),
+        sa.ForeignKeyConstraint(
+            ["store_id"], ["stores.id"], name=op.f("fk_reviews_store_id_stores")
+        ),
+        sa.ForeignKeyConstraint(["user_id"], ["users.id"], name=op.f("fk_reviews_user_id_users")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_reviews")),
+        sa.UniqueConstraint("order_line_id", name=op.f("uq_reviews_order_line_id")),
+    )
+    with op.batch_alter_table("reviews", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_reviews_order_id"), ["order_id"], unique=False)
+        batch_op.create_index(
+            "ix_reviews_product_listing",
+            ["product_id", "status", "has_photos", "created_at"],
+            unique=False,
+        )
+        batch_op.create_index(
+            "ix_reviews_store_created", ["store_id", "created_at", "status", "stars"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_reviews_user_id"), ["user_id"], unique=False)
+
+    op.create_table(
+        "review_reports",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column(
+            "review_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column("store_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("reason", sa.String(length=200), nullable=False),
+        sa.Column(
+            "reported_by", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
+        ),
+        sa.Column(
+            "status",
+            sa.Enum(
+                "open", "upheld", "dismissed", name="reportstatus", native_enum=False, length=16
+            ),
+            nullable=False,
+        ),
+        sa.Column(
+            "decided_by", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
+        ),
+        sa.Column("decision_reason", sa.String(length=200), nullable=False),
+        sa.Column("decided_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["decided_by"], ["users.id"], name=op.f("fk_review_reports_decided_by_users")
+        ),
+        sa.ForeignKeyConstraint(
+            ["reported_by"], ["users.id"], name=op.f("fk_review_reports_reported_by_users")
+        ),
+        sa.ForeignKeyConstraint(
+            ["review_id"], ["reviews.id"], name=op.f("fk_review_reports_review_id_reviews")
+        ),
+        sa.ForeignKeyConstraint(
+            ["store_id"], ["stores.id"], name=op.f("fk_review_reports_store_id_stores")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_review_reports")),
+    )
+    with op.batch_alter_table("review_reports", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_review_reports_review_id"), ["review_id"], unique=False
+        )
+        batch_op.create_index(
+            "ix_review_reports_status_created", ["status", "created_at"], unique=False
+        )
+
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    # reviews
+    with op.batch_alter_table("review_reports", schema=None) as batch_op:
+        batch_op.drop_index("ix_review_reports_status_created")
+        batch_op.drop_index(batch_op.f("ix_review_reports_review_id"))
+
+    op.drop_table("review_reports")
+    with op.batch_alter_table("reviews", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_reviews_user_id"))
+        batch_op.drop_index("ix_reviews_store_created")
+        batch_op.drop_index("ix_reviews_product_listing")
+        batch_op.drop_index(batch_op.f("ix_reviews_order_id"))
+
+    op.drop_table("reviews")
+    with op.batch_alter_table("order_ratings", schema=None) as batch_op:
+        batch_op.drop_index("ix_order_ratings_store_created")
+
+    op.drop_table("order_ratings")
+
     # carriers
     with op.batch_alter_table("parcel_events", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_parcel_events_parcel_id"))
