@@ -6,6 +6,7 @@ nothing; and the shopper's points page says why each entry is there."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from dataclasses import dataclass
 
@@ -20,6 +21,7 @@ from tests.promotions.conftest import claim, create_platform_template, create_te
 from tests.storefront import page, shopper
 from tests.support import Api, expect
 from weshop.core.money import allocate
+from weshop.core.state import IllegalTransition
 from weshop.members.models import Membership, PointsEntry, PointsKind
 from weshop.payments import refunds
 from weshop.payments.models import Refund, RefundStatus
@@ -155,6 +157,17 @@ async def benefits(runtime, store_id: int, user_id: int, order_id: int) -> Benef
     )
 
 
+def success_of(refund: Refund, provider_refund_id: str | None = None) -> RefundUpdate:
+    """The provider's verified word that the refund succeeded."""
+    return RefundUpdate(
+        refund.out_refund_no,
+        refund.amount_fen,
+        ProviderRefund(
+            provider_refund_id or refund.provider_refund_id or "", ProviderRefundStatus.SUCCEEDED
+        ),
+    )
+
+
 async def replay_refund_notifications(runtime, order_id: int) -> None:
     """Each succeeded refund of the order told again, as the provider's callback would."""
     async with runtime.db.transaction() as session:
@@ -166,14 +179,8 @@ async def replay_refund_notifications(runtime, order_id: int) -> None:
             )
         )
         for refund in done:
-            update = RefundUpdate(
-                refund.out_refund_no,
-                refund.amount_fen,
-                ProviderRefund(refund.provider_refund_id, ProviderRefundStatus.SUCCEEDED),
-            )
-            assert await refunds.apply_refund_update(session, "sandbox", update) == (
-                "already_applied"
-            )
+            told = await refunds.apply_refund_update(session, "sandbox", success_of(refund))
+            assert told == "already_applied"
 
 
 async def coupon_state(runtime, coupon_id: int) -> tuple[str, int | None, int]:
@@ -449,3 +456,41 @@ async def test_a_platform_coupon_returns_once_no_order_of_the_checkout_keeps_any
     for order in (holder, sibling):
         await replay_refund_notifications(runtime, order["id"])
     assert await coupon_state(runtime, coupon["id"]) == ("available", None, 1)
+
+
+async def test_refunds_told_at_once_and_told_again_return_exactly_what_was_spent(
+    api, runtime, runner
+):
+    shop = await open_shop(api)
+    market = await new_shopper(api, shop)
+    user_id = await make_member(api, market.store_id, market.shopper)
+    await adjust(market, user_id, 1000)
+    order = await place_and_pay(market, [(1, 2)], points=True)
+    await runner.run()
+    assert order["payable_fen"] == 2500 - 1000
+    line = order["lines"][0]["id"]
+    for amount in (500, 333, 667):  # asked, not yet sent
+        expect(await ask_refund(market, order["id"], {line: amount}), 201)
+    async with runtime.db.session(write=False) as session:
+        pending = list(await session.scalars(select(Refund).where(Refund.order_id == order["id"])))
+
+    async def tell(refund: Refund) -> str:
+        async with runtime.db.transaction() as session:
+            update = success_of(refund, f"SIM{refund.id}")
+            return await refunds.apply_refund_update(session, "sandbox", update)
+
+    # Each refund's success told three times at once, every refund at the same time.
+    told = await asyncio.gather(
+        *(tell(refund) for refund in pending for _ in range(3)), return_exceptions=True
+    )
+    applied = [answer for answer in told if answer == "applied"]
+    lost = [answer for answer in told if answer != "applied"]
+    assert len(applied) == len(pending)
+    assert all(
+        answer == "already_applied" or isinstance(answer, IllegalTransition) for answer in lost
+    )
+    assert (await api.order(market.shopper, order["id"]))["refunded_fen"] == 1500
+    assert await member(runtime, market.store_id, user_id) == (1000, 0, 0, shop.levels[0])
+    found = await benefits(runtime, market.store_id, user_id, order["id"])
+    assert found.by_kind[PointsKind.REFUND][0] == 1000
+    assert len(found.refund_entries) == len(set(found.refund_entries)) <= 3
