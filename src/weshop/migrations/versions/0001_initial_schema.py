@@ -2765,6 +2765,32 @@ def upgrade() -> None:
                 "owed_delta", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
             )
         )
+        batch_op.alter_column(
+            "kind",
+            existing_type=sa.Enum(
+                "earn",
+                "spend",
+                "refund",
+                "expire",
+                "adjust",
+                name="pointskind",
+                native_enum=False,
+                length=16,
+            ),
+            type_=sa.Enum(
+                "earn",
+                "spend",
+                "refund",
+                "expire",
+                "adjust",
+                "clawback",
+                "repay",
+                name="pointskind",
+                native_enum=False,
+                length=16,
+            ),
+            existing_nullable=False,
+        )
         batch_op.drop_constraint(op.f("uq_points_entries_store_id_kind_order_id"), type_="unique")
         batch_op.create_index(
             "ix_points_entries_once_per_order",
@@ -2793,6 +2819,32 @@ def downgrade() -> None:
             op.f("uq_points_entries_store_id_kind_order_id"), ["store_id", "kind", "order_id"]
         )
         batch_op.drop_column("owed_delta")
+        batch_op.alter_column(
+            "kind",
+            existing_type=sa.Enum(
+                "earn",
+                "spend",
+                "refund",
+                "expire",
+                "adjust",
+                "clawback",
+                "repay",
+                name="pointskind",
+                native_enum=False,
+                length=16,
+            ),
+            type_=sa.Enum(
+                "earn",
+                "spend",
+                "refund",
+                "expire",
+                "adjust",
+                name="pointskind",
+                native_enum=False,
+                length=16,
+            ),
+            existing_nullable=False,
+        )
         batch_op.drop_column("basis_fen")
         batch_op.drop_column("refund_id")
     with op.batch_alter_table("memberships", schema=None) as batch_op:
