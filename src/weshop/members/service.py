@@ -5,10 +5,10 @@ Contracts for the callers (every function runs in the caller's transaction, neve
 * ``member_pricing`` reads only.
 * ``spend_points`` at checkout, ``refund_points`` when that order is cancelled,
   ``earn_for_completed_order`` when an order completes: each acts at most once per order.
+  When one order spends at several stores, call in ascending store id (lock order).
 * ``return_points_for_refund`` and ``claw_back_for_refund`` when a refund of an order
   succeeds: each computes what is due from the order's totals, so the returns (claw-backs)
   of all its refunds add up exactly, and a repeat does nothing.
-  When one order spends at several stores, call in ascending store id (lock order).
 * A raised error means the caller's transaction must roll back.
 """
 
