@@ -226,9 +226,8 @@ class Expected:
     def earned(self) -> tuple[int, int]:
         if not self.basis:
             return 0, 0
-        return self.basis * RULES["points_per_yuan"] // 100, self.basis * RULES[
-            "growth_per_yuan"
-        ] // 100
+        per_yuan = RULES["points_per_yuan"], RULES["growth_per_yuan"]
+        return self.basis * per_yuan[0] // 100, self.basis * per_yuan[1] // 100
 
     def clawed(self) -> tuple[int, int]:
         if not self.basis:
@@ -243,10 +242,16 @@ async def check(runtime, shop: Shop, user_id: int, order_id: int, expected: Expe
     found = await benefits(runtime, shop.market.store_id, user_id, order_id)
     returned, _, _, _ = found.by_kind.get(PointsKind.REFUND, (0, 0, 0, 0))
     assert returned == expected.returned()
+    # Within half a point of spent × refunded ÷ paid, and all of it once all is refunded.
+    assert abs(returned * expected.paid - expected.spent * expected.refunded) * 2 <= expected.paid
+    assert returned == expected.spent or expected.refunded < expected.paid
     earned, earned_growth, _, _ = found.by_kind.get(PointsKind.EARN, (0, 0, 0, 0))
     assert (earned, earned_growth) == expected.earned()
     taken, growth_taken, owed, _ = found.by_kind.get(PointsKind.CLAWBACK, (0, 0, 0, 0))
     assert (owed - taken, -growth_taken) == expected.clawed()
+    if expected.basis:
+        lost = expected.basis - (expected.paid - expected.refunded)
+        assert abs((owed - taken) * expected.basis - earned * lost) * 2 <= expected.basis
     assert found.owed == owed >= 0
     assert found.balance == (
         expected.granted - expected.spent + returned + earned + taken - expected.drained
