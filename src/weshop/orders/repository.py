@@ -4,7 +4,7 @@ from collections import defaultdict
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Select, select, update
+from sqlalchemy import ColumnElement, Select, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from weshop.accounts.models import Address
@@ -137,13 +137,15 @@ async def store_order(session: AsyncSession, scope: StoreScope, order_id: int) -
 
 
 async def live_sibling(session: AsyncSession, order: Order) -> Order | None:
-    """Another order of the same checkout that is not cancelled, the lowest id first."""
+    """Another order of the same checkout that is neither cancelled nor wholly refunded
+    (one that keeps some of what it paid, or has not paid yet), the lowest id first."""
     return await session.scalar(
         select(Order)
         .where(
             Order.checkout_no == order.checkout_no,
             Order.id != order.id,
             Order.status != OrderStatus.CANCELLED,
+            or_(Order.paid_fen == 0, Order.refunded_fen < Order.paid_fen),
         )
         .order_by(Order.id)
         .limit(1)

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from weshop.accounts.models import User
 from weshop.accounts.repository import phone_index
@@ -26,6 +27,7 @@ from weshop.inventory.service import release_reservations, return_sold_stock, se
 from weshop.logistics.tracking import track as track_parcel
 from weshop.orders import repository as repo
 from weshop.orders.benefits import (
+    follow_refund,
     refund_benefits,
     release_benefits,
     reward_completion,
@@ -160,12 +162,24 @@ async def _units_by_product(session: AsyncSession, order_id: int, sign: int = 1)
     return units
 
 
-async def record_refund(session: AsyncSession, order_id: int, amount_fen: int) -> None:
-    await session.execute(
+async def record_refund(
+    session: AsyncSession, order_id: int, amount_fen: int, refund_id: int
+) -> None:
+    """A refund of the order succeeded (payments calls this once per refund, under the
+    refund's compare-and-set): the order counts the money, and the shopper's points, growth
+    and coupons follow the refunded total (``benefits.follow_refund``). The row lock the
+    UPDATE takes makes concurrent refunds of one order count one after the other."""
+    result = await session.execute(
         update(Order)
         .where(Order.id == order_id)
         .values(refunded_fen=Order.refunded_fen + amount_fen)
+        .returning(Order.refunded_fen)
+        .execution_options(synchronize_session=False)
     )
+    refunded_fen = result.scalar_one()
+    order = await session.get_one(Order, order_id)
+    set_committed_value(order, "refunded_fen", refunded_fen)
+    await follow_refund(session, order, refund_id, utcnow())
 
 
 async def cancel(session: AsyncSession, order: Order, *, actor: str, reason: str) -> Order:
