@@ -12,7 +12,13 @@ from weshop.core.outbox import OutboxMessage
 from weshop.core.ratelimit import RateCounter
 from weshop.flashsale.models import FlashAttempt, FlashBuyer, FlashItem, FlashSession
 from weshop.groupbuy.models import Group, GroupCampaign, GroupMember, GroupPrice, ShopperUnits
-from weshop.inventory.models import StockLevel, StockMovement, StockReservation
+from weshop.inventory.models import (
+    StockLevel,
+    StockMovement,
+    StockReservation,
+    Warehouse,
+    WarehouseStock,
+)
 from weshop.ledger.models import (
     FeeRate,
     JournalEntry,
@@ -89,6 +95,8 @@ __all__ = [
     "Sku",
     "StaffMember",
     "StockLevel",
+    "Warehouse",
+    "WarehouseStock",
     "StockMovement",
     "StockReservation",
     "Store",
