@@ -147,6 +147,16 @@ class CampaignRefOut(BaseModel):
     entry_id: int | None = Field(description="The group, bargain or flash attempt.")
 
 
+class AllocationOut(BaseModel):
+    """Units of a line's SKU allocated to a warehouse when the order took its stock."""
+
+    model_config = ConfigDict(from_attributes=True)
+    sku_id: int
+    warehouse_id: int
+    quantity: int
+    status: str = Field(description="held, sold, released or returned.")
+
+
 class OrderOut(BaseModel):
     id: int
     order_no: str
@@ -188,6 +198,11 @@ class OrderOut(BaseModel):
         default=False,
         description="Paid but not to be shipped until its campaign allows (a group not yet "
         "filled).",
+    )
+    warehouse_allocation: list[AllocationOut] = Field(
+        default=[],
+        description="Staff only, in a store with warehouses: which warehouse ships how many "
+        "of each SKU (a line split across warehouses has a row per warehouse).",
     )
 
 

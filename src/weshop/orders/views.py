@@ -7,9 +7,12 @@ from typing import Literal
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from weshop.core.crypto import mask_name, mask_phone, mask_text
+from weshop.inventory.models import StockReservation
+from weshop.inventory.warehouses import order_allocations
 from weshop.orders import repository as repo
 from weshop.orders.models import Order, OrderEvent, OrderLine, Shipment
 from weshop.orders.schemas import (
+    AllocationOut,
     CampaignRefOut,
     OrderEventOut,
     OrderLineOut,
@@ -69,6 +72,7 @@ async def describe_orders(
     lines = await repo.lines_of(session, ids)
     shipments = await repo.shipments_of(session, ids)
     names = await repo.store_names(session, {order.store_id for order in orders})
+    allocations = await order_allocations(session, ids) if audience == "staff" else {}
     described = []
     for order in orders:
         history = await repo.events_of(session, order.id) if with_history else []
@@ -80,6 +84,7 @@ async def describe_orders(
                 shipments=shipments[order.id],
                 history=history,
                 audience=audience,
+                allocation=allocations.get(order.id, []),
             )
         )
     return described
@@ -93,6 +98,7 @@ def order_out(
     shipments: list[Shipment],
     history: list[OrderEvent],
     audience: Audience,
+    allocation: list[StockReservation] | None = None,
 ) -> OrderOut:
     """One order as ``audience`` sees it, from its rows (a checkout answers with the orders it
     has just written, without reading them back)."""
@@ -133,6 +139,7 @@ def order_out(
             entry_id=order.campaign_entry_id,
         ),
         shipping_held=order.shipping_held,
+        warehouse_allocation=[AllocationOut.model_validate(row) for row in allocation or []],
     )
 
 
