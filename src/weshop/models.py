@@ -95,8 +95,6 @@ __all__ = [
     "Sku",
     "StaffMember",
     "StockLevel",
-    "Warehouse",
-    "WarehouseStock",
     "StockMovement",
     "StockReservation",
     "Store",
@@ -104,5 +102,7 @@ __all__ = [
     "StorePaymentAccount",
     "StoreStackingSettings",
     "User",
+    "Warehouse",
+    "WarehouseStock",
     "metadata",
 ]

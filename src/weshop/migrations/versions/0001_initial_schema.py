@@ -2762,16 +2762,18 @@ def upgrade() -> None:
     op.create_table(
         "warehouse_stocks",
         sa.Column("sku_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
-        sa.Column("warehouse_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column(
+            "warehouse_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
         sa.Column("store_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
-        sa.Column("available", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column(
+            "available", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
         sa.Column("reserved", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.CheckConstraint(
             "available >= 0", name=op.f("ck_warehouse_stocks_available_not_negative")
         ),
-        sa.CheckConstraint(
-            "reserved >= 0", name=op.f("ck_warehouse_stocks_reserved_not_negative")
-        ),
+        sa.CheckConstraint("reserved >= 0", name=op.f("ck_warehouse_stocks_reserved_not_negative")),
         sa.ForeignKeyConstraint(
             ["sku_id"], ["skus.id"], name=op.f("fk_warehouse_stocks_sku_id_skus")
         ),
@@ -2789,7 +2791,11 @@ def upgrade() -> None:
         op.f("ix_warehouse_stocks_warehouse_id"), "warehouse_stocks", ["warehouse_id"], unique=False
     )
     with op.batch_alter_table("stock_movements", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("warehouse_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True))
+        batch_op.add_column(
+            sa.Column(
+                "warehouse_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
+            )
+        )
         batch_op.create_foreign_key(
             batch_op.f("fk_stock_movements_warehouse_id_warehouses"),
             "warehouses",
@@ -2797,7 +2803,11 @@ def upgrade() -> None:
             ["id"],
         )
     with op.batch_alter_table("stock_reservations", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("warehouse_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True))
+        batch_op.add_column(
+            sa.Column(
+                "warehouse_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
+            )
+        )
         batch_op.create_foreign_key(
             batch_op.f("fk_stock_reservations_warehouse_id_warehouses"),
             "warehouses",
