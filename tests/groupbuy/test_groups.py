@@ -317,7 +317,7 @@ async def test_group_orders_in_a_store_with_warehouses_are_allocated_and_give_ba
     main = await warehouses.warehouse("主仓", "上海市")
     local = await warehouses.warehouse("杭州仓", "浙江省")
     expect(await warehouses.move(gshop.sku_id, local, 3), 201)
-    group_id, order, leader = await gshop.opened_group()
+    group_id, order, _ = await gshop.opened_group()
     assert await warehouses.allocation(order["id"]) == [(gshop.sku_id, local, 1, "sold")]
     member, address = await gshop.shopper()
     joined = expect(await gshop.join(member, address, group_id), 201)
