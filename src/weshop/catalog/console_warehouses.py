@@ -202,7 +202,7 @@ async def update_warehouse(
         try:
             async with undo_on_error(session):
                 await warehouses.update_warehouse(
-                    session, access.scope, warehouse_id, result.data.model_dump(exclude_unset=True)
+                    session, access.scope, warehouse_id, result.data.model_dump(exclude_none=True)
                 )
             return done_redirect(access, f"/warehouses/{warehouse_id}", "saved")
         except WeShopError as exc:

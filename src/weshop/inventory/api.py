@@ -127,7 +127,7 @@ async def update_warehouse(
 ):
     """Change a warehouse's details or region, or deactivate it (only when empty and not the
     default) or reactivate it."""
-    changes = body.model_dump(exclude_unset=True)
+    changes = body.model_dump(exclude_unset=True, exclude_none=True)
     return await warehouses.update_warehouse(session, scope, warehouse_id, changes)
 
 

@@ -90,6 +90,8 @@ class WarehouseIn(BaseModel):
 
 
 class WarehousePatch(BaseModel):
+    """Only what is given changes; null counts as not given."""
+
     model_config = ConfigDict(extra="forbid")
     name: WarehouseName | None = None
     province: Province | None = None
