@@ -13,7 +13,13 @@ from weshop.core.outbox import OutboxMessage
 from weshop.core.ratelimit import RateCounter
 from weshop.flashsale.models import FlashAttempt, FlashBuyer, FlashItem, FlashSession
 from weshop.groupbuy.models import Group, GroupCampaign, GroupMember, GroupPrice, ShopperUnits
-from weshop.inventory.models import StockLevel, StockMovement, StockReservation
+from weshop.inventory.models import (
+    StockLevel,
+    StockMovement,
+    StockReservation,
+    Warehouse,
+    WarehouseStock,
+)
 from weshop.ledger.models import (
     FeeRate,
     JournalEntry,
@@ -100,5 +106,7 @@ __all__ = [
     "StorePaymentAccount",
     "StoreStackingSettings",
     "User",
+    "Warehouse",
+    "WarehouseStock",
     "metadata",
 ]

@@ -33,6 +33,7 @@ from weshop.catalog import api as catalog_api
 from weshop.catalog import console as catalog_console
 from weshop.catalog import console_skus as catalog_console_skus
 from weshop.catalog import console_stock as catalog_console_stock
+from weshop.catalog import console_warehouses as catalog_console_warehouses
 from weshop.catalog import web as catalog_web
 from weshop.flashsale import api as flashsale_api
 from weshop.flashsale import console as flashsale_console
@@ -131,6 +132,7 @@ MERCHANT_CONSOLE_PAGES: list[APIRouter] = [
     catalog_console.router,
     catalog_console_skus.router,
     catalog_console_stock.router,
+    catalog_console_warehouses.router,
     stores_console.home,
     stores_console.router,
 ]

@@ -54,6 +54,12 @@ VALID_BODIES: dict[tuple[str, str], object] = {
     ("PUT", "/api/v1/merchant/stores/{store_id}/skus/{sku_id}/low-stock-threshold"): {
         "threshold": 3
     },
+    ("POST", "/api/v1/merchant/stores/{store_id}/warehouses"): {
+        "name": "新仓",
+        "province": "浙江省",
+        "city": "杭州市",
+    },
+    ("PATCH", "/api/v1/merchant/stores/{store_id}/warehouses/{warehouse_id}"): {"city": "宁波市"},
     ("POST", "/api/v1/merchant/stores/{store_id}/orders/{order_id}/shipments"): {
         "packages": [{"carrier": "顺丰", "tracking_no": "SF123456"}]
     },
@@ -315,11 +321,20 @@ async def populated_tenant(api: Api) -> Tenant:
         ),
         200,
     )
+    warehouse = expect(
+        await client.post(
+            f"/api/v1/merchant/stores/{store_id}/warehouses",
+            json=VALID_BODIES[("POST", "/api/v1/merchant/stores/{store_id}/warehouses")],
+            headers=shop.owner,
+        ),
+        201,
+    )
     return Tenant(
         store_id=store_id,
         owner=shop.owner,
         shopper=shop.shopper,
         ids={
+            "warehouse_id": warehouse["id"],
             "store_id": store_id,
             "category_id": category["id"],
             "product_id": shop.product["id"],

@@ -414,6 +414,7 @@ async def _place(
             order_id=order.id,
             lines=[(line.sku_id, line.quantity) for line in store_quotes[store_id].lines],
             expires_at=order.pay_deadline,
+            ship_province=order.ship_province,
         )
     return _placed(checkout_no, orders, lines, pickups, priced)
 

@@ -214,6 +214,16 @@ class PickupVerifyIn(BaseModel):
     )
 
 
+class AllocationOut(BaseModel):
+    """Units of a line's SKU allocated to a warehouse when the order took its stock."""
+
+    model_config = ConfigDict(from_attributes=True)
+    sku_id: int
+    warehouse_id: int
+    quantity: int
+    status: str = Field(description="held, sold, released or returned.")
+
+
 class OrderOut(BaseModel):
     id: int
     order_no: str
@@ -262,6 +272,11 @@ class OrderOut(BaseModel):
         "point (自提, see `pickup`), with no address.",
     )
     pickup: PickupOut | None = None
+    warehouse_allocation: list[AllocationOut] = Field(
+        default=[],
+        description="Staff only, in a store with warehouses: which warehouse ships how many "
+        "of each SKU (a line split across warehouses has a row per warehouse).",
+    )
 
 
 class CheckoutOut(BaseModel):

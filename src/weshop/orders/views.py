@@ -7,9 +7,12 @@ from typing import Literal
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from weshop.core.crypto import mask_name, mask_phone, mask_text
+from weshop.inventory.models import StockReservation
+from weshop.inventory.warehouses import order_allocations
 from weshop.orders import repository as repo
 from weshop.orders.models import Order, OrderEvent, OrderLine, OrderPickup, Shipment
 from weshop.orders.schemas import (
+    AllocationOut,
     CampaignRefOut,
     OrderEventOut,
     OrderLineOut,
@@ -89,6 +92,7 @@ async def describe_orders(
     shipments = await repo.shipments_of(session, ids)
     pickups = await repo.pickups_of(session, ids)
     names = await repo.store_names(session, {order.store_id for order in orders})
+    allocations = await order_allocations(session, ids) if audience == "staff" else {}
     described = []
     for order in orders:
         history = await repo.events_of(session, order.id) if with_history else []
@@ -101,6 +105,7 @@ async def describe_orders(
                 history=history,
                 audience=audience,
                 pickup=pickups.get(order.id),
+                allocation=allocations.get(order.id, []),
             )
         )
     return described
@@ -115,6 +120,7 @@ def order_out(
     history: list[OrderEvent],
     audience: Audience,
     pickup: OrderPickup | None = None,
+    allocation: list[StockReservation] | None = None,
 ) -> OrderOut:
     """One order as ``audience`` sees it, from its rows (a checkout answers with the orders it
     has just written, without reading them back)."""
@@ -157,6 +163,7 @@ def order_out(
         shipping_held=order.shipping_held,
         delivery="express" if pickup is None else "pickup",
         pickup=None if pickup is None else pickup_out(pickup, audience),
+        warehouse_allocation=[AllocationOut.model_validate(row) for row in allocation or []],
     )
 
 
