@@ -194,3 +194,50 @@ async def test_stock_held_before_the_first_warehouse_is_allocated_to_it(api, cli
     expect(await client.post(f"/api/v1/me/orders/{order_id}/cancel", json={}, headers=shopper), 200)
     assert await shop.stock(sku) == {main: (5, 0)}
     await check_sums(runtime, shop.store_id)
+
+
+async def test_units_refunded_one_by_one_go_back_once_to_their_warehouse(
+    api, client, runtime, runner
+):
+    """An after-sales refund of unshipped units puts them back in the warehouse they were
+    allocated from; cancelling the order afterwards gives back only the rest."""
+    shop = await warehouse_shop(api)
+    (sku,) = shop.sku_ids
+    near = await shop.warehouse("杭州仓", "浙江省")
+    far = await shop.warehouse("成都仓", "四川省")
+    expect(await shop.move(sku, near, 2), 201)
+    expect(await shop.move(sku, far, 3), 201)
+    shopper, address_id = await shop.buyer("浙江省")
+    placed = expect(await api.place_order(shopper, address_id, [(sku, 4)]), 201)
+    order = placed["orders"][0]
+    await api.confirm_in_cashier(await api.start_payment(shopper, order["id"]))
+    await runner.run()
+    assert await shop.stock(sku) == {near: (0, 0), far: (1, 0)}
+
+    for key in ("first", "second"):
+        asked = await client.post(
+            "/api/v1/me/aftersales",
+            json={
+                "order_id": order["id"],
+                "order_line_id": order["lines"][0]["id"],
+                "quantity": 1,
+                "kind": "refund_only",
+                "reason_code": "changed_mind",
+            },
+            headers={**shopper, "Idempotency-Key": key},
+        )
+        assert expect(asked, 201)["status"] == "refunding"
+        await runner.run()
+    back = await shop.stock(sku)
+    assert sum(available for available, _ in back.values()) == 3
+    await check_sums(runtime, shop.store_id)
+
+    expect(
+        await client.post(
+            shop.url(f"/orders/{order['id']}/cancel"), json={"reason": "缺货"}, headers=shop.owner
+        ),
+        200,
+    )
+    await runner.run()
+    assert await shop.stock(sku) == {near: (2, 0), far: (3, 0)}
+    await check_sums(runtime, shop.store_id)

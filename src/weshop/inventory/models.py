@@ -76,6 +76,9 @@ class StockReservation(Base):
     order_id: Mapped[int] = mapped_column(index=True)
     sku_id: Mapped[int] = mapped_column(ForeignKey("skus.id"))
     quantity: Mapped[int]
+    # Sold units put back on sale one by one (after-sales) while the rest stays sold: a later
+    # return of the whole reservation gives back only what is left.
+    returned_quantity: Mapped[int] = mapped_column(default=0)
     # The warehouse the units are allocated to (and go back to); None without warehouses.
     warehouse_id: Mapped[int | None] = mapped_column(ForeignKey("warehouses.id"))
     status: Mapped[ReservationStatus] = mapped_column(

@@ -55,6 +55,44 @@ async def settle_reservation(
     return result.rowcount == 1
 
 
+async def take_returned_units(session: AsyncSession, reservation_id: int, quantity: int) -> bool:
+    """Compare-and-set: count ``quantity`` more units of a sold reservation as returned, only
+    while it is sold and has that many left."""
+    result = await session.execute(
+        update(StockReservation)
+        .where(
+            StockReservation.id == reservation_id,
+            StockReservation.status == ReservationStatus.SOLD,
+            StockReservation.returned_quantity + quantity <= StockReservation.quantity,
+        )
+        .values(returned_quantity=StockReservation.returned_quantity + quantity)
+    )
+    return result.rowcount == 1
+
+
+async def returned_units(session: AsyncSession, reservation_id: int) -> int:
+    """Units of a reservation already put back on sale, read afresh (a concurrent return may
+    have counted more since the row was loaded)."""
+    return (
+        await session.scalar(
+            select(StockReservation.returned_quantity).where(StockReservation.id == reservation_id)
+        )
+        or 0
+    )
+
+
+async def reservations_of_sku(
+    session: AsyncSession, order_id: int, sku_id: int
+) -> list[StockReservation]:
+    """Every reservation of one SKU for an order, whatever its status, oldest first."""
+    rows = await session.scalars(
+        select(StockReservation)
+        .where(StockReservation.order_id == order_id, StockReservation.sku_id == sku_id)
+        .order_by(StockReservation.id)
+    )
+    return list(rows)
+
+
 async def reservations_of(
     session: AsyncSession, order_id: int, status: ReservationStatus
 ) -> list[StockReservation]:

@@ -292,6 +292,9 @@ async def _settle(
         if not won:
             continue  # a racing cancel or expiry already settled it
         quantity = reservation.quantity
+        if from_status == ReservationStatus.SOLD:
+            # Units an after-sales return already put back are not given back twice.
+            quantity -= await repo.returned_units(session, reservation.id)
         available_delta = quantity if give_back else 0
         reserved_delta = -quantity if from_status == ReservationStatus.HELD else 0
         after = await repo.change_level(
@@ -378,26 +381,92 @@ async def return_units(
     order_id: int,
     reason: str,
     actor_id: int | None = None,
-) -> StockMovement:
-    """Put ``quantity`` sold units of one SKU back on sale (an after-sales return received,
-    or a refund of units not shipped), recorded as a RETURN movement of the order."""
+) -> int:
+    """Put up to ``quantity`` sold units of one SKU back on sale (an after-sales return
+    received, or a refund of units not shipped), recorded as RETURN movements of the order.
+
+    The units go back to the warehouse each came from, counted on the order's sold
+    reservations, so that returning the whole order later (a cancellation) gives back only
+    the rest and no unit is ever put back twice. An order that holds no reservation of the
+    SKU (a flash sale's order: its units came from the flash item) returns them to the
+    store's default warehouse, if it has one. Returns the units put back."""
+    left = quantity
+    reservations = await repo.reservations_of_sku(session, order_id, sku_id)
+    for reservation in reservations:
+        take = min(left, reservation.quantity - reservation.returned_quantity)
+        if take <= 0 or not await repo.take_returned_units(session, reservation.id, take):
+            continue
+        await _put_back(
+            session,
+            store_id=store_id,
+            sku_id=sku_id,
+            warehouse_id=reservation.warehouse_id,
+            quantity=take,
+            order_id=order_id,
+            reason=reason,
+            actor_id=actor_id,
+        )
+        left -= take
+    if reservations:
+        return quantity - left
+    default = await repo.default_warehouse(session, store_id)
+    await _put_back(
+        session,
+        store_id=store_id,
+        sku_id=sku_id,
+        warehouse_id=default.id if default is not None else None,
+        quantity=quantity,
+        order_id=order_id,
+        reason=reason,
+        actor_id=actor_id,
+    )
+    return quantity
+
+
+async def _put_back(
+    session: AsyncSession,
+    *,
+    store_id: int,
+    sku_id: int,
+    warehouse_id: int | None,
+    quantity: int,
+    order_id: int,
+    reason: str,
+    actor_id: int | None,
+) -> None:
     after = await repo.change_level(
         session, store_id=store_id, sku_id=sku_id, available_delta=quantity, reserved_delta=0
     )
     if after is None:
         raise NotFound("no such SKU")
-    movement = StockMovement(
-        store_id=store_id,
-        sku_id=sku_id,
-        kind=MovementKind.RETURN,
-        available_delta=quantity,
-        available_after=after,
-        order_id=order_id,
-        reason=reason,
-        actor_id=actor_id,
+    if warehouse_id is not None:
+        await repo.open_warehouse_row(
+            session, store_id=store_id, sku_id=sku_id, warehouse_id=warehouse_id
+        )
+        if (
+            await repo.change_warehouse_stock(
+                session,
+                sku_id=sku_id,
+                warehouse_id=warehouse_id,
+                available_delta=quantity,
+                reserved_delta=0,
+            )
+            is None
+        ):
+            raise Conflict("stock level out of step with warehouses", code="stock_inconsistent")
+    session.add(
+        StockMovement(
+            store_id=store_id,
+            sku_id=sku_id,
+            warehouse_id=warehouse_id,
+            kind=MovementKind.RETURN,
+            available_delta=quantity,
+            available_after=after,
+            order_id=order_id,
+            reason=reason,
+            actor_id=actor_id,
+        )
     )
-    session.add(movement)
-    return movement
 
 
 async def stock_levels(session: AsyncSession, sku_ids: list[int]) -> dict[int, StockLevel]:
