@@ -24,11 +24,14 @@ from weshop.core.outbox import emit
 from weshop.inventory.service import return_units
 from weshop.ledger.settlement import schedule_settlement
 from weshop.orders.models import Order, OrderLine, OrderStatus
+from weshop.orders.service import units_given_back
 from weshop.payments.refunds import refund_lines
 
 # The deadline of a waiting state; its handler (tasks.py) acts only on the step it was
 # written for.
 DEADLINE = "aftersales.deadline"
+# Who moves the order on in its history when after-sales gives units back.
+SYSTEM_AFTERSALES = "aftersales"
 
 
 async def _deadline(
@@ -114,7 +117,8 @@ async def transition(
 
 async def _send_refund(session: AsyncSession, request: AftersalesRequest) -> None:
     """The refund by line through payments (checked under the payment's lock), the shipping
-    given back only after the line's share; units never shipped go back on sale."""
+    given back only after the line's share; units never shipped go back on sale and are
+    no longer to ship (the order may move on, see ``orders.service.units_given_back``)."""
     order = await session.get_one(Order, request.order_id)
     line = await session.get_one(OrderLine, request.order_line_id)
     line_fen = min(request.amount_fen, request.max_fen - request.shipping_fen)
@@ -134,6 +138,14 @@ async def _send_refund(session: AsyncSession, request: AftersalesRequest) -> Non
             quantity=request.quantity,
             order_id=order.id,
             reason=f"refunded before shipping ({request.request_no})",
+        )
+        await units_given_back(
+            session,
+            order.id,
+            line.id,
+            request.quantity,
+            actor=SYSTEM_AFTERSALES,
+            note=f"售后 {request.request_no}",
         )
     await session.flush()
 

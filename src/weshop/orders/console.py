@@ -289,9 +289,7 @@ async def order_page(
             "address": shipping_address(order, reveal=reveal),
             "may_reveal": may_reveal and not reveal,
             "lines": lines,
-            "left_to_ship": {
-                line.id: line.quantity - line.shipped_quantity for line in lines.values()
-            },
+            "left_to_ship": {line.id: line.left_to_ship for line in lines.values()},
             "can_ship": access.can(Permission.ORDERS_FULFIL)
             and "ship" in described.allowed_actions,
             "can_cancel": access.can(Permission.ORDERS_CANCEL)
