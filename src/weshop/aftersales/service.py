@@ -14,6 +14,11 @@ Rules:
   dispute, at most :data:`FAST_REFUND_MAX_RECENT` refunded requests in
   :data:`FAST_REFUND_LOOKBACK`), is approved in the request that asks: the refund is
   recorded there and goes to the provider right after it commits.
+- A deadline that would send a refund (the store's silence approving, or its receipt
+  deemed) first fits the request to what is left of the line and shipping (a staff refund
+  outside after-sales may have taken part meanwhile): the request is lowered to it, with a
+  ``lower_to_left`` history step, or closed (``close_nothing_left``) when nothing is left;
+  the deadline never fails into retries over money that is gone.
 """
 
 from __future__ import annotations
@@ -45,6 +50,7 @@ from weshop.core.pagination import paginate
 from weshop.core.tenancy import StoreScope
 from weshop.orders import service as orders
 from weshop.orders.models import OrderLine, OrderStatus
+from weshop.payments.refunds import order_left_to_refund
 
 FAST_REFUND_LOOKBACK = timedelta(days=90)
 FAST_REFUND_MAX_RECENT = 3
@@ -431,10 +437,50 @@ async def deadline_passed(session: AsyncSession, request_id: int, step: int, now
         return False
     if request.deadline_at is None or now < request.deadline_at:
         return False
+    sends_refund = request.status in (RequestStatus.REQUESTED, RequestStatus.RETURN_SHIPPED)
+    if sends_refund and not await _fit_to_what_is_left(session, request):
+        # A return deemed received is back in stock all the same.
+        goods_back = request.status == RequestStatus.RETURN_SHIPPED
+        await transition(session, request, "close_nothing_left", SYSTEM, note=NOTHING_LEFT)
+        if goods_back:
+            await return_received(session, request, None)
+        return True
     if request.status == RequestStatus.REQUESTED:
         await approve_request(session, request, SYSTEM, "the store did not answer in time")
     elif request.status == RequestStatus.RETURN_SHIPPED:
         await receive(session, request, SYSTEM, None)
     else:
         await transition(session, request, "expire", SYSTEM, note="no answer in time")
+    return True
+
+
+NOTHING_LEFT = "a refund outside after-sales gave back what this request asked"
+
+
+async def _fit_to_what_is_left(session: AsyncSession, request: AftersalesRequest) -> bool:
+    """Lower a request that would refund more than is left of its line (and of the shipping
+    it includes) to what is left, under the payment's lock; False when nothing is left. An
+    exchange refunds nothing and always fits."""
+    if request.kind == RequestKind.EXCHANGE:
+        return True
+    left = await order_left_to_refund(session, request.order_id, lock=True)
+    line_most = request.max_fen - request.shipping_fen
+    line_fen = min(line_most, max(left.get(request.order_line_id, 0), 0))
+    shipping_fen = min(request.shipping_fen, max(left.get(None, 0), 0))
+    most = line_fen + shipping_fen
+    if most == 0:
+        return False
+    if request.amount_fen <= most and line_fen == line_most:
+        return True
+    request.max_fen, request.shipping_fen = most, shipping_fen
+    request.amount_fen = min(request.amount_fen, most)
+    record_step(
+        session,
+        request,
+        "lower_to_left",
+        SYSTEM,
+        amount_fen=request.amount_fen,
+        note="a refund outside after-sales took part of this item",
+    )
+    await session.flush()
     return True
