@@ -14,6 +14,9 @@ Rules:
   dispute, at most :data:`FAST_REFUND_MAX_RECENT` refunded requests in
   :data:`FAST_REFUND_LOOKBACK`), is approved in the request that asks: the refund is
   recorded there and goes to the provider right after it commits.
+- The return parcel (the shopper's) and the exchange parcel (the store's) are followed by
+  logistics like shipments, for their timelines; a return delivered to the store completes
+  nothing by itself (staff confirm receipt, or its deadline does).
 - A deadline that would send a refund (the store's silence approving, or its receipt
   deemed) first fits the request to what is left of the line and shipping (a staff refund
   outside after-sales may have taken part meanwhile): the request is lowered to it, with a
@@ -48,6 +51,7 @@ from weshop.core.db import lock_row
 from weshop.core.errors import Conflict, InvalidInput, NotFound
 from weshop.core.pagination import paginate
 from weshop.core.tenancy import StoreScope
+from weshop.logistics.tracking import track as track_parcel
 from weshop.orders import service as orders
 from weshop.orders.models import OrderLine, OrderStatus
 from weshop.payments.refunds import order_left_to_refund
@@ -293,6 +297,7 @@ async def ship_return(
         return_carrier=body.carrier,
         return_tracking_no=body.tracking_no,
     )
+    await track_parcel(session, request.store_id, body.carrier, body.tracking_no)
     return request
 
 
@@ -381,6 +386,7 @@ async def ship_exchange(
         exchange_carrier=body.carrier,
         exchange_tracking_no=body.tracking_no,
     )
+    await track_parcel(session, request.store_id, body.carrier, body.tracking_no)
     return request
 
 
