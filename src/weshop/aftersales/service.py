@@ -5,8 +5,9 @@ platform decides disputes; deadlines act for whoever did not answer.
 Rules:
 - A shopper asks per order line and quantity while the order is paid, shipped or completed
   (completed: within the store's ``aftersales_days``); one open request per line at a time
-  (checked under the line's row lock). A refund-only request is for goods not received
-  (the order is not completed); a return or exchange is for units shipped.
+  (checked under the order's row lock, which shipping takes too). A refund-only request is
+  for goods not received (the order is not completed); a return or exchange is for units
+  shipped.
 - The amount is at most the refundable share (:mod:`weshop.aftersales.amounts`); the
   shopper may only lower it (422 ``amount_above_refundable``).
 - Fast refund (极速退款): a refund-only request for a line not shipped, or for less than the
@@ -53,7 +54,7 @@ from weshop.core.pagination import paginate
 from weshop.core.tenancy import StoreScope
 from weshop.logistics.tracking import track as track_parcel
 from weshop.orders import service as orders
-from weshop.orders.models import OrderLine, OrderStatus
+from weshop.orders.models import Order, OrderLine, OrderStatus
 from weshop.payments.refunds import order_left_to_refund
 
 FAST_REFUND_LOOKBACK = timedelta(days=90)
@@ -97,8 +98,10 @@ async def create_request(session: AsyncSession, user: User, body: RequestIn) -> 
     line = await session.get(OrderLine, body.order_line_id)
     if line is None or line.order_id != order.id:
         raise InvalidInput("an item is not a line of this order", code="unknown_order_line")
-    # Requests for the same line take turns from here on.
-    await lock_row(session, OrderLine, line.id)
+    # Requests of the same order take turns from here on, with its shipping (which takes
+    # the same lock) and with the refunds of its other requests (order first, then payment).
+    await lock_row(session, Order, order.id)
+    await session.refresh(line)
     if body.kind != RequestKind.REFUND_ONLY and body.quantity > line.shipped_quantity:
         raise InvalidInput(
             "only shipped units can be returned or exchanged",

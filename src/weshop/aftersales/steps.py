@@ -20,6 +20,7 @@ from weshop.aftersales.models import (
 from weshop.aftersales.policies import policy_for
 from weshop.aftersales.state import FINAL_STATUSES, REQUEST_MACHINE
 from weshop.core.clock import utcnow
+from weshop.core.db import lock_row
 from weshop.core.outbox import emit
 from weshop.inventory.service import return_units
 from weshop.ledger.settlement import schedule_settlement
@@ -119,8 +120,10 @@ async def _send_refund(session: AsyncSession, request: AftersalesRequest) -> Non
     """The refund by line through payments (checked under the payment's lock), the shipping
     given back only after the line's share; units never shipped go back on sale and are
     no longer to ship (the order may move on, see ``orders.service.units_given_back``)."""
-    order = await session.get_one(Order, request.order_id)
-    line = await session.get_one(OrderLine, request.order_line_id)
+    # The order's lock before the payment's, as every writer of an order's lines takes them.
+    await lock_row(session, Order, request.order_id)
+    order = await session.get_one(Order, request.order_id, populate_existing=True)
+    line = await session.get_one(OrderLine, request.order_line_id, populate_existing=True)
     line_fen = min(request.amount_fen, request.max_fen - request.shipping_fen)
     refund = await refund_lines(
         session,
