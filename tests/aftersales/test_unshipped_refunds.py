@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from tests.aftersales.support import ask
+from tests.aftersales.support import ask, store_does
 from tests.aftersales.test_pages import as_
+from tests.aftersales.test_requests import available
 from tests.ledger.support import open_market, paid_order, report, ship
 from tests.storefront import HTML
 from tests.support import expect
@@ -91,4 +92,21 @@ async def test_an_order_given_back_whole_before_shipping_closes(api, runtime, ru
     assert refunds == 2  # the two requests' refunds, none for the closing
     refused = expect(await _ship(market, order["id"]), 409)
     assert refused["error"]["code"] == "illegal_transition"
+    assert (await report(runtime)).violations == []
+
+
+async def test_a_partly_shipped_line_gives_back_only_what_is_left_to_ship(api, runtime, runner):
+    market = await open_market(api)
+    order = await paid_order(market, [(market.skus[0], 3)])
+    line = order["lines"][0]
+    expect(await _ship(market, order["id"], [(line["id"], 1)]), 200)
+    before = await available(runtime, market.skus[0])
+
+    asked = expect(await ask(market, order, quantity=3), 201)
+    await store_does(market, asked["id"], "approve")
+    await runner.run()
+    seen = await api.order(market.shopper, order["id"])
+    assert seen["lines"][0]["refunded_quantity"] == 2
+    assert seen["status"] == "shipped" and seen["auto_confirm_at"] is not None
+    assert await available(runtime, market.skus[0]) == before + 2
     assert (await report(runtime)).violations == []

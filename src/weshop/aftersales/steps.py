@@ -118,8 +118,9 @@ async def transition(
 
 async def _send_refund(session: AsyncSession, request: AftersalesRequest) -> None:
     """The refund by line through payments (checked under the payment's lock), the shipping
-    given back only after the line's share; units never shipped go back on sale and are
-    no longer to ship (the order may move on, see ``orders.service.units_given_back``)."""
+    given back only after the line's share; a refund-only request's units still to ship
+    (as many as are left to ship of the line) go back on sale and are no longer to ship
+    (the order may move on, see ``orders.service.units_given_back``)."""
     # The order's lock before the payment's, as every writer of an order's lines takes them.
     await lock_row(session, Order, request.order_id)
     order = await session.get_one(Order, request.order_id, populate_existing=True)
@@ -133,12 +134,14 @@ async def _send_refund(session: AsyncSession, request: AftersalesRequest) -> Non
         shipping_fen=request.amount_fen - line_fen,
     )
     request.refund_id = refund.id
-    if request.kind == RequestKind.REFUND_ONLY and line.shipped_quantity == 0:
+    # Of a refund-only request's units, those still to ship are the ones it cancels.
+    unshipped = min(request.quantity, line.left_to_ship)
+    if request.kind == RequestKind.REFUND_ONLY and unshipped > 0:
         await return_units(
             session,
             store_id=line.store_id,
             sku_id=line.sku_id,
-            quantity=request.quantity,
+            quantity=unshipped,
             order_id=order.id,
             reason=f"refunded before shipping ({request.request_no})",
         )
@@ -146,7 +149,7 @@ async def _send_refund(session: AsyncSession, request: AftersalesRequest) -> Non
             session,
             order.id,
             line.id,
-            request.quantity,
+            unshipped,
             actor=SYSTEM_AFTERSALES,
             note=f"售后 {request.request_no}",
         )
