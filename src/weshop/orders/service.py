@@ -345,7 +345,9 @@ async def units_given_back(
     await _transition(
         session, order, "refund_all", actor, note, cancelled_at=now, cancel_reason=note
     )
-    await _announce_closed(session, order, was_paid=True, reason="refund_all")
+    # OrderClosed only: a campaign's closing handlers give its units back, and these units
+    # are already back in stock (as after any after-sales refund, the campaign is untouched).
+    await announce(session, OrderClosed(order.id, was_paid=True))
 
 
 async def release_shipping_hold(session: AsyncSession, order_ids: list[int]) -> None:
