@@ -28,6 +28,7 @@ from weshop.logistics.models import Parcel, ShippingTemplate
 from weshop.members.models import MemberLevel
 from weshop.orders.models import Order, OrderStatus
 from weshop.promotions.models import FullReductionRule, ShopperCoupon
+from weshop.reviews.models import Review
 from weshop.stores.models import Role, StaffMember, StaffStatus, Store
 
 # The suite's secret: the personal-data cipher is process-global and other tests rely on it.
@@ -89,6 +90,7 @@ async def census(settings: Settings) -> dict[str, Any]:
                 "aftersales_states": sorted(
                     await session.scalars(select(AftersalesRequest.status))
                 ),
+                "reviews": await count(Review),
             }
     finally:
         await db.dispose()
@@ -114,6 +116,7 @@ async def test_seed_builds_the_demo_once_with_working_logins(tmp_path: Path) -> 
             OrderStatus.PAID,
             OrderStatus.PAID,  # brought by the demo's promoter through a share link
             OrderStatus.CANCELLED,
+            *[OrderStatus.COMPLETED] * 4,  # reviewed: product pages and DSR are not empty
         ]
     )
     assert seeded["attributed_lines"] == 1
@@ -125,6 +128,7 @@ async def test_seed_builds_the_demo_once_with_working_logins(tmp_path: Path) -> 
     assert seeded["coupon_states"].count("used") >= 1
     assert seeded["coupon_states"].count("available") >= 2 * len(demo.SHOPPERS)
     assert seeded["discounted_orders"] >= 2
+    assert seeded["reviews"] == 5
 
     assert await demo.seed(settings) == demo.SeedResult.PRESENT
     assert await census(settings) == seeded
@@ -232,11 +236,15 @@ async def test_the_demos_parcels_move_through_the_carrier_simulator(
     try:
         async with served(app, port) as url, httpx.AsyncClient(base_url=url) as client:
             await Worker(runtime.db, runtime.handlers, runtime).run_once()
-            assert list(sim.subscriptions) == [("shunfeng", "SF1400012345678")]
+            # The shipped order's parcel, and those of the reviewed (completed) orders.
+            assert ("shunfeng", "SF1400012345678") in sim.subscriptions
             sim.advance(4 * DEMO_PACE)
-            assert await sim.push_due() == 1
+            assert await sim.push_due() == len(sim.subscriptions)
             async with runtime.db.session(write=False) as session:
-                assert await session.scalar(select(Parcel.state)) == ParcelState.DELIVERED
+                state = await session.scalar(
+                    select(Parcel.state).where(Parcel.tracking_no == "SF1400012345678")
+                )
+                assert state == ParcelState.DELIVERED
             assert (await client.get("/healthz")).status_code == 200
     finally:
         await runtime.components["parcel_tracker"].aclose()

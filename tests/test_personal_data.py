@@ -7,6 +7,7 @@ from pathlib import Path
 from sqlalchemy import select, text
 
 from tests.orders.conftest import open_shop
+from tests.orders.test_pickup import CONTACT, paid_pickup, pickup_shop
 from tests.support import expect, new_phone
 from weshop.core.logging import flush_logs
 from weshop.models import metadata
@@ -151,3 +152,22 @@ async def test_a_paid_orders_cancel_reason_stays_encrypted_through_its_refund(
     assert [refund.reason for refund in refunds] == [CANCEL_REASON]
     # Neither the refund row nor the outbox message that asked for it holds the words.
     assert CANCEL_REASON not in await all_text_values(runtime)
+
+
+async def test_a_pickup_contact_and_code_are_encrypted_and_masked_for_staff(api, client, runtime):
+    shop, point = await pickup_shop(api)
+    paid = await paid_pickup(api, shop, point)
+    code = paid["pickup"]["code"]
+    assert paid["pickup"]["contact_phone"] == CONTACT["phone"]
+    dump = await all_text_values(runtime)
+    for secret in (CONTACT["phone"], CONTACT["name"], code):
+        assert secret not in dump
+    staff = expect(
+        await client.get(
+            f"/api/v1/merchant/stores/{shop.store['id']}/orders/{paid['id']}", headers=shop.owner
+        ),
+        200,
+    )
+    assert staff["pickup"]["contact_phone"] == "138****2222"
+    assert staff["pickup"]["contact_name"] == "李**"
+    assert staff["pickup"]["code"] is None and code not in str(staff)

@@ -13,7 +13,13 @@ from weshop.core.outbox import OutboxMessage
 from weshop.core.ratelimit import RateCounter
 from weshop.flashsale.models import FlashAttempt, FlashBuyer, FlashItem, FlashSession
 from weshop.groupbuy.models import Group, GroupCampaign, GroupMember, GroupPrice, ShopperUnits
-from weshop.inventory.models import StockLevel, StockMovement, StockReservation
+from weshop.inventory.models import (
+    StockLevel,
+    StockMovement,
+    StockReservation,
+    Warehouse,
+    WarehouseStock,
+)
 from weshop.ledger.models import (
     FeeRate,
     JournalEntry,
@@ -22,10 +28,10 @@ from weshop.ledger.models import (
     Posting,
     StoreFeePlan,
 )
-from weshop.logistics.models import ShippingTemplate
+from weshop.logistics.models import PickupPoint, ShippingTemplate
 from weshop.media.models import MediaAsset
 from weshop.members.models import MemberLevel, MemberRules, Membership, PointsEntry
-from weshop.orders.models import Order, OrderEvent, OrderLine, Shipment
+from weshop.orders.models import Order, OrderEvent, OrderLine, OrderPickup, Shipment
 from weshop.payments.models import (
     Payment,
     PaymentNotification,
@@ -40,6 +46,7 @@ from weshop.promotions.models import (
     ShopperCoupon,
     StoreStackingSettings,
 )
+from weshop.reviews import models as reviews_models  # noqa: F401  (the review tables)
 from weshop.stores.models import StaffMember, Store
 
 metadata = Base.metadata
@@ -74,9 +81,11 @@ __all__ = [
     "OrderEvent",
     "OrderFeeTerms",
     "OrderLine",
+    "OrderPickup",
     "OutboxMessage",
     "Payment",
     "PaymentNotification",
+    "PickupPoint",
     "PointsEntry",
     "Posting",
     "Product",
@@ -97,5 +106,7 @@ __all__ = [
     "StorePaymentAccount",
     "StoreStackingSettings",
     "User",
+    "Warehouse",
+    "WarehouseStock",
     "metadata",
 ]

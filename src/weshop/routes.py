@@ -33,6 +33,7 @@ from weshop.catalog import api as catalog_api
 from weshop.catalog import console as catalog_console
 from weshop.catalog import console_skus as catalog_console_skus
 from weshop.catalog import console_stock as catalog_console_stock
+from weshop.catalog import console_warehouses as catalog_console_warehouses
 from weshop.catalog import web as catalog_web
 from weshop.flashsale import api as flashsale_api
 from weshop.flashsale import console as flashsale_console
@@ -46,12 +47,14 @@ from weshop.ledger import console as ledger_console
 from weshop.ledger import platform_console as ledger_platform
 from weshop.logistics import api as logistics_api
 from weshop.logistics import console as logistics_console
+from weshop.logistics import pickup_console as logistics_pickup_console
 from weshop.logistics import tracking_api as logistics_tracking_api
 from weshop.members import api as members_api
 from weshop.members import console as members_console
 from weshop.members import web as members_web
 from weshop.orders import api as orders_api
 from weshop.orders import console as orders_console
+from weshop.orders import pickup_console as orders_pickup_console
 from weshop.orders import tracking as orders_tracking
 from weshop.orders import web as orders_web
 from weshop.payments import api as payments_api
@@ -62,6 +65,10 @@ from weshop.promotions import api as promotions_api
 from weshop.promotions import console as promotions_console
 from weshop.promotions import platform_console as promotions_platform
 from weshop.promotions import web as promotions_web
+from weshop.reviews import api as reviews_api
+from weshop.reviews import console as reviews_console
+from weshop.reviews import platform_console as reviews_platform
+from weshop.reviews import web as reviews_web
 from weshop.stores import api as stores_api
 from weshop.stores import console as stores_console
 from weshop.stores import platform_console as stores_platform
@@ -80,7 +87,11 @@ STOREFRONT_PAGES: list[APIRouter] = [
     bargain_web.router,
     flashsale_web.router,
     affiliates_web.router,
+    reviews_web.router,
 ]
+
+# Sections that reviews add to the buyer's order page.
+orders_web.SHOPPER_ORDER_PAGE_SECTIONS[:] = [reviews_web.order_section]
 
 # Sections of the console's order page: package tracking, and what domains above orders add.
 orders_console.ORDER_PAGE_SECTIONS[:] = [
@@ -89,24 +100,30 @@ orders_console.ORDER_PAGE_SECTIONS[:] = [
     affiliates_console.attribution_section,
 ]
 
-# Sections that the campaign domains add to the mall home and to a product's page.
+# Sections that the campaign domains and reviews add to the mall home, a store's home and a
+# product's page.
 catalog_web.MALL_HOME_SECTIONS[:] = [flashsale_web.mall_strip]
+catalog_web.STORE_PAGE_SECTIONS[:] = [reviews_web.store_section]
 catalog_web.PRODUCT_PAGE_SECTIONS[:] = [
     flashsale_web.product_flash,
     groupbuy_web.product_section,
     bargain_web.product_section,
+    reviews_web.product_section,
 ]
 
 # The merchant console (``/console``).
 MERCHANT_CONSOLE_PAGES: list[APIRouter] = [
     orders_console.router,
     aftersales_console.router,
+    reviews_console.router,
     payments_console.router,
     promotions_console.router,
     members_console.router,
     groupbuy_console.router,
     bargain_console.router,
     logistics_console.router,
+    logistics_pickup_console.router,
+    orders_pickup_console.router,
     ledger_console.router,
     accounts_console.router,
     analytics_console.router,
@@ -115,6 +132,7 @@ MERCHANT_CONSOLE_PAGES: list[APIRouter] = [
     catalog_console.router,
     catalog_console_skus.router,
     catalog_console_stock.router,
+    catalog_console_warehouses.router,
     stores_console.home,
     stores_console.router,
 ]
@@ -128,6 +146,7 @@ PLATFORM_CONSOLE_PAGES: list[APIRouter] = [
     payments_platform.router,
     affiliates_platform.router,
     aftersales_platform.router,
+    reviews_platform.router,
 ]
 
 # The REST API (``/api/v1``). The payment providers' routers follow it, from the runtime.
@@ -144,6 +163,8 @@ API_ROUTERS: list[APIRouter] = [
     logistics_api.merchant,
     logistics_tracking_api.shop,
     logistics_tracking_api.callbacks,
+    logistics_api.pickup_points,
+    logistics_api.shop_pickup_points,
     members_api.merchant,
     members_api.shopper,
     cart_api.router,
@@ -177,6 +198,10 @@ API_ROUTERS: list[APIRouter] = [
     affiliates_api.me,
     affiliates_api.shop,
     affiliates_api.orders,
+    reviews_api.shop,
+    reviews_api.me,
+    reviews_api.merchant,
+    reviews_api.platform,
 ]
 
 

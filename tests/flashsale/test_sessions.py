@@ -1,7 +1,8 @@
 """Sessions and items through the API: flash stock taken from and given back to regular
 stock, bad data refused with a clear 4xx that writes nothing, another store's SKU, the
 refusal codes of an attempt, idempotent repeats, units back once on cancellation (paid or
-not) and, after the session, to regular stock; the storefront's and the figures' view."""
+not) and, after the session, to regular stock (in a store with warehouses: its default
+warehouse); the storefront's and the figures' view."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from tests.flashsale.conftest import (
     shoppers,
     start_now,
 )
+from tests.inventory.warehouse_shop import WarehouseShop, check_sums
 from tests.orders.conftest import open_shop
 from tests.support import expect
 from weshop.core.clock import utcnow
@@ -230,3 +232,24 @@ async def test_the_storefront_and_the_figures(api, runtime, runner):
         200,
     )
     assert figures["accepted"] == 4 and figures["sold"] == 4 and figures["gmv_fen"] == 0
+
+
+async def test_in_a_store_with_warehouses_flash_stock_comes_from_the_default_warehouse(
+    api, runtime
+):
+    shop = await open_shop(api, stock=50, price_fen=9900)
+    warehouses = WarehouseShop(api, shop.store["id"], shop.owner, [shop.sku_id])
+    default = await warehouses.warehouse("主仓", "浙江省")
+    other = await warehouses.warehouse("北仓", "北京市")
+    expect(await warehouses.move(shop.sku_id, other, 5), 201)
+    session = await new_session(api, shop)
+    item = expect(await add_item(api, shop, session["id"], item_body(shop.sku_id)), 201)
+    assert await warehouses.stock(shop.sku_id) == {default: (40, 0), other: (5, 0)}
+
+    await start_now(runtime, session["id"])
+    [buyer] = await shoppers(runtime, 1)
+    expect(await attempt(api.client, item["id"], buyer), 201)
+    stop = merchant_url(shop.store["id"], f"/{session['id']}/stop")
+    expect(await api.client.post(stop, headers=shop.owner), 200)
+    assert await warehouses.stock(shop.sku_id) == {default: (49, 0), other: (5, 0)}
+    await check_sums(runtime, shop.store["id"])

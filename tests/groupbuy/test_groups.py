@@ -9,6 +9,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from tests.groupbuy.conftest import GroupShop, group_shop
+from tests.inventory.warehouse_shop import WarehouseShop, check_sums
 from tests.support import expect
 from weshop.core.clock import utcnow
 from weshop.groupbuy.models import GroupMember
@@ -307,3 +308,21 @@ async def test_my_groups_lists_the_shoppers_groups(api, gshop: GroupShop):
     assert [(m["group"]["id"], m["role"], m["state"], m["order_id"]) for m in mine] == [
         (group_id, "leader", "joined", order["id"])
     ]
+
+
+async def test_group_orders_in_a_store_with_warehouses_are_allocated_and_give_back(
+    gshop, runtime, runner
+):
+    warehouses = WarehouseShop(gshop.api, gshop.store_id, gshop.owner, [gshop.sku_id])
+    main = await warehouses.warehouse("主仓", "上海市")
+    local = await warehouses.warehouse("杭州仓", "浙江省")
+    expect(await warehouses.move(gshop.sku_id, local, 3), 201)
+    group_id, order, _ = await gshop.opened_group()
+    assert await warehouses.allocation(order["id"]) == [(gshop.sku_id, local, 1, "sold")]
+    member, address = await gshop.shopper()
+    joined = expect(await gshop.join(member, address, group_id), 201)
+    cancel = f"/api/v1/me/orders/{joined['orders'][0]['id']}/cancel"
+    expect(await gshop.api.client.post(cancel, json={}, headers=member), 200)
+    await runner.run()
+    assert await warehouses.stock(gshop.sku_id) == {main: (200, 0), local: (2, 0)}
+    await check_sums(runtime, gshop.store_id)

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import httpx
 
+from tests.inventory.warehouse_shop import WarehouseShop
 from tests.support import Api, Headers, Runner, expect, new_phone
 
 HTML = {"Accept": "text/html"}
@@ -257,3 +258,57 @@ async def test_pages_need_a_signed_in_staff_member(api, client, runner) -> None:
     assert answer.status_code == 303 and answer.headers["location"].startswith("/console/signin")
     use_session(client, shop.shopper)
     assert (await client.get(f"{shop.base}/orders", headers=HTML)).status_code == 404
+
+
+async def test_the_ship_form_proposes_one_package_per_warehouse(api, client, runner) -> None:
+    store_id, owner = await api.new_store()
+    tea = (await api.create_product(store_id, owner, title="高山云雾茶", stock=0))["skus"][0]
+    honey = (await api.create_product(store_id, owner, title="野生蜂蜜", stock=0))["skus"][0]
+    shop = WarehouseShop(api, store_id, owner, [tea["id"], honey["id"]])
+    east = await shop.warehouse("杭州仓", "浙江省")
+    west = await shop.warehouse("成都仓", "四川省")
+    expect(await shop.move(tea["id"], east, 2), 201)
+    expect(await shop.move(honey["id"], west, 1), 201)
+    shopper, address_id = await shop.buyer("浙江省")
+    items = [(tea["id"], 2), (honey["id"], 1)]
+    order = expect(await api.place_order(shopper, address_id, items), 201)["orders"][0]
+    await api.confirm_in_cashier(await api.start_payment(shopper, order["id"]))
+    await runner.run()
+    tea_line, honey_line = (line["id"] for line in order["lines"])
+    use_session(client, owner)
+    url = f"/console/stores/{store_id}/orders/{order['id']}"
+    page = await client.get(url, headers=HTML)
+    assert 'name="package_count" value="2"' in page.text
+    assert "杭州仓" in page.text and "成都仓" in page.text
+
+    def proposed(package: int, line_id: int) -> str:
+        found = re.search(
+            rf'name="packages\.{package}\.items\.{line_id}"[^>]*value="(\d+)"', page.text
+        )
+        assert found, (package, line_id)
+        return found.group(1)
+
+    assert [proposed(0, tea_line), proposed(0, honey_line)] == ["2", "0"]
+    assert [proposed(1, tea_line), proposed(1, honey_line)] == ["0", "1"]
+    shipped = await client.post(
+        f"{url}/ship",
+        data={
+            "csrf_token": csrf_of(page),
+            "package_count": "2",
+            "packages.0.carrier": "顺丰速运",
+            "packages.0.tracking_no": "SF1000000001",
+            f"packages.0.items.{tea_line}": proposed(0, tea_line),
+            f"packages.0.items.{honey_line}": proposed(0, honey_line),
+            "packages.1.carrier": "中通快递",
+            "packages.1.tracking_no": "ZT2000000002",
+            f"packages.1.items.{tea_line}": proposed(1, tea_line),
+            f"packages.1.items.{honey_line}": proposed(1, honey_line),
+        },
+        headers=HTML,
+    )
+    assert shipped.status_code == 303, shipped.text
+    shipments = (await api.order(shopper, order["id"]))["shipments"]
+    assert [s["items"] for s in shipments] == [
+        [{"order_line_id": tea_line, "quantity": 2}],
+        [{"order_line_id": honey_line, "quantity": 1}],
+    ]

@@ -10,6 +10,7 @@ from unittest.mock import patch
 
 import pytest
 from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tests.pricing.strategies import OTHER_STORE, scenarios
 from weshop.core.errors import InvalidInput
@@ -164,3 +165,27 @@ def test_the_coupon_choice_is_sound(scenario: Scenario) -> None:
         best.stores,
     )
     check_unusable_coupons_are_refused(lines, context)
+
+
+@PROPERTY
+@given(scenarios(), st.data())
+def test_a_store_picked_up_ships_free_and_changes_nothing_else(
+    scenario: Scenario, data: st.DataObject
+) -> None:
+    lines, context = scenario
+    context = with_choice(context)
+    stores = sorted({line.store_id for line in lines})
+    picked = frozenset(data.draw(st.sets(st.sampled_from(stores))))
+    shipped = price(lines, context)
+    quote = price(lines, context.model_copy(update={"pickup_store_ids": picked}))
+    check_every_fen_is_accounted_for(quote)
+    assert quote.lines == shipped.lines and quote.promotions == shipped.promotions
+    for before, after in zip(shipped.stores, quote.stores, strict=True):
+        if after.store_id in picked:
+            assert (after.delivery, after.shipping_fen, after.deliverable) == ("pickup", 0, True)
+            assert after.payable_fen == before.payable_fen - before.shipping_fen
+        else:
+            assert after == before
+    assert quote.shipping_fen == sum(
+        s.shipping_fen for s in shipped.stores if s.store_id not in picked
+    )

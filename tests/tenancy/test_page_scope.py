@@ -28,6 +28,8 @@ NOT_IDS = {"action": "pause", "image_id": "1"}
 # form shown again with its errors) is what tells us the scope held.
 VALID_FORMS: dict[str, dict[str, str]] = {
     "/console/stores/{store_id}/staff/{member_id}/role": {"role": "finance"},
+    "/console/stores/{store_id}/reviews/{review_id}/reply": {"text": "谢谢"},
+    "/console/stores/{store_id}/reviews/{review_id}/report": {"reason": "测试"},
 }
 # The action of each route whose Literal does not take "pause".
 ACTIONS = {"/console/stores/{store_id}/products/{product_id}/images/{image_id}/{action}": "remove"}

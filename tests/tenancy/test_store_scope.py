@@ -15,8 +15,10 @@ from tests.aftersales.support import AFTERSALES_BODIES, aftersales_request
 from tests.bargain.support import BARGAIN_BODIES, bargain_ids
 from tests.groupbuy.support import group_buy_body, group_buy_terms
 from tests.logistics.support import shipping_template, template_body
+from tests.logistics.test_pickup_points import POINT, add_point
 from tests.members.support import base_level, make_member
 from tests.orders.conftest import open_shop
+from tests.reviews.support import REVIEW_BODIES, review_ids
 from tests.support import Api, Headers, expect
 
 MERCHANT_PREFIX = "/api/v1/merchant/stores/{store_id}"
@@ -52,6 +54,12 @@ VALID_BODIES: dict[tuple[str, str], object] = {
     ("PUT", "/api/v1/merchant/stores/{store_id}/skus/{sku_id}/low-stock-threshold"): {
         "threshold": 3
     },
+    ("POST", "/api/v1/merchant/stores/{store_id}/warehouses"): {
+        "name": "新仓",
+        "province": "浙江省",
+        "city": "杭州市",
+    },
+    ("PATCH", "/api/v1/merchant/stores/{store_id}/warehouses/{warehouse_id}"): {"city": "宁波市"},
     ("POST", "/api/v1/merchant/stores/{store_id}/orders/{order_id}/shipments"): {
         "packages": [{"carrier": "顺丰", "tracking_no": "SF123456"}]
     },
@@ -177,6 +185,14 @@ VALID_BODIES: dict[tuple[str, str], object] = {
 }
 VALID_BODIES.update(BARGAIN_BODIES)
 VALID_BODIES.update(AFTERSALES_BODIES)
+VALID_BODIES.update(
+    {
+        ("POST", "/api/v1/merchant/stores/{store_id}/pickup-points"): POINT,
+        ("PUT", "/api/v1/merchant/stores/{store_id}/pickup-points/{pickup_point_id}"): POINT,
+        ("POST", "/api/v1/merchant/stores/{store_id}/pickups/verify"): {"code": "000000000000"},
+    }
+)
+VALID_BODIES.update(REVIEW_BODIES)
 
 
 @dataclass
@@ -305,11 +321,20 @@ async def populated_tenant(api: Api) -> Tenant:
         ),
         200,
     )
+    warehouse = expect(
+        await client.post(
+            f"/api/v1/merchant/stores/{store_id}/warehouses",
+            json=VALID_BODIES[("POST", "/api/v1/merchant/stores/{store_id}/warehouses")],
+            headers=shop.owner,
+        ),
+        201,
+    )
     return Tenant(
         store_id=store_id,
         owner=shop.owner,
         shopper=shop.shopper,
         ids={
+            "warehouse_id": warehouse["id"],
             "store_id": store_id,
             "category_id": category["id"],
             "product_id": shop.product["id"],
@@ -319,6 +344,7 @@ async def populated_tenant(api: Api) -> Tenant:
             "address_id": shop.address["id"],
             "item_id": cart_item_id,
             "shipping_template_id": await shipping_template(api, store_id, shop.owner),
+            "pickup_point_id": (await add_point(api, store_id, shop.owner))["id"],
             "member_level_id": await base_level(api, store_id, shop.owner),
             "member_user_id": await make_member(api, store_id, shop.shopper),
             "coupon_template_id": coupon_template["id"],
@@ -339,6 +365,9 @@ async def populated_tenant(api: Api) -> Tenant:
             "action": "release",
             **await bargain_ids(api, store_id, shop.owner, shop.sku_id),
             "request_id": await aftersales_request(api, shop.shopper, placed["orders"][0]),
+            **await review_ids(
+                api, store_id, shop.owner, shop.shopper, shop.address["id"], shop.sku_id
+            ),
         },
     )
 

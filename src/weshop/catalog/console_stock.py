@@ -21,6 +21,7 @@ from weshop.core.idempotency import run_idempotent
 from weshop.core.ids import PathId
 from weshop.core.pagination import page_of
 from weshop.inventory import service as inventory
+from weshop.inventory import warehouses
 from weshop.inventory.models import MovementKind
 from weshop.inventory.schemas import MovementIn, ThresholdIn
 from weshop.stores.console_access import ConsoleAccess, console_page, console_staff, done_redirect
@@ -48,10 +49,13 @@ FIELD_ERRORS = {
     "kind": N_("Choose what happened."),
     "quantity": N_("Enter a whole number of units (negative to take units away)."),
     "reason": N_("Say why, e.g. the delivery note or the stock-take (200 characters at most)."),
+    "warehouse_id": N_("Choose a warehouse."),
     "threshold": N_("Enter a whole number of units, 0 or more."),
 }
 MOVE_REFUSALS = {
     "stock_would_go_negative": ("quantity", N_("Stock cannot go below zero.")),
+    "warehouse_inactive": ("warehouse_id", N_("This warehouse is deactivated.")),
+    "not_found": ("warehouse_id", N_("Choose a warehouse.")),
     "invalid_quantity": (
         "quantity",
         N_("Received goods are 1 or more units; a correction cannot be 0."),
@@ -120,6 +124,8 @@ async def _sku_page(
     if listing is None:
         raise NotFound("no such SKU")
     level = await inventory.stock_level(session, access.scope, sku_id)
+    store_warehouses = await warehouses.list_warehouses(session, access.scope)
+    by_warehouse = await warehouses.sku_stock_by_warehouse(session, access.scope, sku_id)
     page = page_of(
         await inventory.movements(session, access.scope, sku_id, cursor, PAGE_SIZE),
         PAGE_SIZE,
@@ -133,6 +139,10 @@ async def _sku_page(
         {
             "listing": listing,
             "level": level,
+            "warehouses": store_warehouses,
+            "in_warehouse": {row.warehouse_id: row for row in by_warehouse},
+            "warehouse_options": [(w.id, w.name) for w in store_warehouses if w.is_active],
+            "default_warehouse_id": next((w.id for w in store_warehouses if w.is_default), ""),
             "movements": page.items,
             "next_cursor": page.next_cursor,
             "kind_labels": KIND_LABELS,
@@ -182,6 +192,7 @@ async def record_movement(
             kind=MovementKind(body.kind),
             quantity=body.quantity,
             reason=body.reason,
+            warehouse_id=body.warehouse_id,
         )
         return Recorded(movement_id=movement.id)
 

@@ -38,12 +38,15 @@ Sort = Annotated[views.ShopSort, Query()]
 CategoryFilter = Annotated[int | None, Query(ge=1, le=MAX_ID)]
 
 
-# Sections that domains above the catalogue add to the mall home and to a product page (set
-# by ``weshop.routes``). Each returns None or a dict with the ``template`` to include and what
-# it shows (as ``section``); like the pages, a section must be the same for every visitor.
+# Sections that domains above the catalogue add to the mall home, a store's home and a product
+# page (set by ``weshop.routes``). Each returns None or a dict with the ``template`` to include
+# and what it shows (as ``section``); like the pages, a section must be the same for every
+# visitor.
 MallHomeSection = Callable[[Request, AsyncSession], Awaitable[dict[str, Any] | None]]
 ProductPageSection = Callable[[Request, AsyncSession, int], Awaitable[dict[str, Any] | None]]
+StorePageSection = Callable[[Request, AsyncSession, int], Awaitable[dict[str, Any] | None]]
 MALL_HOME_SECTIONS: list[MallHomeSection] = []
+STORE_PAGE_SECTIONS: list[StorePageSection] = []
 PRODUCT_PAGE_SECTIONS: list[ProductPageSection] = []
 
 
@@ -103,6 +106,7 @@ async def store_home(
         "sorts": SORTS,
         "tab": "home",
         "share_url": absolute(runtime, f"/s/{store.id}"),
+        "sections": [],
     }
     if not context["suspended"]:
         page = await views.shop_products(
@@ -118,6 +122,11 @@ async def store_home(
             tree=category_tree(await categories.public_categories(session, store.id)),
             products=page.items,
             next_cursor=page.next_cursor,
+            sections=[
+                shown
+                for section in STORE_PAGE_SECTIONS
+                if (shown := await section(request, session, store.id)) is not None
+            ],
         )
     return render(request, "catalog/shop/store.html", context)
 

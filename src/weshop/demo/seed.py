@@ -41,6 +41,7 @@ from weshop.demo.data import (
 )
 from weshop.demo.flashsale import seed_flash_sale
 from weshop.demo.groupbuy import seed_group_buy
+from weshop.demo.reviews import seed_reviews
 from weshop.payments.providers import payment_setup
 from weshop.stores.models import Role, Store
 
@@ -65,6 +66,9 @@ REQUIRED_ROUTES = (
     ("POST", "/api/v1/merchant/stores/{store_id}/member-levels"),
     ("POST", "/api/v1/platform/coupon-templates"),
     ("POST", "/api/v1/me/coupons/claims"),
+    ("POST", "/api/v1/me/orders/{order_id}/confirm-receipt"),
+    ("POST", "/api/v1/me/orders/{order_id}/reviews"),
+    ("POST", "/api/v1/merchant/stores/{store_id}/reviews/{review_id}/reply"),
 )
 
 
@@ -173,6 +177,7 @@ class _Seeder:
         await seed_aftersales(self, shoppers[:2])
         await seed_group_buy(self, shoppers)
         await seed_bargain(self, skus, shoppers[0][0])
+        await seed_reviews(self, skus, shoppers)
         farm = self.store_ids[FARM.name]
         await seed_flash_sale(self.client, farm, self.operators[farm])
         await seed_alliance_pool(self, operator, shoppers[1])

@@ -85,3 +85,22 @@ class ParcelEvent(Base):
     area: Mapped[str] = mapped_column(String(60), default="")
     # SHA-256 of the time and text: what makes a repeated line the same line.
     fingerprint: Mapped[str] = mapped_column(String(64))
+
+
+class PickupPoint(TimestampMixin, Base):
+    """A place where shoppers collect their orders themselves (自提点). Its address and phone
+    are the store's business contact, shown to every shopper: not personal data."""
+
+    __tablename__ = "pickup_points"
+    __table_args__ = (UniqueConstraint("store_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id"), index=True)
+    name: Mapped[str] = mapped_column(String(30))
+    province: Mapped[str] = mapped_column(String(20))
+    city: Mapped[str] = mapped_column(String(30))
+    district: Mapped[str] = mapped_column(String(30), default="")
+    address: Mapped[str] = mapped_column(String(120))
+    opening_hours: Mapped[str] = mapped_column(String(60))
+    phone: Mapped[str] = mapped_column(String(20))
+    is_active: Mapped[bool] = mapped_column(default=True)

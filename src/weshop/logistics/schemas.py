@@ -105,3 +105,41 @@ class PushAck(BaseModel):
     result: bool
     returnCode: str  # the provider's field name
     message: str
+
+
+Text30 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=30)]
+
+
+class PickupPointIn(BaseModel):
+    """A pickup point (自提点), written whole. ``is_active`` false hides it from checkout;
+    points are never deleted, since orders name them."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: Text30
+    province: Province = Field(description="Full official name, e.g. 浙江省.")
+    city: Text30
+    district: Annotated[str, StringConstraints(strip_whitespace=True, max_length=30)] = ""
+    address: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)
+    ] = Field(description="Street, building and where in it, e.g. 文三路 100 号 1 楼前台.")
+    opening_hours: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60)
+    ] = Field(description="As shoppers should read it, e.g. 每天 09:00-21:00.")
+    phone: Annotated[
+        str, StringConstraints(strip_whitespace=True, pattern=r"^[0-9][0-9\- ]{4,18}[0-9]$")
+    ] = Field(description="The point's business phone (a mobile or a landline with area code).")
+    is_active: bool = True
+
+
+class PickupPointOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    store_id: int
+    name: str
+    province: str
+    city: str
+    district: str
+    address: str
+    opening_hours: str
+    phone: str
+    is_active: bool

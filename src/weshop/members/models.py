@@ -60,6 +60,7 @@ class Membership(TimestampMixin, Base):
         Index("ix_memberships_store_created", "store_id", "created_at"),
         CheckConstraint("points_balance >= 0", name="points_not_negative"),
         CheckConstraint("growth_value >= 0", name="growth_not_negative"),
+        CheckConstraint("points_owed >= 0", name="points_owed_not_negative"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -69,6 +70,9 @@ class Membership(TimestampMixin, Base):
     level_id: Mapped[int | None] = mapped_column(ForeignKey("member_levels.id"), index=True)
     growth_value: Mapped[int] = mapped_column(default=0)
     points_balance: Mapped[int] = mapped_column(default=0)
+    # Points a refund's claw-back could not take (the balance was short): the next earnings
+    # pay them off first. The sum of the entries' ``owed_delta``.
+    points_owed: Mapped[int] = mapped_column(default=0)
 
 
 class PointsKind(enum.StrEnum):
@@ -77,6 +81,10 @@ class PointsKind(enum.StrEnum):
     REFUND = "refund"
     EXPIRE = "expire"
     ADJUST = "adjust"
+    # A refund took back part of what a completed order earned (points and growth).
+    CLAWBACK = "clawback"
+    # An order's earnings paid off points a claw-back left owed.
+    REPAY = "repay"
 
 
 class PointsEntry(Base):
@@ -90,8 +98,26 @@ class PointsEntry(Base):
 
     __tablename__ = "points_entries"
     __table_args__ = (
-        # Earning, spending and refunding happen once per order (NULLs are distinct).
-        UniqueConstraint("store_id", "kind", "order_id"),
+        # What an order does once (earn, spend, the return as it is cancelled, repay) happens
+        # once per order (NULLs are distinct); what follows a refund, once per refund.
+        Index(
+            "ix_points_entries_once_per_order",
+            "store_id",
+            "kind",
+            "order_id",
+            unique=True,
+            sqlite_where=text("refund_id IS NULL"),
+            postgresql_where=text("refund_id IS NULL"),
+        ),
+        Index(
+            "ix_points_entries_once_per_refund",
+            "store_id",
+            "kind",
+            "refund_id",
+            unique=True,
+            sqlite_where=text("refund_id IS NOT NULL"),
+            postgresql_where=text("refund_id IS NOT NULL"),
+        ),
         Index("ix_points_entries_member", "store_id", "user_id", "created_at"),
         Index("ix_points_entries_order", "order_id"),
         Index(
@@ -113,6 +139,13 @@ class PointsEntry(Base):
     reason: Mapped[str] = mapped_column(String(100))
     # No foreign key: orders sit above members and own their ids.
     order_id: Mapped[int | None]
+    # The refund whose success caused a return or a claw-back. No foreign key: payments sit
+    # above members.
+    refund_id: Mapped[int | None]
+    # An earning: the order money (fen) it was earned on, which claw-backs are in proportion to.
+    basis_fen: Mapped[int | None]
+    # Points a claw-back left owed (positive) or an earning paid off (negative).
+    owed_delta: Mapped[int] = mapped_column(default=0)
     # The lot an expiry lapsed, or the spend a refund gave back.
     source_entry_id: Mapped[int | None] = mapped_column(ForeignKey("points_entries.id"))
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

@@ -61,16 +61,19 @@ async def locked_membership(
     return await repo.membership(session, store_id, user_id, lock=True)
 
 
-async def move(session: AsyncSession, membership: Membership, points: int, growth: int = 0) -> None:
-    """Add ``points`` (negative: take) and ``growth`` in one conditional UPDATE."""
+async def move(
+    session: AsyncSession, membership: Membership, points: int, growth: int = 0, owed: int = 0
+) -> None:
+    """Add ``points`` (negative: take), ``growth`` and ``owed`` in one conditional UPDATE."""
     result = await session.execute(
         update(Membership)
         .where(Membership.id == membership.id, Membership.points_balance + points >= 0)
         .values(
             points_balance=Membership.points_balance + points,
             growth_value=Membership.growth_value + growth,
+            points_owed=Membership.points_owed + owed,
         )
-        .returning(Membership.points_balance, Membership.growth_value)
+        .returning(Membership.points_balance, Membership.growth_value, Membership.points_owed)
         .execution_options(synchronize_session=False)
     )
     row = result.first()
@@ -82,6 +85,7 @@ async def move(session: AsyncSession, membership: Membership, points: int, growt
         )
     set_committed_value(membership, "points_balance", row[0])
     set_committed_value(membership, "growth_value", row[1])
+    set_committed_value(membership, "points_owed", row[2])
 
 
 async def relevel(session: AsyncSession, membership: Membership) -> bool:
@@ -177,11 +181,15 @@ async def debit(
     points: int,
     reason: str,
     now: datetime,
+    *,
+    growth: int = 0,
+    owed: int = 0,
     **values: object,
 ) -> PointsEntry:
-    """Take ``points`` from the member's lots, the first to expire first; never below zero."""
+    """Take ``points`` from the member's lots, the first to expire first; never below zero.
+    ``growth`` (negative: taken) and ``owed`` move with them, in the same entry."""
     await expire_member(session, membership, now)
-    await move(session, membership, -points)
+    await move(session, membership, -points, growth, owed)
     left, latest = points, None
     never_expires = False
     for lot in await repo.open_lots(session, membership.store_id, membership.user_id, now):
@@ -203,6 +211,8 @@ async def debit(
         reason,
         now,
         expires_at=None if never_expires else latest,
+        growth_delta=growth,
+        owed_delta=owed,
         **values,
     )
     session.add(entry)
@@ -231,3 +241,23 @@ async def expire_member(session: AsyncSession, membership: Membership, now: date
         await move(session, membership, -total)
         await session.flush()
     return total
+
+
+async def take_back(
+    session: AsyncSession,
+    membership: Membership,
+    kind: PointsKind,
+    points: int,
+    growth: int,
+    reason: str,
+    now: datetime,
+    **values: object,
+) -> PointsEntry:
+    """Take ``points`` and ``growth`` back (a refund's claw-back). Growth always can be: it
+    was earned and nothing else lowers it. Points the balance (after lapsing what expired)
+    lacks are not taken below zero but recorded as owed, for later earnings to pay off."""
+    await expire_member(session, membership, now)
+    taken = min(points, membership.points_balance)
+    return await debit(
+        session, membership, kind, taken, reason, now, growth=-growth, owed=points - taken, **values
+    )

@@ -151,6 +151,27 @@ async def entry_for_order(
     return await session.scalar(query)
 
 
+async def order_sums(
+    session: AsyncSession, kind: PointsKind, order_id: int, store_id: int
+) -> tuple[int, int, int]:
+    """The sums of ``delta``, ``growth_delta`` and ``owed_delta`` over the order's entries of
+    ``kind`` at the store (zeros when there are none)."""
+    row = (
+        await session.execute(
+            select(
+                func.coalesce(func.sum(PointsEntry.delta), 0),
+                func.coalesce(func.sum(PointsEntry.growth_delta), 0),
+                func.coalesce(func.sum(PointsEntry.owed_delta), 0),
+            ).where(
+                PointsEntry.store_id == store_id,
+                PointsEntry.kind == kind,
+                PointsEntry.order_id == order_id,
+            )
+        )
+    ).one()
+    return int(row[0]), int(row[1]), int(row[2])
+
+
 def _lots_with_points(store_id: int, user_id: int) -> Select[tuple[PointsEntry]]:
     """A member's credit lots that still hold points."""
     return select(PointsEntry).where(

@@ -107,6 +107,13 @@ class PointsEntryOut(BaseModel):
     growth_delta: int
     reason: str
     order_id: int | None
+    refund_id: int | None = Field(
+        description="The refund whose success returned spent points or took earned ones back."
+    )
+    owed_delta: int = Field(
+        description="Points a refund's claw-back could not take and left owed (positive), or "
+        "that an earning paid off (negative)."
+    )
     expires_at: datetime | None
     remaining: int = Field(description="For a credit: what is left unspent and unexpired.")
     created_at: datetime
@@ -119,6 +126,7 @@ class MemberOut(BaseModel):
     level: LevelBrief | None
     growth_value: int
     points_balance: int
+    points_owed: int = Field(description="Points refunds left owed; later earnings pay them.")
     joined_at: datetime
 
 

@@ -3,15 +3,18 @@
 Contracts for the callers (every function runs in the caller's transaction, never commits):
 
 * ``member_pricing`` reads only.
-* ``spend_points`` at checkout, ``refund_points`` when that order is cancelled or refunded,
+* ``spend_points`` at checkout, ``refund_points`` when that order is cancelled,
   ``earn_for_completed_order`` when an order completes: each acts at most once per order.
   When one order spends at several stores, call in ascending store id (lock order).
+* ``return_points_for_refund`` and ``claw_back_for_refund`` when a refund of an order
+  succeeds: each computes what is due from the order's totals, so the returns (claw-backs)
+  of all its refunds add up exactly, and a repeat does nothing.
 * A raised error means the caller's transaction must roll back.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
@@ -23,6 +26,7 @@ from weshop.accounts.models import User
 from weshop.core.clock import utcnow
 from weshop.core.db import lock_row
 from weshop.core.errors import Conflict, InvalidInput, NotFound
+from weshop.core.money import allocate
 from weshop.core.pagination import paginate
 from weshop.core.read_cache import kept_read
 from weshop.core.tenancy import StoreScope
@@ -220,30 +224,120 @@ async def spend_points(
 
 
 async def refund_points(session: AsyncSession, order_id: int, now: datetime | None = None) -> int:
-    """Give back the points ``order_id`` spent, once: returns how many (0 when it spent none
-    or they were already given back). They return as a new lot that expires when the latest
-    of the lots they came from would have (at once if that has passed)."""
-    now = now or utcnow()
+    """Give back what is left of the points ``order_id`` spent (the order is cancelled):
+    returns how many (0 when it spent none or they all came back already, by this or by
+    refunds). They return as a new lot that expires when the latest of the lots they came
+    from would have (at once if that has passed)."""
+    return await _give_back_spent(session, order_id, None, lambda spent: spent, now or utcnow())
+
+
+async def return_points_for_refund(
+    session: AsyncSession,
+    order_id: int,
+    refund_id: int,
+    refunded_fen: int,
+    paid_fen: int,
+    now: datetime,
+) -> int:
+    """A refund of ``order_id`` succeeded and ``refunded_fen`` of the ``paid_fen`` it paid
+    have now come back: the points it spent come back in the same proportion. Counted from
+    the totals (spent × refunded ÷ paid, split by the allocator, less what came back
+    before), so that the returns of all its refunds add up to what it spent once the whole
+    payment is refunded, and a repeat gives nothing. Returns how many came back."""
+    if paid_fen <= 0:
+        return 0
+    kept = max(paid_fen - refunded_fen, 0)
+
+    def due(spent: int) -> int:
+        return allocate(spent, [paid_fen - kept, kept])[0]
+
+    return await _give_back_spent(session, order_id, refund_id, due, now)
+
+
+async def _give_back_spent(
+    session: AsyncSession,
+    order_id: int,
+    refund_id: int | None,
+    due: Callable[[int], int],
+    now: datetime,
+) -> int:
+    """Credit the points ``due(spent)`` says should be back by now, less those already
+    back, under the member's lock."""
     spend = await repo.entry_for_order(session, PointsKind.SPEND, order_id)
     if spend is None:
         return 0
     membership = await points_book.locked_membership(session, spend.store_id, spend.user_id)
     if membership is None:  # pragma: no cover - a spend always has its membership
         return 0
-    if await repo.entry_for_order(session, PointsKind.REFUND, order_id, spend.store_id):
+    back, _, _ = await repo.order_sums(session, PointsKind.REFUND, order_id, spend.store_id)
+    points = due(-spend.delta) - back
+    if points <= 0:
         return 0
+    reason = f"order {order_id} refunded" if refund_id is None else f"order {order_id} refund"
     await points_book.credit(
         session,
         membership,
         PointsKind.REFUND,
-        -spend.delta,
-        f"order {order_id} refunded",
+        points,
+        reason,
         now,
         expires_at=spend.expires_at,
         order_id=order_id,
+        refund_id=refund_id,
         source_entry_id=spend.id,
     )
-    return -spend.delta
+    return points
+
+
+@dataclass(frozen=True)
+class ClawedBack:
+    points: int
+    growth: int
+    owed: int
+    level_changed: bool
+
+
+async def claw_back_for_refund(
+    session: AsyncSession, order_id: int, refund_id: int, kept_fen: int, now: datetime
+) -> ClawedBack | None:
+    """A refund of the completed ``order_id`` succeeded and the shopper now keeps
+    ``kept_fen`` of it: what the order earned is taken back in proportion to what was earned
+    on and is no longer kept. Counted from the totals like :func:`return_points_for_refund`,
+    so a whole refund takes back exactly what was earned and a repeat takes nothing.
+
+    The policy when the balance is short (the points were spent or lapsed): take what there
+    is, never below zero, and record the rest as owed; the shopper's next earnings at the
+    store pay it off first (:func:`earn_for_completed_order`). Growth is always taken in full
+    and the member's level follows it down. None when the order earned nothing (not
+    completed, or completed for nothing) or nothing more is due."""
+    earn = await repo.entry_for_order(session, PointsKind.EARN, order_id)
+    if earn is None or not earn.basis_fen:
+        return None
+    membership = await points_book.locked_membership(session, earn.store_id, earn.user_id)
+    if membership is None:  # pragma: no cover - an earning always has its membership
+        return None
+    kept = min(max(kept_fen, 0), earn.basis_fen)
+    weights = [earn.basis_fen - kept, kept]
+    taken, growth_taken, owed = await repo.order_sums(
+        session, PointsKind.CLAWBACK, order_id, earn.store_id
+    )
+    points = allocate(earn.delta, weights)[0] - (owed - taken)
+    growth = allocate(earn.growth_delta, weights)[0] + growth_taken
+    if points <= 0 and growth <= 0:
+        return None
+    entry = await points_book.take_back(
+        session,
+        membership,
+        PointsKind.CLAWBACK,
+        max(points, 0),
+        max(growth, 0),
+        f"order {order_id} refund",
+        now,
+        order_id=order_id,
+        refund_id=refund_id,
+    )
+    changed = await points_book.relevel(session, membership)
+    return ClawedBack(-entry.delta, -entry.growth_delta, entry.owed_delta, changed)
 
 
 async def earn_for_completed_order(
@@ -257,7 +351,8 @@ async def earn_for_completed_order(
     """Credit growth and points for a completed order, once (None on a repeat).
 
     growth = paid_fen × growth_per_yuan ÷ 100 and points = paid_fen × points_per_yuan ÷ 100,
-    both rounded down; the points lapse ``points_expire_days`` after ``now``. Makes the
+    both rounded down; the points lapse ``points_expire_days`` after ``now``. Points that
+    refunds' claw-backs left owed are paid off from them first (a repay entry). Makes the
     shopper a member if needed and moves them to the level their growth reaches.
     """
     if paid_fen < 0:
@@ -280,7 +375,20 @@ async def earn_for_completed_order(
         expires_at=now + timedelta(days=days) if days else None,
         growth=growth,
         order_id=order_id,
+        basis_fen=paid_fen,
     )
+    repaid = min(points, membership.points_owed)
+    if repaid:
+        await points_book.debit(
+            session,
+            membership,
+            PointsKind.REPAY,
+            repaid,
+            f"owed points paid from order {order_id}",
+            now,
+            owed=-repaid,
+            order_id=order_id,
+        )
     changed = await points_book.relevel(session, membership)
     return Earned(points, growth, membership.level_id, changed)
 

@@ -33,6 +33,7 @@ def member_out(
         growth_value=membership.growth_value,
         points_balance=membership.points_balance
         - lapsed.get((membership.store_id, membership.user_id), 0),
+        points_owed=membership.points_owed,
         joined_at=membership.created_at,
     )
 

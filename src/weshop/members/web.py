@@ -30,6 +30,8 @@ POINTS_KINDS = {
     PointsKind.REFUND: N_("Returned"),
     PointsKind.EXPIRE: N_("Expired"),
     PointsKind.ADJUST: N_("Adjusted by the store"),
+    PointsKind.CLAWBACK: N_("Taken back for a refund"),
+    PointsKind.REPAY: N_("Paid off points owed"),
 }
 
 

@@ -6,12 +6,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from weshop.accounts.auth import CurrentUser
 from weshop.accounts.schemas import PhoneNumber
 from weshop.core.clock import Moment
+from weshop.core.errors import RateLimited
 from weshop.core.http import DbSession, IdempotencyKey, RuntimeDep, reads_only
 from weshop.core.idempotency import run_idempotent_after_read
 from weshop.core.ids import PathId
+from weshop.core.openapi import raises
 from weshop.core.pagination import DEFAULT_LIMIT, CursorQuery, Limit, Page, page_of
 from weshop.core.tenancy import StoreScope
-from weshop.orders import service
+from weshop.orders import pickup_verification, service
 from weshop.orders.checkout import (
     PreparedCheckout,
     checkout_answer,
@@ -26,6 +28,7 @@ from weshop.orders.schemas import (
     CheckoutOut,
     OrderOut,
     OrderTrackingOut,
+    PickupVerifyIn,
     QuoteIn,
     ShipIn,
     ShippingAddressOut,
@@ -244,3 +247,31 @@ async def cancel_store_order(
     order = await service.store_order(session, scope, order_id)
     await service.cancel(session, order, actor=f"staff:{scope.actor_id}", reason=body.reason)
     return await describe_order(session, order, audience="staff")
+
+
+@merchant.post(
+    "/pickups/verify",
+    response_model=OrderOut,
+    responses={
+        409: {"description": "`pickup_code_used`: the code was already collected."},
+        422: {"description": "`unknown_pickup_code`: no paid order of this store has it."},
+        429: {"description": "`pickup_verify_locked`: too many wrong codes, for a while."},
+    },
+)
+@raises(RateLimited)
+@reads_only
+async def verify_pickup(
+    body: PickupVerifyIn,
+    session: DbSession,
+    runtime: RuntimeDep,
+    scope: StoreScope = staff_with(Permission.ORDERS_FULFIL),
+):
+    """Verify the pickup code a shopper shows at a pickup point (核销): the paid self-pickup
+    order it names completes, with its completion reward and after-sales window, exactly as
+    a received order. A code works once. Each staff member may fail 10 times at a store
+    before verifying is locked for 5 minutes (longer each time)."""
+    await pickup_verification.count_attempt(runtime.lockouts, scope)
+    # The attempt counted in a transaction of its own; the verification writes in another.
+    async with runtime.db.transaction() as writer:
+        order = await pickup_verification.verify_code(writer, runtime.lockouts, scope, body.code)
+        return await describe_order(writer, order, audience="staff")

@@ -4,9 +4,21 @@
 - Paid: its coupons are used.
 - Cancelled before payment (by the shopper or because the window passed): its coupons come
   back to the wallet and its points to the balance, each exactly once.
-- Cancelled with a full refund: its points come back, and its coupons where their template
-  says so (``return_on_refund``).
-- Completed: the shopper earns growth and points on what was paid.
+- Cancelled with a full refund: its points come back at once, and its coupons where their
+  template says so (``return_on_refund``).
+- Completed: the shopper earns growth and points on what was paid and not refunded.
+- A refund of it succeeds (by staff, by line; an after-sales request; the refund of a
+  cancellation): ``follow_refund`` puts the shopper's benefits where the refunded total
+  says, counting from the order's totals so that each refund acts once and all of them add
+  up exactly:
+  - the points it spent come back in proportion to the money refunded (all of them once the
+    whole payment is back);
+  - what its completion earned (points and growth) is taken back in the same proportion of
+    what was earned on; points the balance lacks are owed and paid from later earnings, and
+    the member's level follows growth down;
+  - once the whole payment is back, its coupons return where their template says so, as on
+    a cancellation.
+  A refund before completion takes nothing back: completion then earns on what is kept.
 
 A platform coupon is priced over every order of its checkout, so it belongs to the checkout:
 the first order holds it, paying any order of the checkout uses it, and an order that ends
@@ -90,6 +102,22 @@ async def refund_benefits(session: AsyncSession, order: Order, now: datetime) ->
     await _pass_platform_coupons_on(session, order)
     await promotions.return_used_coupons_on_refund(session, order.id)
     await members.refund_points(session, order.id, now)
+
+
+async def follow_refund(session: AsyncSession, order: Order, refund_id: int, now: datetime) -> None:
+    """A refund of the order succeeded; ``order.refunded_fen`` already counts it. Points
+    spent come back and points and growth earned go, in proportion to the refunded total;
+    a wholly refunded order returns its coupons by policy and hands its checkout's platform
+    coupon to an order that still keeps part of it."""
+    await members.return_points_for_refund(
+        session, order.id, refund_id, order.refunded_fen, order.paid_fen, now
+    )
+    await members.claw_back_for_refund(
+        session, order.id, refund_id, order.paid_fen - order.refunded_fen, now
+    )
+    if order.paid_fen and order.refunded_fen >= order.paid_fen:
+        await _pass_platform_coupons_on(session, order)
+        await promotions.return_used_coupons_on_refund(session, order.id)
 
 
 async def reward_completion(session: AsyncSession, order: Order, now: datetime) -> None:

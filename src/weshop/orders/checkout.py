@@ -7,6 +7,10 @@ transaction, compares those versions in one statement, prices again there if any
 and writes. ``place_orders`` does both in one transaction. Whatever is written happens in the
 caller's write transaction: if any line of any store cannot be reserved, the whole checkout
 raises and nothing is written.
+
+Each store's goods are shipped to the checkout's address, or picked up at one of the store's
+open pickup points (``orders.pickup``): such an order has no address and no shipping fee, and
+the checkout then needs a pickup contact instead.
 """
 
 from __future__ import annotations
@@ -23,7 +27,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from weshop.accounts import service as accounts
 from weshop.accounts.models import Address, User
-from weshop.accounts.repository import phone_index
 from weshop.cart import service as cart
 from weshop.catalog.models import Product, ProductStatus, Sku
 from weshop.core.clock import utcnow
@@ -35,11 +38,20 @@ from weshop.core.read_cache import live_reads
 from weshop.core.versions import RowVersion, read_versions
 from weshop.inventory.service import reserve_stock
 from weshop.logistics import service as logistics
+from weshop.logistics.models import PickupPoint
 from weshop.members import service as members
 from weshop.orders import repository as repo
 from weshop.orders.benefits import hold_benefits, platform_coupon_discounts
 from weshop.orders.events import OrdersPlaced
-from weshop.orders.models import CampaignKind, Order, OrderEvent, OrderLine, OrderStatus
+from weshop.orders.models import (
+    CampaignKind,
+    Order,
+    OrderEvent,
+    OrderLine,
+    OrderPickup,
+    OrderStatus,
+)
+from weshop.orders.pickup import check_delivery, chosen_pickup_points, new_pickup, ship_to
 from weshop.orders.schemas import Basket, CheckoutIn, CheckoutOut, QuoteIn
 from weshop.orders.views import order_out
 from weshop.pricing.inputs import CampaignPrice, CartLine, PricingContext
@@ -88,6 +100,8 @@ class PricedBasket:
     items: dict[int, list[tuple[Sku, Product, int]]]
     stores: dict[int, Store]
     address: Address | None
+    # The pickup point chosen for each store whose goods are picked up (自提); others ship.
+    pickup_points: dict[int, PickupPoint]
 
 
 def _quantities(data: Basket) -> dict[int, int]:
@@ -130,6 +144,7 @@ async def _pricing_context(
     data: Basket,
     now: datetime,
     terms: OrderTerms,
+    pickup_store_ids: frozenset[int],
 ) -> PricingContext:
     """Everything the pricing core needs, read from the domains that own it."""
     wallet = await promotions.wallet_for_pricing(session, user_id, store_ids, now)
@@ -158,6 +173,7 @@ async def _pricing_context(
         points=membership.points,
         shipping_templates=templates,
         default_shipping_template=default_templates,
+        pickup_store_ids=pickup_store_ids,
     )
 
 
@@ -175,6 +191,7 @@ async def price_basket(
     quantities = _quantities(data)
     address = None if address_id is None else await accounts.get_address(session, user, address_id)
     by_store, stores = await _load_items(session, quantities)
+    pickup_points = await chosen_pickup_points(session, data.pickup_points, set(by_store))
     context = await _pricing_context(
         session,
         user.id,
@@ -183,6 +200,7 @@ async def price_basket(
         data,
         now,
         terms,
+        frozenset(pickup_points),
     )
     lines = [
         CartLine(
@@ -201,21 +219,11 @@ async def price_basket(
         for sku, product, quantity in sorted(by_store[store_id], key=lambda item: item[0].id)
     ]
     # One quote for the whole checkout: platform coupons and their thresholds span stores.
-    return PricedBasket(price(lines, context), by_store, stores, address)
+    return PricedBasket(price(lines, context), by_store, stores, address, pickup_points)
 
 
 async def quote_basket(session: AsyncSession, user: User, data: QuoteIn) -> Quote:
     return (await price_basket(session, user, data, data.address_id, utcnow())).quote
-
-
-def _refuse_undeliverable(quote: Quote, address: Address) -> None:
-    stores = [store.store_id for store in quote.stores if not store.deliverable]
-    if stores:
-        raise Conflict(
-            f"some stores do not deliver to {address.province}",
-            code="undeliverable",
-            details={"store_ids": stores, "province": address.province},
-        )
 
 
 @dataclass(frozen=True)
@@ -233,6 +241,7 @@ class PlacedCheckout:
     checkout_no: str
     orders: list[Order]
     lines: dict[int, list[OrderLine]]
+    pickups: dict[int, OrderPickup]
     store_names: dict[int, str]
 
 
@@ -273,8 +282,7 @@ async def prepare_checkout(session: AsyncSession, user: User, data: CheckoutIn) 
     # lag the versions just read.
     with live_reads(session):
         priced = await price_basket(session, user, data, data.address_id, now)
-    assert priced.address is not None  # a checkout always names its address
-    _refuse_undeliverable(priced.quote, priced.address)
+    check_delivery(priced.quote, priced.address, priced.pickup_points, data.pickup_contact)
     return PreparedCheckout(priced, versions, now)
 
 
@@ -296,8 +304,7 @@ async def place_orders(
     """Price and place a checkout in one (write) transaction."""
     now = utcnow()
     priced = await price_basket(session, user, data, data.address_id, now, terms)
-    assert priced.address is not None  # a checkout always names its address
-    _refuse_undeliverable(priced.quote, priced.address)
+    check_delivery(priced.quote, priced.address, priced.pickup_points, data.pickup_contact)
     return await _place(session, user, data, priced, now, terms)
 
 
@@ -314,7 +321,6 @@ async def _place(
     reserved: stock rows are the most contended, so their locks are taken last and held the
     shortest time."""
     quote, address = priced.quote, priced.address
-    assert address is not None
     checkout_no = _number("C", now)
     store_quotes = {store_id: quote.for_store(store_id) for store_id in sorted(priced.items)}
     orders = {
@@ -323,7 +329,7 @@ async def _place(
             store_id,
             checkout_no,
             store_quote,
-            address,
+            None if store_id in priced.pickup_points else address,
             data.note,
             now
             + timedelta(
@@ -337,6 +343,15 @@ async def _place(
     }
     session.add_all(orders.values())
     await session.flush()
+    pickups: dict[int, OrderPickup] = {}
+    if priced.pickup_points:
+        contact = data.pickup_contact
+        assert contact is not None  # check_delivery checked it
+        pickups = {
+            orders[store_id].id: new_pickup(orders[store_id], point, contact.name, contact.phone)
+            for store_id, point in priced.pickup_points.items()
+        }
+        session.add_all(pickups.values())
     lines: dict[int, list[OrderLine]] = {}
     for store_id, order in orders.items():
         skus = {sku.id: sku for sku, _, _ in priced.items[store_id]}
@@ -391,7 +406,7 @@ async def _place(
             session, user.id, [sku.id for items in priced.items.values() for sku, _, _ in items]
         )
     if terms.campaign_holds_stock:
-        return _placed(checkout_no, orders, lines, priced)
+        return _placed(checkout_no, orders, lines, pickups, priced)
     for store_id, order in orders.items():
         await reserve_stock(
             session,
@@ -399,20 +414,23 @@ async def _place(
             order_id=order.id,
             lines=[(line.sku_id, line.quantity) for line in store_quotes[store_id].lines],
             expires_at=order.pay_deadline,
+            ship_province=order.ship_province,
         )
-    return _placed(checkout_no, orders, lines, priced)
+    return _placed(checkout_no, orders, lines, pickups, priced)
 
 
 def _placed(
     checkout_no: str,
     orders: dict[int, Order],
     lines: dict[int, list[OrderLine]],
+    pickups: dict[int, OrderPickup],
     priced: PricedBasket,
 ) -> PlacedCheckout:
     return PlacedCheckout(
         checkout_no=checkout_no,
         orders=list(orders.values()),
         lines=lines,
+        pickups=pickups,
         store_names={store_id: store.name for store_id, store in priced.stores.items()},
     )
 
@@ -422,7 +440,7 @@ def _new_order(
     store_id: int,
     checkout_no: str,
     quote: Quote,
-    address: Address,
+    address: Address | None,
     note: str,
     deadline: datetime,
     now: datetime,
@@ -440,14 +458,7 @@ def _new_order(
         shipping_fen=quote.shipping_fen,
         payable_fen=quote.payable_fen,
         price_snapshot=quote.model_dump(mode="json"),
-        ship_recipient=address.recipient,
-        ship_phone=address.phone,
-        ship_phone_index=phone_index(address.phone),
-        ship_province=address.province,
-        ship_city=address.city,
-        ship_district=address.district,
-        ship_detail=address.detail,
-        ship_postal_code=address.postal_code,
+        **ship_to(address),
         buyer_note=note,
         pay_deadline=deadline,
         campaign_kind=terms.campaign_kind,
@@ -467,6 +478,7 @@ def checkout_answer(placed: PlacedCheckout) -> CheckoutOut:
             shipments=[],
             history=[],
             audience="shopper",
+            pickup=placed.pickups.get(order.id),
         )
         for order in placed.orders
     ]

@@ -20,6 +20,7 @@ from weshop.core.errors import WeShopError
 from weshop.core.http import DbSession
 from weshop.core.ids import PathId
 from weshop.core.pagination import page_of
+from weshop.inventory import warehouses
 from weshop.logistics.carriers.codes import CARRIERS as TRACKED_CARRIERS
 from weshop.orders import service
 from weshop.orders.models import CampaignKind, Order, OrderStatus
@@ -260,6 +261,24 @@ OrderPageSection = Callable[
 ORDER_PAGE_SECTIONS: list[OrderPageSection] = []
 
 
+async def _warehouse_packages(
+    session: AsyncSession, access: ConsoleAccess, order: OrderOut
+) -> list[tuple[str, dict[int, int]]]:
+    """One proposed package per warehouse the order's stock is allocated to: the warehouse's
+    name and ``{order_line_id: units}`` (none once anything has shipped or been given back
+    by after-sales, or without warehouses)."""
+    if any(line.shipped_quantity or line.refunded_quantity for line in order.lines):
+        return []
+    names = {w.id: w.name for w in await warehouses.list_warehouses(session, access.scope)}
+    line_of = {line.sku_id: line.id for line in order.lines}
+    packages: dict[int, dict[int, int]] = {}
+    for part in order.warehouse_allocation:
+        if part.status in ("held", "sold") and part.sku_id in line_of:
+            items = packages.setdefault(part.warehouse_id, {})
+            items[line_of[part.sku_id]] = items.get(line_of[part.sku_id], 0) + part.quantity
+    return [(names.get(warehouse_id, ""), items) for warehouse_id, items in packages.items()]
+
+
 async def order_page(
     request: Request,
     session: AsyncSession,
@@ -279,6 +298,9 @@ async def order_page(
     for section in ORDER_PAGE_SECTIONS:
         sections.update(await section(request, session, access, order, forms))
     lines = {line.id: line for line in described.lines}
+    by_warehouse = await _warehouse_packages(session, access, described)
+    asked = forms.ship.values.get("package_count") if forms.ship else None
+    asked = asked or request.query_params.get("packages") or (len(by_warehouse) or None)
     return console_page(
         request,
         "orders/console/detail.html",
@@ -295,11 +317,8 @@ async def order_page(
             "can_cancel": access.can(Permission.ORDERS_CANCEL)
             and "cancel" in described.allowed_actions,
             "forms": forms,
-            "package_count": package_count(
-                forms.ship.values.get("package_count")
-                if forms.ship
-                else request.query_params.get("packages")
-            ),
+            "package_count": package_count(str(asked) if asked else None),
+            "warehouse_packages": by_warehouse,
             "carriers": CARRIERS,
             "notice": DONE_NOTICES.get(request.query_params.get("done", "")),
             **_status_view(request),

@@ -4,7 +4,7 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String
+from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from weshop.core.clock import utcnow
@@ -138,3 +138,30 @@ class OrderEvent(Base):
     # Carries the cancel reason as typed.
     note: Mapped[str] = mapped_column(EncryptedString("order_events.note"), default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class OrderPickup(Base):
+    """How a self-pickup order (自提) is collected: the point (its name, address and hours as
+    the shopper chose them), the contact who collects it (personal data: encrypted, found by
+    blind index), and the pickup code issued when the order is paid. The code is kept
+    encrypted for the shopper to see and found by staff through its keyed blind index, unique
+    per store; ``picked_up_at`` is set once, by the verification that completes the order."""
+
+    __tablename__ = "order_pickups"
+    __table_args__ = (UniqueConstraint("store_id", "code_index"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), unique=True)
+    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id"))
+    pickup_point_id: Mapped[int] = mapped_column(ForeignKey("pickup_points.id"), index=True)
+    point_name: Mapped[str] = mapped_column(String(30))
+    point_address: Mapped[str] = mapped_column(String(220))
+    point_opening_hours: Mapped[str] = mapped_column(String(60))
+    point_phone: Mapped[str] = mapped_column(String(20))
+    contact_name: Mapped[str] = mapped_column(EncryptedString("order_pickups.contact_name"))
+    contact_phone: Mapped[str] = mapped_column(EncryptedString("order_pickups.contact_phone"))
+    contact_phone_index: Mapped[str] = mapped_column(String(64), index=True)
+    code: Mapped[str | None] = mapped_column(EncryptedString("order_pickups.code"))
+    code_index: Mapped[str | None] = mapped_column(String(64))
+    picked_up_at: Mapped[datetime | None]
+    picked_up_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

@@ -4,14 +4,22 @@ from collections import defaultdict
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Select, select
+from sqlalchemy import ColumnElement, Select, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from weshop.accounts.models import Address
 from weshop.catalog.models import Product, Sku
 from weshop.core.tenancy import StoreScope
 from weshop.core.versions import versions_of
-from weshop.orders.models import CampaignKind, Order, OrderEvent, OrderLine, OrderStatus, Shipment
+from weshop.orders.models import (
+    CampaignKind,
+    Order,
+    OrderEvent,
+    OrderLine,
+    OrderPickup,
+    OrderStatus,
+    Shipment,
+)
 from weshop.stores.models import Store
 
 
@@ -141,13 +149,15 @@ async def store_order(session: AsyncSession, scope: StoreScope, order_id: int) -
 
 
 async def live_sibling(session: AsyncSession, order: Order) -> Order | None:
-    """Another order of the same checkout that is not cancelled, the lowest id first."""
+    """Another order of the same checkout that is neither cancelled nor wholly refunded
+    (one that keeps some of what it paid, or has not paid yet), the lowest id first."""
     return await session.scalar(
         select(Order)
         .where(
             Order.checkout_no == order.checkout_no,
             Order.id != order.id,
             Order.status != OrderStatus.CANCELLED,
+            or_(Order.paid_fen == 0, Order.refunded_fen < Order.paid_fen),
         )
         .order_by(Order.id)
         .limit(1)
@@ -170,3 +180,37 @@ async def orders_shipped_with(session: AsyncSession, store_id: int, tracking_no:
         .distinct()
     )
     return sorted(rows)
+
+
+async def pickup_of(session: AsyncSession, order_id: int) -> OrderPickup | None:
+    return await session.scalar(select(OrderPickup).where(OrderPickup.order_id == order_id))
+
+
+async def pickups_of(session: AsyncSession, order_ids: list[int]) -> dict[int, OrderPickup]:
+    if not order_ids:
+        return {}
+    rows = await session.scalars(select(OrderPickup).where(OrderPickup.order_id.in_(order_ids)))
+    return {pickup.order_id: pickup for pickup in rows}
+
+
+async def pickup_by_code(
+    session: AsyncSession, store_id: int, code_index: str
+) -> OrderPickup | None:
+    return await session.scalar(
+        select(OrderPickup).where(
+            OrderPickup.store_id == store_id, OrderPickup.code_index == code_index
+        )
+    )
+
+
+async def mark_picked_up(
+    session: AsyncSession, pickup_id: int, picked_up_at: datetime, staff_id: int
+) -> bool:
+    """Compare-and-set: False when another verification marked it first."""
+    result = await session.execute(
+        update(OrderPickup)
+        .where(OrderPickup.id == pickup_id, OrderPickup.picked_up_at.is_(None))
+        .values(picked_up_at=picked_up_at, picked_up_by=staff_id)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1

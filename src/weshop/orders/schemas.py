@@ -1,10 +1,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints, field_validator
 
+from weshop.accounts.schemas import PhoneNumber
 from weshop.core.ids import RowId
 from weshop.core.money import Quantity
 from weshop.members.service import AllPoints
@@ -32,8 +33,26 @@ class PointsUse(BaseModel):
     )
 
 
+class PickupChoice(BaseModel):
+    """Collect one store's goods at one of its open pickup points (自提) instead of having
+    them shipped (`/api/v1/shop/stores/{store_id}/pickup-points` lists them)."""
+
+    model_config = ConfigDict(extra="forbid")
+    store_id: RowId
+    pickup_point_id: RowId
+
+
+class PickupContactIn(BaseModel):
+    """Who collects the pickup orders: kept encrypted, shown masked to staff."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=30)]
+    phone: PhoneNumber
+
+
 class Basket(BaseModel):
-    """What a checkout prices: items of one store or several, coupons and points."""
+    """What a checkout prices: items of one store or several, coupons and points, and how
+    each store's goods reach the shopper."""
 
     model_config = ConfigDict(extra="forbid")
     items: list[CheckoutItem] = Field(min_length=1, max_length=MAX_CHECKOUT_LINES)
@@ -46,13 +65,28 @@ class Basket(BaseModel):
         "`coupon_not_usable`.",
     )
     points: list[PointsUse] = Field(default_factory=list, max_length=MAX_CHECKOUT_LINES)
+    pickup: list[PickupChoice] = Field(
+        default_factory=list,
+        max_length=MAX_CHECKOUT_LINES,
+        description="Stores whose goods the shopper collects at a pickup point (自提): no "
+        "shipping fee. Every other store ships (express). A point that is not an open point "
+        "of its store is a 422 `unknown_pickup_point`; a store with nothing in the basket a "
+        "422 `pickup_store_not_in_checkout`.",
+    )
 
-    @field_validator("points")
+    @field_validator("points", "pickup")
     @classmethod
-    def _one_entry_per_store(cls, value: list[PointsUse]) -> list[PointsUse]:
-        if len({use.store_id for use in value}) != len(value):
-            raise ValueError("points are given once per store")
+    def _one_entry_per_store(
+        cls, value: list[PointsUse] | list[PickupChoice]
+    ) -> list[PointsUse] | list[PickupChoice]:
+        if len({entry.store_id for entry in value}) != len(value):
+            raise ValueError("give one entry per store")
         return value
+
+    @property
+    def pickup_points(self) -> dict[int, int]:
+        """The chosen pickup point of each store collected at: ``{store_id: point_id}``."""
+        return {choice.store_id: choice.pickup_point_id for choice in self.pickup}
 
 
 class QuoteIn(Basket):
@@ -64,7 +98,16 @@ class QuoteIn(Basket):
 class CheckoutIn(Basket):
     """Items may come from several stores: one order is placed per store."""
 
-    address_id: RowId
+    address_id: RowId | None = Field(
+        default=None,
+        description="Where the shipped stores deliver; required unless every store is "
+        "collected at a pickup point (422 `address_required`).",
+    )
+    pickup_contact: PickupContactIn | None = Field(
+        default=None,
+        description="Who collects the pickup orders; required with `pickup` (422 "
+        "`pickup_contact_required`).",
+    )
     note: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] = ""
     from_cart: bool = Field(default=False, description="Remove the bought items from the cart.")
 
@@ -151,6 +194,40 @@ class CampaignRefOut(BaseModel):
     entry_id: int | None = Field(description="The group, bargain or flash attempt.")
 
 
+class PickupOut(BaseModel):
+    """How a self-pickup order is collected."""
+
+    pickup_point_id: int
+    point_name: str
+    point_address: str
+    point_opening_hours: str
+    point_phone: str
+    contact_name: str = Field(description="Masked unless asked for by a role that needs it.")
+    contact_phone: str = Field(description="Masked unless asked for by a role that needs it.")
+    code: str | None = Field(
+        description="The pickup code (shopper only), once the order is paid; staff never see "
+        "it: they verify what the shopper shows."
+    )
+    picked_up_at: datetime | None
+
+
+class PickupVerifyIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    code: Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[0-9]{12}$")] = Field(
+        description="The 12-digit pickup code the shopper shows (as digits or as its QR code)."
+    )
+
+
+class AllocationOut(BaseModel):
+    """Units of a line's SKU allocated to a warehouse when the order took its stock."""
+
+    model_config = ConfigDict(from_attributes=True)
+    sku_id: int
+    warehouse_id: int
+    quantity: int
+    status: str = Field(description="held, sold, released or returned.")
+
+
 class OrderOut(BaseModel):
     id: int
     order_no: str
@@ -192,6 +269,17 @@ class OrderOut(BaseModel):
         default=False,
         description="Paid but not to be shipped until its campaign allows (a group not yet "
         "filled).",
+    )
+    delivery: Literal["express", "pickup"] = Field(
+        default="express",
+        description="express: shipped to `shipping_address`; pickup: collected at a pickup "
+        "point (自提, see `pickup`), with no address.",
+    )
+    pickup: PickupOut | None = None
+    warehouse_allocation: list[AllocationOut] = Field(
+        default=[],
+        description="Staff only, in a store with warehouses: which warehouse ships how many "
+        "of each SKU (a line split across warehouses has a row per warehouse).",
     )
 
 

@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from weshop.accounts.models import User
 from weshop.accounts.repository import phone_index
@@ -34,6 +35,7 @@ from weshop.inventory.service import release_reservations, return_sold_stock, se
 from weshop.logistics.tracking import track as track_parcel
 from weshop.orders import repository as repo
 from weshop.orders.benefits import (
+    follow_refund,
     refund_benefits,
     release_benefits,
     reward_completion,
@@ -48,6 +50,7 @@ from weshop.orders.models import (
     OrderStatus,
     Shipment,
 )
+from weshop.orders.pickup import issue_code as issue_pickup_code
 from weshop.orders.schemas import PackageIn
 from weshop.orders.state import ORDER_MACHINE
 from weshop.stores.models import Store
@@ -143,6 +146,7 @@ async def mark_paid(
     if order is None or order.status != OrderStatus.PENDING_PAYMENT:
         return False
     await _transition(session, order, "pay", "payment", paid_at=paid_at, paid_fen=amount_fen)
+    await issue_pickup_code(session, order)
     await use_benefits(session, order, paid_at)
     if order.campaign_kind is not None:
         await announce(session, CampaignOrderPaid.of(order, paid_at))
@@ -166,12 +170,24 @@ async def _units_by_product(session: AsyncSession, order_id: int, sign: int = 1)
     return units
 
 
-async def record_refund(session: AsyncSession, order_id: int, amount_fen: int) -> None:
-    await session.execute(
+async def record_refund(
+    session: AsyncSession, order_id: int, amount_fen: int, refund_id: int
+) -> None:
+    """A refund of the order succeeded (payments calls this once per refund, under the
+    refund's compare-and-set): the order counts the money, and the shopper's points, growth
+    and coupons follow the refunded total (``benefits.follow_refund``). The row lock the
+    UPDATE takes makes concurrent refunds of one order count one after the other."""
+    result = await session.execute(
         update(Order)
         .where(Order.id == order_id)
         .values(refunded_fen=Order.refunded_fen + amount_fen)
+        .returning(Order.refunded_fen)
+        .execution_options(synchronize_session=False)
     )
+    refunded_fen = result.scalar_one()
+    order = await session.get_one(Order, order_id)
+    set_committed_value(order, "refunded_fen", refunded_fen)
+    await follow_refund(session, order, refund_id, utcnow())
 
 
 async def cancel(session: AsyncSession, order: Order, *, actor: str, reason: str) -> Order:
@@ -265,6 +281,10 @@ async def ship(
     Each package of a known carrier is followed by logistics (tracking, delivery)."""
     order = await store_order(session, scope, order_id)
     ORDER_MACHINE.target(order.status, "ship_partly")  # refuse early: unpaid, cancelled...
+    if await repo.pickup_of(session, order.id) is not None:
+        raise Conflict(
+            "this order is collected at a pickup point, not shipped", code="pickup_order"
+        )
     if order.shipping_held:
         raise Conflict(
             "this order waits for its campaign (a group that has not filled yet)",
@@ -386,6 +406,13 @@ async def confirm_receipt(session: AsyncSession, user: User, order_id: int) -> O
     await _transition(session, order, "confirm_receipt", f"shopper:{user.id}", completed_at=now)
     await _completed(session, order, now)
     return order
+
+
+async def pick_up(session: AsyncSession, order: Order, actor: str, now: datetime) -> None:
+    """A self-pickup order was collected (its code verified): it completes as a received
+    order does, with the completion reward and the after-sales window's deadline."""
+    await _transition(session, order, "pick_up", actor, completed_at=now)
+    await _completed(session, order, now)
 
 
 async def auto_confirm(session: AsyncSession, order_id: int, now: datetime) -> bool:

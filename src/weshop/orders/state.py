@@ -20,5 +20,7 @@ ORDER_MACHINE: StateMachine[S] = StateMachine(
         (S.PARTIALLY_SHIPPED, "ship"): S.SHIPPED,
         (S.SHIPPED, "confirm_receipt"): S.COMPLETED,
         (S.SHIPPED, "auto_confirm"): S.COMPLETED,
+        # A self-pickup order: staff verified its pickup code as the shopper collected it.
+        (S.PAID, "pick_up"): S.COMPLETED,
     },
 )

@@ -7,13 +7,17 @@ from typing import Literal
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from weshop.core.crypto import mask_name, mask_phone, mask_text
+from weshop.inventory.models import StockReservation
+from weshop.inventory.warehouses import order_allocations
 from weshop.orders import repository as repo
-from weshop.orders.models import Order, OrderEvent, OrderLine, Shipment
+from weshop.orders.models import Order, OrderEvent, OrderLine, OrderPickup, Shipment
 from weshop.orders.schemas import (
+    AllocationOut,
     CampaignRefOut,
     OrderEventOut,
     OrderLineOut,
     OrderOut,
+    PickupOut,
     ShipmentOut,
     ShippingAddressOut,
 )
@@ -38,12 +42,30 @@ _ACTIONS: dict[Audience, dict[str, str]] = {
 }
 
 
-def allowed_actions(order: Order, audience: Audience) -> list[str]:
+def allowed_actions(order: Order, audience: Audience, *, pickup_order: bool = False) -> list[str]:
+    """What ``audience`` may do next; a ``pickup_order`` is verified at its pickup point,
+    never shipped."""
     names = _ACTIONS[audience]
     found = [names[a] for a in ORDER_MACHINE.allowed_actions(order.status) if a in names]
-    if order.shipping_held:
+    if order.shipping_held or pickup_order:
         found = [action for action in found if action != "ship"]
     return list(dict.fromkeys(found))
+
+
+def pickup_out(pickup: OrderPickup, audience: Audience) -> PickupOut:
+    """Staff see the contact masked and never the code: they verify the one shown to them."""
+    staff = audience == "staff"
+    return PickupOut(
+        pickup_point_id=pickup.pickup_point_id,
+        point_name=pickup.point_name,
+        point_address=pickup.point_address,
+        point_opening_hours=pickup.point_opening_hours,
+        point_phone=pickup.point_phone,
+        contact_name=mask_name(pickup.contact_name) if staff else pickup.contact_name,
+        contact_phone=mask_phone(pickup.contact_phone) if staff else pickup.contact_phone,
+        code=None if staff else pickup.code,
+        picked_up_at=pickup.picked_up_at,
+    )
 
 
 def shipping_address(order: Order, *, reveal: bool) -> ShippingAddressOut:
@@ -68,7 +90,9 @@ async def describe_orders(
     ids = [order.id for order in orders]
     lines = await repo.lines_of(session, ids)
     shipments = await repo.shipments_of(session, ids)
+    pickups = await repo.pickups_of(session, ids)
     names = await repo.store_names(session, {order.store_id for order in orders})
+    allocations = await order_allocations(session, ids) if audience == "staff" else {}
     described = []
     for order in orders:
         history = await repo.events_of(session, order.id) if with_history else []
@@ -80,6 +104,8 @@ async def describe_orders(
                 shipments=shipments[order.id],
                 history=history,
                 audience=audience,
+                pickup=pickups.get(order.id),
+                allocation=allocations.get(order.id, []),
             )
         )
     return described
@@ -93,6 +119,8 @@ def order_out(
     shipments: list[Shipment],
     history: list[OrderEvent],
     audience: Audience,
+    pickup: OrderPickup | None = None,
+    allocation: list[StockReservation] | None = None,
 ) -> OrderOut:
     """One order as ``audience`` sees it, from its rows (a checkout answers with the orders it
     has just written, without reading them back)."""
@@ -103,7 +131,7 @@ def order_out(
         store_id=order.store_id,
         store_name=store_name,
         status=order.status,
-        allowed_actions=allowed_actions(order, audience),
+        allowed_actions=allowed_actions(order, audience, pickup_order=pickup is not None),
         currency=order.currency,
         subtotal_fen=order.subtotal_fen,
         discount_fen=order.discount_fen,
@@ -133,6 +161,9 @@ def order_out(
             entry_id=order.campaign_entry_id,
         ),
         shipping_held=order.shipping_held,
+        delivery="express" if pickup is None else "pickup",
+        pickup=None if pickup is None else pickup_out(pickup, audience),
+        warehouse_allocation=[AllocationOut.model_validate(row) for row in allocation or []],
     )
 
 

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import secrets
 from collections import defaultdict
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Query, Request
+from markupsafe import Markup
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import RedirectResponse, Response
@@ -30,11 +32,13 @@ from weshop.core.http import DbSession
 from weshop.core.idempotency import run_idempotent
 from weshop.core.ids import MAX_ID, PathId
 from weshop.core.pagination import page_of
+from weshop.logistics import pickup_points as logistics_pickup
 from weshop.members import service as members
 from weshop.members.service import ALL_POINTS
 from weshop.orders import service
 from weshop.orders.checkout import check_out, quote_basket
-from weshop.orders.models import OrderStatus
+from weshop.orders.models import Order, OrderStatus
+from weshop.orders.pickup import code_qr_svg
 from weshop.orders.schemas import CheckoutIn, CheckoutOut, OrderOut, QuoteIn
 from weshop.orders.tracking import order_tracking, timeline_view
 from weshop.orders.views import describe_order, describe_orders
@@ -87,9 +91,17 @@ CHECKOUT_ERRORS = {
         "This order was already placed. Check my orders before ordering again."
     ),
     "invalid_points": N_("Points to spend cannot be negative."),
-    "no_address": N_("Add a delivery address first."),
+    "address_required": N_("Add a delivery address first."),
+    "pickup_contact_required": N_("Give the name and phone of whoever picks the order up."),
 }
 ACTION_FAILED = N_("That could not be done. Please try again.")
+
+# Sections that domains above orders add to the buyer's order page (reviews: the link to
+# review a completed order). ``weshop.routes`` lists them; None shows nothing.
+ShopperOrderSection = Callable[
+    [Request, AsyncSession, User, Order], Awaitable[dict[str, Any] | None]
+]
+SHOPPER_ORDER_PAGE_SECTIONS: list[ShopperOrderSection] = []
 
 
 def _t(request: Request, message: str) -> str:
@@ -112,6 +124,10 @@ class CheckoutChoice:
     points_stores: set[int] = field(default_factory=set)
     note: str = ""
     key: str = field(default_factory=lambda: secrets.token_urlsafe(18))
+    # Stores picked up at one of their points (自提): {store_id: pickup_point_id}.
+    pickup: dict[int, int] = field(default_factory=dict)
+    pickup_name: str = ""
+    pickup_phone: str = ""
 
     def basket(self) -> dict[str, Any]:
         """The ticked stores spend all the points they allow (checkout reads the balances)."""
@@ -122,6 +138,22 @@ class CheckoutChoice:
                 {"store_id": store_id, "points": ALL_POINTS}
                 for store_id in sorted(self.points_stores)
             ],
+            "pickup": [
+                {"store_id": store_id, "pickup_point_id": point_id}
+                for store_id, point_id in sorted(self.pickup.items())
+            ],
+        }
+
+    def checkout(self) -> dict[str, Any]:
+        """The whole checkout body: the basket, the address and the pickup contact."""
+        contact = {"name": self.pickup_name, "phone": self.pickup_phone}
+        return {
+            **self.basket(),
+            "address_id": self.address_id,
+            # None when left blank: checkout then asks for it by name.
+            "pickup_contact": contact if self.pickup and any(contact.values()) else None,
+            "note": self.note,
+            "from_cart": self.from_cart,
         }
 
 
@@ -201,6 +233,7 @@ async def _checkout_page(
             "listings": listings,
             "stores": {listing.store.id: listing.store for listing in listings.values()},
             "balances": balances,
+            "pickup_points": await logistics_pickup.open_points_of(session, store_ids),
             "quote": quote,
             "breakdown": _breakdown(request, quote) if quote else [],
             "wallet": wallet,
@@ -264,6 +297,11 @@ def _posted_choice(form: dict[str, Any]) -> CheckoutChoice | None:
     if not items:
         return None
     address_ids = _ids(form.get("address_id"))
+    pickup = {}
+    for name, value in form.items():
+        store, point = _ids(name.removeprefix("pickup_store_")), _ids(value)
+        if name.startswith("pickup_store_") and store and point:
+            pickup[store[0]] = point[0]
     return CheckoutChoice(
         items=items,
         from_cart=form.get("from_cart") == "1",
@@ -272,6 +310,9 @@ def _posted_choice(form: dict[str, Any]) -> CheckoutChoice | None:
         points_stores=set(_ids(form.get("points_store"))),
         note=str(form.get("note", ""))[:200],
         key=str(form.get("idempotency_key", "")) or secrets.token_urlsafe(18),
+        pickup=pickup,
+        pickup_name=str(form.get("pickup_name", ""))[:30],
+        pickup_phone=str(form.get("pickup_phone", ""))[:20],
     )
 
 
@@ -284,18 +325,8 @@ async def place_order(request: Request, user: PageUser, session: DbSession) -> R
         return RedirectResponse("/cart", 303)
     if form.get("intent") == "update":
         return await _checkout_page(request, session, user, choice)
-    if choice.address_id is None:
-        message = _t(request, CHECKOUT_ERRORS["no_address"])
-        return await _checkout_page(request, session, user, choice, error=message, status_code=422)
     try:
-        body = CheckoutIn.model_validate(
-            {
-                **choice.basket(),
-                "address_id": choice.address_id,
-                "note": choice.note,
-                "from_cart": choice.from_cart,
-            }
-        )
+        body = CheckoutIn.model_validate(choice.checkout())
     except ValidationError:
         message = error_message(request, "invalid_input", "")
         return await _checkout_page(request, session, user, choice, error=message, status_code=422)
@@ -382,6 +413,14 @@ async def my_orders(
     )
 
 
+def _pickup_qr(order: OrderOut) -> Markup | None:
+    """The QR code of a paid pickup order's code, until it is collected."""
+    pickup = order.pickup
+    if pickup is None or pickup.code is None or pickup.picked_up_at is not None:
+        return None
+    return Markup(code_qr_svg(pickup.code))  # segno's own markup of digits only
+
+
 @router.get("/me/orders/{order_id}")
 async def order_detail(
     request: Request,
@@ -405,8 +444,14 @@ async def order_detail(
             "breakdown": _breakdown(request, order.price_breakdown),
             "status_names": _status_names(request),
             "window_passed": window_passed,
+            "pickup_qr": _pickup_qr(order),
             "notice": notice,
             "error": error_message(request, error, _t(request, ACTION_FAILED)) if error else None,
+            "sections": [
+                shown
+                for section in SHOPPER_ORDER_PAGE_SECTIONS
+                if (shown := await section(request, session, user, row)) is not None
+            ],
             "tab": "me",
             **timeline_view(await order_tracking(session, row)),
         },

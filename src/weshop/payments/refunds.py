@@ -225,7 +225,7 @@ async def refund_succeeded(session: AsyncSession, refund: Refund, provider_refun
     await REFUND_MACHINE.apply(
         session, refund, "succeed", provider_refund_id=provider_refund_id, succeeded_at=utcnow()
     )
-    await orders.record_refund(session, refund.order_id, refund.amount_fen)
+    await orders.record_refund(session, refund.order_id, refund.amount_fen, refund.id)
     await announce(session, RefundSucceeded(refund))
     payment = await session.get_one(Payment, refund.payment_id)
     if payment.subsidy_paid_fen:

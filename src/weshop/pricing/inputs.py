@@ -205,3 +205,6 @@ class PricingContext(Frozen):
     points: tuple[PointsOffer, ...] = ()
     shipping_templates: tuple[ShippingTemplate, ...] = ()
     default_shipping_template: dict[int, int] = Field(default_factory=dict)
+    # Stores whose goods the shopper collects at a pickup point (自提): no shipping fee, and
+    # the province does not matter.
+    pickup_store_ids: frozenset[int] = frozenset()

@@ -18,6 +18,8 @@ previous ones left, and every fen taken is an adjustment on the line that gave i
    store's goods payable.
 5. Shipping per store (:mod:`.shipping`): by template, piece or weight, province rule, free
    over a threshold of the goods payable; an unreachable province makes a store undeliverable.
+   A store whose goods are collected at a pickup point (``context.pickup_store_ids``) ships
+   nothing: its total says ``delivery="pickup"`` and its fee is 0.
 
 Every split goes through :func:`weshop.core.money.allocate` weighted by what each line still
 costs, so no line goes negative, no discount exceeds what it applies to, and the parts of each
@@ -40,7 +42,7 @@ from weshop.pricing.full_reduction import best_reductions
 from weshop.pricing.inputs import CartLine, Coupon, Frozen, Funder, PricingContext
 from weshop.pricing.item_price import item_prices
 from weshop.pricing.points import PointsSpent, apply_points
-from weshop.pricing.shipping import Shipping, store_shipping
+from weshop.pricing.shipping import PICKED_UP, Shipping, store_shipping
 from weshop.pricing.worksheet import AdjustmentKind, Applied, PromotionKind, WorkLine
 
 VerdictReason = Literal[
@@ -112,6 +114,11 @@ class StoreTotal(Frozen):
     discount_fen: int = Field(ge=0)
     shipping_fen: int = Field(ge=0)
     points_used: int = Field(ge=0)
+    delivery: Literal["express", "pickup"] = Field(
+        default="express",
+        description="express: shipped at `shipping_fen`; pickup: collected by the shopper at "
+        "a pickup point (自提), so no shipping fee.",
+    )
     deliverable: bool
     payable_fen: int = Field(ge=0, description="Goods payable plus shipping.")
 
@@ -203,7 +210,9 @@ def price(lines: Sequence[CartLine], context: PricingContext) -> Quote:
     points = apply_points(stores, context.points)
     templates = {template.id: template for template in context.shipping_templates}
     shipping = {
-        store_id: store_shipping(
+        store_id: PICKED_UP
+        if store_id in context.pickup_store_ids
+        else store_shipping(
             store_id,
             store_lines,
             templates,
@@ -212,7 +221,7 @@ def price(lines: Sequence[CartLine], context: PricingContext) -> Quote:
         )
         for store_id, store_lines in stores.items()
     }
-    return _freeze(work, stores, outcome, points, shipping)
+    return _freeze(work, stores, outcome, points, shipping, context.pickup_store_ids)
 
 
 def _by_stacking(
@@ -246,6 +255,7 @@ def _freeze(
     outcome: CouponOutcome,
     points: Mapping[int, PointsSpent],
     shipping: Mapping[int, Shipping],
+    pickup_store_ids: frozenset[int],
 ) -> Quote:
     # The whole quote is handed to pydantic as one tree of plain values: validating it in one
     # call costs a fraction of building its hundreds of small models one by one.
@@ -263,6 +273,7 @@ def _freeze(
                 "discount_fen": subtotal - goods,
                 "shipping_fen": fee,
                 "points_used": 0 if spent is None else spent.points,
+                "delivery": "pickup" if store_id in pickup_store_ids else "express",
                 "deliverable": deliverable,
                 "payable_fen": goods + fee,
             }

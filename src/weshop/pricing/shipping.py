@@ -26,6 +26,10 @@ class Shipping:
     deliverable: bool
 
 
+# What a store whose goods the shopper collects at a pickup point ships: nothing.
+PICKED_UP = Shipping(fee_fen=0, deliverable=True)
+
+
 def template_fee(rule: ShippingRule, units: int) -> int:
     extra_units = max(0, units - rule.first_units)
     steps = -(-extra_units // rule.additional_units)  # ceiling division, in whole numbers

@@ -25,6 +25,7 @@ class Permission(enum.StrEnum):
     SHIPPING_WRITE = "shipping.write"
     PROMOTIONS_READ = "promotions.read"
     PROMOTIONS_WRITE = "promotions.write"
+    REVIEWS_WRITE = "reviews.write"
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -43,6 +44,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.PERSONAL_DATA_READ,
             Permission.PROMOTIONS_READ,
             Permission.PROMOTIONS_WRITE,
+            Permission.REVIEWS_WRITE,
         }
     ),
     Role.FINANCE: frozenset(
@@ -64,6 +66,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.REFUNDS_WRITE,
             Permission.MEMBERS_READ,
             Permission.PERSONAL_DATA_READ,
+            Permission.REVIEWS_WRITE,
         }
     ),
 }

@@ -2997,6 +2997,364 @@ def upgrade() -> None:
     op.create_index(
         op.f("ix_aftersales_steps_request_id"), "aftersales_steps", ["request_id"], unique=False
     )
+    # self-pickup
+    op.create_table(
+        "pickup_points",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("store_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("name", sa.String(length=30), nullable=False),
+        sa.Column("province", sa.String(length=20), nullable=False),
+        sa.Column("city", sa.String(length=30), nullable=False),
+        sa.Column("district", sa.String(length=30), nullable=False),
+        sa.Column("address", sa.String(length=120), nullable=False),
+        sa.Column("opening_hours", sa.String(length=60), nullable=False),
+        sa.Column("phone", sa.String(length=20), nullable=False),
+        sa.Column("is_active", sa.Boolean(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["store_id"], ["stores.id"], name=op.f("fk_pickup_points_store_id_stores")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_pickup_points")),
+        sa.UniqueConstraint("store_id", "name", name=op.f("uq_pickup_points_store_id_name")),
+    )
+    with op.batch_alter_table("pickup_points", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_pickup_points_store_id"), ["store_id"], unique=False)
+
+    op.create_table(
+        "order_pickups",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("order_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("store_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column(
+            "pickup_point_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column("point_name", sa.String(length=30), nullable=False),
+        sa.Column("point_address", sa.String(length=220), nullable=False),
+        sa.Column("point_opening_hours", sa.String(length=60), nullable=False),
+        sa.Column("point_phone", sa.String(length=20), nullable=False),
+        sa.Column("contact_name", sa.String(), nullable=False),
+        sa.Column("contact_phone", sa.String(), nullable=False),
+        sa.Column("contact_phone_index", sa.String(length=64), nullable=False),
+        sa.Column("code", sa.String(), nullable=True),
+        sa.Column("code_index", sa.String(length=64), nullable=True),
+        sa.Column("picked_up_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column(
+            "picked_up_by", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
+        ),
+        sa.ForeignKeyConstraint(
+            ["order_id"], ["orders.id"], name=op.f("fk_order_pickups_order_id_orders")
+        ),
+        sa.ForeignKeyConstraint(
+            ["picked_up_by"], ["users.id"], name=op.f("fk_order_pickups_picked_up_by_users")
+        ),
+        sa.ForeignKeyConstraint(
+            ["pickup_point_id"],
+            ["pickup_points.id"],
+            name=op.f("fk_order_pickups_pickup_point_id_pickup_points"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["store_id"], ["stores.id"], name=op.f("fk_order_pickups_store_id_stores")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_order_pickups")),
+        sa.UniqueConstraint("order_id", name=op.f("uq_order_pickups_order_id")),
+        sa.UniqueConstraint(
+            "store_id", "code_index", name=op.f("uq_order_pickups_store_id_code_index")
+        ),
+    )
+    with op.batch_alter_table("order_pickups", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_order_pickups_contact_phone_index"),
+            ["contact_phone_index"],
+            unique=False,
+        )
+        batch_op.create_index(
+            batch_op.f("ix_order_pickups_pickup_point_id"), ["pickup_point_id"], unique=False
+        )
+
+    # reviews
+    op.create_table(
+        "order_ratings",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("store_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("order_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("user_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column(
+            "service_stars", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column(
+            "logistics_stars", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["order_id"], ["orders.id"], name=op.f("fk_order_ratings_order_id_orders")
+        ),
+        sa.ForeignKeyConstraint(
+            ["store_id"], ["stores.id"], name=op.f("fk_order_ratings_store_id_stores")
+        ),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["users.id"], name=op.f("fk_order_ratings_user_id_users")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_order_ratings")),
+        sa.UniqueConstraint("order_id", name=op.f("uq_order_ratings_order_id")),
+    )
+    with op.batch_alter_table("order_ratings", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_order_ratings_store_created",
+            ["store_id", "created_at", "service_stars", "logistics_stars"],
+            unique=False,
+        )
+
+    op.create_table(
+        "reviews",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("store_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("order_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column(
+            "order_line_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column(
+            "product_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column("user_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("stars", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("text", sa.String(length=500), nullable=False),
+        sa.Column("photo_ids", sa.JSON(), nullable=False),
+        sa.Column("has_photos", sa.Boolean(), nullable=False),
+        sa.Column("anonymous", sa.Boolean(), nullable=False),
+        sa.Column("flagged", sa.Boolean(), nullable=False),
+        sa.Column(
+            "status",
+            sa.Enum("visible", "hidden", name="reviewstatus", native_enum=False, length=16),
+            nullable=False,
+        ),
+        sa.Column("hidden_reason", sa.String(length=200), nullable=False),
+        sa.Column("followup_text", sa.String(length=500), nullable=True),
+        sa.Column("followup_photo_ids", sa.JSON(), nullable=False),
+        sa.Column("followup_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("reply_text", sa.String(length=500), nullable=True),
+        sa.Column("reply_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("reply_by", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
+        sa.Column("followup_reply_text", sa.String(length=500), nullable=True),
+        sa.Column("followup_reply_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["order_id"], ["orders.id"], name=op.f("fk_reviews_order_id_orders")
+        ),
+        sa.ForeignKeyConstraint(
+            ["order_line_id"], ["order_lines.id"], name=op.f("fk_reviews_order_line_id_order_lines")
+        ),
+        sa.ForeignKeyConstraint(
+            ["product_id"], ["products.id"], name=op.f("fk_reviews_product_id_products")
+        ),
+        sa.ForeignKeyConstraint(["reply_by"], ["users.id"], name=op.f("fk_reviews_reply_by_users")),
+        sa.ForeignKeyConstraint(
+            ["store_id"], ["stores.id"], name=op.f("fk_reviews_store_id_stores")
+        ),
+        sa.ForeignKeyConstraint(["user_id"], ["users.id"], name=op.f("fk_reviews_user_id_users")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_reviews")),
+        sa.UniqueConstraint("order_line_id", name=op.f("uq_reviews_order_line_id")),
+    )
+    with op.batch_alter_table("reviews", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_reviews_order_id"), ["order_id"], unique=False)
+        batch_op.create_index(
+            "ix_reviews_product_listing",
+            ["product_id", "status", "has_photos", "created_at"],
+            unique=False,
+        )
+        batch_op.create_index(
+            "ix_reviews_store_created", ["store_id", "created_at", "status", "stars"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_reviews_user_id"), ["user_id"], unique=False)
+
+    op.create_table(
+        "review_reports",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column(
+            "review_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column("store_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("reason", sa.String(length=200), nullable=False),
+        sa.Column(
+            "reported_by", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
+        ),
+        sa.Column(
+            "status",
+            sa.Enum(
+                "open", "upheld", "dismissed", name="reportstatus", native_enum=False, length=16
+            ),
+            nullable=False,
+        ),
+        sa.Column(
+            "decided_by", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
+        ),
+        sa.Column("decision_reason", sa.String(length=200), nullable=False),
+        sa.Column("decided_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["decided_by"], ["users.id"], name=op.f("fk_review_reports_decided_by_users")
+        ),
+        sa.ForeignKeyConstraint(
+            ["reported_by"], ["users.id"], name=op.f("fk_review_reports_reported_by_users")
+        ),
+        sa.ForeignKeyConstraint(
+            ["review_id"], ["reviews.id"], name=op.f("fk_review_reports_review_id_reviews")
+        ),
+        sa.ForeignKeyConstraint(
+            ["store_id"], ["stores.id"], name=op.f("fk_review_reports_store_id_stores")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_review_reports")),
+    )
+    with op.batch_alter_table("review_reports", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_review_reports_review_id"), ["review_id"], unique=False
+        )
+        batch_op.create_index(
+            "ix_review_reports_status_created", ["status", "created_at"], unique=False
+        )
+
+    # benefits
+    with op.batch_alter_table("memberships", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column(
+                "points_owed", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+            )
+        )
+        batch_op.create_check_constraint(
+            op.f("ck_memberships_points_owed_not_negative"), "points_owed >= 0"
+        )
+    with op.batch_alter_table("points_entries", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column(
+                "refund_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
+            )
+        )
+        batch_op.add_column(
+            sa.Column(
+                "basis_fen", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
+            )
+        )
+        batch_op.add_column(
+            sa.Column(
+                "owed_delta", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+            )
+        )
+        batch_op.alter_column(
+            "kind",
+            existing_type=sa.Enum(
+                "earn",
+                "spend",
+                "refund",
+                "expire",
+                "adjust",
+                name="pointskind",
+                native_enum=False,
+                length=16,
+            ),
+            type_=sa.Enum(
+                "earn",
+                "spend",
+                "refund",
+                "expire",
+                "adjust",
+                "clawback",
+                "repay",
+                name="pointskind",
+                native_enum=False,
+                length=16,
+            ),
+            existing_nullable=False,
+        )
+        batch_op.drop_constraint(op.f("uq_points_entries_store_id_kind_order_id"), type_="unique")
+        batch_op.create_index(
+            "ix_points_entries_once_per_order",
+            ["store_id", "kind", "order_id"],
+            unique=True,
+            sqlite_where=sa.text("refund_id IS NULL"),
+            postgresql_where=sa.text("refund_id IS NULL"),
+        )
+        batch_op.create_index(
+            "ix_points_entries_once_per_refund",
+            ["store_id", "kind", "refund_id"],
+            unique=True,
+            sqlite_where=sa.text("refund_id IS NOT NULL"),
+            postgresql_where=sa.text("refund_id IS NOT NULL"),
+        )
+    # warehouses
+    op.create_table(
+        "warehouses",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("store_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("name", sa.String(length=30), nullable=False),
+        sa.Column("province", sa.String(length=20), nullable=False),
+        sa.Column("city", sa.String(length=30), nullable=False),
+        sa.Column("address", sa.String(length=200), nullable=False),
+        sa.Column("regions", sa.JSON(), nullable=False),
+        sa.Column("is_active", sa.Boolean(), nullable=False),
+        sa.Column("is_default", sa.Boolean(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["store_id"], ["stores.id"], name=op.f("fk_warehouses_store_id_stores")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_warehouses")),
+        sa.UniqueConstraint("store_id", "name", name=op.f("uq_warehouses_store_id_name")),
+    )
+    op.create_index(op.f("ix_warehouses_store_id"), "warehouses", ["store_id"], unique=False)
+    op.create_table(
+        "warehouse_stocks",
+        sa.Column("sku_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column(
+            "warehouse_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column("store_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column(
+            "available", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column("reserved", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.CheckConstraint(
+            "available >= 0", name=op.f("ck_warehouse_stocks_available_not_negative")
+        ),
+        sa.CheckConstraint("reserved >= 0", name=op.f("ck_warehouse_stocks_reserved_not_negative")),
+        sa.ForeignKeyConstraint(
+            ["sku_id"], ["skus.id"], name=op.f("fk_warehouse_stocks_sku_id_skus")
+        ),
+        sa.ForeignKeyConstraint(
+            ["store_id"], ["stores.id"], name=op.f("fk_warehouse_stocks_store_id_stores")
+        ),
+        sa.ForeignKeyConstraint(
+            ["warehouse_id"],
+            ["warehouses.id"],
+            name=op.f("fk_warehouse_stocks_warehouse_id_warehouses"),
+        ),
+        sa.PrimaryKeyConstraint("sku_id", "warehouse_id", name=op.f("pk_warehouse_stocks")),
+    )
+    op.create_index(
+        op.f("ix_warehouse_stocks_warehouse_id"), "warehouse_stocks", ["warehouse_id"], unique=False
+    )
+    with op.batch_alter_table("stock_movements", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column(
+                "warehouse_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
+            )
+        )
+        batch_op.create_foreign_key(
+            batch_op.f("fk_stock_movements_warehouse_id_warehouses"),
+            "warehouses",
+            ["warehouse_id"],
+            ["id"],
+        )
+    with op.batch_alter_table("stock_reservations", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column(
+                "warehouse_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
+            )
+        )
+        batch_op.create_foreign_key(
+            batch_op.f("fk_stock_reservations_warehouse_id_warehouses"),
+            "warehouses",
+            ["warehouse_id"],
+            ["id"],
+        )
     # aftersales2
     with op.batch_alter_table("order_lines", schema=None) as batch_op:
         batch_op.add_column(
@@ -3014,6 +3372,78 @@ def downgrade() -> None:
     # aftersales2
     with op.batch_alter_table("order_lines", schema=None) as batch_op:
         batch_op.drop_column("refunded_quantity")
+    # warehouses
+    with op.batch_alter_table("stock_reservations", schema=None) as batch_op:
+        batch_op.drop_constraint(
+            batch_op.f("fk_stock_reservations_warehouse_id_warehouses"), type_="foreignkey"
+        )
+        batch_op.drop_column("warehouse_id")
+    with op.batch_alter_table("stock_movements", schema=None) as batch_op:
+        batch_op.drop_constraint(
+            batch_op.f("fk_stock_movements_warehouse_id_warehouses"), type_="foreignkey"
+        )
+        batch_op.drop_column("warehouse_id")
+    op.drop_index(op.f("ix_warehouse_stocks_warehouse_id"), table_name="warehouse_stocks")
+    op.drop_table("warehouse_stocks")
+    op.drop_index(op.f("ix_warehouses_store_id"), table_name="warehouses")
+    op.drop_table("warehouses")
+    # benefits
+    with op.batch_alter_table("points_entries", schema=None) as batch_op:
+        batch_op.drop_index("ix_points_entries_once_per_refund")
+        batch_op.drop_index("ix_points_entries_once_per_order")
+        batch_op.create_unique_constraint(
+            op.f("uq_points_entries_store_id_kind_order_id"), ["store_id", "kind", "order_id"]
+        )
+        batch_op.drop_column("owed_delta")
+        batch_op.alter_column(
+            "kind",
+            existing_type=sa.Enum(
+                "earn",
+                "spend",
+                "refund",
+                "expire",
+                "adjust",
+                "clawback",
+                "repay",
+                name="pointskind",
+                native_enum=False,
+                length=16,
+            ),
+            type_=sa.Enum(
+                "earn",
+                "spend",
+                "refund",
+                "expire",
+                "adjust",
+                name="pointskind",
+                native_enum=False,
+                length=16,
+            ),
+            existing_nullable=False,
+        )
+        batch_op.drop_column("basis_fen")
+        batch_op.drop_column("refund_id")
+    with op.batch_alter_table("memberships", schema=None) as batch_op:
+        batch_op.drop_constraint(op.f("ck_memberships_points_owed_not_negative"), type_="check")
+        batch_op.drop_column("points_owed")
+    # reviews
+    with op.batch_alter_table("review_reports", schema=None) as batch_op:
+        batch_op.drop_index("ix_review_reports_status_created")
+        batch_op.drop_index(batch_op.f("ix_review_reports_review_id"))
+
+    op.drop_table("review_reports")
+    with op.batch_alter_table("reviews", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_reviews_user_id"))
+        batch_op.drop_index("ix_reviews_store_created")
+        batch_op.drop_index("ix_reviews_product_listing")
+        batch_op.drop_index(batch_op.f("ix_reviews_order_id"))
+
+    op.drop_table("reviews")
+    with op.batch_alter_table("order_ratings", schema=None) as batch_op:
+        batch_op.drop_index("ix_order_ratings_store_created")
+
+    op.drop_table("order_ratings")
+
     # carriers
     with op.batch_alter_table("parcel_events", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_parcel_events_parcel_id"))
@@ -3033,6 +3463,17 @@ def downgrade() -> None:
     op.drop_index("ix_aftersales_line", table_name="aftersales_requests")
     op.drop_table("aftersales_requests")
     op.drop_table("aftersales_policies")
+    # self-pickup
+    with op.batch_alter_table("order_pickups", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_order_pickups_pickup_point_id"))
+        batch_op.drop_index(batch_op.f("ix_order_pickups_contact_phone_index"))
+
+    op.drop_table("order_pickups")
+    with op.batch_alter_table("pickup_points", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_pickup_points_store_id"))
+
+    op.drop_table("pickup_points")
+
     # affiliates
     op.drop_index("ix_affiliate_commissions_promoter_created", table_name="affiliate_commissions")
     op.drop_index(op.f("ix_affiliate_commissions_order_id"), table_name="affiliate_commissions")
