@@ -9,6 +9,7 @@ from tests.aftersales.support import ask, store_does
 from tests.aftersales.test_pages import as_
 from tests.aftersales.test_requests import available
 from tests.ledger.support import open_market, paid_order, report, ship
+from tests.orders.test_pickup import pickup_body, pickup_shop, verify
 from tests.storefront import HTML
 from tests.support import expect
 from weshop.payments.models import Refund
@@ -110,3 +111,38 @@ async def test_a_partly_shipped_line_gives_back_only_what_is_left_to_ship(api, r
     assert seen["status"] == "shipped" and seen["auto_confirm_at"] is not None
     assert await available(runtime, market.skus[0]) == before + 2
     assert (await report(runtime)).violations == []
+
+
+async def test_a_pickup_order_given_back_whole_closes_and_its_code_completes_nothing(
+    api, client, runner
+):
+    shop, point = await pickup_shop(api)
+    placed = await client.post(
+        "/api/v1/me/orders", json=pickup_body(shop, point, quantity=2), headers=shop.shopper
+    )
+    order = expect(placed, 201)["orders"][0]
+    await api.confirm_in_cashier(await api.start_payment(shop.shopper, order["id"]))
+    order = await api.order(shop.shopper, order["id"])
+
+    async def refund_one() -> None:
+        answer = await client.post(
+            "/api/v1/me/aftersales",
+            json={
+                "order_id": order["id"],
+                "order_line_id": order["lines"][0]["id"],
+                "quantity": 1,
+                "kind": "refund_only",
+                "reason_code": "changed_mind",
+            },
+            headers=shop.shopper,
+        )
+        assert expect(answer, 201)["status"] == "refunding"
+        await runner.run()
+
+    await refund_one()
+    assert (await api.order(shop.shopper, order["id"]))["status"] == "paid"
+    await refund_one()
+    closed = await api.order(shop.shopper, order["id"])
+    assert closed["status"] == "cancelled" and closed["history"][-1]["action"] == "refund_all"
+    assert closed["refunded_fen"] == closed["paid_fen"]
+    assert (await verify(client, shop, order["pickup"]["code"])).status_code == 409
