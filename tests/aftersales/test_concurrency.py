@@ -16,6 +16,7 @@ import httpx
 from sqlalchemy import func, select
 
 from tests.aftersales.support import ask, seen_by_shopper, set_policy
+from tests.aftersales.test_requests import available
 from tests.ledger.support import open_market, paid_order, ship
 from tests.support import expect
 from weshop.core.clock import utcnow
@@ -143,3 +144,53 @@ async def test_a_deadline_killed_mid_way_acts_once(api, runtime, runner, setting
     assert (await seen_by_shopper(market, asked["id"]))["status"] == "refunded"
     await runner.run(utcnow() + timedelta(hours=51))
     assert await refunds_of(runtime, order["id"]) == 1
+
+
+async def test_shipping_racing_a_refund_before_shipping_counts_each_unit_once(
+    api, runtime, runner, live_url
+):
+    market = await open_market(api)
+    orders = [
+        await paid_order(market, [(market.skus[0], 2), (market.skus[1], 1)]) for _ in range(4)
+    ]
+    before = await available(runtime, market.skus[0])
+    async with httpx.AsyncClient(base_url=live_url, timeout=60) as http:
+
+        async def ship_all(order: dict) -> int:
+            answer = await http.post(
+                market.merchant(f"/orders/{order['id']}/shipments"),
+                json={"packages": [{"carrier": "顺丰", "tracking_no": f"SF{order['id']:08d}"}]},
+                headers=market.owner,
+            )
+            return answer.status_code
+
+        async def refund_line(order: dict) -> int:
+            answer = await http.post(
+                "/api/v1/me/aftersales",
+                json={
+                    "order_id": order["id"],
+                    "order_line_id": order["lines"][0]["id"],
+                    "quantity": 2,
+                    "kind": "refund_only",
+                    "reason_code": "changed_mind",
+                },
+                headers=market.shopper,
+            )
+            return answer.status_code
+
+        answers = await asyncio.gather(
+            *(call(order) for order in orders for call in (ship_all, refund_line))
+        )
+    assert set(answers) <= {200, 201}, answers
+    await runner.run()
+    given_back = 0
+    for order in orders:
+        seen = await api.order(market.shopper, order["id"])
+        assert seen["status"] == "shipped"
+        for line in seen["lines"]:
+            assert line["left_to_ship"] == 0
+            assert line["shipped_quantity"] + line["refunded_quantity"] == line["quantity"]
+        given_back += seen["lines"][0]["refunded_quantity"]
+        assert await refunds_of(runtime, order["id"]) == 1
+    # Units given back are on sale again; shipped ones are not.
+    assert await available(runtime, market.skus[0]) == before + given_back

@@ -20,6 +20,7 @@ from weshop.core.errors import InvalidInput, NotFound, WeShopError
 from weshop.core.http import DbSession
 from weshop.core.ids import PathId
 from weshop.core.pagination import page_of
+from weshop.orders.tracking import STATE_LABELS as PARCEL_STATE_LABELS
 from weshop.stores.console_access import ConsoleAccess, console_page, console_staff
 from weshop.stores.permissions import Permission
 from weshop.web.console_forms import fen_of_yuan
@@ -45,6 +46,7 @@ def labels(request: Request) -> dict[str, Any]:
         "kind_names": named(KIND_NAMES),
         "step_names": named(STEP_NAMES),
         "actor_names": named(ACTOR_NAMES),
+        "parcel_state_labels": named(PARCEL_STATE_LABELS),
     }
 
 

@@ -43,6 +43,8 @@ STEP_NAMES = {
     "receive_exchange": N_("Received the goods"),
     "ship_exchange": N_("Shipped the new item"),
     "refund_succeeded": N_("Refund arrived"),
+    "lower_to_left": N_("Lowered to what is left to refund"),
+    "close_nothing_left": N_("Closed: nothing left to refund"),
 }
 ACTOR_NAMES = {
     "shopper": N_("Shopper"),

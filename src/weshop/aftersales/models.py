@@ -87,7 +87,8 @@ class AftersalesRequest(TimestampMixin, Base):
     photo_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
     quantity: Mapped[int]
     # The most this request may give back (line share and, when due, the shipping), fixed
-    # at creation; ``amount_fen`` is the amount on the table now.
+    # at creation (lowered only when a deadline finds less left, see
+    # ``service.deadline_passed``); ``amount_fen`` is the amount on the table now.
     max_fen: Mapped[int]
     shipping_fen: Mapped[int] = mapped_column(default=0)
     amount_fen: Mapped[int]

@@ -11,6 +11,7 @@ from weshop.accounts.schemas import PhoneNumber
 from weshop.aftersales.models import DisputeOutcome, RequestKind, RequestStatus
 from weshop.core.ids import RowId
 from weshop.core.money import Fen, Quantity
+from weshop.orders.schemas import TrackingEventOut
 
 MAX_PHOTOS = 6
 Note = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
@@ -127,6 +128,23 @@ class StepOut(BaseModel):
     created_at: datetime
 
 
+class ParcelOut(BaseModel):
+    """A return or exchange parcel with its carrier's timeline (see *Parcel tracking*)."""
+
+    carrier: str = Field(description="The carrier as entered.")
+    carrier_name: str
+    tracking_no: str
+    tracked: bool = Field(
+        description="False when the carrier is not one WeShop follows: no events will come."
+    )
+    state: str | None = Field(
+        description="pending, collected, in_transit, delivering, delivered, trouble, "
+        "returning, returned, rejected or customs; null when untracked."
+    )
+    delivered_at: datetime | None
+    events: list[TrackingEventOut] = Field(description="Newest first.")
+
+
 class RequestOut(BaseModel):
     id: int
     request_no: str
@@ -160,6 +178,12 @@ class RequestOut(BaseModel):
         description="Where to send the goods, once a return or exchange is approved."
     )
     history: list[StepOut]
+    return_parcel: ParcelOut | None = Field(description="The shopper's return parcel, once sent.")
+    exchange_parcel: ParcelOut | None = Field(description="The new item's parcel, once shipped.")
+    return_delivered: bool = Field(
+        description="The return parcel is delivered (退货已签收) and waits for the store to "
+        "confirm receipt; delivery alone completes nothing."
+    )
 
 
 class StatsOut(BaseModel):

@@ -5,8 +5,9 @@ platform decides disputes; deadlines act for whoever did not answer.
 Rules:
 - A shopper asks per order line and quantity while the order is paid, shipped or completed
   (completed: within the store's ``aftersales_days``); one open request per line at a time
-  (checked under the line's row lock). A refund-only request is for goods not received
-  (the order is not completed); a return or exchange is for units shipped.
+  (checked under the order's row lock, which shipping takes too). A refund-only request is
+  for goods not received (the order is not completed); a return or exchange is for units
+  shipped.
 - The amount is at most the refundable share (:mod:`weshop.aftersales.amounts`); the
   shopper may only lower it (422 ``amount_above_refundable``).
 - Fast refund (极速退款): a refund-only request for a line not shipped, or for less than the
@@ -14,6 +15,14 @@ Rules:
   dispute, at most :data:`FAST_REFUND_MAX_RECENT` refunded requests in
   :data:`FAST_REFUND_LOOKBACK`), is approved in the request that asks: the refund is
   recorded there and goes to the provider right after it commits.
+- The return parcel (the shopper's) and the exchange parcel (the store's) are followed by
+  logistics like shipments, for their timelines; a return delivered to the store completes
+  nothing by itself (staff confirm receipt, or its deadline does).
+- A deadline that would send a refund (the store's silence approving, or its receipt
+  deemed) first fits the request to what is left of the line and shipping (a staff refund
+  outside after-sales may have taken part meanwhile): the request is lowered to it, with a
+  ``lower_to_left`` history step, or closed (``close_nothing_left``) when nothing is left;
+  the deadline never fails into retries over money that is gone.
 """
 
 from __future__ import annotations
@@ -43,8 +52,10 @@ from weshop.core.db import lock_row
 from weshop.core.errors import Conflict, InvalidInput, NotFound
 from weshop.core.pagination import paginate
 from weshop.core.tenancy import StoreScope
+from weshop.logistics.tracking import track as track_parcel
 from weshop.orders import service as orders
-from weshop.orders.models import OrderLine, OrderStatus
+from weshop.orders.models import Order, OrderLine, OrderStatus
+from weshop.payments.refunds import order_left_to_refund
 
 FAST_REFUND_LOOKBACK = timedelta(days=90)
 FAST_REFUND_MAX_RECENT = 3
@@ -87,8 +98,10 @@ async def create_request(session: AsyncSession, user: User, body: RequestIn) -> 
     line = await session.get(OrderLine, body.order_line_id)
     if line is None or line.order_id != order.id:
         raise InvalidInput("an item is not a line of this order", code="unknown_order_line")
-    # Requests for the same line take turns from here on.
-    await lock_row(session, OrderLine, line.id)
+    # Requests of the same order take turns from here on, with its shipping (which takes
+    # the same lock) and with the refunds of its other requests (order first, then payment).
+    await lock_row(session, Order, order.id)
+    await session.refresh(line)
     if body.kind != RequestKind.REFUND_ONLY and body.quantity > line.shipped_quantity:
         raise InvalidInput(
             "only shipped units can be returned or exchanged",
@@ -287,6 +300,7 @@ async def ship_return(
         return_carrier=body.carrier,
         return_tracking_no=body.tracking_no,
     )
+    await track_parcel(session, request.store_id, body.carrier, body.tracking_no)
     return request
 
 
@@ -375,6 +389,7 @@ async def ship_exchange(
         exchange_carrier=body.carrier,
         exchange_tracking_no=body.tracking_no,
     )
+    await track_parcel(session, request.store_id, body.carrier, body.tracking_no)
     return request
 
 
@@ -431,10 +446,50 @@ async def deadline_passed(session: AsyncSession, request_id: int, step: int, now
         return False
     if request.deadline_at is None or now < request.deadline_at:
         return False
+    sends_refund = request.status in (RequestStatus.REQUESTED, RequestStatus.RETURN_SHIPPED)
+    if sends_refund and not await _fit_to_what_is_left(session, request):
+        # A return deemed received is back in stock all the same.
+        goods_back = request.status == RequestStatus.RETURN_SHIPPED
+        await transition(session, request, "close_nothing_left", SYSTEM, note=NOTHING_LEFT)
+        if goods_back:
+            await return_received(session, request, None)
+        return True
     if request.status == RequestStatus.REQUESTED:
         await approve_request(session, request, SYSTEM, "the store did not answer in time")
     elif request.status == RequestStatus.RETURN_SHIPPED:
         await receive(session, request, SYSTEM, None)
     else:
         await transition(session, request, "expire", SYSTEM, note="no answer in time")
+    return True
+
+
+NOTHING_LEFT = "a refund outside after-sales gave back what this request asked"
+
+
+async def _fit_to_what_is_left(session: AsyncSession, request: AftersalesRequest) -> bool:
+    """Lower a request that would refund more than is left of its line (and of the shipping
+    it includes) to what is left, under the payment's lock; False when nothing is left. An
+    exchange refunds nothing and always fits."""
+    if request.kind == RequestKind.EXCHANGE:
+        return True
+    left = await order_left_to_refund(session, request.order_id, lock=True)
+    line_most = request.max_fen - request.shipping_fen
+    line_fen = min(line_most, max(left.get(request.order_line_id, 0), 0))
+    shipping_fen = min(request.shipping_fen, max(left.get(None, 0), 0))
+    most = line_fen + shipping_fen
+    if most == 0:
+        return False
+    if request.amount_fen <= most and line_fen == line_most:
+        return True
+    request.max_fen, request.shipping_fen = most, shipping_fen
+    request.amount_fen = min(request.amount_fen, most)
+    record_step(
+        session,
+        request,
+        "lower_to_left",
+        SYSTEM,
+        amount_fen=request.amount_fen,
+        note="a refund outside after-sales took part of this item",
+    )
+    await session.flush()
     return True

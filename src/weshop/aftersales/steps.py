@@ -20,15 +20,19 @@ from weshop.aftersales.models import (
 from weshop.aftersales.policies import policy_for
 from weshop.aftersales.state import FINAL_STATUSES, REQUEST_MACHINE
 from weshop.core.clock import utcnow
+from weshop.core.db import lock_row
 from weshop.core.outbox import emit
 from weshop.inventory.service import return_units
 from weshop.ledger.settlement import schedule_settlement
 from weshop.orders.models import Order, OrderLine, OrderStatus
+from weshop.orders.service import units_given_back
 from weshop.payments.refunds import refund_lines
 
 # The deadline of a waiting state; its handler (tasks.py) acts only on the step it was
 # written for.
 DEADLINE = "aftersales.deadline"
+# Who moves the order on in its history when after-sales gives units back.
+SYSTEM_AFTERSALES = "aftersales"
 
 
 async def _deadline(
@@ -114,9 +118,13 @@ async def transition(
 
 async def _send_refund(session: AsyncSession, request: AftersalesRequest) -> None:
     """The refund by line through payments (checked under the payment's lock), the shipping
-    given back only after the line's share; units never shipped go back on sale."""
-    order = await session.get_one(Order, request.order_id)
-    line = await session.get_one(OrderLine, request.order_line_id)
+    given back only after the line's share; a refund-only request's units still to ship
+    (as many as are left to ship of the line) go back on sale and are no longer to ship
+    (the order may move on, see ``orders.service.units_given_back``)."""
+    # The order's lock before the payment's, as every writer of an order's lines takes them.
+    await lock_row(session, Order, request.order_id)
+    order = await session.get_one(Order, request.order_id, populate_existing=True)
+    line = await session.get_one(OrderLine, request.order_line_id, populate_existing=True)
     line_fen = min(request.amount_fen, request.max_fen - request.shipping_fen)
     refund = await refund_lines(
         session,
@@ -126,14 +134,24 @@ async def _send_refund(session: AsyncSession, request: AftersalesRequest) -> Non
         shipping_fen=request.amount_fen - line_fen,
     )
     request.refund_id = refund.id
-    if request.kind == RequestKind.REFUND_ONLY and line.shipped_quantity == 0:
+    # Of a refund-only request's units, those still to ship are the ones it cancels.
+    unshipped = min(request.quantity, line.left_to_ship)
+    if request.kind == RequestKind.REFUND_ONLY and unshipped > 0:
         await return_units(
             session,
             store_id=line.store_id,
             sku_id=line.sku_id,
-            quantity=request.quantity,
+            quantity=unshipped,
             order_id=order.id,
             reason=f"refunded before shipping ({request.request_no})",
+        )
+        await units_given_back(
+            session,
+            order.id,
+            line.id,
+            unshipped,
+            actor=SYSTEM_AFTERSALES,
+            note=f"售后 {request.request_no}",
         )
     await session.flush()
 

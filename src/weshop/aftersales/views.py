@@ -1,7 +1,7 @@
 """Requests as the shopper, the store and the platform see them: with the history both
 sides see, the photos, the return address once a return is approved (the full phone to the
-shopper, who must write it on the parcel; masked to everyone else) and what the asking side
-may do now."""
+shopper, who must write it on the parcel; masked to everyone else), the return and exchange
+parcels with their carriers' timelines, and what the asking side may do now."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from weshop.aftersales.models import AftersalesPolicy, AftersalesRequest, Reques
 from weshop.aftersales.policies import policy_for
 from weshop.aftersales.reasons import REASONS
 from weshop.aftersales.schemas import (
+    ParcelOut,
     PhotoOut,
     PolicyOut,
     RequestOut,
@@ -22,7 +23,10 @@ from weshop.aftersales.schemas import (
 )
 from weshop.aftersales.state import REQUEST_MACHINE
 from weshop.core.crypto import mask_phone
+from weshop.logistics import tracking
+from weshop.logistics.carriers.codes import carrier_code, carrier_name
 from weshop.orders.models import OrderLine
+from weshop.orders.schemas import TrackingEventOut
 
 Audience = Literal["shopper", "staff", "platform"]
 
@@ -81,10 +85,43 @@ def _actions(request: AftersalesRequest, audience: Audience) -> list[str]:
     return sorted({named[action] for action in allowed if action in named})
 
 
+async def _parcels(session: AsyncSession, request: AftersalesRequest) -> dict[str, ParcelOut]:
+    """The request's return and exchange parcels (by those names), as entered."""
+    packages = {
+        name: (carrier, number)
+        for name, carrier, number in (
+            ("return", request.return_carrier, request.return_tracking_no),
+            ("exchange", request.exchange_carrier, request.exchange_tracking_no),
+        )
+        if number
+    }
+    if not packages:
+        return {}
+    found = await tracking.parcels(session, request.store_id, packages.values())
+    described = {}
+    for name, (carrier, number) in packages.items():
+        parcel = found.get((carrier, number))
+        code = carrier_code(carrier)
+        described[name] = ParcelOut(
+            carrier=carrier,
+            carrier_name=carrier_name(code) if code else carrier,
+            tracking_no=number,
+            tracked=parcel is not None,
+            state=parcel.state.value if parcel else None,
+            delivered_at=parcel.delivered_at if parcel else None,
+            events=[
+                TrackingEventOut(at=event.at, text=event.text, area=event.area)
+                for event in (parcel.events if parcel else ())
+            ],
+        )
+    return described
+
+
 async def describe_request(
     session: AsyncSession, request: AftersalesRequest, *, audience: Audience
 ) -> RequestOut:
     line = await session.get_one(OrderLine, request.order_line_id)
+    parcels = await _parcels(session, request)
     address = None
     if request.kind != RequestKind.REFUND_ONLY and request.status in RETURN_ADDRESS_SHOWN:
         policy = await policy_for(session, request.store_id)
@@ -123,4 +160,9 @@ async def describe_request(
         actions=_actions(request, audience),
         return_address=address,
         history=[StepOut.model_validate(step) for step in await repo.steps_of(session, request.id)],
+        return_parcel=parcels.get("return"),
+        exchange_parcel=parcels.get("exchange"),
+        return_delivered=request.status == RequestStatus.RETURN_SHIPPED
+        and "return" in parcels
+        and parcels["return"].delivered_at is not None,
     )

@@ -265,9 +265,9 @@ async def _warehouse_packages(
     session: AsyncSession, access: ConsoleAccess, order: OrderOut
 ) -> list[tuple[str, dict[int, int]]]:
     """One proposed package per warehouse the order's stock is allocated to: the warehouse's
-    name and ``{order_line_id: units}`` (none once anything has shipped, or without
-    warehouses)."""
-    if any(line.shipped_quantity for line in order.lines):
+    name and ``{order_line_id: units}`` (none once anything has shipped or been given back
+    by after-sales, or without warehouses)."""
+    if any(line.shipped_quantity or line.refunded_quantity for line in order.lines):
         return []
     names = {w.id: w.name for w in await warehouses.list_warehouses(session, access.scope)}
     line_of = {line.sku_id: line.id for line in order.lines}
@@ -311,9 +311,7 @@ async def order_page(
             "address": shipping_address(order, reveal=reveal),
             "may_reveal": may_reveal and not reveal,
             "lines": lines,
-            "left_to_ship": {
-                line.id: line.quantity - line.shipped_quantity for line in lines.values()
-            },
+            "left_to_ship": {line.id: line.left_to_ship for line in lines.values()},
             "can_ship": access.can(Permission.ORDERS_FULFIL)
             and "ship" in described.allowed_actions,
             "can_cancel": access.can(Permission.ORDERS_CANCEL)

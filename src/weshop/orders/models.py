@@ -101,6 +101,12 @@ class OrderLine(Base):
     platform_funded_fen: Mapped[int] = mapped_column(default=0)
     payable_fen: Mapped[int]
     shipped_quantity: Mapped[int] = mapped_column(default=0)
+    # Units refunded before they shipped (after-sales): back in stock, never to ship.
+    refunded_quantity: Mapped[int] = mapped_column(default=0)
+
+    @property
+    def left_to_ship(self) -> int:
+        return self.quantity - self.shipped_quantity - self.refunded_quantity
 
 
 class Shipment(Base):

@@ -108,6 +108,18 @@ async def lines_of(session: AsyncSession, order_ids: list[int]) -> dict[int, lis
     return await _grouped_by_order(session, OrderLine, order_ids)
 
 
+async def locked_order_lines(session: AsyncSession, order_id: int) -> list[OrderLine]:
+    """The order's lines as they are now, read after :func:`weshop.core.db.lock_row` on the
+    order (rows already in the session are refreshed)."""
+    rows = await session.scalars(
+        select(OrderLine)
+        .where(OrderLine.order_id == order_id)
+        .order_by(OrderLine.id)
+        .execution_options(populate_existing=True)
+    )
+    return list(rows)
+
+
 async def shipments_of(session: AsyncSession, order_ids: list[int]) -> dict[int, list[Shipment]]:
     return await _grouped_by_order(session, Shipment, order_ids)
 

@@ -126,6 +126,10 @@ class OrderLineOut(BaseModel):
     discount_fen: int
     payable_fen: int
     shipped_quantity: int
+    refunded_quantity: int = Field(
+        description="Units refunded before they shipped (after-sales): never to ship."
+    )
+    left_to_ship: int = Field(description="quantity - shipped_quantity - refunded_quantity")
 
 
 class ShipmentItem(BaseModel):

@@ -2,6 +2,13 @@
 
 Every change goes through ORDER_MACHINE (a compare-and-set on the status), is written to the
 order's history, and queues its side effects in the outbox of the same transaction.
+
+Units refunded before they shipped (after-sales, :func:`units_given_back`) are no longer to
+ship: a line has ``quantity - shipped_quantity - refunded_quantity`` left to ship. Once every
+unit is shipped or given back the order moves on as if fully shipped (``ship``: the
+auto-confirm deadline); when nothing shipped at all it closes (``refund_all``), with no
+refund of its own (the after-sales refunds gave the money back). Shipping and giving back
+take the order's row lock, so they never both count the same unit.
 """
 
 from __future__ import annotations
@@ -18,6 +25,7 @@ from weshop.accounts.models import User
 from weshop.accounts.repository import phone_index
 from weshop.catalog.service import record_sales
 from weshop.core.clock import utcnow
+from weshop.core.db import lock_row
 from weshop.core.errors import Conflict, InvalidInput, NotFound
 from weshop.core.events import announce
 from weshop.core.outbox import emit
@@ -282,8 +290,9 @@ async def ship(
             "this order waits for its campaign (a group that has not filled yet)",
             code="shipping_held",
         )
-    lines = {line.id: line for line in (await repo.lines_of(session, [order.id]))[order.id]}
-    remaining = {lid: line.quantity - line.shipped_quantity for lid, line in lines.items()}
+    await lock_row(session, Order, order.id)
+    lines = {line.id: line for line in await repo.locked_order_lines(session, order.id)}
+    remaining = {lid: line.left_to_ship for lid, line in lines.items()}
     shipped: dict[int, int] = defaultdict(int)
     for package in packages:
         items = _package_items(package, lines, remaining)
@@ -307,6 +316,13 @@ async def ship(
     if any(remaining.values()):
         await _transition(session, order, "ship_partly", actor, shipped_at=order.shipped_at or now)
         return order
+    await _shipped_all(session, order, actor, "", now)
+    return order
+
+
+async def _shipped_all(
+    session: AsyncSession, order: Order, actor: str, note: str, now: datetime
+) -> None:
     store = await session.get_one(Store, order.store_id)
     confirm_at = now + timedelta(days=store.auto_confirm_days)
     await _transition(
@@ -314,11 +330,44 @@ async def ship(
         order,
         "ship",
         actor,
+        note,
         shipped_at=order.shipped_at or now,
         auto_confirm_at=confirm_at,
     )
     emit(session, AUTO_CONFIRM, {"order_id": order.id}, due_at=confirm_at, store_id=order.store_id)
-    return order
+
+
+async def units_given_back(
+    session: AsyncSession, order_id: int, line_id: int, quantity: int, *, actor: str, note: str
+) -> None:
+    """``quantity`` units of a line were refunded before they shipped and are back in stock
+    (after-sales): they are no longer to ship, and the order moves on when nothing is left
+    to ship (see the module's rules). 409 ``over_given_back`` when fewer are left to ship."""
+    await lock_row(session, Order, order_id)
+    order = await session.get_one(Order, order_id, populate_existing=True)
+    lines = {line.id: line for line in await repo.locked_order_lines(session, order_id)}
+    line = lines[line_id]
+    if quantity > line.left_to_ship:
+        raise Conflict(
+            "more units than are left to ship of this line",
+            code="over_given_back",
+            details={"left": line.left_to_ship},
+        )
+    line.refunded_quantity += quantity
+    if order.status not in (OrderStatus.PAID, OrderStatus.PARTIALLY_SHIPPED):
+        return
+    if any(other.left_to_ship for other in lines.values()):
+        return
+    now = utcnow()
+    if any(other.shipped_quantity for other in lines.values()):
+        await _shipped_all(session, order, actor, note, now)
+        return
+    await _transition(
+        session, order, "refund_all", actor, note, cancelled_at=now, cancel_reason=note
+    )
+    # OrderClosed only: a campaign's closing handlers give its units back, and these units
+    # are already back in stock (as after any after-sales refund, the campaign is untouched).
+    await announce(session, OrderClosed(order.id, was_paid=True))
 
 
 async def release_shipping_hold(session: AsyncSession, order_ids: list[int]) -> None:

@@ -12,6 +12,8 @@ ORDER_MACHINE: StateMachine[S] = StateMachine(
         (S.PENDING_PAYMENT, "cancel"): S.CANCELLED,
         (S.PENDING_PAYMENT, "expire"): S.CANCELLED,
         (S.PAID, "cancel_with_refund"): S.CANCELLED,
+        # After-sales gave back every unit before any shipped.
+        (S.PAID, "refund_all"): S.CANCELLED,
         (S.PAID, "ship_partly"): S.PARTIALLY_SHIPPED,
         (S.PAID, "ship"): S.SHIPPED,
         (S.PARTIALLY_SHIPPED, "ship_partly"): S.PARTIALLY_SHIPPED,
