@@ -146,3 +146,32 @@ async def test_a_pickup_order_given_back_whole_closes_and_its_code_completes_not
     assert closed["status"] == "cancelled" and closed["history"][-1]["action"] == "refund_all"
     assert closed["refunded_fen"] == closed["paid_fen"]
     assert (await verify(client, shop, order["pickup"]["code"])).status_code == 409
+
+
+async def test_goods_collected_at_a_pickup_point_can_be_returned(api, client, runner):
+    """A picked-up order was never shipped, but its goods were received: the shopper may ask
+    for a return of them (not for more than were collected)."""
+    shop, point = await pickup_shop(api)
+    placed = await client.post(
+        "/api/v1/me/orders", json=pickup_body(shop, point, quantity=2), headers=shop.shopper
+    )
+    order = expect(placed, 201)["orders"][0]
+    await api.confirm_in_cashier(await api.start_payment(shop.shopper, order["id"]))
+    order = await api.order(shop.shopper, order["id"])
+
+    def asked(quantity: int) -> dict:
+        return {
+            "order_id": order["id"],
+            "order_line_id": order["lines"][0]["id"],
+            "quantity": quantity,
+            "kind": "return_and_refund",
+            "reason_code": "quality",
+        }
+
+    early = await client.post("/api/v1/me/aftersales", json=asked(1), headers=shop.shopper)
+    assert expect(early, 422)["error"]["code"] == "not_shipped"
+    expect(await verify(client, shop, order["pickup"]["code"]), 200)
+    too_many = await client.post("/api/v1/me/aftersales", json=asked(3), headers=shop.shopper)
+    assert too_many.status_code == 422
+    answer = await client.post("/api/v1/me/aftersales", json=asked(2), headers=shop.shopper)
+    assert expect(answer, 201)["status"] == "requested"

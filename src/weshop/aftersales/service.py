@@ -102,11 +102,12 @@ async def create_request(session: AsyncSession, user: User, body: RequestIn) -> 
     # the same lock) and with the refunds of its other requests (order first, then payment).
     await lock_row(session, Order, order.id)
     await session.refresh(line)
-    if body.kind != RequestKind.REFUND_ONLY and body.quantity > line.shipped_quantity:
+    received = await orders.units_received(session, line)
+    if body.kind != RequestKind.REFUND_ONLY and body.quantity > received:
         raise InvalidInput(
-            "only shipped units can be returned or exchanged",
+            "only units shipped or collected can be returned or exchanged",
             code="not_shipped",
-            details={"shipped": line.shipped_quantity},
+            details={"shipped": received},
         )
     photo_ids = list(dict.fromkeys(body.photo_ids))
     if await repo.shoppers_photos(session, order.store_id, user.id, photo_ids) != set(photo_ids):

@@ -337,6 +337,15 @@ async def _shipped_all(
     emit(session, AUTO_CONFIRM, {"order_id": order.id}, due_at=confirm_at, store_id=order.store_id)
 
 
+async def units_received(session: AsyncSession, line: OrderLine) -> int:
+    """Units of a line the shopper has had in hand: those shipped, or, for an order collected
+    at a pickup point, every unit not given back before the collection."""
+    pickup = await repo.pickup_of(session, line.order_id)
+    if pickup is not None and pickup.picked_up_at is not None:
+        return line.quantity - line.refunded_quantity
+    return line.shipped_quantity
+
+
 async def units_given_back(
     session: AsyncSession, order_id: int, line_id: int, quantity: int, *, actor: str, note: str
 ) -> None:
