@@ -7,6 +7,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from tests.inventory.warehouse_shop import check_sums, warehouse_shop
+from tests.logistics.test_pickup_points import add_point
 from tests.support import expect
 from weshop.inventory.models import StockMovement
 
@@ -241,3 +242,25 @@ async def test_units_refunded_one_by_one_go_back_once_to_their_warehouse(
     await runner.run()
     assert await shop.stock(sku) == {near: (2, 0), far: (3, 0)}
     await check_sums(runtime, shop.store_id)
+
+
+async def test_a_pickup_order_takes_its_goods_from_the_warehouse_near_the_point(api, client):
+    shop = await warehouse_shop(api)
+    (sku,) = shop.sku_ids
+    default = await shop.warehouse("杭州仓", "浙江省")
+    near_point = await shop.warehouse("成都仓", "四川省")
+    for warehouse_id in (default, near_point):
+        expect(await shop.move(sku, warehouse_id, 2), 201)
+    point = await add_point(api, shop.store_id, shop.owner, province="四川省", city="成都市")
+    shopper = await api.sign_in()
+    placed = await client.post(
+        "/api/v1/me/orders",
+        json={
+            "items": [{"sku_id": sku, "quantity": 1}],
+            "pickup": [{"store_id": shop.store_id, "pickup_point_id": point["id"]}],
+            "pickup_contact": {"name": "李小龙", "phone": "13811112222"},
+        },
+        headers=shopper,
+    )
+    order_id = expect(placed, 201)["orders"][0]["id"]
+    assert await shop.allocation(order_id) == [(sku, near_point, 1, "held")]

@@ -414,7 +414,12 @@ async def _place(
             order_id=order.id,
             lines=[(line.sku_id, line.quantity) for line in store_quotes[store_id].lines],
             expires_at=order.pay_deadline,
-            ship_province=order.ship_province,
+            # Goods collected at a pickup point come from a warehouse near the point.
+            ship_province=(
+                priced.pickup_points[store_id].province
+                if store_id in priced.pickup_points
+                else order.ship_province
+            ),
         )
     return _placed(checkout_no, orders, lines, pickups, priced)
 
