@@ -74,8 +74,9 @@ async def _page(
 
 
 @shopper.get("/reasons", response_model=list[ReasonOut])
-async def reasons() -> list[ReasonOut]:
-    """The reasons a shopper may give, by code, with their Chinese labels."""
+async def reasons(user: CurrentUser) -> list[ReasonOut]:
+    """The reasons a shopper may give, by code, with their Chinese labels (for the signed-in
+    shopper's request form, like the rest of ``/api/v1/me``)."""
     return [ReasonOut(code=code, label=label) for code, label in REASONS.items()]
 
 
