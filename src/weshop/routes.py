@@ -177,6 +177,7 @@ API_ROUTERS: list[APIRouter] = [
     ledger_api.merchant,
     ledger_api.platform,
     aftersales_api.shopper,
+    aftersales_api.shopper_orders,
     aftersales_api.merchant,
     aftersales_api.platform,
     promotions_api.merchant,

@@ -122,8 +122,7 @@ async def test_a_return_with_a_photo_goes_back_to_stock_and_is_refunded(api, run
     await complete(market, order["id"])
     photo = expect(
         await api.client.post(
-            "/api/v1/me/aftersales/photos",
-            params={"order_id": order["id"]},
+            f"/api/v1/me/orders/{order['id']}/aftersales-photos",
             files={"file": ("broken.png", PNG, "image/png")},
             headers=market.shopper,
         ),

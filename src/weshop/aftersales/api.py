@@ -4,8 +4,6 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
 from fastapi import APIRouter, BackgroundTasks, File, Query, UploadFile, status
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -32,7 +30,7 @@ from weshop.aftersales.views import Audience, describe_policy, describe_request
 from weshop.core.clock import Moment
 from weshop.core.http import DbSession, IdempotencyKey, RuntimeDep
 from weshop.core.idempotency import run_idempotent
-from weshop.core.ids import MAX_ID, PathId
+from weshop.core.ids import PathId
 from weshop.core.pagination import DEFAULT_LIMIT, CursorQuery, Limit, Page, page_of
 from weshop.core.runtime import Runtime
 from weshop.core.tenancy import StoreScope
@@ -44,6 +42,8 @@ from weshop.stores.access import staff_with
 from weshop.stores.permissions import Permission
 
 shopper = APIRouter(prefix="/api/v1/me/aftersales", tags=["after-sales"])
+# Evidence is uploaded against the order, before any request exists (like review photos).
+shopper_orders = APIRouter(prefix="/api/v1/me/orders", tags=["after-sales"])
 merchant = APIRouter(
     prefix="/api/v1/merchant/stores/{store_id}/aftersales", tags=["merchant: after-sales"]
 )
@@ -80,14 +80,14 @@ async def reasons(user: CurrentUser) -> list[ReasonOut]:
     return [ReasonOut(code=code, label=label) for code, label in REASONS.items()]
 
 
-@shopper.post("/photos", status_code=status.HTTP_201_CREATED, response_model=MediaOut)
+@shopper_orders.post(
+    "/{order_id}/aftersales-photos", status_code=status.HTTP_201_CREATED, response_model=MediaOut
+)
 async def upload_photo(
+    order_id: PathId,
     user: CurrentUser,
     session: DbSession,
     runtime: RuntimeDep,
-    order_id: Annotated[
-        int, Query(ge=1, le=MAX_ID, description="The order the photo is evidence for.")
-    ],
     file: UploadFile = File(description="A PNG, JPEG, WebP or GIF image."),
 ):
     """Upload a photo as evidence for a request about one of your orders (up to 6 per

@@ -35,7 +35,8 @@ class RequestIn(BaseModel):
     photo_ids: list[RowId] = Field(
         default_factory=list,
         max_length=MAX_PHOTOS,
-        description="Images the shopper uploaded to `POST /api/v1/me/aftersales/photos`.",
+        description="Images the shopper uploaded to "
+        "`POST /api/v1/me/orders/{order_id}/aftersales-photos`.",
     )
     amount_fen: Fen | None = Field(
         default=None,
