@@ -39,12 +39,12 @@ from tests.paysim.fixtures import (  # noqa: F401
     sim,
     sim_app,
     transport,
+    wechatpay,
 )
 from tests.paysim.test_applyments import FORM
 from tests.support import Headers, expect
 from weshop.core.clock import utcnow
 from weshop.ledger.models import AccountKind, LedgerAccount, Posting
-from weshop.payments.wechatpay.provider import WechatPay, WechatPayProvider
 from weshop.paysim import funds
 from weshop.paysim.identity import PLATFORM_MCHID, READY_SUB_MCHID
 
@@ -56,16 +56,6 @@ K = AccountKind
 @pytest.fixture
 def clock() -> FakeClock:
     return FakeClock(utcnow())
-
-
-@pytest.fixture
-def wechatpay(runtime, partner: WechatPay):
-    providers = runtime.components["payment_providers"]
-    providers["wechatpay"] = WechatPayProvider(
-        partner, notify_url=NOTIFY_URL, trade_type="h5", merchant_name="WeShop 测试平台"
-    )
-    yield providers["wechatpay"]
-    del providers["wechatpay"]
 
 
 @dataclass

@@ -31,6 +31,7 @@ from tests.paysim.fixtures import (  # noqa: F401
     sim,
     sim_app,
     transport,
+    wechatpay,
 )
 from tests.support import expect
 from weshop.core.clock import utcnow
@@ -44,7 +45,6 @@ from weshop.ledger.reconciliation import (
     wechatpay_split_records,
 )
 from weshop.payments.providers import payment_setup
-from weshop.payments.wechatpay.provider import WechatPay, WechatPayProvider
 from weshop.payments.wechatpay.transactions import BEIJING
 from weshop.paysim.identity import PLATFORM_MCHID, READY_SUB_MCHID
 
@@ -56,16 +56,6 @@ SETTLED_AFTER = timedelta(days=8)
 @pytest.fixture
 def clock() -> FakeClock:
     return FakeClock(utcnow())
-
-
-@pytest.fixture
-def wechatpay(runtime, partner: WechatPay):
-    providers = runtime.components["payment_providers"]
-    providers["wechatpay"] = WechatPayProvider(
-        partner, notify_url=NOTIFY_URL, trade_type="h5", merchant_name="WeShop 测试平台"
-    )
-    yield providers["wechatpay"]
-    del providers["wechatpay"]
 
 
 async def settled_day(api, client, worker, sim, cashier, inbox, clock) -> dict:

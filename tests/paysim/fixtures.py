@@ -16,7 +16,7 @@ import pytest
 
 from weshop.payments.wechatpay import crypto
 from weshop.payments.wechatpay.client import MerchantCredentials, WechatPayClient
-from weshop.payments.wechatpay.provider import WechatPay
+from weshop.payments.wechatpay.provider import WechatPay, WechatPayProvider
 from weshop.payments.wechatpay.transactions import Direct, Partner
 from weshop.payments.wechatpay.verifier import PlatformVerifier
 from weshop.paysim.app import create_app
@@ -150,6 +150,18 @@ def direct(transport, merchant_keys, platform, clock) -> WechatPay:
 def partner(transport, merchant_keys, platform, clock) -> WechatPay:
     client = make_client(transport, merchant_keys, platform, clock, PLATFORM_MCHID)
     return WechatPay(client, Partner(PLATFORM_MCHID, PLATFORM_APPID))
+
+
+@pytest.fixture
+def wechatpay(runtime, partner: WechatPay):
+    """The app's WeChat Pay provider for the test, in partner mode against the simulator
+    (H5), removed afterwards."""
+    providers = runtime.components["payment_providers"]
+    providers["wechatpay"] = WechatPayProvider(
+        partner, notify_url=NOTIFY_URL, trade_type="h5", merchant_name="WeShop 测试平台"
+    )
+    yield providers["wechatpay"]
+    del providers["wechatpay"]
 
 
 @pytest.fixture
