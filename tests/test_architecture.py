@@ -42,9 +42,11 @@ LAYERS = [
     "bargain",
     "flashsale",
     "affiliates",
+    "wechat",
     "analytics",
     "paysim",
     "carriersim",
+    "wxsim",
 ]
 # What puts the domains together: may import any of them; no domain imports these.
 COMPOSITION = {"app", "routes", "cli", "models", "deploy", "demo", "migrations"}

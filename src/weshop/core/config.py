@@ -9,8 +9,18 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import unquote, urlsplit
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class WechatStoreApp(BaseModel):
+    """A store's own official account or mini-program (partner mode: its shoppers' openids
+    are sub_openids of the store's sub-merchant)."""
+
+    store_id: int = Field(ge=1)
+    kind: Literal["official", "miniprogram"]
+    appid: str = Field(min_length=1, max_length=32)
+    secret: SecretStr
 
 
 class Settings(BaseSettings):
@@ -211,6 +221,56 @@ class Settings(BaseSettings):
         description="A followed parcel not heard of for this long is queried at its carrier.",
     )
 
+    # WeChat platform APIs (公众号 and mini-program): sign-in, JS-SDK, codes, messages. An app
+    # exists only when its appid is set. `weshop wxsim` prints values for these.
+    wechat_api_base_url: str = Field(
+        default="https://api.weixin.qq.com",
+        description="Where WeChat's server APIs live (tokens, OAuth, jscode2session, messages, "
+        "codes); wxsim's URL in a demo or tests.",
+    )
+    wechat_open_base_url: str = Field(
+        default="https://open.weixin.qq.com",
+        description="Where WeChat's OAuth authorise page lives; wxsim's URL offline.",
+    )
+    wechat_jssdk_script_url: str = Field(
+        default="https://res.wx.qq.com/open/js/jweixin-1.6.0.js",
+        description="The JS-SDK script that pages opened in WeChat load; wxsim serves one offline.",
+    )
+    wechat_official_appid: str = Field(
+        default="",
+        description="The platform's official account (公众号): pages opened in WeChat sign in "
+        "through its web authorisation and pay by JSAPI under it.",
+    )
+    wechat_official_secret: SecretStr | None = Field(
+        default=None, description="The official account's AppSecret."
+    )
+    wechat_miniprogram_appid: str = Field(
+        default="", description="The platform's mini-program (小程序)."
+    )
+    wechat_miniprogram_secret: SecretStr | None = Field(
+        default=None, description="The mini-program's AppSecret."
+    )
+    wechat_store_apps: list[WechatStoreApp] = Field(
+        default_factory=list,
+        description="Stores' own apps, as a JSON list of {store_id, kind: official|miniprogram, "
+        "appid, secret}: their shoppers pay the store's sub-merchant as sub_openid (partner "
+        "mode).",
+    )
+    wechat_subscribe_templates: dict[str, str] = Field(
+        default_factory=dict,
+        description="Subscription-message template ids by event (JSON: order_paid, "
+        "order_shipped, order_delivered, refund_succeeded, group_completed, group_failed, "
+        "bargain_floor_reached); an event without one sends nothing.",
+    )
+    wechat_staff_templates: dict[str, str] = Field(
+        default_factory=dict,
+        description="Official-account template-message ids for staff by event (JSON: "
+        "new_order, aftersales_requested, low_stock); an event without one sends nothing.",
+    )
+    wechat_timeout_seconds: float = Field(
+        default=10.0, gt=0, description="Timeout of each call to WeChat's APIs."
+    )
+
     @field_validator("trusted_proxies")
     @classmethod
     def _proxies_are_addresses(cls, proxies: list[str]) -> list[str]:
@@ -257,6 +317,10 @@ class Settings(BaseSettings):
             found.append(self.wechatpay_apiv3_key.get_secret_value())
         if self.kuaidi100_key:
             found.append(self.kuaidi100_key.get_secret_value())
+        for wechat_secret in (self.wechat_official_secret, self.wechat_miniprogram_secret):
+            if wechat_secret:
+                found.append(wechat_secret.get_secret_value())
+        found += [app.secret.get_secret_value() for app in self.wechat_store_apps]
         if self.wechatpay_apiv3_key_path and self.wechatpay_apiv3_key_path.exists():
             found.append(self.wechatpay_apiv3_key_path.read_text().strip())
         for url in (self.database_url, self.redis_url):

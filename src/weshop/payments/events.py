@@ -49,3 +49,12 @@ class PlatformSharesAfterRefunds(Question[tuple[int, int]]):
 
     order_id: int
     refunded: dict[Part, int]
+
+
+@dataclass(frozen=True)
+class PayerOpenid(Question[str | None]):
+    """The shopper's openid under this WeChat appid (a JSAPI or mini-program payment's payer),
+    or None when WeShop knows none: the shopper has not signed in through that app."""
+
+    user_id: int
+    appid: str

@@ -1,0 +1,1 @@
+"""wxsim: a local simulator of the WeChat platform APIs that WeShop calls (demo and tests)."""
