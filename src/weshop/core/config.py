@@ -258,7 +258,8 @@ class Settings(BaseSettings):
     )
     wechat_subscribe_templates: dict[str, str] = Field(
         default_factory=dict,
-        description="Subscription-message template ids by event (JSON: order_paid, "
+        description="Subscription-message template ids by app kind and event (JSON keys "
+        "like 'miniprogram.order_shipped' or 'official.order_shipped'; events: order_paid, "
         "order_shipped, order_delivered, refund_succeeded, group_completed, group_failed, "
         "bargain_floor_reached); an event without one sends nothing.",
     )
