@@ -31,6 +31,13 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 PHONE = {"width": 390, "height": 844}
+# WeChat 8.0.50's in-app browser on Android, as it introduces itself.
+WECHAT_USER_AGENT = (
+    "Mozilla/5.0 (Linux; Android 14; Pixel 8 Build/AP2A.240805.005; wv) AppleWebKit/537.36 "
+    "(KHTML, like Gecko) Version/4.0 Chrome/126.0.6478.188 Mobile Safari/537.36 XWEB/1260117 "
+    "MMWEBSDK/20240501 MMWEBID/1234 MicroMessenger/8.0.50.2701(0x28003252) WeChat/arm64 "
+    "Weixin NetType/WIFI Language/zh_CN ABI/arm64"
+)
 DESKTOP = {"width": 1366, "height": 900}
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 CSP_VIOLATION = "CSP violation"
@@ -56,13 +63,16 @@ async def browser() -> AsyncIterator[Browser]:
         await browser.close()
 
 
-async def _context(browser: Browser, viewport: dict, *, mobile: bool) -> BrowserContext:
+async def _context(
+    browser: Browser, viewport: dict, *, mobile: bool, user_agent: str | None = None
+) -> BrowserContext:
     context = await browser.new_context(
         viewport=viewport,
         is_mobile=mobile,
         has_touch=mobile,
         device_scale_factor=2 if mobile else 1,
         locale="zh-CN",
+        user_agent=user_agent,
     )
     context.set_default_timeout(15_000)
     await context.add_init_script(_REPORT_CSP_VIOLATIONS)
@@ -86,6 +96,18 @@ def csp_violations(page: Page) -> list[str]:
 async def phone(browser: Browser) -> AsyncIterator[Page]:
     """A phone-sized page (390 × 844), as a shopper in a chat app's browser sees it."""
     context = await _context(browser, PHONE, mobile=True)
+    page = await context.new_page()
+    violations = csp_violations(page)
+    yield page
+    await context.close()
+    assert not violations, f"the pages broke their Content-Security-Policy: {violations}"
+
+
+@pytest.fixture
+async def wechat_phone(browser: Browser) -> AsyncIterator[Page]:
+    """A phone-sized page in WeChat's browser, as WeChat's user agent says (``MicroMessenger``):
+    what a shopper sees after tapping a link in a chat."""
+    context = await _context(browser, PHONE, mobile=True, user_agent=WECHAT_USER_AGENT)
     page = await context.new_page()
     violations = csp_violations(page)
     yield page

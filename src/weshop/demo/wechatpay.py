@@ -10,6 +10,7 @@ signed callbacks, profit sharing at settlement and refunds — as in production.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -99,22 +100,22 @@ async def give_stores_sub_merchants(settings: Settings, sim: PaySim) -> int:
 
 
 async def serve_with_simulator(
-    weshop_app: Any, wechat: OfflineWechatPay, *, host: str, port: int, log_level: str
+    weshop_app: Any,
+    wechat: OfflineWechatPay,
+    *,
+    host: str,
+    port: int,
+    log_level: str,
+    beside: Sequence[tuple[Any, int]] = (),
 ) -> None:
-    """Serve WeShop and the simulator together; when one stops, so does the other."""
+    """Serve WeShop and the simulator together, and any other ``(app, port)`` ``beside``
+    them (wxsim, with ``--wechat``); when one stops, so do the others."""
+    served = [(weshop_app, port), (create_paysim_app(wechat.sim, background=True), wechat.port)]
     servers = [
         uvicorn.Server(
-            uvicorn.Config(weshop_app, host=host, port=port, log_level=log_level, **SERVER_OPTIONS)
-        ),
-        uvicorn.Server(
-            uvicorn.Config(
-                create_paysim_app(wechat.sim, background=True),
-                host=host,
-                port=wechat.port,
-                log_level=log_level,
-                **SERVER_OPTIONS,
-            )
-        ),
+            uvicorn.Config(app, host=host, port=on, log_level=log_level, **SERVER_OPTIONS)
+        )
+        for app, on in [*served, *beside]
     ]
     running = [asyncio.create_task(server.serve()) for server in servers]
     await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
