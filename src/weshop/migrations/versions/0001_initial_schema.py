@@ -3440,6 +3440,29 @@ def upgrade() -> None:
             batch_op.f("ix_wechat_identities_unionid_index"), ["unionid_index"], unique=False
         )
         batch_op.create_index(batch_op.f("ix_wechat_identities_user_id"), ["user_id"], unique=False)
+    # wechat-pay
+    with op.batch_alter_table("payments", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column(
+                "channel",
+                sa.Enum(
+                    "h5",
+                    "native",
+                    "jsapi",
+                    "miniprogram",
+                    name="paymentchannel",
+                    native_enum=False,
+                    length=16,
+                ),
+                nullable=False,
+            )
+        )
+        batch_op.add_column(sa.Column("appid", sa.String(length=32), nullable=True))
+        batch_op.add_column(sa.Column("prepay_id", sa.String(length=64), nullable=True))
+        batch_op.add_column(
+            sa.Column("prepay_expires_at", sa.DateTime(timezone=True), nullable=True)
+        )
+    # end wechat-pay
     # ### end Alembic commands ###
 
 
@@ -3450,6 +3473,13 @@ def downgrade() -> None:
     op.drop_table("wechat_accounts")
     op.drop_table("wechat_used_once")
     op.drop_table("wechat_credentials")
+    # wechat-pay
+    with op.batch_alter_table("payments", schema=None) as batch_op:
+        batch_op.drop_column("prepay_expires_at")
+        batch_op.drop_column("prepay_id")
+        batch_op.drop_column("appid")
+        batch_op.drop_column("channel")
+    # end wechat-pay
     # aftersales2
     with op.batch_alter_table("order_lines", schema=None) as batch_op:
         batch_op.drop_column("refunded_quantity")
