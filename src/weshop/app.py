@@ -58,6 +58,7 @@ from weshop.web.pages import install_page_toolkit
 from weshop.web.response_cache import ResponseCache
 from weshop.wechat.client import COMPONENT as WECHAT_CLIENT
 from weshop.wechat.client import build_wechat_client
+from weshop.wechat.share_events import share_subscribers
 
 log = structlog.get_logger(__name__)
 
@@ -107,6 +108,7 @@ def build_runtime(settings: Settings) -> Runtime:
     subscribers.merge(bargain_subscribers)
     subscribers.merge(flashsale_subscribers)
     subscribers.merge(affiliate_subscribers)
+    subscribers.merge(share_subscribers(runtime))
     wire(runtime.db, subscribers)
     runtime.components["code_sender"] = build_code_sender(settings.otp_sender)
     runtime.components.update(build_payment_setup(settings).components())

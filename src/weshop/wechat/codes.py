@@ -30,17 +30,23 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from weshop.affiliates.links import Target, TargetKind
 from weshop.affiliates.models import ShareLink
 from weshop.core.clock import utcnow
+from weshop.core.config import Settings
 from weshop.core.db import Database
 from weshop.core.errors import InvalidInput, NotFound, ProviderError
+from weshop.core.runtime import Runtime
 from weshop.media.images import NotAnImage, sniff_image
-from weshop.wechat.apps import WechatApp
-from weshop.wechat.client import WechatClient
+from weshop.wechat.apps import WechatApp, wechat_apps
+from weshop.wechat.client import WechatClient, wechat_client
+from weshop.wechat.errors import WechatNotConfigured
 from weshop.wechat.share_models import MiniProgramCode
 
 SCENE_MAX_LENGTH = 32
 DEFAULT_WIDTH = 430
 MIN_WIDTH, MAX_WIDTH = 280, 1280
 CODES_FOLDER = "wxacodes"
+COMPONENT = "wechat_codes"
+# A claim unfilled for this many client timeouts is taken over (its process died).
+CLAIM_TIMEOUTS = 4
 _POLL_SECONDS = 0.05
 
 _LETTERS = {
@@ -156,9 +162,7 @@ class CodeCache:
         # How long a claim may go unfilled before another request takes it over.
         self.wait_seconds = wait_seconds
 
-    async def image(
-        self, app: WechatApp, scene: Scene, width: int = DEFAULT_WIDTH
-    ) -> CodeImage:
+    async def image(self, app: WechatApp, scene: Scene, width: int = DEFAULT_WIDTH) -> CodeImage:
         """The code of ``scene`` under the mini-program ``app``, fetched the first time."""
         if not MIN_WIDTH <= width <= MAX_WIDTH:
             raise InvalidInput(f"width is {MIN_WIDTH} to {MAX_WIDTH} pixels", code="invalid_width")
@@ -237,9 +241,7 @@ class CodeCache:
         await asyncio.to_thread(_write, self.media_dir / relative, data)
         async with self.db.session() as session, session.begin():
             await session.execute(
-                update(MiniProgramCode)
-                .where(MiniProgramCode.id == claim.id)
-                .values(path=relative)
+                update(MiniProgramCode).where(MiniProgramCode.id == claim.id).values(path=relative)
             )
         return CodeImage(relative, info.content_type)
 
@@ -254,3 +256,47 @@ class CodeCache:
 
     def read(self, image: CodeImage) -> bytes:
         return (self.media_dir / image.path).read_bytes()
+
+
+def miniprogram_of_store(settings: Settings, store_id: int) -> WechatApp | None:
+    """The mini-program a store's codes open: its own, else the platform's; None for none."""
+    apps = wechat_apps(settings)
+    return apps.for_store(store_id, "miniprogram") or apps.miniprogram
+
+
+def store_miniprogram(settings: Settings, store_id: int) -> WechatApp:
+    app = miniprogram_of_store(settings, store_id)
+    if app is None:
+        raise WechatNotConfigured("this installation has no mini-program")
+    return app
+
+
+def code_cache(runtime: Runtime) -> CodeCache:
+    """The runtime's cache of codes, made on first use."""
+    cache = runtime.components.get(COMPONENT)
+    if cache is None:
+        cache = runtime.components[COMPONENT] = CodeCache(
+            runtime.db,
+            wechat_client(runtime),
+            runtime.settings.media_dir,
+            runtime.settings.wechat_timeout_seconds * CLAIM_TIMEOUTS,
+        )
+    return cache
+
+
+@dataclass(frozen=True)
+class StoreCode:
+    data: bytes
+    content_type: str
+    extension: str
+
+
+async def store_code(
+    runtime: Runtime, store_id: int, scene: Scene, width: int = DEFAULT_WIDTH
+) -> StoreCode:
+    """A code of the store's mini-program (its own, else the platform's), read from its
+    file; without a mini-program, ``WechatNotConfigured`` (404)."""
+    cache = code_cache(runtime)
+    image = await cache.image(store_miniprogram(runtime.settings, store_id), scene, width)
+    data = await asyncio.to_thread(cache.read, image)
+    return StoreCode(data, image.content_type, image.path.rsplit(".", 1)[1])

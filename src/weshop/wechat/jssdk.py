@@ -40,17 +40,22 @@ class ForeignUrl(InvalidInput):
 class JsConfig:
     """What ``wx.config`` takes, in the JS-SDK's own field names."""
 
-    appId: str  # noqa: N815 - the JS-SDK's names
+    appId: str
     timestamp: int
-    nonceStr: str  # noqa: N815
+    nonceStr: str
     signature: str
-    jsApiList: tuple[str, ...]  # noqa: N815
-    openTagList: tuple[str, ...]  # noqa: N815
+    jsApiList: tuple[str, ...]
+    openTagList: tuple[str, ...]
 
 
 def signature(jsapi_ticket: str, noncestr: str, timestamp: int, url: str) -> str:
     """WeChat's JS-SDK signature (附录1: JS-SDK使用权限签名算法)."""
-    fields = {"jsapi_ticket": jsapi_ticket, "noncestr": noncestr, "timestamp": timestamp, "url": url}
+    fields = {
+        "jsapi_ticket": jsapi_ticket,
+        "noncestr": noncestr,
+        "timestamp": timestamp,
+        "url": url,
+    }
     string1 = "&".join(f"{key}={fields[key]}" for key in sorted(fields))
     return hashlib.sha1(string1.encode()).hexdigest()
 
