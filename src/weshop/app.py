@@ -61,6 +61,7 @@ from weshop.wechat.client import COMPONENT as WECHAT_CLIENT
 from weshop.wechat.client import build_wechat_client
 from weshop.wechat.events import subscribers as wechat_subscribers
 from weshop.wechat.web_signin import WechatWebSignIn
+from weshop.wechat.share_events import share_subscribers
 
 log = structlog.get_logger(__name__)
 
@@ -123,6 +124,7 @@ def build_runtime(settings: Settings) -> Runtime:
     subscribers.merge(flashsale_subscribers)
     subscribers.merge(affiliate_subscribers)
     subscribers.merge(wechat_subscribers)
+    subscribers.merge(share_subscribers(runtime))
     wire(runtime.db, subscribers)
     runtime.components["code_sender"] = build_code_sender(settings.otp_sender)
     runtime.components.update(build_payment_setup(settings).components())
