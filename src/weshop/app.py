@@ -56,6 +56,8 @@ from weshop.routes import include_routes
 from weshop.web.csrf import csrf_key
 from weshop.web.pages import install_page_toolkit
 from weshop.web.response_cache import ResponseCache
+from weshop.wechat.client import COMPONENT as WECHAT_CLIENT
+from weshop.wechat.client import build_wechat_client
 
 log = structlog.get_logger(__name__)
 
@@ -111,6 +113,9 @@ def build_runtime(settings: Settings) -> Runtime:
     tracker = build_parcel_tracker(settings)
     if tracker is not None:
         runtime.components[PARCEL_TRACKER] = tracker
+    wechat = build_wechat_client(settings, runtime.db, runtime.redis)
+    if wechat is not None:
+        runtime.components[WECHAT_CLIENT] = wechat
     return runtime
 
 
@@ -152,6 +157,8 @@ def create_app(settings: Settings | None = None, *, check_schema: bool = True) -
             await payments.close()
             if PARCEL_TRACKER in runtime.components:
                 await runtime.components[PARCEL_TRACKER].aclose()
+            if WECHAT_CLIENT in runtime.components:
+                await runtime.components[WECHAT_CLIENT].aclose()
             await runtime.close()
 
     app = FastAPI(
