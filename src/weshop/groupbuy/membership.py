@@ -40,8 +40,8 @@ from weshop.core.errors import Conflict, InvalidInput, NotFound
 from weshop.core.events import announce
 from weshop.core.outbox import emit
 from weshop.groupbuy import repository as repo
-from weshop.groupbuy.announcements import GroupCompleted, GroupFailed
 from weshop.groupbuy import rules
+from weshop.groupbuy.announcements import GroupCompleted, GroupFailed
 from weshop.groupbuy.models import (
     CampaignStatus,
     FullGroupPolicy,

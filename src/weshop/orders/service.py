@@ -321,7 +321,9 @@ async def ship(
     first = packages[0]
     await announce(
         session,
-        OrderShipped(order.id, order.user_id, order.store_id, first.carrier, first.tracking_no, now),
+        OrderShipped(
+            order.id, order.user_id, order.store_id, first.carrier, first.tracking_no, now
+        ),
     )
     if any(remaining.values()):
         await _transition(session, order, "ship_partly", actor, shipped_at=order.shipped_at or now)

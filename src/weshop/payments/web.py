@@ -22,6 +22,7 @@ from weshop.core.http import DbSession, RuntimeDep, client_address
 from weshop.core.ids import PathId
 from weshop.orders import service as orders
 from weshop.orders.models import OrderStatus
+from weshop.orders.web import ShopperOrderSection
 from weshop.payments import service
 from weshop.payments.models import NO_PROVIDER
 from weshop.payments.providers import payment_setup
@@ -35,6 +36,9 @@ router = APIRouter(dependencies=[Depends(verify_csrf)])
 TradeNo = Annotated[str, Path(pattern=r"^[A-Za-z0-9]{1,32}$")]
 # How often the result page looks again while the provider's word is on its way.
 RESULT_REFRESH_SECONDS = 2
+# Sections that domains above payments add to the result page (WeChat: the button that
+# subscribes to shipping news); ``weshop.routes`` lists them, None shows nothing.
+RESULT_PAGE_SECTIONS: list[ShopperOrderSection] = []
 
 
 def cashier_location(cashier_url: str, public_base_url: str, return_url: str) -> str:
@@ -104,6 +108,11 @@ async def payment_result(
             "order": order,
             "outcome": outcome,
             "refresh_seconds": RESULT_REFRESH_SECONDS,
+            "sections": [
+                shown
+                for section in RESULT_PAGE_SECTIONS
+                if (shown := await section(request, session, user, order)) is not None
+            ],
             "tab": "me",
         },
     )

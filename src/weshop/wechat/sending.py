@@ -32,7 +32,8 @@ from weshop.payments.events import PayerOpenid
 from weshop.wechat import keywords
 from weshop.wechat import messages_repository as repo
 from weshop.wechat.apps import WechatApp
-from weshop.wechat.client import WechatApiError, wechat_client
+from weshop.wechat.client import wechat_client
+from weshop.wechat.errors import SYSTEM_BUSY, WechatApiError
 from weshop.wechat.messages import staff_template
 from weshop.wechat.models import MessageChannel, MessageStatus, WechatMessage
 from weshop.wechat.subscriptions import APP_KINDS, platform_app, subscribe_templates
@@ -42,7 +43,6 @@ log = structlog.get_logger(__name__)
 # Tries of one message while WeChat is busy or unreachable (the outbox's backoff: about ten
 # minutes in all).
 MAX_SEND_ATTEMPTS = 8
-BUSY = -1
 NO_SUBSCRIPTION = 43101
 NOT_FOLLOWING = 43004
 INVALID_DATA = 47003
@@ -141,7 +141,7 @@ class Sending:
         try:
             await wechat_client(self.runtime).post_json(app, path, body)
         except WechatApiError as exc:
-            if exc.errcode == BUSY and self.attempt < MAX_SEND_ATTEMPTS:
+            if exc.errcode == SYSTEM_BUSY and self.attempt < MAX_SEND_ATTEMPTS:
                 raise  # the outbox tries again later; this transaction took nothing
             self.errcode = exc.errcode
             status = MessageStatus.REFUSED if exc.errcode in REFUSED_CODES else MessageStatus.FAILED

@@ -84,7 +84,9 @@ async def record(
     ``unknown_template`` for a template WeShop does not ask for (nothing is recorded)."""
     app = platform_app(settings, kind)
     if app is None:
-        raise NotFound("this installation has no WeChat app of that kind", code="wechat_not_configured")
+        raise NotFound(
+            "this installation has no WeChat app of that kind", code="wechat_not_configured"
+        )
     asked_for = set(subscribe_templates(settings, kind).values())
     unknown = sorted(template_id for template_id in results if template_id not in asked_for)
     if unknown:
@@ -94,7 +96,9 @@ async def record(
             details={"template_ids": unknown},
         )
     for template_id in sorted(results):
-        await repo.record_result(session, user_id, app.appid, template_id, results[template_id], now)
+        await repo.record_result(
+            session, user_id, app.appid, template_id, results[template_id], now
+        )
     return await standing(session, settings, user_id, kind)
 
 
