@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from fastapi import APIRouter, FastAPI
+from starlette.routing import BaseRoute
 
 from weshop.accounts import api as accounts_api
 from weshop.accounts import console as accounts_console
@@ -72,9 +73,11 @@ from weshop.reviews import web as reviews_web
 from weshop.stores import api as stores_api
 from weshop.stores import console as stores_console
 from weshop.stores import platform_console as stores_platform
+from weshop.wechat import api as wechat_api
 from weshop.wechat import messages_api as wechat_messages_api
 from weshop.wechat import messages_console as wechat_messages_console
 from weshop.wechat import messages_web as wechat_messages_web
+from weshop.wechat import web as wechat_web
 
 # The storefront (mobile H5).
 STOREFRONT_PAGES: list[APIRouter] = [
@@ -91,6 +94,7 @@ STOREFRONT_PAGES: list[APIRouter] = [
     flashsale_web.router,
     affiliates_web.router,
     reviews_web.router,
+    wechat_web.router,
     wechat_messages_web.router,
 ]
 
@@ -213,10 +217,22 @@ API_ROUTERS: list[APIRouter] = [
     reviews_api.me,
     reviews_api.merchant,
     reviews_api.platform,
+    wechat_api.router,
     wechat_messages_api.shop,
     wechat_messages_api.me,
     wechat_messages_api.merchant,
 ]
+
+
+def wechat_sign_in_pages() -> list[BaseRoute]:
+    """The storefront pages that a visitor in WeChat's browser signs in to by WeChat's web
+    authorisation (all but the sign-in pages of WeChat itself, its callback among them)."""
+    return [
+        route
+        for router in STOREFRONT_PAGES
+        if router is not wechat_web.router
+        for route in router.routes
+    ]
 
 
 def include_routes(app: FastAPI, payment_routers: Iterable[APIRouter]) -> None:
