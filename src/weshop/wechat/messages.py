@@ -38,12 +38,14 @@ BARGAIN_TIP = "已砍到底价，快去下单吧"
 
 @dataclass(frozen=True)
 class Message:
-    """One event's message: its keyword values and the page it opens (a path of the
-    storefront, or of the console for staff)."""
+    """One event's message: its keyword values and what it opens: ``path`` on this site (a
+    storefront page, or the console's for staff) and ``page``, the mini-program's page of
+    the same thing."""
 
     event: str
     values: dict[str, str]
     path: str
+    page: str = ""
 
 
 async def queue_subscription(
@@ -100,6 +102,7 @@ def _payload(message: Message, *, user_id: int, store_id: int) -> dict[str, Any]
         "store_id": store_id,
         "values": message.values,
         "path": message.path,
+        "page": message.page,
     }
 
 
@@ -122,6 +125,10 @@ def order_path(order: Order) -> str:
     return f"/me/orders/{order.id}"
 
 
+def order_page(order: Order) -> str:
+    return f"pages/order/index?id={order.id}"
+
+
 async def order_paid(session: AsyncSession, order: Order, paid_at: datetime) -> Message:
     return Message(
         "order_paid",
@@ -132,6 +139,7 @@ async def order_paid(session: AsyncSession, order: Order, paid_at: datetime) -> 
             "time4": keywords.time(paid_at),
         },
         order_path(order),
+        order_page(order),
     )
 
 
@@ -147,6 +155,7 @@ async def order_shipped(
             "character_string4": keywords.character_string(tracking_no),
         },
         order_path(order),
+        order_page(order),
     )
 
 
@@ -159,6 +168,7 @@ async def order_delivered(session: AsyncSession, order: Order, delivered_at: dat
             "time3": keywords.time(delivered_at),
         },
         order_path(order),
+        order_page(order),
     )
 
 
@@ -171,6 +181,7 @@ def refund_succeeded(order: Order, amount_fen: int, refunded_at: datetime) -> Me
             "time3": keywords.time(refunded_at),
         },
         order_path(order),
+        order_page(order),
     )
 
 
@@ -183,6 +194,7 @@ def group_completed(product_title: str, size: int, price_fen: int, group_id: int
             "amount3": keywords.amount(price_fen),
         },
         f"/g/{group_id}",
+        f"pages/groupbuy/index?id={group_id}",
     )
 
 
@@ -195,6 +207,7 @@ def group_failed(product_title: str, reason: str, refund_fen: int, group_id: int
             "amount3": keywords.amount(refund_fen),
         },
         f"/g/{group_id}",
+        f"pages/groupbuy/index?id={group_id}",
     )
 
 
@@ -207,6 +220,7 @@ def bargain_floor_reached(product_title: str, floor_fen: int, bargain_id: int) -
             "thing3": keywords.thing(BARGAIN_TIP),
         },
         f"/bargain/{bargain_id}",
+        f"pages/bargain/index?id={bargain_id}",
     )
 
 

@@ -74,7 +74,7 @@ async def send_subscription(
         if kind == "miniprogram":
             path = SUBSCRIBE_SEND
             body = {"touser": openid, "template_id": template_id, "data": data, "lang": "zh_CN"}
-            body["page"] = payload["path"].lstrip("/")
+            body["page"] = payload["page"]
         else:
             path = SUBSCRIBE_BIZSEND
             body = {"touser": openid, "template_id": template_id, "data": data}
