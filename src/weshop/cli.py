@@ -70,10 +70,10 @@ from weshop.paysim.app import create_app as create_paysim_app
 from weshop.paysim.app import open_simulator
 from weshop.paysim.identity import StateFiles
 from weshop.paysim.launch import banner as paysim_banner
+from weshop.paysim.payers import WxsimPayers
 from weshop.wxsim.app import create_app as create_wxsim_app
 from weshop.wxsim.launch import banner as wxsim_banner
 from weshop.wxsim.simulator import WxSim
-from weshop.paysim.payers import WxsimPayers
 
 app = typer.Typer(
     name="weshop",
