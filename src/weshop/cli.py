@@ -44,6 +44,7 @@ from weshop.core.logging import configure_logging
 from weshop.core.migrations import head_revision, pending_migrations, upgrade
 from weshop.core.runtime import Runtime
 from weshop.core.worker import Worker
+from weshop.demo import wechat as demo_wechat
 from weshop.demo.carriers import carriersim_settings, with_carriersim
 from weshop.demo.wechatpay import (
     give_stores_sub_merchants,
@@ -348,6 +349,17 @@ def demo(
             "sub-merchant.",
         ),
     ] = False,
+    wechat: Annotated[
+        bool,
+        typer.Option(
+            "--wechat",
+            help="Open the shop as inside WeChat, offline: run wxsim, the WeChat platform "
+            "simulator, beside the server (on PORT+200) and use its official account and "
+            "mini-program: sign-in by WeChat's web authorisation, JSAPI payments through "
+            "paysim (implies --wechatpay), share cards, and subscription messages in wxsim's "
+            "inbox.",
+        ),
+    ] = False,
 ) -> None:
     """Try WeShop in one command: migrate, seed demo stores, products and users, and serve.
 
@@ -356,6 +368,8 @@ def demo(
     sign-in page and returned in the API's answers (demo mode), and the worker runs inside
     the server. Payments use the sandbox cashier, or with `--wechatpay` the WeChat Pay
     simulator (signed requests, encrypted callbacks, profit sharing at settlement).
+    With `--wechat` the shop also works as inside WeChat against wxsim: open it with a user
+    agent containing MicroMessenger (the banner says how).
     Shipped parcels are tracked through carriersim, the Kuaidi100 simulator, served under
     /carriersim: they are delivered about six minutes after shipping.
     """
@@ -370,13 +384,22 @@ def demo(
     if "public_base_url" not in settings.model_fields_set:
         # Payment cashier links and callbacks must point at this very server.
         overrides["public_base_url"] = f"http://{shown_host}:{port}"
-    offline_wechatpay = None
-    if wechatpay:
+    offline_wechatpay = offline_wechat = None
+    if wechatpay or wechat:
         try:
             offline_wechatpay = open_offline_wechatpay(settings.data_dir, shown_host, port + 100)
         except (OSError, ValueError) as exc:
             _fail(f"paysim cannot use its state in {settings.data_dir}: {_first_line(exc)}")
         overrides |= wechatpay_settings(offline_wechatpay, settings.data_dir)
+    if offline_wechatpay is not None and wechat:
+        try:
+            offline_wechat = demo_wechat.open_offline_wechat(
+                settings.data_dir, shown_host, port + demo_wechat.PORT_OFFSET, offline_wechatpay.url
+            )
+        except OSError as exc:
+            _fail(f"wxsim cannot keep its seed in {settings.data_dir}: {_first_line(exc)}")
+        demo_wechat.connect_paysim(offline_wechatpay.sim, offline_wechat)
+        overrides |= demo_wechat.wechat_settings(offline_wechat)
     # Demo parcels move: Kuaidi100's protocol, answered by carriersim on this very server.
     overrides |= carriersim_settings(overrides.get("public_base_url") or settings.public_base_url)
     settings = settings.model_copy(update=overrides)
@@ -406,6 +429,10 @@ def demo(
         f"  WeChat Pay        paysim at {offline_wechatpay.url} (partner mode; every store "
         "is a sub-merchant)\n"
     )
+    beside: list[tuple[Any, int]] = []
+    if offline_wechat is not None:
+        typer.echo(demo_wechat.banner(offline_wechat, settings.public_base_url))
+        beside.append((offline_wechat.asgi_app(), offline_wechat.port))
     asyncio.run(
         serve_with_simulator(
             with_carriersim(create_app(settings)),
@@ -413,6 +440,7 @@ def demo(
             host=host,
             port=port,
             log_level=log_level,
+            beside=beside,
         )
     )
 
