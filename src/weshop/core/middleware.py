@@ -132,7 +132,7 @@ class SecurityHeaders:
     Answers that are not HTML (JSON, files, media) may load nothing at all. The API's
     documentation pages run Swagger UI and ReDoc, both served from WeShop, which set styles
     inline and run ReDoc's search in a worker. ``script_sources``: other origins pages may
-    load scripts from (WeChat's JS-SDK, for pages opened in WeChat).
+    load scripts from, and connect to (WeChat's JS-SDK, for pages opened in WeChat).
     """
 
     PAGE_POLICY = (
@@ -157,6 +157,10 @@ class SecurityHeaders:
         self.page_policy = self.PAGE_POLICY.replace(
             "script-src 'self'", " ".join(["script-src 'self'", *script_sources])
         )
+        if script_sources:
+            # A script from another origin may call home (wxsim's JS-SDK checks wx.config and
+            # records share cards and consents at its own origin).
+            self.page_policy += "; " + " ".join(["connect-src 'self'", *script_sources])
 
     def policy(self, path: str, headers: list[tuple[bytes, bytes]]) -> str:
         content_type = next((v for k, v in headers if k.lower() == b"content-type"), b"")
