@@ -11,12 +11,19 @@
     return value && value.status;
   }
 
+  // The page's JS-SDK part (wechat-jssdk.js) comes after this script, at the end of the page:
+  // it may not have run yet, and then announces itself with "weshop:wx-ready".
+  function whenReady(callback) {
+    if (window.weshopWechat) window.weshopWechat.ready(callback);
+    else document.addEventListener("weshop:wx-ready", function () { callback(); });
+  }
+
   function start() {
     var box = document.querySelector("[data-wechat-subscribe]");
-    if (!box || !window.weshopWechat) return;
+    if (!box) return;
     var tag = box.querySelector("wx-open-subscribe");
     var form = box.querySelector("form[data-wechat-subscribe-report]");
-    window.weshopWechat.ready(function () { box.hidden = false; });
+    whenReady(function () { box.hidden = false; });
     tag.addEventListener("success", function (event) {
       var details = event.detail && event.detail.subscribeDetails;
       var parsed = typeof details === "string" ? JSON.parse(details) : details || {};
