@@ -7,7 +7,7 @@ page set its share card through the JS-SDK. They add an address, buy, pay by JSA
 page hands the signed parameters to WeixinJSBridge, the JS-SDK stand-in opens paysim's JSAPI
 cashier, paysim calls WeShop back), subscribe to shipping news with the ``<wx-open-subscribe>``
 button; the store ships, the worker sends the subscription message, and wxsim's inbox page
-shows "订单发货提醒" with the order number to that WeChat user.
+shows that WeChat user the shipping notice (订单发货…) with the order number.
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ from weshop.wxsim.messages import Message
 
 PRODUCT = "明前龙井 春茶 250g"
 SHOPPER = "lina"  # one of wxsim's test users: 李娜, who follows the official account
-SHIPPED_TITLE = "订单发货提醒"
+TRACKING_NO = "SF1000200030"
 T = TypeVar("T")
 
 
@@ -80,14 +80,44 @@ async def inside_wechat(settings: Settings, app, tmp_path: Path) -> AsyncIterato
         wechatpay.sim.store.close()
 
 
-async def eventually(what: str, probe: Callable[[], Awaitable[T | None]], seconds: float = 15) -> T:
-    """``probe``'s first answer that is not None, or a failure naming what never came."""
+def browser_problems(page: Page) -> list[str]:
+    """What the page's scripts say went wrong from now on (errors and warnings on the console,
+    uncaught exceptions): the likely reason when a step inside WeChat never happens."""
+    said: list[str] = []
+    page.on(
+        "console",
+        lambda message: (
+            said.append(f"{message.type}: {message.text}")
+            if message.type in ("error", "warning")
+            else None
+        ),
+    )
+    page.on("pageerror", lambda error: said.append(f"uncaught: {error}"))
+    page.on(
+        "response",
+        lambda response: (
+            said.append(f"{response.status} from {response.url}")
+            if response.status >= 400
+            else None
+        ),
+    )
+    return said
+
+
+async def eventually(
+    what: str,
+    probe: Callable[[], Awaitable[T | None]],
+    problems: list[str],
+    seconds: float = 15,
+) -> T:
+    """``probe``'s first answer that is not None, or a failure naming what never came and
+    what the browser said meanwhile."""
     for _ in range(int(seconds * 10)):
         found = await probe()
         if found is not None:
             return found
         await asyncio.sleep(0.1)
-    raise AssertionError(f"{what}: not within {seconds} s")
+    raise AssertionError(f"{what}: not within {seconds} s; the browser said {problems}")
 
 
 async def a_tea_shop(api, client, world: InsideWechat) -> tuple[int, dict, dict]:
@@ -103,6 +133,7 @@ async def test_a_shopper_signs_in_pays_and_is_told_of_shipping_inside_wechat(
     api, client: httpx.AsyncClient, wechat_phone: Page, inside_wechat: InsideWechat
 ) -> None:
     world, page = inside_wechat, wechat_phone
+    problems = browser_problems(page)
     shop, wxsim = world.shop, world.wechat.url
     store_id, owner, tea = await a_tea_shop(api, client, world)
     official = world.wechat.official.appid
@@ -118,7 +149,7 @@ async def test_a_shopper_signs_in_pays_and_is_told_of_shipping_inside_wechat(
     async def shared() -> Share | None:
         return next((s for s in world.wechat.sim.shares if PRODUCT in s.title), None)
 
-    card = await eventually("the product page's share card at wxsim", shared)
+    card = await eventually("the product page's share card at wxsim", shared, problems)
     assert card.appid == official
     assert card.link.startswith(f"{shop}/p/{tea['id']}"), card.link
 
@@ -156,14 +187,16 @@ async def test_a_shopper_signs_in_pays_and_is_told_of_shipping_inside_wechat(
     await page.locator("[data-wechat-subscribe-done]").wait_for(state="visible")
 
     # The store ships; the worker sends the message; wxsim's inbox shows it to the shopper.
-    shipped = expect(
-        await client.post(
-            f"/api/v1/merchant/stores/{store_id}/orders/{order_id}/shipments",
-            json={"packages": [{"carrier": "顺丰速运", "tracking_no": "SF1000200030"}]},
-            headers=owner,
-        ),
-        200,
-    )
+    # (To WeShop as configured for WeChat: the suite's own app sends no WeChat messages.)
+    async with httpx.AsyncClient(base_url=shop) as staff_client:
+        shipped = expect(
+            await staff_client.post(
+                f"/api/v1/merchant/stores/{store_id}/orders/{order_id}/shipments",
+                json={"packages": [{"carrier": "顺丰速运", "tracking_no": TRACKING_NO}]},
+                headers=owner,
+            ),
+            200,
+        )
     order_no = shipped["order_no"]
     worker = Worker(world.runtime.db, world.runtime.handlers, world.runtime)
 
@@ -172,8 +205,18 @@ async def test_a_shopper_signs_in_pays_and_is_told_of_shipping_inside_wechat(
         inbox = world.wechat.sim.inbox(SHOPPER)
         return inbox or None
 
-    [message] = await eventually("the shipped message in wxsim's inbox", received)
-    assert message.title == SHIPPED_TITLE
+    [message] = await eventually("the shipped message in wxsim's inbox", received, problems)
+    # The official account's subscription message (bizsend) of the template WeShop was given
+    # for shipping; the paid message found no consent yet (the shopper subscribed after).
+    shipped_template = world.settings.wechat_subscribe_templates["official.order_shipped"]
+    assert (message.appid, message.template_id) == (official, shipped_template), message
+    assert message.title.startswith("订单发货"), message.title
+    assert dict(message.fields) == {
+        "订单编号": order_no,
+        "商品名称": PRODUCT,
+        "快递公司": "顺丰速运",
+        "快递单号": TRACKING_NO,
+    }
     await page.goto(f"{wxsim}/wxsim/inbox")
     inbox = await page.locator("main").inner_text()
-    assert SHIPPED_TITLE in inbox and order_no in inbox and user.nickname in inbox
+    assert message.title in inbox and order_no in inbox and user.nickname in inbox
