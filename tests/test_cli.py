@@ -197,3 +197,12 @@ async def test_demo_fresh_refuses_a_server_database_without_yes_really(tmp_path:
     assert result.exit_code == 1
     assert "--yes-really" in result.output
     assert "secret" not in result.output  # the password in the URL is never shown
+
+
+def test_the_demo_explains_its_wechat_option() -> None:
+    result = CliRunner().invoke(cli.app, ["demo", "--help"], terminal_width=200)
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.output.split())
+    assert "--wechat " in text and "--wechatpay" in text
+    assert "PORT+200" in text and "implies --wechatpay" in text
+    assert "MicroMessenger" in text

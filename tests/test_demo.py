@@ -27,9 +27,11 @@ from weshop.logistics.carriers.base import ParcelState
 from weshop.logistics.models import Parcel, ShippingTemplate
 from weshop.members.models import MemberLevel
 from weshop.orders.models import Order, OrderStatus
+from weshop.paysim.identity import PLATFORM_APPID, PLATFORM_MCHID
 from weshop.promotions.models import FullReductionRule, ShopperCoupon
 from weshop.reviews.models import Review
 from weshop.stores.models import Role, StaffMember, StaffStatus, Store
+from weshop.wxsim.apps import PLATFORM_MINIPROGRAM_APPID
 
 # The suite's secret: the personal-data cipher is process-global and other tests rely on it.
 SECRET = "test-secret-not-for-production"
@@ -250,3 +252,79 @@ async def test_the_demos_parcels_move_through_the_carrier_simulator(
     finally:
         await runtime.components["parcel_tracker"].aclose()
         await runtime.close()
+
+
+SUBSCRIPTION_EVENTS = {
+    "order_paid",
+    "order_shipped",
+    "order_delivered",
+    "refund_succeeded",
+    "group_completed",
+    "group_failed",
+    "bargain_floor_reached",
+}
+
+
+async def test_the_wechat_demo_points_weshop_and_paysim_at_wxsim(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`weshop demo --wechat` (implying --wechatpay) serves wxsim on PORT+200 beside WeShop and
+    paysim, points WeShop at it as at WeChat and paysim's payer check at it; the demo's
+    shopper and the farm's owner are among its WeChat users, with the same ids every run."""
+    settings = demo_settings(tmp_path)
+    served_with: list[dict[str, Any]] = []
+
+    async def serve(weshop_app: Any, wechatpay: Any, **options: Any) -> None:
+        served_with.append({"app": weshop_app, "paysim": wechatpay.sim, **options})
+        await weshop_app.state.runtime.close()
+
+    monkeypatch.setattr(cli, "serve_with_simulator", serve)
+    env = {
+        "WESHOP_DATABASE_URL": settings.database_url,
+        "WESHOP_DATA_DIR": str(tmp_path),
+        "WESHOP_SECRET_KEY": SECRET,
+    }
+    runner = CliRunner()
+    for _ in range(2):
+        result = await asyncio.to_thread(
+            runner.invoke, cli.app, ["demo", "--wechat", "--port", "8123"], env=env
+        )
+        assert result.exit_code == 0, result.output
+    assert "paysim at http://127.0.0.1:8223" in result.output
+    assert "http://127.0.0.1:8323/wxsim/inbox" in result.output
+
+    first, second = served_with
+    [(wxsim_app, wxsim_port)] = second["beside"]
+    assert (second["port"], wxsim_port) == (8123, 8323)
+    sim = wxsim_app.state.wxsim
+    wired = second["app"].state.runtime.settings
+    assert wired.default_payment_provider == "wechatpay"
+    assert wired.wechat_api_base_url == wired.wechat_open_base_url == "http://127.0.0.1:8323"
+    assert wired.wechat_jssdk_script_url.startswith("http://127.0.0.1:8323/")
+    assert wired.wechat_official_appid == PLATFORM_APPID
+    assert wired.wechat_miniprogram_appid == PLATFORM_MINIPROGRAM_APPID
+    assert wired.wechat_official_secret.get_secret_value() == sim.apps[PLATFORM_APPID].secret
+    assert set(wired.wechat_subscribe_templates) == {
+        f"{kind}.{event}" for kind in ("official", "miniprogram") for event in SUBSCRIPTION_EVENTS
+    }
+    assert set(wired.wechat_staff_templates) == {"new_order", "aftersales_requested", "low_stock"}
+
+    # paysim asks this wxsim whose openid a payer's is, and takes the mini-program's orders.
+    paysim = second["paysim"]
+    assert paysim.payers == sim.knows
+    assert paysim.store.one(
+        "SELECT 1 FROM appids WHERE mchid = ? AND appid = ?",
+        (PLATFORM_MCHID, PLATFORM_MINIPROGRAM_APPID),
+    )
+    shopper = next(user for user in sim.users.values() if user.phone == demo.SHOPPERS[0].phone)
+    owner = demo.STORES[0].staff_phones[Role.OWNER]
+    staff = next(user for user in sim.users.values() if user.phone == owner)
+    assert staff.follows_official
+
+    # The same WeChat ids in every run: a WeChat account made yesterday signs in again today.
+    first_sim = first["beside"][0][0].state.wxsim
+    assert first_sim.openid_of(PLATFORM_APPID, shopper.key) == sim.openid_of(
+        PLATFORM_APPID, shopper.key
+    )
+    for run in served_with:
+        run["paysim"].store.close()
