@@ -74,6 +74,15 @@ def test_prints_settings_that_weshop_reads_and_serves_the_simulator(
         settings.wechat_miniprogram_secret.get_secret_value()
         == sim.apps[PLATFORM_MINIPROGRAM_APPID].secret
     )
+    assert (
+        settings.wechat_subscribe_templates["miniprogram.order_shipped"]
+        == (sim.subscribe_templates(PLATFORM_MINIPROGRAM_APPID)["order_shipped"])
+    )
+    assert (
+        settings.wechat_subscribe_templates["official.order_paid"]
+        == (sim.subscribe_templates(PLATFORM_APPID)["order_paid"])
+    )
+    assert settings.wechat_staff_templates == sim.staff_templates(PLATFORM_APPID)
     [store_app] = settings.wechat_store_apps
     assert store_app.appid == STORE_MINIPROGRAM_APPID and store_app.kind == "miniprogram"
 

@@ -57,5 +57,14 @@ def banner(sim: WxSim) -> str:
             for app in unbound
         ]
         lines.append(f"  WESHOP_WECHAT_STORE_APPS='{_compact(store_apps)}'  (store 1: yours)")
+    subscribe = {
+        f"{app.kind}.{event}": template_id
+        for app in [*official[:1], *bound[:1]]
+        for event, template_id in sim.subscribe_templates(app.appid).items()
+    }
+    lines.append(f"  WESHOP_WECHAT_SUBSCRIBE_TEMPLATES='{_compact(subscribe)}'")
+    if official:
+        staff = sim.staff_templates(official[0].appid)
+        lines.append(f"  WESHOP_WECHAT_STAFF_TEMPLATES='{_compact(staff)}'")
     lines.append("")
     return "\n".join(lines)
