@@ -76,6 +76,11 @@ class WxSim:
         """Whether ``openid`` is a user's openid under ``appid`` (paysim checks JSAPI payers)."""
         return self.directory.knows(appid, openid)
 
+    def oauth_code(self, appid: str, user: str, scope: str = "snsapi_base") -> str:
+        """The code the authorise page gives ``user`` (consenting when the scope asks), as
+        tests use it without a browser."""
+        return self.web.authorise(appid, user, scope)
+
     def login_code(self, appid: str, user: str) -> str:
         return self.miniprogram.login_code(appid, user)
 
