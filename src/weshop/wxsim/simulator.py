@@ -1,8 +1,9 @@
 """The simulator: WeChat's side of the apps WeShop runs, in memory.
 
 ``WxSim`` is what the HTTP layer, the pages and the tests talk to. Its parts (tokens and
-tickets, web authorisation, mini-program sign-in) are plain synchronous objects over one
-directory of apps and users and one clock; tests move the clock with :meth:`WxSim.advance`.
+tickets, web authorisation, mini-program sign-in, messages, the JS-SDK's server side,
+mini-program codes) are plain synchronous objects over one directory of apps and users and
+one clock; tests move the clock with :meth:`WxSim.advance`.
 """
 
 from __future__ import annotations
@@ -26,6 +27,10 @@ JSSDK_SCRIPT_PATH = "/open/js/jweixin-1.6.0.js"
 
 
 class WxSim:
+    """``apps`` default to :func:`~weshop.wxsim.apps.default_apps` of the seed; ``public_url``
+    is where browsers and WeShop reach it (avatars, pages); ``paysim_url`` where its JS-SDK
+    sends JSAPI payments."""
+
     def __init__(
         self,
         apps: Iterable[WxApp] | None = None,
