@@ -32,6 +32,7 @@ COMMANDS = {
     "reconcile": ("Reconcile a day's payments, refunds and profit sharing", "--date"),
     "check-deploy": ("Check the installation's settings for production", "--fail-level"),
     "carriersim": ("Run carriersim, a local simulator of Kuaidi100", "--pace-seconds"),
+    "wxsim": ("Run wxsim, a local simulator of the WeChat platform APIs", "--token-ttl-seconds"),
 }
 
 

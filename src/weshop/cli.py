@@ -71,6 +71,9 @@ from weshop.paysim.app import open_simulator
 from weshop.paysim.identity import StateFiles
 from weshop.paysim.launch import banner as paysim_banner
 from weshop.paysim.payers import WxsimPayers
+from weshop.wxsim.app import create_app as create_wxsim_app
+from weshop.wxsim.launch import banner as wxsim_banner
+from weshop.wxsim.simulator import WxSim
 
 app = typer.Typer(
     name="weshop",
@@ -598,6 +601,50 @@ def carriersim(
     sim = CarrierSim(customer=customer, key=key, pace=timedelta(seconds=pace_seconds))
     typer.echo(carriersim_banner(sim, base_url))
     uvicorn.run(create_carriersim_app(sim, background=True), host=host, port=port)
+
+
+@app.command()
+def wxsim(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8300,
+    public_url: Annotated[
+        str | None,
+        typer.Option(
+            help="The simulator's URL as WeShop and browsers reach it [default: http://HOST:PORT]."
+        ),
+    ] = None,
+    paysim_url: Annotated[
+        str,
+        typer.Option(help="paysim's URL: JSAPI payments in its JS-SDK go to paysim's cashier."),
+    ] = "http://127.0.0.1:8100",
+    token_ttl_seconds: Annotated[
+        int, typer.Option(min=301, help="Lifetime of access tokens and JS-SDK tickets.")
+    ] = 7200,
+    seed: Annotated[
+        str,
+        typer.Option(
+            help="Seed of AppSecrets, openids, unionids and template ids (stable per seed)."
+        ),
+    ] = "wxsim",
+) -> None:
+    """Run wxsim, a local simulator of the WeChat platform APIs (demo and tests).
+
+    It serves WeChat's paths: access tokens, web authorisation (an authorise page to pick a
+    test WeChat user), mini-program sign-in and phone numbers, JS-SDK tickets and script,
+    mini-program codes and subscription messages, with an inbox page of what each test user
+    received. State lives in memory; ids are stable for a seed. It prints the WESHOP_WECHAT_*
+    settings that point WeShop at it.
+    """
+    shown_host = "127.0.0.1" if host in {"0.0.0.0", "::"} else host
+    base_url = (public_url or f"http://{shown_host}:{port}").rstrip("/")
+    sim = WxSim(
+        seed=seed,
+        token_ttl=timedelta(seconds=token_ttl_seconds),
+        public_url=base_url,
+        paysim_url=paysim_url,
+    )
+    typer.echo(wxsim_banner(sim))
+    uvicorn.run(create_wxsim_app(sim), host=host, port=port)
 
 
 ledger = typer.Typer(

@@ -48,6 +48,7 @@ from weshop.promotions.models import (
 )
 from weshop.reviews import models as reviews_models  # noqa: F401  (the review tables)
 from weshop.stores.models import StaffMember, Store
+from weshop.wechat import models as wechat_models  # noqa: F401  (the WeChat tables)
 
 metadata = Base.metadata
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from fastapi import APIRouter, FastAPI
+from starlette.routing import BaseRoute
 
 from weshop.accounts import api as accounts_api
 from weshop.accounts import console as accounts_console
@@ -72,6 +73,8 @@ from weshop.reviews import web as reviews_web
 from weshop.stores import api as stores_api
 from weshop.stores import console as stores_console
 from weshop.stores import platform_console as stores_platform
+from weshop.wechat import api as wechat_api
+from weshop.wechat import web as wechat_web
 
 # The storefront (mobile H5).
 STOREFRONT_PAGES: list[APIRouter] = [
@@ -88,6 +91,7 @@ STOREFRONT_PAGES: list[APIRouter] = [
     flashsale_web.router,
     affiliates_web.router,
     reviews_web.router,
+    wechat_web.router,
 ]
 
 # Sections that reviews add to the buyer's order page.
@@ -203,7 +207,19 @@ API_ROUTERS: list[APIRouter] = [
     reviews_api.me,
     reviews_api.merchant,
     reviews_api.platform,
+    wechat_api.router,
 ]
+
+
+def wechat_sign_in_pages() -> list[BaseRoute]:
+    """The storefront pages that a visitor in WeChat's browser signs in to by WeChat's web
+    authorisation (all but the sign-in pages of WeChat itself, its callback among them)."""
+    return [
+        route
+        for router in STOREFRONT_PAGES
+        if router is not wechat_web.router
+        for route in router.routes
+    ]
 
 
 def include_routes(app: FastAPI, payment_routers: Iterable[APIRouter]) -> None:

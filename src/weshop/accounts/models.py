@@ -13,12 +13,15 @@ class User(TimestampMixin, Base):
     __tablename__ = "users"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    phone: Mapped[str] = mapped_column(EncryptedString("users.phone"))
-    phone_index: Mapped[str] = mapped_column(String(64), unique=True)
+    # None for an account made by a WeChat sign-in, until the shopper verifies a phone.
+    phone: Mapped[str | None] = mapped_column(EncryptedString("users.phone"))
+    phone_index: Mapped[str | None] = mapped_column(String(64), unique=True)
     display_name: Mapped[str] = mapped_column(EncryptedString("users.display_name"), default="")
     password_hash: Mapped[str | None] = mapped_column(String(200))
     is_operator: Mapped[bool] = mapped_column(default=False)
     is_active: Mapped[bool] = mapped_column(default=True)
+    # Set when this account was merged into another (its phone's): where it went.
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
 
 class LoginCode(Base):

@@ -179,14 +179,20 @@ def upgrade() -> None:
     op.create_table(
         "users",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
-        sa.Column("phone", sa.String(), nullable=False),
-        sa.Column("phone_index", sa.String(length=64), nullable=False),
+        sa.Column("phone", sa.String(), nullable=True),
+        sa.Column("phone_index", sa.String(length=64), nullable=True),
         sa.Column("display_name", sa.String(), nullable=False),
         sa.Column("password_hash", sa.String(length=200), nullable=True),
         sa.Column("is_operator", sa.Boolean(), nullable=False),
         sa.Column("is_active", sa.Boolean(), nullable=False),
+        sa.Column(
+            "merged_into_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
+        ),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["merged_into_id"], ["users.id"], name=op.f("fk_users_merged_into_id_users")
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_users")),
         sa.UniqueConstraint("phone_index", name=op.f("uq_users_phone_index")),
     )
@@ -3392,6 +3398,71 @@ def upgrade() -> None:
             sa.Column("prepay_expires_at", sa.DateTime(timezone=True), nullable=True)
         )
     # end wechat-pay
+    # wechat identity
+    op.create_table(
+        "wechat_credentials",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("appid", sa.String(length=32), nullable=False),
+        sa.Column("kind", sa.String(length=16), nullable=False),
+        sa.Column("value", sa.String(), nullable=True),
+        sa.Column("value_digest", sa.String(length=64), nullable=True),
+        sa.Column("fresh_until", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("claimed_by", sa.String(length=32), nullable=True),
+        sa.Column("claimed_until", sa.DateTime(timezone=True), nullable=True),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_wechat_credentials")),
+        sa.UniqueConstraint("appid", "kind", name=op.f("uq_wechat_credentials_appid_kind")),
+    )
+    op.create_table(
+        "wechat_used_once",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("digest", sa.String(length=64), nullable=False),
+        sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_wechat_used_once")),
+        sa.UniqueConstraint("digest", name=op.f("uq_wechat_used_once_digest")),
+    )
+    with op.batch_alter_table("wechat_used_once", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_wechat_used_once_expires_at"), ["expires_at"], unique=False
+        )
+    op.create_table(
+        "wechat_accounts",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("person_key", sa.String(length=64), nullable=False),
+        sa.Column("user_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["users.id"], name=op.f("fk_wechat_accounts_user_id_users")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_wechat_accounts")),
+        sa.UniqueConstraint("person_key", name=op.f("uq_wechat_accounts_person_key")),
+    )
+    with op.batch_alter_table("wechat_accounts", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_wechat_accounts_user_id"), ["user_id"], unique=False)
+    op.create_table(
+        "wechat_identities",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("user_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("appid", sa.String(length=32), nullable=False),
+        sa.Column("openid", sa.String(), nullable=False),
+        sa.Column("openid_index", sa.String(length=64), nullable=False),
+        sa.Column("unionid", sa.String(), nullable=True),
+        sa.Column("unionid_index", sa.String(length=64), nullable=True),
+        sa.Column("session_key", sa.String(), nullable=True),
+        sa.Column("nickname", sa.String(), nullable=True),
+        sa.Column("avatar_url", sa.String(length=500), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["users.id"], name=op.f("fk_wechat_identities_user_id_users")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_wechat_identities")),
+        sa.UniqueConstraint("openid_index", name=op.f("uq_wechat_identities_openid_index")),
+    )
+    with op.batch_alter_table("wechat_identities", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_wechat_identities_unionid_index"), ["unionid_index"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_wechat_identities_user_id"), ["user_id"], unique=False)
     # ### end Alembic commands ###
 
 
@@ -3404,6 +3475,11 @@ def downgrade() -> None:
         batch_op.drop_column("appid")
         batch_op.drop_column("channel")
     # end wechat-pay
+    # wechat identity
+    op.drop_table("wechat_identities")
+    op.drop_table("wechat_accounts")
+    op.drop_table("wechat_used_once")
+    op.drop_table("wechat_credentials")
     # aftersales2
     with op.batch_alter_table("order_lines", schema=None) as batch_op:
         batch_op.drop_column("refunded_quantity")

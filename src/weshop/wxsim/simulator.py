@@ -1,0 +1,93 @@
+"""The simulator: WeChat's side of the apps WeShop runs, in memory.
+
+``WxSim`` is what the HTTP layer, the pages and the tests talk to. Its parts (tokens and
+tickets, web authorisation, mini-program sign-in) are plain synchronous objects over one
+directory of apps and users and one clock; tests move the clock with :meth:`WxSim.advance`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import datetime, timedelta
+
+from weshop.core.clock import utcnow
+from weshop.wxsim.apps import DEFAULT_SEED, DEFAULT_USERS, Directory, TestUser, WxApp, default_apps
+from weshop.wxsim.miniprogram import MiniProgramSignIn
+from weshop.wxsim.oauth import WebAuthorization
+from weshop.wxsim.tokens import Credentials
+
+DEFAULT_TOKEN_TTL = timedelta(seconds=7200)
+DEFAULT_PUBLIC_URL = "http://127.0.0.1:8300"
+DEFAULT_PAYSIM_URL = "http://127.0.0.1:8100"
+JSSDK_SCRIPT_PATH = "/open/js/jweixin-1.6.0.js"
+
+
+class WxSim:
+    def __init__(
+        self,
+        apps: Iterable[WxApp] | None = None,
+        users: Iterable[TestUser] = DEFAULT_USERS,
+        *,
+        seed: str = DEFAULT_SEED,
+        token_ttl: timedelta = DEFAULT_TOKEN_TTL,
+        public_url: str = DEFAULT_PUBLIC_URL,
+        paysim_url: str = DEFAULT_PAYSIM_URL,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        if token_ttl <= timedelta(minutes=5):
+            raise ValueError("a token lives longer than five minutes (WeChat's overlap)")
+        self.directory = Directory(default_apps(seed) if apps is None else apps, users, seed)
+        self.public_url = public_url.rstrip("/")
+        self.paysim_url = paysim_url.rstrip("/")
+        self._clock = clock
+        self._offset = timedelta()
+        self.credentials = Credentials(self.directory, token_ttl, self.now)
+        self.web = WebAuthorization(self.directory, self.now, lambda: self.public_url)
+        self.miniprogram = MiniProgramSignIn(self.directory, self.now)
+
+    def now(self) -> datetime:
+        return self._clock() + self._offset
+
+    def advance(self, delta: timedelta) -> None:
+        """Move the simulator's clock on (tests)."""
+        self._offset += delta
+
+    @property
+    def apps(self) -> dict[str, WxApp]:
+        return self.directory.apps
+
+    @property
+    def users(self) -> dict[str, TestUser]:
+        return self.directory.users
+
+    def openid_of(self, appid: str, user: str) -> str:
+        return self.directory.openid_of(appid, user)
+
+    def unionid_of(self, appid: str, user: str) -> str | None:
+        return self.directory.unionid_of(appid, user)
+
+    def knows(self, appid: str, openid: str) -> bool:
+        """Whether ``openid`` is a user's openid under ``appid`` (paysim checks JSAPI payers)."""
+        return self.directory.knows(appid, openid)
+
+    def login_code(self, appid: str, user: str) -> str:
+        return self.miniprogram.login_code(appid, user)
+
+    def phone_code(self, appid: str, user: str) -> str:
+        return self.miniprogram.phone_code(appid, user)
+
+    def token_calls(self, appid: str) -> int:
+        return self.credentials.token_calls(appid)
+
+    def ticket_calls(self, appid: str) -> int:
+        return self.credentials.ticket_calls(appid)
+
+    def expire_tokens(self, appid: str) -> int:
+        """Every access token of the app expires now: the next call with one gets 42001."""
+        return self.credentials.expire(appid)
+
+    def stats(self) -> dict[str, dict[str, int]]:
+        return {
+            "token_calls": {appid: self.token_calls(appid) for appid in self.apps},
+            "ticket_calls": {appid: self.ticket_calls(appid) for appid in self.apps},
+        }
