@@ -4,6 +4,10 @@ shopper WeShop knows no openid of is refused before anything is written."""
 
 from __future__ import annotations
 
+import json
+import re
+
+import httpx
 from sqlalchemy import func, select
 
 from tests.orders.conftest import open_shop
@@ -11,14 +15,19 @@ from tests.payments.in_wechat import (
     MINIPROGRAM,
     OFFICIAL,
     STORE_MINIPROGRAM,
+    WECHAT_UA,
     Installation,
     forward_callbacks,
     verifies,
 )
+from tests.storefront import HTML, csrf_token, post, sign_in_page
 from tests.support import expect
 from weshop.core.outbox import OutboxMessage
 from weshop.payments.models import Payment
 from weshop.paysim.identity import DIRECT_MCHID, PLATFORM_MCHID, READY_SUB_MCHID
+
+PARAMS = re.compile(r'id="wechat-pay-params">(.*?)</script>', re.S)
+RETURN = re.compile(r'data-return-url="([^"]+)"')
 
 
 async def order_of(api, shopper: dict, shop) -> dict:
@@ -175,3 +184,61 @@ async def test_asking_again_signs_the_same_prepay_afresh(
         two = expect(await pay(shop_in_wechat, shopper, order["id"], "miniprogram", **keyed), 201)
         assert one == two
         assert await count(shop_in_wechat.runtime, Payment) == 1
+
+
+async def in_wechat_post(client, path: str) -> httpx.Response:
+    """A page's form posted from WeChat's browser."""
+    body = {"csrf_token": await csrf_token(client)}
+    answer = await client.post(path, data=body, headers={**HTML, "user-agent": WECHAT_UA})
+    assert answer.status_code == 303, answer.text[:2000]
+    return answer
+
+
+async def test_a_page_opened_in_wechat_pays_by_jsapi_and_outside_as_before(
+    api, installation, wx, cashier, inbox, merchant_keys
+) -> None:
+    shop = await open_shop(api)
+    async with installation("direct") as shop_in_wechat:
+        forward_callbacks(inbox, shop_in_wechat.client)
+        browser = shop_in_wechat.client
+        shopper = await shop_in_wechat.web_sign_in(wx, "lina")
+        order = await order_of(api, shopper, shop)
+
+        started = await in_wechat_post(browser, f"/me/orders/{order['id']}/pay")
+        pay_page = started.headers["location"]
+        assert pay_page == f"/me/orders/{order['id']}/pay/wechat"
+        shown = await browser.get(pay_page, headers={**HTML, "user-agent": WECHAT_UA})
+        assert shown.status_code == 200 and "请在微信中确认支付" in shown.text
+        assert f'<script src="{wx.url}/open/js/jweixin-1.6.0.js">' in shown.text
+        assert '<script src="/static/wechat-pay.js" defer>' in shown.text
+        assert wx.url in shown.headers["content-security-policy"]
+        params = json.loads(PARAMS.search(shown.text).group(1))
+        assert params["appId"] == OFFICIAL and verifies(merchant_keys, params)
+        back = RETURN.search(shown.text).group(1)
+        assert back.startswith("http://test/pay/return/P")
+
+        await paid_at_cashier(cashier, params)
+        result = await browser.get(back, headers=HTML, follow_redirects=True)
+        assert "支付成功" in result.text
+        done = await browser.get(pay_page, headers=HTML)
+        assert done.headers["location"] == f"/me/orders/{order['id']}/result"
+
+        # Outside WeChat: H5 exactly as before, to the provider's cashier and back.
+        second = await order_of(api, shopper, shop)
+        outside = (await post(browser, f"/me/orders/{second['id']}/pay")).headers["location"]
+        assert outside.startswith("http://paysim.test/cashier/h5?prepay_id=wx")
+        assert "redirect_url=http%3A%2F%2Ftest%2Fpay%2Freturn%2FP" in outside
+
+
+async def test_in_wechat_without_an_openid_the_page_pays_as_outside(api, installation) -> None:
+    shop = await open_shop(api)
+    async with installation("direct") as shop_in_wechat:
+        browser = shop_in_wechat.client
+        phone = await sign_in_page(browser)  # by phone: WeShop knows no openid of theirs
+        shopper = await api.sign_in(phone)
+        order = await order_of(api, shopper, shop)
+        started = await in_wechat_post(browser, f"/me/orders/{order['id']}/pay")
+        assert started.headers["location"].startswith("http://paysim.test/cashier/h5?")
+        unready = await browser.get(f"/me/orders/{order['id']}/pay/wechat", headers=HTML)
+        assert unready.status_code == 200 and "重新支付" in unready.text
+        assert "wechat-pay-params" not in unready.text
