@@ -6,9 +6,14 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import timedelta
+from typing import Any
 
 import httpx
-from sqlalchemy import func, select
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import func, select, update
 
 from tests.orders.conftest import open_shop
 from tests.payments.in_wechat import (
@@ -22,6 +27,7 @@ from tests.payments.in_wechat import (
 )
 from tests.storefront import HTML, csrf_token, post, sign_in_page
 from tests.support import expect
+from weshop.core.clock import utcnow
 from weshop.core.outbox import OutboxMessage
 from weshop.payments.models import Payment
 from weshop.paysim.identity import DIRECT_MCHID, PLATFORM_MCHID, READY_SUB_MCHID
@@ -242,3 +248,59 @@ async def test_in_wechat_without_an_openid_the_page_pays_as_outside(api, install
         unready = await browser.get(f"/me/orders/{order['id']}/pay/wechat", headers=HTML)
         assert unready.status_code == 200 and "重新支付" in unready.text
         assert "wechat-pay-params" not in unready.text
+
+
+@pytest.fixture
+def kept() -> dict[str, Any]:
+    """What the examples of a property share: the shop."""
+    return {}
+
+
+@settings(
+    max_examples=6,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(steps=st.lists(st.sampled_from(["ask", "ask_keyed", "lapse"]), min_size=1, max_size=6))
+async def test_re_asking_returns_the_same_prepay(
+    api, installation, wx, sim, runtime, merchant_keys, kept, steps
+) -> None:
+    """However the shopper asks again (with or without a key, after the prepay's time here
+    ran out), the order has one payment, one transaction at WeChat Pay and one prepay, each
+    answer signed afresh and valid."""
+    if "shop" not in kept:
+        kept["shop"] = await open_shop(api)
+    async with installation("direct") as shop_in_wechat:
+        shopper = await shop_in_wechat.mini_program_sign_in(wx, "lina")
+        order = await order_of(api, shopper, kept["shop"])
+        answers = []
+        for step in ["ask", *steps, "ask"]:
+            if step == "lapse":
+                async with runtime.db.transaction() as session:
+                    await session.execute(
+                        update(Payment)
+                        .where(Payment.order_id == order["id"])
+                        .values(prepay_expires_at=utcnow() - timedelta(seconds=1))
+                    )
+                continue
+            key = {"Idempotency-Key": f"prepay-{order['id']}"} if step == "ask_keyed" else {}
+            answers.append(
+                expect(await pay(shop_in_wechat, shopper, order["id"], "miniprogram", **key), 201)
+            )
+        assert {answer["out_trade_no"] for answer in answers} == {answers[0]["out_trade_no"]}
+        assert {answer["pay_params"]["package"] for answer in answers} == {
+            answers[0]["pay_params"]["package"]
+        }
+        assert all(verifies(merchant_keys, answer["pay_params"]) for answer in answers)
+        async with runtime.db.session() as session:
+            payments = list(
+                await session.scalars(select(Payment).where(Payment.order_id == order["id"]))
+            )
+        assert len(payments) == 1 and payments[0].prepay_expires_at > utcnow()
+        at_paysim = sim.store.all(
+            "SELECT prepay_id FROM transactions WHERE out_trade_no = ?",
+            (answers[0]["out_trade_no"],),
+        )
+        assert [f"prepay_id={row['prepay_id']}" for row in at_paysim] == [
+            answers[0]["pay_params"]["package"]
+        ]
