@@ -4,6 +4,7 @@ shopper WeShop knows no openid of is refused before anything is written."""
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from datetime import timedelta
@@ -27,12 +28,13 @@ from tests.payments.in_wechat import (
 )
 from tests.storefront import HTML, csrf_token, post, sign_in_page
 from tests.support import expect
+from tests.web.test_security_headers import inline_code
 from weshop.core.clock import utcnow
 from weshop.core.outbox import OutboxMessage
 from weshop.payments.models import Payment
 from weshop.paysim.identity import DIRECT_MCHID, PLATFORM_MCHID, READY_SUB_MCHID
 
-PARAMS = re.compile(r'id="wechat-pay-params">(.*?)</script>', re.S)
+PARAMS = re.compile(r'data-pay-params="([^"]+)"')
 RETURN = re.compile(r'data-return-url="([^"]+)"')
 
 
@@ -218,7 +220,8 @@ async def test_a_page_opened_in_wechat_pays_by_jsapi_and_outside_as_before(
         assert f'<script src="{wx.url}/open/js/jweixin-1.6.0.js">' in shown.text
         assert '<script src="/static/wechat-pay.js" defer>' in shown.text
         assert wx.url in shown.headers["content-security-policy"]
-        params = json.loads(PARAMS.search(shown.text).group(1))
+        assert inline_code(shown.text) == []
+        params = json.loads(html.unescape(PARAMS.search(shown.text).group(1)))
         assert params["appId"] == OFFICIAL and verifies(merchant_keys, params)
         back = RETURN.search(shown.text).group(1)
         assert back.startswith("http://test/pay/return/P")
@@ -247,7 +250,7 @@ async def test_in_wechat_without_an_openid_the_page_pays_as_outside(api, install
         assert started.headers["location"].startswith("http://paysim.test/cashier/h5?")
         unready = await browser.get(f"/me/orders/{order['id']}/pay/wechat", headers=HTML)
         assert unready.status_code == 200 and "重新支付" in unready.text
-        assert "wechat-pay-params" not in unready.text
+        assert "data-pay-params" not in unready.text
 
 
 @pytest.fixture
