@@ -4,11 +4,10 @@
 (function () {
   "use strict";
   var holder = document.getElementById("wechat-pay");
-  var source = document.getElementById("wechat-pay-params");
-  if (!holder || !source) {
+  if (!holder || !holder.hasAttribute("data-pay-params")) {
     return;
   }
-  var params = JSON.parse(source.textContent);
+  var params = JSON.parse(holder.getAttribute("data-pay-params"));
 
   function finished(res) {
     var message = (res && res.err_msg) || "";
