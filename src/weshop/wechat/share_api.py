@@ -9,13 +9,15 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 
+from weshop.accounts import service as accounts
+from weshop.accounts.auth import Credentials
 from weshop.accounts.page_session import optional_page_user
 from weshop.affiliates.clicks import VISITOR_COOKIE, valid_visitor_id
 from weshop.affiliates.links import Target, TargetKind
 from weshop.catalog.models import Product
 from weshop.catalog.web import absolute
 from weshop.core.clock import utcnow
-from weshop.core.errors import InvalidInput, NotFound
+from weshop.core.errors import InvalidInput, NotFound, Unauthenticated
 from weshop.core.http import DbSession, RuntimeDep
 from weshop.core.ids import MAX_ID, PathId
 from weshop.core.openapi import raises
@@ -82,16 +84,22 @@ async def share_link(
     id: Annotated[int, Query(ge=1, le=MAX_ID, description="Its id.")],
     request: Request,
     runtime: RuntimeDep,
+    credentials: Credentials,
 ):
     """The link the visitor's share card of a page carries: the page's address, or a
     promoter's share link (the visitor's own when they are an approved promoter who may
     promote it; else that of the promoter whose link brought them to the store within the
-    binding window). Reads the visitor's page session and referral cookie. May make the
+    binding window). Reads the visitor's page session (or bearer token) and referral cookie. May make the
     promoter's link to the page (the same target always gives the same link). An unknown
     target answers 404."""
     visitor = request.cookies.get(VISITOR_COOKIE)
     async with runtime.db.session(write=True) as session, session.begin():
         user = await optional_page_user(request, session)
+        if user is None and credentials is not None:
+            try:
+                user = await accounts.authenticate(session, credentials.credentials)
+            except Unauthenticated:
+                user = None
         found = await sharing.shared_link(
             session,
             Target(kind, id),
