@@ -61,7 +61,7 @@ _KINDS = {letter: kind for kind, letter in _LETTERS.items()}
 MINIPROGRAM_PAGES = {
     TargetKind.PRODUCT: "pages/product/index",
     TargetKind.STORE: "pages/store/index",
-    TargetKind.GROUP: "pages/group/index",
+    TargetKind.GROUP: "pages/groupbuy/index",
     TargetKind.BARGAIN: "pages/bargain/index",
     TargetKind.FLASH: "pages/flash/index",
 }

@@ -89,9 +89,9 @@ async def share_link(
     """The link the visitor's share card of a page carries: the page's address, or a
     promoter's share link (the visitor's own when they are an approved promoter who may
     promote it; else that of the promoter whose link brought them to the store within the
-    binding window). Reads the visitor's page session (or bearer token) and referral cookie. May make the
-    promoter's link to the page (the same target always gives the same link). An unknown
-    target answers 404."""
+    binding window). Reads the visitor's page session (or bearer token) and referral
+    cookie. May make the promoter's link to the page (the same target always gives the same
+    link). An unknown target answers 404."""
     visitor = request.cookies.get(VISITOR_COOKIE)
     async with runtime.db.session(write=True) as session, session.begin():
         user = await optional_page_user(request, session)

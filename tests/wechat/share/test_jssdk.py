@@ -19,6 +19,8 @@ def accepted(sim: WxSim, config: dict, url: str) -> bool:
     """Whether WeChat (wxsim) accepts ``config`` on the page at ``url``."""
     page = PageConfig.of({**config, "url": url})
     return sim.jssdk.config_error(page) is None
+
+
 # The worked example of WeChat's JS-SDK documentation (附录1 JS-SDK使用权限签名算法).
 DOC_TICKET = (
     "sM4AOVdWfPE4DxkXGEs8VMCPGGVi4C3VM0P37wVUCFvkVAy_90u5h9nbSlYy3-Sl-HhTdfl2fzFy1AOcHKP7qg"
@@ -50,7 +52,9 @@ async def test_config_of_a_page_passes_wxsims_check(wechat_client, wxsim: WxSim)
 async def test_ticket_is_fetched_once_for_many_pages(wechat_client, wxsim: WxSim) -> None:
     before = wxsim.ticket_calls(OFFICIAL)
     for product_id in range(1, 6):
-        expect(await wechat_client.get(JS_CONFIG, params={"url": f"http://test/p/{product_id}"}), 200)
+        expect(
+            await wechat_client.get(JS_CONFIG, params={"url": f"http://test/p/{product_id}"}), 200
+        )
     assert wxsim.ticket_calls(OFFICIAL) - before <= 1
 
 

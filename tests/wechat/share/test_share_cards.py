@@ -59,7 +59,9 @@ async def shared_pages(api: Api) -> Shared:
             "/api/v1/me/groups",
             json={
                 "campaign_id": (
-                    await client.get(f"/api/v1/merchant/stores/{store_id}/group-buys", headers=owner)
+                    await client.get(
+                        f"/api/v1/merchant/stores/{store_id}/group-buys", headers=owner
+                    )
                 ).json()["items"][0]["id"],
                 "sku_id": pool.sku_ids[0],
                 "address_id": address_id,
@@ -107,9 +109,7 @@ async def test_pages_declare_their_card_and_load_the_jssdk(wechat_api: Api, wxsi
         assert script and script.group(1) == wxsim.public_url + JSSDK_SCRIPT_PATH
         cards[kind] = (meta(page, "og:title"), meta(page, "og:description"))
         if kind != "store":
-            assert meta(page, "og:image") in (None, "") or meta(page, "og:image").startswith(
-                "http"
-            )
+            assert meta(page, "og:image") in (None, "") or meta(page, "og:image").startswith("http")
     assert cards["product"] == ("高山乌龙茶", "¥19.99 起 · 测试小店")
     title, description = cards["group"]
     assert title == "快来和我一起拼团：高山乌龙茶"
