@@ -52,13 +52,15 @@ from weshop.orders.tracking import subscribers as order_tracking_subscribers
 from weshop.payments.providers import build_payment_setup, payment_setup
 from weshop.payments.tasks import registry as payment_tasks
 from weshop.promotions.tasks import registry as promotion_tasks
-from weshop.routes import include_routes
+from weshop.routes import include_routes, wechat_sign_in_pages
 from weshop.web.csrf import csrf_key
 from weshop.web.pages import install_page_toolkit
 from weshop.web.response_cache import ResponseCache
 from weshop.wechat.client import COMPONENT as WECHAT_CLIENT
 from weshop.wechat.client import build_wechat_client
+from weshop.wechat.events import subscribers as wechat_subscribers
 from weshop.wechat.share_events import share_subscribers
+from weshop.wechat.web_signin import WechatWebSignIn
 
 log = structlog.get_logger(__name__)
 
@@ -109,6 +111,7 @@ def build_runtime(settings: Settings) -> Runtime:
     subscribers.merge(flashsale_subscribers)
     subscribers.merge(affiliate_subscribers)
     subscribers.merge(share_subscribers(runtime))
+    subscribers.merge(wechat_subscribers)
     wire(runtime.db, subscribers)
     runtime.components["code_sender"] = build_code_sender(settings.otp_sender)
     runtime.components.update(build_payment_setup(settings).components())
@@ -208,6 +211,8 @@ def create_app(settings: Settings | None = None, *, check_schema: bool = True) -
             seconds=settings.response_cache_seconds,
             max_entries=settings.response_cache_entries,
         )
+    # Outside the response cache: a kept page must not answer a visitor WeChat signs in.
+    app.add_middleware(WechatWebSignIn, settings=settings, pages=wechat_sign_in_pages())
     install_client_checks(app, settings)
     app.add_middleware(Liveness)
     return app

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from fastapi import APIRouter, FastAPI
+from starlette.routing import BaseRoute
 
 from weshop.accounts import api as accounts_api
 from weshop.accounts import console as accounts_console
@@ -73,9 +74,11 @@ from weshop.stores import api as stores_api
 from weshop.stores import console as stores_console
 from weshop.stores import platform_console as stores_platform
 from weshop.web import templating
+from weshop.wechat import api as wechat_api
 from weshop.wechat import share_api as wechat_share_api
 from weshop.wechat import share_console as wechat_share_console
 from weshop.wechat import share_web as wechat_share_web
+from weshop.wechat import web as wechat_web
 
 # The storefront (mobile H5).
 STOREFRONT_PAGES: list[APIRouter] = [
@@ -92,6 +95,7 @@ STOREFRONT_PAGES: list[APIRouter] = [
     flashsale_web.router,
     affiliates_web.router,
     reviews_web.router,
+    wechat_web.router,
 ]
 
 # Sections that reviews add to the buyer's order page.
@@ -213,7 +217,19 @@ API_ROUTERS: list[APIRouter] = [
     reviews_api.platform,
     wechat_share_api.shop,
     wechat_share_api.merchant,
+    wechat_api.router,
 ]
+
+
+def wechat_sign_in_pages() -> list[BaseRoute]:
+    """The storefront pages that a visitor in WeChat's browser signs in to by WeChat's web
+    authorisation (all but the sign-in pages of WeChat itself, its callback among them)."""
+    return [
+        route
+        for router in STOREFRONT_PAGES
+        if router is not wechat_web.router
+        for route in router.routes
+    ]
 
 
 def include_routes(app: FastAPI, payment_routers: Iterable[APIRouter]) -> None:

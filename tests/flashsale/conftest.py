@@ -115,7 +115,7 @@ async def shoppers(runtime: Any, count: int) -> list[tuple[Headers, int]]:
     async with runtime.db.transaction() as db:
         for _ in range(count):
             user = await accounts.get_or_create_user(db, new_phone())
-            issued = await accounts._issue_session(db, user, runtime.settings)
+            issued = await accounts.issue_session(db, user, runtime.settings)
             address = await accounts.add_address(
                 db,
                 user,

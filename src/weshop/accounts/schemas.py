@@ -72,9 +72,21 @@ class SignIn(BaseModel):
     password: Annotated[str, StringConstraints(min_length=1, max_length=128)] | None = None
 
 
+# How others see an account made by a WeChat sign-in that has neither a nickname nor a phone.
+WECHAT_USER_NAME = "微信用户"
+
+
+def masked_phone_or_wechat_name(phone: str | None) -> str:
+    """What stands for a shopper without a display name: the masked phone, or 微信用户."""
+    return mask_phone(phone) if phone else WECHAT_USER_NAME
+
+
 class UserOut(BaseModel):
     id: int
-    phone: str = Field(description="Masked, e.g. 138****0000.")
+    phone: str | None = Field(
+        description="Masked, e.g. 138****0000; null for an account made by a WeChat sign-in "
+        "until the shopper verifies a phone."
+    )
     display_name: str
     is_operator: bool
 
@@ -140,7 +152,7 @@ class AddressOut(BaseModel):
 def user_out(user: User) -> UserOut:
     return UserOut(
         id=user.id,
-        phone=mask_phone(user.phone),
+        phone=mask_phone(user.phone) if user.phone else None,
         display_name=user.display_name,
         is_operator=user.is_operator,
     )

@@ -109,7 +109,7 @@ async def set_password(session: AsyncSession, user: User, password: str) -> None
     user.password_hash = await hash_password(password)
 
 
-async def _issue_session(session: AsyncSession, user: User, settings: Settings) -> IssuedSession:
+async def issue_session(session: AsyncSession, user: User, settings: Settings) -> IssuedSession:
     token = new_token()
     ttl = timedelta(days=settings.session_ttl_days)
     session.add(
@@ -118,9 +118,11 @@ async def _issue_session(session: AsyncSession, user: User, settings: Settings) 
     return IssuedSession(token=token, user=user, expires_in_seconds=int(ttl.total_seconds()))
 
 
-async def sign_in_with_code(
+async def verify_login_code(
     session: AsyncSession, *, phone: str, code: str, settings: Settings, limiter: RateLimiter
-) -> IssuedSession:
+) -> None:
+    """Use up the code sent to ``phone``: it proves the caller holds the phone (a sign-in,
+    or a WeChat account verifying its phone). Raises when it is wrong or expired."""
     # Guessing is bounded by a limit that counts in its own transaction, so the attempts
     # of requests that fail (and roll back) still count.
     index = repo.phone_index(phone)
@@ -136,10 +138,16 @@ async def sign_in_with_code(
         raise failure
     if not await repo.consume_login_code(session, login_code.id, now):
         raise failure
+
+
+async def sign_in_with_code(
+    session: AsyncSession, *, phone: str, code: str, settings: Settings, limiter: RateLimiter
+) -> IssuedSession:
+    await verify_login_code(session, phone=phone, code=code, settings=settings, limiter=limiter)
     user = await get_or_create_user(session, phone)
     if not user.is_active:
         raise Unauthenticated("this account is disabled", code="account_disabled")
-    return await _issue_session(session, user, settings)
+    return await issue_session(session, user, settings)
 
 
 def _password_backoff(settings: Settings, scope: str, max_failures: int) -> Backoff:
@@ -190,7 +198,7 @@ async def sign_in_with_password(
         raise Unauthenticated("wrong phone number or password", code="invalid_credentials")
     await runtime.lockouts.succeeded(by_phone, phone_subject, session)
     await runtime.lockouts.succeeded(by_client, client_subject, session)
-    return await _issue_session(session, user, settings)
+    return await issue_session(session, user, settings)
 
 
 async def authenticate(session: AsyncSession, token: str) -> User:

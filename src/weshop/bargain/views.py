@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from weshop.accounts.models import User
+from weshop.accounts.schemas import masked_phone_or_wechat_name
 from weshop.bargain import repository as repo
 from weshop.bargain.campaigns import phase
 from weshop.bargain.models import Bargain, BargainCampaign, BargainHelp, BargainState
@@ -19,7 +20,7 @@ from weshop.bargain.schemas import (
     MerchantHelpOut,
     ShopCampaignOut,
 )
-from weshop.core.crypto import mask_name, mask_phone
+from weshop.core.crypto import mask_name
 from weshop.core.errors import NotFound
 from weshop.core.pagination import paginate
 from weshop.media.models import MediaAsset
@@ -30,7 +31,7 @@ def masked_user(user: User | None) -> str:
         return "***"
     if user.display_name:
         return mask_name(user.display_name)
-    return mask_phone(user.phone)
+    return masked_phone_or_wechat_name(user.phone)
 
 
 def campaign_out(campaign: BargainCampaign, now: datetime) -> CampaignOut:

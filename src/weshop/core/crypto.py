@@ -83,8 +83,11 @@ def normalize_phone(raw: str) -> str:
     return digits
 
 
-def mask_phone(phone: str) -> str:
-    """``13800000000`` -> ``138****0000``."""
+def mask_phone(phone: str | None) -> str:
+    """``13800000000`` -> ``138****0000``; no phone (an account made by a WeChat sign-in,
+    not yet verified) -> ``""``."""
+    if phone is None:
+        return ""
     if len(phone) < 7:
         return "*" * len(phone)
     return f"{phone[:3]}****{phone[-4:]}"

@@ -6,7 +6,8 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from weshop.core.crypto import mask_name, mask_phone
+from weshop.accounts.schemas import masked_phone_or_wechat_name
+from weshop.core.crypto import mask_name
 from weshop.groupbuy import repository as repo
 from weshop.groupbuy import rules
 from weshop.groupbuy.campaigns import CampaignView, view, views
@@ -76,8 +77,8 @@ async def campaign_answers(
     return [campaign_out(found, now) for found in await views(session, campaigns)]
 
 
-def _shown_name(display_name: str, phone: str) -> str:
-    return mask_name(display_name) if display_name else mask_phone(phone)
+def _shown_name(display_name: str, phone: str | None) -> str:
+    return mask_name(display_name) if display_name else masked_phone_or_wechat_name(phone)
 
 
 async def _members(

@@ -121,7 +121,7 @@ class PointsEntryOut(BaseModel):
 
 class MemberOut(BaseModel):
     user_id: int
-    phone: str = Field(description="Masked, e.g. 138****0000.")
+    phone: str | None = Field(description="Masked, e.g. 138****0000; null without a phone.")
     display_name: str
     level: LevelBrief | None
     growth_value: int

@@ -27,7 +27,7 @@ def member_out(
     level = levels.get(membership.level_id) if membership.level_id else None
     return MemberOut(
         user_id=user.id,
-        phone=mask_phone(user.phone),
+        phone=mask_phone(user.phone) if user.phone else None,
         display_name=user.display_name,
         level=level_brief(level),
         growth_value=membership.growth_value,

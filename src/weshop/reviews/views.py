@@ -13,7 +13,8 @@ from sqlalchemy import Select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from weshop.accounts.models import User
-from weshop.core.crypto import mask_name, mask_phone
+from weshop.accounts.schemas import masked_phone_or_wechat_name
+from weshop.core.crypto import mask_name
 from weshop.core.errors import InvalidInput
 from weshop.core.ids import MAX_ID
 from weshop.core.pagination import MAX_CURSOR_LENGTH, Page, encode_cursor, paginate
@@ -44,7 +45,7 @@ def author_name(user: User | None, anonymous: bool) -> str:
         return mask_name(nickname or ANONYMOUS_FALLBACK)
     if nickname:
         return nickname
-    return mask_phone(user.phone) if user else ANONYMOUS_FALLBACK
+    return masked_phone_or_wechat_name(user.phone) if user else ANONYMOUS_FALLBACK
 
 
 async def _parts(session: AsyncSession, reviews: Sequence[Review]) -> tuple[dict, dict]:

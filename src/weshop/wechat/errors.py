@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from weshop.core.errors import NotFound, ProviderError
+from weshop.core.errors import NotFound, ProviderError, Unauthenticated
 
 # WeChat's own error codes that WeShop acts on.
 SYSTEM_BUSY = -1
@@ -29,3 +29,15 @@ class WechatNotConfigured(NotFound):
     """The installation has no WeChat app of the kind asked for."""
 
     code = "wechat_not_configured"
+
+
+# A code (wx.login's, getPhoneNumber's, the web authorisation's) WeChat does not take: wrong,
+# expired, used already, or from a user WeChat holds as risky.
+INVALID_CODE = 40029
+CODE_USED = 40163
+HIGH_RISK_USER = 40226
+CODE_ERRORS = frozenset({INVALID_CODE, CODE_USED, HIGH_RISK_USER})
+
+
+class WechatCodeRefused(Unauthenticated):
+    code = "wechat_code_invalid"
