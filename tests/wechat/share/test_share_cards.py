@@ -96,11 +96,12 @@ def session_cookie(headers: Headers) -> dict[str, str]:
 
 async def test_pages_declare_their_card_and_load_the_jssdk(wechat_api: Api, wxsim: WxSim):
     shared = await shared_pages(wechat_api)
+    # In WeChat's browser, signed in by the official account (without a session the page
+    # would first go to WeChat's authorisation).
+    in_wechat = {"User-Agent": WECHAT_UA, **session_cookie(await wechat_api.sign_in())}
     cards = {}
     for kind, target_id in shared.targets.items():
-        answer = await wechat_api.client.get(
-            PAGES[kind].format(target_id), headers={"User-Agent": WECHAT_UA}
-        )
+        answer = await wechat_api.client.get(PAGES[kind].format(target_id), headers=in_wechat)
         page = answer.text
         assert answer.status_code == 200, page
         assert meta(page, "weshop:share-target") == f"{kind}:{target_id}"
