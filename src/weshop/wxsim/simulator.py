@@ -17,6 +17,7 @@ from weshop.wxsim.messages import Message, Messaging
 from weshop.wxsim.miniprogram import MiniProgramSignIn
 from weshop.wxsim.oauth import WebAuthorization
 from weshop.wxsim.tokens import Credentials
+from weshop.wxsim.wxacode import Codes
 
 DEFAULT_TOKEN_TTL = timedelta(seconds=7200)
 DEFAULT_PUBLIC_URL = "http://127.0.0.1:8300"
@@ -47,6 +48,7 @@ class WxSim:
         self.web = WebAuthorization(self.directory, self.now, lambda: self.public_url)
         self.miniprogram = MiniProgramSignIn(self.directory, self.now)
         self.messaging = Messaging(self.directory, self.now)
+        self.codes = Codes()
         self.jssdk = JsSdk(self.directory, self.credentials, self.messaging, self.now)
 
     def now(self) -> datetime:
@@ -118,4 +120,5 @@ class WxSim:
         return {
             "token_calls": {appid: self.token_calls(appid) for appid in self.apps},
             "ticket_calls": {appid: self.ticket_calls(appid) for appid in self.apps},
+            "wxacode_calls": {appid: self.codes.calls[appid] for appid in self.apps},
         }

@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 import secrets
 import string
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -54,6 +54,8 @@ class Credentials:
         self._grants: dict[str, Grant] = {}
         self._current: dict[tuple[str, Stream], Grant] = {}
         self.calls: Counter[tuple[str, Stream]] = Counter()
+        # The latest calls that got a token or ticket: (when, appid, stream), newest last.
+        self.recent: deque[tuple[datetime, str, Stream]] = deque(maxlen=50)
 
     def _issue(self, appid: str, stream: Stream, *, overlap: timedelta) -> Grant:
         now = self._now()
@@ -66,6 +68,10 @@ class Credentials:
         self._current[(appid, stream)] = grant
         return grant
 
+    def _count(self, appid: str, stream: Stream) -> None:
+        self.calls[(appid, stream)] += 1
+        self.recent.append((self._now(), appid, stream))
+
     def _answer(self, grant: Grant, name: str) -> dict[str, object]:
         remaining = math.ceil((grant.expires_at - self._now()).total_seconds())
         return {name: grant.value, "expires_in": max(remaining, 0)}
@@ -75,7 +81,7 @@ class Credentials:
         self.directory.authenticated(appid, secret, wrong_secret=40001)
         if grant_type != "client_credential":
             raise WxError(40002)
-        self.calls[(appid, "token")] += 1
+        self._count(appid, "token")
         return self._answer(self._issue(appid, "token", overlap=OVERLAP), "access_token")
 
     def stable_token(
@@ -85,7 +91,7 @@ class Credentials:
         self.directory.authenticated(appid, secret)
         if grant_type != "client_credential":
             raise WxError(40002)
-        self.calls[(appid, "stable")] += 1
+        self._count(appid, "stable")
         current = self._current.get((appid, "stable"))
         now = self._now()
         if force_refresh or current is None or current.expires_at <= now:
@@ -125,7 +131,7 @@ class Credentials:
         """``GET /cgi-bin/ticket/getticket?type=jsapi`` with the app's access token."""
         if ticket_type != "jsapi":
             raise WxError(40097, "type")
-        self.calls[(app.appid, "jsapi")] += 1
+        self._count(app.appid, "jsapi")
         grant = self._issue(app.appid, "jsapi", overlap=OVERLAP)
         return {"errcode": 0, "errmsg": "ok", **self._answer(grant, "ticket")}
 
