@@ -10,7 +10,6 @@ from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from weshop.accounts import service as accounts
-from weshop.accounts.auth import Credentials
 from weshop.accounts.page_session import optional_page_user
 from weshop.affiliates.clicks import VISITOR_COOKIE, valid_visitor_id
 from weshop.affiliates.links import Target, TargetKind
@@ -84,7 +83,6 @@ async def share_link(
     id: Annotated[int, Query(ge=1, le=MAX_ID, description="Its id.")],
     request: Request,
     runtime: RuntimeDep,
-    credentials: Credentials,
 ):
     """The link the visitor's share card of a page carries: the page's address, or a
     promoter's share link (the visitor's own when they are an approved promoter who may
@@ -95,9 +93,11 @@ async def share_link(
     visitor = request.cookies.get(VISITOR_COOKIE)
     async with runtime.db.session(write=True) as session, session.begin():
         user = await optional_page_user(request, session)
-        if user is None and credentials is not None:
+        scheme, _, token = request.headers.get("authorization", "").partition(" ")
+        if user is None and scheme.lower() == "bearer" and token:
+            # An app's or mini-program's visitor; optional, so not declared as required.
             try:
-                user = await accounts.authenticate(session, credentials.credentials)
+                user = await accounts.authenticate(session, token)
             except Unauthenticated:
                 user = None
         found = await sharing.shared_link(

@@ -24,7 +24,7 @@ PNG = b"\x89PNG\r\n\x1a\n"
 
 
 def code_calls(sim: WxSim) -> int:
-    return sim.code_calls(MINIPROGRAM)
+    return sim.codes.calls[MINIPROGRAM]
 
 
 def product_code(store_id: int, product_id: int) -> str:
