@@ -116,21 +116,24 @@ async def share_link(
 
 
 @shop.get("/scenes/{scene}", response_model=SceneOut)
-@raises(codes.InvalidScene, NotFound)
+@raises(NotFound)
 async def resolve_scene(
     scene: Annotated[
         str,
         Path(
             min_length=1,
             max_length=codes.SCENE_MAX_LENGTH,
-            description="The scene the mini-program's page got (options.scene, decoded).",
+            pattern=codes.SCENE_PATTERN,
+            description="The scene the mini-program's page got (options.scene, decoded): a "
+            "kind letter (p, s, g, b, f) and an id, then optionally '.' and a share link's "
+            "code.",
         ),
     ],
     session: DbSession,
 ):
     """A mini-program code's scene read back, for the page's onLoad: what it opens and the
-    promoter's share link it carries. A scene WeShop did not make answers 422
-    `invalid_scene`; one naming a share link that does not exist, or leads elsewhere, 404."""
+    promoter's share link it carries. A scene WeShop did not make answers 422; one naming a
+    share link that does not exist, or leads elsewhere, 404."""
     found = await codes.resolve(session, scene)
     return SceneOut(
         kind=found.target.kind,
