@@ -61,7 +61,7 @@ _KINDS = {letter: kind for kind, letter in _LETTERS.items()}
 MINIPROGRAM_PAGES = {
     TargetKind.PRODUCT: "pages/product/index",
     TargetKind.STORE: "pages/store/index",
-    TargetKind.GROUP: "pages/group/index",
+    TargetKind.GROUP: "pages/groupbuy/index",
     TargetKind.BARGAIN: "pages/bargain/index",
     TargetKind.FLASH: "pages/flash/index",
 }
@@ -72,7 +72,8 @@ _H5_PATHS = {
     TargetKind.BARGAIN: "/bargain/{}",
     TargetKind.FLASH: "/flash/items/{}",
 }
-_SCENE = re.compile(r"^([psgbf])([1-9][0-9]{0,17})(?:\.([0-9A-Z]{1,12}))?$")
+SCENE_PATTERN = r"^([psgbf])([1-9][0-9]{0,17})(?:\.([0-9A-Z]{1,12}))?$"
+_SCENE = re.compile(SCENE_PATTERN)
 
 
 class InvalidScene(InvalidInput):

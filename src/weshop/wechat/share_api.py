@@ -9,13 +9,14 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 
+from weshop.accounts import service as accounts
 from weshop.accounts.page_session import optional_page_user
 from weshop.affiliates.clicks import VISITOR_COOKIE, valid_visitor_id
 from weshop.affiliates.links import Target, TargetKind
 from weshop.catalog.models import Product
 from weshop.catalog.web import absolute
 from weshop.core.clock import utcnow
-from weshop.core.errors import InvalidInput, NotFound
+from weshop.core.errors import InvalidInput, NotFound, Unauthenticated
 from weshop.core.http import DbSession, RuntimeDep
 from weshop.core.ids import MAX_ID, PathId
 from weshop.core.openapi import raises
@@ -86,12 +87,19 @@ async def share_link(
     """The link the visitor's share card of a page carries: the page's address, or a
     promoter's share link (the visitor's own when they are an approved promoter who may
     promote it; else that of the promoter whose link brought them to the store within the
-    binding window). Reads the visitor's page session and referral cookie. May make the
-    promoter's link to the page (the same target always gives the same link). An unknown
-    target answers 404."""
+    binding window). Reads the visitor's page session (or bearer token) and referral
+    cookie. May make the promoter's link to the page (the same target always gives the same
+    link). An unknown target answers 404."""
     visitor = request.cookies.get(VISITOR_COOKIE)
     async with runtime.db.session(write=True) as session, session.begin():
         user = await optional_page_user(request, session)
+        scheme, _, token = request.headers.get("authorization", "").partition(" ")
+        if user is None and scheme.lower() == "bearer" and token:
+            # An app's or mini-program's visitor; optional, so not declared as required.
+            try:
+                user = await accounts.authenticate(session, token)
+            except Unauthenticated:
+                user = None
         found = await sharing.shared_link(
             session,
             Target(kind, id),
@@ -108,21 +116,24 @@ async def share_link(
 
 
 @shop.get("/scenes/{scene}", response_model=SceneOut)
-@raises(codes.InvalidScene, NotFound)
+@raises(NotFound)
 async def resolve_scene(
     scene: Annotated[
         str,
         Path(
             min_length=1,
             max_length=codes.SCENE_MAX_LENGTH,
-            description="The scene the mini-program's page got (options.scene, decoded).",
+            pattern=codes.SCENE_PATTERN,
+            description="The scene the mini-program's page got (options.scene, decoded): a "
+            "kind letter (p, s, g, b, f) and an id, then optionally '.' and a share link's "
+            "code.",
         ),
     ],
     session: DbSession,
 ):
     """A mini-program code's scene read back, for the page's onLoad: what it opens and the
-    promoter's share link it carries. A scene WeShop did not make answers 422
-    `invalid_scene`; one naming a share link that does not exist, or leads elsewhere, 404."""
+    promoter's share link it carries. A scene WeShop did not make answers 422; one naming a
+    share link that does not exist, or leads elsewhere, 404."""
     found = await codes.resolve(session, scene)
     return SceneOut(
         kind=found.target.kind,
