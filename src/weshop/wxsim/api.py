@@ -75,3 +75,27 @@ async def ticket(request: Request, type: str = "") -> dict[str, Any]:
     if app.kind != "official":
         raise WxError(48001)
     return simulator_of(request).credentials.jsapi_ticket(app, type)
+
+
+@router.post("/cgi-bin/message/subscribe/send")
+async def subscribe_send(request: Request) -> dict[str, Any]:
+    """A mini-program's subscription message (``subscribeMessage.send``)."""
+    app = caller(request)
+    body = await json_body(request)
+    return simulator_of(request).messaging.subscribe_send(app, body, api="subscribe/send")
+
+
+@router.post("/cgi-bin/message/subscribe/bizsend")
+async def subscribe_bizsend(request: Request) -> dict[str, Any]:
+    """An official account's subscription notice (订阅通知)."""
+    app = caller(request)
+    body = await json_body(request)
+    return simulator_of(request).messaging.subscribe_send(app, body, api="subscribe/bizsend")
+
+
+@router.post("/cgi-bin/message/template/send")
+async def template_send(request: Request) -> dict[str, Any]:
+    """An official account's template message, to a follower."""
+    app = caller(request)
+    body = await json_body(request)
+    return simulator_of(request).messaging.template_send(app, body)

@@ -12,6 +12,8 @@ from datetime import datetime, timedelta
 
 from weshop.core.clock import utcnow
 from weshop.wxsim.apps import DEFAULT_SEED, DEFAULT_USERS, Directory, TestUser, WxApp, default_apps
+from weshop.wxsim.jssdk import JsSdk, Share
+from weshop.wxsim.messages import Message, Messaging
 from weshop.wxsim.miniprogram import MiniProgramSignIn
 from weshop.wxsim.oauth import WebAuthorization
 from weshop.wxsim.tokens import Credentials
@@ -44,6 +46,8 @@ class WxSim:
         self.credentials = Credentials(self.directory, token_ttl, self.now)
         self.web = WebAuthorization(self.directory, self.now, lambda: self.public_url)
         self.miniprogram = MiniProgramSignIn(self.directory, self.now)
+        self.messaging = Messaging(self.directory, self.now)
+        self.jssdk = JsSdk(self.directory, self.credentials, self.messaging, self.now)
 
     def now(self) -> datetime:
         return self._clock() + self._offset
@@ -85,6 +89,30 @@ class WxSim:
     def expire_tokens(self, appid: str) -> int:
         """Every access token of the app expires now: the next call with one gets 42001."""
         return self.credentials.expire(appid)
+
+    def accept_subscription(
+        self, appid: str, openid: str, template_ids: Iterable[str]
+    ) -> dict[str, str]:
+        """The user accepts one more message of each template (``wx.requestSubscribeMessage``);
+        ValueError for an openid or a template not of the app."""
+        return self.messaging.accept(appid, openid, template_ids)
+
+    def inbox(self, user: str) -> list[Message]:
+        """What the test user received, newest first."""
+        return self.messaging.inbox(user)
+
+    @property
+    def shares(self) -> list[Share]:
+        """Share cards pages set, oldest first."""
+        return self.jssdk.shares
+
+    def subscribe_templates(self, appid: str) -> dict[str, str]:
+        """The app's subscription template ids by event."""
+        return {t.event: t.template_id for t in self.messaging.of_app(appid, "subscribe")}
+
+    def staff_templates(self, appid: str) -> dict[str, str]:
+        """The official account's template-message ids by event."""
+        return {t.event: t.template_id for t in self.messaging.of_app(appid, "staff")}
 
     def stats(self) -> dict[str, dict[str, int]]:
         return {

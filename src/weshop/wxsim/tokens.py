@@ -136,6 +136,15 @@ class Credentials:
         now = self._now()
         return grant.expires_at > now and (grant.valid_until is None or grant.valid_until > now)
 
+    def live_tickets(self, appid: str) -> list[str]:
+        """The app's JS-SDK tickets that still work (the current one, and the previous within
+        its overlap)."""
+        return [
+            grant.value
+            for grant in self._grants.values()
+            if grant.stream == "jsapi" and self.ticket_is_valid(appid, grant.value)
+        ]
+
     def token_calls(self, appid: str) -> int:
         """Calls of ``/cgi-bin/token`` and ``/cgi-bin/stable_token`` that got a token."""
         return self.calls[(appid, "token")] + self.calls[(appid, "stable")]
