@@ -1,0 +1,193 @@
+"""A WeChat shopper buying at a store, and what WeChat's inbox and WeShop's message log say,
+for the tests of subscription and staff messages."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import httpx
+
+from tests.support import Api, Headers, expect, new_phone
+from tests.wechat.support import bearer, mini_program_sign_in
+from weshop.paysim.identity import PLATFORM_APPID
+from weshop.wxsim.apps import PLATFORM_MINIPROGRAM_APPID
+from weshop.wxsim.simulator import WxSim
+
+OFFICIAL = PLATFORM_APPID
+MINIPROGRAM = PLATFORM_MINIPROGRAM_APPID
+
+
+@dataclass
+class WechatBuyer:
+    user: str  # the wxsim test user
+    headers: Headers
+    user_id: int
+    address_id: int
+
+
+@dataclass
+class Store:
+    id: int
+    owner: Headers
+    sku_id: int
+
+
+async def wechat_buyer(api: Api, sim: WxSim, user: str) -> WechatBuyer:
+    signed_in = await mini_program_sign_in(api.client, sim, user)
+    headers = bearer(signed_in)
+    address = await api.add_address(headers)
+    return WechatBuyer(user, headers, signed_in["user"]["id"], address["id"])
+
+
+async def open_store(api: Api, *, title: str = "纯棉T恤", stock: int = 50) -> Store:
+    store_id, owner = await api.new_store()
+    product = await api.create_product(store_id, owner, title=title, stock=stock)
+    return Store(store_id, owner, product["skus"][0]["id"])
+
+
+async def paid_order(api: Api, buyer: WechatBuyer, store: Store, quantity: int = 2) -> dict:
+    placed = expect(
+        await api.place_order(buyer.headers, buyer.address_id, [(store.sku_id, quantity)]), 201
+    )
+    order = placed["orders"][0]
+    await api.confirm_in_cashier(await api.start_payment(buyer.headers, order["id"]))
+    return await api.order(buyer.headers, order["id"])
+
+
+async def ship(
+    client: httpx.AsyncClient, store: Store, order: dict, tracking_no: str, items=None
+) -> dict:
+    package: dict = {"carrier": "顺丰", "tracking_no": tracking_no}
+    if items is not None:
+        package["items"] = items
+    return expect(
+        await client.post(
+            f"/api/v1/merchant/stores/{store.id}/orders/{order['id']}/shipments",
+            json={"packages": [package]},
+            headers=store.owner,
+        ),
+        200,
+    )
+
+
+def template(sim: WxSim, appid: str, event: str) -> str:
+    return sim.subscribe_templates(appid)[event]
+
+
+async def subscribe(
+    client: httpx.AsyncClient, sim: WxSim, buyer: WechatBuyer, events: list[str], times: int = 1
+) -> list[dict]:
+    """The shopper accepts these templates in the mini-program ``times`` times over, and the
+    mini-program reports each answer to WeShop, as after ``wx.requestSubscribeMessage``."""
+    ids = [template(sim, MINIPROGRAM, event) for event in events]
+    openid = sim.openid_of(MINIPROGRAM, buyer.user)
+    answer: list[dict] = []
+    for _ in range(times):
+        results = sim.accept_subscription(MINIPROGRAM, openid, ids)
+        answer = expect(
+            await client.post(
+                "/api/v1/me/wechat/subscriptions",
+                json={"kind": "miniprogram", "results": results},
+                headers=buyer.headers,
+            ),
+            200,
+        )
+    return answer
+
+
+async def message_log(client: httpx.AsyncClient, store: Store) -> list[dict]:
+    found = expect(
+        await client.get(
+            f"/api/v1/merchant/stores/{store.id}/wechat/messages", headers=store.owner
+        ),
+        200,
+    )
+    return found["items"]
+
+
+class Inbox:
+    """A test user's wxsim inbox from now on (wxsim lives for the whole session)."""
+
+    def __init__(self, sim: WxSim, user: str) -> None:
+        self.sim = sim
+        self.user = user
+        self.seen = len(sim.inbox(user))
+
+    def new(self) -> list:
+        inbox = self.sim.inbox(self.user)
+        return inbox[: len(inbox) - self.seen]
+
+    def titles(self) -> list[str]:
+        return [message.title for message in self.new()]
+
+
+WECHAT_BROWSER = "Mozilla/5.0 (iPhone) AppleWebKit/605.1.15 MicroMessenger/8.0.50 NetType/WIFI"
+
+
+async def official_sign_in(app, sim: WxSim, user: str) -> Headers:
+    """The page opened in WeChat's browser goes through the official account's web
+    authorisation (wxsim's user ``user`` allows it) and comes back signed in: the session's
+    token, as bearer headers."""
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as browser:
+        authorise = await browser.get("/", headers={"User-Agent": WECHAT_BROWSER})
+        assert authorise.status_code == 302, authorise.text
+        query = httpx.URL(authorise.headers["location"]).params
+        code = sim.web.authorise(OFFICIAL, user, query["scope"])
+        back = httpx.URL(query["redirect_uri"]).copy_merge_params(
+            {"code": code, "state": query["state"]}
+        )
+        signed_in = await browser.get(str(back), headers={"User-Agent": WECHAT_BROWSER})
+        assert signed_in.status_code == 303, signed_in.text
+        return {"Authorization": f"Bearer {browser.cookies['weshop_session']}"}
+
+
+async def give_phone(client: httpx.AsyncClient, headers: Headers, phone: str) -> dict:
+    """The WeChat account proves ``phone`` (an SMS code): it becomes that phone's account."""
+    sent = expect(await client.post("/api/v1/auth/codes", json={"phone": phone}), 202)
+    return expect(
+        await client.post(
+            "/api/v1/me/phone",
+            json={"phone": phone, "code": sent["demo_code"]},
+            headers=headers,
+        ),
+        200,
+    )
+
+
+async def store_with_wechat_owner(api: Api, app, sim: WxSim, user: str) -> Store:
+    """A store whose owner once signed in through the official account as ``user``."""
+    phone = new_phone()
+    operator = await api.operator()
+    store = expect(
+        await api.client.post(
+            "/api/v1/platform/stores",
+            json={"name": "微信小店", "owner_phone": phone},
+            headers=operator,
+        ),
+        201,
+    )
+    owner = await api.sign_in(phone)
+    await give_phone(api.client, await official_sign_in(app, sim, user), phone)
+    product = await api.create_product(store["id"], owner, stock=50)
+    return Store(store["id"], owner, product["skus"][0]["id"])
+
+
+async def add_wechat_staff(api: Api, app, sim: WxSim, store: Store, user: str) -> Headers:
+    """An operator of the store who once signed in through the official account as ``user``."""
+    phone = new_phone()
+    member = expect(
+        await api.client.post(
+            f"/api/v1/merchant/stores/{store.id}/staff",
+            json={"phone": phone, "role": "operator"},
+            headers=store.owner,
+        ),
+        201,
+    )
+    headers = await api.sign_in(phone)
+    expect(
+        await api.client.post(f"/api/v1/me/invitations/{member['id']}/accept", headers=headers),
+        200,
+    )
+    await give_phone(api.client, await official_sign_in(app, sim, user), phone)
+    return headers
