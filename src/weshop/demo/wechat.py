@@ -20,15 +20,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pydantic import SecretStr
-
 from weshop.demo.data import FARM, SHOPPERS
 from weshop.paysim.identity import PLATFORM_MCHID
 from weshop.paysim.simulator import PaySim
 from weshop.stores.models import Role
 from weshop.wxsim.app import create_app as create_wxsim_app
 from weshop.wxsim.apps import DEFAULT_USERS, TestUser, WxApp
-from weshop.wxsim.simulator import JSSDK_SCRIPT_PATH, WxSim
+from weshop.wxsim.launch import weshop_settings
+from weshop.wxsim.simulator import WxSim
 
 # wxsim listens on the demo's port + 200 (paysim on + 100).
 PORT_OFFSET = 200
@@ -102,26 +101,10 @@ def open_offline_wechat(data_dir: Path, host: str, port: int, paysim_url: str) -
 
 
 def wechat_settings(wechat: OfflineWechat) -> dict[str, Any]:
-    """Settings that point WeShop at wxsim as at WeChat: the platform's apps and every
-    template of wxsim's catalogue."""
-    official, miniprogram = wechat.official, wechat.miniprogram
-    subscribe = {
-        f"{app.kind}.{event}": template_id
-        for app in (official, miniprogram)
-        for event, template_id in wechat.sim.subscribe_templates(app.appid).items()
-    }
-    return {
-        "wechat_api_base_url": wechat.url,
-        "wechat_open_base_url": wechat.url,
-        "wechat_jssdk_script_url": wechat.url + JSSDK_SCRIPT_PATH,
-        "wechat_official_appid": official.appid,
-        # model_copy does not validate: the types as declared
-        "wechat_official_secret": SecretStr(official.secret),
-        "wechat_miniprogram_appid": miniprogram.appid,
-        "wechat_miniprogram_secret": SecretStr(miniprogram.secret),
-        "wechat_subscribe_templates": subscribe,
-        "wechat_staff_templates": wechat.sim.staff_templates(official.appid),
-    }
+    """Settings that point WeShop at wxsim as at WeChat: the platform's official account and
+    mini-program and every template of wxsim's catalogue. wxsim's store-own mini-program is
+    left out: the demo's stores sell under the platform's apps."""
+    return {**weshop_settings(wechat.sim), "wechat_store_apps": []}
 
 
 def connect_paysim(paysim: PaySim, wechat: OfflineWechat) -> None:
