@@ -7,6 +7,8 @@ from sqlalchemy import func, select
 from tests.support import expect
 from tests.wechat.support import MINIPROGRAM, bearer, mini_program_sign_in
 from weshop.accounts.models import User
+from weshop.core.events import ask
+from weshop.payments.events import PayerOpenid
 from weshop.wechat.models import WechatIdentity
 from weshop.wxsim.apps import STORE_MINIPROGRAM_APPID
 
@@ -72,3 +74,14 @@ async def test_the_phone_number_button_binds_the_phone(client, wxsim):
         "/api/v1/me/wechat/phone", json={"code": code}, headers=bearer(signed_in)
     )
     assert expect(reused, 401)["error"]["code"] == "wechat_code_invalid"
+
+
+async def test_payments_learn_the_payers_openid_of_each_app(client, wxsim, runtime):
+    signed_in = await mini_program_sign_in(client, wxsim, "lina")
+    user_id = signed_in["user"]["id"]
+    async with runtime.db.session(write=False) as session:
+        assert await ask(session, PayerOpenid(user_id, MINIPROGRAM)) == wxsim.openid_of(
+            MINIPROGRAM, "lina"
+        )
+        # Not signed in through the store's own mini-program: no openid there.
+        assert await ask(session, PayerOpenid(user_id, STORE_MINIPROGRAM_APPID)) is None

@@ -35,7 +35,6 @@ DECLINED_COOKIE = "weshop_wechat_declined"
 DECLINED_SECONDS = 86400
 REFUSED = N_("This WeChat sign-in link is not valid any more. Open the page again.")
 UNAVAILABLE = N_("WeChat could not be reached. Please try again in a moment.")
-PHONE_BOUND = N_("Your phone number is verified.")
 
 
 def _official(runtime: Runtime, appid: str) -> WechatApp:
