@@ -123,7 +123,7 @@ async def test_base_scope_alone_gives_no_unionid(client, sim: WxSim) -> None:
 
 
 async def test_codes_are_single_use_bound_to_their_app_and_short_lived(client, sim: WxSim) -> None:
-    code = sim.web.authorise(OFFICIAL, "lina", "snsapi_base")
+    code = sim.oauth_code(OFFICIAL, "lina")
     assert errcode(await exchange(client, sim, code)) is None
     assert errcode(await exchange(client, sim, code)) == 40163
 

@@ -34,7 +34,7 @@ class WechatProfile:
     avatar_url: str | None = None
 
 
-async def _active(session: AsyncSession, user_id: int) -> User:
+async def active_user(session: AsyncSession, user_id: int) -> User:
     user = await session.get(User, user_id)
     if user is None or not user.is_active:
         raise Unauthenticated("this account is disabled", code="account_disabled")
@@ -85,7 +85,7 @@ async def sign_in(session: AsyncSession, app: WechatApp, profile: WechatProfile)
     identity = await repo.identity_by_openid(session, app.appid, profile.openid)
     if identity is not None:
         _update(identity, profile)
-        return await _active(session, identity.user_id)
+        return await active_user(session, identity.user_id)
     user_id = await _account_of(session, app, profile)
     identity = WechatIdentity(
         user_id=user_id,
@@ -106,8 +106,8 @@ async def sign_in(session: AsyncSession, app: WechatApp, profile: WechatProfile)
         winner = await repo.identity_by_openid(session, app.appid, profile.openid)
         if winner is None:
             raise
-        return await _active(session, winner.user_id)
-    user = await _active(session, user_id)
+        return await active_user(session, winner.user_id)
+    user = await active_user(session, user_id)
     if profile.nickname and not user.display_name:
         user.display_name = profile.nickname
     return user

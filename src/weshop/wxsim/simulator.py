@@ -1,8 +1,9 @@
 """The simulator: WeChat's side of the apps WeShop runs, in memory.
 
 ``WxSim`` is what the HTTP layer, the pages and the tests talk to. Its parts (tokens and
-tickets, web authorisation, mini-program sign-in) are plain synchronous objects over one
-directory of apps and users and one clock; tests move the clock with :meth:`WxSim.advance`.
+tickets, web authorisation, mini-program sign-in, messages, the JS-SDK's server side,
+mini-program codes) are plain synchronous objects over one directory of apps and users and
+one clock; tests move the clock with :meth:`WxSim.advance`.
 """
 
 from __future__ import annotations
@@ -26,6 +27,10 @@ JSSDK_SCRIPT_PATH = "/open/js/jweixin-1.6.0.js"
 
 
 class WxSim:
+    """``apps`` default to :func:`~weshop.wxsim.apps.default_apps` of the seed; ``public_url``
+    is where browsers and WeShop reach it (avatars, pages); ``paysim_url`` where its JS-SDK
+    sends JSAPI payments."""
+
     def __init__(
         self,
         apps: Iterable[WxApp] | None = None,
@@ -75,6 +80,11 @@ class WxSim:
     def knows(self, appid: str, openid: str) -> bool:
         """Whether ``openid`` is a user's openid under ``appid`` (paysim checks JSAPI payers)."""
         return self.directory.knows(appid, openid)
+
+    def oauth_code(self, appid: str, user: str, scope: str = "snsapi_base") -> str:
+        """The code the authorise page gives ``user`` (consenting when the scope asks), as
+        tests use it without a browser."""
+        return self.web.authorise(appid, user, scope)
 
     def login_code(self, appid: str, user: str) -> str:
         return self.miniprogram.login_code(appid, user)
