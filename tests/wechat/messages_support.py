@@ -6,9 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import httpx
+import pytest
 
 from tests.support import Api, Headers, expect, new_phone
-from tests.wechat.support import bearer, mini_program_sign_in
 from weshop.paysim.identity import PLATFORM_APPID
 from weshop.wxsim.apps import PLATFORM_MINIPROGRAM_APPID
 from weshop.wxsim.simulator import WxSim
@@ -32,9 +32,25 @@ class Store:
     sku_id: int
 
 
+@pytest.fixture
+def message_templates(runtime, wxsim: WxSim, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The installation configured with wxsim's templates for every event (the session's
+    settings have none: elsewhere an event sends nothing and queues nothing)."""
+    settings = runtime.settings
+    for kind, appid in (("miniprogram", MINIPROGRAM), ("official", OFFICIAL)):
+        for event, template_id in wxsim.subscribe_templates(appid).items():
+            monkeypatch.setitem(settings.wechat_subscribe_templates, f"{kind}.{event}", template_id)
+    for event, template_id in wxsim.staff_templates(OFFICIAL).items():
+        monkeypatch.setitem(settings.wechat_staff_templates, event, template_id)
+
+
 async def wechat_buyer(api: Api, sim: WxSim, user: str) -> WechatBuyer:
-    signed_in = await mini_program_sign_in(api.client, sim, user)
-    headers = bearer(signed_in)
+    """``user`` signs in to the mini-program (``wx.login``'s code) and adds an address."""
+    code = sim.login_code(MINIPROGRAM, user)
+    signed_in = expect(
+        await api.client.post("/api/v1/auth/wechat/miniprogram", json={"code": code}), 201
+    )
+    headers = {"Authorization": f"Bearer {signed_in['token']}"}
     address = await api.add_address(headers)
     return WechatBuyer(user, headers, signed_in["user"]["id"], address["id"])
 
