@@ -4,17 +4,22 @@ off; and the message log is the store's own."""
 
 from __future__ import annotations
 
+import pytest
+
 from tests.orders.test_console import HTML, use_session
 from tests.support import expect
 from tests.wechat.messages_support import (
     Inbox,
     add_wechat_staff,
     message_log,
+    message_templates,  # noqa: F401  (a fixture)
     open_store,
     paid_order,
     store_with_wechat_owner,
     wechat_buyer,
 )
+
+pytestmark = pytest.mark.usefixtures("message_templates")
 
 
 async def test_a_new_order_goes_to_following_staff_and_43004_is_logged(
