@@ -7,10 +7,10 @@ platform appid, so JSAPI payments under it reach paysim's platform merchant) and
 event and the official account's staff templates, all from wxsim's catalogue. paysim asks wxsim
 whether a JSAPI payer's openid is a user's of the order's app, as WeChat Pay knows.
 
-Two of wxsim's test users are the demo's own people: one has the phone of a demo shopper (who
-signs in inside WeChat and then verifies that phone ends up with one account: the merge by
-phone), one the phone of a store's owner, following the official account (staff messages
-reach the owner once they have signed in inside WeChat and verified their phone).
+Two of wxsim's test users are the demo's own people: one has the phone of a demo shopper (signed
+in inside WeChat, verifying that phone makes the two accounts one: the merge by phone), one the
+phone of a store's owner and follows the official account (staff messages reach the owner once
+they have signed in inside WeChat and verified their phone).
 """
 
 from __future__ import annotations
