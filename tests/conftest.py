@@ -2,6 +2,10 @@
 
 SQLite (a temporary file) by default; PostgreSQL and Redis when WESHOP_TEST_DATABASE_URL and
 WESHOP_TEST_REDIS_URL are set. The schema is built by the real Alembic migrations.
+
+WeChat's platform is wxsim, served over loopback for the whole session: the app has wxsim's
+official account, its mini-program (bound to one open platform with it) and a store's own
+mini-program (store 1), so any test can sign in, pay or send messages as in WeChat.
 """
 
 from __future__ import annotations
@@ -16,12 +20,16 @@ from redis.asyncio import Redis
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from tests.support import Api, Runner, served
+from tests.support import Api, Runner, free_port, served
 from weshop.app import create_app
 from weshop.core.config import Settings
 from weshop.core.migrations import upgrade_async
 from weshop.core.worker import Worker
 from weshop.models import metadata
+from weshop.paysim.identity import PLATFORM_APPID
+from weshop.wxsim.app import create_app as create_wxsim_app
+from weshop.wxsim.apps import PLATFORM_MINIPROGRAM_APPID, STORE_MINIPROGRAM_APPID
+from weshop.wxsim.simulator import WxSim
 
 TEST_DATABASE_URL = os.environ.get("WESHOP_TEST_DATABASE_URL")
 TEST_REDIS_URL = os.environ.get("WESHOP_TEST_REDIS_URL")
@@ -38,8 +46,40 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def settings(data_dir: Path) -> Settings:
+async def wxsim() -> AsyncIterator[WxSim]:
+    """wxsim for the whole session, at ``wxsim.public_url``."""
+    port = free_port()
+    sim = WxSim(public_url=f"http://127.0.0.1:{port}")
+    async with served(create_wxsim_app(sim), port):
+        yield sim
+
+
+def wechat_settings(sim: WxSim) -> dict[str, object]:
+    """The WESHOP_WECHAT_* settings of an installation on ``sim``'s apps."""
+    apps = sim.apps
+    return {
+        "wechat_api_base_url": sim.public_url,
+        "wechat_open_base_url": sim.public_url,
+        "wechat_jssdk_script_url": f"{sim.public_url}/open/js/jweixin-1.6.0.js",
+        "wechat_official_appid": PLATFORM_APPID,
+        "wechat_official_secret": apps[PLATFORM_APPID].secret,
+        "wechat_miniprogram_appid": PLATFORM_MINIPROGRAM_APPID,
+        "wechat_miniprogram_secret": apps[PLATFORM_MINIPROGRAM_APPID].secret,
+        "wechat_store_apps": [
+            {
+                "store_id": 1,
+                "kind": "miniprogram",
+                "appid": STORE_MINIPROGRAM_APPID,
+                "secret": apps[STORE_MINIPROGRAM_APPID].secret,
+            }
+        ],
+    }
+
+
+@pytest.fixture(scope="session")
+def settings(data_dir: Path, wxsim: WxSim) -> Settings:
     return Settings(
+        **wechat_settings(wxsim),
         database_url=TEST_DATABASE_URL or f"sqlite+aiosqlite:///{data_dir}/test.db",
         redis_url=TEST_REDIS_URL,
         data_dir=data_dir,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request, Response
 
 from weshop.wxsim.errors import WxError
 from weshop.wxsim.routing import caller, json_body, simulator_of
@@ -70,8 +70,41 @@ async def user_phone_number(request: Request) -> dict[str, Any]:
 
 
 @router.get("/cgi-bin/ticket/getticket")
-async def ticket(request: Request, type: str = "") -> dict[str, Any]:
+async def ticket(request: Request, ticket_type: str = Query("", alias="type")) -> dict[str, Any]:
     app = caller(request)
     if app.kind != "official":
         raise WxError(48001)
-    return simulator_of(request).credentials.jsapi_ticket(app, type)
+    return simulator_of(request).credentials.jsapi_ticket(app, ticket_type)
+
+
+@router.post("/cgi-bin/message/subscribe/send")
+async def subscribe_send(request: Request) -> dict[str, Any]:
+    """A mini-program's subscription message (``subscribeMessage.send``)."""
+    app = caller(request)
+    body = await json_body(request)
+    return simulator_of(request).messaging.subscribe_send(app, body, api="subscribe/send")
+
+
+@router.post("/cgi-bin/message/subscribe/bizsend")
+async def subscribe_bizsend(request: Request) -> dict[str, Any]:
+    """An official account's subscription notice (订阅通知)."""
+    app = caller(request)
+    body = await json_body(request)
+    return simulator_of(request).messaging.subscribe_send(app, body, api="subscribe/bizsend")
+
+
+@router.post("/cgi-bin/message/template/send")
+async def template_send(request: Request) -> dict[str, Any]:
+    """An official account's template message, to a follower."""
+    app = caller(request)
+    body = await json_body(request)
+    return simulator_of(request).messaging.template_send(app, body)
+
+
+@router.post("/wxa/getwxacodeunlimit", response_model=None)
+async def wxacode_unlimited(request: Request) -> Response:
+    """A mini-program code for a page and scene: PNG, or WeChat's errcode JSON."""
+    app = caller(request)
+    body = await json_body(request)
+    image = simulator_of(request).codes.unlimited(app, body)
+    return Response(image, media_type="image/png")

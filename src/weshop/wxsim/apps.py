@@ -76,7 +76,7 @@ DEFAULT_USERS = (
 )
 
 
-def _derived(seed: str, purpose: str, length: int) -> str:
+def derived(seed: str, purpose: str, length: int) -> str:
     digest = hmac.new(seed.encode(), purpose.encode(), hashlib.sha256).digest()
     return base64.urlsafe_b64encode(digest).decode()[:length]
 
@@ -148,14 +148,14 @@ class Directory:
 
     def openid_of(self, appid: str, user: str) -> str:
         """28 characters starting with "o", like WeChat's."""
-        return "o" + _derived(self.seed, f"openid:{appid}:{user}", 27)
+        return "o" + derived(self.seed, f"openid:{appid}:{user}", 27)
 
     def unionid_of(self, appid: str, user: str) -> str | None:
         """The user's unionid under the app's open platform; None when the app has none."""
         platform = self.app(appid).open_platform
         if platform is None:
             return None
-        return "o" + _derived(self.seed, f"unionid:{platform}:{user}", 28)
+        return "o" + derived(self.seed, f"unionid:{platform}:{user}", 28)
 
     def user_of(self, appid: str, openid: str) -> TestUser | None:
         key = self._by_openid.get((appid, openid))

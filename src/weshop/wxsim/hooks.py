@@ -24,6 +24,15 @@ class AppOnly(BaseModel):
     appid: str
 
 
+class Acceptance(BaseModel):
+    """A user (by openid, or by test-user name) accepts templates of an app."""
+
+    appid: str
+    openid: str = ""
+    user: str = ""
+    template_ids: list[str]
+
+
 def _refused(exc: Exception) -> HTTPException:
     if isinstance(exc, WxError):
         return HTTPException(400, exc.errmsg)
@@ -85,3 +94,35 @@ async def expire_tokens(request: Request, body: AppOnly) -> dict[str, int]:
         return {"expired": simulator_of(request).expire_tokens(body.appid)}
     except WxError as exc:
         raise _refused(exc) from None
+
+
+@router.post("/subscriptions")
+async def accept_subscription(request: Request, body: Acceptance) -> dict[str, str]:
+    """What ``wx.requestSubscribeMessage`` does when the user accepts: each template may send
+    the user one more message. Answers as its ``success`` does."""
+    sim = simulator_of(request)
+    openid = body.openid
+    if not openid:
+        if body.user not in sim.users or body.appid not in sim.apps:
+            raise HTTPException(404, "no such test user or app")
+        openid = sim.openid_of(body.appid, body.user)
+    try:
+        accepted = sim.accept_subscription(body.appid, openid, body.template_ids)
+    except (WxError, ValueError) as exc:
+        raise HTTPException(400, str(exc)) from None
+    return {"errMsg": "requestSubscribeMessage:ok", **accepted}
+
+
+@router.get("/inbox.json")
+async def inbox(request: Request, user: str) -> list[dict[str, Any]]:
+    """The messages the test user received, newest first."""
+    try:
+        return [message.as_json() for message in simulator_of(request).inbox(user)]
+    except KeyError as exc:
+        raise _refused(exc) from None
+
+
+@router.get("/shares.json")
+async def shares(request: Request) -> list[dict[str, Any]]:
+    """The share cards pages set, newest first."""
+    return [share.as_json() for share in reversed(simulator_of(request).shares)]

@@ -1,8 +1,9 @@
 """The simulator: WeChat's side of the apps WeShop runs, in memory.
 
 ``WxSim`` is what the HTTP layer, the pages and the tests talk to. Its parts (tokens and
-tickets, web authorisation, mini-program sign-in) are plain synchronous objects over one
-directory of apps and users and one clock; tests move the clock with :meth:`WxSim.advance`.
+tickets, web authorisation, mini-program sign-in, messages, the JS-SDK's server side,
+mini-program codes) are plain synchronous objects over one directory of apps and users and
+one clock; tests move the clock with :meth:`WxSim.advance`.
 """
 
 from __future__ import annotations
@@ -12,9 +13,12 @@ from datetime import datetime, timedelta
 
 from weshop.core.clock import utcnow
 from weshop.wxsim.apps import DEFAULT_SEED, DEFAULT_USERS, Directory, TestUser, WxApp, default_apps
+from weshop.wxsim.jssdk import JsSdk, Share
+from weshop.wxsim.messages import Message, Messaging
 from weshop.wxsim.miniprogram import MiniProgramSignIn
 from weshop.wxsim.oauth import WebAuthorization
 from weshop.wxsim.tokens import Credentials
+from weshop.wxsim.wxacode import Codes
 
 DEFAULT_TOKEN_TTL = timedelta(seconds=7200)
 DEFAULT_PUBLIC_URL = "http://127.0.0.1:8300"
@@ -23,6 +27,10 @@ JSSDK_SCRIPT_PATH = "/open/js/jweixin-1.6.0.js"
 
 
 class WxSim:
+    """``apps`` default to :func:`~weshop.wxsim.apps.default_apps` of the seed; ``public_url``
+    is where browsers and WeShop reach it (avatars, pages); ``paysim_url`` where its JS-SDK
+    sends JSAPI payments."""
+
     def __init__(
         self,
         apps: Iterable[WxApp] | None = None,
@@ -44,6 +52,9 @@ class WxSim:
         self.credentials = Credentials(self.directory, token_ttl, self.now)
         self.web = WebAuthorization(self.directory, self.now, lambda: self.public_url)
         self.miniprogram = MiniProgramSignIn(self.directory, self.now)
+        self.messaging = Messaging(self.directory, self.now)
+        self.codes = Codes()
+        self.jssdk = JsSdk(self.directory, self.credentials, self.messaging, self.now)
 
     def now(self) -> datetime:
         return self._clock() + self._offset
@@ -70,6 +81,11 @@ class WxSim:
         """Whether ``openid`` is a user's openid under ``appid`` (paysim checks JSAPI payers)."""
         return self.directory.knows(appid, openid)
 
+    def oauth_code(self, appid: str, user: str, scope: str = "snsapi_base") -> str:
+        """The code the authorise page gives ``user`` (consenting when the scope asks), as
+        tests use it without a browser."""
+        return self.web.authorise(appid, user, scope)
+
     def login_code(self, appid: str, user: str) -> str:
         return self.miniprogram.login_code(appid, user)
 
@@ -86,8 +102,33 @@ class WxSim:
         """Every access token of the app expires now: the next call with one gets 42001."""
         return self.credentials.expire(appid)
 
+    def accept_subscription(
+        self, appid: str, openid: str, template_ids: Iterable[str]
+    ) -> dict[str, str]:
+        """The user accepts one more message of each template (``wx.requestSubscribeMessage``);
+        ValueError for an openid or a template not of the app."""
+        return self.messaging.accept(appid, openid, template_ids)
+
+    def inbox(self, user: str) -> list[Message]:
+        """What the test user received, newest first."""
+        return self.messaging.inbox(user)
+
+    @property
+    def shares(self) -> list[Share]:
+        """Share cards pages set, oldest first."""
+        return self.jssdk.shares
+
+    def subscribe_templates(self, appid: str) -> dict[str, str]:
+        """The app's subscription template ids by event."""
+        return {t.event: t.template_id for t in self.messaging.of_app(appid, "subscribe")}
+
+    def staff_templates(self, appid: str) -> dict[str, str]:
+        """The official account's template-message ids by event."""
+        return {t.event: t.template_id for t in self.messaging.of_app(appid, "staff")}
+
     def stats(self) -> dict[str, dict[str, int]]:
         return {
             "token_calls": {appid: self.token_calls(appid) for appid in self.apps},
             "ticket_calls": {appid: self.ticket_calls(appid) for appid in self.apps},
+            "wxacode_calls": {appid: self.codes.calls[appid] for appid in self.apps},
         }
