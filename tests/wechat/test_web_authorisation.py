@@ -14,6 +14,7 @@ from tests.wechat.support import (
     IN_WECHAT,
     MINIPROGRAM,
     callback_path,
+    mini_program_sign_in,
     open_in_wechat,
     wechat_authorise,
 )
@@ -155,3 +156,32 @@ async def test_a_shopper_who_declines_is_not_sent_again(client, wxsim, settings,
     assert answer.status_code == 303 and answer.headers["location"] == "/me/orders"
     assert (await client.get("/", headers=IN_WECHAT)).status_code == 200
     assert await _users(runtime) == 0
+
+
+async def test_the_unionid_learnt_later_joins_the_mini_program_account(app, client, wxsim, runtime):
+    # First in the official account's pages (snsapi_base: no unionid yet), then in the
+    # mini-program (unionid): two accounts, as WeShop cannot know better.
+    assert (await open_in_wechat(client, wxsim, "/", "wangwei")).status_code == 303
+    mini = await mini_program_sign_in(client, wxsim, "wangwei")
+    assert await _users(runtime) == 2
+    # The shopper lets the page use their WeChat profile: the unionid joins the two.
+    ask = await client.get("/wechat/profile?next=/me", headers=IN_WECHAT)
+    url = ask.headers["location"]
+    query = parse_qs(urlsplit(url).query)
+    form = {name: query[name][0] for name in ("appid", "redirect_uri", "scope", "state")}
+    async with httpx.AsyncClient(cookies={"wxsim_user": "wangwei"}) as browser:
+        allowed = await browser.post(
+            f"{wxsim.public_url}/connect/oauth2/authorize/confirm",
+            data={**form, "response_type": "code", "user": "wangwei", "decision": "allow"},
+        )
+    signed_in = await client.get(callback_path(allowed.headers["location"]), headers=IN_WECHAT)
+    assert signed_in.status_code == 303
+    token = client.cookies["weshop_session"]
+    me = expect(await client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"}), 200)
+    again = await mini_program_sign_in(client, wxsim, "wangwei")
+    assert me["id"] == again["user"]["id"] == min(me["id"], mini["user"]["id"])
+    async with runtime.db.session(write=False) as session:
+        active = await session.scalar(
+            select(func.count()).select_from(User).where(User.is_active.is_(True))
+        )
+    assert active == 1

@@ -84,7 +84,10 @@ async def sign_in(session: AsyncSession, app: WechatApp, profile: WechatProfile)
     """The account of the WeChat user ``profile`` of ``app``, linked or made as needed."""
     identity = await repo.identity_by_openid(session, app.appid, profile.openid)
     if identity is not None:
+        learnt_unionid = profile.unionid and identity.unionid is None
         _update(identity, profile)
+        if learnt_unionid:
+            return await _join_by_unionid(session, identity, profile.unionid or "")
         return await active_user(session, identity.user_id)
     user_id = await _account_of(session, app, profile)
     identity = WechatIdentity(
@@ -111,6 +114,25 @@ async def sign_in(session: AsyncSession, app: WechatApp, profile: WechatProfile)
     if profile.nickname and not user.display_name:
         user.display_name = profile.nickname
     return user
+
+
+async def _join_by_unionid(session: AsyncSession, identity: WechatIdentity, unionid: str) -> User:
+    """WeChat told the unionid of an openid it had not before (a snsapi_base sign-in made the
+    account; now the shopper granted snsapi_userinfo). If another app already brought this
+    person, under another account, the two accounts become one: the one with a phone, else the
+    older one, takes the other over (:func:`merge_accounts`). Two accounts with a phone each
+    stay apart: which phone is the person's is not WeChat's to say."""
+    await session.flush()
+    mine = await active_user(session, identity.user_id)
+    theirs_id = await repo.user_id_by_unionid(session, unionid, besides=mine.id)
+    if theirs_id is None:
+        return mine
+    theirs = await active_user(session, theirs_id)
+    if mine.phone is not None and theirs.phone is not None:
+        return mine
+    keeper, other = sorted((mine, theirs), key=lambda user: (user.phone is None, user.id))
+    await merge_accounts(session, source=other, target=keeper)
+    return keeper
 
 
 async def openid_of(session: AsyncSession, user_id: int, appid: str) -> str | None:
