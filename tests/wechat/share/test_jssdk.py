@@ -38,9 +38,9 @@ def test_signature_is_wechats_documented_example(url: str, expected: str) -> Non
     assert signature(DOC_TICKET, "Wm3WZYTPz0wzccnW", 1414587457, url) == expected
 
 
-async def test_config_of_a_page_passes_wxsims_check(wechat_client, wxsim: WxSim) -> None:
+async def test_config_of_a_page_passes_wxsims_check(client, wxsim: WxSim) -> None:
     page = "http://test/p/12?from=timeline&x=中文"
-    config = expect(await wechat_client.get(JS_CONFIG, params={"url": page + "#buy"}), 200)
+    config = expect(await client.get(JS_CONFIG, params={"url": page + "#buy"}), 200)
     assert config["appId"] == OFFICIAL
     assert "updateAppMessageShareData" in config["jsApiList"]
     assert config["openTagList"] == ["wx-open-subscribe"]
@@ -49,12 +49,10 @@ async def test_config_of_a_page_passes_wxsims_check(wechat_client, wxsim: WxSim)
     assert not accepted(wxsim, config, "http://test/p/12")
 
 
-async def test_ticket_is_fetched_once_for_many_pages(wechat_client, wxsim: WxSim) -> None:
+async def test_ticket_is_fetched_once_for_many_pages(client, wxsim: WxSim) -> None:
     before = wxsim.ticket_calls(OFFICIAL)
     for product_id in range(1, 6):
-        expect(
-            await wechat_client.get(JS_CONFIG, params={"url": f"http://test/p/{product_id}"}), 200
-        )
+        expect(await client.get(JS_CONFIG, params={"url": f"http://test/p/{product_id}"}), 200)
     assert wxsim.ticket_calls(OFFICIAL) - before <= 1
 
 
@@ -71,13 +69,14 @@ async def test_ticket_is_fetched_once_for_many_pages(wechat_client, wxsim: WxSim
         "/p/1",
     ],
 )
-async def test_foreign_url_is_refused(wechat_client, wxsim: WxSim, url: str) -> None:
+async def test_foreign_url_is_refused(client, wxsim: WxSim, url: str) -> None:
     before = wxsim.ticket_calls(OFFICIAL)
-    answer = expect(await wechat_client.get(JS_CONFIG, params={"url": url}), 422)
+    answer = expect(await client.get(JS_CONFIG, params={"url": url}), 422)
     assert answer["error"]["code"] == "foreign_url"
     assert wxsim.ticket_calls(OFFICIAL) == before
 
 
+@pytest.mark.usefixtures("unconfigured")
 async def test_without_an_official_account_there_is_no_config(client) -> None:
     answer = expect(await client.get(JS_CONFIG, params={"url": "http://test/p/1"}), 404)
     assert answer["error"]["code"] == "wechat_not_configured"

@@ -94,14 +94,14 @@ def session_cookie(headers: Headers) -> dict[str, str]:
     return {"Cookie": "weshop_session=" + headers["Authorization"].removeprefix("Bearer ")}
 
 
-async def test_pages_declare_their_card_and_load_the_jssdk(wechat_api: Api, wxsim: WxSim):
-    shared = await shared_pages(wechat_api)
+async def test_pages_declare_their_card_and_load_the_jssdk(api: Api, wxsim: WxSim):
+    shared = await shared_pages(api)
     # In WeChat's browser, signed in by the official account (without a session the page
     # would first go to WeChat's authorisation).
-    in_wechat = {"User-Agent": WECHAT_UA, **session_cookie(await wechat_api.sign_in())}
+    in_wechat = {"User-Agent": WECHAT_UA, **session_cookie(await api.sign_in())}
     cards = {}
     for kind, target_id in shared.targets.items():
-        answer = await wechat_api.client.get(PAGES[kind].format(target_id), headers=in_wechat)
+        answer = await api.client.get(PAGES[kind].format(target_id), headers=in_wechat)
         page = answer.text
         assert answer.status_code == 200, page
         assert meta(page, "weshop:share-target") == f"{kind}:{target_id}"
@@ -120,17 +120,20 @@ async def test_pages_declare_their_card_and_load_the_jssdk(wechat_api: Api, wxsi
     assert description.startswith("现价 ¥19.99")
 
 
+@pytest.mark.usefixtures("unconfigured")
 async def test_without_an_official_account_pages_load_no_jssdk(api: Api, client):
     pool = await open_pool(api)
-    page = (await client.get(f"/p/{pool.product['id']}", headers={"User-Agent": WECHAT_UA})).text
-    assert "wechat-jssdk.js" not in page
+    in_wechat = {"User-Agent": WECHAT_UA, **session_cookie(await api.sign_in())}
+    answer = await client.get(f"/p/{pool.product['id']}", headers=in_wechat)
+    page = answer.text
+    assert answer.status_code == 200 and "wechat-jssdk.js" not in page
     assert meta(page, "weshop:share-target") == f"product:{pool.product['id']}"
 
 
 @pytest.mark.parametrize("kind", list(PAGES))
-async def test_share_link_carries_the_promoters_code(wechat_api: Api, kind: str):
-    shared = await shared_pages(wechat_api)
-    client = wechat_api.client
+async def test_share_link_carries_the_promoters_code(api: Api, kind: str):
+    shared = await shared_pages(api)
+    client = api.client
     target = {"kind": kind, "id": shared.targets[kind]}
     page_url = "http://test" + PAGES[kind].format(shared.targets[kind])
 
@@ -158,7 +161,7 @@ async def test_share_link_carries_the_promoters_code(wechat_api: Api, kind: str)
     assert onward == own
 
     # As does a signed-in shopper who came through it, on every page of the store.
-    shopper = await wechat_api.sign_in()
+    shopper = await api.sign_in()
     await client.get(f"/r/{own['link_code']}", headers=session_cookie(shopper))
     client.cookies.clear()
     store_card = expect(
@@ -172,6 +175,6 @@ async def test_share_link_carries_the_promoters_code(wechat_api: Api, kind: str)
     assert store_card["promoter_code"] == promoter["code"]
 
 
-async def test_share_link_of_an_unknown_target_is_404(wechat_client):
-    answer = await wechat_client.get(SHARE_LINK, params={"kind": "group", "id": 999999})
+async def test_share_link_of_an_unknown_target_is_404(client):
+    answer = await client.get(SHARE_LINK, params={"kind": "group", "id": 999999})
     assert expect(answer, 404)["error"]["code"] == "not_found"
