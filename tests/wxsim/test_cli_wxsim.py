@@ -11,6 +11,7 @@ from weshop import cli
 from weshop.core.config import Settings
 from weshop.paysim.identity import PLATFORM_APPID
 from weshop.wxsim.apps import PLATFORM_MINIPROGRAM_APPID, STORE_MINIPROGRAM_APPID
+from weshop.wxsim.launch import weshop_settings
 
 
 @pytest.fixture
@@ -74,8 +75,24 @@ def test_prints_settings_that_weshop_reads_and_serves_the_simulator(
         settings.wechat_miniprogram_secret.get_secret_value()
         == sim.apps[PLATFORM_MINIPROGRAM_APPID].secret
     )
+    assert (
+        settings.wechat_subscribe_templates["miniprogram.order_shipped"]
+        == (sim.subscribe_templates(PLATFORM_MINIPROGRAM_APPID)["order_shipped"])
+    )
+    assert (
+        settings.wechat_subscribe_templates["official.order_paid"]
+        == (sim.subscribe_templates(PLATFORM_APPID)["order_paid"])
+    )
+    assert settings.wechat_staff_templates == sim.staff_templates(PLATFORM_APPID)
     [store_app] = settings.wechat_store_apps
     assert store_app.appid == STORE_MINIPROGRAM_APPID and store_app.kind == "miniprogram"
+    assert store_app.secret.get_secret_value() == sim.apps[STORE_MINIPROGRAM_APPID].secret
+
+    # The same settings, for a demo or a test to apply to its own.
+    applied = Settings(secret_key="s").model_copy(update=weshop_settings(sim, store_id=7))
+    assert applied.wechat_subscribe_templates == settings.wechat_subscribe_templates
+    assert applied.wechat_official_secret.get_secret_value() == sim.apps[PLATFORM_APPID].secret
+    assert applied.wechat_store_apps[0].store_id == 7
 
 
 def test_a_token_life_within_the_overlap_is_refused(served) -> None:

@@ -8,8 +8,10 @@ from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
+from fastapi import FastAPI
 
 from tests.wxsim.conftest import MINIPROGRAM, OFFICIAL, errcode
+from weshop.wxsim.app import create_app
 from weshop.wxsim.apps import WxApp
 from weshop.wxsim.simulator import WxSim
 
@@ -50,9 +52,11 @@ def code_from(answer: httpx.Response, state: str = "s1") -> str:
     return query["code"][0]
 
 
-async def exchange(client: httpx.AsyncClient, sim: WxSim, code: str, appid: str = OFFICIAL):
+async def exchange(
+    client: httpx.AsyncClient, sim: WxSim, code: str, appid: str = OFFICIAL, mount: str = ""
+):
     return await client.get(
-        "/sns/oauth2/access_token",
+        f"{mount}/sns/oauth2/access_token",
         params={
             "appid": appid,
             "secret": sim.apps[appid].secret,
@@ -119,7 +123,7 @@ async def test_base_scope_alone_gives_no_unionid(client, sim: WxSim) -> None:
 
 
 async def test_codes_are_single_use_bound_to_their_app_and_short_lived(client, sim: WxSim) -> None:
-    code = sim.web.authorise(OFFICIAL, "lina", "snsapi_base")
+    code = sim.oauth_code(OFFICIAL, "lina")
     assert errcode(await exchange(client, sim, code)) is None
     assert errcode(await exchange(client, sim, code)) == 40163
 
@@ -193,3 +197,24 @@ async def test_denying_consent_does_not_redirect(client) -> None:
     assert answer.status_code == 200 and "拒绝" in answer.text
     unknown = {**fields, "user": "nobody", "decision": "allow"}
     assert (await client.post("/connect/oauth2/authorize/confirm", data=unknown)).status_code == 400
+
+
+async def test_mounted_under_a_path_its_pages_link_under_it(sim: WxSim) -> None:
+    """As ``weshop demo`` may serve it beside WeShop: forms and links keep the mount path."""
+    parent = FastAPI()
+    parent.mount("/wx", create_app(sim))
+    transport = httpx.ASGITransport(app=parent)
+    async with httpx.AsyncClient(transport=transport, base_url="http://demo.test") as http:
+        picker = await http.get(
+            "/wx/connect/oauth2/authorize", params=authorise_params("snsapi_base")
+        )
+        assert 'action="/wx/connect/oauth2/authorize/confirm"' in picker.text
+        code = code_from(
+            await http.post(
+                "/wx/connect/oauth2/authorize/confirm", data=hidden_form(picker.text, "lina")
+            )
+        )
+        assert (await exchange(http, sim, code, mount="/wx")).json()["openid"] == sim.openid_of(
+            OFFICIAL, "lina"
+        )
+        assert 'href="/wx/wxsim/inbox"' in (await http.get("/wx/wxsim")).text

@@ -130,3 +130,27 @@ async def test_tickets_are_the_official_accounts_and_counted(client, sim: WxSim)
     assert sim.ticket_calls(OFFICIAL) == 1
     sim.advance(timedelta(hours=2))
     assert not sim.credentials.ticket_is_valid(OFFICIAL, answer["ticket"])
+
+
+async def test_forced_refreshes_are_limited_as_on_wechat(client, sim: WxSim) -> None:
+    body = {
+        "grant_type": "client_credential",
+        "appid": OFFICIAL,
+        "secret": sim.apps[OFFICIAL].secret,
+        "force_refresh": True,
+    }
+    first = (await client.post("/cgi-bin/stable_token", json=body)).json()["access_token"]
+    # Within 30 seconds a forced call does not refresh: the current token comes back.
+    again = (await client.post("/cgi-bin/stable_token", json=body)).json()["access_token"]
+    assert again == first
+    for _ in range(19):
+        sim.advance(timedelta(seconds=30))
+        assert (await client.post("/cgi-bin/stable_token", json=body)).json()[
+            "access_token"
+        ] != first
+    sim.advance(timedelta(seconds=30))
+    assert errcode(await client.post("/cgi-bin/stable_token", json=body)) == 45009
+    normal = {**body, "force_refresh": False}
+    assert "access_token" in (await client.post("/cgi-bin/stable_token", json=normal)).json()
+    sim.advance(timedelta(days=1))
+    assert "access_token" in (await client.post("/cgi-bin/stable_token", json=body)).json()

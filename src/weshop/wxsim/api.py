@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request, Response
 
 from weshop.wxsim.errors import WxError
 from weshop.wxsim.routing import caller, json_body, simulator_of
@@ -70,11 +70,11 @@ async def user_phone_number(request: Request) -> dict[str, Any]:
 
 
 @router.get("/cgi-bin/ticket/getticket")
-async def ticket(request: Request, type: str = "") -> dict[str, Any]:
+async def ticket(request: Request, ticket_type: str = Query("", alias="type")) -> dict[str, Any]:
     app = caller(request)
     if app.kind != "official":
         raise WxError(48001)
-    return simulator_of(request).credentials.jsapi_ticket(app, type)
+    return simulator_of(request).credentials.jsapi_ticket(app, ticket_type)
 
 
 @router.post("/cgi-bin/message/subscribe/send")
@@ -99,3 +99,12 @@ async def template_send(request: Request) -> dict[str, Any]:
     app = caller(request)
     body = await json_body(request)
     return simulator_of(request).messaging.template_send(app, body)
+
+
+@router.post("/wxa/getwxacodeunlimit", response_model=None)
+async def wxacode_unlimited(request: Request) -> Response:
+    """A mini-program code for a page and scene: PNG, or WeChat's errcode JSON."""
+    app = caller(request)
+    body = await json_body(request)
+    image = simulator_of(request).codes.unlimited(app, body)
+    return Response(image, media_type="image/png")

@@ -31,6 +31,7 @@ MESSAGES = {
     43004: "require subscribe",
     43101: "user refuse to accept the msg",
     44002: "empty post data",
+    45009: "reach max api daily quota limit",
     47001: "data format error",
     47003: "argument invalid!",
     48001: "api unauthorized",

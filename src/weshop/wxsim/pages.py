@@ -18,10 +18,15 @@ from weshop.wxsim.routing import base_path, simulator_of
 from weshop.wxsim.simulator import WxSim
 
 router = APIRouter(prefix="/wxsim", tags=["wxsim pages"])
+STREAM_PATHS = {
+    "token": "/cgi-bin/token",
+    "stable": "/cgi-bin/stable_token",
+    "jsapi": "/cgi-bin/ticket/getticket",
+}
 
 
 def _moment(at: datetime) -> str:
-    return escape(at.astimezone(CHINA_TZ).strftime("%Y-%m-%d %H:%M:%S"))
+    return at.astimezone(CHINA_TZ).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def _rows(pairs: list[tuple[str, str]], *, code: bool = False) -> str:
@@ -57,12 +62,20 @@ async def index(request: Request) -> HTMLResponse:
     root = base_path(request)
     apps = "".join(_app_row(sim, app) for app in sim.apps.values())
     users = "".join(_user_card(sim, user) for user in sim.users.values())
+    recent = _rows(
+        [
+            (_moment(at), f"{appid} {STREAM_PATHS[stream]}")
+            for at, appid, stream in reversed(sim.credentials.recent)
+        ]
+    )
+    recent_calls = f"<table>{recent}</table>" if recent else '<p class="muted">还没有调用。</p>'
     body = f"""<p><a href="{root}/wxsim/inbox">消息收件箱</a> ·
 <a href="{root}/wxsim/shares">分享卡片</a> ·
 <a href="{root}/wxsim/stats">接口调用统计 (JSON)</a></p>
 <h2>应用</h2><table><tr><th>AppID</th><th>名称</th><th>类型</th><th>开放平台</th>
 <th>access_token 调用</th><th>jsapi_ticket 调用</th></tr>{apps}</table>
-<h2>测试用户及其 openid</h2>{users}"""
+<h2>测试用户及其 openid</h2>{users}
+<h2>最近的凭证调用</h2>{recent_calls}"""
     return page("wxsim 微信模拟器", body)
 
 

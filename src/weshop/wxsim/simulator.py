@@ -1,8 +1,9 @@
 """The simulator: WeChat's side of the apps WeShop runs, in memory.
 
 ``WxSim`` is what the HTTP layer, the pages and the tests talk to. Its parts (tokens and
-tickets, web authorisation, mini-program sign-in) are plain synchronous objects over one
-directory of apps and users and one clock; tests move the clock with :meth:`WxSim.advance`.
+tickets, web authorisation, mini-program sign-in, messages, the JS-SDK's server side,
+mini-program codes) are plain synchronous objects over one directory of apps and users and
+one clock; tests move the clock with :meth:`WxSim.advance`.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from weshop.wxsim.messages import Message, Messaging
 from weshop.wxsim.miniprogram import MiniProgramSignIn
 from weshop.wxsim.oauth import WebAuthorization
 from weshop.wxsim.tokens import Credentials
+from weshop.wxsim.wxacode import Codes
 
 DEFAULT_TOKEN_TTL = timedelta(seconds=7200)
 DEFAULT_PUBLIC_URL = "http://127.0.0.1:8300"
@@ -25,6 +27,10 @@ JSSDK_SCRIPT_PATH = "/open/js/jweixin-1.6.0.js"
 
 
 class WxSim:
+    """``apps`` default to :func:`~weshop.wxsim.apps.default_apps` of the seed; ``public_url``
+    is where browsers and WeShop reach it (avatars, pages); ``paysim_url`` where its JS-SDK
+    sends JSAPI payments."""
+
     def __init__(
         self,
         apps: Iterable[WxApp] | None = None,
@@ -47,6 +53,7 @@ class WxSim:
         self.web = WebAuthorization(self.directory, self.now, lambda: self.public_url)
         self.miniprogram = MiniProgramSignIn(self.directory, self.now)
         self.messaging = Messaging(self.directory, self.now)
+        self.codes = Codes()
         self.jssdk = JsSdk(self.directory, self.credentials, self.messaging, self.now)
 
     def now(self) -> datetime:
@@ -73,6 +80,11 @@ class WxSim:
     def knows(self, appid: str, openid: str) -> bool:
         """Whether ``openid`` is a user's openid under ``appid`` (paysim checks JSAPI payers)."""
         return self.directory.knows(appid, openid)
+
+    def oauth_code(self, appid: str, user: str, scope: str = "snsapi_base") -> str:
+        """The code the authorise page gives ``user`` (consenting when the scope asks), as
+        tests use it without a browser."""
+        return self.web.authorise(appid, user, scope)
 
     def login_code(self, appid: str, user: str) -> str:
         return self.miniprogram.login_code(appid, user)
@@ -118,4 +130,5 @@ class WxSim:
         return {
             "token_calls": {appid: self.token_calls(appid) for appid in self.apps},
             "ticket_calls": {appid: self.ticket_calls(appid) for appid in self.apps},
+            "wxacode_calls": {appid: self.codes.calls[appid] for appid in self.apps},
         }

@@ -5,7 +5,8 @@ As on WeChat:
   overlap (five minutes) and is refused with 40001 after it;
 - ``/cgi-bin/stable_token`` is a separate stream: within a token's life it answers the same
   token (a new one in its last five minutes, the old still valid); ``force_refresh`` issues a
-  new one and the previous stops working at once;
+  new one and the previous stops working at once, at most 20 times a day (45009 after) and
+  not within 30 seconds of the last (the current token is answered then);
 - a token past its ``expires_in`` answers 42001, an unknown one 40001, none 41001;
 - ``getticket?type=jsapi`` issues a ticket the same way as ``/cgi-bin/token`` issues tokens.
 """
@@ -15,7 +16,7 @@ from __future__ import annotations
 import math
 import secrets
 import string
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -27,6 +28,8 @@ from weshop.wxsim.errors import WxError
 Stream = Literal["token", "stable", "jsapi"]
 # Old and new credentials both work this long after a refresh (WeChat's "5 分钟").
 OVERLAP = timedelta(minutes=5)
+FORCE_REFRESH_INTERVAL = timedelta(seconds=30)
+FORCE_REFRESHES_PER_DAY = 20
 TOKEN_ALPHABET = string.ascii_letters + string.digits + "_-"
 
 
@@ -54,6 +57,10 @@ class Credentials:
         self._grants: dict[str, Grant] = {}
         self._current: dict[tuple[str, Stream], Grant] = {}
         self.calls: Counter[tuple[str, Stream]] = Counter()
+        # The latest calls that got a token or ticket: (when, appid, stream), newest last.
+        self.recent: deque[tuple[datetime, str, Stream]] = deque(maxlen=50)
+        # When each app forced a stable token refresh, for WeChat's limits on it.
+        self._forced: dict[str, list[datetime]] = {}
 
     def _issue(self, appid: str, stream: Stream, *, overlap: timedelta) -> Grant:
         now = self._now()
@@ -66,6 +73,10 @@ class Credentials:
         self._current[(appid, stream)] = grant
         return grant
 
+    def _count(self, appid: str, stream: Stream) -> None:
+        self.calls[(appid, stream)] += 1
+        self.recent.append((self._now(), appid, stream))
+
     def _answer(self, grant: Grant, name: str) -> dict[str, object]:
         remaining = math.ceil((grant.expires_at - self._now()).total_seconds())
         return {name: grant.value, "expires_in": max(remaining, 0)}
@@ -75,7 +86,7 @@ class Credentials:
         self.directory.authenticated(appid, secret, wrong_secret=40001)
         if grant_type != "client_credential":
             raise WxError(40002)
-        self.calls[(appid, "token")] += 1
+        self._count(appid, "token")
         return self._answer(self._issue(appid, "token", overlap=OVERLAP), "access_token")
 
     def stable_token(
@@ -85,9 +96,11 @@ class Credentials:
         self.directory.authenticated(appid, secret)
         if grant_type != "client_credential":
             raise WxError(40002)
-        self.calls[(appid, "stable")] += 1
         current = self._current.get((appid, "stable"))
         now = self._now()
+        if force_refresh:
+            force_refresh = self._may_force(appid, now)
+        self._count(appid, "stable")
         if force_refresh or current is None or current.expires_at <= now:
             grant = self._issue(appid, "stable", overlap=timedelta())
         elif current.expires_at - now <= OVERLAP:
@@ -95,6 +108,18 @@ class Credentials:
         else:
             grant = current
         return self._answer(grant, "access_token")
+
+    def _may_force(self, appid: str, now: datetime) -> bool:
+        """Whether a forced refresh refreshes: not within 30 s of the last (False), not past
+        the day's 20 (45009)."""
+        today = [at for at in self._forced.get(appid, []) if now - at < timedelta(days=1)]
+        self._forced[appid] = today
+        if today and now - today[-1] < FORCE_REFRESH_INTERVAL:
+            return False
+        if len(today) >= FORCE_REFRESHES_PER_DAY:
+            raise WxError(45009)
+        today.append(now)
+        return True
 
     def app_of(self, access_token: str) -> WxApp:
         """The app an access token was issued to, or 41001/40001/42001."""
@@ -125,7 +150,7 @@ class Credentials:
         """``GET /cgi-bin/ticket/getticket?type=jsapi`` with the app's access token."""
         if ticket_type != "jsapi":
             raise WxError(40097, "type")
-        self.calls[(app.appid, "jsapi")] += 1
+        self._count(app.appid, "jsapi")
         grant = self._issue(app.appid, "jsapi", overlap=OVERLAP)
         return {"errcode": 0, "errmsg": "ok", **self._answer(grant, "ticket")}
 

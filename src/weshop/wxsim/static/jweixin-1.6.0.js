@@ -149,6 +149,11 @@
     window.customElements.define("wx-open-subscribe", class extends HTMLElement {
       connectedCallback() {
         if (this.shadowRoot) return;
+        // Parsed from the page, the tag's templates come after it is connected.
+        if (document.readyState === "loading") {
+          document.addEventListener("DOMContentLoaded", this.connectedCallback.bind(this));
+          return;
+        }
         var root = this.attachShadow({ mode: "open" });
         var templates = this.querySelectorAll('script[type="text/wxtag-template"]');
         var parsed = document.createElement("template");
