@@ -9,9 +9,11 @@ from sqlalchemy import select, text
 from tests.orders.conftest import open_shop
 from tests.orders.test_pickup import CONTACT, paid_pickup, pickup_shop
 from tests.support import expect, new_phone
+from tests.wechat.support import MINIPROGRAM, mini_program_sign_in
 from weshop.core.logging import flush_logs
 from weshop.models import metadata
 from weshop.payments.models import Refund
+from weshop.wechat.models import WechatIdentity
 
 ADDRESS_PHONE = "13912345678"  # tests.support.Api.add_address
 STREET = "文三路 100 号"
@@ -171,3 +173,23 @@ async def test_a_pickup_contact_and_code_are_encrypted_and_masked_for_staff(api,
     assert staff["pickup"]["contact_phone"] == "138****2222"
     assert staff["pickup"]["contact_name"] == "李**"
     assert staff["pickup"]["code"] is None and code not in str(staff)
+
+
+async def test_wechat_ids_are_encrypted_at_rest_and_masked_in_the_log(
+    client, runtime, settings, wxsim, capsys
+):
+    signed_in = await mini_program_sign_in(client, wxsim, "lina")
+    openid = wxsim.openid_of(MINIPROGRAM, "lina")
+    unionid = wxsim.unionid_of(MINIPROGRAM, "lina")
+    async with runtime.db.session(write=False) as session:
+        identity = await session.scalar(select(WechatIdentity))
+    session_key = identity.session_key
+    assert identity.openid == openid and identity.unionid == unionid and session_key
+    dump = await all_text_values(runtime)
+    for value in (openid, unionid, session_key):
+        assert value not in dump
+        assert value not in str(signed_in)
+    flush_logs()
+    captured = capsys.readouterr()
+    for value in (openid, unionid, session_key):
+        assert value not in captured.out + captured.err

@@ -263,3 +263,25 @@ def test_a_long_chain_of_errors_is_cut_from_the_front() -> None:
     assert rendered.splitlines()[-1].startswith("ValueError: step 4 vvv")
     assert rendered.endswith("more characters]")
     assert "step 1" not in rendered  # three errors of the chain at most
+
+
+def test_wechat_ids_of_a_person_never_reach_the_log() -> None:
+    openid, unionid = "o6_bmjrPTlm6_2sgVt7hMZOPfL2M", "oAbC1234567890abcdefghijklmno"
+    session_key = "tiihtNczf5v6AKRyjwEUhQ=="
+    event = Redactor()(
+        None,
+        "info",
+        {
+            "event": "wechat.sign_in",
+            "openid": openid,
+            "sub_openid": openid,
+            "session_key": session_key,
+            "detail": f"jscode2session answered {{'unionid': '{unionid}'}} for {openid}",
+            "url": f"/sns/userinfo?openid={openid}&lang=zh_CN",
+            "kept": "order_payment_window_minutes and groupbuy_members_count",
+        },
+    )
+    logged = str(event)
+    for value in (openid, unionid, session_key):
+        assert value not in logged
+    assert event["kept"] == "order_payment_window_minutes and groupbuy_members_count"

@@ -8,6 +8,7 @@ access lines, SQLAlchemy), goes through one chain:
 - mobile numbers are masked; secrets are redacted: the values the settings hold (secret key,
   database and Redis passwords, APIv3 key), any field named like a token, password, secret,
   cookie or authorization, and bearer tokens, session cookies and URL credentials in any text;
+  so are WeChat's ids of a person (openid, unionid, session_key), named or not;
 - every value, and the whole event, is bounded in size.
 
 The caller only formats, which is cheap and bounded; a thread writes. The queue between them is
@@ -50,10 +51,15 @@ REDACTED = "[redacted]"
 # A mainland mobile in any form a person writes it: +86 prefix, spaces or dashes inside.
 _PHONE = re.compile(r"(?<![0-9])(?:\+?86[ -]?)?(1[3-9][0-9])[ -]?[0-9]{4}[ -]?([0-9]{4})(?![0-9])")
 
+# WeChat's ids of a person (openid, unionid; session_key is caught as "session") are personal
+# data: treated as secrets wherever a field or a name=value says what they are.
 _SECRET_NAME = (
     r"[\w.-]*(?:token|passw|secret|session|csrf|cookie|authorization|signature|api_?key"
-    r"|credential)[\w.-]*"
+    r"|credential|openid|unionid)[\w.-]*"
 )
+# An openid or unionid without its name: 28 characters or so of [A-Za-z0-9_-] starting with
+# "o", mixing cases or digits (what no snake_case word of a log does).
+_WECHAT_ID = re.compile(r"(?<![\w-])o(?=[\w-]*[A-Z0-9])[\w-]{26,28}(?![\w-])")
 _SECRET_KEY = re.compile(_SECRET_NAME, re.IGNORECASE)
 _SECRET_TEXT = (
     # Authorization: Bearer <token> (or Basic <credentials>)
@@ -67,6 +73,7 @@ _SECRET_TEXT = (
     ),
     # scheme://user:password@host
     (re.compile(r"(://[^/\s:@]*:)[^/\s@]+@"), rf"\1{REDACTED}@"),
+    (_WECHAT_ID, REDACTED),
 )
 
 

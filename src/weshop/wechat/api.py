@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, status
 
 from weshop.accounts import service as accounts
-from weshop.accounts.auth import CurrentUser
+from weshop.accounts.auth import CurrentUser, CurrentUserId
 from weshop.accounts.schemas import user_out
 from weshop.core.errors import Conflict, RateLimited, Unauthenticated
 from weshop.core.http import DbSession, RuntimeDep
@@ -64,11 +64,12 @@ async def bind_mini_program_phone(
 @router.post("/me/phone", response_model=PhoneBound)
 @raises(Unauthenticated, RateLimited, Conflict)
 async def bind_phone_by_code(
-    body: PhoneVerification, user: CurrentUser, session: DbSession, runtime: RuntimeDep
+    body: PhoneVerification, user_id: CurrentUserId, session: DbSession, runtime: RuntimeDep
 ):
     """Give an account made by a WeChat sign-in (in a page) a phone, proved by the code sent
     with `POST /api/v1/auth/codes`. As with getPhoneNumber, an account that already has the
     phone takes this one over."""
+    # The code's guesses are counted in a transaction of their own, before this one starts.
     await accounts.verify_login_code(
         session,
         phone=body.phone,
@@ -76,5 +77,6 @@ async def bind_phone_by_code(
         settings=runtime.settings,
         limiter=runtime.rate_limiter,
     )
+    user = await service.active_user(session, user_id)
     account = await service.bind_phone(session, user, body.phone)
     return PhoneBound(merged=account.id != user.id, user=user_out(account))

@@ -62,6 +62,7 @@ class WechatClient:
 
     async def aclose(self) -> None:
         await self._http.aclose()
+        await self.credentials.store.aclose()
 
     async def access_token(self, app: WechatApp) -> str:
         return await self.credentials.get(app.appid, ACCESS_TOKEN, lambda: self._fetch_token(app))

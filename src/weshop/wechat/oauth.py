@@ -22,6 +22,7 @@ from datetime import datetime, timedelta
 from typing import Literal
 from urllib.parse import urlencode
 
+from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -113,6 +114,8 @@ def authorize_url(
 
 
 async def _use_once(session: AsyncSession, what: str, expires_at: datetime) -> None:
+    # What expired is refused by its expiry anyway: no need to remember it any longer.
+    await session.execute(delete(WechatUsedOnce).where(WechatUsedOnce.expires_at < utcnow()))
     try:
         async with session.begin_nested():
             session.add(WechatUsedOnce(digest=token_digest(what), expires_at=expires_at))

@@ -32,13 +32,16 @@ async def identity_by_openid(
     )
 
 
-async def user_id_by_unionid(session: AsyncSession, unionid: str) -> int | None:
-    return await session.scalar(
-        select(WechatIdentity.user_id)
-        .where(WechatIdentity.unionid_index == unionid_index(unionid))
-        .order_by(WechatIdentity.id)
-        .limit(1)
+async def user_id_by_unionid(
+    session: AsyncSession, unionid: str, *, besides: int | None = None
+) -> int | None:
+    """The account of the first identity with this unionid (other than ``besides``'s)."""
+    query = select(WechatIdentity.user_id).where(
+        WechatIdentity.unionid_index == unionid_index(unionid)
     )
+    if besides is not None:
+        query = query.where(WechatIdentity.user_id != besides)
+    return await session.scalar(query.order_by(WechatIdentity.id).limit(1))
 
 
 async def user_id_by_person(session: AsyncSession, key: str) -> int | None:

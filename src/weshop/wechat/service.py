@@ -34,7 +34,7 @@ class WechatProfile:
     avatar_url: str | None = None
 
 
-async def _active(session: AsyncSession, user_id: int) -> User:
+async def active_user(session: AsyncSession, user_id: int) -> User:
     user = await session.get(User, user_id)
     if user is None or not user.is_active:
         raise Unauthenticated("this account is disabled", code="account_disabled")
@@ -84,8 +84,11 @@ async def sign_in(session: AsyncSession, app: WechatApp, profile: WechatProfile)
     """The account of the WeChat user ``profile`` of ``app``, linked or made as needed."""
     identity = await repo.identity_by_openid(session, app.appid, profile.openid)
     if identity is not None:
+        learnt_unionid = profile.unionid and identity.unionid is None
         _update(identity, profile)
-        return await _active(session, identity.user_id)
+        if learnt_unionid:
+            return await _join_by_unionid(session, identity, profile.unionid or "")
+        return await active_user(session, identity.user_id)
     user_id = await _account_of(session, app, profile)
     identity = WechatIdentity(
         user_id=user_id,
@@ -106,11 +109,30 @@ async def sign_in(session: AsyncSession, app: WechatApp, profile: WechatProfile)
         winner = await repo.identity_by_openid(session, app.appid, profile.openid)
         if winner is None:
             raise
-        return await _active(session, winner.user_id)
-    user = await _active(session, user_id)
+        return await active_user(session, winner.user_id)
+    user = await active_user(session, user_id)
     if profile.nickname and not user.display_name:
         user.display_name = profile.nickname
     return user
+
+
+async def _join_by_unionid(session: AsyncSession, identity: WechatIdentity, unionid: str) -> User:
+    """WeChat told the unionid of an openid it had not before (a snsapi_base sign-in made the
+    account; now the shopper granted snsapi_userinfo). If another app already brought this
+    person, under another account, the two accounts become one: the one with a phone, else the
+    older one, takes the other over (:func:`merge_accounts`). Two accounts with a phone each
+    stay apart: which phone is the person's is not WeChat's to say."""
+    await session.flush()
+    mine = await active_user(session, identity.user_id)
+    theirs_id = await repo.user_id_by_unionid(session, unionid, besides=mine.id)
+    if theirs_id is None:
+        return mine
+    theirs = await active_user(session, theirs_id)
+    if mine.phone is not None and theirs.phone is not None:
+        return mine
+    keeper, other = sorted((mine, theirs), key=lambda user: (user.phone is None, user.id))
+    await merge_accounts(session, source=other, target=keeper)
+    return keeper
 
 
 async def openid_of(session: AsyncSession, user_id: int, appid: str) -> str | None:

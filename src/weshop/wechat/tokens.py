@@ -29,10 +29,11 @@ from redis.asyncio import Redis
 from sqlalchemy import ColumnElement, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.schema import CreateTable
 
 from weshop.core.clock import utcnow
 from weshop.core.crypto import cipher
-from weshop.core.db import Database
+from weshop.core.db import Database, PoolSize
 from weshop.core.security import token_digest
 from weshop.wechat.errors import WechatApiError
 from weshop.wechat.models import WechatCredential
@@ -69,6 +70,8 @@ class CredentialStore(Protocol):
 
     async def invalidate(self, appid: str, kind: str, value: str) -> None:
         """Forget ``value``, if it is still the cached one."""
+
+    async def aclose(self) -> None: ...
 
 
 _CONTEXT = "wechat.credential"
@@ -133,18 +136,35 @@ class RedisCredentialStore:
     async def invalidate(self, appid: str, kind: str, value: str) -> None:
         await self._invalidate(keys=[self._key(appid, kind)], args=[token_digest(value)])
 
+    async def aclose(self) -> None:
+        """The Redis connection is the runtime's: closed with it."""
+
 
 class DatabaseCredentialStore:
     """One row per app and kind; each step is a short transaction of its own."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, *, own_file: bool = False) -> None:
         self.db = db
+        # A file of its own has no migrations: its one table is made at first use.
+        self._table_made = not own_file
+        self.own_file = own_file
+
+    async def _ready(self) -> None:
+        if not self._table_made:
+            async with self.db.transaction() as session:
+                await session.execute(CreateTable(WechatCredential.__table__, if_not_exists=True))
+            self._table_made = True
+
+    async def aclose(self) -> None:
+        if self.own_file:
+            await self.db.dispose()
 
     @staticmethod
     def _row(appid: str, kind: str) -> ColumnElement[bool]:
         return (WechatCredential.appid == appid) & (WechatCredential.kind == kind)
 
     async def read(self, appid: str, kind: str) -> Credential | None:
+        await self._ready()
         async with self.db.session(write=False) as session:
             row = await session.scalar(select(WechatCredential).where(self._row(appid, kind)))
         if row is None or row.value is None or row.fresh_until is None:
@@ -152,6 +172,7 @@ class DatabaseCredentialStore:
         return Credential(value=row.value, fresh_until=row.fresh_until)
 
     async def claim(self, appid: str, kind: str, holder: str, seconds: float) -> bool:
+        await self._ready()
         now = utcnow()
         insert = sqlite_insert if self.db.is_sqlite else pg_insert
         async with self.db.transaction() as session:
@@ -275,5 +296,22 @@ class Credentials:
         await self.store.invalidate(appid, kind, value)
 
 
+def sqlite_credentials_url(database_url: str) -> str:
+    """The SQLite file of the credentials beside the installation's own SQLite file."""
+    path, question, query = database_url.partition("?")
+    return f"{path}.wechat-credentials{question}{query}"
+
+
 def credential_store(db: Database, redis: Redis | None) -> CredentialStore:
-    return RedisCredentialStore(redis) if redis is not None else DatabaseCredentialStore(db)
+    """Redis when configured; else the database's table (PostgreSQL), or on SQLite the same
+    table in a small file of its own beside the database file. SQLite has one writer at a
+    time: a request that holds the write lock while it calls WeChat would wait forever for
+    a refresh written to the same file; in a file of its own the refresh takes turns only
+    with other refreshes (of every process using the database, as they share the file)."""
+    if redis is not None:
+        return RedisCredentialStore(redis)
+    if db.is_sqlite:
+        return DatabaseCredentialStore(
+            Database(sqlite_credentials_url(db.url), PoolSize(size=2, overflow=2)), own_file=True
+        )
+    return DatabaseCredentialStore(db)

@@ -10,10 +10,10 @@ from starlette.responses import RedirectResponse, Response
 
 from weshop.accounts import page_signin as signin_steps
 from weshop.accounts import service as accounts
-from weshop.accounts.page_session import PageUser
+from weshop.accounts.page_session import PageUser, SignInRequired
 from weshop.core.clock import utcnow
 from weshop.core.crypto import normalize_phone
-from weshop.core.errors import WeShopError
+from weshop.core.errors import Unauthenticated, WeShopError
 from weshop.core.http import DbSession, RuntimeDep
 from weshop.core.runtime import Runtime
 from weshop.web.csrf import verify_csrf
@@ -21,6 +21,7 @@ from weshop.web.errors import N_, error_message, error_page
 from weshop.web.forms import posted_values, undo_on_error
 from weshop.web.i18n import gettext
 from weshop.web.pages import local_path
+from weshop.web.session_cookie import session_token
 from weshop.web.templating import render
 from weshop.wechat import oauth, service
 from weshop.wechat.apps import WechatApp, wechat_apps
@@ -34,7 +35,6 @@ DECLINED_COOKIE = "weshop_wechat_declined"
 DECLINED_SECONDS = 86400
 REFUSED = N_("This WeChat sign-in link is not valid any more. Open the page again.")
 UNAVAILABLE = N_("WeChat could not be reached. Please try again in a moment.")
-PHONE_BOUND = N_("Your phone number is verified.")
 
 
 def _official(runtime: Runtime, appid: str) -> WechatApp:
@@ -122,6 +122,18 @@ def _phone_page(
     )
 
 
+async def page_user_id(request: Request, runtime: RuntimeDep) -> int:
+    """The signed-in visitor's id, without opening the request's transaction: the code's
+    guesses are counted in a transaction of their own before it starts."""
+    token = session_token(request)
+    try:
+        if not token:
+            raise Unauthenticated("sign in first")
+        return await accounts.signed_in_user_id(runtime.db, token, utcnow())
+    except Unauthenticated:
+        raise SignInRequired("sign in to continue") from None
+
+
 @router.get("/me/phone")
 async def phone_form(request: Request, user: PageUser) -> Response:
     """绑定手机号: a phone number, then the code sent to it."""
@@ -132,7 +144,10 @@ async def phone_form(request: Request, user: PageUser) -> Response:
 
 @router.post("/me/phone")
 async def bind_phone(
-    request: Request, user: PageUser, session: DbSession, runtime: RuntimeDep
+    request: Request,
+    user_id: Annotated[int, Depends(page_user_id)],
+    session: DbSession,
+    runtime: RuntimeDep,
 ) -> Response:
     """``step=send`` sends a code; otherwise the code is checked and the phone bound (the
     phone's account, if it has one, takes this one over: the session goes on as it)."""
@@ -162,6 +177,7 @@ async def bind_phone(
                 settings=runtime.settings,
                 limiter=runtime.rate_limiter,
             )
+            user = await service.active_user(session, user_id)
             await service.bind_phone(session, user, number)
     except WeShopError as exc:
         errors = {"code": error_message(request, exc.code, exc.message)}
