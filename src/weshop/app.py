@@ -60,6 +60,7 @@ from weshop.wechat.client import COMPONENT as WECHAT_CLIENT
 from weshop.wechat.client import build_wechat_client
 from weshop.wechat.events import subscribers as wechat_subscribers
 from weshop.wechat.messages_events import message_subscribers
+from weshop.wechat.share_events import share_subscribers
 from weshop.wechat.tasks import registry as wechat_tasks
 from weshop.wechat.web_signin import WechatWebSignIn
 
@@ -112,6 +113,7 @@ def build_runtime(settings: Settings) -> Runtime:
     subscribers.merge(bargain_subscribers)
     subscribers.merge(flashsale_subscribers)
     subscribers.merge(affiliate_subscribers)
+    subscribers.merge(share_subscribers(runtime))
     subscribers.merge(wechat_subscribers)
     subscribers.merge(message_subscribers(settings))
     wire(runtime.db, subscribers)

@@ -73,10 +73,14 @@ from weshop.reviews import web as reviews_web
 from weshop.stores import api as stores_api
 from weshop.stores import console as stores_console
 from weshop.stores import platform_console as stores_platform
+from weshop.web import templating
 from weshop.wechat import api as wechat_api
 from weshop.wechat import messages_api as wechat_messages_api
 from weshop.wechat import messages_console as wechat_messages_console
 from weshop.wechat import messages_web as wechat_messages_web
+from weshop.wechat import share_api as wechat_share_api
+from weshop.wechat import share_console as wechat_share_console
+from weshop.wechat import share_web as wechat_share_web
 from weshop.wechat import web as wechat_web
 
 # The storefront (mobile H5).
@@ -124,6 +128,9 @@ catalog_web.PRODUCT_PAGE_SECTIONS[:] = [
     reviews_web.product_section,
 ]
 
+# What every storefront page ends with: the JS-SDK, when an official account is configured.
+templating.SHOP_PAGE_PARTS[:] = [wechat_share_web.jssdk_part]
+
 # The merchant console (``/console``).
 MERCHANT_CONSOLE_PAGES: list[APIRouter] = [
     orders_console.router,
@@ -149,6 +156,7 @@ MERCHANT_CONSOLE_PAGES: list[APIRouter] = [
     catalog_console_warehouses.router,
     stores_console.home,
     stores_console.router,
+    wechat_share_console.router,
 ]
 
 # The platform console (``/platform``).
@@ -217,6 +225,8 @@ API_ROUTERS: list[APIRouter] = [
     reviews_api.me,
     reviews_api.merchant,
     reviews_api.platform,
+    wechat_share_api.shop,
+    wechat_share_api.merchant,
     wechat_api.router,
     wechat_messages_api.shop,
     wechat_messages_api.me,
