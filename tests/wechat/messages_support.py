@@ -10,7 +10,6 @@ import pytest
 
 from tests.support import Api, Headers, expect
 from weshop.paysim.identity import PLATFORM_APPID
-from weshop.wechat.apps import wechat_apps
 from weshop.wxsim.apps import PLATFORM_MINIPROGRAM_APPID
 from weshop.wxsim.simulator import WxSim
 
@@ -168,11 +167,6 @@ async def link_wechat(api: Api, sim: WxSim, app, user: str) -> None:
     signed_in = expect(
         await api.client.post("/api/v1/auth/wechat/miniprogram", json={"code": code}), 201
     )
-    # The mini-program's access token is in the cache before the request that needs it: the
-    # phone binding asks for it inside its transaction, where on SQLite fetching it into the
-    # shared cache would wait for that transaction (wechat-identity's to fix).
-    client = api.runtime.components["wechat_client"]
-    await client.access_token(wechat_apps(api.runtime.settings).miniprogram)
     expect(
         await api.client.post(
             "/api/v1/me/wechat/phone",

@@ -39,14 +39,11 @@ class TaskContext:
 
 
 Handler = Callable[[TaskContext], Awaitable[None]]
-# Run before a handler's transaction opens, with the runtime and the message's payload.
-Preparer = Callable[[Any, dict[str, Any]], Awaitable[None]]
 
 
 @dataclass
 class HandlerRegistry:
     handlers: dict[str, Handler] = field(default_factory=dict)
-    preparers: dict[str, Preparer] = field(default_factory=dict)
 
     def on(self, topic: str) -> Callable[[Handler], Handler]:
         def register(handler: Handler) -> Handler:
@@ -57,25 +54,9 @@ class HandlerRegistry:
 
         return register
 
-    def before(self, topic: str) -> Callable[[Preparer], Preparer]:
-        """Work a topic's handler needs done before its transaction opens, outside any: on
-        SQLite a transaction holds the process's one writer lock, so what writes in short
-        transactions of its own (fetching a WeChat access token into the shared cache) would
-        wait for the handler's transaction forever. Its failure is the handler's (retried)."""
-
-        def register(preparer: Preparer) -> Preparer:
-            if topic in self.preparers:
-                raise ValueError(f"a preparer for {topic!r} is already registered")
-            self.preparers[topic] = preparer
-            return preparer
-
-        return register
-
     def merge(self, other: HandlerRegistry) -> None:
         for topic, handler in other.handlers.items():
             self.on(topic)(handler)
-        for topic, preparer in other.preparers.items():
-            self.before(topic)(preparer)
 
 
 def nudge_worker(runtime: Any) -> None:
@@ -178,24 +159,8 @@ class Worker:
                 break
         return total
 
-    async def _prepare(self, message_id: int) -> None:
-        if not self.registry.preparers:
-            return
-        async with self.db.session(write=False) as session:
-            found = (
-                await session.execute(
-                    select(OutboxMessage.topic, OutboxMessage.payload).where(
-                        OutboxMessage.id == message_id
-                    )
-                )
-            ).one_or_none()
-        preparer = self.registry.preparers.get(found.topic) if found is not None else None
-        if preparer is not None:
-            await preparer(self.runtime, found.payload)
-
     async def handle(self, message_id: int, token: str, now: datetime) -> bool:
         try:
-            await self._prepare(message_id)
             async with self.db.transaction() as session:
                 finished = await session.execute(
                     update(OutboxMessage)

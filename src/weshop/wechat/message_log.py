@@ -13,8 +13,8 @@ from weshop.core.pagination import Page, page_of, paginate
 from weshop.core.tenancy import StoreScope
 from weshop.wechat import messages_repository as repo
 from weshop.wechat.messages import STAFF_EVENTS, staff_template
-from weshop.wechat.messages_schemas import MessageOut, StaffPreferenceIn, StaffPreferenceOut
 from weshop.wechat.models import WechatMessage
+from weshop.wechat.schemas import MessageOut, StaffPreferenceIn, StaffPreferenceOut
 
 
 def mask_openid(openid: str) -> str:

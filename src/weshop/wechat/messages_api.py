@@ -15,7 +15,7 @@ from weshop.core.tenancy import StoreScope
 from weshop.stores.access import staff_with
 from weshop.stores.permissions import Permission
 from weshop.wechat import message_log, subscriptions
-from weshop.wechat.messages_schemas import (
+from weshop.wechat.schemas import (
     AppKindField,
     MessageOut,
     StaffPreferenceIn,

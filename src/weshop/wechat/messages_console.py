@@ -17,7 +17,7 @@ from weshop.web.csrf import verify_csrf
 from weshop.web.forms import posted_values
 from weshop.wechat import message_log
 from weshop.wechat.messages import STAFF_EVENTS
-from weshop.wechat.messages_schemas import StaffPreferenceIn
+from weshop.wechat.schemas import StaffPreferenceIn
 
 router = APIRouter(prefix="/console/stores/{store_id}", dependencies=[Depends(verify_csrf)])
 

@@ -22,7 +22,7 @@ from weshop.orders.models import Order, OrderStatus
 from weshop.web.csrf import verify_csrf
 from weshop.web.forms import posted_values
 from weshop.wechat import subscriptions
-from weshop.wechat.messages_schemas import SubscriptionsIn
+from weshop.wechat.schemas import SubscriptionsIn
 
 router = APIRouter(dependencies=[Depends(verify_csrf)])
 

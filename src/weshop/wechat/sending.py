@@ -13,10 +13,6 @@ has taken nothing. WeChat's answer is logged (:class:`WechatMessage`):
 - WeChat busy or unreachable (-1: the client's network errors and 5xx): the handler raises
   and the outbox tries again with its backoff, up to :data:`MAX_SEND_ATTEMPTS` tries in
   all; the last one is logged as failed.
-- The app's access token is made fresh before the handler's transaction opens
-  (:func:`prepare`): fetching one writes the shared cache in transactions of its own, which
-  on SQLite would wait for the handler's (the process's one writer) forever. Inside, the
-  client then only reads it.
 - An identity with no subscription left is logged as *no_consent* (nothing is sent). A
   recipient with no identity under the app, a staff member who turned the message off or
   left the store, and an event whose template was removed are not logged: nothing was
@@ -55,29 +51,6 @@ REFUSED_CODES = frozenset({NO_SUBSCRIPTION, NOT_FOLLOWING})
 SUBSCRIBE_SEND = "/cgi-bin/message/subscribe/send"
 SUBSCRIBE_BIZSEND = "/cgi-bin/message/subscribe/bizsend"
 TEMPLATE_SEND = "/cgi-bin/message/template/send"
-
-
-def subscription_apps(runtime: Runtime, payload: dict[str, Any]) -> list[WechatApp]:
-    settings = runtime.settings
-    found = []
-    for kind in APP_KINDS:
-        app = platform_app(settings, kind)
-        if app is not None and payload["event"] in subscribe_templates(settings, kind):
-            found.append(app)
-    return found
-
-
-def staff_apps(runtime: Runtime, payload: dict[str, Any]) -> list[WechatApp]:
-    app = platform_app(runtime.settings, "official")
-    return [app] if app is not None and staff_template(runtime.settings, payload["event"]) else []
-
-
-async def prepare(runtime: Runtime, apps: list[WechatApp]) -> None:
-    """Outside the handler's transaction: make each app's access token fresh in the shared
-    cache."""
-    client = wechat_client(runtime)
-    for app in apps:
-        await client.access_token(app)
 
 
 async def send_subscription(
