@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from tests.orders.conftest import open_shop
 from tests.support import all_routes, expect
 from weshop.orders.models import Order
+from weshop.payments.models import Payment
 
 
 async def order_count(runtime) -> int:
@@ -163,3 +164,33 @@ async def test_a_one_value_query_parameter_given_twice_is_refused_on_every_route
                 assert answer.json()["error"]["details"][0]["field"] == f"query.{names[0]}"
             checked += 1
     assert checked >= 20
+
+
+@pytest.mark.parametrize(
+    ("query", "body", "status", "code"),
+    [
+        ({"channel": "alipay"}, None, 422, "invalid_input"),
+        ({"channel": "JSAPI"}, None, 422, "invalid_input"),
+        ({}, {"channel": 3}, 422, "invalid_input"),
+        ({}, {"channel": "jsapi", "openid": "oForged"}, 422, "invalid_input"),
+        ({"channel": "h5"}, {"channel": "native"}, 422, "payment_channel_ambiguous"),
+        # The sandbox pays at its own page only: it has no WeChat client to hand a prepay to.
+        ({"channel": "jsapi"}, None, 409, "payment_channel_unsupported"),
+        ({}, {"channel": "miniprogram"}, 409, "payment_channel_unsupported"),
+    ],
+)
+async def test_bad_payment_channels_write_nothing(api, client, runtime, query, body, status, code):
+    shop = await open_shop(api)
+    placed = expect(
+        await api.place_order(shop.shopper, shop.address["id"], [(shop.sku_id, 1)]), 201
+    )
+    answer = await client.post(
+        f"/api/v1/me/orders/{placed['orders'][0]['id']}/payments",
+        params=query,
+        json=body,
+        headers=shop.shopper,
+    )
+    assert answer.status_code == status, answer.text
+    assert answer.json()["error"]["code"] == code
+    async with runtime.db.session() as session:
+        assert await session.scalar(select(func.count()).select_from(Payment)) == 0

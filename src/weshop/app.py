@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from urllib.parse import urlsplit
 
 import httpx
 import structlog
@@ -84,6 +85,18 @@ parameter that takes one value, given twice, is a 422 `invalid_input`.
 Public reads (`/api/v1/shop/...`) and `GET /api/v1/me` may be answered from the server's
 response cache; anything written before the request shows in its answer.
 """
+
+
+def jssdk_script_sources(settings: Settings) -> list[str]:
+    """Where pages opened in WeChat load the JS-SDK from, when an official account is
+    configured (they need it to share and to pay)."""
+    official = settings.wechat_official_appid or any(
+        app.kind == "official" for app in settings.wechat_store_apps
+    )
+    if not official:
+        return []
+    parts = urlsplit(settings.wechat_jssdk_script_url)
+    return [f"{parts.scheme}://{parts.netloc}"]
 
 
 def build_runtime(settings: Settings) -> Runtime:
@@ -200,7 +213,7 @@ def create_app(settings: Settings | None = None, *, check_schema: bool = True) -
         max_form_bytes=MAX_FORM_BYTES,
         max_upload_bytes=settings.max_upload_bytes,
     )
-    app.add_middleware(SecurityHeaders)
+    app.add_middleware(SecurityHeaders, script_sources=jssdk_script_sources(settings))
     if runtime.db.table_versions is not None:
         app.add_middleware(
             ResponseCache,

@@ -70,6 +70,7 @@ from weshop.paysim.app import create_app as create_paysim_app
 from weshop.paysim.app import open_simulator
 from weshop.paysim.identity import StateFiles
 from weshop.paysim.launch import banner as paysim_banner
+from weshop.paysim.payers import WxsimPayers
 from weshop.wxsim.app import create_app as create_wxsim_app
 from weshop.wxsim.launch import banner as wxsim_banner
 from weshop.wxsim.simulator import WxSim
@@ -486,6 +487,13 @@ def _pad(text: str, width: int) -> str:
     return text + " " * max(width - columns, 1)
 
 
+def _mchid_and_appid(binding: str) -> tuple[str, str]:
+    mchid, _, appid = binding.partition("=")
+    if not mchid.strip() or not appid.strip():
+        raise typer.BadParameter(f"{binding!r} is not MCHID=APPID", param_hint="--bind-appid")
+    return mchid.strip(), appid.strip()
+
+
 @app.command()
 def paysim(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
@@ -519,6 +527,22 @@ def paysim(
             help="The simulator's URL as WeShop and payers reach it [default: http://HOST:PORT]."
         ),
     ] = None,
+    bind_appid: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="MCHID=APPID: bind another app to a merchant (the platform's mini-program, a "
+            "store's own app to its sub-merchant), so orders may be placed under it. Repeat "
+            "for several."
+        ),
+    ] = None,
+    wxsim_url: Annotated[
+        str | None,
+        typer.Option(
+            help="A running wxsim (`weshop wxsim`): a JSAPI payer's openid must then be one "
+            "of its users' under the order's app (asked at GET /wxsim/openid), else "
+            "PARAM_ERROR as WeChat Pay answers. Without it any openid pays."
+        ),
+    ] = None,
 ) -> None:
     """Run paysim, a local simulator of the WeChat Pay APIv3 protocol (demo and tests).
 
@@ -526,14 +550,18 @@ def paysim(
     and an APIv3 key in STATE_DIR, then prints them with the WESHOP_WECHATPAY_* settings
     that point WeShop at it. Orders survive a restart (the state file keeps them).
     """
+    bindings = [_mchid_and_appid(binding) for binding in bind_appid or []]
     shown_host = "127.0.0.1" if host in {"0.0.0.0", "::"} else host
     base_url = (public_url or f"http://{shown_host}:{port}").rstrip("/")
     files = StateFiles.in_directory(
         state_dir, platform_key=platform_key, merchant_cert=merchant_cert
     )
     database = state_file or state_dir / "paysim.db"
+    payers = WxsimPayers(wxsim_url) if wxsim_url else None
     try:
-        sim, created = open_simulator(files, database, base_url=base_url)
+        sim, created = open_simulator(files, database, base_url=base_url, payers=payers)
+        for mchid, appid in bindings:
+            sim.bind_appid(mchid, appid)
     except (OSError, ValueError) as exc:
         _fail(f"paysim cannot use its state in {state_dir}: {_first_line(exc)}")
     typer.echo(paysim_banner(sim, files, str(database), created=created))

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.payments.in_wechat import installation, wx  # noqa: F401
 from tests.paysim.fixtures import (  # noqa: F401
     NOTIFY_URL,
     FakeClock,

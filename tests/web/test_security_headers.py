@@ -16,6 +16,7 @@ from starlette.routing import BaseRoute
 
 from tests.support import Headers
 from tests.tenancy.test_store_scope import populated_tenant
+from weshop.app import jssdk_script_sources
 from weshop.core.middleware import SecurityHeaders
 
 HTML = {"Accept": "text/html,application/xhtml+xml"}
@@ -78,6 +79,8 @@ async def test_every_page_route_refuses_framing_and_inline_code(app, api, client
     def session_for(path: str) -> Headers:
         return operator if path.startswith("/platform") else tenant.owner
 
+    # Pages may also load WeChat's JS-SDK when an official account is configured.
+    page_policy = SecurityHeaders(app, jssdk_script_sources(app.state.runtime.settings)).page_policy
     rendered = []
     for route in site_routes(app):
         path = PARAM.sub(lambda m: ids.get(m.group(1), "1"), route.path)
@@ -94,7 +97,7 @@ async def test_every_page_route_refuses_framing_and_inline_code(app, api, client
                 expected = (
                     SecurityHeaders.API_DOCS_POLICY
                     if route.path in SecurityHeaders.API_DOCS_PATHS
-                    else SecurityHeaders.PAGE_POLICY
+                    else page_policy
                 )
                 assert policy == expected, what
                 assert inline_code(answer.text) == [], what
@@ -104,6 +107,20 @@ async def test_every_page_route_refuses_framing_and_inline_code(app, api, client
     for page in ("/", "/signin", "/console/stores/{store_id}/orders/{order_id}", "/docs"):
         assert page in rendered, page
     assert len(rendered) > 50, rendered
+
+
+def test_pages_may_load_wechats_js_sdk_only_with_an_official_account(settings) -> None:
+    official = settings.model_copy(
+        update={
+            "wechat_official_appid": "wx8888888888888888",
+            "wechat_store_apps": [],
+            "wechat_jssdk_script_url": "https://res.wx.qq.com/open/js/jweixin-1.6.0.js",
+        }
+    )
+    assert jssdk_script_sources(official) == ["https://res.wx.qq.com"]
+    assert jssdk_script_sources(official.model_copy(update={"wechat_official_appid": ""})) == []
+    policy = SecurityHeaders(None, jssdk_script_sources(official)).page_policy
+    assert "script-src 'self' https://res.wx.qq.com;" in policy and "unsafe" not in policy
 
 
 def test_the_page_policy_allows_no_inline_code_and_no_framing() -> None:

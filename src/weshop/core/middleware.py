@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -130,7 +131,8 @@ class SecurityHeaders:
     form whose answer redirects to the payment provider's cashier on its own host.
     Answers that are not HTML (JSON, files, media) may load nothing at all. The API's
     documentation pages run Swagger UI and ReDoc, both served from WeShop, which set styles
-    inline and run ReDoc's search in a worker.
+    inline and run ReDoc's search in a worker. ``script_sources``: other origins pages may
+    load scripts from (WeChat's JS-SDK, for pages opened in WeChat).
     """
 
     PAGE_POLICY = (
@@ -150,8 +152,11 @@ class SecurityHeaders:
         (b"x-frame-options", b"DENY"),
     )
 
-    def __init__(self, app: Any) -> None:
+    def __init__(self, app: Any, script_sources: Sequence[str] = ()) -> None:
         self.app = app
+        self.page_policy = self.PAGE_POLICY.replace(
+            "script-src 'self'", " ".join(["script-src 'self'", *script_sources])
+        )
 
     def policy(self, path: str, headers: list[tuple[bytes, bytes]]) -> str:
         content_type = next((v for k, v in headers if k.lower() == b"content-type"), b"")
@@ -159,7 +164,7 @@ class SecurityHeaders:
             return self.OTHER_POLICY
         if path in self.API_DOCS_PATHS:
             return self.API_DOCS_POLICY
-        return self.PAGE_POLICY
+        return self.page_policy
 
     async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
         if scope["type"] != "http":

@@ -8,25 +8,28 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from weshop.accounts.auth import CurrentOperator, CurrentUser
-from weshop.core.errors import ProviderError
+from weshop.core.errors import InvalidInput, ProviderError
 from weshop.core.http import DbSession, IdempotencyKey, RuntimeDep
 from weshop.core.idempotency import run_idempotent
 from weshop.core.ids import PathId
 from weshop.core.openapi import raises
 from weshop.core.tenancy import StoreScope
 from weshop.payments import refunds, service, sub_merchants
-from weshop.payments.models import Refund
+from weshop.payments.models import PaymentChannel, Refund
 from weshop.payments.provider import InvalidNotification
 from weshop.payments.providers import payment_setup
 from weshop.payments.schemas import (
+    CHANNEL_DESCRIPTION,
     ApplymentIn,
     NotificationAck,
+    PaymentIn,
     PaymentOut,
     RefundIn,
     RefundOut,
     RefundPartOut,
     StorePaymentAccountOut,
     SubMerchantIn,
+    payment_out,
 )
 from weshop.payments.wechatpay.applyments import Applyments
 from weshop.stores.access import staff_with
@@ -43,7 +46,19 @@ platform = APIRouter(
 
 
 @shopper.post(
-    "/orders/{order_id}/payments", status_code=status.HTTP_201_CREATED, response_model=PaymentOut
+    "/orders/{order_id}/payments",
+    status_code=status.HTTP_201_CREATED,
+    response_model=PaymentOut,
+    responses={
+        409: {
+            "description": "The order cannot be paid now, or not in this channel: "
+            "`payment_channel_unsupported` (the provider has no such channel), "
+            "`wechat_app_not_configured`, `wechat_openid_required` (sign in through that "
+            "WeChat app first), `store_has_no_sub_merchant`, "
+            "`wechatpay_direct_mode_many_stores`."
+        },
+        422: {"description": "A channel in the query and another in the body."},
+    },
 )
 @raises(ProviderError)
 async def pay_order(
@@ -62,30 +77,56 @@ async def pay_order(
             "`payment_provider_unavailable`.",
         ),
     ] = None,
+    channel: Annotated[PaymentChannel | None, Query(description=CHANNEL_DESCRIPTION)] = None,
+    body: PaymentIn | None = None,
 ):
-    """Start paying an order: returns a payment intent with the provider's cashier URL.
+    """Start paying an order: returns a payment intent with the provider's cashier URL or,
+    inside WeChat, the signed parameters for the WeChat client.
 
-    Asking again while it is unpaid returns the same intent. The order becomes paid when
-    the provider's signed callback arrives (or the provider, asked later, says it was
-    paid), not when the shopper says so. In WeChat Pay partner mode a store without a
-    sub-merchant cannot be paid through it (409 `store_has_no_sub_merchant`); in direct
-    mode no payment is taken while more than one store sells (409
-    `wechatpay_direct_mode_many_stores`). A provider this installation does not have
-    answers 404 `payment_provider_unavailable`.
+    The channel comes in the query or the body. `jsapi` pays under the store's own official
+    account when the installation configures one (partner mode: as the sub-merchant's
+    `sub_appid`), else the platform's; `miniprogram` likewise under a mini-program. The
+    shopper's openid in that app must be known (they signed in through it), else 409
+    `wechat_openid_required` and nothing is written. The answer's `pay_params` go to
+    `WeixinJSBridge.invoke('getBrandWCPayRequest')` / `wx.chooseWXPay` or
+    `wx.requestPayment` as they are.
+
+    Asking again while it is unpaid returns the same intent (in WeChat: the same prepay,
+    signed afresh). The order becomes paid when the provider's signed callback arrives (or
+    the provider, asked later, says it was paid), not when the shopper says so. In WeChat
+    Pay partner mode a store without a sub-merchant cannot be paid through it (409
+    `store_has_no_sub_merchant`); in direct mode no payment is taken while more than one
+    store sells (409 `wechatpay_direct_mode_many_stores`). A provider this installation does
+    not have answers 404 `payment_provider_unavailable`.
     """
     chosen = payment_setup(runtime).provider(provider)
+    if body is not None and body.channel is not None:
+        if channel is not None and channel != body.channel:
+            raise InvalidInput(
+                "the channel in the query and the one in the body differ",
+                code="payment_channel_ambiguous",
+            )
+        channel = body.channel
 
     async def action() -> PaymentOut:
         payer_ip = request.client.host if request.client else None
-        payment = await service.start_payment(session, user, order_id, chosen, payer_ip)
-        return PaymentOut.model_validate(payment)
+        payment = await service.start_payment(
+            session,
+            user,
+            order_id,
+            chosen,
+            payer_ip,
+            channel=channel,
+            settings=runtime.settings,
+        )
+        return payment_out(payment, service.pay_params(chosen, payment))
 
     outcome = await run_idempotent(
         session,
         key=key,
         owner=f"user:{user.id}",
         endpoint=f"POST /me/orders/{order_id}/payments",
-        payload={"provider": chosen.name},
+        payload={"provider": chosen.name, "channel": channel},
         action=action,
         model=PaymentOut,
     )

@@ -15,6 +15,20 @@ from weshop.core.db import Base, EncryptedString, TimestampMixin, enum_column
 NO_PROVIDER = "none"
 
 
+class PaymentChannel(enum.StrEnum):
+    """Where the payer pays: a mobile browser (H5), a QR code (Native), a page opened in
+    WeChat (JSAPI, 公众号) or a mini-program. The last two pay under a WeChat app, as the
+    payer's openid of that app."""
+
+    H5 = "h5"
+    NATIVE = "native"
+    JSAPI = "jsapi"
+    MINIPROGRAM = "miniprogram"
+
+
+IN_APP_CHANNELS = frozenset({PaymentChannel.JSAPI, PaymentChannel.MINIPROGRAM})
+
+
 class PaymentStatus(enum.StrEnum):
     PENDING = "pending"
     SUCCEEDED = "succeeded"
@@ -42,6 +56,14 @@ class Payment(TimestampMixin, Base):
         enum_column(PaymentStatus, 16), default=PaymentStatus.PENDING
     )
     cashier_url: Mapped[str] = mapped_column(String(300), default="")
+    channel: Mapped[PaymentChannel] = mapped_column(
+        enum_column(PaymentChannel, 16), default=PaymentChannel.H5
+    )
+    # In-app channels: the WeChat app paid under, and the provider's prepay id that the
+    # payer's client is handed (signed afresh each time) until it expires.
+    appid: Mapped[str | None] = mapped_column(String(32))
+    prepay_id: Mapped[str | None] = mapped_column(String(64))
+    prepay_expires_at: Mapped[datetime | None]
     provider_transaction_id: Mapped[str | None] = mapped_column(String(64))
     paid_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]

@@ -3,6 +3,10 @@
 ``sub_mchid`` is the store's sub-merchant number at a provider that pays each store directly
 (WeChat Pay's platform / partner mode); ``payer_ip`` is the shopper's IP address, which some
 payment methods (WeChat Pay H5) require. Providers that need neither ignore them.
+
+A provider says which channels (:class:`~weshop.payments.models.PaymentChannel`) it can take;
+a payment in WeChat (JSAPI, mini-program) names its :class:`InAppPayer` and answers a prepay
+id, which :meth:`PaymentProvider.pay_params` signs for the payer's client.
 """
 
 from __future__ import annotations
@@ -13,7 +17,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from weshop.core.errors import ProviderError
+from weshop.core.errors import Conflict, ProviderError
+from weshop.payments.models import PaymentChannel
+
+CHANNEL_UNSUPPORTED = "payment_channel_unsupported"
 
 
 class InvalidNotification(Exception):
@@ -34,9 +41,34 @@ class ProviderRefundStatus(enum.StrEnum):
     FAILED = "failed"
 
 
+class ChannelUnsupported(Conflict):
+    """The provider has no notion of this channel (the sandbox cannot pay inside WeChat)."""
+
+    code = CHANNEL_UNSUPPORTED
+
+
+@dataclass(frozen=True)
+class InAppPayer:
+    """Who pays inside WeChat: their openid under the app the payment is made in.
+    ``store_app``: the store's own app, which partner mode pays as the sub-merchant's
+    (``sub_appid`` + ``sub_openid``) rather than the platform's (``sp_appid`` + ``sp_openid``)."""
+
+    appid: str
+    openid: str
+    store_app: bool
+
+    def __repr__(self) -> str:  # an openid is personal data: never in a log or traceback
+        return f"InAppPayer(appid={self.appid!r}, store_app={self.store_app!r})"
+
+
 @dataclass(frozen=True)
 class CreatedPayment:
-    cashier_url: str
+    """Where the payer pays: a cashier URL (H5, Native), or a prepay id for the payer's
+    WeChat client (in-app channels) and when it stops being usable."""
+
+    cashier_url: str = ""
+    prepay_id: str | None = None
+    prepay_expires_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -96,6 +128,9 @@ class PaymentProvider(Protocol):
     name: str
     # True when every payment belongs to a store's sub-merchant (WeChat Pay partner mode).
     partner: bool
+    # The channels it can take, and the one a payment takes when none is asked for.
+    channels: frozenset[PaymentChannel]
+    default_channel: PaymentChannel
 
     async def create_payment(
         self,
@@ -106,8 +141,17 @@ class PaymentProvider(Protocol):
         expires_at: datetime,
         sub_mchid: str | None = None,
         payer_ip: str | None = None,
+        channel: PaymentChannel | None = None,
+        payer: InAppPayer | None = None,
     ) -> CreatedPayment:
-        """Open a payment at the provider; idempotent by ``out_trade_no``."""
+        """Open a payment at the provider in ``channel`` (its default when None; ``payer``
+        for an in-app channel); idempotent by ``out_trade_no``: asked again with the same
+        parameters it answers the same payment (a fresh prepay id once the old expired).
+        A channel it cannot take raises :class:`ChannelUnsupported`."""
+
+    def pay_params(self, appid: str, prepay_id: str) -> dict[str, str]:
+        """The parameters the payer's WeChat client needs to pay a prepay id (JSAPI's
+        ``getBrandWCPayRequest``, ``wx.chooseWXPay``, ``wx.requestPayment``), signed now."""
 
     async def close_payment(self, out_trade_no: str, *, sub_mchid: str | None = None) -> None:
         """Stop a still-open payment from being paid."""

@@ -6,9 +6,34 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt, field_validator
 
 from weshop.core.ids import RowId
 from weshop.core.money import MAX_LINE_QUANTITY, MAX_UNIT_PRICE_FEN
-from weshop.payments.models import PaymentStatus, RefundStatus
+from weshop.payments.models import Payment, PaymentChannel, PaymentStatus, RefundStatus
 
 MAX_LINE_AMOUNT_FEN = MAX_UNIT_PRICE_FEN * MAX_LINE_QUANTITY
+
+
+CHANNEL_DESCRIPTION = (
+    "Where the shopper pays: `h5` (a mobile browser), `native` (a QR code), `jsapi` (a page "
+    "opened in WeChat, under the official account) or `miniprogram` (wx.requestPayment); "
+    "default: the provider's."
+)
+
+
+class PaymentIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    channel: PaymentChannel | None = Field(default=None, description=CHANNEL_DESCRIPTION)
+
+
+class PayParams(BaseModel):
+    """What a page opened in WeChat passes to ``WeixinJSBridge.invoke('getBrandWCPayRequest')``
+    or ``wx.chooseWXPay``, and a mini-program to ``wx.requestPayment``: signed with the
+    merchant's key (RSA) over appId, timeStamp, nonceStr and package."""
+
+    appId: str
+    timeStamp: str
+    nonceStr: str
+    package: str = Field(description="`prepay_id=...`")
+    signType: str = Field(description="Always `RSA`.")
+    paySign: str
 
 
 class PaymentOut(BaseModel):
@@ -16,13 +41,27 @@ class PaymentOut(BaseModel):
     id: int
     order_id: int
     provider: str
+    channel: PaymentChannel
     out_trade_no: str
     amount_fen: int
     currency: str
     status: PaymentStatus
-    cashier_url: str
+    cashier_url: str = Field(description="Where to pay (h5, native); empty inside WeChat.")
+    pay_params: PayParams | None = Field(
+        default=None,
+        description="Inside WeChat (jsapi, miniprogram): the signed parameters for the payer's "
+        "WeChat client; asked again, signed afresh for the same prepay (valid two hours, "
+        "then renewed).",
+    )
     paid_at: datetime | None
     created_at: datetime
+
+
+def payment_out(payment: Payment, params: dict[str, str] | None) -> PaymentOut:
+    answer = PaymentOut.model_validate(payment)
+    if params is not None:
+        answer.pay_params = PayParams.model_validate(params)
+    return answer
 
 
 class NotificationAck(BaseModel):

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from weshop.accounts.models import User
 from weshop.core.clock import utcnow
+from weshop.core.config import Settings
 from weshop.core.errors import Conflict, IllegalTransition
 from weshop.core.events import announce
 from weshop.core.outbox import emit
@@ -23,13 +24,19 @@ from weshop.orders.models import Order
 from weshop.orders.state import ORDER_MACHINE
 from weshop.payments import repository as repo
 from weshop.payments.events import PaymentSucceeded
+from weshop.payments.in_app import in_app_payer
 from weshop.payments.models import (
+    IN_APP_CHANNELS,
     NO_PROVIDER,
     NotificationOutcome,
     Payment,
+    PaymentChannel,
     PaymentStatus,
 )
 from weshop.payments.provider import (
+    ChannelUnsupported,
+    CreatedPayment,
+    InAppPayer,
     PaymentNotice,
     PaymentProvider,
 )
@@ -55,20 +62,41 @@ async def start_payment(
     order_id: int,
     provider: PaymentProvider,
     payer_ip: str | None = None,
+    *,
+    channel: PaymentChannel | None = None,
+    settings: Settings | None = None,
 ) -> Payment:
-    """Open (or reopen) the payment of an unpaid order and return its cashier URL; queue
-    the queries that find it paid should its callback never arrive."""
+    """Open (or reopen) the payment of an unpaid order in ``channel`` (the provider's default
+    when None) and return it: its cashier URL, or for a payment inside WeChat its prepay id
+    (``settings`` name the apps); queue the queries that find it paid should its callback
+    never arrive. Nothing is written when the payment cannot be made."""
     order = await orders.shopper_order(session, user, order_id)
     ORDER_MACHINE.target(order.status, "pay")
     if utcnow() >= order.pay_deadline:
         raise Conflict("the payment window of this order has passed", code="payment_window_passed")
     if order.payable_fen == 0:
-        return await _pay_nothing(session, order, user)
+        return await _pay_nothing(session, order, user, channel or provider.default_channel)
     await refuse_direct_mode_for_many_stores(session, provider)
-    for payment in await repo.pending_payments(session, order.id):
-        if payment.provider == provider.name and payment.amount_fen == order.payable_fen:
-            return payment
+    channel = channel or provider.default_channel
+    if channel not in provider.channels:
+        raise ChannelUnsupported(
+            f"the {provider.name} provider cannot take {channel} payments",
+            details={"channel": str(channel), "channels": sorted(provider.channels)},
+        )
+    payer = None
+    if channel in IN_APP_CHANNELS:
+        if settings is None:
+            raise ValueError("an in-app payment needs the settings that name the apps")
+        payer = await in_app_payer(session, settings, user.id, order.store_id, channel)
     sub_mchid = await sub_mchid_for(session, order.store_id, provider)
+    for payment in await repo.pending_payments(session, order.id):
+        if (
+            payment.provider == provider.name
+            and payment.amount_fen == order.payable_fen
+            and payment.channel == channel
+            and payment.appid == (payer.appid if payer else None)
+        ):
+            return await _with_fresh_prepay(payment, order, provider, sub_mchid, payer)
     payment = Payment(
         store_id=order.store_id,
         order_id=order.id,
@@ -77,16 +105,13 @@ async def start_payment(
         out_trade_no=out_number("P"),
         amount_fen=order.payable_fen,
         currency=order.currency,
+        channel=channel,
+        appid=payer.appid if payer else None,
     )
-    created = await provider.create_payment(
-        out_trade_no=payment.out_trade_no,
-        amount_fen=payment.amount_fen,
-        description=f"WeShop order {order.order_no}",
-        expires_at=order.pay_deadline,
-        sub_mchid=sub_mchid,
-        payer_ip=payer_ip,
-    )
+    created = await _create_at_provider(payment, order, provider, sub_mchid, payer_ip, payer)
     payment.cashier_url = created.cashier_url
+    payment.prepay_id = created.prepay_id
+    payment.prepay_expires_at = created.prepay_expires_at
     session.add(payment)
     await session.flush()
     for when, due in (
@@ -104,7 +129,56 @@ async def start_payment(
     return payment
 
 
-async def _pay_nothing(session: AsyncSession, order: Order, user: User) -> Payment:
+async def _create_at_provider(
+    payment: Payment,
+    order: Order,
+    provider: PaymentProvider,
+    sub_mchid: str | None,
+    payer_ip: str | None,
+    payer: InAppPayer | None,
+) -> CreatedPayment:
+    # The same parameters each time: asked again, the provider answers the same payment.
+    return await provider.create_payment(
+        out_trade_no=payment.out_trade_no,
+        amount_fen=payment.amount_fen,
+        description=f"WeShop order {order.order_no}",
+        expires_at=order.pay_deadline,
+        sub_mchid=sub_mchid,
+        payer_ip=payer_ip,
+        channel=payment.channel,
+        payer=payer,
+    )
+
+
+async def _with_fresh_prepay(
+    payment: Payment,
+    order: Order,
+    provider: PaymentProvider,
+    sub_mchid: str | None,
+    payer: InAppPayer | None,
+) -> Payment:
+    """An open payment asked for again: an in-app one whose prepay id has expired is placed
+    again under the same number, for which the provider answers a fresh prepay id."""
+    expires = payment.prepay_expires_at
+    if payer is None or (expires is not None and utcnow() < expires):
+        return payment
+    created = await _create_at_provider(payment, order, provider, sub_mchid, None, payer)
+    payment.prepay_id = created.prepay_id
+    payment.prepay_expires_at = created.prepay_expires_at
+    return payment
+
+
+def pay_params(provider: PaymentProvider, payment: Payment) -> dict[str, str] | None:
+    """What the payer's WeChat client is handed to pay an in-app payment (signed now; the
+    same prepay id each time while it lasts); None for a payment paid elsewhere."""
+    if payment.prepay_id is None or payment.appid is None:
+        return None
+    return provider.pay_params(payment.appid, payment.prepay_id)
+
+
+async def _pay_nothing(
+    session: AsyncSession, order: Order, user: User, channel: PaymentChannel
+) -> Payment:
     """An order that costs nothing is paid at once, without a provider: a succeeded payment
     of 0 fen (provider ``none``, no transaction) and the ledger's entry that says so. No
     money moves, so no callback, query, refund or settlement ever reaches a provider."""
@@ -119,6 +193,7 @@ async def _pay_nothing(session: AsyncSession, order: Order, user: User) -> Payme
         amount_fen=0,
         currency=order.currency,
         cashier_url=return_path(out_trade_no),
+        channel=channel,
     )
     session.add(payment)
     await session.flush()

@@ -7,9 +7,10 @@ from collections.abc import Iterable
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from weshop.accounts.models import User
+from weshop.core.clock import utcnow
 from weshop.core.errors import NotFound
 from weshop.payments import repository as repo
-from weshop.payments.models import Payment
+from weshop.payments.models import Payment, PaymentChannel
 
 
 async def shopper_payment(
@@ -22,3 +23,20 @@ async def shopper_payment(
         if payment is not None and payment.user_id == user.id:
             return payment
     raise NotFound("no such payment")
+
+
+async def open_in_app_payment(
+    session: AsyncSession, order_id: int, provider: str, channel: PaymentChannel
+) -> Payment | None:
+    """The order's newest open payment in an in-app channel whose prepay id still lasts (the
+    one to hand to the payer's WeChat client again), or None."""
+    now = utcnow()
+    found = [
+        payment
+        for payment in await repo.pending_payments(session, order_id)
+        if payment.provider == provider
+        and payment.channel == channel
+        and payment.prepay_expires_at is not None
+        and now < payment.prepay_expires_at
+    ]
+    return max(found, key=lambda payment: payment.id, default=None)

@@ -51,7 +51,7 @@ def _route_create(kind: str, model: type[DirectOrder] | type[PartnerOrder], pref
     async def create(request: Request) -> Response:
         order = await parse_body(request, model)
         sim = simulator_of(request)
-        return answer(sim.trading.create(caller_of(request), TRADE_TYPES[kind], order))
+        return answer(await sim.place_order(caller_of(request), TRADE_TYPES[kind], order))
 
     router.add_api_route(f"{prefix}/{kind}", create, methods=["POST"], name=f"{prefix}/{kind}")
 

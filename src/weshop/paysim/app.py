@@ -17,6 +17,7 @@ from weshop.paysim import api, cashier
 from weshop.paysim.context import Clock
 from weshop.paysim.identity import StateFiles, load_or_create
 from weshop.paysim.notifier import Sender
+from weshop.paysim.payers import PayerDirectory
 from weshop.paysim.simulator import PaySim
 from weshop.paysim.store import Store
 
@@ -62,8 +63,11 @@ def open_simulator(
     base_url: str,
     clock: Clock = utcnow,
     sender: Sender | None = None,
+    payers: PayerDirectory | None = None,
 ) -> tuple[PaySim, bool]:
-    """The simulator over its state directory; True when its keys were made just now."""
+    """The simulator over its state directory; True when its keys were made just now.
+    ``payers``: who may pay a JSAPI order under which app (see ``paysim.payers``)."""
     store = Store(state_file)
     platform, created = load_or_create(files, store)
-    return PaySim(store, platform, base_url=base_url, clock=clock, sender=sender), created
+    sim = PaySim(store, platform, base_url=base_url, clock=clock, sender=sender, payers=payers)
+    return sim, created

@@ -4,7 +4,8 @@
 - Native: the ``code_url`` ``weixin://wxpay/bizpayurl?pr=…`` is "scanned" at
   ``/cashier/native?pr=…``.
 - JSAPI: the page gets the parameters a merchant page passes to ``getBrandWCPayRequest`` and
-  checks their ``paySign`` with the merchant's key, as the WeChat client does.
+  checks their ``paySign`` with the merchant's key, as the WeChat client does;
+  ``redirect_url`` may follow (as with H5), where the payer goes back to the merchant's page.
 
 Confirming pays the order and sends the TRANSACTION.SUCCESS callback at once.
 """
@@ -95,7 +96,7 @@ async def native_cashier(request: Request, pr: str = "") -> HTMLResponse:
 
 
 @router.get("/cashier/jsapi", response_class=HTMLResponse)
-async def jsapi_cashier(request: Request) -> HTMLResponse:
+async def jsapi_cashier(request: Request, redirect_url: str = "") -> HTMLResponse:
     params = request.query_params
     try:
         package = params.get("package", "")
@@ -108,7 +109,8 @@ async def jsapi_cashier(request: Request) -> HTMLResponse:
             params.get("nonceStr", ""),
             package,
         )
-        if params.get("appId") not in (transaction["appid"], transaction["sub_appid"]):
+        ordered_under = {transaction["appid"], transaction["sub_appid"]} - {""}
+        if params.get("appId") not in ordered_under:
             raise invalid_request("appId与下单时的appid不一致")
         if params.get("signType") != "RSA" or not crypto.verify(
             merchant_public_key(merchant), message, params.get("paySign", "")
@@ -116,7 +118,9 @@ async def jsapi_cashier(request: Request) -> HTMLResponse:
             raise ApiError(400, "SIGN_ERROR", "paySign签名错误")
     except ApiError as exc:
         return _error(exc)
-    return _order_page(request, transaction, {"prepay_id": transaction["prepay_id"]})
+    return _order_page(
+        request, transaction, {"prepay_id": transaction["prepay_id"], "redirect_url": redirect_url}
+    )
 
 
 @router.post("/cashier/confirm", response_class=HTMLResponse)

@@ -15,6 +15,7 @@ from weshop.core.clock import utcnow
 from weshop.payments.wechatpay.transactions import BEIJING
 from weshop.paysim.identity import PlatformIdentity
 from weshop.paysim.notifier import HttpSender, Notifier, Sender
+from weshop.paysim.payers import PayerDirectory
 from weshop.paysim.store import Row, Store
 
 Clock = Callable[[], datetime]
@@ -74,8 +75,11 @@ class SimContext:
         sender: Sender | None = None,
         refund_delay: timedelta = timedelta(seconds=0),
         review_delay: timedelta = timedelta(seconds=30),
+        payers: PayerDirectory | None = None,
     ) -> None:
         self.store = store
+        # Which openids are whose (see ``payers``); None: any openid pays.
+        self.payers = payers
         self.platform = platform
         self.base_url = base_url.rstrip("/")
         self.clock = clock
@@ -89,3 +93,14 @@ class SimContext:
 
     def merchant(self, mchid: str) -> Row | None:
         return self.store.one("SELECT * FROM merchants WHERE mchid = ?", (mchid,))
+
+    def appid_bound(self, mchid: str, appid: str) -> bool:
+        """Whether orders of ``mchid`` may be placed under ``appid``: its own appid, or one
+        bound to it."""
+        merchant = self.merchant(mchid)
+        if merchant is None or not appid:
+            return False
+        if merchant["appid"] == appid:
+            return True
+        bound = self.store.one("SELECT 1 FROM appids WHERE mchid = ? AND appid = ?", (mchid, appid))
+        return bound is not None

@@ -52,5 +52,19 @@ def banner(sim: PaySim, files: StateFiles, state_file: str, *, created: bool) ->
         f"  (same key settings; a ready sub-merchant is {READY_SUB_MCHID}, more come from",
         "   POST /v3/ecommerce/applyments/)",
         "",
+        *_in_app_lines(sim),
     ]
     return "\n".join(lines)
+
+
+def _in_app_lines(sim: PaySim) -> list[str]:
+    """Paying inside WeChat: the apps bound to merchants, and who may pay under them."""
+    bound = sim.store.all("SELECT mchid, appid FROM appids ORDER BY mchid, appid")
+    lines = ["Apps bound besides each merchant's own appid (--bind-appid MCHID=APPID):"]
+    lines += [f"  {row['mchid']}  {row['appid']}" for row in bound] or ["  none"]
+    if sim.payers is None:
+        lines.append("JSAPI payers: any openid (no --wxsim-url)")
+    else:
+        where = getattr(sim.payers, "base_url", "the payer directory given")
+        lines.append(f"JSAPI payers: an openid must be of the order's app, as {where} says")
+    return [*lines, ""]

@@ -17,11 +17,14 @@ from weshop.paysim import funds
 from weshop.paysim.applyments import Onboarding
 from weshop.paysim.bills import Billing
 from weshop.paysim.context import SimContext
+from weshop.paysim.errors import ApiError
 from weshop.paysim.identity import PLATFORM_MCHID
+from weshop.paysim.payers import is_payer_of
 from weshop.paysim.profitsharing import DEFAULT_MAX_SPLIT_RATIO, MAX_SPLIT_RATIO, Sharing
 from weshop.paysim.refunds import Refunding
+from weshop.paysim.security import Caller
 from weshop.paysim.subsidies import Subsidies
-from weshop.paysim.transactions import Trading
+from weshop.paysim.transactions import DirectOrder, PartnerOrder, Trading
 
 log = structlog.get_logger(__name__)
 
@@ -76,6 +79,30 @@ class PaySim(SimContext):
                 },
             )
         return sub_mchid
+
+    def bind_appid(self, mchid: str, appid: str) -> None:
+        """Bind an app to a merchant (AppID账号关联): the platform's mini-program or another
+        official account to the platform or a direct merchant, a store's own app to its
+        sub-merchant (its ``sub_appid``). Binding again changes nothing."""
+        with self.store.transaction():
+            if self.merchant(mchid) is None:
+                raise ValueError(f"no merchant {mchid}")
+            self.store.run(
+                "INSERT INTO appids (mchid, appid) VALUES (?, ?) ON CONFLICT DO NOTHING",
+                (mchid, appid),
+            )
+
+    async def place_order(
+        self, caller: Caller, trade_type: str, order: DirectOrder | PartnerOrder
+    ) -> dict[str, str]:
+        """An order from the API: its apps checked, then its payer (asking the payer
+        directory, which may be another server), then placed."""
+        self.trading.check_apps(caller, order)
+        if self.payers is not None:
+            for appid, openid, mismatch in self.trading.payers(trade_type, order):
+                if not await is_payer_of(self.payers, appid, openid):
+                    raise ApiError(400, "PARAM_ERROR", mismatch, {"appid": appid})
+        return self.trading.create(caller, trade_type, order)
 
     def set_max_split_ratio(self, mchid: str, max_split_ratio: int) -> None:
         """A sub-merchant changes the ratio it authorised (or a direct merchant has its own

@@ -28,6 +28,13 @@ CREATE TABLE IF NOT EXISTS merchants (
     -- (万分比): set by the sub-merchant when it authorises the platform, 30% by default.
     max_split_ratio INTEGER NOT NULL DEFAULT 3000 CHECK (max_split_ratio BETWEEN 1 AND 10000)
 );
+CREATE TABLE IF NOT EXISTS appids (
+    -- An app (official account, mini-program) bound to a merchant besides its own appid
+    -- (AppID账号关联): orders may be placed, and payers pay, under it.
+    mchid TEXT NOT NULL REFERENCES merchants (mchid),
+    appid TEXT NOT NULL,
+    PRIMARY KEY (mchid, appid)
+);
 CREATE TABLE IF NOT EXISTS accounts (
     owner TEXT PRIMARY KEY,             -- mch:<mchid> | openid:<openid> | sub_openid:<openid>
     available INTEGER NOT NULL DEFAULT 0 CHECK (available >= 0),

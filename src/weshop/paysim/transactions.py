@@ -1,5 +1,10 @@
 """Orders: JSAPI / H5 / Native, direct and partner; query, close, and paying at the cashier.
 
+An order's appid must be bound to its merchant (its own appid or one bound to it, as WeChat
+Pay's AppID账号关联: the platform's official account and mini-program), a ``sub_appid`` to the
+sub-merchant; a JSAPI payer's openid must be a user's of that app when the simulator has a
+payer directory (``payers``), else PARAM_ERROR "appid和openid不匹配" as WeChat Pay answers.
+
 An order is idempotent by out_trade_no: the same parameters again answer a prepay id (a
 fresh one once the old is two hours old); other parameters under the same number answer
 403 OUT_TRADE_NO_USED; a paid order answers ORDERPAID and a closed one ORDER_CLOSED. An
@@ -102,13 +107,11 @@ def moment(timestamp: float) -> datetime:
     return datetime.fromtimestamp(timestamp, UTC)
 
 
-def check_direct(caller: Caller, mchid: str, appid: str | None = None) -> None:
+def check_direct(caller: Caller, mchid: str) -> None:
     if caller.role != "direct":
         raise no_auth("服务商/平台商户请调用服务商模式接口")
     if mchid != caller.mchid:
         raise param_error("mchid", "与请求头Authorization中的商户号不一致", value=mchid)
-    if appid is not None and appid != caller.appid:
-        raise ApiError(400, "APPID_MCHID_NOT_MATCH", "AppID和mch_id不匹配")
 
 
 def check_partner(sim: SimContext, caller: Caller, sp_mchid: str, sub_mchid: str) -> None:
@@ -159,17 +162,41 @@ class Trading:
         expired = self.sim.now().timestamp() >= transaction["time_expire"]
         return "CLOSED" if transaction["state"] == "NOTPAY" and expired else transaction["state"]
 
+    def check_apps(self, caller: Caller, order: DirectOrder | PartnerOrder) -> None:
+        """The order's merchant may take it, under apps bound to it."""
+        if isinstance(order, PartnerOrder):
+            check_partner(self.sim, caller, order.sp_mchid, order.sub_mchid)
+            if not self.sim.appid_bound(order.sp_mchid, order.sp_appid):
+                raise ApiError(400, "APPID_MCHID_NOT_MATCH", "sp_appid和sp_mchid不匹配")
+            if order.sub_appid and not self.sim.appid_bound(order.sub_mchid, order.sub_appid):
+                raise ApiError(400, "APPID_MCHID_NOT_MATCH", "sub_appid和sub_mchid不匹配")
+        else:
+            check_direct(caller, order.mchid)
+            if not self.sim.appid_bound(order.mchid, order.appid):
+                raise ApiError(400, "APPID_MCHID_NOT_MATCH", "AppID和mch_id不匹配")
+
+    def payers(
+        self, trade_type: str, order: DirectOrder | PartnerOrder
+    ) -> list[tuple[str, str, str]]:
+        """A JSAPI order's payer as (appid, openid, what WeChat Pay calls the pair when they
+        do not match), for each openid it names."""
+        openid, sub_openid = self._payer(trade_type, order)
+        if isinstance(order, DirectOrder):
+            return [(order.appid, openid, "appid和openid不匹配")] if openid else []
+        named = [(order.sp_appid, openid, "sp_appid和sp_openid不匹配")] if openid else []
+        if sub_openid and order.sub_appid:
+            named.append((order.sub_appid, sub_openid, "sub_appid和sub_openid不匹配"))
+        return named
+
     def create(
         self, caller: Caller, trade_type: str, order: DirectOrder | PartnerOrder
     ) -> dict[str, str]:
+        """Place (or place again) an order whose payer was checked (``PaySim.place_order``)."""
+        self.check_apps(caller, order)
         if isinstance(order, PartnerOrder):
-            check_partner(self.sim, caller, order.sp_mchid, order.sub_mchid)
-            if order.sp_appid != caller.appid:
-                raise ApiError(400, "APPID_MCHID_NOT_MATCH", "sp_appid和sp_mchid不匹配")
             mchid, sub_mchid, appid = order.sp_mchid, order.sub_mchid, order.sp_appid
             sub_appid = order.sub_appid or ""
         else:
-            check_direct(caller, order.mchid, order.appid)
             mchid, sub_mchid, appid, sub_appid = order.mchid, "", order.appid, ""
         openid, sub_openid = self._payer(trade_type, order)
         client_ip = self._scene(trade_type, order)

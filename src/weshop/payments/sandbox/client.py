@@ -9,8 +9,11 @@ from datetime import datetime
 from weshop.core.clock import utcnow
 from weshop.core.errors import Conflict, NotFound
 from weshop.core.security import hmac_verify
+from weshop.payments.models import PaymentChannel
 from weshop.payments.provider import (
+    ChannelUnsupported,
     CreatedPayment,
+    InAppPayer,
     InvalidNotification,
     PaymentNotice,
     PromoterPayout,
@@ -28,6 +31,9 @@ MAX_CLOCK_SKEW_SECONDS = 300
 class SandboxProvider:
     name = "sandbox"
     partner = False
+    # Its cashier is a web page: it has no WeChat client to hand a prepay id to.
+    channels = frozenset({PaymentChannel.H5})
+    default_channel = PaymentChannel.H5
 
     def __init__(self, gateway: SandboxGateway, signing_key: bytes, public_base_url: str) -> None:
         self.gateway = gateway
@@ -43,8 +49,12 @@ class SandboxProvider:
         expires_at: datetime,
         sub_mchid: str | None = None,
         payer_ip: str | None = None,
+        channel: PaymentChannel | None = None,
+        payer: InAppPayer | None = None,
     ) -> CreatedPayment:
         # The sandbox has no sub-merchants and no payment method that needs the payer's IP.
+        if channel is not None and channel not in self.channels:
+            raise _unsupported(channel)
         await self.gateway.open_transaction(
             out_trade_no=out_trade_no,
             amount_fen=amount_fen,
@@ -54,6 +64,9 @@ class SandboxProvider:
         return CreatedPayment(
             cashier_url=f"{self.public_base_url}/sandbox-pay/cashier/{out_trade_no}"
         )
+
+    def pay_params(self, appid: str, prepay_id: str) -> dict[str, str]:
+        raise _unsupported(PaymentChannel.JSAPI)
 
     async def close_payment(self, out_trade_no: str, *, sub_mchid: str | None = None) -> None:
         await self.gateway.close(out_trade_no)
@@ -174,3 +187,11 @@ class SandboxProvider:
         if notice.paid_at.tzinfo is None or notice.amount_fen <= 0:
             raise InvalidNotification("malformed notification")
         return notice
+
+
+def _unsupported(channel: PaymentChannel) -> ChannelUnsupported:
+    return ChannelUnsupported(
+        f"the sandbox provider cannot take {channel} payments: it pays at its own cashier "
+        "page only (h5)",
+        details={"channel": str(channel), "channels": ["h5"]},
+    )

@@ -2,19 +2,24 @@
 
 The cashier URL is the H5 payment page (``h5_url``) or, with the Native trade type, the
 ``code_url`` to show as a QR code. Against the local simulator both open its cashier page.
+A payment inside WeChat (a 公众号 page or a mini-program) is a JSAPI order under the payer's
+app: its ``prepay_id`` is signed with the merchant key for the payer's WeChat client.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Literal
 
 import structlog
 
+from weshop.core.clock import utcnow
+from weshop.payments.models import IN_APP_CHANNELS, PaymentChannel
 from weshop.payments.provider import (
     CreatedPayment,
+    InAppPayer,
     InvalidNotification,
     PaymentNotice,
     PromoterPayout,
@@ -63,6 +68,16 @@ SETTLEMENT_DESCRIPTION = "售后期结束，解冻结算"
 FEE_RETURN_DESCRIPTION = "退款退回平台服务费"
 SUBSIDY_DESCRIPTION = "平台优惠补贴"
 SUBSIDY_RETURN_DESCRIPTION = "退款回退平台补贴"
+# WeChat Pay keeps a prepay id for two hours; it is handed out for a little less, so that a
+# payer who starts just before its end is not refused by the WeChat client.
+PREPAY_USABLE_FOR = timedelta(hours=2) - timedelta(minutes=10)
+TRADE_TYPE_OF = {
+    PaymentChannel.H5: TradeType.H5,
+    PaymentChannel.NATIVE: TradeType.NATIVE,
+    # A mini-program pays through the same JSAPI order, under the mini-program's appid.
+    PaymentChannel.JSAPI: TradeType.JSAPI,
+    PaymentChannel.MINIPROGRAM: TradeType.JSAPI,
+}
 REFUND_STATUS = {
     "SUCCESS": ProviderRefundStatus.SUCCEEDED,
     "PROCESSING": ProviderRefundStatus.PROCESSING,
@@ -109,6 +124,7 @@ class WechatPay:
 
 class WechatPayProvider:
     name = "wechatpay"
+    channels = frozenset(PaymentChannel)
 
     def __init__(
         self,
@@ -124,7 +140,7 @@ class WechatPayProvider:
         self.merchant_name = merchant_name
         # Refund callbacks come to their own endpoint, beside the payments'.
         self.refund_notify_url = notify_url.rstrip("/") + "/refunds"
-        self.trade_type = TradeType(trade_type)
+        self.default_channel = PaymentChannel(trade_type)
 
     @property
     def partner(self) -> bool:
@@ -139,26 +155,50 @@ class WechatPayProvider:
         expires_at: datetime,
         sub_mchid: str | None = None,
         payer_ip: str | None = None,
+        channel: PaymentChannel | None = None,
+        payer: InAppPayer | None = None,
     ) -> CreatedPayment:
         self._check_sub_mchid(sub_mchid)
-        if self.trade_type is TradeType.H5 and not payer_ip:
+        channel = channel or self.default_channel
+        trade_type = TRADE_TYPE_OF[channel]
+        if trade_type is TradeType.H5 and not payer_ip:
             raise WechatPayError(
                 "WeChat Pay H5 needs the payer's IP address", code="wechatpay_payer_ip_required"
             )
+        if channel in IN_APP_CHANNELS and payer is None:
+            raise WechatPayError(
+                f"a {channel} payment needs the payer's openid", code="wechatpay_payer_required"
+            )
+        # The store's own app in partner mode pays as the sub-merchant's app (sub_appid);
+        # otherwise the app is the merchant's (appid / sp_appid), one of those bound to it.
+        as_sub_app = payer is not None and payer.store_app and self.partner
         answer = await self.pay.transactions.create(
-            self.trade_type,
+            trade_type,
             out_trade_no=out_trade_no,
             description=description,
             total_fen=amount_fen,
             notify_url=self.notify_url,
             time_expire=expires_at,
             payer_client_ip=payer_ip,
+            payer_openid=payer.openid if payer else None,
             sub_mchid=sub_mchid,
+            sub_appid=payer.appid if payer and as_sub_app else None,
+            appid=payer.appid if payer and not as_sub_app else None,
         )
-        url = answer.get("h5_url") if self.trade_type is TradeType.H5 else answer.get("code_url")
+        if trade_type is TradeType.JSAPI:
+            prepay_id = answer.get("prepay_id")
+            if not prepay_id:
+                raise WechatPayError("WeChat Pay answered no prepay_id")
+            return CreatedPayment(
+                prepay_id=str(prepay_id), prepay_expires_at=utcnow() + PREPAY_USABLE_FOR
+            )
+        url = answer.get("h5_url") if trade_type is TradeType.H5 else answer.get("code_url")
         if not url:
             raise WechatPayError("WeChat Pay answered no payment URL")
         return CreatedPayment(cashier_url=str(url))
+
+    def pay_params(self, appid: str, prepay_id: str) -> dict[str, str]:
+        return self.pay.client.jsapi_pay_params(appid, prepay_id)
 
     async def close_payment(self, out_trade_no: str, *, sub_mchid: str | None = None) -> None:
         self._check_sub_mchid(sub_mchid)

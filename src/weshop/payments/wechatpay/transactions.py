@@ -74,12 +74,16 @@ class Transactions:
         h5_type: str = "Wap",
         sub_mchid: str | None = None,
         sub_appid: str | None = None,
+        appid: str | None = None,
         profit_sharing: bool | None = None,
     ) -> dict[str, Any]:
         """Place an order; returns ``prepay_id`` (JSAPI), ``h5_url`` (H5) or ``code_url``
-        (Native). Calling again with the same parameters is harmless."""
+        (Native). Calling again with the same parameters is harmless.
+
+        ``appid``: another app bound to the merchant than its configured one (its
+        mini-program, say), as ``appid`` (direct) or ``sp_appid`` (partner)."""
         body: dict[str, Any] = {
-            **self._owner(sub_mchid, sub_appid),
+            **self._owner(sub_mchid, sub_appid, appid),
             "description": description[:127],
             "out_trade_no": out_trade_no,
             "notify_url": notify_url,
@@ -128,17 +132,19 @@ class Transactions:
             body = {"mchid": self.merchant.mchid}
         await self.client.request("POST", path, body=body)
 
-    def _owner(self, sub_mchid: str | None, sub_appid: str | None) -> dict[str, str]:
+    def _owner(
+        self, sub_mchid: str | None, sub_appid: str | None, appid: str | None
+    ) -> dict[str, str]:
         if isinstance(self.merchant, Partner):
             owner = {
-                "sp_appid": self.merchant.sp_appid,
+                "sp_appid": appid or self.merchant.sp_appid,
                 "sp_mchid": self.merchant.sp_mchid,
                 "sub_mchid": _required(sub_mchid),
             }
             if sub_appid:
                 owner["sub_appid"] = sub_appid
             return owner
-        return {"appid": self.merchant.appid, "mchid": self.merchant.mchid}
+        return {"appid": appid or self.merchant.appid, "mchid": self.merchant.mchid}
 
 
 def _required(sub_mchid: str | None) -> str:
