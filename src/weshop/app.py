@@ -60,6 +60,7 @@ from weshop.web.response_cache import ResponseCache
 from weshop.wechat.client import COMPONENT as WECHAT_CLIENT
 from weshop.wechat.client import build_wechat_client
 from weshop.wechat.events import subscribers as wechat_subscribers
+from weshop.wechat.share_events import share_subscribers
 from weshop.wechat.web_signin import WechatWebSignIn
 
 log = structlog.get_logger(__name__)
@@ -122,6 +123,7 @@ def build_runtime(settings: Settings) -> Runtime:
     subscribers.merge(bargain_subscribers)
     subscribers.merge(flashsale_subscribers)
     subscribers.merge(affiliate_subscribers)
+    subscribers.merge(share_subscribers(runtime))
     subscribers.merge(wechat_subscribers)
     wire(runtime.db, subscribers)
     runtime.components["code_sender"] = build_code_sender(settings.otp_sender)

@@ -49,6 +49,7 @@ from weshop.promotions.models import (
 from weshop.reviews import models as reviews_models  # noqa: F401  (the review tables)
 from weshop.stores.models import StaffMember, Store
 from weshop.wechat import models as wechat_models  # noqa: F401  (the WeChat tables)
+from weshop.wechat import share_models as wechat_share_models  # noqa: F401  (mini-program codes)
 
 metadata = Base.metadata
 

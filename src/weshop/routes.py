@@ -73,7 +73,11 @@ from weshop.reviews import web as reviews_web
 from weshop.stores import api as stores_api
 from weshop.stores import console as stores_console
 from weshop.stores import platform_console as stores_platform
+from weshop.web import templating
 from weshop.wechat import api as wechat_api
+from weshop.wechat import share_api as wechat_share_api
+from weshop.wechat import share_console as wechat_share_console
+from weshop.wechat import share_web as wechat_share_web
 from weshop.wechat import web as wechat_web
 
 # The storefront (mobile H5).
@@ -115,6 +119,9 @@ catalog_web.PRODUCT_PAGE_SECTIONS[:] = [
     reviews_web.product_section,
 ]
 
+# What every storefront page ends with: the JS-SDK, when an official account is configured.
+templating.SHOP_PAGE_PARTS[:] = [wechat_share_web.jssdk_part]
+
 # The merchant console (``/console``).
 MERCHANT_CONSOLE_PAGES: list[APIRouter] = [
     orders_console.router,
@@ -139,6 +146,7 @@ MERCHANT_CONSOLE_PAGES: list[APIRouter] = [
     catalog_console_warehouses.router,
     stores_console.home,
     stores_console.router,
+    wechat_share_console.router,
 ]
 
 # The platform console (``/platform``).
@@ -207,6 +215,8 @@ API_ROUTERS: list[APIRouter] = [
     reviews_api.me,
     reviews_api.merchant,
     reviews_api.platform,
+    wechat_share_api.shop,
+    wechat_share_api.merchant,
     wechat_api.router,
 ]
 

@@ -7,6 +7,7 @@ import asyncio
 from io import BytesIO
 from pathlib import Path
 
+import pytest
 import segno
 from PIL import Image
 
@@ -69,6 +70,20 @@ async def _with_photo(pool: Pool, color: tuple[int, int, int]) -> None:
     )
 
 
+@pytest.fixture
+def no_miniprogram(runtime, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An installation without a mini-program: a poster carries its link's QR code (with
+    one, the link's mini-program code: tests/wechat/share/test_codes.py)."""
+    monkeypatch.setattr(
+        runtime,
+        "settings",
+        runtime.settings.model_copy(
+            update={"wechat_miniprogram_appid": "", "wechat_store_apps": []}
+        ),
+    )
+
+
+@pytest.mark.usefixtures("no_miniprogram")
 async def test_a_poster_shows_the_photo_and_a_qr_code_of_the_link_with_channel_poster(
     pool: Pool,
 ):
@@ -88,6 +103,7 @@ async def test_a_poster_shows_the_photo_and_a_qr_code_of_the_link_with_channel_p
     assert not qr_matches(poster, f"{base}/r/{code}")
 
 
+@pytest.mark.usefixtures("no_miniprogram")
 async def test_a_store_poster_draws_the_stores_logo_and_its_qr_code(pool: Pool):
     logo = await _upload(pool, (20, 120, 200))
     expect(

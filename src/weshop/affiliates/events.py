@@ -5,6 +5,8 @@ payment, closing, refunds and settlement (:mod:`weshop.affiliates.commissions`).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from weshop.affiliates import commissions, fraud
@@ -12,7 +14,7 @@ from weshop.affiliates.clicks import current_visitor
 from weshop.affiliates.decisions import attribute_placed_lines
 from weshop.affiliates.promoters import current_policy
 from weshop.core.clock import utcnow
-from weshop.core.events import Subscribers
+from weshop.core.events import Question, Subscribers
 from weshop.ledger.announcements import (
     CommissionClawedBack,
     CommissionDue,
@@ -26,6 +28,17 @@ from weshop.orders.events import OrderClosed, OrdersPlaced
 from weshop.payments.events import PaymentSucceeded, RefundSucceeded
 
 subscribers = Subscribers()
+
+
+@dataclass(frozen=True)
+class ShareLinkMiniProgramCode(Question[str | None]):
+    """The mini-program code (小程序码) opening a promoter's share link, for its poster: an
+    image file under the media directory, or None when no mini-program opens the link's
+    store (the poster then carries the link's QR code)."""
+
+    store_id: int
+    target: str  # the link's target, "product:12"
+    link_code: str
 
 
 @subscribers.on(OrdersPlaced)

@@ -91,10 +91,14 @@ class Target:
         return f"{self.kind.value}:{self.id}"
 
 
+def target_path(target: Target) -> str:
+    """The storefront page of a target."""
+    return _PATHS[target.kind].format(target.id)
+
+
 def link_path(share_link: ShareLink) -> str:
     """The page a link opens."""
-    target = Target.of(share_link)
-    return _PATHS[target.kind].format(target.id)
+    return target_path(Target.of(share_link))
 
 
 def natural_channel(share_link: ShareLink) -> ClickChannel:
@@ -107,7 +111,7 @@ def short_path(code: str) -> str:
     return f"/r/{code}"
 
 
-async def _store_and_product(session: AsyncSession, target: Target) -> tuple[int, int | None]:
+async def store_and_product(session: AsyncSession, target: Target) -> tuple[int, int | None]:
     """The store and product a target belongs to; NotFound for none."""
     if target.kind == TargetKind.STORE:
         store = await session.get(Store, target.id)
@@ -135,7 +139,7 @@ async def share_link(session: AsyncSession, promoter: Promoter, target: Target) 
     """The promoter's link to a target: a product of the pool they may promote now, an open
     store, or a group, bargain or flash-sale item of a pool product. The same target always
     gives the same link."""
-    store_id, product_id = await _store_and_product(session, target)
+    store_id, product_id = await store_and_product(session, target)
     if product_id is not None and not await repo.in_pool_for(
         session, promoter.id, product_id, utcnow()
     ):

@@ -1,6 +1,7 @@
 """Posters: a promoter's share link as an image to post in chats and moments — the product's
 photo (a store poster: its logo and name), title, price, the promoter's code (never their
-name) and a QR code of the link with the channel ``poster``.
+name) and a QR code of the link with the channel ``poster``, or, when a mini-program opens
+the store, the link's mini-program code (小程序码, asked of the wechat domain).
 
 Rendered once per content: the file name carries a digest of everything drawn, so a change
 of the product (title, price, photo) or of the language draws a new poster, and a repeat is
@@ -25,11 +26,13 @@ from PIL import Image, ImageDraw, ImageFont, ImageOps
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from weshop.affiliates import repository as repo
+from weshop.affiliates.events import ShareLinkMiniProgramCode
 from weshop.affiliates.links import short_path
 from weshop.affiliates.models import Promoter, ShareLink
 from weshop.catalog import repository as catalog_repo
 from weshop.core.config import Settings
 from weshop.core.errors import NotFound
+from weshop.core.events import ask
 from weshop.core.money import format_yuan
 from weshop.stores.models import Store
 from weshop.web.console_forms import N_
@@ -53,6 +56,7 @@ PLACEHOLDER = (238, 238, 238)
 
 RECOMMENDED_BY = N_("Recommended by promoter {code}")
 SCAN_HINT = N_("Long-press to scan the QR code")
+MINIPROGRAM_HINT = N_("Long-press to open the mini-program")
 PRICE_FROM = N_("{price} and up")
 VISIT_STORE = N_("Visit the store")
 
@@ -68,6 +72,7 @@ class PosterContent:
     hint: str
     byline: str
     photo: str | None  # a file under the media directory
+    code: str | None = None  # the link's mini-program code, a file under the media directory
 
 
 def poster_url(settings: Settings, link: ShareLink) -> str:
@@ -80,11 +85,15 @@ async def content(
 ) -> PosterContent:
     text = translations(language).gettext
     code = promoter.code or ""
+    miniprogram_code = await ask(
+        session, ShareLinkMiniProgramCode(link.store_id, link.target, link.code)
+    )
     common = {
         "url": poster_url(settings, link),
         "promoter_code": code,
-        "hint": text(SCAN_HINT),
+        "hint": text(MINIPROGRAM_HINT if miniprogram_code else SCAN_HINT),
         "byline": text(RECOMMENDED_BY).format(code=code),
+        "code": miniprogram_code,
     }
     if link.product_id is None:
         store = await session.get_one(Store, link.store_id)
@@ -162,6 +171,19 @@ def _photo(media_dir: Path, relative: str | None) -> Image.Image | None:
         return None
 
 
+def _code_image(media_dir: Path, relative: str) -> Image.Image | None:
+    """The mini-program code, as large as the QR code's box; None when unreadable."""
+    path = (media_dir / relative).resolve()
+    if not path.is_relative_to(media_dir.resolve()):
+        return None
+    try:
+        with Image.open(path) as opened:
+            return opened.convert("RGB").resize((QR_SIZE, QR_SIZE), Image.Resampling.LANCZOS)
+    except (OSError, Image.DecompressionBombError) as exc:
+        log.warning("poster_code_unreadable", error=type(exc).__name__)
+        return None
+
+
 def _wrap(draw: ImageDraw.ImageDraw, text: str, font, width: int, lines: int) -> list[str]:
     """``text`` cut into at most ``lines`` lines of ``width`` pixels, character by character
     (Chinese has no spaces to break at); an ellipsis ends what does not fit."""
@@ -224,7 +246,9 @@ def render(drawn: PosterContent, media_dir: Path, font_path: Path) -> bytes:
     for offset, line in ((90, drawn.byline), (130, drawn.hint)):
         [fitted] = _wrap(draw, line, small, text_width, 1) or [""]
         draw.text((MARGIN, QR_BOX[1] + offset), fitted, font=small, fill=GREY)
-    qr = qr_image(drawn.url)
+    qr = _code_image(media_dir, drawn.code) if drawn.code else None
+    if qr is None:
+        qr = qr_image(drawn.url)
     left = QR_BOX[0] + (QR_SIZE - qr.width) // 2
     top = QR_BOX[1] + (QR_SIZE - qr.height) // 2
     poster.paste(qr, (left, top))

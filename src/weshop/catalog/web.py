@@ -106,6 +106,10 @@ async def store_home(
         "sorts": SORTS,
         "tab": "home",
         "share_url": absolute(runtime, f"/s/{store.id}"),
+        # An uploaded logo is a path here; a card's image must be a whole address.
+        "share_image": absolute(runtime, store.logo_url)
+        if store.logo_url.startswith("/")
+        else store.logo_url,
         "sections": [],
     }
     if not context["suspended"]:

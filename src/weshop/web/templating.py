@@ -14,6 +14,7 @@ every language at once.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextvars import ContextVar
 from datetime import datetime
 from pathlib import Path
@@ -95,6 +96,20 @@ def _build_environment() -> Environment:
 
 
 environment = _build_environment()
+
+# What domains above the toolkit add to the end of every storefront page (set by
+# ``weshop.routes``): each gets the request and answers None or a dict with the ``template`` to
+# include (seen there as ``part``). Storefront pages are kept for every visitor, so a part may
+# depend on the installation's settings, never on the visitor.
+ShopPagePart = Callable[[Request], dict[str, Any] | None]
+SHOP_PAGE_PARTS: list[ShopPagePart] = []
+
+
+def _shop_page_parts(request: Request) -> list[dict[str, Any]]:
+    return [shown for part in SHOP_PAGE_PARTS if (shown := part(request)) is not None]
+
+
+environment.globals["shop_page_parts"] = _shop_page_parts
 
 
 def render(

@@ -3463,6 +3463,25 @@ def upgrade() -> None:
             batch_op.f("ix_wechat_identities_unionid_index"), ["unionid_index"], unique=False
         )
         batch_op.create_index(batch_op.f("ix_wechat_identities_user_id"), ["user_id"], unique=False)
+    # wechat share
+    op.create_table(
+        "wechat_miniprogram_codes",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("appid", sa.String(length=32), nullable=False),
+        sa.Column("page", sa.String(length=128), nullable=False),
+        sa.Column("scene", sa.String(length=32), nullable=False),
+        sa.Column("width", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("path", sa.String(length=200), nullable=True),
+        sa.Column("claimed_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_wechat_miniprogram_codes")),
+        sa.UniqueConstraint(
+            "appid",
+            "page",
+            "scene",
+            "width",
+            name=op.f("uq_wechat_miniprogram_codes_appid_page_scene_width"),
+        ),
+    )
     # ### end Alembic commands ###
 
 
@@ -3475,6 +3494,8 @@ def downgrade() -> None:
         batch_op.drop_column("appid")
         batch_op.drop_column("channel")
     # end wechat-pay
+    # wechat share
+    op.drop_table("wechat_miniprogram_codes")
     # wechat identity
     op.drop_table("wechat_identities")
     op.drop_table("wechat_accounts")
