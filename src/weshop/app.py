@@ -60,7 +60,9 @@ from weshop.web.response_cache import ResponseCache
 from weshop.wechat.client import COMPONENT as WECHAT_CLIENT
 from weshop.wechat.client import build_wechat_client
 from weshop.wechat.events import subscribers as wechat_subscribers
+from weshop.wechat.messages_events import message_subscribers
 from weshop.wechat.share_events import share_subscribers
+from weshop.wechat.tasks import registry as wechat_tasks
 from weshop.wechat.web_signin import WechatWebSignIn
 
 log = structlog.get_logger(__name__)
@@ -114,6 +116,7 @@ def build_runtime(settings: Settings) -> Runtime:
     runtime.handlers.merge(groupbuy_tasks)
     runtime.handlers.merge(bargain_tasks)
     runtime.handlers.merge(flashsale_tasks)
+    runtime.handlers.merge(wechat_tasks)
     # In-transaction events: every session of the database reaches their subscribers.
     subscribers = Subscribers()
     subscribers.merge(order_tracking_subscribers)
@@ -125,6 +128,7 @@ def build_runtime(settings: Settings) -> Runtime:
     subscribers.merge(affiliate_subscribers)
     subscribers.merge(share_subscribers(runtime))
     subscribers.merge(wechat_subscribers)
+    subscribers.merge(message_subscribers(settings))
     wire(runtime.db, subscribers)
     runtime.components["code_sender"] = build_code_sender(settings.otp_sender)
     runtime.components.update(build_payment_setup(settings).components())

@@ -75,6 +75,9 @@ from weshop.stores import console as stores_console
 from weshop.stores import platform_console as stores_platform
 from weshop.web import templating
 from weshop.wechat import api as wechat_api
+from weshop.wechat import messages_api as wechat_messages_api
+from weshop.wechat import messages_console as wechat_messages_console
+from weshop.wechat import messages_web as wechat_messages_web
 from weshop.wechat import share_api as wechat_share_api
 from weshop.wechat import share_console as wechat_share_console
 from weshop.wechat import share_web as wechat_share_web
@@ -96,10 +99,16 @@ STOREFRONT_PAGES: list[APIRouter] = [
     affiliates_web.router,
     reviews_web.router,
     wechat_web.router,
+    wechat_messages_web.router,
 ]
 
-# Sections that reviews add to the buyer's order page.
-orders_web.SHOPPER_ORDER_PAGE_SECTIONS[:] = [reviews_web.order_section]
+# Sections that reviews and WeChat add to the buyer's order page (and WeChat to the payment
+# result page).
+orders_web.SHOPPER_ORDER_PAGE_SECTIONS[:] = [
+    reviews_web.order_section,
+    wechat_messages_web.subscribe_section,
+]
+payments_web.RESULT_PAGE_SECTIONS[:] = [wechat_messages_web.subscribe_section]
 
 # Sections of the console's order page: package tracking, and what domains above orders add.
 orders_console.ORDER_PAGE_SECTIONS[:] = [
@@ -127,6 +136,7 @@ MERCHANT_CONSOLE_PAGES: list[APIRouter] = [
     orders_console.router,
     aftersales_console.router,
     reviews_console.router,
+    wechat_messages_console.router,
     payments_console.router,
     promotions_console.router,
     members_console.router,
@@ -218,6 +228,9 @@ API_ROUTERS: list[APIRouter] = [
     wechat_share_api.shop,
     wechat_share_api.merchant,
     wechat_api.router,
+    wechat_messages_api.shop,
+    wechat_messages_api.me,
+    wechat_messages_api.merchant,
 ]
 
 

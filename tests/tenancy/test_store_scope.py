@@ -193,6 +193,10 @@ VALID_BODIES.update(
     }
 )
 VALID_BODIES.update(REVIEW_BODIES)
+VALID_BODIES[("PUT", "/api/v1/merchant/stores/{store_id}/wechat/my-message-preferences")] = {
+    "event": "new_order",
+    "enabled": False,
+}
 
 
 @dataclass

@@ -36,6 +36,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from weshop.accounts.models import User
 from weshop.aftersales import repository as repo
 from weshop.aftersales.amounts import refundable
+from weshop.aftersales.announcements import AftersalesRequested
 from weshop.aftersales.models import (
     AftersalesRequest,
     DisputeOutcome,
@@ -50,6 +51,7 @@ from weshop.aftersales.steps import arm_deadline, record_step, return_received, 
 from weshop.core.clock import utcnow
 from weshop.core.db import lock_row
 from weshop.core.errors import Conflict, InvalidInput, NotFound
+from weshop.core.events import announce
 from weshop.core.pagination import paginate
 from weshop.core.tenancy import StoreScope
 from weshop.logistics.tracking import track as track_parcel
@@ -151,6 +153,10 @@ async def create_request(session: AsyncSession, user: User, body: RequestIn) -> 
         await transition(session, request, "approve_refund", SYSTEM, note="fast refund")
     else:
         arm_deadline(session, request)
+    await announce(
+        session,
+        AftersalesRequested(request.id, order.store_id, order.id, body.kind, amount, now),
+    )
     return request
 
 

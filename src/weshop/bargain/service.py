@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from weshop.accounts.models import User
 from weshop.bargain import repository as repo
+from weshop.bargain.announcements import BargainFloorReached
 from weshop.bargain.campaigns import phase
 from weshop.bargain.cuts import cut_for, helps_needed
 from weshop.bargain.models import (
@@ -38,6 +39,7 @@ from weshop.bargain.models import (
 )
 from weshop.bargain.state import BARGAIN_MACHINE
 from weshop.core.errors import Conflict, NotFound
+from weshop.core.events import announce
 from weshop.core.outbox import emit
 
 EXPIRE = "bargain.expire"
@@ -252,6 +254,21 @@ async def help_bargain(
         raise Conflict("too many helps at once: try again", code="busy")
     await session.flush()
     await session.refresh(bargain)
+    if help_row.counted and bargain.status == BargainState.REACHED_FLOOR:
+        # This help's own compare-and-set moved it there: the row stays locked by it
+        # (PostgreSQL) or the write lock is held (SQLite) until commit, so no other help
+        # can have done it.
+        await announce(
+            session,
+            BargainFloorReached(
+                bargain.id,
+                bargain.store_id,
+                bargain.user_id,
+                bargain.sku_id,
+                bargain.floor_price_fen,
+                now,
+            ),
+        )
     return Helped(help_row, created=True)
 
 

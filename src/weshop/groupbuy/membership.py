@@ -37,9 +37,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from weshop.accounts.models import User
 from weshop.catalog.models import Product
 from weshop.core.errors import Conflict, InvalidInput, NotFound
+from weshop.core.events import announce
 from weshop.core.outbox import emit
 from weshop.groupbuy import repository as repo
 from weshop.groupbuy import rules
+from weshop.groupbuy.announcements import GroupCompleted, GroupFailed
 from weshop.groupbuy.models import (
     CampaignStatus,
     FullGroupPolicy,
@@ -249,6 +251,7 @@ async def _complete(session: AsyncSession, group: Group, now: datetime, *, simul
         store_id=group.store_id,
         dedupe_key=f"{GROUP_COMPLETED}:{group.id}",
     )
+    await announce(session, GroupCompleted(group.id, group.store_id, now))
 
 
 async def release_orders(session: AsyncSession, group_id: int) -> None:
@@ -429,6 +432,7 @@ async def _end_open_group(
     )[group.id]
     for member in members:
         await _refund_member(session, member, reason)
+    await announce(session, GroupFailed(group.id, group.store_id, now, reason))
     await GROUP_MACHINE.apply(session, group, "refund")
     if not members:
         await GROUP_MACHINE.apply(session, group, "finish_refunds")

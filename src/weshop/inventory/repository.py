@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from sqlalchemy import Select, func, literal, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -17,10 +19,21 @@ from weshop.inventory.models import (
 )
 
 
+class LevelAfter(NamedTuple):
+    available: int
+    low_stock_threshold: int
+
+    def crossed_threshold(self, available_delta: int) -> bool:
+        """Whether this change took ``available`` from above the threshold to at or below."""
+        before = self.available - available_delta
+        return self.available <= self.low_stock_threshold < before
+
+
 async def change_level(
     session: AsyncSession, *, store_id: int, sku_id: int, available_delta: int, reserved_delta: int
-) -> int | None:
-    """Apply the deltas if neither count would go below zero; the new ``available`` or None."""
+) -> LevelAfter | None:
+    """Apply the deltas if neither count would go below zero; the new ``available`` (with the
+    SKU's low-stock threshold) or None."""
     statement = (
         update(StockLevel)
         .where(
@@ -33,9 +46,10 @@ async def change_level(
             available=StockLevel.available + available_delta,
             reserved=StockLevel.reserved + reserved_delta,
         )
-        .returning(StockLevel.available)
+        .returning(StockLevel.available, StockLevel.low_stock_threshold)
     )
-    return (await session.execute(statement)).scalar_one_or_none()
+    row = (await session.execute(statement)).one_or_none()
+    return None if row is None else LevelAfter(row.available, row.low_stock_threshold)
 
 
 async def settle_reservation(

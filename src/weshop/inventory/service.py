@@ -24,11 +24,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from weshop.core.clock import utcnow
 from weshop.core.db import lock_row
 from weshop.core.errors import Conflict, InvalidInput, NotFound, OutOfStock
+from weshop.core.events import announce
 from weshop.core.money import MAX_LINE_QUANTITY
 from weshop.core.pagination import paginate
 from weshop.core.tenancy import StoreScope
 from weshop.inventory import repository as repo
 from weshop.inventory.allocation import Site, allocate
+from weshop.inventory.events import StockRunningLow
 from weshop.inventory.models import (
     MovementKind,
     ReservationStatus,
@@ -40,6 +42,15 @@ from weshop.inventory.models import (
 from weshop.stores.models import Store
 
 MAX_STOCK = 10_000_000
+
+
+async def _announce_if_low(
+    session: AsyncSession, store_id: int, sku_id: int, delta: int, after: repo.LevelAfter
+) -> None:
+    if after.crossed_threshold(delta):
+        await announce(
+            session, StockRunningLow(store_id, sku_id, after.available, after.low_stock_threshold)
+        )
 
 
 async def open_stock_level(
@@ -106,7 +117,7 @@ async def move_stock(
     )
     if after is None:
         raise Conflict("stock cannot go below zero", code="stock_would_go_negative")
-    if after > MAX_STOCK:
+    if after.available > MAX_STOCK:
         raise InvalidInput(f"stock may not exceed {MAX_STOCK}", code="invalid_quantity")
     if warehouse is not None:
         await repo.open_warehouse_row(
@@ -130,10 +141,11 @@ async def move_stock(
         sku_id=sku_id,
         kind=kind,
         available_delta=quantity,
-        available_after=after,
+        available_after=after.available,
         reason=reason,
         actor_id=scope.actor_id,
     )
+    await _announce_if_low(session, scope.store_id, sku_id, quantity, after)
     session.add(movement)
     await session.flush()
     return movement
@@ -187,7 +199,8 @@ async def reserve_stock(
         )
         if level_after is None:
             raise _out_of_stock(sku_id, wanted[sku_id])
-        after[sku_id] = level_after
+        after[sku_id] = level_after.available
+        await _announce_if_low(session, store_id, sku_id, -wanted[sku_id], level_after)
     plan = await _allocation(session, store_id, wanted, ship_province)
     reservations = []
     for sku_id in sorted(wanted):
@@ -324,7 +337,7 @@ async def _settle(
                 kind=kind,
                 available_delta=available_delta,
                 reserved_delta=reserved_delta,
-                available_after=after,
+                available_after=after.available,
                 order_id=order_id,
                 reason=reason,
             )
@@ -461,7 +474,7 @@ async def _put_back(
             warehouse_id=warehouse_id,
             kind=MovementKind.RETURN,
             available_delta=quantity,
-            available_after=after,
+            available_after=after.available,
             order_id=order_id,
             reason=reason,
             actor_id=actor_id,

@@ -119,3 +119,17 @@ class CampaignOrderClosed:
             was_paid=was_paid,
             reason=reason,
         )
+
+
+@dataclass(frozen=True)
+class OrderShipped:
+    """Staff shipped packages of an order (inside that transaction): announced on every
+    shipment, partial ones too, with the first package of this shipment; subscribers
+    deduplicate what must happen once per order."""
+
+    order_id: int
+    user_id: int
+    store_id: int
+    carrier: str
+    tracking_no: str
+    shipped_at: datetime

@@ -41,7 +41,12 @@ from weshop.orders.benefits import (
     reward_completion,
     use_benefits,
 )
-from weshop.orders.events import CampaignOrderClosed, CampaignOrderPaid, OrderClosed
+from weshop.orders.events import (
+    CampaignOrderClosed,
+    CampaignOrderPaid,
+    OrderClosed,
+    OrderShipped,
+)
 from weshop.orders.models import (
     CampaignKind,
     Order,
@@ -313,6 +318,13 @@ async def ship(
         lines[line_id].shipped_quantity += quantity
     now = utcnow()
     actor = f"staff:{scope.actor_id}"
+    first = packages[0]
+    await announce(
+        session,
+        OrderShipped(
+            order.id, order.user_id, order.store_id, first.carrier, first.tracking_no, now
+        ),
+    )
     if any(remaining.values()):
         await _transition(session, order, "ship_partly", actor, shipped_at=order.shipped_at or now)
         return order

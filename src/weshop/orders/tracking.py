@@ -10,7 +10,7 @@ move is a new ``AUTO_CONFIRM`` deadline; the handler confirms on whichever deadl
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from fastapi import Request
@@ -90,11 +90,15 @@ async def tracking_section(
     return timeline_view(await order_tracking(session, order))
 
 
-@subscribers.on(ParcelDelivered)
-async def confirm_sooner_once_delivered(session: AsyncSession, event: ParcelDelivered) -> None:
+async def delivered_orders(
+    session: AsyncSession, event: ParcelDelivered
+) -> list[tuple[Order, datetime]]:
+    """The shipped orders this parcel's delivery leaves with every package delivered, each
+    with its last delivery's time."""
+    found_orders = []
     for order_id in await repo.orders_shipped_with(session, event.store_id, event.tracking_no):
         order = await session.get_one(Order, order_id)
-        if order.status != OrderStatus.SHIPPED or order.auto_confirm_at is None:
+        if order.status != OrderStatus.SHIPPED:
             continue
         shipments = (await repo.shipments_of(session, [order.id]))[order.id]
         numbers = [(s.carrier, s.tracking_no) for s in shipments]
@@ -102,8 +106,17 @@ async def confirm_sooner_once_delivered(session: AsyncSession, event: ParcelDeli
         delivered = [found[n].delivered_at for n in numbers if n in found]
         if len(delivered) < len(numbers) or None in delivered:
             continue
+        found_orders.append((order, max(d for d in delivered if d is not None)))
+    return found_orders
+
+
+@subscribers.on(ParcelDelivered)
+async def confirm_sooner_once_delivered(session: AsyncSession, event: ParcelDelivered) -> None:
+    for order, delivered_at in await delivered_orders(session, event):
+        if order.auto_confirm_at is None:
+            continue
         store = await session.get_one(Store, order.store_id)
-        sooner = max(delivered) + timedelta(days=store.auto_confirm_after_delivery_days)
+        sooner = delivered_at + timedelta(days=store.auto_confirm_after_delivery_days)
         if sooner < order.auto_confirm_at:
             order.auto_confirm_at = sooner
             emit(

@@ -30,6 +30,7 @@ from weshop.core.ids import PathId
 from weshop.core.runtime import Runtime
 from weshop.orders import service as orders
 from weshop.orders.models import OrderStatus
+from weshop.orders.web import ShopperOrderSection
 from weshop.payments import service
 from weshop.payments.in_app import APP_NOT_CONFIGURED, OPENID_REQUIRED
 from weshop.payments.models import NO_PROVIDER, Payment, PaymentChannel
@@ -53,6 +54,11 @@ NOT_IN_APP = frozenset({APP_NOT_CONFIGURED, OPENID_REQUIRED})
 
 def in_wechat(request: Request) -> bool:
     return WECHAT_BROWSER in request.headers.get("user-agent", "")
+
+
+# Sections that domains above payments add to the result page (WeChat: the button that
+# subscribes to shipping news); ``weshop.routes`` lists them, None shows nothing.
+RESULT_PAGE_SECTIONS: list[ShopperOrderSection] = []
 
 
 def cashier_location(cashier_url: str, public_base_url: str, return_url: str) -> str:
@@ -182,6 +188,11 @@ async def payment_result(
             "order": order,
             "outcome": outcome,
             "refresh_seconds": RESULT_REFRESH_SECONDS,
+            "sections": [
+                shown
+                for section in RESULT_PAGE_SECTIONS
+                if (shown := await section(request, session, user, order)) is not None
+            ],
             "tab": "me",
         },
     )

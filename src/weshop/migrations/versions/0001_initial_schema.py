@@ -3463,6 +3463,107 @@ def upgrade() -> None:
             batch_op.f("ix_wechat_identities_unionid_index"), ["unionid_index"], unique=False
         )
         batch_op.create_index(batch_op.f("ix_wechat_identities_user_id"), ["user_id"], unique=False)
+    # wechat messages
+    op.create_table(
+        "wechat_messages",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("store_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column(
+            "channel",
+            sa.Enum("subscription", "staff", name="messagechannel", native_enum=False, length=16),
+            nullable=False,
+        ),
+        sa.Column("event", sa.String(length=32), nullable=False),
+        sa.Column("user_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("appid", sa.String(length=32), nullable=False),
+        sa.Column("openid", sa.String(), nullable=False),
+        sa.Column("template_id", sa.String(length=64), nullable=False),
+        sa.Column(
+            "status",
+            sa.Enum(
+                "sent",
+                "no_consent",
+                "refused",
+                "failed",
+                name="messagestatus",
+                native_enum=False,
+                length=16,
+            ),
+            nullable=False,
+        ),
+        sa.Column("errcode", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
+        sa.Column("errmsg", sa.String(length=200), nullable=False),
+        sa.Column("attempts", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["store_id"], ["stores.id"], name=op.f("fk_wechat_messages_store_id_stores")
+        ),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["users.id"], name=op.f("fk_wechat_messages_user_id_users")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_wechat_messages")),
+    )
+    with op.batch_alter_table("wechat_messages", schema=None) as batch_op:
+        batch_op.create_index("ix_wechat_messages_store", ["store_id", "created_at"], unique=False)
+    op.create_table(
+        "wechat_staff_message_preferences",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("store_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("user_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("event", sa.String(length=32), nullable=False),
+        sa.Column("enabled", sa.Boolean(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["store_id"],
+            ["stores.id"],
+            name=op.f("fk_wechat_staff_message_preferences_store_id_stores"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["user_id"],
+            ["users.id"],
+            name=op.f("fk_wechat_staff_message_preferences_user_id_users"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_wechat_staff_message_preferences")),
+        sa.UniqueConstraint(
+            "store_id",
+            "user_id",
+            "event",
+            name=op.f("uq_wechat_staff_message_preferences_store_id_user_id_event"),
+        ),
+    )
+    op.create_table(
+        "wechat_subscription_consents",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("user_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("appid", sa.String(length=32), nullable=False),
+        sa.Column("template_id", sa.String(length=64), nullable=False),
+        sa.Column(
+            "remaining", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column(
+            "last_result",
+            sa.Enum(
+                "accept",
+                "reject",
+                "ban",
+                "filter",
+                name="subscriberesult",
+                native_enum=False,
+                length=8,
+            ),
+            nullable=False,
+        ),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["users.id"], name=op.f("fk_wechat_subscription_consents_user_id_users")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_wechat_subscription_consents")),
+        sa.UniqueConstraint(
+            "user_id",
+            "appid",
+            "template_id",
+            name=op.f("uq_wechat_subscription_consents_user_id_appid_template_id"),
+        ),
+    )
     # wechat share
     op.create_table(
         "wechat_miniprogram_codes",
@@ -3496,6 +3597,12 @@ def downgrade() -> None:
     # end wechat-pay
     # wechat share
     op.drop_table("wechat_miniprogram_codes")
+    # wechat messages
+    op.drop_table("wechat_subscription_consents")
+    op.drop_table("wechat_staff_message_preferences")
+    with op.batch_alter_table("wechat_messages", schema=None) as batch_op:
+        batch_op.drop_index("ix_wechat_messages_store")
+    op.drop_table("wechat_messages")
     # wechat identity
     op.drop_table("wechat_identities")
     op.drop_table("wechat_accounts")
