@@ -143,7 +143,7 @@ def runtime(app):
 
 
 @pytest.fixture(autouse=True)
-async def clean_state(runtime) -> AsyncIterator[None]:
+async def clean_state(runtime, wxsim: WxSim) -> AsyncIterator[None]:
     yield
     tables = [t.name for t in reversed(metadata.sorted_tables)]
     async with runtime.db.engine.begin() as conn:
@@ -155,6 +155,10 @@ async def clean_state(runtime) -> AsyncIterator[None]:
     await runtime.components["payments"].reset()
     if runtime.redis is not None:
         await runtime.redis.flushdb()
+    # WeChat starts afresh too: wxsim forgets its users' grants, consents and messages, and
+    # WeShop the tokens and tickets its process and store keep (a file of its own on SQLite).
+    wxsim.reset()
+    await runtime.components["wechat_client"].credentials.forget()
 
 
 @pytest.fixture
