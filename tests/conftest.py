@@ -11,17 +11,21 @@ mini-program (store 1), so any test can sign in, pay or send messages as in WeCh
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator
+import threading
+import time
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import httpx
 import pytest
+import uvicorn
 from redis.asyncio import Redis
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from tests.support import Api, Runner, free_port, served
 from weshop.app import create_app
+from weshop.core.clients import SERVER_OPTIONS
 from weshop.core.config import Settings
 from weshop.core.migrations import upgrade_async
 from weshop.core.worker import Worker
@@ -46,12 +50,32 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-async def wxsim() -> AsyncIterator[WxSim]:
-    """wxsim for the whole session, at ``wxsim.public_url``."""
+def wxsim() -> Iterator[WxSim]:
+    """wxsim for the whole session, at ``wxsim.public_url``. Served by a thread with its own
+    event loop: a test that blocks the tests' loop (a synchronous schemathesis call into the
+    app) must not stop WeChat from answering the app."""
     port = free_port()
     sim = WxSim(public_url=f"http://127.0.0.1:{port}")
-    async with served(create_wxsim_app(sim), port):
-        yield sim
+    server = uvicorn.Server(
+        uvicorn.Config(
+            create_wxsim_app(sim),
+            host="127.0.0.1",
+            port=port,
+            lifespan="off",
+            log_level="warning",
+            **SERVER_OPTIONS,
+        )
+    )
+    thread = threading.Thread(target=server.run, name="wxsim", daemon=True)
+    thread.start()
+    for _ in range(1000):
+        if server.started:
+            break
+        time.sleep(0.01)
+    assert server.started, "wxsim did not start"
+    yield sim
+    server.should_exit = True
+    thread.join(timeout=10)
 
 
 def wechat_settings(sim: WxSim) -> dict[str, object]:
@@ -119,7 +143,7 @@ def runtime(app):
 
 
 @pytest.fixture(autouse=True)
-async def clean_state(runtime) -> AsyncIterator[None]:
+async def clean_state(runtime, wxsim: WxSim) -> AsyncIterator[None]:
     yield
     tables = [t.name for t in reversed(metadata.sorted_tables)]
     async with runtime.db.engine.begin() as conn:
@@ -131,6 +155,10 @@ async def clean_state(runtime) -> AsyncIterator[None]:
     await runtime.components["payments"].reset()
     if runtime.redis is not None:
         await runtime.redis.flushdb()
+    # WeChat starts afresh too: wxsim forgets its users' grants, consents and messages, and
+    # WeShop the tokens and tickets its process and store keep (a file of its own on SQLite).
+    wxsim.reset()
+    await runtime.components["wechat_client"].credentials.forget()
 
 
 @pytest.fixture

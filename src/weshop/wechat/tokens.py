@@ -26,7 +26,7 @@ from typing import Protocol
 
 import structlog
 from redis.asyncio import Redis
-from sqlalchemy import ColumnElement, or_, select, update
+from sqlalchemy import ColumnElement, delete, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.schema import CreateTable
@@ -70,6 +70,9 @@ class CredentialStore(Protocol):
 
     async def invalidate(self, appid: str, kind: str, value: str) -> None:
         """Forget ``value``, if it is still the cached one."""
+
+    async def clear(self) -> None:
+        """Forget every credential (a fresh start: ``weshop demo --fresh``, tests)."""
 
     async def aclose(self) -> None: ...
 
@@ -136,6 +139,11 @@ class RedisCredentialStore:
     async def invalidate(self, appid: str, kind: str, value: str) -> None:
         await self._invalidate(keys=[self._key(appid, kind)], args=[token_digest(value)])
 
+    async def clear(self) -> None:
+        keys = [key async for key in self.redis.scan_iter(match="weshop:wechat:*")]
+        if keys:
+            await self.redis.delete(*keys)
+
     async def aclose(self) -> None:
         """The Redis connection is the runtime's: closed with it."""
 
@@ -154,6 +162,11 @@ class DatabaseCredentialStore:
             async with self.db.transaction() as session:
                 await session.execute(CreateTable(WechatCredential.__table__, if_not_exists=True))
             self._table_made = True
+
+    async def clear(self) -> None:
+        await self._ready()
+        async with self.db.transaction() as session:
+            await session.execute(delete(WechatCredential))
 
     async def aclose(self) -> None:
         if self.own_file:
@@ -287,6 +300,11 @@ class Credentials:
         await self.store.store(appid, kind, self._holder, credential)
         log.info("wechat.credential_fetched", appid=appid, kind=kind, expires_in=expires_in)
         return credential
+
+    async def forget(self) -> None:
+        """Forget every credential, here and in the store: the next call fetches anew."""
+        self._kept.clear()
+        await self.store.clear()
 
     async def invalidate(self, appid: str, kind: str, value: str) -> None:
         """WeChat refused ``value``: forget it here, and in the store if still there."""

@@ -48,8 +48,15 @@ class WxSim:
         self.public_url = public_url.rstrip("/")
         self.paysim_url = paysim_url.rstrip("/")
         self._clock = clock
+        self._token_ttl = token_ttl
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget everything that happened — tokens, tickets, codes, grants, consents,
+        messages, shares, counts, the advanced clock — as a restart with the same seed would:
+        apps, users and their ids stay."""
         self._offset = timedelta()
-        self.credentials = Credentials(self.directory, token_ttl, self.now)
+        self.credentials = Credentials(self.directory, self._token_ttl, self.now)
         self.web = WebAuthorization(self.directory, self.now, lambda: self.public_url)
         self.miniprogram = MiniProgramSignIn(self.directory, self.now)
         self.messaging = Messaging(self.directory, self.now)
