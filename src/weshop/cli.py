@@ -449,8 +449,10 @@ def _wipe(settings: Settings) -> None:
     """Forget all data: the database, uploaded media and the sandbox provider's records."""
     path = _sqlite_path(settings.database_url)
     if path is not None:
-        for suffix in ("", "-wal", "-shm", "-journal"):
-            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        # The file and, beside it, the small file of WeChat's cached tokens (wechat/tokens.py).
+        for name in (str(path), f"{path}.wechat-credentials"):
+            for suffix in ("", "-wal", "-shm", "-journal"):
+                Path(f"{name}{suffix}").unlink(missing_ok=True)
     elif not settings.is_sqlite:
         _run(_drop_tables(settings.database_url), settings)
     shutil.rmtree(settings.media_dir, ignore_errors=True)
