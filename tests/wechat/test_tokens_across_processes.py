@@ -12,14 +12,10 @@ from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import text
-from sqlalchemy.exc import OperationalError
 
 from tests.conftest import TEST_REDIS_URL, wechat_settings
 from tests.support import free_port
 from tests.wechat.support import MINIPROGRAM, bearer, mini_program_sign_in
-from weshop.core.db import Database
-from weshop.wechat.tokens import sqlite_credentials_url
 
 PROCESSES = 4
 REQUESTS_PER_PROCESS = 10
@@ -96,21 +92,6 @@ async def _round(urls: list[str], headers: dict[str, str]) -> list[int]:
     return [answer.status_code for answer in answers]
 
 
-async def _forget_cached_credentials(database_url: str) -> None:
-    """Start from no token: Redis and the database's tables are emptied after every test, but
-    on SQLite the credentials live in a file of their own, which the tests' app shares."""
-    if not database_url.startswith("sqlite"):
-        return
-    credentials = Database(sqlite_credentials_url(database_url))
-    try:
-        async with credentials.transaction() as session:
-            await session.execute(text("DELETE FROM wechat_credentials"))
-    except OperationalError:
-        pass  # no such table yet: nothing was cached
-    finally:
-        await credentials.dispose()
-
-
 @pytest.mark.parametrize("cache", ["redis", "database"])
 async def test_one_fetch_per_expiry_across_four_server_processes(
     cache, client, settings, wxsim, tmp_path
@@ -119,7 +100,6 @@ async def test_one_fetch_per_expiry_across_four_server_processes(
         pytest.skip("Redis is not configured for the tests (WESHOP_TEST_REDIS_URL)")
     shopper = bearer(await mini_program_sign_in(client, wxsim, "lina"))
     env = _environment(settings, wxsim, TEST_REDIS_URL if cache == "redis" else None)
-    await _forget_cached_credentials(settings.database_url)
     before = wxsim.token_calls(MINIPROGRAM)
     async with _servers(env, tmp_path / "servers.log") as urls:
         expected = [401] * PROCESSES * REQUESTS_PER_PROCESS
