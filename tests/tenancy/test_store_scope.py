@@ -80,6 +80,7 @@ VALID_BODIES: dict[tuple[str, str], object] = {
     ("PATCH", "/api/v1/me/addresses/{address_id}"): {"city": "宁波市"},
     ("PATCH", "/api/v1/me/cart/items/{item_id}"): {"quantity": 2},
     ("POST", "/api/v1/me/orders/{order_id}/cancel"): {},
+    ("POST", "/api/v1/me/orders/{order_id}/payments"): {"channel": "h5"},
     ("POST", "/api/v1/merchant/stores/{store_id}/coupon-templates"): {
         "name": "满100减10",
         "kind": "fixed",
@@ -361,6 +362,8 @@ async def populated_tenant(api: Api) -> Tenant:
             "listing_id": listing["id"],
             "promoter_id": promoter["id"],
             "code": share_link["code"],
+            # A mini-program code's scene: the product, shared through the promoter's link.
+            "scene": f"p{shop.product['id']}.{share_link['code']}",
             "month": "2026-12",  # a promoter's statement
             # The ledger is the platform's: no tenant owns an entry (none exists: 404).
             "entry_id": 1,
