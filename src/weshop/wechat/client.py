@@ -48,19 +48,26 @@ class WechatClient:
         self.base_url = settings.wechat_api_base_url.rstrip("/")
         self._max_attempts = max_attempts
         self._retry_delay = retry_delay_seconds
-        self._http = httpx.AsyncClient(
-            base_url=self.base_url,
-            timeout=httpx.Timeout(settings.wechat_timeout_seconds),
-            headers={"User-Agent": USER_AGENT},
-            transport=transport,
-        )
+        self._timeout = settings.wechat_timeout_seconds
+        self._transport = transport
+        self._http = self._connections()
         claim = settings.wechat_timeout_seconds * max_attempts * CLAIM_SECONDS_PER_TIMEOUT
         self.credentials = Credentials(credential_store(db, redis), claim_seconds=claim)
 
     def __repr__(self) -> str:
         return f"WechatClient(base_url={self.base_url!r})"
 
+    def _connections(self) -> httpx.AsyncClient:
+        return httpx.AsyncClient(
+            base_url=self.base_url,
+            timeout=httpx.Timeout(self._timeout),
+            headers={"User-Agent": USER_AGENT},
+            transport=self._transport,
+        )
+
     async def aclose(self) -> None:
+        """Close the connections (the app shuts down); a later call opens new ones, as the
+        same runtime may serve again (an ASGI lifespan run twice in one process)."""
         await self._http.aclose()
         await self.credentials.store.aclose()
 
@@ -144,6 +151,8 @@ class WechatClient:
         problem = ""
         for attempt in range(1, self._max_attempts + 1):
             try:
+                if self._http.is_closed:
+                    self._http = self._connections()
                 response = await self._http.request(
                     method, path, params=query, json=body if body is not None else None
                 )

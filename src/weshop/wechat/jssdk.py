@@ -18,7 +18,7 @@ from fnmatch import fnmatchcase
 from urllib.parse import urlsplit
 
 from weshop.core.config import Settings
-from weshop.core.errors import InvalidInput
+from weshop.core.errors import PermissionDenied
 from weshop.wechat.apps import WechatApp
 from weshop.wechat.client import WechatClient
 
@@ -30,8 +30,9 @@ MAX_URL_LENGTH = 2000
 NONCE_BYTES = 12
 
 
-class ForeignUrl(InvalidInput):
-    """The address to sign is not a page of this installation."""
+class ForeignUrl(PermissionDenied):
+    """The address to sign is not a page of this installation: WeShop signs only its own
+    pages (a signature is WeChat's permission for that page to use the JS-SDK)."""
 
     code = "foreign_url"
 

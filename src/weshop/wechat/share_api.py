@@ -65,7 +65,7 @@ async def js_config(
 ):
     """`wx.config` for a storefront page opened in WeChat, signed with the official
     account's jsapi_ticket. Only pages of this installation (its public address or allowed
-    hosts) are signed: another address answers 422 `foreign_url`. Without an official
+    hosts) are signed: another address answers 403 `foreign_url`. Without an official
     account: 404 `wechat_not_configured`. Never kept by any cache."""
     app = wechat_apps(runtime.settings).official
     if app is None:

@@ -71,7 +71,7 @@ async def test_ticket_is_fetched_once_for_many_pages(client, wxsim: WxSim) -> No
 )
 async def test_foreign_url_is_refused(client, wxsim: WxSim, url: str) -> None:
     before = wxsim.ticket_calls(OFFICIAL)
-    answer = expect(await client.get(JS_CONFIG, params={"url": url}), 422)
+    answer = expect(await client.get(JS_CONFIG, params={"url": url}), 403)
     assert answer["error"]["code"] == "foreign_url"
     assert wxsim.ticket_calls(OFFICIAL) == before
 
