@@ -6,6 +6,8 @@ shipment, a checkout's stock crossing its threshold cost no query more)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from weshop.aftersales.announcements import AftersalesRequested
@@ -16,7 +18,7 @@ from weshop.core.config import Settings
 from weshop.core.events import Subscribers
 from weshop.groupbuy import repository as groupbuy_repo
 from weshop.groupbuy.announcements import GroupCompleted, GroupFailed
-from weshop.groupbuy.models import Group, MemberState
+from weshop.groupbuy.models import Group, GroupMember, MemberState
 from weshop.inventory.events import StockRunningLow
 from weshop.logistics.carriers.codes import carrier_code, carrier_name
 from weshop.logistics.events import ParcelDelivered
@@ -25,7 +27,7 @@ from weshop.orders.models import Order
 from weshop.orders.tracking import delivered_orders
 from weshop.payments.events import PaymentSucceeded, RefundSucceeded
 from weshop.wechat import messages
-from weshop.wechat.messages import queue_staff, queue_subscription, staff_template
+from weshop.wechat.messages import Message, queue_staff, queue_subscription, staff_template
 from weshop.wechat.subscriptions import has_template
 
 
@@ -87,42 +89,45 @@ def message_subscribers(settings: Settings) -> Subscribers:
         )
         await to_shopper(session, message, order, f"{refund.id}")
 
-    @subscribers.on(GroupCompleted)
-    async def group_completed(session: AsyncSession, event: GroupCompleted) -> None:
-        if not has_template(settings, "group_completed"):
-            return
-        group = await session.get_one(Group, event.group_id)
+    async def to_joined_members(
+        session: AsyncSession,
+        group_id: int,
+        message_for: Callable[[Product, Group, GroupMember], Message],
+    ) -> None:
+        """One message to each member who joined the group, of its product."""
+        group = await session.get_one(Group, group_id)
         product = await session.get_one(Product, group.product_id)
         joined = await groupbuy_repo.members_of(session, [group.id], [MemberState.JOINED])
         for member in joined[group.id]:
-            message = messages.group_completed(
-                product.title, group.member_count, member.unit_price_fen, group.id
-            )
             await queue_subscription(
                 session,
                 settings,
-                message,
+                message_for(product, group, member),
                 user_id=member.user_id,
                 store_id=group.store_id,
                 subject=f"{group.id}",
             )
 
+    @subscribers.on(GroupCompleted)
+    async def group_completed(session: AsyncSession, event: GroupCompleted) -> None:
+        if has_template(settings, "group_completed"):
+            await to_joined_members(
+                session,
+                event.group_id,
+                lambda product, group, member: messages.group_completed(
+                    product.title, group.member_count, member.unit_price_fen, group.id
+                ),
+            )
+
     @subscribers.on(GroupFailed)
     async def group_failed(session: AsyncSession, event: GroupFailed) -> None:
-        if not has_template(settings, "group_failed"):
-            return
-        group = await session.get_one(Group, event.group_id)
-        product = await session.get_one(Product, group.product_id)
-        joined = await groupbuy_repo.members_of(session, [group.id], [MemberState.JOINED])
-        for member in joined[group.id]:
-            message = messages.group_failed(product.title, event.reason, member.paid_fen, group.id)
-            await queue_subscription(
+        if has_template(settings, "group_failed"):
+            await to_joined_members(
                 session,
-                settings,
-                message,
-                user_id=member.user_id,
-                store_id=group.store_id,
-                subject=f"{group.id}",
+                event.group_id,
+                lambda product, group, member: messages.group_failed(
+                    product.title, event.reason, member.paid_fen, group.id
+                ),
             )
 
     @subscribers.on(BargainFloorReached)
