@@ -72,6 +72,18 @@ class CreatedPayment:
 
 
 @dataclass(frozen=True)
+class SubPayment:
+    """One order's part of a combined payment: its own payment number, amount and
+    description, paid to its store's sub-merchant (partner mode)."""
+
+    out_trade_no: str
+    amount_fen: int
+    description: str
+    attach: str
+    sub_mchid: str | None = None
+
+
+@dataclass(frozen=True)
 class ProviderRefund:
     refund_id: str
     status: ProviderRefundStatus
@@ -131,6 +143,8 @@ class PaymentProvider(Protocol):
     # The channels it can take, and the one a payment takes when none is asked for.
     channels: frozenset[PaymentChannel]
     default_channel: PaymentChannel
+    # True when it takes one payment for the orders of several stores (combined payment).
+    combines: bool
 
     async def create_payment(
         self,
@@ -148,6 +162,36 @@ class PaymentProvider(Protocol):
         for an in-app channel); idempotent by ``out_trade_no``: asked again with the same
         parameters it answers the same payment (a fresh prepay id once the old expired).
         A channel it cannot take raises :class:`ChannelUnsupported`."""
+
+    async def create_combined_payment(
+        self,
+        *,
+        combine_out_trade_no: str,
+        parts: Sequence[SubPayment],
+        description: str,
+        expires_at: datetime,
+        payer_ip: str | None = None,
+        channel: PaymentChannel | None = None,
+        payer: InAppPayer | None = None,
+    ) -> CreatedPayment:
+        """Open one payment of several orders (``parts``, each paid to its own store),
+        answered as :meth:`create_payment` answers; idempotent by
+        ``combine_out_trade_no``. The parts are paid together or not at all."""
+
+    async def close_combined_payment(
+        self, combine_out_trade_no: str, parts: Sequence[SubPayment]
+    ) -> None:
+        """Stop a still-open combined payment (all its parts) from being paid."""
+
+    async def query_combined_payment(self, combine_out_trade_no: str) -> list[PaymentNotice]:
+        """Ask whether a combined payment succeeded: a notice per part (ids derived from
+        each part's transaction), or none while it is unpaid."""
+
+    def verify_combined_notification(
+        self, headers: Mapping[str, str], body: bytes
+    ) -> list[PaymentNotice]:
+        """Check a combined payment's callback as :meth:`verify_notification` does; one
+        notice per part, each with its own id (so each is stored and applied once)."""
 
     def pay_params(self, appid: str, prepay_id: str) -> dict[str, str]:
         """The parameters the payer's WeChat client needs to pay a prepay id (JSAPI's

@@ -7,6 +7,9 @@
   checks their ``paySign`` with the merchant's key, as the WeChat client does;
   ``redirect_url`` may follow (as with H5), where the payer goes back to the merchant's page.
 
+A combined order (合单) is paid at the same pages through its own prepay id or code: the
+page lists every sub-order with its sub-merchant, and one confirmation pays them all.
+
 Confirming pays the order and sends the TRANSACTION.SUCCESS callback at once.
 """
 
@@ -66,6 +69,38 @@ def _order_page(sim_request: Request, transaction: Row, fields: dict[str, str]) 
     return _page("微信支付", body)
 
 
+def _combined_page(request: Request, combined: Row, fields: dict[str, str]) -> HTMLResponse:
+    combining = simulator_of(request).combining
+    hidden = "".join(
+        f'<input type="hidden" name="{escape(name)}" value="{escape(value)}">'
+        for name, value in fields.items()
+    )
+    state = combining.state(combined)
+    action = (
+        f'<form method="post" action="/cashier/confirm">{hidden}'
+        '<button type="submit">确认支付</button></form>'
+        if state == "NOTPAY"
+        else f"<p>订单状态: {escape(state)}</p>"
+    )
+    rows = "".join(
+        f"<tr><td>{escape(sub['sub_mchid'])}</td><td>{escape(sub['description'])}</td>"
+        f"<td>¥{yuan(sub['total'])}</td></tr>"
+        for sub in combining.sub_transactions(combined)
+    )
+    body = f"""<p class="amount">¥{yuan(combining.total(combined))}</p>
+<p>合单商户订单号 {escape(combined["combine_out_trade_no"])}</p>
+<table class="sub-orders"><tr><td>收款商户</td><td>商品</td><td>金额</td></tr>{rows}</table>
+{action}"""
+    return _page("微信支付（合单）", body)
+
+
+def _combined(request: Request, column: str, value: str) -> Row | None:
+    combining = simulator_of(request).combining
+    if column == "prepay_id":
+        return combining.by_token(prepay_id=value)
+    return combining.by_token(code_token=value)
+
+
 def _by(request: Request, column: str, value: str) -> Row:
     if column not in ("prepay_id", "code_token"):
         raise ValueError(column)
@@ -79,6 +114,11 @@ def _by(request: Request, column: str, value: str) -> Row:
 
 @router.get("/cashier/h5", response_class=HTMLResponse)
 async def h5_cashier(request: Request, prepay_id: str = "", redirect_url: str = "") -> HTMLResponse:
+    combined = _combined(request, "prepay_id", prepay_id)
+    if combined is not None:
+        return _combined_page(
+            request, combined, {"prepay_id": prepay_id, "redirect_url": redirect_url}
+        )
     try:
         transaction = _by(request, "prepay_id", prepay_id)
     except ApiError as exc:
@@ -88,6 +128,9 @@ async def h5_cashier(request: Request, prepay_id: str = "", redirect_url: str = 
 
 @router.get("/cashier/native", response_class=HTMLResponse)
 async def native_cashier(request: Request, pr: str = "") -> HTMLResponse:
+    combined = _combined(request, "code_token", pr)
+    if combined is not None:
+        return _combined_page(request, combined, {"pr": pr})
     try:
         transaction = _by(request, "code_token", pr)
     except ApiError as exc:
@@ -100,8 +143,11 @@ async def jsapi_cashier(request: Request, redirect_url: str = "") -> HTMLRespons
     params = request.query_params
     try:
         package = params.get("package", "")
-        transaction = _by(request, "prepay_id", package.removeprefix("prepay_id="))
-        merchant = simulator_of(request).merchant(transaction["mchid"])
+        prepay_id = package.removeprefix("prepay_id=")
+        combined = _combined(request, "prepay_id", prepay_id)
+        transaction = _by(request, "prepay_id", prepay_id) if combined is None else None
+        owner = combined["combine_mchid"] if transaction is None else transaction["mchid"]
+        merchant = simulator_of(request).merchant(owner)
         assert merchant is not None
         message = crypto.jsapi_pay_message(
             params.get("appId", ""),
@@ -109,7 +155,7 @@ async def jsapi_cashier(request: Request, redirect_url: str = "") -> HTMLRespons
             params.get("nonceStr", ""),
             package,
         )
-        ordered_under = {transaction["appid"], transaction["sub_appid"]} - {""}
+        ordered_under = _apps(request, combined, transaction)
         if params.get("appId") not in ordered_under:
             raise invalid_request("appId与下单时的appid不一致")
         if params.get("signType") != "RSA" or not crypto.verify(
@@ -118,9 +164,20 @@ async def jsapi_cashier(request: Request, redirect_url: str = "") -> HTMLRespons
             raise ApiError(400, "SIGN_ERROR", "paySign签名错误")
     except ApiError as exc:
         return _error(exc)
-    return _order_page(
-        request, transaction, {"prepay_id": transaction["prepay_id"], "redirect_url": redirect_url}
-    )
+    fields = {"prepay_id": prepay_id, "redirect_url": redirect_url}
+    if combined is not None:
+        return _combined_page(request, combined, fields)
+    assert transaction is not None
+    return _order_page(request, transaction, fields)
+
+
+def _apps(request: Request, combined: Row | None, transaction: Row | None) -> set[str]:
+    """The apps a payment may be paid under: those it was ordered under."""
+    if combined is None:
+        assert transaction is not None
+        return {transaction["appid"], transaction["sub_appid"]} - {""}
+    subs = simulator_of(request).combining.sub_transactions(combined)
+    return ({combined["combine_appid"]} | {sub["sub_appid"] for sub in subs}) - {""}
 
 
 @router.post("/cashier/confirm", response_class=HTMLResponse)
@@ -129,17 +186,25 @@ async def confirm(request: Request) -> HTMLResponse:
     WeChat Pay's schedule until it acknowledges)."""
     sim = simulator_of(request)
     form = await request.form()
+    prepay_id, code_token = str(form.get("prepay_id", "")), str(form.get("pr", ""))
+    combined = sim.combining.by_token(prepay_id=prepay_id, code_token=code_token)
     try:
-        paid = sim.trading.pay(
-            prepay_id=str(form.get("prepay_id", "")), code_token=str(form.get("pr", ""))
-        )
+        if combined is not None:
+            sim.combining.pay(combined)
+            total, paid_ids = (
+                sim.combining.total(combined),
+                [sub["transaction_id"] for sub in sim.combining.sub_transactions(combined)],
+            )
+        else:
+            paid = sim.trading.pay(prepay_id=prepay_id, code_token=code_token)
+            total, paid_ids = paid["total"], [paid["transaction_id"]]
     except ApiError as exc:
         return _error(exc)
     acknowledged = await sim.process_due()
     redirect = str(form.get("redirect_url", ""))
     back = f'<p><a href="{escape(redirect)}">返回商户</a></p>' if redirect else ""
-    body = f"""<p class="amount">¥{yuan(paid["total"])}</p>
-<p>微信支付订单号 {escape(paid["transaction_id"])}</p>
+    body = f"""<p class="amount">¥{yuan(total)}</p>
+<p>微信支付订单号 {escape("，".join(paid_ids))}</p>
 <p class="callbacks">已通知商户: {acknowledged} 条回调被确认</p>{back}"""
     return _page("支付成功", body)
 

@@ -16,6 +16,7 @@ import structlog
 from weshop.paysim import funds
 from weshop.paysim.applyments import Onboarding
 from weshop.paysim.bills import Billing
+from weshop.paysim.combine import CombineOrder, Combining
 from weshop.paysim.context import SimContext
 from weshop.paysim.errors import ApiError
 from weshop.paysim.identity import PLATFORM_MCHID
@@ -41,6 +42,10 @@ class PaySim(SimContext):
     @cached_property
     def trading(self) -> Trading:
         return Trading(self)
+
+    @cached_property
+    def combining(self) -> Combining:
+        return Combining(self, self.trading)
 
     @cached_property
     def refunding(self) -> Refunding:
@@ -103,6 +108,17 @@ class PaySim(SimContext):
                 if not await is_payer_of(self.payers, appid, openid):
                     raise ApiError(400, "PARAM_ERROR", mismatch, {"appid": appid})
         return self.trading.create(caller, trade_type, order)
+
+    async def place_combined_order(
+        self, caller: Caller, trade_type: str, order: CombineOrder
+    ) -> dict[str, str]:
+        """A combined order from the API: checked as ``place_order`` checks one order."""
+        self.combining.check(caller, trade_type, order)
+        if self.payers is not None:
+            for appid, openid, mismatch in self.combining.payers(trade_type, order):
+                if not await is_payer_of(self.payers, appid, openid):
+                    raise ApiError(400, "PARAM_ERROR", mismatch, {"appid": appid})
+        return self.combining.create(caller, trade_type, order)
 
     def set_max_split_ratio(self, mchid: str, max_split_ratio: int) -> None:
         """A sub-merchant changes the ratio it authorised (or a direct merchant has its own

@@ -70,6 +70,35 @@ CREATE TABLE IF NOT EXISTS transactions (
     sharing_finished INTEGER NOT NULL DEFAULT 0,
     UNIQUE (mchid, sub_mchid, out_trade_no)
 );
+CREATE TABLE IF NOT EXISTS combine_orders (
+    -- A combined payment (合单支付): one payment by the payer of several sub-orders, each an
+    -- ordinary transaction of its own sub-merchant (combine_sub_orders), paid or closed
+    -- together.
+    combine_mchid TEXT NOT NULL,
+    combine_out_trade_no TEXT NOT NULL,
+    combine_appid TEXT NOT NULL,
+    trade_type TEXT NOT NULL,           -- JSAPI | MWEB | NATIVE
+    notify_url TEXT NOT NULL,
+    payer_openid TEXT NOT NULL DEFAULT '',
+    payer_client_ip TEXT NOT NULL DEFAULT '',
+    device_id TEXT NOT NULL DEFAULT '',
+    request_digest TEXT NOT NULL,
+    prepay_id TEXT NOT NULL UNIQUE,
+    prepay_expires_at REAL NOT NULL,
+    code_token TEXT NOT NULL UNIQUE,
+    time_expire REAL NOT NULL,
+    created_at REAL NOT NULL,
+    PRIMARY KEY (combine_mchid, combine_out_trade_no)
+);
+CREATE TABLE IF NOT EXISTS combine_sub_orders (
+    combine_mchid TEXT NOT NULL,
+    combine_out_trade_no TEXT NOT NULL,
+    position INTEGER NOT NULL,
+    transaction_id TEXT NOT NULL UNIQUE REFERENCES transactions (transaction_id),
+    PRIMARY KEY (combine_mchid, combine_out_trade_no, position),
+    FOREIGN KEY (combine_mchid, combine_out_trade_no)
+        REFERENCES combine_orders (combine_mchid, combine_out_trade_no)
+);
 CREATE TABLE IF NOT EXISTS refunds (
     refund_id TEXT PRIMARY KEY,
     out_refund_no TEXT NOT NULL,

@@ -10,12 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Literal
 
 import structlog
 
-from weshop.core.clock import utcnow
 from weshop.payments.models import IN_APP_CHANNELS, PaymentChannel
 from weshop.payments.provider import (
     CreatedPayment,
@@ -33,6 +32,12 @@ from weshop.payments.provider import (
 from weshop.payments.wechatpay.applyments import Applyments
 from weshop.payments.wechatpay.bills import Bills
 from weshop.payments.wechatpay.client import WechatPayClient
+from weshop.payments.wechatpay.combine import CombineTransactions
+from weshop.payments.wechatpay.combined_provider import (
+    TRADE_TYPE_OF,
+    CombinedPayments,
+    created_payment,
+)
 from weshop.payments.wechatpay.errors import WechatPayApiError, WechatPayError
 from weshop.payments.wechatpay.notifications import (
     PAYMENT_SUCCEEDED,
@@ -68,16 +73,6 @@ SETTLEMENT_DESCRIPTION = "售后期结束，解冻结算"
 FEE_RETURN_DESCRIPTION = "退款退回平台服务费"
 SUBSIDY_DESCRIPTION = "平台优惠补贴"
 SUBSIDY_RETURN_DESCRIPTION = "退款回退平台补贴"
-# WeChat Pay keeps a prepay id for two hours; it is handed out for a little less, so that a
-# payer who starts just before its end is not refused by the WeChat client.
-PREPAY_USABLE_FOR = timedelta(hours=2) - timedelta(minutes=10)
-TRADE_TYPE_OF = {
-    PaymentChannel.H5: TradeType.H5,
-    PaymentChannel.NATIVE: TradeType.NATIVE,
-    # A mini-program pays through the same JSAPI order, under the mini-program's appid.
-    PaymentChannel.JSAPI: TradeType.JSAPI,
-    PaymentChannel.MINIPROGRAM: TradeType.JSAPI,
-}
 REFUND_STATUS = {
     "SUCCESS": ProviderRefundStatus.SUCCEEDED,
     "PROCESSING": ProviderRefundStatus.PROCESSING,
@@ -102,6 +97,15 @@ class WechatPay:
         return Transactions(self.client, self.merchant)
 
     @property
+    def combine_transactions(self) -> CombineTransactions:
+        if not isinstance(self.merchant, Partner):
+            raise WechatPayError(
+                "combined payments are made by a platform (partner mode)",
+                code="wechatpay_not_partner",
+            )
+        return CombineTransactions(self.client, self.merchant)
+
+    @property
     def refunds(self) -> Refunds:
         return Refunds(self.client)
 
@@ -122,7 +126,7 @@ class WechatPay:
         return Bills(self.client)
 
 
-class WechatPayProvider:
+class WechatPayProvider(CombinedPayments):
     name = "wechatpay"
     channels = frozenset(PaymentChannel)
 
@@ -145,6 +149,12 @@ class WechatPayProvider:
     @property
     def partner(self) -> bool:
         return isinstance(self.pay.merchant, Partner)
+
+    @property
+    def combines(self) -> bool:
+        # Combined payments pay several sub-merchants: partner mode only (direct mode takes
+        # no payment while several stores sell).
+        return self.partner
 
     async def create_payment(
         self,
@@ -185,17 +195,7 @@ class WechatPayProvider:
             sub_appid=payer.appid if payer and as_sub_app else None,
             appid=payer.appid if payer and not as_sub_app else None,
         )
-        if trade_type is TradeType.JSAPI:
-            prepay_id = answer.get("prepay_id")
-            if not prepay_id:
-                raise WechatPayError("WeChat Pay answered no prepay_id")
-            return CreatedPayment(
-                prepay_id=str(prepay_id), prepay_expires_at=utcnow() + PREPAY_USABLE_FOR
-            )
-        url = answer.get("h5_url") if trade_type is TradeType.H5 else answer.get("code_url")
-        if not url:
-            raise WechatPayError("WeChat Pay answered no payment URL")
-        return CreatedPayment(cashier_url=str(url))
+        return created_payment(trade_type, answer)
 
     def pay_params(self, appid: str, prepay_id: str) -> dict[str, str]:
         return self.pay.client.jsapi_pay_params(appid, prepay_id)
