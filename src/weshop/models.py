@@ -33,6 +33,7 @@ from weshop.media.models import MediaAsset
 from weshop.members.models import MemberLevel, MemberRules, Membership, PointsEntry
 from weshop.orders.models import Order, OrderEvent, OrderLine, OrderPickup, Shipment
 from weshop.payments.models import (
+    CombinedPayment,
     Payment,
     PaymentNotification,
     Refund,
@@ -58,6 +59,7 @@ __all__ = [
     "AuthSession",
     "CartItem",
     "Category",
+    "CombinedPayment",
     "CouponClaimCounter",
     "CouponTemplate",
     "FailureLock",

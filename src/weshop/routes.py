@@ -59,6 +59,8 @@ from weshop.orders import pickup_console as orders_pickup_console
 from weshop.orders import tracking as orders_tracking
 from weshop.orders import web as orders_web
 from weshop.payments import api as payments_api
+from weshop.payments import checkout_api as payments_checkout_api
+from weshop.payments import checkout_web as payments_checkout_web
 from weshop.payments import console as payments_console
 from weshop.payments import platform_console as payments_platform
 from weshop.payments import web as payments_web
@@ -91,6 +93,7 @@ STOREFRONT_PAGES: list[APIRouter] = [
     orders_web.router,
     aftersales_web.router,
     payments_web.router,
+    payments_checkout_web.router,
     promotions_web.router,
     members_web.router,
     groupbuy_web.router,
@@ -193,7 +196,9 @@ API_ROUTERS: list[APIRouter] = [
     orders_api.shopper,
     orders_api.merchant,
     payments_api.shopper,
+    payments_checkout_api.callbacks,
     payments_api.callbacks,
+    payments_checkout_api.shopper,
     payments_api.merchant,
     payments_api.platform,
     ledger_api.merchant,

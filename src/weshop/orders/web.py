@@ -359,7 +359,8 @@ async def place_order(request: Request, user: PageUser, session: DbSession) -> R
     order_ids = [order.id for order in outcome.model.orders]
     if len(order_ids) == 1:
         return RedirectResponse(f"/me/orders/{order_ids[0]}?notice=placed", 303)
-    return RedirectResponse("/me/orders?status=pending_payment&notice=placed", 303)
+    # Several stores: straight to paying the whole checkout at once (payments' page).
+    return RedirectResponse(f"/me/checkouts/{outcome.model.checkout_no}/pay", 303)
 
 
 # My orders

@@ -24,9 +24,12 @@ APP_NOT_CONFIGURED = "wechat_app_not_configured"
 OPENID_REQUIRED = "wechat_openid_required"
 
 
-def payer_app(settings: Settings, store_id: int, channel: PaymentChannel) -> tuple[str, bool]:
+def payer_app(
+    settings: Settings, store_id: int | None, channel: PaymentChannel
+) -> tuple[str, bool]:
     """The appid a ``channel`` payment to the store is made under, and whether it is the
-    store's own app; 409 ``wechat_app_not_configured`` when there is none."""
+    store's own app (None: a payment to several stores, under the platform's app); 409
+    ``wechat_app_not_configured`` when there is none."""
     kind = APP_KIND[channel]
     for app in settings.wechat_store_apps:
         if app.store_id == store_id and app.kind == kind:
@@ -44,7 +47,11 @@ def payer_app(settings: Settings, store_id: int, channel: PaymentChannel) -> tup
 
 
 async def in_app_payer(
-    session: AsyncSession, settings: Settings, user_id: int, store_id: int, channel: PaymentChannel
+    session: AsyncSession,
+    settings: Settings,
+    user_id: int,
+    store_id: int | None,
+    channel: PaymentChannel,
 ) -> InAppPayer:
     """The shopper as a payer inside WeChat; 409 ``wechat_openid_required`` when WeShop
     knows no openid of theirs in the app (they have not signed in through it)."""

@@ -41,6 +41,34 @@ class RefundStatus(enum.StrEnum):
     FAILED = "failed"
 
 
+class CombinedPayment(TimestampMixin, Base):
+    """One payment by the shopper of every unpaid order of a checkout with several stores
+    (WeChat Pay's 合单支付; one sandbox payment). Each order keeps its own :class:`Payment`
+    (its part, paid to its store), so refunds, settlement and the ledger stay per order."""
+
+    __tablename__ = "combined_payments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    checkout_no: Mapped[str] = mapped_column(String(32), index=True)
+    provider: Mapped[str] = mapped_column(String(20))
+    combine_out_trade_no: Mapped[str] = mapped_column(String(32), unique=True)
+    amount_fen: Mapped[int]
+    currency: Mapped[str] = mapped_column(String(3), default="CNY")
+    status: Mapped[PaymentStatus] = mapped_column(
+        enum_column(PaymentStatus, 16), default=PaymentStatus.PENDING
+    )
+    cashier_url: Mapped[str] = mapped_column(String(300), default="")
+    channel: Mapped[PaymentChannel] = mapped_column(
+        enum_column(PaymentChannel, 16), default=PaymentChannel.H5
+    )
+    appid: Mapped[str | None] = mapped_column(String(32))
+    prepay_id: Mapped[str | None] = mapped_column(String(64))
+    prepay_expires_at: Mapped[datetime | None]
+    paid_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+
+
 class Payment(TimestampMixin, Base):
     __tablename__ = "payments"
 
@@ -71,6 +99,10 @@ class Payment(TimestampMixin, Base):
     # and the platform's subsidy paid in.
     fee_split_fen: Mapped[int | None]
     subsidy_paid_fen: Mapped[int | None]
+    # The combined payment this is a part of (paid, closed and queried with it), if any.
+    combined_payment_id: Mapped[int | None] = mapped_column(
+        ForeignKey("combined_payments.id"), index=True
+    )
 
 
 class Refund(TimestampMixin, Base):

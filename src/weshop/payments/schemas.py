@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, field_validator
 
@@ -123,3 +124,36 @@ class ApplymentIn(BaseModel):
     describes it; personal fields in clear text, encrypted before they leave WeShop."""
 
     form: dict[str, object] = Field(max_length=100)
+
+
+class CheckoutOrderOut(BaseModel):
+    """One order of a checkout: its store and what it costs."""
+
+    order_id: int
+    order_no: str
+    store_id: int
+    store_name: str
+    amount_fen: int = Field(description="The order's payable amount.")
+    status: str = Field(description="The order's status (pending_payment, paid, cancelled…).")
+
+
+class CheckoutPaymentOut(BaseModel):
+    """How the checkout is paid now: one combined payment of its orders awaiting payment
+    (`combined`), the ordinary payment of its one order left to pay (`single`), or nothing
+    left to pay (`none`: e.g. its orders cost 0 fen and were paid at once)."""
+
+    checkout_no: str
+    kind: Literal["combined", "single", "none"]
+    provider: str | None
+    channel: PaymentChannel | None
+    combine_out_trade_no: str | None = Field(description="The combined payment's number.")
+    out_trade_no: str | None = Field(description="The single payment's number.")
+    amount_fen: int = Field(description="What this payment takes (0 when nothing is paid).")
+    status: PaymentStatus | None
+    cashier_url: str = Field(description="Where to pay (h5, native); empty inside WeChat.")
+    pay_params: PayParams | None = Field(
+        default=None,
+        description="Inside WeChat (jsapi, miniprogram): the signed parameters for the payer's "
+        "WeChat client.",
+    )
+    orders: list[CheckoutOrderOut] = Field(description="Every order of the checkout.")

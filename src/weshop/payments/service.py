@@ -23,6 +23,8 @@ from weshop.orders import service as orders
 from weshop.orders.models import Order
 from weshop.orders.state import ORDER_MACHINE
 from weshop.payments import repository as repo
+from weshop.payments.combined_parts import close_combined
+from weshop.payments.descriptions import order_description
 from weshop.payments.events import PaymentSucceeded
 from weshop.payments.in_app import in_app_payer
 from weshop.payments.models import (
@@ -43,6 +45,7 @@ from weshop.payments.provider import (
 from weshop.payments.refunds import out_number, request_refund
 from weshop.payments.state import PAYMENT_MACHINE
 from weshop.payments.sub_merchants import refuse_direct_mode_for_many_stores, sub_mchid_for
+from weshop.stores.models import Store
 
 log = structlog.get_logger(__name__)
 
@@ -90,13 +93,18 @@ async def start_payment(
         payer = await in_app_payer(session, settings, user.id, order.store_id, channel)
     sub_mchid = await sub_mchid_for(session, order.store_id, provider)
     for payment in await repo.pending_payments(session, order.id):
+        if payment.combined_payment_id is not None:
+            # Paid alone now: the checkout's combined payment closes (all its parts close
+            # together); its other orders stay payable.
+            await close_combined(session, payment.combined_payment_id, provider, utcnow())
+    for payment in await repo.pending_payments(session, order.id):
         if (
             payment.provider == provider.name
             and payment.amount_fen == order.payable_fen
             and payment.channel == channel
             and payment.appid == (payer.appid if payer else None)
         ):
-            return await _with_fresh_prepay(payment, order, provider, sub_mchid, payer)
+            return await _with_fresh_prepay(session, payment, order, provider, sub_mchid, payer)
     payment = Payment(
         store_id=order.store_id,
         order_id=order.id,
@@ -108,7 +116,9 @@ async def start_payment(
         channel=channel,
         appid=payer.appid if payer else None,
     )
-    created = await _create_at_provider(payment, order, provider, sub_mchid, payer_ip, payer)
+    created = await _create_at_provider(
+        session, payment, order, provider, sub_mchid, payer_ip, payer
+    )
     payment.cashier_url = created.cashier_url
     payment.prepay_id = created.prepay_id
     payment.prepay_expires_at = created.prepay_expires_at
@@ -130,6 +140,7 @@ async def start_payment(
 
 
 async def _create_at_provider(
+    session: AsyncSession,
     payment: Payment,
     order: Order,
     provider: PaymentProvider,
@@ -138,10 +149,12 @@ async def _create_at_provider(
     payer: InAppPayer | None,
 ) -> CreatedPayment:
     # The same parameters each time: asked again, the provider answers the same payment.
+    store = await session.get(Store, order.store_id)
+    assert store is not None
     return await provider.create_payment(
         out_trade_no=payment.out_trade_no,
         amount_fen=payment.amount_fen,
-        description=f"WeShop order {order.order_no}",
+        description=order_description(store.name, order.order_no),
         expires_at=order.pay_deadline,
         sub_mchid=sub_mchid,
         payer_ip=payer_ip,
@@ -151,6 +164,7 @@ async def _create_at_provider(
 
 
 async def _with_fresh_prepay(
+    session: AsyncSession,
     payment: Payment,
     order: Order,
     provider: PaymentProvider,
@@ -162,7 +176,7 @@ async def _with_fresh_prepay(
     expires = payment.prepay_expires_at
     if payer is None or (expires is not None and utcnow() < expires):
         return payment
-    created = await _create_at_provider(payment, order, provider, sub_mchid, None, payer)
+    created = await _create_at_provider(session, payment, order, provider, sub_mchid, None, payer)
     payment.prepay_id = created.prepay_id
     payment.prepay_expires_at = created.prepay_expires_at
     return payment
@@ -209,6 +223,11 @@ async def _pay_nothing(
 def return_path(out_trade_no: str) -> str:
     """The storefront's page a payer comes back to from a cashier."""
     return f"/pay/return/{out_trade_no}"
+
+
+def combined_return_path(combine_out_trade_no: str) -> str:
+    """...and from the cashier of a combined payment (a checkout's orders of several stores)."""
+    return f"/pay/return/combined/{combine_out_trade_no}"
 
 
 async def query_payment(
@@ -316,9 +335,14 @@ async def _not_applied(
 async def close_open_payments(
     session: AsyncSession, order_id: int, provider_for: dict[str, PaymentProvider], now: datetime
 ) -> None:
-    """An order was cancelled: close its open payments so nobody pays them."""
+    """An order was cancelled: close its open payments so nobody pays them. A part of a
+    combined payment closes the whole combined payment (its parts close together at the
+    provider); the checkout's other orders stay payable."""
     for payment in await repo.pending_payments(session, order_id):
         provider = provider_for[payment.provider]
+        if payment.combined_payment_id is not None:
+            await close_combined(session, payment.combined_payment_id, provider, now)
+            continue
         sub_mchid = await sub_mchid_for(session, payment.store_id, provider)
         await provider.close_payment(payment.out_trade_no, sub_mchid=sub_mchid)
         await PAYMENT_MACHINE.apply(session, payment, "close", closed_at=now)

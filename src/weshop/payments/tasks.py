@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from weshop.core.worker import HandlerRegistry, TaskContext
 from weshop.orders.service import ORDER_CANCELLED, REFUND_REQUESTED
-from weshop.payments import provider_settlement, refunds, service
+from weshop.payments import checkout_payments, provider_settlement, refunds, service
 from weshop.payments.provider import PromoterPayout
 
 registry = HandlerRegistry()
@@ -47,6 +47,14 @@ async def close_open_payments(ctx: TaskContext) -> None:
 async def query_payment(ctx: TaskContext) -> None:
     providers = ctx.runtime.components["payment_providers"]
     await service.query_payment(ctx.session, ctx.payload["payment_id"], providers)
+
+
+@registry.on(checkout_payments.QUERY_COMBINED_PAYMENT)
+async def query_combined_payment(ctx: TaskContext) -> None:
+    providers = ctx.runtime.components["payment_providers"]
+    await checkout_payments.query_combined_payment(
+        ctx.session, ctx.payload["combined_payment_id"], providers
+    )
 
 
 @registry.on(provider_settlement.SETTLE_AT_PROVIDER)

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from weshop.accounts.models import User
 from weshop.core.clock import utcnow
 from weshop.core.errors import NotFound
+from weshop.orders.models import Order
 from weshop.payments import repository as repo
 from weshop.payments.models import Payment, PaymentChannel
+from weshop.payments.schemas import CheckoutOrderOut
+from weshop.stores.models import Store
 
 
 async def shopper_payment(
@@ -40,3 +44,27 @@ async def open_in_app_payment(
         and now < payment.prepay_expires_at
     ]
     return max(found, key=lambda payment: payment.id, default=None)
+
+
+async def checkout_order_lines(
+    session: AsyncSession, orders: list[Order]
+) -> list[CheckoutOrderOut]:
+    """The orders of a checkout with their stores' names, as the shopper sees them."""
+    names = dict(
+        (
+            await session.execute(
+                select(Store.id, Store.name).where(Store.id.in_({o.store_id for o in orders}))
+            )
+        ).all()
+    )
+    return [
+        CheckoutOrderOut(
+            order_id=order.id,
+            order_no=order.order_no,
+            store_id=order.store_id,
+            store_name=names.get(order.store_id, ""),
+            amount_fen=order.payable_fen,
+            status=str(order.status),
+        )
+        for order in orders
+    ]

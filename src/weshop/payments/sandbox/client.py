@@ -20,9 +20,11 @@ from weshop.payments.provider import (
     ProviderRefund,
     ProviderRefundStatus,
     RefundUpdate,
+    SubPayment,
     query_notification_id,
     strict_fen,
 )
+from weshop.payments.sandbox.combined import Part, SandboxCombinedPayments
 from weshop.payments.sandbox.gateway import SandboxGateway, signed_message
 
 MAX_CLOCK_SKEW_SECONDS = 300
@@ -34,9 +36,12 @@ class SandboxProvider:
     # Its cashier is a web page: it has no WeChat client to hand a prepay id to.
     channels = frozenset({PaymentChannel.H5})
     default_channel = PaymentChannel.H5
+    # One sandbox payment may cover the orders of several stores.
+    combines = True
 
     def __init__(self, gateway: SandboxGateway, signing_key: bytes, public_base_url: str) -> None:
         self.gateway = gateway
+        self.combined = SandboxCombinedPayments(gateway)
         self.signing_key = signing_key
         self.public_base_url = public_base_url.rstrip("/")
 
@@ -67,6 +72,71 @@ class SandboxProvider:
 
     def pay_params(self, appid: str, prepay_id: str) -> dict[str, str]:
         raise _unsupported(PaymentChannel.JSAPI)
+
+    async def create_combined_payment(
+        self,
+        *,
+        combine_out_trade_no: str,
+        parts: Sequence[SubPayment],
+        description: str,
+        expires_at: datetime,
+        payer_ip: str | None = None,
+        channel: PaymentChannel | None = None,
+        payer: InAppPayer | None = None,
+    ) -> CreatedPayment:
+        if channel is not None and channel not in self.channels:
+            raise _unsupported(channel)
+        await self.combined.open(
+            combine_out_trade_no=combine_out_trade_no,
+            parts=[Part(part.out_trade_no, part.amount_fen, part.description) for part in parts],
+            description=description,
+            expires_at=expires_at,
+        )
+        return CreatedPayment(
+            cashier_url=f"{self.public_base_url}/sandbox-pay/combined/{combine_out_trade_no}"
+        )
+
+    async def close_combined_payment(
+        self, combine_out_trade_no: str, parts: Sequence[SubPayment]
+    ) -> None:
+        await self.combined.close(combine_out_trade_no)
+
+    async def query_combined_payment(self, combine_out_trade_no: str) -> list[PaymentNotice]:
+        combined = await self.combined.combined(combine_out_trade_no, missing_ok=True)
+        if combined is None or combined.status != "paid":
+            return []
+        return [
+            notice
+            for part in combined.out_trade_nos.split()
+            if (notice := await self.query_payment(part)) is not None
+        ]
+
+    def verify_combined_notification(
+        self, headers: Mapping[str, str], body: bytes
+    ) -> list[PaymentNotice]:
+        data = self._verified(headers, body)
+        try:
+            paid_at = datetime.fromisoformat(data["paid_at"])
+            notices = [
+                PaymentNotice(
+                    notification_id=f"{data['id']}:{sub['out_trade_no']}",
+                    out_trade_no=str(sub["out_trade_no"]),
+                    transaction_id=str(sub["transaction_id"]),
+                    amount_fen=strict_fen(sub["amount_fen"]),
+                    paid_at=paid_at,
+                    raw={**data, "sub_order": sub},
+                )
+                for sub in data["sub_orders"]
+            ]
+        except (KeyError, TypeError, ValueError) as exc:
+            raise InvalidNotification("malformed notification") from exc
+        if (
+            not notices
+            or paid_at.tzinfo is None
+            or any(notice.amount_fen <= 0 for notice in notices)
+        ):
+            raise InvalidNotification("malformed notification")
+        return notices
 
     async def close_payment(self, out_trade_no: str, *, sub_mchid: str | None = None) -> None:
         await self.gateway.close(out_trade_no)
@@ -159,6 +229,24 @@ class SandboxProvider:
         raise InvalidNotification("the sandbox answers refunds at once and sends no callbacks")
 
     def verify_notification(self, headers: Mapping[str, str], body: bytes) -> PaymentNotice:
+        data = self._verified(headers, body)
+        try:
+            notice = PaymentNotice(
+                notification_id=str(data["id"]),
+                out_trade_no=str(data["out_trade_no"]),
+                transaction_id=str(data["transaction_id"]),
+                amount_fen=strict_fen(data["amount_fen"]),
+                paid_at=datetime.fromisoformat(data["paid_at"]),
+                raw=data,
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise InvalidNotification("malformed notification") from exc
+        if notice.paid_at.tzinfo is None or notice.amount_fen <= 0:
+            raise InvalidNotification("malformed notification")
+        return notice
+
+    def _verified(self, headers: Mapping[str, str], body: bytes) -> dict:
+        """The callback's JSON object once its signature and freshness check out."""
         timestamp = headers.get("sandbox-timestamp", "")
         nonce = headers.get("sandbox-nonce", "")
         signature = headers.get("sandbox-signature", "")
@@ -174,19 +262,11 @@ class SandboxProvider:
             raise InvalidNotification("bad signature")
         try:
             data = json.loads(text)
-            notice = PaymentNotice(
-                notification_id=str(data["id"]),
-                out_trade_no=str(data["out_trade_no"]),
-                transaction_id=str(data["transaction_id"]),
-                amount_fen=strict_fen(data["amount_fen"]),
-                paid_at=datetime.fromisoformat(data["paid_at"]),
-                raw=data,
-            )
-        except (KeyError, TypeError, ValueError) as exc:
+        except ValueError as exc:
             raise InvalidNotification("malformed notification") from exc
-        if notice.paid_at.tzinfo is None or notice.amount_fen <= 0:
+        if not isinstance(data, dict):
             raise InvalidNotification("malformed notification")
-        return notice
+        return data
 
 
 def _unsupported(channel: PaymentChannel) -> ChannelUnsupported:

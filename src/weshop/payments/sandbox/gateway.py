@@ -20,6 +20,7 @@ from weshop.core.errors import Conflict, NotFound
 from weshop.core.security import hmac_sign
 from weshop.payments.sandbox.models import (
     SandboxBase,
+    SandboxCombined,
     SandboxDelivery,
     SandboxRefund,
     SandboxTransaction,
@@ -54,7 +55,7 @@ class SandboxGateway:
         """Deliver callbacks to this ASGI app in-process (the sandbox lives inside WeShop)."""
         self._transport = httpx.ASGITransport(app=app)
 
-    async def _ready(self) -> None:
+    async def ready(self) -> None:
         if self._schema_ready:
             return
         async with self._schema_lock:
@@ -66,7 +67,7 @@ class SandboxGateway:
     async def open_transaction(
         self, *, out_trade_no: str, amount_fen: int, description: str, expires_at: datetime
     ) -> SandboxTransaction:
-        await self._ready()
+        await self.ready()
         async with self.db.transaction() as session:
             existing = await session.scalar(
                 select(SandboxTransaction).where(SandboxTransaction.out_trade_no == out_trade_no)
@@ -90,7 +91,7 @@ class SandboxGateway:
             return transaction
 
     async def transaction(self, out_trade_no: str) -> SandboxTransaction:
-        await self._ready()
+        await self.ready()
         async with self.db.session(write=False) as session:
             found = await session.scalar(
                 select(SandboxTransaction).where(SandboxTransaction.out_trade_no == out_trade_no)
@@ -102,7 +103,7 @@ class SandboxGateway:
     async def pay(self, out_trade_no: str, now: datetime | None = None) -> SandboxTransaction:
         """The payer confirms in the cashier: money taken, a callback queued."""
         now = now or utcnow()
-        await self._ready()
+        await self.ready()
         async with self.db.transaction() as session:
             transaction = await session.scalar(
                 select(SandboxTransaction).where(SandboxTransaction.out_trade_no == out_trade_no)
@@ -138,7 +139,7 @@ class SandboxGateway:
             return transaction
 
     async def close(self, out_trade_no: str) -> bool:
-        await self._ready()
+        await self.ready()
         async with self.db.transaction() as session:
             result = await session.execute(
                 update(SandboxTransaction)
@@ -154,7 +155,7 @@ class SandboxGateway:
         self, *, out_trade_no: str, out_refund_no: str, amount_fen: int
     ) -> SandboxRefund:
         """Idempotent by out_refund_no; never more than was paid."""
-        await self._ready()
+        await self.ready()
         async with self.db.transaction() as session:
             existing = await session.scalar(
                 select(SandboxRefund).where(SandboxRefund.out_refund_no == out_refund_no)
@@ -180,7 +181,7 @@ class SandboxGateway:
             return refund
 
     async def refund_by_number(self, out_refund_no: str) -> SandboxRefund | None:
-        await self._ready()
+        await self.ready()
         async with self.db.transaction() as session:
             return await session.scalar(
                 select(SandboxRefund).where(SandboxRefund.out_refund_no == out_refund_no)
@@ -204,7 +205,7 @@ class SandboxGateway:
     async def deliver_due(self, now: datetime | None = None) -> int:
         """Send every callback that is due; returns how many WeShop acknowledged."""
         now = now or utcnow()
-        await self._ready()
+        await self.ready()
         async with self.db.session(write=False) as session:
             due = list(
                 await session.scalars(
@@ -262,9 +263,9 @@ class SandboxGateway:
 
     async def reset(self) -> None:
         """Forget everything (tests)."""
-        await self._ready()
+        await self.ready()
         async with self.db.transaction() as session:
-            for model in (SandboxDelivery, SandboxRefund, SandboxTransaction):
+            for model in (SandboxDelivery, SandboxRefund, SandboxCombined, SandboxTransaction):
                 await session.execute(delete(model))
 
     async def close_connections(self) -> None:

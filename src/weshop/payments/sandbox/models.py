@@ -29,6 +29,24 @@ class SandboxTransaction(SandboxBase):
     created_at: Mapped[datetime]
 
 
+class SandboxCombined(SandboxBase):
+    """One payment of several transactions (a checkout's orders of several stores): paid,
+    or closed, together. Its own table, so that a sandbox database made before it exists
+    gains it on start (``create_all``)."""
+
+    __tablename__ = "sandbox_combined"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    combine_out_trade_no: Mapped[str] = mapped_column(String(32), unique=True)
+    # The parts' out_trade_no, space-separated, in the order they were given.
+    out_trade_nos: Mapped[str] = mapped_column(Text)
+    description: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(16))  # open | paid | closed
+    expires_at: Mapped[datetime]
+    paid_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+
+
 class SandboxRefund(SandboxBase):
     __tablename__ = "sandbox_refunds"
 
