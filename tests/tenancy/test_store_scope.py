@@ -345,6 +345,7 @@ async def populated_tenant(api: Api) -> Tenant:
             "product_id": shop.product["id"],
             "sku_id": shop.sku_id,
             "order_id": placed["orders"][0]["id"],
+            "checkout_no": placed["checkout_no"],
             "member_id": member["id"],
             "address_id": shop.address["id"],
             "item_id": cart_item_id,

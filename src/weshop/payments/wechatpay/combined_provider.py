@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import structlog
 
@@ -23,7 +23,8 @@ from weshop.payments.provider import (
     query_notification_id,
     strict_fen,
 )
-from weshop.payments.wechatpay.combine import SubOrder
+from weshop.payments.wechatpay.client import WechatPayClient
+from weshop.payments.wechatpay.combine import CombineTransactions, SubOrder
 from weshop.payments.wechatpay.errors import WechatPayApiError, WechatPayError
 from weshop.payments.wechatpay.notifications import (
     PAYMENT_SUCCEEDED,
@@ -31,9 +32,6 @@ from weshop.payments.wechatpay.notifications import (
     parse_time,
 )
 from weshop.payments.wechatpay.transactions import TradeType
-
-if TYPE_CHECKING:
-    from weshop.payments.wechatpay.provider import WechatPay
 
 log = structlog.get_logger(__name__)
 
@@ -49,8 +47,20 @@ TRADE_TYPE_OF = {
 }
 
 
+class _CombinedApi(Protocol):
+    """What the combined payments use of :class:`~weshop.payments.wechatpay.provider.WechatPay`."""
+
+    @property
+    def client(self) -> WechatPayClient: ...
+
+    @property
+    def combine_transactions(self) -> CombineTransactions: ...
+
+
 class CombinedPayments:
-    pay: WechatPay
+    """The combined-payment part of the WeChat Pay provider (mixed into it)."""
+
+    pay: _CombinedApi
     notify_url: str
     default_channel: PaymentChannel
 
