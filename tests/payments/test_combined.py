@@ -8,7 +8,10 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from tests.orders.conftest import open_shop
+from tests.orders.test_checkout_promotions import coupon_of
 from tests.paysim.fixtures import pay_at_cashier
+from tests.promotions.conftest import create_template
 from tests.support import expect
 from weshop.payments.descriptions import DESCRIPTION_MAX_BYTES
 from weshop.paysim import funds
@@ -183,3 +186,32 @@ async def test_cancelling_one_order_closes_the_combined_payment_and_the_rest_sta
     await api.confirm_in_cashier(last)
     statuses = [(await api.order(shopper, o["id"]))["status"] for o in placed["orders"]]
     assert statuses == ["cancelled", "paid", "paid"]
+
+
+async def test_an_order_of_0_fen_in_the_checkout_is_paid_at_once_the_rest_together(
+    api, client
+) -> None:
+    shop = await open_shop(api, price_fen=1)
+    terms = {"kind": "no_threshold", "threshold_fen": None, "amount_off_fen": 500}
+    template = await create_template(api, shop.store["id"], shop.owner, **terms)
+    await coupon_of(api, shop.shopper, template["id"])
+    operator = await api.operator()
+    items = [(shop.sku_id, 1)]
+    for name in ("海边渔家", "云上茶园"):
+        store, owner = await api.create_store(operator, name)
+        product = await api.create_product(store["id"], owner, price_fen=2000)
+        items.append((product["skus"][0]["id"], 1))
+    placed = expect(await api.place_order(shop.shopper, shop.address["id"], items), 201)
+    free = placed["orders"][0]
+    assert free["payable_fen"] == 0
+    paying = expect(
+        await client.post(
+            f"/api/v1/checkouts/{placed['checkout_no']}/payments", headers=shop.shopper
+        ),
+        201,
+    )
+    assert paying["kind"] == "combined" and paying["amount_fen"] == 4000
+    assert (await api.order(shop.shopper, free["id"]))["status"] == "paid"
+    await api.confirm_in_cashier(paying)
+    for order in placed["orders"]:
+        assert (await api.order(shop.shopper, order["id"]))["status"] == "paid"
