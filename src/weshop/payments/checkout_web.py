@@ -22,12 +22,23 @@ from weshop.payments.service import combined_return_path, return_path
 from weshop.payments.views import checkout_order_lines
 from weshop.payments.web import RESULT_REFRESH_SECONDS, cashier_location
 from weshop.web.csrf import verify_csrf
+from weshop.web.errors import error_message
 from weshop.web.forms import undo_on_error
+from weshop.web.i18n import gettext
 from weshop.web.templating import render
 
 router = APIRouter(dependencies=[Depends(verify_csrf)])
 
 Number = Annotated[str, Path(pattern=r"^[A-Za-z0-9]{1,32}$")]
+
+
+def _error(request: Request) -> str | None:
+    """Why the last attempt to pay did not start, in the shopper's language."""
+    code = request.query_params.get("error")
+    if not code:
+        return None
+    generic = gettext(request, "The payment could not be started. Please try again.")
+    return error_message(request, code, generic)
 
 
 @router.get("/me/checkouts/{checkout_no}/pay")
@@ -53,7 +64,7 @@ async def checkout_pay_page(
             "lines": await checkout_order_lines(session, orders),
             "total_fen": sum(order.payable_fen for order in awaiting),
             "deadline": min(order.pay_deadline for order in awaiting),
-            "error": request.query_params.get("error"),
+            "error": _error(request),
             "tab": "me",
         },
     )
