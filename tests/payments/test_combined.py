@@ -4,15 +4,19 @@ sub-merchant's funds; refunds stay per order; the callback is applied once per o
 
 from __future__ import annotations
 
+import asyncio
+from collections import Counter
 from urllib.parse import urlsplit
 
 import httpx
+from sqlalchemy import select
 
 from tests.orders.conftest import open_shop
 from tests.orders.test_checkout_promotions import coupon_of
 from tests.paysim.fixtures import pay_at_cashier
 from tests.promotions.conftest import create_template
 from tests.support import expect
+from weshop.ledger.models import EntryKind, JournalEntry
 from weshop.payments.descriptions import DESCRIPTION_MAX_BYTES
 from weshop.paysim import funds
 from weshop.paysim.identity import PLATFORM_MCHID
@@ -215,3 +219,43 @@ async def test_an_order_of_0_fen_in_the_checkout_is_paid_at_once_the_rest_togeth
     await api.confirm_in_cashier(paying)
     for order in placed["orders"]:
         assert (await api.order(shop.shopper, order["id"]))["status"] == "paid"
+
+
+async def test_the_same_combined_callback_at_once_many_times_pays_each_order_once(
+    api, client, runtime, wechatpay, sim, cashier, inbox
+) -> None:
+    inbox.status = 500  # WeShop does not hear it yet: the callback is sent below, at once
+    subs = [sim.open_sub_merchant(name) for name in ("山野农场", "海边渔家", "云上茶园")]
+    shopper, placed, _ = await three_store_checkout(api, client, sub_merchants=subs)
+    paying = expect(
+        await client.post(
+            f"/api/v1/checkouts/{placed['checkout_no']}/payments",
+            params={"provider": "wechatpay"},
+            headers=shopper,
+        ),
+        201,
+    )
+    await pay_at_cashier(cashier, h5_url=paying["cashier_url"])
+    (delivery,) = inbox.deliveries
+    answers = await asyncio.gather(
+        *(
+            client.post(
+                urlsplit(delivery.url).path, content=delivery.body, headers=delivery.headers
+            )
+            for _ in range(6)
+        )
+    )
+    assert all(answer.status_code == 200 for answer in answers)
+    outcomes = Counter(
+        outcome for answer in answers for outcome in answer.json()["message"].split(",")
+    )
+    assert outcomes == {"applied": 3, "already_applied": 15}
+    async with runtime.db.session(write=False) as session:
+        entries = Counter(
+            await session.scalars(
+                select(JournalEntry.order_id).where(JournalEntry.kind == EntryKind.PAYMENT)
+            )
+        )
+    for order in placed["orders"]:
+        assert (await api.order(shopper, order["id"]))["paid_fen"] == order["payable_fen"]
+        assert entries[order["id"]] == 1

@@ -24,10 +24,6 @@ TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 # Path parameters that are not ids of a tenant's objects: a valid value, so that the scope (and
 # not the parameter's validation) is what answers.
 NOT_IDS = {"action": "pause", "image_id": "1"}
-# A shopper-owned object the populated tenant has none of (a combined payment needs a
-# checkout of several stores): the sweep checks that a number that is not the shopper's
-# answers 404; tests/payments/test_combined_pages.py tries another shopper's real one.
-NOT_THEIRS = {"combine_out_trade_no": "H20260101000000ABCDEF0000"}
 # A form that passes validation for each console post that needs one, so that a 404 (not a
 # form shown again with its errors) is what tells us the scope held.
 VALID_FORMS: dict[str, dict[str, str]] = {
@@ -51,7 +47,7 @@ def page_routes(routers) -> list[tuple[str, str]]:
 
 def fill(template: str, ids: dict[str, int]) -> str:
     values = {name: str(value) for name, value in ids.items()}
-    values |= NOT_IDS | NOT_THEIRS | ({"action": ACTIONS[template]} if template in ACTIONS else {})
+    values |= NOT_IDS | ({"action": ACTIONS[template]} if template in ACTIONS else {})
     missing = [name for name in PARAM.findall(template) if name not in values]
     assert not missing, f"teach the page tenancy sweep how to fill {missing} in {template}"
     return PARAM.sub(lambda m: values[m.group(1)], template)

@@ -81,6 +81,7 @@ VALID_BODIES: dict[tuple[str, str], object] = {
     ("PATCH", "/api/v1/me/cart/items/{item_id}"): {"quantity": 2},
     ("POST", "/api/v1/me/orders/{order_id}/cancel"): {},
     ("POST", "/api/v1/me/orders/{order_id}/payments"): {"channel": "h5"},
+    ("POST", "/api/v1/checkouts/{checkout_no}/payments"): {"channel": "h5"},
     ("POST", "/api/v1/merchant/stores/{store_id}/coupon-templates"): {
         "name": "满100减10",
         "kind": "fixed",
@@ -206,6 +207,21 @@ class Tenant:
     owner: Headers
     shopper: Headers
     ids: dict[str, int | str]
+
+
+async def combined_payment(api: Api, shopper: Headers, address_id: int, sku_id: int) -> str:
+    """The shopper's checkout of this SKU and another store's, paid once: its number."""
+    other, owner = await api.create_store(await api.operator(), "合单另一店")
+    product = await api.create_product(other["id"], owner, price_fen=500)
+    items = [(sku_id, 1), (product["skus"][0]["id"], 1)]
+    placed = expect(await api.place_order(shopper, address_id, items), 201)
+    paying = expect(
+        await api.client.post(
+            f"/api/v1/checkouts/{placed['checkout_no']}/payments", headers=shopper
+        ),
+        201,
+    )
+    return paying["combine_out_trade_no"]
 
 
 async def populated_tenant(api: Api) -> Tenant:
@@ -346,6 +362,9 @@ async def populated_tenant(api: Api) -> Tenant:
             "sku_id": shop.sku_id,
             "order_id": placed["orders"][0]["id"],
             "checkout_no": placed["checkout_no"],
+            "combine_out_trade_no": await combined_payment(
+                api, shop.shopper, shop.address["id"], shop.sku_id
+            ),
             "member_id": member["id"],
             "address_id": shop.address["id"],
             "item_id": cart_item_id,
