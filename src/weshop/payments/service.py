@@ -93,9 +93,10 @@ async def start_payment(
         payer = await in_app_payer(session, settings, user.id, order.store_id, channel)
     sub_mchid = await sub_mchid_for(session, order.store_id, provider)
     for payment in await repo.pending_payments(session, order.id):
-        if payment.combined_payment_id is not None:
+        if payment.combined_payment_id is not None and payment.provider == provider.name:
             # Paid alone now: the checkout's combined payment closes (all its parts close
-            # together); its other orders stay payable.
+            # together); its other orders stay payable. (One at another provider stays
+            # open: paid too, the order's second payment is refunded, as any late one.)
             await close_combined(session, payment.combined_payment_id, provider, utcnow())
     for payment in await repo.pending_payments(session, order.id):
         if (
