@@ -1,6 +1,10 @@
 """Storefront pages of paying a whole checkout at once: the page that pays every order of a
 multi-store checkout with one payment, the way back from the cashier, and the result page
-listing every order of the checkout with its store and amount."""
+listing every order of the checkout with its store and amount.
+
+In WeChat's browser, with an official account configured and the shopper's openid known, the
+checkout is paid by JSAPI (WeChat is the cashier, as for one order: ``payments.web``);
+otherwise, and everywhere else, at the provider's cashier page."""
 
 from __future__ import annotations
 
@@ -8,19 +12,26 @@ from typing import Annotated
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Path, Request
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import RedirectResponse, Response
 
+from weshop.accounts.models import User
 from weshop.accounts.page_session import PageUser
 from weshop.core.clock import utcnow
 from weshop.core.errors import NotFound, WeShopError
 from weshop.core.http import DbSession, RuntimeDep, client_address
+from weshop.core.runtime import Runtime
 from weshop.orders.models import OrderStatus
 from weshop.orders.web import ORDER_STATUS_NAMES
 from weshop.payments import checkout_payments
+from weshop.payments.checkout_payments import CheckoutPayment
+from weshop.payments.models import CombinedPayment, PaymentChannel, PaymentStatus
+from weshop.payments.provider import PaymentProvider
 from weshop.payments.providers import payment_setup
 from weshop.payments.service import combined_return_path, return_path
 from weshop.payments.views import checkout_order_lines
-from weshop.payments.web import RESULT_REFRESH_SECONDS, cashier_location
+from weshop.payments.web import NOT_IN_APP, RESULT_REFRESH_SECONDS, cashier_location, in_wechat
 from weshop.web.csrf import verify_csrf
 from weshop.web.errors import error_message
 from weshop.web.forms import undo_on_error
@@ -77,6 +88,14 @@ async def pay_checkout(
     """Opens (or reopens) the checkout's one payment and goes to the provider's cashier."""
     provider = payment_setup(runtime).provider()
     try:
+        if in_wechat(request) and PaymentChannel.JSAPI in provider.channels:
+            in_app = await _jsapi_payment(request, checkout_no, user, session, runtime, provider)
+            if in_app is not None and in_app.combined is not None:
+                return RedirectResponse(f"/me/checkouts/{checkout_no}/pay/wechat", 303)
+            if in_app is not None and in_app.single is not None:
+                return RedirectResponse(f"/me/orders/{in_app.single.order_id}/pay/wechat", 303)
+            if in_app is not None:  # nothing to pay (its orders cost 0 fen)
+                return RedirectResponse(f"/me/checkouts/{checkout_no}/result", 303)
         async with undo_on_error(session):
             paid = await checkout_payments.start_checkout_payment(
                 session, user, checkout_no, provider, client_address(request)
@@ -95,6 +114,71 @@ async def pay_checkout(
         return RedirectResponse(f"/me/checkouts/{checkout_no}/result", 303)
     location = cashier_location(cashier.cashier_url, runtime.settings.public_base_url, base + back)
     return RedirectResponse(location, 303)
+
+
+async def _jsapi_payment(
+    request: Request,
+    checkout_no: str,
+    user: User,
+    session: AsyncSession,
+    runtime: Runtime,
+    provider: PaymentProvider,
+) -> CheckoutPayment | None:
+    """The checkout's JSAPI payment, or None when the shopper cannot pay inside WeChat here
+    (nothing written then)."""
+    try:
+        async with undo_on_error(session):
+            return await checkout_payments.start_checkout_payment(
+                session,
+                user,
+                checkout_no,
+                provider,
+                client_address(request),
+                channel=PaymentChannel.JSAPI,
+                settings=runtime.settings,
+            )
+    except WeShopError as exc:
+        if exc.code in NOT_IN_APP:
+            return None
+        raise
+
+
+@router.get("/me/checkouts/{checkout_no}/pay/wechat")
+async def checkout_wechat_pay_page(
+    request: Request, checkout_no: Number, user: PageUser, session: DbSession, runtime: RuntimeDep
+) -> Response:
+    """Inside WeChat: hands the checkout's JSAPI combined payment (signed afresh) to WeChat,
+    then goes to the result page; cancelled or failed, it offers to pay again."""
+    orders = await checkout_payments.checkout_orders(session, user, checkout_no)
+    provider = payment_setup(runtime).provider()
+    combined = await session.scalar(
+        select(CombinedPayment)
+        .where(
+            CombinedPayment.checkout_no == checkout_no,
+            CombinedPayment.user_id == user.id,
+            CombinedPayment.status == PaymentStatus.PENDING,
+            CombinedPayment.channel == PaymentChannel.JSAPI,
+            CombinedPayment.provider == provider.name,
+        )
+        .order_by(CombinedPayment.id.desc())
+        .limit(1)
+    )
+    if combined is None:
+        return RedirectResponse(f"/me/checkouts/{checkout_no}/result", 303)
+    base = str(request.base_url).rstrip("/")
+    return render(
+        request,
+        "payments/shop/checkout_wechat_pay.html",
+        {
+            "checkout_no": checkout_no,
+            "lines": await checkout_order_lines(session, orders),
+            "amount_fen": combined.amount_fen,
+            "params": checkout_payments.combined_pay_params(provider, combined),
+            "jssdk_script_url": runtime.settings.wechat_jssdk_script_url,
+            "return_url": base + combined_return_path(combined.combine_out_trade_no),
+            "tab": "me",
+        },
+    )
 
 
 @router.get("/pay/return/combined/{combine_out_trade_no}")
