@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, File, Path, Query, UploadFile, status
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from weshop.catalog import categories, service, views
+from weshop.catalog import categories, service, specs, views
 from weshop.catalog.models import ProductStatus
 from weshop.catalog.schemas import (
     CategoryIn,
@@ -21,6 +21,10 @@ from weshop.catalog.schemas import (
     ShopProductOut,
     SkuOut,
     SkuPatch,
+    SpecDimensionAdd,
+    SpecValueAdd,
+    SpecValueRename,
+    SpecValueRetire,
     category_tree,
     merchant_summary_out,
     product_out,
@@ -185,8 +189,54 @@ async def unpublish_product(product_id: ProductId, session: DbSession, scope: St
 
 @merchant.post("/products/{product_id}/archive", response_model=ProductOut)
 async def archive_product(product_id: ProductId, session: DbSession, scope: StoreScope = Writer):
-    """Archive a draft or unpublished product for good; it can no longer be changed."""
+    """Archive a draft or unpublished product: it leaves the shop and the default product
+    list and can no longer be changed; its orders keep it. `restore` brings it back."""
     return await _change_status(session, scope, product_id, "archive")
+
+
+@merchant.post("/products/{product_id}/restore", response_model=ProductOut)
+async def restore_product(product_id: ProductId, session: DbSession, scope: StoreScope = Writer):
+    """Bring an archived product back, unpublished (publish it when it is ready)."""
+    return await _change_status(session, scope, product_id, "restore")
+
+
+# Specs after creation
+
+
+@merchant.post("/products/{product_id}/specs", response_model=ProductOut)
+async def add_spec(
+    product_id: ProductId, body: SpecDimensionAdd, session: DbSession, scope: StoreScope = Writer
+):
+    """Add a spec dimension. Every existing SKU takes its first value (orders keep their
+    SKU); each further value makes new SKUs at `price_fen` and `stock`."""
+    return product_out(*_parts(await specs.add_dimension(session, scope, product_id, body)))
+
+
+@merchant.post("/products/{product_id}/specs/values", response_model=ProductOut)
+async def add_spec_value(
+    product_id: ProductId, body: SpecValueAdd, session: DbSession, scope: StoreScope = Writer
+):
+    """Add a value to a dimension: a new SKU for each combination it makes, at `price_fen`
+    and `stock` (a retired SKU of the same combination comes back instead)."""
+    return product_out(*_parts(await specs.add_value(session, scope, product_id, body)))
+
+
+@merchant.post("/products/{product_id}/specs/values/rename", response_model=ProductOut)
+async def rename_spec_value(
+    product_id: ProductId, body: SpecValueRename, session: DbSession, scope: StoreScope = Writer
+):
+    """Rename a value; its SKUs follow, order lines keep the name they were placed with."""
+    return product_out(*_parts(await specs.rename_value(session, scope, product_id, body)))
+
+
+@merchant.post("/products/{product_id}/specs/values/retire", response_model=ProductOut)
+async def retire_spec_value(
+    product_id: ProductId, body: SpecValueRetire, session: DbSession, scope: StoreScope = Writer
+):
+    """Stop offering a value. Its SKUs that an order, a cart or a campaign names are retired
+    (`is_active: false`, kept for their history; carts show them unavailable); the others
+    are deleted with their stock. The last value of a dimension cannot be retired (409)."""
+    return product_out(*_parts(await specs.retire_value(session, scope, product_id, body)))
 
 
 async def _change_status(

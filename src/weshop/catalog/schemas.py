@@ -149,6 +149,50 @@ class SkuPatch(BaseModel):
     is_active: bool | None = None
 
 
+class SpecValueAdd(BaseModel):
+    """A new value of one dimension: one new SKU for each combination it makes, at this
+    price and stock."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: SpecName = Field(description="The dimension, e.g. 颜色.")
+    value: SpecValue = Field(description="The new value, e.g. 绿.")
+    price_fen: Fen = Field(description="Price of each new SKU, in fen.")
+    stock: StockQuantity = Field(description="Initial stock of each new SKU.")
+
+
+class SpecValueRename(BaseModel):
+    """Rename a value; its SKUs follow, orders keep the name they were placed with."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: SpecName
+    value: SpecValue
+    new_value: SpecValue
+
+
+class SpecValueRetire(BaseModel):
+    """Stop offering a value: its SKUs that were ever ordered (or sit in a cart or a
+    campaign) are retired, kept for their history; the others are deleted."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: SpecName
+    value: SpecValue
+
+
+class SpecDimensionAdd(BaseModel):
+    """A new dimension. Every existing SKU takes its first value; each other value makes new
+    SKUs for every existing combination, at this price and stock."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: SpecName
+    values: Annotated[
+        list[SpecValue],
+        Field(min_length=1, max_length=MAX_SPEC_VALUES),
+        AfterValidator(_distinct),
+    ]
+    price_fen: Fen = Field(description="Price of each new SKU, in fen (unused with one value).")
+    stock: StockQuantity = Field(description="Initial stock of each new SKU.")
+
+
 class CategoryIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: _text(30)
