@@ -60,6 +60,8 @@ SAVED = {
     "saved": N_("Your changes are saved."),
     "published": N_("The product is on sale."),
     "unpublished": N_("The product is off sale."),
+    "archived": N_("The product is archived: it left the shop and the product list."),
+    "restored": N_("The product is restored, off sale; publish it when it is ready."),
 }
 TOO_MANY_IMAGES = N_("A product has 9 images at most; remove one first.")
 NO_IMAGE = N_("Choose an image file to upload.")
@@ -410,7 +412,8 @@ async def _change_status(
             status_code=exc.status_code,
         )
     separator = "&" if "?" in back else "?"
-    return RedirectResponse(f"{back}{separator}done={action}ed", 303)
+    done = {"archive": "archived", "restore": "restored"}.get(action, f"{action}ed")
+    return RedirectResponse(f"{back}{separator}done={done}", 303)
 
 
 @router.post("/products/{product_id}/publish")
@@ -425,3 +428,17 @@ async def unpublish(
     request: Request, product_id: PathId, session: DbSession, access: ConsoleAccess = Writer
 ) -> Response:
     return await _change_status(request, session, access, product_id, "unpublish")
+
+
+@router.post("/products/{product_id}/archive")
+async def archive(
+    request: Request, product_id: PathId, session: DbSession, access: ConsoleAccess = Writer
+) -> Response:
+    return await _change_status(request, session, access, product_id, "archive")
+
+
+@router.post("/products/{product_id}/restore")
+async def restore(
+    request: Request, product_id: PathId, session: DbSession, access: ConsoleAccess = Writer
+) -> Response:
+    return await _change_status(request, session, access, product_id, "restore")

@@ -189,8 +189,16 @@ class SpecDimensionAdd(BaseModel):
         Field(min_length=1, max_length=MAX_SPEC_VALUES),
         AfterValidator(_distinct),
     ]
-    price_fen: Fen = Field(description="Price of each new SKU, in fen (unused with one value).")
-    stock: StockQuantity = Field(description="Initial stock of each new SKU.")
+    price_fen: Fen | None = Field(
+        default=None, description="Price of each new SKU, in fen; needed with two values or more."
+    )
+    stock: StockQuantity = Field(default=0, description="Initial stock of each new SKU.")
+
+    @model_validator(mode="after")
+    def _priced_if_new_skus(self) -> SpecDimensionAdd:
+        if len(self.values) > 1 and self.price_fen is None:
+            raise ValueError("price_fen is needed when the spec has more than one value")
+        return self
 
 
 class CategoryIn(BaseModel):

@@ -222,7 +222,7 @@ async def add_dimension(
             scope,
             product,
             _combinations_with(product, data.name, value),
-            data.price_fen,
+            data.price_fen or 0,
             data.stock,
         )
     return await _finish(session, scope, product)
