@@ -2,16 +2,18 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, File, Path, Query, UploadFile, status
+from fastapi import APIRouter, File, Path, Query, Response, UploadFile, status
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from weshop.catalog import categories, service, specs, views
+from weshop.catalog import categories, imports, service, specs, views
 from weshop.catalog.models import ProductStatus
 from weshop.catalog.schemas import (
     CategoryIn,
     CategoryNode,
     CategoryOut,
     CategoryPatch,
+    ImportPreviewOut,
+    ImportResultOut,
     LowStockOut,
     MerchantProductSummary,
     ProductCreate,
@@ -247,6 +249,52 @@ async def _change_status(
 
 def _parts(detail: service.ProductDetail) -> tuple:
     return detail.product, detail.skus, detail.levels, detail.media
+
+
+# CSV import
+
+CsvFile = Annotated[UploadFile, File(description="The CSV (UTF-8 or GB18030), 2 MB at most.")]
+
+
+@merchant.get(
+    "/product-imports/template.csv",
+    response_class=Response,
+    responses={200: {"content": {"text/csv": {}}, "description": "The template, with examples."}},
+)
+async def import_template(scope: StoreScope = Writer):
+    """The CSV template: one row per SKU, a product's rows sharing its product key; UTF-8
+    with a BOM so that Excel shows the Chinese headers."""
+    return Response(
+        imports.template_csv(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="products-template.csv"'},
+    )
+
+
+async def _csv_bytes(file: UploadFile) -> bytes:
+    return await file.read(imports.MAX_IMPORT_BYTES + 1)
+
+
+@merchant.post("/product-imports/preview", response_model=ImportPreviewOut)
+async def preview_import(file: CsvFile, session: DbSession, scope: StoreScope = Writer):
+    """Check a CSV without writing anything: the products it would create and every bad row
+    with its line number (header = line 1)."""
+    return imports.preview_out(await imports.preview(session, scope, await _csv_bytes(file)))
+
+
+@merchant.post(
+    "/product-imports", status_code=status.HTTP_201_CREATED, response_model=ImportResultOut
+)
+async def import_products(file: CsvFile, session: DbSession, scope: StoreScope = Writer):
+    """Create the file's products as drafts with their SKUs and stock. Any bad row refuses
+    the whole file (422 `import_rejected`, `details.errors` lists each row's problems) and
+    writes nothing. An SKU code the store already has is such an error, so importing the same
+    file again creates nothing twice."""
+    created = await imports.import_products(session, scope, await _csv_bytes(file))
+    return ImportResultOut(
+        product_ids=[detail.product.id for detail in created],
+        sku_count=sum(len(detail.skus) for detail in created),
+    )
 
 
 # Stock

@@ -201,6 +201,36 @@ class SpecDimensionAdd(BaseModel):
         return self
 
 
+class ImportErrorOut(BaseModel):
+    line: int = Field(description="Line of the file, the header being line 1.")
+    column: str = Field(description="The column's key, e.g. `price`.")
+    code: str = Field(description="e.g. `invalid_price`, `sku_code_taken`, `incomplete_matrix`.")
+    message: str
+
+
+class ImportProductOut(BaseModel):
+    line: int = Field(description="The product's first line.")
+    title: str
+    category: str
+    specs: list[SpecOut]
+    sku_count: int
+    price_from_fen: int
+    stock_total: int
+
+
+class ImportPreviewOut(BaseModel):
+    """What importing the file would create; with any error, importing it writes nothing."""
+
+    products: list[ImportProductOut]
+    sku_count: int
+    errors: list[ImportErrorOut]
+
+
+class ImportResultOut(BaseModel):
+    product_ids: list[int] = Field(description="The new products, drafts, in file order.")
+    sku_count: int
+
+
 class CategoryIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: _text(30)
