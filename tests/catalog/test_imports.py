@@ -15,8 +15,10 @@ from tests.support import expect
 from weshop.catalog.imports import parse_yuan
 
 HEADER = ",".join(
-    ["商品编号", "商品标题", "卖点", "分类", "规格1名称", "规格1值", "规格2名称", "规格2值"]
-    + ["SKU编码", "价格（元）", "库存", "重量（克）"]
+    (
+        *("商品编号", "商品标题", "卖点", "分类", "规格1名称", "规格1值", "规格2名称"),
+        *("规格2值", "SKU编码", "价格（元）", "库存", "重量（克）"),
+    )
 )
 GOOD = [
     HEADER,
