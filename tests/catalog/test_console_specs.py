@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from tests.analytics.support import page, redirected_to, submit, use_session
 from tests.support import expect
 
@@ -131,3 +133,31 @@ async def test_finance_staff_see_specs_but_cannot_change_them(client, api) -> No
         {"form_id": "add-0", "name": "颜色", "value": "绿", "price": "1", "stock": "1"},
     )
     assert refused.status_code == 403
+
+
+async def test_import_from_the_console_previews_then_imports(client, api) -> None:
+    store_id, owner = await api.new_store()
+    use_session(client, owner)
+    base = f"/console/stores/{store_id}/product-imports"
+    assert (await page(client, base)).status_code == 200
+    template = await client.get(f"{base}/template.csv")
+    assert template.content.startswith(b"\xef\xbb\xbf")
+    bad = "商品标题,SKU编码,价格（元）,库存\r\n杯子,C1,1.234,5\r\n杯子,C1,2,5\r\n".encode()
+    shown = await submit(client, f"{base}/preview", files={"file": ("a.csv", bad, "text/csv")})
+    assert shown.status_code == 422
+    assert '<td class="num">2</td>' in shown.text and '<td class="num">3</td>' in shown.text
+    assert 'name="content"' not in shown.text
+
+    good = "商品标题,SKU编码,价格（元）,库存\r\n杯子,C1,1.20,5\r\n".encode()
+    shown = await submit(client, f"{base}/preview", files={"file": ("a.csv", good, "text/csv")})
+    assert shown.status_code == 200
+    content = re.search(r'name="content" value="([^"]+)"', shown.text).group(1)
+    done = await submit(client, base, {"content": content})
+    assert redirected_to(done).endswith("/product-imports?done=imported")
+    listed = expect(
+        await client.get(f"/api/v1/merchant/stores/{store_id}/products", headers=owner), 200
+    )
+    assert [(p["title"], p["price_from_fen"]) for p in listed["items"]] == [("杯子", 120)]
+    # The same content again is refused row by row and imports nothing more.
+    again = await submit(client, base, {"content": content})
+    assert again.status_code == 422
