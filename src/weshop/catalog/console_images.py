@@ -87,7 +87,9 @@ async def order_images(
     detail = await service.get_product(session, access.scope, product_id)
     posted = (await request.form()).getlist("image_ids")
     current = detail.product.image_ids
-    wanted = [int(i) for i in posted if isinstance(i, str) and i.isdigit() and int(i) in current]
+    # ASCII digits only: "²".isdigit() is true, and int() refuses it.
+    digits = [i for i in posted if isinstance(i, str) and i.isascii() and i.isdigit()]
+    wanted = [int(i) for i in digits if len(i) < 19 and int(i) in current]
     ordered = list(dict.fromkeys(wanted))
     await _set_images(
         session, access.scope, product_id, [*ordered, *(i for i in current if i not in ordered)]

@@ -126,26 +126,26 @@ def _form_of(kind: str, values: dict[str, Any]) -> NestedForm:
     return form
 
 
-@router.post("/products/{product_id}/specs/{kind}")
+@router.post("/products/{product_id}/specs/{action}")
 async def change_specs(
     request: Request,
     product_id: PathId,
-    kind: Literal["add", "rename", "retire", "dimension"],
+    action: Literal["add", "rename", "retire", "dimension"],
     session: DbSession,
     access: ConsoleAccess = Writer,
 ) -> Response:
     """One of the page's forms: ``add``, ``rename``, ``retire`` a value, or a ``dimension``."""
     await service.get_product(session, access.scope, product_id)
-    schema, action, done = FORMS[kind]
+    schema, change, done = FORMS[action]
     values = await posted_values(request)
     # The page names each of its forms; the refused one is filled again with what was typed.
     failed = str(values.get("form_id", ""))[:100]
-    form = _form_of(kind, values)
+    form = _form_of(action, values)
     result: FormResult[Any] = parse_nested(request, form, schema)
     if result.data is not None and not result.errors:
         try:
             async with undo_on_error(session):
-                await action(session, access.scope, product_id, result.data)
+                await change(session, access.scope, product_id, result.data)
         except WeShopError as exc:
             add_refusal(request, result, exc, SPEC_REFUSALS)
             status_code = exc.status_code
@@ -155,8 +155,8 @@ async def change_specs(
         status_code = 422
     errors: dict[str, str] = {}
     for name, message in result.errors.items():
-        shown = SHOWN_AS.get(kind, {}).get(name, name)
-        errors.setdefault(shown if shown in VISIBLE[kind] else "__all__", message)
+        shown = SHOWN_AS.get(action, {}).get(name, name)
+        errors.setdefault(shown if shown in VISIBLE[action] else "__all__", message)
     return await _specs_page(
         request,
         session,

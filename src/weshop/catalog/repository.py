@@ -161,6 +161,15 @@ def _sku_references() -> list[Column[int]]:
     ]
 
 
+async def lock_skus(session: AsyncSession, sku_ids: Sequence[int]) -> None:
+    """Hold the SKU rows (PostgreSQL): an order line being inserted for one of them waits, or
+    has committed and is seen by :func:`referenced_sku_ids`."""
+    if sku_ids:
+        await session.execute(
+            select(Sku.id).where(Sku.id.in_(sku_ids)).order_by(Sku.id).with_for_update()
+        )
+
+
 async def referenced_sku_ids(session: AsyncSession, sku_ids: Sequence[int]) -> set[int]:
     """Those of ``sku_ids`` that some order, cart or campaign names."""
     found: set[int] = set()

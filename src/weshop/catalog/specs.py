@@ -155,6 +155,7 @@ async def retire_value(
         for sku in await repo.skus_of(session, product.id)
         if sku.spec_values.get(data.name) == data.value
     ]
+    await repo.lock_skus(session, [sku.id for sku in leaving])
     named = await repo.referenced_sku_ids(session, [sku.id for sku in leaving])
     for sku in leaving:
         if sku.id in named:
