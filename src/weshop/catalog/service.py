@@ -299,12 +299,18 @@ async def update_sku(
         )
     for name, value in changes.items():
         setattr(sku, name, value)
-    await refresh_price_from(session, product)
-    if product.status == ProductStatus.PUBLISHED:
-        await check_publishable(session, product)
+    await skus_changed(session, product)
     await session.flush()
     levels = await stock_levels(session, [sku.id])
     return product, sku, levels.get(sku.id)
+
+
+async def skus_changed(session: AsyncSession, product: Product) -> None:
+    """After any change of a product's SKUs (one edited, specs edited): its lowest price
+    follows, and a product on sale must keep something to sell."""
+    await refresh_price_from(session, product)
+    if product.status == ProductStatus.PUBLISHED:
+        await check_publishable(session, product)
 
 
 def _retired(product: Product, sku: Sku) -> bool:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from weshop.catalog import repository as repo
-from weshop.catalog.models import Product, ProductStatus, Sku
+from weshop.catalog.models import Product, Sku
 from weshop.catalog.schemas import (
     MAX_SKUS,
     MAX_SPEC_VALUES,
@@ -23,12 +23,11 @@ from weshop.catalog.schemas import (
 )
 from weshop.catalog.service import (
     ProductDetail,
-    check_publishable,
     editable,
     generated_codes,
     get_product,
     product_of,
-    refresh_price_from,
+    skus_changed,
     spec_key,
 )
 from weshop.core.errors import Conflict, NotFound
@@ -55,9 +54,7 @@ def _ordered(product: Product, values: dict[str, str]) -> dict[str, str]:
 
 
 async def _finish(session: AsyncSession, scope: StoreScope, product: Product) -> ProductDetail:
-    await refresh_price_from(session, product)
-    if product.status == ProductStatus.PUBLISHED:
-        await check_publishable(session, product)
+    await skus_changed(session, product)
     await session.flush()
     return await get_product(session, scope, product.id)
 
