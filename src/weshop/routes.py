@@ -32,7 +32,10 @@ from weshop.cart import api as cart_api
 from weshop.cart import web as cart_web
 from weshop.catalog import api as catalog_api
 from weshop.catalog import console as catalog_console
+from weshop.catalog import console_images as catalog_console_images
+from weshop.catalog import console_imports as catalog_console_imports
 from weshop.catalog import console_skus as catalog_console_skus
+from weshop.catalog import console_specs as catalog_console_specs
 from weshop.catalog import console_stock as catalog_console_stock
 from weshop.catalog import console_warehouses as catalog_console_warehouses
 from weshop.catalog import web as catalog_web
@@ -155,6 +158,9 @@ MERCHANT_CONSOLE_PAGES: list[APIRouter] = [
     affiliates_console.router,
     catalog_console.router,
     catalog_console_skus.router,
+    catalog_console_imports.router,
+    catalog_console_images.router,
+    catalog_console_specs.router,
     catalog_console_stock.router,
     catalog_console_warehouses.router,
     stores_console.home,

@@ -162,14 +162,14 @@ async def test_images_are_uploaded_edited_and_the_product_unpublished(client, ap
     use_session(client, owner)
     product = await api.create_product(store_id, owner, title="高山绿茶")
     base = f"/console/stores/{store_id}/products/{product['id']}"
-    answer = await submit(client, f"{base}/images", files={"image": ("tea.png", PNG, "image/png")})
+    answer = await submit(client, f"{base}/images", files={"images": ("tea.png", PNG, "image/png")})
     redirected_to(answer)
     edit = await page(client, base)
     assert 'src="/media/' in edit.text and "alt=" in edit.text
     not_image = await submit(
-        client, f"{base}/images", files={"image": ("x.png", b"nope", "image/png")}
+        client, f"{base}/images", files={"images": ("x.png", b"nope", "image/png")}
     )
-    assert not_image.status_code == 422 and 'id="e-image"' in not_image.text
+    assert not_image.status_code == 422 and 'id="e-images"' in not_image.text
 
     redirected_to(
         await submit(client, base, {"title": "明前绿茶", "subtitle": "", "description": ""})

@@ -1,4 +1,5 @@
-"""The product state machine: draft -> published <-> unpublished; draft|unpublished -> archived."""
+"""The product state machine: draft -> published <-> unpublished; draft|unpublished -> archived
+-> (restore) unpublished."""
 
 import pytest
 
@@ -26,7 +27,7 @@ async def test_the_happy_path_through_every_state(api, client):
     expect(await act(client, owner, store_id, pid, "unpublish"), 200)
     assert expect(await act(client, owner, store_id, pid, "archive"), 200)["status"] == "archived"
 
-    # Archived is the end: no action, no edit.
+    # Archived: no action but restore, no edit.
     for action in ("publish", "unpublish", "archive"):
         response = await act(client, owner, store_id, pid, action)
         assert response.status_code == 409

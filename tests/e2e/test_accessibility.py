@@ -68,7 +68,8 @@ async def test_the_console_passes_the_basics_and_works_with_the_keyboard(
     await staff_sign_in(desktop, live_url, staff_phone)
     base = f"{live_url}/console/stores/{store_id}"
     pages = ["", "/products", "/products/new", f"/products/{tea['id']}",
-             f"/products/{tea['id']}/skus", "/stock", "/orders", "/coupons/new",
+             f"/products/{tea['id']}/skus", f"/products/{tea['id']}/specs", "/product-imports",
+             "/stock", "/orders", "/coupons/new",
              "/reductions/new", "/members", "/shipping/new", "/finance", "/settings",
              "/staff"]  # fmt: skip
     problems = {path: await audit(desktop, base + path, tap_targets=False) for path in pages}

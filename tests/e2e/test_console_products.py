@@ -138,7 +138,7 @@ async def test_staff_create_price_and_publish_a_product(
 
     await desktop.goto(f"{live_url}/console/stores/{store_id}/products/{product_id}")
     await desktop.set_input_files(
-        "#f-image",
+        "#f-images",
         files=[{"name": "tee.png", "mimeType": "image/png",
                 "buffer": gradient_png(160, (250, 250, 250), (200, 215, 235))}],
     )  # fmt: skip

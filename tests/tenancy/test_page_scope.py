@@ -32,7 +32,10 @@ VALID_FORMS: dict[str, dict[str, str]] = {
     "/console/stores/{store_id}/reviews/{review_id}/report": {"reason": "测试"},
 }
 # The action of each route whose Literal does not take "pause".
-ACTIONS = {"/console/stores/{store_id}/products/{product_id}/images/{image_id}/{action}": "remove"}
+ACTIONS = {
+    "/console/stores/{store_id}/products/{product_id}/images/{image_id}/{action}": "remove",
+    "/console/stores/{store_id}/products/{product_id}/specs/{action}": "retire",
+}
 
 
 def page_routes(routers) -> list[tuple[str, str]]:

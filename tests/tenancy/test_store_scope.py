@@ -195,6 +195,24 @@ VALID_BODIES.update(
     }
 )
 VALID_BODIES.update(REVIEW_BODIES)
+PRODUCT = "/api/v1/merchant/stores/{store_id}/products/{product_id}"
+VALID_BODIES.update(
+    {
+        ("POST", f"{PRODUCT}/specs"): {"name": "款式", "values": ["常规"]},
+        ("POST", f"{PRODUCT}/specs/values"): {
+            "name": "颜色",
+            "value": "绿",
+            "price_fen": 100,
+            "stock": 1,
+        },
+        ("POST", f"{PRODUCT}/specs/values/rename"): {
+            "name": "颜色",
+            "value": "红",
+            "new_value": "酒红",
+        },
+        ("POST", f"{PRODUCT}/specs/values/retire"): {"name": "颜色", "value": "红"},
+    }
+)
 VALID_BODIES[("PUT", "/api/v1/merchant/stores/{store_id}/wechat/my-message-preferences")] = {
     "event": "new_order",
     "enabled": False,

@@ -2,16 +2,18 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, File, Path, Query, UploadFile, status
+from fastapi import APIRouter, File, Path, Query, Response, UploadFile, status
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from weshop.catalog import categories, service, views
+from weshop.catalog import categories, imports, service, specs, views
 from weshop.catalog.models import ProductStatus
 from weshop.catalog.schemas import (
     CategoryIn,
     CategoryNode,
     CategoryOut,
     CategoryPatch,
+    ImportPreviewOut,
+    ImportResultOut,
     LowStockOut,
     MerchantProductSummary,
     ProductCreate,
@@ -21,6 +23,10 @@ from weshop.catalog.schemas import (
     ShopProductOut,
     SkuOut,
     SkuPatch,
+    SpecDimensionAdd,
+    SpecValueAdd,
+    SpecValueRename,
+    SpecValueRetire,
     category_tree,
     merchant_summary_out,
     product_out,
@@ -185,8 +191,54 @@ async def unpublish_product(product_id: ProductId, session: DbSession, scope: St
 
 @merchant.post("/products/{product_id}/archive", response_model=ProductOut)
 async def archive_product(product_id: ProductId, session: DbSession, scope: StoreScope = Writer):
-    """Archive a draft or unpublished product for good; it can no longer be changed."""
+    """Archive a draft or unpublished product: it leaves the shop and the default product
+    list and can no longer be changed; its orders keep it. `restore` brings it back."""
     return await _change_status(session, scope, product_id, "archive")
+
+
+@merchant.post("/products/{product_id}/restore", response_model=ProductOut)
+async def restore_product(product_id: ProductId, session: DbSession, scope: StoreScope = Writer):
+    """Bring an archived product back, unpublished (publish it when it is ready)."""
+    return await _change_status(session, scope, product_id, "restore")
+
+
+# Specs after creation
+
+
+@merchant.post("/products/{product_id}/specs", response_model=ProductOut)
+async def add_spec(
+    product_id: ProductId, body: SpecDimensionAdd, session: DbSession, scope: StoreScope = Writer
+):
+    """Add a spec dimension. Every existing SKU takes its first value (orders keep their
+    SKU); each further value makes new SKUs at `price_fen` and `stock`."""
+    return product_out(*_parts(await specs.add_dimension(session, scope, product_id, body)))
+
+
+@merchant.post("/products/{product_id}/specs/values", response_model=ProductOut)
+async def add_spec_value(
+    product_id: ProductId, body: SpecValueAdd, session: DbSession, scope: StoreScope = Writer
+):
+    """Add a value to a dimension: a new SKU for each combination it makes, at `price_fen`
+    and `stock` (a retired SKU of the same combination comes back instead)."""
+    return product_out(*_parts(await specs.add_value(session, scope, product_id, body)))
+
+
+@merchant.post("/products/{product_id}/specs/values/rename", response_model=ProductOut)
+async def rename_spec_value(
+    product_id: ProductId, body: SpecValueRename, session: DbSession, scope: StoreScope = Writer
+):
+    """Rename a value; its SKUs follow, order lines keep the name they were placed with."""
+    return product_out(*_parts(await specs.rename_value(session, scope, product_id, body)))
+
+
+@merchant.post("/products/{product_id}/specs/values/retire", response_model=ProductOut)
+async def retire_spec_value(
+    product_id: ProductId, body: SpecValueRetire, session: DbSession, scope: StoreScope = Writer
+):
+    """Stop offering a value. Its SKUs that an order, a cart or a campaign names are retired
+    (`is_active: false`, kept for their history; carts show them unavailable); the others
+    are deleted with their stock. The last value of a dimension cannot be retired (409)."""
+    return product_out(*_parts(await specs.retire_value(session, scope, product_id, body)))
 
 
 async def _change_status(
@@ -197,6 +249,52 @@ async def _change_status(
 
 def _parts(detail: service.ProductDetail) -> tuple:
     return detail.product, detail.skus, detail.levels, detail.media
+
+
+# CSV import
+
+CsvFile = Annotated[UploadFile, File(description="The CSV (UTF-8 or GB18030), 2 MB at most.")]
+
+
+@merchant.get(
+    "/product-imports/template.csv",
+    response_class=Response,
+    responses={200: {"content": {"text/csv": {}}, "description": "The template, with examples."}},
+)
+async def import_template(scope: StoreScope = Writer):
+    """The CSV template: one row per SKU, a product's rows sharing its product key; UTF-8
+    with a BOM so that Excel shows the Chinese headers."""
+    return Response(
+        imports.template_csv(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="products-template.csv"'},
+    )
+
+
+async def _csv_bytes(file: UploadFile) -> bytes:
+    return await file.read(imports.MAX_IMPORT_BYTES + 1)
+
+
+@merchant.post("/product-imports/preview", response_model=ImportPreviewOut)
+async def preview_import(file: CsvFile, session: DbSession, scope: StoreScope = Writer):
+    """Check a CSV without writing anything: the products it would create and every bad row
+    with its line number (header = line 1)."""
+    return imports.preview_out(await imports.preview(session, scope, await _csv_bytes(file)))
+
+
+@merchant.post(
+    "/product-imports", status_code=status.HTTP_201_CREATED, response_model=ImportResultOut
+)
+async def import_products(file: CsvFile, session: DbSession, scope: StoreScope = Writer):
+    """Create the file's products as drafts with their SKUs and stock. Any bad row refuses
+    the whole file (422 `import_rejected`, `details.errors` lists each row's problems) and
+    writes nothing. An SKU code the store already has is such an error, so importing the same
+    file again creates nothing twice."""
+    created = await imports.import_products(session, scope, await _csv_bytes(file))
+    return ImportResultOut(
+        product_ids=[detail.product.id for detail in created],
+        sku_count=sum(len(detail.skus) for detail in created),
+    )
 
 
 # Stock

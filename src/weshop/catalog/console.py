@@ -4,7 +4,7 @@ spec dimensions make the SKU matrix, images, publishing, and the bulk editor of 
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from starlette.datastructures import UploadFile
@@ -17,6 +17,7 @@ from weshop.core.errors import WeShopError
 from weshop.core.http import DbSession, RuntimeDep
 from weshop.core.ids import MAX_ID, PathId
 from weshop.core.pagination import page_of
+from weshop.core.runtime import Runtime
 from weshop.core.tenancy import StoreScope
 from weshop.media import service as media
 from weshop.stores.console_access import ConsoleAccess, console_page, console_staff, done_redirect
@@ -51,8 +52,8 @@ PRODUCT_REFUSALS = {
         N_("A product on sale needs at least one active SKU priced above zero."),
     ),
     "product_archived": ("__all__", N_("An archived product cannot be changed.")),
-    "unsupported_image": ("image", N_("Upload a PNG, JPEG, WebP or GIF image.")),
-    "payload_too_large": ("image", N_("This image is too large (5 MB at most).")),
+    "unsupported_image": ("images", N_("Upload PNG, JPEG, WebP or GIF images.")),
+    "payload_too_large": ("images", N_("An image is too large (5 MB at most).")),
 }
 DUPLICATE_SPEC = N_("Two specs cannot have the same name.")
 SAVED = {
@@ -60,9 +61,11 @@ SAVED = {
     "saved": N_("Your changes are saved."),
     "published": N_("The product is on sale."),
     "unpublished": N_("The product is off sale."),
+    "archived": N_("The product is archived: it left the shop and the product list."),
+    "restored": N_("The product is restored, off sale; publish it when it is ready."),
 }
-TOO_MANY_IMAGES = N_("A product has 9 images at most; remove one first.")
-NO_IMAGE = N_("Choose an image file to upload.")
+TOO_MANY_IMAGES = N_("A product has 9 images at most.")
+NO_IMAGE = N_("Choose one or more image files to upload.")
 
 
 def _category_options(found: list[Category]) -> list[tuple[int, str]]:
@@ -199,11 +202,37 @@ async def new_product(request: Request, session: DbSession, access: ConsoleAcces
     return await _product_form(request, session, access, {"default_stock": "0"})
 
 
+async def uploaded_images(
+    session: DbSession, runtime: Runtime, scope: StoreScope, uploads: list[UploadFile]
+) -> list[int]:
+    """Keep each uploaded image (once per store), in the order they were sent: the first is
+    the main image."""
+    limit = runtime.settings.max_upload_bytes
+    image_ids: list[int] = []
+    for upload in uploads:
+        data = await upload.read(limit + 1)
+        asset = await media.upload_image(
+            session, scope, data, media_dir=runtime.settings.media_dir, max_bytes=limit
+        )
+        if asset.id not in image_ids:
+            image_ids.append(asset.id)
+    return image_ids
+
+
+def files_of(request_form: Any, name: str) -> list[UploadFile]:
+    return [
+        item
+        for item in request_form.getlist(name)
+        if isinstance(item, UploadFile) and item.filename
+    ]
+
+
 @router.post("/products/new")
 async def create_product(
-    request: Request, session: DbSession, access: ConsoleAccess = Writer
+    request: Request, session: DbSession, runtime: RuntimeDep, access: ConsoleAccess = Writer
 ) -> Response:
-    values = await posted_values(request)
+    uploads = files_of(await request.form(), "images")
+    values = {k: v for k, v in (await posted_values(request)).items() if k != "images"}
     form = _create_form(values)
     result: FormResult[ProductCreate] = parse_nested(request, form, ProductCreate)
     names = [str(spec.get("name", "")) for spec in form.data.get("specs", [])]
@@ -211,13 +240,17 @@ async def create_product(
         if name and name in names[:index]:
             result.add_error(form.field_of(f"specs.{index}.name"), gettext(request, DUPLICATE_SPEC))
             result.errors.pop("__all__", None)
+    if len(uploads) > MAX_IMAGES:
+        result.add_error("images", gettext(request, TOO_MANY_IMAGES))
     if result.errors or result.data is None:
         return await _product_form(
             request, session, access, values, _spec_errors(result.errors), status_code=422
         )
     try:
         async with undo_on_error(session):
-            detail = await service.create_product(session, access.scope, result.data)
+            image_ids = await uploaded_images(session, runtime, access.scope, uploads)
+            data = result.data.model_copy(update={"image_ids": image_ids})
+            detail = await service.create_product(session, access.scope, data)
     except WeShopError as exc:
         add_refusal(request, result, exc, PRODUCT_REFUSALS)
         return await _product_form(
@@ -229,7 +262,7 @@ async def create_product(
 # One product: texts, category, images, publishing
 
 
-async def _product_page(
+async def product_page_of(
     request: Request,
     session: DbSession,
     access: ConsoleAccess,
@@ -276,7 +309,7 @@ async def product_page(
     access: ConsoleAccess = Reader,
     done: Annotated[str | None, Query(max_length=20)] = None,
 ) -> Response:
-    return await _product_page(
+    return await product_page_of(
         request, session, access, product_id, notice=notice_of(request, done)
     )
 
@@ -296,7 +329,7 @@ async def update_product(
     form.data.setdefault("title", "")
     result: FormResult[ProductPatch] = parse_nested(request, form, ProductPatch)
     if result.errors or result.data is None:
-        return await _product_page(
+        return await product_page_of(
             request,
             session,
             access,
@@ -310,7 +343,7 @@ async def update_product(
             await service.update_product(session, access.scope, product_id, result.data)
     except WeShopError as exc:
         add_refusal(request, result, exc, PRODUCT_REFUSALS)
-        return await _product_page(
+        return await product_page_of(
             request,
             session,
             access,
@@ -319,74 +352,6 @@ async def update_product(
             errors=result.errors,
             status_code=exc.status_code,
         )
-    return done_redirect(access, f"/products/{product_id}", "saved")
-
-
-async def _set_images(
-    session: DbSession, scope: StoreScope, product_id: int, image_ids: list[int]
-) -> None:
-    await service.update_product(session, scope, product_id, ProductPatch(image_ids=image_ids))
-
-
-@router.post("/products/{product_id}/images")
-async def upload_image(
-    request: Request,
-    product_id: PathId,
-    session: DbSession,
-    runtime: RuntimeDep,
-    access: ConsoleAccess = Writer,
-) -> Response:
-    """Adds an uploaded image to the product (kept by the media service, once per store)."""
-    detail = await service.get_product(session, access.scope, product_id)
-    upload = (await request.form()).get("image")
-    result: FormResult[Any] = FormResult(values={})
-    if not isinstance(upload, UploadFile) or not upload.filename:
-        result.add_error("image", gettext(request, NO_IMAGE))
-    elif len(detail.product.image_ids) >= MAX_IMAGES:
-        result.add_error("image", gettext(request, TOO_MANY_IMAGES))
-    if result.errors or not isinstance(upload, UploadFile):
-        return await _product_page(
-            request, session, access, product_id, errors=result.errors, status_code=422
-        )
-    limit = runtime.settings.max_upload_bytes
-    data = await upload.read(limit + 1)
-    try:
-        async with undo_on_error(session):
-            asset = await media.upload_image(
-                session, access.scope, data, media_dir=runtime.settings.media_dir, max_bytes=limit
-            )
-            if asset.id not in detail.product.image_ids:
-                await _set_images(
-                    session, access.scope, product_id, [*detail.product.image_ids, asset.id]
-                )
-    except WeShopError as exc:
-        add_refusal(request, result, exc, PRODUCT_REFUSALS)
-        return await _product_page(
-            request,
-            session,
-            access,
-            product_id,
-            errors=result.errors,
-            status_code=exc.status_code,
-        )
-    return done_redirect(access, f"/products/{product_id}", "saved")
-
-
-@router.post("/products/{product_id}/images/{image_id}/{action}")
-async def arrange_image(
-    product_id: PathId,
-    image_id: PathId,
-    action: Literal["cover", "remove"],
-    session: DbSession,
-    access: ConsoleAccess = Writer,
-) -> Response:
-    """``cover`` puts the image first; ``remove`` takes it off the product (the file stays
-    in the store's media)."""
-    detail = await service.get_product(session, access.scope, product_id)
-    image_ids = [i for i in detail.product.image_ids if i != image_id]
-    if action == "cover" and image_id in detail.product.image_ids:
-        image_ids.insert(0, image_id)
-    await _set_images(session, access.scope, product_id, image_ids)
     return done_redirect(access, f"/products/{product_id}", "saved")
 
 
@@ -401,7 +366,7 @@ async def _change_status(
     except WeShopError as exc:
         result: FormResult[Any] = FormResult(values={})
         add_refusal(request, result, exc, PRODUCT_REFUSALS)
-        return await _product_page(
+        return await product_page_of(
             request,
             session,
             access,
@@ -410,7 +375,8 @@ async def _change_status(
             status_code=exc.status_code,
         )
     separator = "&" if "?" in back else "?"
-    return RedirectResponse(f"{back}{separator}done={action}ed", 303)
+    done = {"archive": "archived", "restore": "restored"}.get(action, f"{action}ed")
+    return RedirectResponse(f"{back}{separator}done={done}", 303)
 
 
 @router.post("/products/{product_id}/publish")
@@ -425,3 +391,17 @@ async def unpublish(
     request: Request, product_id: PathId, session: DbSession, access: ConsoleAccess = Writer
 ) -> Response:
     return await _change_status(request, session, access, product_id, "unpublish")
+
+
+@router.post("/products/{product_id}/archive")
+async def archive(
+    request: Request, product_id: PathId, session: DbSession, access: ConsoleAccess = Writer
+) -> Response:
+    return await _change_status(request, session, access, product_id, "archive")
+
+
+@router.post("/products/{product_id}/restore")
+async def restore(
+    request: Request, product_id: PathId, session: DbSession, access: ConsoleAccess = Writer
+) -> Response:
+    return await _change_status(request, session, access, product_id, "restore")

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select
+from sqlalchemy import Column, ColumnElement, Select, and_, delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from weshop.catalog.models import Category, Product, ProductStatus, Sku
+from weshop.core.db import Base
 from weshop.media.models import MediaAsset
 from weshop.stores.models import Store, StoreStatus
 
@@ -143,6 +144,47 @@ async def taken_sku_codes(session: AsyncSession, store_id: int, codes: Sequence[
     return set(rows)
 
 
+# Inventory's bookkeeping of a SKU's own stock, which goes with the SKU when it is deleted.
+_OWN_STOCK_TABLES = frozenset({"stock_levels", "stock_movements", "warehouse_stocks"})
+
+
+def _sku_references() -> list[Column[int]]:
+    """Every column of another table that names a SKU: order lines, carts, campaigns, stock
+    reservations. Read from the schema, so that a domain above the catalogue that starts
+    naming SKUs keeps them from being deleted without the catalogue importing it."""
+    return [
+        fk.parent
+        for table in Base.metadata.sorted_tables
+        if table.name not in _OWN_STOCK_TABLES
+        for fk in table.foreign_keys
+        if fk.column.table.name == Sku.__tablename__
+    ]
+
+
+async def lock_skus(session: AsyncSession, sku_ids: Sequence[int]) -> None:
+    """Hold the SKU rows (PostgreSQL): an order line being inserted for one of them waits, or
+    has committed and is seen by :func:`referenced_sku_ids`."""
+    if sku_ids:
+        await session.execute(
+            select(Sku.id).where(Sku.id.in_(sku_ids)).order_by(Sku.id).with_for_update()
+        )
+
+
+async def referenced_sku_ids(session: AsyncSession, sku_ids: Sequence[int]) -> set[int]:
+    """Those of ``sku_ids`` that some order, cart or campaign names."""
+    found: set[int] = set()
+    for column in _sku_references():
+        wanted = [sku_id for sku_id in sku_ids if sku_id not in found]
+        if not wanted:
+            break
+        found.update(await session.scalars(select(column).where(column.in_(wanted)).distinct()))
+    return found
+
+
+async def delete_skus(session: AsyncSession, store_id: int, sku_ids: Sequence[int]) -> None:
+    await session.execute(delete(Sku).where(Sku.store_id == store_id, Sku.id.in_(sku_ids)))
+
+
 async def lowest_active_price(session: AsyncSession, product_id: int) -> int | None:
     return await session.scalar(
         select(func.min(Sku.price_fen)).where(Sku.product_id == product_id, Sku.is_active)
@@ -161,9 +203,12 @@ async def has_priced_active_sku(session: AsyncSession, product_id: int) -> bool:
 def merchant_products_query(
     store_id: int, status: ProductStatus | None, category_id: int | None, q: str | None
 ) -> Select[tuple[Product]]:
+    """The store's products; without a status, every one but the archived."""
     query = select(Product).where(Product.store_id == store_id)
     if status is not None:
         query = query.where(Product.status == status)
+    else:
+        query = query.where(Product.status != ProductStatus.ARCHIVED)
     if category_id is not None:
         query = query.where(_in_category(category_id))
     if q and (keywords := keyword_filter(q)) is not None:

@@ -149,6 +149,88 @@ class SkuPatch(BaseModel):
     is_active: bool | None = None
 
 
+class SpecValueAdd(BaseModel):
+    """A new value of one dimension: one new SKU for each combination it makes, at this
+    price and stock."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: SpecName = Field(description="The dimension, e.g. 颜色.")
+    value: SpecValue = Field(description="The new value, e.g. 绿.")
+    price_fen: Fen = Field(description="Price of each new SKU, in fen.")
+    stock: StockQuantity = Field(description="Initial stock of each new SKU.")
+
+
+class SpecValueRename(BaseModel):
+    """Rename a value; its SKUs follow, orders keep the name they were placed with."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: SpecName
+    value: SpecValue
+    new_value: SpecValue
+
+
+class SpecValueRetire(BaseModel):
+    """Stop offering a value: its SKUs that were ever ordered (or sit in a cart or a
+    campaign) are retired, kept for their history; the others are deleted."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: SpecName
+    value: SpecValue
+
+
+class SpecDimensionAdd(BaseModel):
+    """A new dimension. Every existing SKU takes its first value; each other value makes new
+    SKUs for every existing combination, at this price and stock."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: SpecName
+    values: Annotated[
+        list[SpecValue],
+        Field(min_length=1, max_length=MAX_SPEC_VALUES),
+        AfterValidator(_distinct),
+    ]
+    price_fen: Fen | None = Field(
+        default=None, description="Price of each new SKU, in fen; needed with two values or more."
+    )
+    stock: StockQuantity = Field(default=0, description="Initial stock of each new SKU.")
+
+    @model_validator(mode="after")
+    def _priced_if_new_skus(self) -> SpecDimensionAdd:
+        if len(self.values) > 1 and self.price_fen is None:
+            raise ValueError("price_fen is needed when the spec has more than one value")
+        return self
+
+
+class ImportErrorOut(BaseModel):
+    line: int = Field(description="Line of the file, the header being line 1.")
+    column: str = Field(description="The column's key, e.g. `price`.")
+    code: str = Field(description="e.g. `invalid_price`, `sku_code_taken`, `incomplete_matrix`.")
+    message: str
+
+
+class ImportProductOut(BaseModel):
+    line: int = Field(description="The product's first line.")
+    title: str
+    category: str
+    specs: list[SpecOut]
+    sku_count: int
+    price_from_fen: int
+    stock_total: int
+
+
+class ImportPreviewOut(BaseModel):
+    """What importing the file would create; with any error, importing it writes nothing."""
+
+    products: list[ImportProductOut]
+    sku_count: int
+    errors: list[ImportErrorOut]
+
+
+class ImportResultOut(BaseModel):
+    product_ids: list[int] = Field(description="The new products, drafts, in file order.")
+    sku_count: int
+
+
 class CategoryIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: _text(30)

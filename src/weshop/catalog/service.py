@@ -44,6 +44,8 @@ PRODUCT_MACHINE: StateMachine[ProductStatus] = StateMachine(
         (S.UNPUBLISHED, "publish"): S.PUBLISHED,
         (S.DRAFT, "archive"): S.ARCHIVED,
         (S.UNPUBLISHED, "archive"): S.ARCHIVED,
+        # Back from the archive off sale: the merchant checks it before selling it again.
+        (S.ARCHIVED, "restore"): S.UNPUBLISHED,
     },
 )
 
@@ -109,7 +111,7 @@ async def _check_images(session: AsyncSession, store_id: int, image_ids: Sequenc
         )
 
 
-async def _check_codes_free(session: AsyncSession, store_id: int, codes: list[str]) -> None:
+async def check_codes_free(session: AsyncSession, store_id: int, codes: list[str]) -> None:
     if len(set(codes)) != len(codes):
         raise InvalidInput("SKU codes must differ from each other", code="duplicate_sku_code")
     taken = await repo.taken_sku_codes(session, store_id, codes)
@@ -121,11 +123,17 @@ async def _check_codes_free(session: AsyncSession, store_id: int, codes: list[st
         )
 
 
-async def _generated_codes(
-    session: AsyncSession, store_id: int, product_id: int, count: int, reserved: set[str]
+async def generated_codes(
+    session: AsyncSession,
+    store_id: int,
+    product_id: int,
+    count: int,
+    reserved: set[str],
+    *,
+    start: int = 1,
 ) -> list[str]:
-    """``P<product>-<n>``; a code a merchant already chose by hand gets a random suffix."""
-    candidates = [f"P{product_id}-{n:03d}" for n in range(1, count + 1)]
+    """``P<product>-<n>`` from ``start``; a code already taken gets a random suffix."""
+    candidates = [f"P{product_id}-{n:03d}" for n in range(start, start + count)]
     taken = reserved | await repo.taken_sku_codes(session, store_id, candidates)
     return [f"{code}-{secrets.token_hex(3)}" if code in taken else code for code in candidates]
 
@@ -140,12 +148,12 @@ async def _detail(session: AsyncSession, product: Product) -> ProductDetail:
     )
 
 
-async def _refresh_price_from(session: AsyncSession, product: Product) -> None:
+async def refresh_price_from(session: AsyncSession, product: Product) -> None:
     await session.flush()
     product.price_from_fen = await repo.lowest_active_price(session, product.id) or 0
 
 
-async def _check_publishable(session: AsyncSession, product: Product) -> None:
+async def check_publishable(session: AsyncSession, product: Product) -> None:
     if not await repo.has_priced_active_sku(session, product.id):
         raise Conflict(
             "a published product needs at least one active SKU with a price above zero",
@@ -170,7 +178,7 @@ async def create_product(
         )
     overrides = _match_overrides(data, matrix)
     explicit = [o.sku_code for o in overrides.values() if o.sku_code is not None]
-    await _check_codes_free(session, scope.store_id, explicit)
+    await check_codes_free(session, scope.store_id, explicit)
 
     product = Product(
         store_id=scope.store_id,
@@ -185,7 +193,7 @@ async def create_product(
     )
     session.add(product)
     await session.flush()
-    generated = await _generated_codes(
+    generated = await generated_codes(
         session, scope.store_id, product.id, len(matrix), set(explicit)
     )
     skus, stocks = [], []
@@ -209,14 +217,14 @@ async def create_product(
     await session.flush()
     for sku, stock in zip(skus, stocks, strict=True):
         await open_stock_level(session, scope.store_id, sku.id, stock, scope.actor_id)
-    await _refresh_price_from(session, product)
+    await refresh_price_from(session, product)
     if data.publish:
         await _transition(session, product, "publish")
     await session.flush()
     return await _detail(session, product)
 
 
-async def _product(
+async def product_of(
     session: AsyncSession, scope: StoreScope, product_id: int, *, lock: bool = False
 ) -> Product:
     product = await repo.product(session, scope.store_id, product_id, lock=lock)
@@ -225,13 +233,13 @@ async def _product(
     return product
 
 
-def _editable(product: Product) -> None:
+def editable(product: Product) -> None:
     if product.status == ProductStatus.ARCHIVED:
         raise Conflict("an archived product cannot be changed", code="product_archived")
 
 
 async def get_product(session: AsyncSession, scope: StoreScope, product_id: int) -> ProductDetail:
-    return await _detail(session, await _product(session, scope, product_id))
+    return await _detail(session, await product_of(session, scope, product_id))
 
 
 async def list_products(
@@ -254,8 +262,8 @@ async def list_products(
 async def update_product(
     session: AsyncSession, scope: StoreScope, product_id: int, patch: ProductPatch
 ) -> ProductDetail:
-    product = await _product(session, scope, product_id)
-    _editable(product)
+    product = await product_of(session, scope, product_id)
+    editable(product)
     changes = patch.model_dump(exclude_unset=True)
     if "category_id" in changes and changes["category_id"] is not None:
         await usable_category(session, scope.store_id, changes["category_id"])
@@ -276,28 +284,47 @@ async def update_sku(
     session: AsyncSession, scope: StoreScope, product_id: int, sku_id: int, patch: SkuPatch
 ) -> tuple[Product, Sku, StockLevel | None]:
     """Change one SKU; a published product must keep something to sell."""
-    product = await _product(session, scope, product_id, lock=True)
-    _editable(product)
+    product = await product_of(session, scope, product_id, lock=True)
+    editable(product)
     sku = await repo.sku(session, scope.store_id, product.id, sku_id)
     if sku is None:
         raise NotFound("no such SKU")
     changes = patch.model_dump(exclude_unset=True, exclude_none=True)
     if "sku_code" in changes and changes["sku_code"] != sku.sku_code:
-        await _check_codes_free(session, scope.store_id, [changes["sku_code"]])
+        await check_codes_free(session, scope.store_id, [changes["sku_code"]])
+    if changes.get("is_active") and not sku.is_active and _retired(product, sku):
+        raise Conflict(
+            "this SKU's spec value was retired; add the value again to sell it",
+            code="sku_retired",
+        )
     for name, value in changes.items():
         setattr(sku, name, value)
-    await _refresh_price_from(session, product)
-    if product.status == ProductStatus.PUBLISHED:
-        await _check_publishable(session, product)
+    await skus_changed(session, product)
     await session.flush()
     levels = await stock_levels(session, [sku.id])
     return product, sku, levels.get(sku.id)
 
 
+async def skus_changed(session: AsyncSession, product: Product) -> None:
+    """After any change of a product's SKUs (one edited, specs edited): its lowest price
+    follows, and a product on sale must keep something to sell."""
+    await refresh_price_from(session, product)
+    if product.status == ProductStatus.PUBLISHED:
+        await check_publishable(session, product)
+
+
+def _retired(product: Product, sku: Sku) -> bool:
+    """A SKU whose combination the product's specs no longer make (a value was retired)."""
+    offered = {spec["name"]: spec["values"] for spec in product.specs}
+    return set(sku.spec_values) != set(offered) or any(
+        value not in offered[name] for name, value in sku.spec_values.items()
+    )
+
+
 async def _transition(session: AsyncSession, product: Product, action: str) -> None:
     PRODUCT_MACHINE.target(product.status, action)  # an illegal move is refused first
     if action == "publish":
-        await _check_publishable(session, product)
+        await check_publishable(session, product)
     await session.flush()
     await PRODUCT_MACHINE.apply(session, product, action)
 
@@ -305,8 +332,8 @@ async def _transition(session: AsyncSession, product: Product, action: str) -> N
 async def change_status(
     session: AsyncSession, scope: StoreScope, product_id: int, action: str
 ) -> ProductDetail:
-    """Publish, unpublish or archive, as the product state machine allows."""
-    product = await _product(session, scope, product_id, lock=True)
+    """Publish, unpublish, archive or restore, as the product state machine allows."""
+    product = await product_of(session, scope, product_id, lock=True)
     await _transition(session, product, action)
     return await _detail(session, product)
 

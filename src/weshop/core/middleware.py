@@ -127,8 +127,10 @@ class SecurityHeaders:
 
     Pages run only scripts and styles served from WeShop itself: no inline script or style, no
     script from another host, so an injected tag runs nothing. Images may come from any https
-    host (a store's logo may be a link). ``form-action`` is left out on purpose: paying posts a
-    form whose answer redirects to the payment provider's cashier on its own host.
+    host (a store's logo may be a link), and from ``blob:`` URLs, which only the page's own
+    scripts can make (the console previews images chosen for upload). ``form-action`` is
+    left out on purpose: paying posts a form whose answer redirects to the payment
+    provider's cashier on its own host.
     Answers that are not HTML (JSON, files, media) may load nothing at all. The API's
     documentation pages run Swagger UI and ReDoc, both served from WeShop, which set styles
     inline and run ReDoc's search in a worker. ``script_sources``: other origins pages may
@@ -136,7 +138,7 @@ class SecurityHeaders:
     """
 
     PAGE_POLICY = (
-        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' https:; "
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' blob: https:; "
         "object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
     )
     API_DOCS_POLICY = (

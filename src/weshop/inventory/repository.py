@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from sqlalchemy import Select, func, literal, select, update
+from sqlalchemy import Select, delete, func, literal, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -304,3 +304,11 @@ async def allocations_of(session: AsyncSession, order_ids: list[int]) -> list[St
         .order_by(StockReservation.order_id, StockReservation.sku_id, StockReservation.warehouse_id)
     )
     return list(rows)
+
+
+async def delete_stock_rows(session: AsyncSession, store_id: int, sku_ids: list[int]) -> None:
+    """Every level, warehouse row and movement of these SKUs (reservations are kept)."""
+    for model in (StockMovement, WarehouseStock, StockLevel):
+        await session.execute(
+            delete(model).where(model.store_id == store_id, model.sku_id.in_(sku_ids))
+        )

@@ -482,6 +482,12 @@ async def _put_back(
     )
 
 
+async def discard_stock(session: AsyncSession, store_id: int, sku_ids: list[int]) -> None:
+    """Forget the stock of SKUs being deleted: never ordered, so nothing else names them."""
+    if sku_ids:
+        await repo.delete_stock_rows(session, store_id, sku_ids)
+
+
 async def stock_levels(session: AsyncSession, sku_ids: list[int]) -> dict[int, StockLevel]:
     return await repo.levels(session, sku_ids)
 
