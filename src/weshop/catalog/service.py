@@ -25,6 +25,7 @@ from weshop.catalog.schemas import (
     SkuPatch,
     SpecIn,
 )
+from weshop.catalog.search import index_products
 from weshop.catalog.views import SkuListing, describe_skus
 from weshop.core.errors import Conflict, InvalidInput, NotFound
 from weshop.core.pagination import paginate
@@ -212,7 +213,7 @@ async def create_product(
     await _refresh_price_from(session, product)
     if data.publish:
         await _transition(session, product, "publish")
-    await session.flush()
+    await index_products(session, [product.id])
     return await _detail(session, product)
 
 
@@ -268,7 +269,7 @@ async def update_product(
         # it is".
         if value is not None or name in ("category_id", "shipping_template_id"):
             setattr(product, name, value)
-    await session.flush()
+    await index_products(session, [product.id])
     return await _detail(session, product)
 
 
@@ -308,6 +309,9 @@ async def change_status(
     """Publish, unpublish or archive, as the product state machine allows."""
     product = await _product(session, scope, product_id, lock=True)
     await _transition(session, product, action)
+    # Search reads the live status; the document is refreshed so that a product indexed
+    # before it had one (an import) is findable from its first publication.
+    await index_products(session, [product.id])
     return await _detail(session, product)
 
 

@@ -13,6 +13,7 @@ from pydantic import TypeAdapter, ValidationError
 from starlette.responses import RedirectResponse, Response
 
 from weshop.accounts.page_session import PageOperator
+from weshop.catalog.platform_categories import platform_tree
 from weshop.core.clock import Day
 from weshop.core.errors import WeShopError
 from weshop.core.http import DbSession, RuntimeDep
@@ -61,6 +62,7 @@ async def _fees_page(
     status_code: int = 200,
 ) -> Response:
     schedule = await views.fee_schedule(session)
+    tree = await platform_tree(session, with_retired=True)
     all_stores = await stores.all_stores(session)
     plans = await fees.store_plans(session, [store.id for store in all_stores])
     return render(
@@ -69,6 +71,8 @@ async def _fees_page(
         {
             "section": "fees",
             "schedule": schedule,
+            "categories": [category for category in tree if not category.retired],
+            "category_names": {category.id: category.name for category in tree},
             "stores": all_stores,
             "plans": plans,
             "plan_names": list(StorePlan),
@@ -96,7 +100,7 @@ async def set_rate(request: Request, operator: PageOperator, session: DbSession)
     try:
         body = FeeRateIn(
             plan=values.get("plan"),
-            category_id=values.get("category_id") or None,
+            platform_category_id=values.get("platform_category_id") or None,
             rate_bp=rate_bp if rate_bp is not None else 0,
         )
     except ValidationError as exc:
@@ -107,9 +111,11 @@ async def set_rate(request: Request, operator: PageOperator, session: DbSession)
         return await _fees_page(request, session, errors=errors, values=values, status_code=422)
     try:
         async with undo_on_error(session):
-            await fees.set_rate(session, body.plan, body.category_id, body.rate_bp, operator.id)
+            await fees.set_rate(
+                session, body.plan, body.platform_category_id, body.rate_bp, operator.id
+            )
     except WeShopError as exc:
-        errors = {"category_id": error_message(request, exc.code, exc.message)}
+        errors = {"platform_category_id": error_message(request, exc.code, exc.message)}
         return await _fees_page(
             request, session, errors=errors, values=values, status_code=exc.status_code
         )
