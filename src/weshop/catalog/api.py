@@ -302,21 +302,21 @@ async def create_platform_category(
     return await platform_categories.create_platform_category(session, body)
 
 
-@platform.patch("/{category_id}", response_model=PlatformCategoryOut)
+@platform.patch("/{platform_category_id}", response_model=PlatformCategoryOut)
 async def update_platform_category(
-    category_id: PlatformCategoryId,
+    platform_category_id: PlatformCategoryId,
     body: PlatformCategoryPatch,
     operator: CurrentOperator,
     session: DbSession,
 ):
     """Rename, reorder or move a platform category; search finds products by the new name."""
-    return await platform_categories.update_platform_category(session, category_id, body)
+    return await platform_categories.update_platform_category(session, platform_category_id, body)
 
 
-@platform.post("/{category_id}/retire", response_model=PlatformCategoryOut)
+@platform.post("/{platform_category_id}/retire", response_model=PlatformCategoryOut)
 async def retire_platform_category(
-    category_id: PlatformCategoryId, operator: CurrentOperator, session: DbSession
+    platform_category_id: PlatformCategoryId, operator: CurrentOperator, session: DbSession
 ):
     """Retire an unused platform category: one a store category maps onto, or with live
     sub-categories, answers 409. Fee rates set on it stay in the schedule."""
-    return await platform_categories.retire_platform_category(session, category_id)
+    return await platform_categories.retire_platform_category(session, platform_category_id)
