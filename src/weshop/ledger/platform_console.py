@@ -63,7 +63,13 @@ async def _fees_page(
 ) -> Response:
     schedule = await views.fee_schedule(session)
     tree = await platform_tree(session, with_retired=True)
-    all_stores = await stores.all_stores(session)
+    # The stores' plans are picked from the list, narrowed by a name search (never a typed id).
+    store_q = request.query_params.get("store_q", "").strip()[:30]
+    all_stores = [
+        store
+        for store in await stores.all_stores(session)
+        if store_q.casefold() in store.name.casefold()
+    ]
     plans = await fees.store_plans(session, [store.id for store in all_stores])
     return render(
         request,
@@ -74,6 +80,7 @@ async def _fees_page(
             "categories": [category for category in tree if not category.retired],
             "category_names": {category.id: category.name for category in tree},
             "stores": all_stores,
+            "store_q": store_q,
             "plans": plans,
             "plan_names": list(StorePlan),
             "errors": errors or {},
@@ -98,10 +105,13 @@ async def set_rate(request: Request, operator: PageOperator, session: DbSession)
     if rate_bp is None:
         errors["rate_percent"] = gettext(request, RATE_ERROR)
     try:
-        body = FeeRateIn(
-            plan=values.get("plan"),
-            platform_category_id=values.get("platform_category_id") or None,
-            rate_bp=rate_bp if rate_bp is not None else 0,
+        body = FeeRateIn.model_validate(
+            {
+                "plan": values.get("plan"),
+                "platform_category_id": values.get("platform_category_id") or None,
+                "rate_bp": rate_bp if rate_bp is not None else 0,
+            },
+            strict=False,
         )
     except ValidationError as exc:
         for error in exc.errors():
