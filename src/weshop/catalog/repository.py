@@ -186,9 +186,13 @@ def shop_products_query(
     if category_id is not None:
         query = query.where(_in_category(category_id))
     if terms:
-        query = query.join(ProductSearchDoc, ProductSearchDoc.product_id == Product.id).where(
-            search.matches(terms, dialect)
-        )
+        query = query.join(ProductSearchDoc, ProductSearchDoc.product_id == Product.id)
+        hits = search.index_hits(terms, dialect)
+        if hits is not None:
+            query = query.join(hits, hits.c.product_id == Product.id)
+        rest = search.scanned(terms, dialect)
+        if rest is not None:
+            query = query.where(rest)
     return query
 
 

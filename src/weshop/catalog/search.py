@@ -39,6 +39,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
+from sqlalchemy.sql import Subquery
 
 from weshop.catalog.models import Category, PlatformCategory, Product, ProductSearchDoc
 
@@ -71,19 +72,36 @@ def dialect_of(session: AsyncSession) -> str:
     return session.get_bind().dialect.name
 
 
-def matches(terms: Sequence[str], dialect: str) -> ColumnElement[bool]:
-    """A condition on :class:`ProductSearchDoc` true when every term is in the document."""
-    clauses: list[ColumnElement[bool]] = []
-    scanned = list(terms)
-    if dialect == "sqlite":
-        indexed = [term for term in terms if len(term) >= TRIGRAM]
-        scanned = [term for term in terms if len(term) < TRIGRAM]
-        if indexed:
-            expression = " AND ".join(_phrase(term) for term in indexed)
-            found = select(_FTS.c.rowid).where(_FTS.c.product_search_fts.op("MATCH")(expression))
-            clauses.append(ProductSearchDoc.product_id.in_(found))
-    clauses.extend(ProductSearchDoc.doc.like(_like(term), escape="\\") for term in scanned)
-    return and_(*clauses)
+def _indexed(terms: Sequence[str], dialect: str) -> list[str]:
+    return [term for term in terms if len(term) >= TRIGRAM] if dialect == "sqlite" else []
+
+
+def index_hits(terms: Sequence[str], dialect: str) -> Subquery | None:
+    """SQLite: the ids of the documents holding every term of 3+ characters, from the FTS5
+    index (one phrase per term), to join the products on; None when the index cannot help.
+
+    A join on a derived table, not ``id IN (...)``: without statistics SQLite's planner
+    would walk the status index over every published product instead of starting from the
+    index's few ids."""
+    indexed = _indexed(terms, dialect)
+    if not indexed:
+        return None
+    expression = " AND ".join(_phrase(term) for term in indexed)
+    return (
+        select(_FTS.c.rowid.label("product_id"))
+        .where(_FTS.c.product_search_fts.op("MATCH")(expression))
+        .subquery("search_hits")
+    )
+
+
+def scanned(terms: Sequence[str], dialect: str) -> ColumnElement[bool] | None:
+    """The terms the index does not look up, as ``LIKE`` on the document (on PostgreSQL all
+    of them: the GIN trigram index serves ``LIKE`` itself)."""
+    indexed = _indexed(terms, dialect)
+    rest = [term for term in terms if term not in indexed]
+    if not rest:
+        return None
+    return and_(*(ProductSearchDoc.doc.like(_like(term), escape="\\") for term in rest))
 
 
 def title_hits(terms: Sequence[str]) -> ColumnElement[int]:
