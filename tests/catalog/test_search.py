@@ -218,3 +218,24 @@ def test_highlight_escapes_everything_but_its_marks():
     # Overlapping terms make one mark; a term like a tag cannot inject one.
     assert str(highlight("牛仔裤", ["牛仔", "仔裤"])) == "<mark>牛仔裤</mark>"
     assert re.sub(r"</?mark>", "", str(highlight("<mark>", ["<mark>"]))) == "&lt;mark&gt;"
+
+
+async def test_query_syntax_is_only_ever_text(api, client):
+    """Words go to FTS5 as quoted phrases and to LIKE escaped: its operators and LIKE's
+    wildcards are searched for as text, never obeyed, never an error."""
+    await clothes_store(api, client)
+    for q in [
+        '"',
+        '"""',
+        "AND OR NOT",
+        "***",
+        "NEAR(黑色 牛仔裤)",
+        "a'b",
+        "\\\\",
+        "^牛仔",
+        '牛仔裤"',
+    ]:
+        answer = await client.get(SHOP, params={"q": q, "sort": "relevance"})
+        assert answer.status_code == 200, (q, answer.text)
+        assert answer.json()["items"] == [], q
+    assert await found(client, "牛仔裤 ") == ["直筒牛仔裤 男款", "修身小脚裤"]
