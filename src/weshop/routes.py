@@ -32,12 +32,14 @@ from weshop.cart import api as cart_api
 from weshop.cart import web as cart_web
 from weshop.catalog import api as catalog_api
 from weshop.catalog import console as catalog_console
+from weshop.catalog import console_categories as catalog_console_categories
 from weshop.catalog import console_images as catalog_console_images
 from weshop.catalog import console_imports as catalog_console_imports
 from weshop.catalog import console_skus as catalog_console_skus
 from weshop.catalog import console_specs as catalog_console_specs
 from weshop.catalog import console_stock as catalog_console_stock
 from weshop.catalog import console_warehouses as catalog_console_warehouses
+from weshop.catalog import platform_console as catalog_platform
 from weshop.catalog import web as catalog_web
 from weshop.flashsale import api as flashsale_api
 from weshop.flashsale import console as flashsale_console
@@ -163,6 +165,7 @@ MERCHANT_CONSOLE_PAGES: list[APIRouter] = [
     catalog_console_specs.router,
     catalog_console_stock.router,
     catalog_console_warehouses.router,
+    catalog_console_categories.router,
     stores_console.home,
     stores_console.router,
     wechat_share_console.router,
@@ -172,6 +175,7 @@ MERCHANT_CONSOLE_PAGES: list[APIRouter] = [
 PLATFORM_CONSOLE_PAGES: list[APIRouter] = [
     accounts_platform.router,
     stores_platform.router,
+    catalog_platform.router,
     ledger_platform.router,
     promotions_platform.router,
     payments_platform.router,
@@ -189,6 +193,7 @@ API_ROUTERS: list[APIRouter] = [
     stores_api.me,
     catalog_api.merchant,
     catalog_api.shop,
+    catalog_api.platform,
     inventory_api.merchant,
     catalog_api.stock,
     logistics_api.merchant,

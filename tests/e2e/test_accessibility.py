@@ -67,7 +67,7 @@ async def test_the_console_passes_the_basics_and_works_with_the_keyboard(
     store_id, staff_phone, _owner, tea = await tea_shop(api, client)
     await staff_sign_in(desktop, live_url, staff_phone)
     base = f"{live_url}/console/stores/{store_id}"
-    pages = ["", "/products", "/products/new", f"/products/{tea['id']}",
+    pages = ["", "/products", "/categories", "/products/new", f"/products/{tea['id']}",
              f"/products/{tea['id']}/skus", f"/products/{tea['id']}/specs", "/product-imports",
              "/stock", "/orders", "/coupons/new",
              "/reductions/new", "/members", "/shipping/new", "/finance", "/settings",

@@ -27,8 +27,25 @@ async def test_the_fee_follows_plan_and_category_and_is_fixed_when_paid(api, run
     client = api.client
     market = await open_market(api, prices=(3333,), shipping=False)
     operator = await api.operator()
+    platform = "/api/v1/platform/categories"
+    food = expect(await client.post(platform, json={"name": "食品"}, headers=operator), 201)
+    tea_platform = expect(
+        await client.post(
+            platform, json={"name": "茶叶", "parent_id": food["id"]}, headers=operator
+        ),
+        201,
+    )
     categories = f"/api/v1/merchant/stores/{market.store_id}/categories"
-    tea = expect(await client.post(categories, json={"name": "茶叶"}, headers=market.owner), 201)
+    # The store's 茶叶 maps onto the platform's; its sub-category 绿茶 has no mapping of its
+    # own, so it is under the platform's 茶叶 through its parent.
+    tea = expect(
+        await client.post(
+            categories,
+            json={"name": "茶叶", "platform_category_id": tea_platform["id"]},
+            headers=market.owner,
+        ),
+        201,
+    )
     green = expect(
         await client.post(
             categories, json={"name": "绿茶", "parent_id": tea["id"]}, headers=market.owner
@@ -47,15 +64,16 @@ async def test_the_fee_follows_plan_and_category_and_is_fixed_when_paid(api, run
         200,
     )
     assert plan == {"store_id": market.store_id, "plan": "advanced"}
-    rate = {"plan": "advanced", "category_id": tea["id"], "rate_bp": 800}
+    rate = {"plan": "advanced", "platform_category_id": tea_platform["id"], "rate_bp": 800}
     schedule = expect(await client.put(f"{LEDGER}/fee-rates", json=rate, headers=operator), 200)
     assert schedule["defaults"] == {"basic": 500, "advanced": 300}
-    assert [(r["plan"], r["category_id"], r["rate_bp"]) for r in schedule["rates"]] == [
-        ("advanced", tea["id"], 800)
+    assert [(r["plan"], r["platform_category_id"], r["rate_bp"]) for r in schedule["rates"]] == [
+        ("advanced", tea_platform["id"], 800)
     ]
 
     order = await paid_order(market, [(leaf["skus"][0]["id"], 1), (market.skus[0], 1)])
-    # 8% of the tea (its parent category's rate), 3% of the rest (the advanced plan's).
+    # 8% of the tea (the platform category its store category's parent maps onto), 3% of the
+    # rest (the advanced plan's).
     assert (await order_kinds(runtime, order["id"]))[K.STORE_FEE_HELD] == (
         10000 * 800 + 3333 * 300 + 5000
     ) // 10000
@@ -77,7 +95,7 @@ async def test_fee_schedule_input_is_checked(api):
     assert too_high.status_code == 422
     unknown = await client.put(
         f"{LEDGER}/fee-rates",
-        json={"plan": "basic", "category_id": 999999, "rate_bp": 400},
+        json={"plan": "basic", "platform_category_id": 999999, "rate_bp": 400},
         headers=operator,
     )
     assert unknown.status_code == 404
@@ -94,7 +112,7 @@ async def test_fee_schedule_input_is_checked(api):
         200,
     )
     schedule = expect(await client.get(f"{LEDGER}/fee-schedule", headers=operator), 200)
-    assert [(r["plan"], r["category_id"], r["rate_bp"]) for r in schedule["rates"]] == [
+    assert [(r["plan"], r["platform_category_id"], r["rate_bp"]) for r in schedule["rates"]] == [
         ("basic", None, 400)
     ]
 

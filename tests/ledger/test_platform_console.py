@@ -28,7 +28,7 @@ async def test_an_operator_sets_a_rate_and_a_stores_plan(api, client):
     schedule = expect(
         await client.get("/api/v1/platform/ledger/fee-schedule", headers=operator), 200
     )
-    assert [(r["plan"], r["category_id"], r["rate_bp"]) for r in schedule["rates"]] == [
+    assert [(r["plan"], r["platform_category_id"], r["rate_bp"]) for r in schedule["rates"]] == [
         ("basic", None, 450)
     ]
     shown = await page(client, "/platform/fees")

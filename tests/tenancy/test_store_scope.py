@@ -36,6 +36,8 @@ VALID_BODIES: dict[tuple[str, str], object] = {
     ("PATCH", "/api/v1/merchant/stores/{store_id}/staff/{member_id}"): {"role": "finance"},
     ("POST", "/api/v1/merchant/stores/{store_id}/categories"): {"name": "新分类"},
     ("PATCH", "/api/v1/merchant/stores/{store_id}/categories/{category_id}"): {"name": "改名"},
+    ("POST", "/api/v1/platform/categories"): {"name": "新类目"},
+    ("PATCH", "/api/v1/platform/categories/{platform_category_id}"): {"name": "改名"},
     ("POST", "/api/v1/merchant/stores/{store_id}/products"): {
         "title": "新品",
         "specs": [],
@@ -368,12 +370,21 @@ async def populated_tenant(api: Api) -> Tenant:
         ),
         201,
     )
+    platform_category = expect(
+        await client.post(
+            "/api/v1/platform/categories",
+            json={"name": f"类目{store_id}"},
+            headers=await api.operator(),
+        ),
+        201,
+    )
     return Tenant(
         store_id=store_id,
         owner=shop.owner,
         shopper=shop.shopper,
         ids={
             "warehouse_id": warehouse["id"],
+            "platform_category_id": platform_category["id"],
             "store_id": store_id,
             "category_id": category["id"],
             "product_id": shop.product["id"],

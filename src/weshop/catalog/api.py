@@ -5,7 +5,8 @@ from typing import Annotated
 from fastapi import APIRouter, File, Path, Query, Response, UploadFile, status
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from weshop.catalog import categories, imports, service, specs, views
+from weshop.accounts.auth import CurrentOperator
+from weshop.catalog import categories, imports, platform_categories, service, specs, views
 from weshop.catalog.models import ProductStatus
 from weshop.catalog.schemas import (
     CategoryIn,
@@ -16,6 +17,9 @@ from weshop.catalog.schemas import (
     ImportResultOut,
     LowStockOut,
     MerchantProductSummary,
+    PlatformCategoryIn,
+    PlatformCategoryOut,
+    PlatformCategoryPatch,
     ProductCreate,
     ProductOut,
     ProductPatch,
@@ -48,6 +52,7 @@ merchant = APIRouter(prefix="/api/v1/merchant/stores/{store_id}", tags=["merchan
 # Stock shown with its products: inventory knows SKUs by id only.
 stock = APIRouter(prefix="/api/v1/merchant/stores/{store_id}", tags=["merchant: stock"])
 shop = APIRouter(prefix="/api/v1/shop", tags=["shop"])
+platform = APIRouter(prefix="/api/v1/platform/categories", tags=["platform"])
 
 CategoryId = Annotated[int, Path(ge=1, le=MAX_ID, description="Category id.")]
 StoreIdPath = Annotated[int, Path(ge=1, le=MAX_ID, description="Store id.")]
@@ -59,7 +64,9 @@ Keywords = Annotated[
     str | None,
     Query(
         max_length=60,
-        description="Words separated by spaces; each must appear in the title or subtitle.",
+        description="Words separated by spaces. In the shop, each must appear in the title, "
+        "subtitle, a spec value or the category (store or platform) of the product; "
+        "in the merchant list, in the title or subtitle.",
     ),
 ]
 
@@ -364,3 +371,50 @@ async def shop_product(product_id: ProductId, session: DbSession):
 async def shop_categories(store_id: StoreIdPath, session: DbSession):
     """An active store's categories as a tree (two levels)."""
     return category_tree(await categories.public_categories(session, store_id))
+
+
+@shop.get("/platform-categories", response_model=list[PlatformCategoryOut])
+@cached_response()
+async def shop_platform_categories(session: DbSession):
+    """The platform's category tree (in use), flat: parents first, each followed by its
+    children; `parent_id` gives the nesting. Stores map their categories onto these."""
+    return await platform_categories.platform_tree(session)
+
+
+# Platform category tree (operators)
+
+PlatformCategoryId = Annotated[int, Path(ge=1, le=MAX_ID, description="Platform category id.")]
+
+
+@platform.get("", response_model=list[PlatformCategoryOut])
+async def list_platform_categories(operator: CurrentOperator, session: DbSession):
+    """The whole platform category tree, retired categories included, parents first."""
+    return await platform_categories.platform_tree(session, with_retired=True)
+
+
+@platform.post("", status_code=status.HTTP_201_CREATED, response_model=PlatformCategoryOut)
+async def create_platform_category(
+    body: PlatformCategoryIn, operator: CurrentOperator, session: DbSession
+):
+    """Add a platform category, top-level or under a top-level one (two levels at most)."""
+    return await platform_categories.create_platform_category(session, body)
+
+
+@platform.patch("/{platform_category_id}", response_model=PlatformCategoryOut)
+async def update_platform_category(
+    platform_category_id: PlatformCategoryId,
+    body: PlatformCategoryPatch,
+    operator: CurrentOperator,
+    session: DbSession,
+):
+    """Rename, reorder or move a platform category; search finds products by the new name."""
+    return await platform_categories.update_platform_category(session, platform_category_id, body)
+
+
+@platform.post("/{platform_category_id}/retire", response_model=PlatformCategoryOut)
+async def retire_platform_category(
+    platform_category_id: PlatformCategoryId, operator: CurrentOperator, session: DbSession
+):
+    """Retire an unused platform category: one a store category maps onto, or with live
+    sub-categories, answers 409. Fee rates set on it stay in the schedule."""
+    return await platform_categories.retire_platform_category(session, platform_category_id)

@@ -1,4 +1,5 @@
-"""A store's categories: two levels at most, names unique among siblings."""
+"""A store's categories: two levels at most, names unique among siblings, each optionally
+mapped onto a platform category (:mod:`weshop.catalog.platform_categories`)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from weshop.catalog import repository as repo
 from weshop.catalog.models import Category
+from weshop.catalog.platform_categories import usable_platform_category
 from weshop.catalog.schemas import CategoryIn, CategoryPatch
+from weshop.catalog.search import index_products, products_in_categories
 from weshop.core.errors import Conflict, InvalidInput, NotFound
 from weshop.core.tenancy import StoreScope
 
@@ -71,11 +74,14 @@ async def create_category(session: AsyncSession, scope: StoreScope, data: Catego
     if data.parent_id is not None:
         await _check_parent(session, scope, data.parent_id, None)
     await _check_name_free(session, scope, data.parent_id, data.name)
+    if data.platform_category_id is not None:
+        await usable_platform_category(session, data.platform_category_id)
     category = Category(
         store_id=scope.store_id,
         parent_id=data.parent_id,
         name=data.name,
         sort_order=data.sort_order,
+        platform_category_id=data.platform_category_id,
     )
     session.add(category)
     await session.flush()
@@ -93,11 +99,25 @@ async def update_category(
             await _check_parent(session, scope, parent_id, category)
     name = patch.name if patch.name is not None else category.name
     await _check_name_free(session, scope, parent_id, name, exclude_id=category.id)
+    platform_id = category.platform_category_id
+    if "platform_category_id" in patch.model_fields_set:
+        platform_id = patch.platform_category_id
+        if platform_id is not None and platform_id != category.platform_category_id:
+            await usable_platform_category(session, platform_id)
+    searched_changed = (name, parent_id, platform_id) != (
+        category.name,
+        category.parent_id,
+        category.platform_category_id,
+    )
     category.parent_id = parent_id
     category.name = name
+    category.platform_category_id = platform_id
     if patch.sort_order is not None:
         category.sort_order = patch.sort_order
     await session.flush()
+    if searched_changed:
+        # Its products' (and its children's) search documents hold the names it leads to.
+        await index_products(session, await products_in_categories(session, [category.id]))
     return category
 
 

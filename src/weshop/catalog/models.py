@@ -16,6 +16,20 @@ class ProductStatus(enum.StrEnum):
     ARCHIVED = "archived"
 
 
+class PlatformCategory(TimestampMixin, Base):
+    """The platform's category tree, shared by every store (two levels). Stores map their
+    own categories onto it; the fee schedule is set per platform category."""
+
+    __tablename__ = "platform_categories"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("platform_categories.id"), index=True)
+    name: Mapped[str] = mapped_column(String(30))
+    sort_order: Mapped[int] = mapped_column(default=0)
+    # Retired, not deleted: fee rates and old orders' terms may still name it.
+    retired: Mapped[bool] = mapped_column(default=False)
+
+
 class Category(TimestampMixin, Base):
     __tablename__ = "categories"
 
@@ -24,6 +38,9 @@ class Category(TimestampMixin, Base):
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("categories.id"), index=True)
     name: Mapped[str] = mapped_column(String(30))
     sort_order: Mapped[int] = mapped_column(default=0)
+    platform_category_id: Mapped[int | None] = mapped_column(
+        ForeignKey("platform_categories.id"), index=True
+    )
 
 
 class Product(TimestampMixin, Base):
@@ -78,3 +95,20 @@ class Sku(TimestampMixin, Base):
     def spec_text(self) -> str:
         """``颜色:红 / 尺码:M``, in the product's dimension order; empty without specs."""
         return " / ".join(self.spec_key.split("|")) if self.spec_key else ""
+
+
+class ProductSearchDoc(Base):
+    """A product's search document: what shop search matches, kept by
+    :func:`weshop.catalog.search.index_products` whenever a product or its categories change.
+
+    ``title`` (title, lower-cased) ranks above the rest of ``doc`` (title, subtitle, spec
+    values, store and platform category names, lower-cased). On SQLite an FTS5 trigram table
+    (``product_search_fts``, kept by triggers) indexes ``doc``; on PostgreSQL a pg_trgm GIN
+    index does. Both are made by the migration, outside the models (see migrations/env.py).
+    """
+
+    __tablename__ = "product_search_docs"
+
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id"), primary_key=True)
+    title: Mapped[str] = mapped_column(Text, default="")
+    doc: Mapped[str] = mapped_column(Text, default="")

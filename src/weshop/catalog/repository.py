@@ -8,7 +8,8 @@ from collections.abc import Iterable, Sequence
 from sqlalchemy import Column, ColumnElement, Select, and_, delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from weshop.catalog.models import Category, Product, ProductStatus, Sku
+from weshop.catalog import search
+from weshop.catalog.models import Category, Product, ProductSearchDoc, ProductStatus, Sku
 from weshop.core.db import Base
 from weshop.media.models import MediaAsset
 from weshop.stores.models import Store, StoreStatus
@@ -217,8 +218,9 @@ def merchant_products_query(
 
 
 def shop_products_query(
-    store_id: int | None, category_id: int | None, q: str | None
+    store_id: int | None, category_id: int | None, terms: Sequence[str], dialect: str
 ) -> Select[tuple[Product]]:
+    """Products on sale; with search terms, those whose search document holds every one."""
     query = (
         select(Product)
         .join(Store, Store.id == Product.store_id)
@@ -228,9 +230,23 @@ def shop_products_query(
         query = query.where(Product.store_id == store_id)
     if category_id is not None:
         query = query.where(_in_category(category_id))
-    if q and (keywords := keyword_filter(q)) is not None:
-        query = query.where(keywords)
+    if terms:
+        query = query.join(ProductSearchDoc, ProductSearchDoc.product_id == Product.id)
+        hits = search.index_hits(terms, dialect)
+        if hits is not None:
+            query = query.join(hits, hits.c.product_id == Product.id)
+        rest = search.scanned(terms, dialect)
+        if rest is not None:
+            query = query.where(rest)
     return query
+
+
+async def specs_of(session: AsyncSession, product_ids: Iterable[int]) -> dict[int, list]:
+    wanted = set(product_ids)
+    if not wanted:
+        return {}
+    rows = await session.execute(select(Product.id, Product.specs).where(Product.id.in_(wanted)))
+    return {product_id: specs for product_id, specs in rows}
 
 
 async def published_product(session: AsyncSession, product_id: int) -> tuple[Product, Store] | None:

@@ -238,15 +238,22 @@ class CategoryIn(BaseModel):
         default=None, description="A top-level category of this store (two levels at most)."
     )
     sort_order: SortOrder = 0
+    platform_category_id: RowId | None = Field(
+        default=None,
+        description="The platform category this one maps onto (fees and search use it); "
+        "a sub-category without one uses its parent's.",
+    )
 
 
 class CategoryPatch(BaseModel):
-    """Fields to change; `parent_id: null` makes the category top-level."""
+    """Fields to change; `parent_id: null` makes the category top-level,
+    `platform_category_id: null` removes the mapping."""
 
     model_config = ConfigDict(extra="forbid")
     name: _text(30) | None = None
     parent_id: RowId | None = None
     sort_order: SortOrder | None = None
+    platform_category_id: RowId | None = None
 
 
 class CategoryOut(BaseModel):
@@ -255,6 +262,34 @@ class CategoryOut(BaseModel):
     parent_id: int | None
     name: str
     sort_order: int
+    platform_category_id: int | None
+
+
+class PlatformCategoryIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: _text(30)
+    parent_id: RowId | None = Field(
+        default=None, description="A top-level platform category (two levels at most)."
+    )
+    sort_order: SortOrder = 0
+
+
+class PlatformCategoryPatch(BaseModel):
+    """Fields to change; `parent_id: null` makes the category top-level."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: _text(30) | None = None
+    parent_id: RowId | None = None
+    sort_order: SortOrder | None = None
+
+
+class PlatformCategoryOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    parent_id: int | None
+    name: str
+    sort_order: int
+    retired: bool
 
 
 class CategoryNode(BaseModel):

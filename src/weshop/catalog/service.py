@@ -25,6 +25,7 @@ from weshop.catalog.schemas import (
     SkuPatch,
     SpecIn,
 )
+from weshop.catalog.search import index_products
 from weshop.catalog.views import SkuListing, describe_skus
 from weshop.core.errors import Conflict, InvalidInput, NotFound
 from weshop.core.pagination import paginate
@@ -220,7 +221,7 @@ async def create_product(
     await refresh_price_from(session, product)
     if data.publish:
         await _transition(session, product, "publish")
-    await session.flush()
+    await index_products(session, [product.id])
     return await _detail(session, product)
 
 
@@ -276,7 +277,7 @@ async def update_product(
         # it is".
         if value is not None or name in ("category_id", "shipping_template_id"):
             setattr(product, name, value)
-    await session.flush()
+    await index_products(session, [product.id])
     return await _detail(session, product)
 
 
@@ -335,6 +336,9 @@ async def change_status(
     """Publish, unpublish, archive or restore, as the product state machine allows."""
     product = await product_of(session, scope, product_id, lock=True)
     await _transition(session, product, action)
+    # Search reads the live status; the document is refreshed so that a product indexed
+    # before it had one (an import) is findable from its first publication.
+    await index_products(session, [product.id])
     return await _detail(session, product)
 
 

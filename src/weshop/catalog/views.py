@@ -12,10 +12,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from markupsafe import Markup
 from sqlalchemy import Select, and_, or_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from weshop.catalog import repository as repo
+from weshop.catalog import search
 from weshop.catalog.models import Product, ProductStatus, Sku
 from weshop.catalog.schemas import ProductSummary, cover_url, summary_out
 from weshop.core.errors import InvalidInput, NotFound
@@ -25,7 +27,8 @@ from weshop.inventory.models import StockLevel
 from weshop.inventory.service import stock_levels
 from weshop.stores.models import Store, StoreStatus
 
-ShopSort = Literal["newest", "price_asc", "price_desc", "sales"]
+# "relevance" ranks search results (without search terms it is "newest").
+ShopSort = Literal["relevance", "newest", "price_asc", "price_desc", "sales"]
 
 # sort -> (column, ascending); ties are broken by id in the same direction.
 _KEYSETS: dict[str, tuple[Any, bool]] = {
@@ -76,17 +79,62 @@ async def shop_products(
     cursor: str | None,
     limit: int,
 ) -> Page[ProductSummary]:
-    query = repo.shop_products_query(store_id, category_id, q)
-    if sort == "newest":
+    terms = search.terms_of(q)
+    query = repo.shop_products_query(store_id, category_id, terms, search.dialect_of(session))
+    if sort == "relevance" and terms:
+        return await _by_relevance(session, query, terms, cursor, limit)
+    if sort in ("newest", "relevance"):
         rows = list(await session.scalars(paginate(query, Product, cursor, limit)))
     else:
         rows = list(await session.scalars(_keyset(query, sort, cursor, limit)))
     media = await repo.media(session, [p.image_ids[0] for p in rows if p.image_ids])
     page = page_of(rows, limit, lambda product: summary_out(product, media))
-    if sort != "newest" and page.next_cursor:
+    if sort not in ("newest", "relevance") and page.next_cursor:
         last = rows[limit - 1]
         column, _ = _KEYSETS[sort]
         page.next_cursor = _encode(sort, getattr(last, column.key), last.id)
+    return page
+
+
+def _decode_relevance(cursor: str) -> tuple[int, int, int]:
+    invalid = InvalidInput("the cursor is not valid for this sort", code="invalid_cursor")
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        name, hits, sales, row_id = json.loads(base64.urlsafe_b64decode(padded))
+    except (ValueError, TypeError):
+        raise invalid from None
+    numbers_ok = all(type(n) is int and 0 <= n <= MAX_ID for n in (hits, sales, row_id))
+    if name != "relevance" or not numbers_ok:
+        raise invalid
+    return hits, sales, row_id
+
+
+async def _by_relevance(
+    session: AsyncSession, query: Select[Any], terms: list[str], cursor: str | None, limit: int
+) -> Page[ProductSummary]:
+    """Most terms in the title first, then best sellers, then newest; keyset-paginated on
+    those three so that a page never repeats or skips a result."""
+    hits = search.title_hits(terms)
+    if cursor:
+        last_hits, last_sales, last_id = _decode_relevance(cursor)
+        query = query.where(
+            or_(
+                hits < last_hits,
+                and_(hits == last_hits, Product.sales_count < last_sales),
+                and_(hits == last_hits, Product.sales_count == last_sales, Product.id < last_id),
+            )
+        )
+    ranked = query.add_columns(hits).order_by(
+        hits.desc(), Product.sales_count.desc(), Product.id.desc()
+    )
+    found = list(await session.execute(ranked.limit(limit + 1)))
+    rows = [row[0] for row in found]
+    media = await repo.media(session, [p.image_ids[0] for p in rows if p.image_ids])
+    page = page_of(rows, limit, lambda product: summary_out(product, media))
+    if page.next_cursor:
+        last, last_hits = found[limit - 1][0], found[limit - 1][1]
+        raw = json.dumps(["relevance", last_hits, last.sales_count, last.id]).encode()
+        page.next_cursor = base64.urlsafe_b64encode(raw).decode().rstrip("=")
     return page
 
 
@@ -156,3 +204,26 @@ async def describe_skus(
 async def store_of_product(session: AsyncSession, product_id: int) -> Store | None:
     """The store selling a published product, suspended or not (None: no such product)."""
     return await repo.store_of_published_product(session, product_id)
+
+
+@dataclass(frozen=True)
+class SearchMarks:
+    """What a search results page highlights of one product."""
+
+    title: Markup
+    spec_hits: list[Markup]
+
+
+async def search_marks(
+    session: AsyncSession, items: list[ProductSummary], q: str
+) -> dict[int, SearchMarks]:
+    """Each result's title with the query's terms marked, and the spec values it matched."""
+    terms = search.terms_of(q)
+    specs = await repo.specs_of(session, [item.id for item in items])
+    return {
+        item.id: SearchMarks(
+            title=search.highlight(item.title, terms),
+            spec_hits=search.spec_hits(specs.get(item.id, []), terms),
+        )
+        for item in items
+    }

@@ -182,12 +182,14 @@ async def search(
     session: DbSession,
     q: Annotated[str, Query(max_length=60)] = "",
     store_id: CategoryFilter = None,
-    sort: Sort = "newest",
+    sort: Sort = "relevance",
     cursor: Cursor = None,
 ) -> Response:
-    """Products on sale whose title or subtitle has every word searched for."""
+    """Products on sale whose title, subtitle, spec values or categories hold every word
+    searched for, most relevant first, the words marked."""
     words = q.strip()
     page = None
+    marks: dict[int, views.SearchMarks] = {}
     if words:
         page = await views.shop_products(
             session,
@@ -198,6 +200,7 @@ async def search(
             cursor=cursor,
             limit=PAGE_SIZE,
         )
+        marks = await views.search_marks(session, page.items, words)
     return render(
         request,
         "catalog/shop/search.html",
@@ -205,7 +208,8 @@ async def search(
             "q": words,
             "store_id": store_id,
             "sort": sort,
-            "sorts": SORTS,
+            "sorts": ("relevance", *SORTS),
+            "marks": marks,
             "products": page.items if page else [],
             "next_cursor": page.next_cursor if page else None,
             "searched": page is not None,

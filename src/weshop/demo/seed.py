@@ -28,6 +28,7 @@ from weshop.core.runtime import Runtime
 from weshop.demo.affiliates import seed_alliance_pool
 from weshop.demo.aftersales import seed_aftersales
 from weshop.demo.bargain import seed_bargain
+from weshop.demo.categories import STORE_MAPPING, seed_platform_categories
 from weshop.demo.data import (
     FARM,
     OPERATOR_PASSWORD,
@@ -51,6 +52,7 @@ REQUIRED_ROUTES = (
     ("POST", "/api/v1/platform/stores"),
     ("POST", "/api/v1/merchant/stores/{store_id}/staff"),
     ("POST", "/api/v1/me/invitations/{invitation_id}/accept"),
+    ("POST", "/api/v1/platform/categories"),
     ("POST", "/api/v1/merchant/stores/{store_id}/categories"),
     ("POST", "/api/v1/merchant/stores/{store_id}/products"),
     ("POST", "/api/v1/me/addresses"),
@@ -149,6 +151,8 @@ class _Seeder:
     # Each store's operator staff (who keeps the catalogue and ships), by store id.
     operators: dict[int, Headers] = field(default_factory=dict)
     coupon_template_ids: list[int] = field(default_factory=list)
+    # The platform's sub-categories by name, which the stores' categories map onto.
+    platform_categories: dict[str, int] = field(default_factory=dict)
 
     async def call(
         self,
@@ -165,6 +169,7 @@ class _Seeder:
 
     async def run(self) -> None:
         operator = await self.sign_in(OPERATOR_PHONE, OPERATOR_PASSWORD)
+        self.platform_categories = await seed_platform_categories(self, operator)
         skus: dict[tuple[str, str], int] = {}
         for store in STORES:
             skus.update(await self.open_store(store, operator))
@@ -222,10 +227,12 @@ class _Seeder:
                 self.operators[store["id"]] = member
         # The catalogue is the operator's job, as it would be in a real store.
         catalogue = self.operators[store["id"]]
-        categories = {
-            name: (await self.call(f"{base}/categories", catalogue, {"name": name}))["id"]
-            for name in spec.categories
-        }
+        categories = {}
+        for name in spec.categories:
+            body = {"name": name}
+            if name in STORE_MAPPING:
+                body["platform_category_id"] = self.platform_categories[STORE_MAPPING[name]]
+            categories[name] = (await self.call(f"{base}/categories", catalogue, body))["id"]
         skus: dict[tuple[str, str], int] = {}
         for product in spec.products:
             body = {key: value for key, value in product.items() if key != "category"}

@@ -115,15 +115,16 @@ async def all_balances(
 @platform.get("/fee-schedule", response_model=FeeScheduleOut)
 async def fee_schedule(operator: CurrentOperator, session: DbSession):
     """The platform fee schedule: each plan's default rate and the rates set per plan and
-    per category. An order's rates are fixed when it is paid."""
+    per platform category. An order's rates are fixed when it is paid."""
     return await views.fee_schedule(session)
 
 
 @platform.put("/fee-rates", response_model=FeeScheduleOut)
 async def set_fee_rate(body: FeeRateIn, operator: CurrentOperator, session: DbSession):
-    """Set the rate (basis points) of a plan, or of a plan in one category and its
-    sub-categories. Orders paid from now on pay it; orders already paid keep theirs."""
-    await fees.set_rate(session, body.plan, body.category_id, body.rate_bp, operator.id)
+    """Set the rate (basis points) of a plan, or of a plan in one platform category and its
+    sub-categories (`GET /api/v1/platform/categories` lists them). Orders paid from now on
+    pay it; orders already paid keep theirs."""
+    await fees.set_rate(session, body.plan, body.platform_category_id, body.rate_bp, operator.id)
     return await views.fee_schedule(session)
 
 

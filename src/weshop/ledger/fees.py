@@ -1,16 +1,20 @@
-"""The platform fee schedule: a rate in basis points per store plan, optionally per category.
+"""The platform fee schedule: a rate in basis points per store plan, optionally per platform
+category.
 
-A line pays the rate of its product's category (or of that category's parent) under the
-store's plan, else the plan's own rate, else the built-in default. The rates of an order are
+A line's product is in a store category, which maps onto a platform category (a store
+sub-category without a mapping uses its parent's). The line pays the rate of that platform
+category (or of its parent) under the store's plan, else the plan's own rate, else the
+built-in default. The rates of an order are
 fixed in its :class:`OrderFeeTerms` when its payment is accepted.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
-from weshop.catalog.models import Category, Product
+from weshop.catalog.models import Category, PlatformCategory, Product
 from weshop.core.errors import NotFound
 from weshop.ledger.models import FeeRate, OrderFeeTerms, StoreFeePlan, StorePlan
 from weshop.orders.models import Order, OrderLine
@@ -57,13 +61,15 @@ async def set_rate(
     rate_bp: int,
     actor_id: int,
 ) -> FeeRate:
-    """Set (or change) the rate of a plan, or of a plan in one category."""
-    if category_id is not None and await session.get(Category, category_id) is None:
-        raise NotFound("no such category")
+    """Set (or change) the rate of a plan, or of a plan in one platform category."""
+    if category_id is not None:
+        category = await session.get(PlatformCategory, category_id)
+        if category is None or category.retired:
+            raise NotFound("no such platform category")
     key = scope_key(plan, category_id)
     rate = await session.scalar(select(FeeRate).where(FeeRate.scope_key == key))
     if rate is None:
-        rate = FeeRate(scope_key=key, plan=plan, category_id=category_id, rate_bp=rate_bp)
+        rate = FeeRate(scope_key=key, plan=plan, platform_category_id=category_id, rate_bp=rate_bp)
         session.add(rate)
     rate.rate_bp, rate.updated_by = rate_bp, actor_id
     await session.flush()
@@ -76,20 +82,31 @@ async def all_rates(session: AsyncSession) -> list[FeeRate]:
 
 async def _rate_table(session: AsyncSession, plan: StorePlan) -> dict[int | None, int]:
     rows = await session.execute(
-        select(FeeRate.category_id, FeeRate.rate_bp).where(FeeRate.plan == plan)
+        select(FeeRate.platform_category_id, FeeRate.rate_bp).where(FeeRate.plan == plan)
     )
     table: dict[int | None, int] = {None: DEFAULT_RATES_BP[plan]}
     table.update({category_id: rate for category_id, rate in rows})
     return table
 
 
-async def _line_categories(session: AsyncSession, lines: list[OrderLine]) -> dict[int, list[int]]:
-    """Each line's category and its parent, nearest first."""
-    rows = await session.execute(
-        select(Product.id, Category.id, Category.parent_id)
+def _platform_chain(product_ids: set[int]) -> Select[tuple[int, int | None, int | None]]:
+    """Each product's platform category (through its store category, or that category's
+    parent) and the platform category's parent."""
+    parent = aliased(Category)
+    platform = aliased(PlatformCategory)
+    mapped = func.coalesce(Category.platform_category_id, parent.platform_category_id)
+    return (
+        select(Product.id, platform.id, platform.parent_id)
         .join(Category, Category.id == Product.category_id)
-        .where(Product.id.in_({line.product_id for line in lines}))
+        .outerjoin(parent, parent.id == Category.parent_id)
+        .join(platform, platform.id == mapped)
+        .where(Product.id.in_(product_ids))
     )
+
+
+async def _line_categories(session: AsyncSession, lines: list[OrderLine]) -> dict[int, list[int]]:
+    """Each line's platform category and its parent, nearest first."""
+    rows = await session.execute(_platform_chain({line.product_id for line in lines}))
     chain = {
         product_id: [c for c in (category_id, parent_id) if c]
         for product_id, category_id, parent_id in rows
@@ -105,14 +122,8 @@ def _rate_of(table: dict[int | None, int], categories: list[int]) -> int:
 async def product_rate(session: AsyncSession, store_id: int, product_id: int) -> int:
     """The rate a line of this product of this store would pay if paid now."""
     table = await _rate_table(session, await store_plan(session, store_id))
-    row = (
-        await session.execute(
-            select(Category.id, Category.parent_id)
-            .join(Product, Product.category_id == Category.id)
-            .where(Product.id == product_id)
-        )
-    ).first()
-    return _rate_of(table, [c for c in row if c] if row else [])
+    row = (await session.execute(_platform_chain({product_id}))).first()
+    return _rate_of(table, [c for c in row[1:] if c] if row else [])
 
 
 async def fee_terms(session: AsyncSession, order: Order, lines: list[OrderLine]) -> OrderFeeTerms:

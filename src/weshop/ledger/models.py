@@ -119,7 +119,7 @@ class Posting(Base):
 
 
 class FeeRate(TimestampMixin, Base):
-    """The platform fee of a plan, or of a plan for one catalogue category (and below it)."""
+    """The platform fee of a plan, or of a plan for one platform category (and below it)."""
 
     __tablename__ = "fee_rates"
 
@@ -127,7 +127,9 @@ class FeeRate(TimestampMixin, Base):
     # "basic" or "basic:category:12": unique where a NULL category could not be.
     scope_key: Mapped[str] = mapped_column(String(48), unique=True)
     plan: Mapped[StorePlan] = mapped_column(enum_column(StorePlan, 16))
-    category_id: Mapped[int | None] = mapped_column(ForeignKey("categories.id"), index=True)
+    platform_category_id: Mapped[int | None] = mapped_column(
+        ForeignKey("platform_categories.id"), index=True
+    )
     rate_bp: Mapped[int]
     updated_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 

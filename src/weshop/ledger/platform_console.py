@@ -13,6 +13,7 @@ from pydantic import TypeAdapter, ValidationError
 from starlette.responses import RedirectResponse, Response
 
 from weshop.accounts.page_session import PageOperator
+from weshop.catalog.platform_categories import platform_tree
 from weshop.core.clock import Day
 from weshop.core.errors import WeShopError
 from weshop.core.http import DbSession, RuntimeDep
@@ -61,7 +62,14 @@ async def _fees_page(
     status_code: int = 200,
 ) -> Response:
     schedule = await views.fee_schedule(session)
-    all_stores = await stores.all_stores(session)
+    tree = await platform_tree(session, with_retired=True)
+    # The stores' plans are picked from the list, narrowed by a name search (never a typed id).
+    store_q = request.query_params.get("store_q", "").strip()[:30]
+    all_stores = [
+        store
+        for store in await stores.all_stores(session)
+        if store_q.casefold() in store.name.casefold()
+    ]
     plans = await fees.store_plans(session, [store.id for store in all_stores])
     return render(
         request,
@@ -69,7 +77,10 @@ async def _fees_page(
         {
             "section": "fees",
             "schedule": schedule,
+            "categories": [category for category in tree if not category.retired],
+            "category_names": {category.id: category.name for category in tree},
             "stores": all_stores,
+            "store_q": store_q,
             "plans": plans,
             "plan_names": list(StorePlan),
             "errors": errors or {},
@@ -94,10 +105,13 @@ async def set_rate(request: Request, operator: PageOperator, session: DbSession)
     if rate_bp is None:
         errors["rate_percent"] = gettext(request, RATE_ERROR)
     try:
-        body = FeeRateIn(
-            plan=values.get("plan"),
-            category_id=values.get("category_id") or None,
-            rate_bp=rate_bp if rate_bp is not None else 0,
+        body = FeeRateIn.model_validate(
+            {
+                "plan": values.get("plan"),
+                "platform_category_id": values.get("platform_category_id") or None,
+                "rate_bp": rate_bp if rate_bp is not None else 0,
+            },
+            strict=False,
         )
     except ValidationError as exc:
         for error in exc.errors():
@@ -107,9 +121,11 @@ async def set_rate(request: Request, operator: PageOperator, session: DbSession)
         return await _fees_page(request, session, errors=errors, values=values, status_code=422)
     try:
         async with undo_on_error(session):
-            await fees.set_rate(session, body.plan, body.category_id, body.rate_bp, operator.id)
+            await fees.set_rate(
+                session, body.plan, body.platform_category_id, body.rate_bp, operator.id
+            )
     except WeShopError as exc:
-        errors = {"category_id": error_message(request, exc.code, exc.message)}
+        errors = {"platform_category_id": error_message(request, exc.code, exc.message)}
         return await _fees_page(
             request, session, errors=errors, values=values, status_code=exc.status_code
         )

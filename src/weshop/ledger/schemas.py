@@ -103,8 +103,8 @@ class OrderLedgerOut(BaseModel):
 
 class FeeRateIn(BaseModel):
     plan: StorePlan
-    category_id: RowId | None = Field(
-        None, description="A catalogue category (its sub-categories too); none: the plan's rate."
+    platform_category_id: RowId | None = Field(
+        None, description="A platform category (its sub-categories too); none: the plan's rate."
     )
     rate_bp: StrictInt = Field(ge=0, le=MAX_RATE_BP, description="Basis points: 500 is 5%.")
 
@@ -112,7 +112,7 @@ class FeeRateIn(BaseModel):
 class FeeRateOut(BaseModel):
     id: int
     plan: StorePlan
-    category_id: int | None
+    platform_category_id: int | None
     rate_bp: int
     updated_at: datetime
 

@@ -249,7 +249,7 @@ async def fee_schedule(session: AsyncSession) -> FeeScheduleOut:
             FeeRateOut(
                 id=rate.id,
                 plan=rate.plan,
-                category_id=rate.category_id,
+                platform_category_id=rate.platform_category_id,
                 rate_bp=rate.rate_bp,
                 updated_at=rate.updated_at,
             )

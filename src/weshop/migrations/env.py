@@ -21,6 +21,16 @@ def _render_item(type_: str, obj, autogen_context) -> str | bool:
     return False
 
 
+# The search index (migration 0001, "search"): an FTS5 table and its shadow tables on SQLite,
+# a pg_trgm GIN index on PostgreSQL. SQLAlchemy cannot describe either, so autogenerate
+# leaves them out instead of proposing to drop them.
+_OUTSIDE_MODELS = ("product_search_fts", "ix_product_search_docs_doc_trgm")
+
+
+def _include_name(name: str | None, type_: str, parent_names) -> bool:
+    return not (name or "").startswith(_OUTSIDE_MODELS)
+
+
 def _run(connection) -> None:
     context.configure(
         connection=connection,
@@ -28,6 +38,7 @@ def _run(connection) -> None:
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
         render_item=_render_item,
+        include_name=_include_name,
     )
     with context.begin_transaction():
         context.run_migrations()
