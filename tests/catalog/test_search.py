@@ -239,3 +239,28 @@ async def test_query_syntax_is_only_ever_text(api, client):
         assert answer.status_code == 200, (q, answer.text)
         assert answer.json()["items"] == [], q
     assert await found(client, "牛仔裤 ") == ["直筒牛仔裤 男款", "修身小脚裤"]
+
+
+async def test_spec_edits_after_creation_reach_the_index(api, client):
+    shop = await clothes_store(api, client)
+    store_id, owner, jeans = shop["store_id"], shop["owner"], shop["jeans"]
+    path = merchant(store_id, f"/products/{jeans['id']}/specs/values")
+    expect(
+        await client.post(
+            path,
+            json={"name": "颜色", "value": "藏青色", "price_fen": 9900, "stock": 5},
+            headers=owner,
+        ),
+        200,
+    )
+    expect(
+        await client.post(
+            path + "/rename",
+            json={"name": "颜色", "value": "浅蓝", "new_value": "雾霾蓝"},
+            headers=owner,
+        ),
+        200,
+    )
+    assert await found(client, "牛仔裤 藏青色") == ["直筒牛仔裤 男款"]
+    assert await found(client, "牛仔裤 雾霾蓝") == ["直筒牛仔裤 男款"]
+    assert await found(client, "牛仔裤 浅蓝") == []

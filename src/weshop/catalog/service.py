@@ -307,11 +307,13 @@ async def update_sku(
 
 
 async def skus_changed(session: AsyncSession, product: Product) -> None:
-    """After any change of a product's SKUs (one edited, specs edited): its lowest price
-    follows, and a product on sale must keep something to sell."""
+    """After any change of a product's SKUs (one edited, specs edited): its lowest price and
+    its search document (spec values are searched) follow, and a product on sale must keep
+    something to sell."""
     await refresh_price_from(session, product)
     if product.status == ProductStatus.PUBLISHED:
         await check_publishable(session, product)
+    await index_products(session, [product.id])
 
 
 def _retired(product: Product, sku: Sku) -> bool:
