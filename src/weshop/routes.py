@@ -35,6 +35,8 @@ from weshop.catalog import console as catalog_console
 from weshop.catalog import console_skus as catalog_console_skus
 from weshop.catalog import console_stock as catalog_console_stock
 from weshop.catalog import console_warehouses as catalog_console_warehouses
+from weshop.catalog import favourites_api as catalog_favourites_api
+from weshop.catalog import favourites_web as catalog_favourites_web
 from weshop.catalog import web as catalog_web
 from weshop.flashsale import api as flashsale_api
 from weshop.flashsale import console as flashsale_console
@@ -86,6 +88,7 @@ from weshop.wechat import web as wechat_web
 # The storefront (mobile H5).
 STOREFRONT_PAGES: list[APIRouter] = [
     catalog_web.router,
+    catalog_favourites_web.router,
     accounts_web.router,
     cart_web.router,
     orders_web.router,
@@ -190,6 +193,7 @@ API_ROUTERS: list[APIRouter] = [
     members_api.merchant,
     members_api.shopper,
     cart_api.router,
+    catalog_favourites_api.router,
     orders_api.shopper,
     orders_api.merchant,
     payments_api.shopper,

@@ -284,6 +284,11 @@ async def update_sku(
     changes = patch.model_dump(exclude_unset=True, exclude_none=True)
     if "sku_code" in changes and changes["sku_code"] != sku.sku_code:
         await _check_codes_free(session, scope.store_id, [changes["sku_code"]])
+    if "image_id" in patch.model_fields_set:
+        # Unlike the other fields, an explicit null means something: no picture of its own.
+        changes["image_id"] = patch.image_id
+        if patch.image_id is not None:
+            await _check_images(session, scope.store_id, [patch.image_id])
     for name, value in changes.items():
         setattr(sku, name, value)
     await _refresh_price_from(session, product)

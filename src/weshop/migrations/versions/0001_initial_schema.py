@@ -3607,7 +3607,9 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(
             ["product_id"], ["products.id"], name=op.f("fk_favourites_product_id_products")
         ),
-        sa.ForeignKeyConstraint(["user_id"], ["users.id"], name=op.f("fk_favourites_user_id_users")),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["users.id"], name=op.f("fk_favourites_user_id_users")
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_favourites")),
         sa.UniqueConstraint("user_id", "product_id", name=op.f("uq_favourites_user_id_product_id")),
     )
