@@ -81,7 +81,8 @@
       if (quantity && sku) quantity.max = String(sku.available);
       var left = missing();
       if (left.length) {
-        chosenText.textContent = left.map(function (row) { return row.dataset.missing; }).join("，");
+        var names = left.map(function (row) { return row.dataset.dim; }).join(" ");
+        chosenText.textContent = dims.dataset.choose.replace("%s", names);
       } else {
         var values = rows.map(function (row) { return chosen[row.dataset.dim]; }).join(" / ");
         chosenText.textContent = dims.dataset.chosen.replace("%s", values);
