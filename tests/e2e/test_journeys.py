@@ -156,6 +156,7 @@ async def test_a_coupon_and_a_reduction_made_in_the_console_are_both_named_at_ch
     await phone.get_by_role("button", name="领取").first.click()
     await phone.wait_for_load_state("networkidle")
 
+    sku = next(s for s in tea["skus"] if s["spec_values"] == {"规格": "250g", "包装": "袋装"})
     await phone.goto(f"{live_url}/p/{tea['id']}")
     await phone.click("button[data-value='250g']")
     await phone.click("button[data-value='袋装']")
