@@ -32,6 +32,7 @@ from weshop.cart import api as cart_api
 from weshop.cart import web as cart_web
 from weshop.catalog import api as catalog_api
 from weshop.catalog import console as catalog_console
+from weshop.catalog import console_detail as catalog_console_detail
 from weshop.catalog import console_skus as catalog_console_skus
 from weshop.catalog import console_stock as catalog_console_stock
 from weshop.catalog import console_warehouses as catalog_console_warehouses
@@ -155,6 +156,7 @@ MERCHANT_CONSOLE_PAGES: list[APIRouter] = [
     affiliates_console.router,
     catalog_console.router,
     catalog_console_skus.router,
+    catalog_console_detail.router,
     catalog_console_stock.router,
     catalog_console_warehouses.router,
     stores_console.home,
