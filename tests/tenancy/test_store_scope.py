@@ -43,6 +43,7 @@ VALID_BODIES: dict[tuple[str, str], object] = {
         "default_stock": 1,
     },
     ("PATCH", "/api/v1/merchant/stores/{store_id}/products/{product_id}"): {"title": "改名"},
+    ("PUT", "/api/v1/merchant/stores/{store_id}/products/{product_id}/detail"): {"blocks": []},
     ("PATCH", "/api/v1/merchant/stores/{store_id}/products/{product_id}/skus/{sku_id}"): {
         "price_fen": 5
     },
