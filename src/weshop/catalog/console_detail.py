@@ -36,6 +36,7 @@ DETAIL_REFUSALS = {
 NO_TEXT = N_("Type the paragraph to add (2000 characters at most).")
 NO_FILE = N_("Choose a file to upload.")
 VIDEO_TOO_LARGE = N_("This video is too large (20 MB at most).")
+UNKNOWN_CHANGE = N_("That did not work. Please try again.")
 SAVED = {"saved": N_("Your changes are saved.")}
 OPERATIONS = ("text", "image", "video", "up", "down", "remove")
 
@@ -117,7 +118,7 @@ async def change_detail(
     if op in ("image", "video") and not (isinstance(upload, UploadFile) and upload.filename):
         result.add_error(op, gettext(request, NO_FILE))
     if op not in OPERATIONS:
-        result.add_error("__all__", gettext(request, NO_FILE))
+        result.add_error("__all__", gettext(request, UNKNOWN_CHANGE))
     if result.errors:
         return await _page(
             request,
