@@ -5,6 +5,7 @@ the spec sheet in full view above the fixed action bar."""
 from __future__ import annotations
 
 from playwright.async_api import Page
+from playwright.async_api import expect as shows
 
 from tests.e2e.conftest import screenshot
 from tests.e2e.test_storefront_pages import png
@@ -137,3 +138,41 @@ async def test_a_shopper_chooses_colour_and_size_row_by_row(api, client, phone, 
     cart = expect(await client.get("/api/v1/me/cart", headers=await api.sign_in(shopper)), 200)
     [line] = cart["groups"][0]["items"]
     assert line["spec_text"] == "颜色:黑色 / 尺码:29" and line["quantity"] == 1
+
+
+async def test_the_heart_keeps_the_product_and_the_share_entry_gives_the_link(
+    api, client, phone, live_url
+) -> None:
+    product, _ = await jeans(api, client)
+    shopper = new_phone()
+    await phone.goto(f"{live_url}/signin?next=/p/{product['id']}")
+    await phone.fill("#f-phone", shopper)
+    await phone.click("button[value=send]")
+    await phone.fill("#f-code", await phone.locator("#demo-code").inner_text())
+    await phone.click("button[value=verify]")
+    await phone.wait_for_url(f"{live_url}/p/{product['id']}")
+
+    heart = phone.locator("[data-favourite] button")
+    await phone.wait_for_load_state("networkidle")
+    assert await heart.get_attribute("aria-pressed") == "false"
+    await heart.click()
+    await shows(heart).to_have_attribute("aria-pressed", "true")
+    assert await heart.inner_text() == "已收藏"
+    await phone.reload()
+    await shows(heart).to_have_attribute("aria-pressed", "true")
+    await phone.goto(f"{live_url}/me/favourites")
+    assert await phone.locator("a.title").all_inner_texts() == ["直筒牛仔裤"]
+    await phone.goto(f"{live_url}/p/{product['id']}")
+    await phone.wait_for_load_state("networkidle")
+    await heart.click()
+    await shows(heart).to_have_attribute("aria-pressed", "false")
+    mine = expect(
+        await client.get("/api/v1/me/favourites", headers=await api.sign_in(shopper)), 200
+    )
+    assert mine["items"] == []
+
+    await phone.click("summary:has-text('分享')")
+    link = phone.locator("[data-share-link]")
+    assert (await link.input_value()).endswith(f"/p/{product['id']}")
+    assert await phone.locator("[data-share-copy]").is_visible()
+    assert await phone.locator("[data-share-wechat]").is_hidden()
