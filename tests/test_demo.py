@@ -25,6 +25,7 @@ from weshop.core.worker import Worker
 from weshop.demo.carriers import PACE as DEMO_PACE
 from weshop.logistics.carriers.base import ParcelState
 from weshop.logistics.models import Parcel, ShippingTemplate
+from weshop.media.models import MediaAsset
 from weshop.members.models import MemberLevel
 from weshop.orders.models import Order, OrderStatus
 from weshop.paysim.identity import PLATFORM_APPID, PLATFORM_MCHID
@@ -93,6 +94,11 @@ async def census(settings: Settings) -> dict[str, Any]:
                     await session.scalars(select(AftersalesRequest.status))
                 ),
                 "reviews": await count(Review),
+                "fewest_pictures": min(
+                    map(len, await session.scalars(select(Product.image_ids))), default=0
+                ),
+                "skus_with_pictures": await count(Sku, Sku.image_id.is_not(None)),
+                "pictures": await count(MediaAsset, MediaAsset.content_type == "image/jpeg"),
             }
     finally:
         await db.dispose()
@@ -132,6 +138,9 @@ async def test_seed_builds_the_demo_once_with_working_logins(tmp_path: Path) -> 
     assert seeded["coupon_states"].count("available") >= 2 * len(demo.SHOPPERS)
     assert seeded["discounted_orders"] >= 2
     assert seeded["reviews"] == 5
+    # Drawn product shots: several per product, and each clothing colour's SKUs their own.
+    assert seeded["fewest_pictures"] >= 3 and seeded["pictures"] >= 3 * seeded["products"]
+    assert seeded["skus_with_pictures"] > 150
 
     assert await demo.seed(settings) == demo.SeedResult.PRESENT
     assert await census(settings) == seeded

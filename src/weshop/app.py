@@ -217,7 +217,7 @@ def create_app(settings: Settings | None = None, *, check_schema: bool = True) -
         BodySizeLimit,
         max_json_bytes=MAX_JSON_BYTES,
         max_form_bytes=MAX_FORM_BYTES,
-        max_upload_bytes=settings.max_upload_bytes,
+        max_upload_bytes=max(settings.max_upload_bytes, settings.max_video_bytes),
     )
     app.add_middleware(SecurityHeaders, script_sources=jssdk_script_sources(settings))
     if runtime.db.table_versions is not None:

@@ -5,7 +5,7 @@ from weshop.affiliates import models as affiliates_models  # noqa: F401  (the po
 from weshop.aftersales import models as aftersales_models  # noqa: F401  (the after-sales tables)
 from weshop.bargain import models as bargain_models  # noqa: F401  (the bargain tables)
 from weshop.cart.models import CartItem
-from weshop.catalog.models import Category, Product, Sku
+from weshop.catalog.models import Category, Favourite, Product, Sku
 from weshop.core.db import Base
 from weshop.core.idempotency import IdempotencyRecord
 from weshop.core.lockout import FailureLock
@@ -63,6 +63,7 @@ __all__ = [
     "CouponClaimCounter",
     "CouponTemplate",
     "FailureLock",
+    "Favourite",
     "FeeRate",
     "FlashAttempt",
     "FlashBuyer",

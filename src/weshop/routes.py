@@ -33,12 +33,15 @@ from weshop.cart import web as cart_web
 from weshop.catalog import api as catalog_api
 from weshop.catalog import console as catalog_console
 from weshop.catalog import console_categories as catalog_console_categories
+from weshop.catalog import console_detail as catalog_console_detail
 from weshop.catalog import console_images as catalog_console_images
 from weshop.catalog import console_imports as catalog_console_imports
 from weshop.catalog import console_skus as catalog_console_skus
 from weshop.catalog import console_specs as catalog_console_specs
 from weshop.catalog import console_stock as catalog_console_stock
 from weshop.catalog import console_warehouses as catalog_console_warehouses
+from weshop.catalog import favourites_api as catalog_favourites_api
+from weshop.catalog import favourites_web as catalog_favourites_web
 from weshop.catalog import platform_console as catalog_platform
 from weshop.catalog import web as catalog_web
 from weshop.flashsale import api as flashsale_api
@@ -93,6 +96,7 @@ from weshop.wechat import web as wechat_web
 # The storefront (mobile H5).
 STOREFRONT_PAGES: list[APIRouter] = [
     catalog_web.router,
+    catalog_favourites_web.router,
     accounts_web.router,
     cart_web.router,
     orders_web.router,
@@ -163,6 +167,7 @@ MERCHANT_CONSOLE_PAGES: list[APIRouter] = [
     catalog_console_imports.router,
     catalog_console_images.router,
     catalog_console_specs.router,
+    catalog_console_detail.router,
     catalog_console_stock.router,
     catalog_console_warehouses.router,
     catalog_console_categories.router,
@@ -204,6 +209,7 @@ API_ROUTERS: list[APIRouter] = [
     members_api.merchant,
     members_api.shopper,
     cart_api.router,
+    catalog_favourites_api.router,
     orders_api.shopper,
     orders_api.merchant,
     payments_api.shopper,

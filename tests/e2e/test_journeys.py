@@ -83,10 +83,10 @@ async def test_a_shopper_buys_staff_ship_and_the_shopper_confirms(
     await phone.wait_for_url("**/search?q=*")
     await phone.get_by_role("link", name="明前龙井 春茶").first.click()
     await phone.wait_for_url(f"{live_url}/p/{tea['id']}")
-    sold_out = next(s for s in tea["skus"] if s["spec_values"] == {"规格": "250g", "包装": "礼盒"})
-    assert await phone.locator(f"#sku-{sold_out['id']}").is_disabled()
-    chosen = next(s for s in tea["skus"] if s["spec_values"] == {"规格": "250g", "包装": "袋装"})
-    await phone.click(f"label[for=sku-{chosen['id']}]")
+    # One row per dimension: with 250g chosen, the sold-out 250g 礼盒 is greyed out.
+    await phone.click("button[data-value='250g']")
+    assert await phone.locator("button[data-value='礼盒']").is_disabled()
+    await phone.click("button[data-value='袋装']")
     assert await phone.locator("#sku-price").inner_text() == "¥158.00"
     await phone.click("button[value=cart]")
     await phone.goto(f"{live_url}/cart")
@@ -158,7 +158,8 @@ async def test_a_coupon_and_a_reduction_made_in_the_console_are_both_named_at_ch
 
     sku = next(s for s in tea["skus"] if s["spec_values"] == {"规格": "250g", "包装": "袋装"})
     await phone.goto(f"{live_url}/p/{tea['id']}")
-    await phone.click(f"label[for=sku-{sku['id']}]")
+    await phone.click("button[data-value='250g']")
+    await phone.click("button[data-value='袋装']")
     await phone.fill("#quantity", "2")
     await phone.click("button[value=buy]")
     await phone.wait_for_url("**/checkout**")

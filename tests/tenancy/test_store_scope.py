@@ -45,6 +45,7 @@ VALID_BODIES: dict[tuple[str, str], object] = {
         "default_stock": 1,
     },
     ("PATCH", "/api/v1/merchant/stores/{store_id}/products/{product_id}"): {"title": "改名"},
+    ("PUT", "/api/v1/merchant/stores/{store_id}/products/{product_id}/detail"): {"blocks": []},
     ("PATCH", "/api/v1/merchant/stores/{store_id}/products/{product_id}/skus/{sku_id}"): {
         "price_fen": 5
     },
@@ -277,6 +278,12 @@ async def populated_tenant(api: Api) -> Tenant:
         201,
     )
     cart_item_id = item["id"]
+    favourite = expect(
+        await client.post(
+            "/api/v1/me/favourites", json={"product_id": shop.product["id"]}, headers=shop.shopper
+        ),
+        200,
+    )
     coupon_template = expect(
         await client.post(
             f"/api/v1/merchant/stores/{store_id}/coupon-templates",
@@ -397,6 +404,7 @@ async def populated_tenant(api: Api) -> Tenant:
             "member_id": member["id"],
             "address_id": shop.address["id"],
             "item_id": cart_item_id,
+            "favourite_id": favourite["id"],
             "shipping_template_id": await shipping_template(api, store_id, shop.owner),
             "pickup_point_id": (await add_point(api, store_id, shop.owner))["id"],
             "member_level_id": await base_level(api, store_id, shop.owner),

@@ -6,13 +6,15 @@ from fastapi import APIRouter, File, Path, Query, Response, UploadFile, status
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from weshop.accounts.auth import CurrentOperator
-from weshop.catalog import categories, imports, platform_categories, service, specs, views
+from weshop.catalog import categories, detail, imports, platform_categories, service, specs, views
 from weshop.catalog.models import ProductStatus
 from weshop.catalog.schemas import (
     CategoryIn,
     CategoryNode,
     CategoryOut,
     CategoryPatch,
+    DetailIn,
+    DetailOut,
     ImportPreviewOut,
     ImportResultOut,
     LowStockOut,
@@ -124,6 +126,22 @@ async def upload_media(
     )
 
 
+@merchant.post("/media/videos", status_code=status.HTTP_201_CREATED, response_model=MediaOut)
+async def upload_video(
+    session: DbSession,
+    runtime: RuntimeDep,
+    file: UploadFile = File(description="An MP4 video."),
+    scope: StoreScope = Writer,
+):
+    """Upload a product's detail video (MP4, at most `WESHOP_MAX_VIDEO_BYTES`). Its bytes
+    decide its type; the same video uploaded again returns the same asset."""
+    limit = runtime.settings.max_video_bytes
+    data = await file.read(limit + 1)
+    return await media.upload_video(
+        session, scope, data, media_dir=runtime.settings.media_dir, max_bytes=limit
+    )
+
+
 # Products
 
 
@@ -182,6 +200,24 @@ async def update_sku(
 ):
     """Change an SKU's price, code, weight or whether it is sold. Stock moves separately."""
     return sku_out(*await service.update_sku(session, scope, product_id, sku_id, body))
+
+
+@merchant.get("/products/{product_id}/detail", response_model=DetailOut)
+async def get_detail(product_id: ProductId, session: DbSession, scope: StoreScope = Reader):
+    """The product's 图文 detail: its blocks of text, images and video, in order."""
+    return await detail.get_detail(session, scope, product_id)
+
+
+@merchant.put("/products/{product_id}/detail", response_model=DetailOut)
+async def set_detail(
+    product_id: ProductId, body: DetailIn, session: DbSession, scope: StoreScope = Writer
+):
+    """Replace the 图文 detail shown below the specs: up to 30 blocks, each a paragraph
+    (`text`), an uploaded image (`image`, from `POST .../media`) or the one video (`video`,
+    from `POST .../media/videos`). Media that is not this store's answers 404; an image
+    named by a video block (or the reverse) 409 `wrong_media_kind`; two videos 409
+    `one_video_only`; an archived product 409 `product_archived`."""
+    return await detail.set_detail(session, scope, product_id, body.blocks)
 
 
 @merchant.post("/products/{product_id}/publish", response_model=ProductOut)

@@ -47,6 +47,7 @@ SKU_REFUSALS = {
 PRICE_ERROR = N_("Enter a price in yuan, e.g. 59 or 59.90.")
 STOCK_ERROR = N_("Enter a whole number of units, 0 or more.")
 CODE_ERROR = N_("Use letters, digits, '.', '_' or '-' (64 at most).")
+IMAGE_ERROR = N_("Choose one of the product's pictures.")
 
 
 class SavedTable(BaseModel):
@@ -61,6 +62,7 @@ def _sku_values(detail: service.ProductDetail) -> dict[str, Any]:
         values[f"code.{sku.id}"] = sku.sku_code
         values[f"stock.{sku.id}"] = str(level.available if level else 0)
         values[f"active.{sku.id}"] = "on" if sku.is_active else ""
+        values[f"image.{sku.id}"] = str(sku.image_id or "")
     return values
 
 
@@ -85,6 +87,8 @@ async def _skus_page(
         {
             "detail": detail,
             "product": detail.product,
+            # A SKU's picture is one of the product's own (uploaded with the product).
+            "pictures": [detail.media[i] for i in detail.product.image_ids if i in detail.media],
             # What the form showed, so that a stock change is applied as a difference.
             "seen": current,
             "values": values or current,
@@ -107,8 +111,24 @@ async def skus_page(
     return await _skus_page(request, session, access, product_id, notice=notice_of(request, done))
 
 
+def _image_choice(
+    request: Request, sku: Sku, pictures: set[int], values: dict[str, Any], errors: dict[str, str]
+) -> int | None:
+    """The SKU's picture chosen among the product's own (blank: none)."""
+    text = str(values.get(f"image.{sku.id}", "")).strip()
+    if text.isdigit() and (int(text) in pictures or int(text) == sku.image_id):
+        return int(text)
+    if text:
+        errors[f"image.{sku.id}"] = gettext(request, IMAGE_ERROR)
+    return None
+
+
 def _read_sku_rows(
-    request: Request, skus: list[Sku], values: dict[str, Any], errors: dict[str, str]
+    request: Request,
+    skus: list[Sku],
+    pictures: set[int],
+    values: dict[str, Any],
+    errors: dict[str, str],
 ) -> dict[int, tuple[SkuPatch, int | None, int | None]]:
     """Each row as a patch, the stock typed and the stock the form showed; errors by field.
     ``all_price`` / ``all_stock``, when filled, stand for every row's price / stock."""
@@ -116,6 +136,7 @@ def _read_sku_rows(
     all_stock = str(values.get("all_stock", "")).strip()
     rows = {}
     for sku in skus:
+        image_id = _image_choice(request, sku, pictures, values, errors)
         price_text = all_price or str(values.get(f"price.{sku.id}", "")).strip()
         price = fen_of_yuan(price_text)
         if not isinstance(price, int) or price_text == "":
@@ -125,6 +146,7 @@ def _read_sku_rows(
                 price_fen=price if isinstance(price, int) else None,
                 sku_code=str(values.get(f"code.{sku.id}", "")).strip(),
                 is_active=values.get(f"active.{sku.id}") == "on",
+                image_id=image_id,
             )
         except ValidationError as exc:
             for error in exc.errors():
@@ -154,7 +176,8 @@ async def save_skus(
     values = await posted_values(request)
     form_key = str(values.pop("form_key", ""))[:128] or None
     errors: dict[str, str] = {}
-    rows = _read_sku_rows(request, detail.skus, values, errors)
+    pictures = set(detail.product.image_ids)
+    rows = _read_sku_rows(request, detail.skus, pictures, values, errors)
     if errors:
         return await _skus_page(
             request, session, access, product_id, values=values, errors=errors, status_code=422
@@ -176,10 +199,11 @@ async def save_skus(
         for sku_id in sellable_first:
             patch, sku = rows[sku_id][0], by_id[sku_id]
             current = str(sku_id)
-            if (patch.price_fen, patch.sku_code, patch.is_active) != (
+            if (patch.price_fen, patch.sku_code, patch.is_active, patch.image_id) != (
                 sku.price_fen,
                 sku.sku_code,
                 sku.is_active,
+                sku.image_id,
             ):
                 await service.update_sku(session, access.scope, product_id, sku_id, patch)
         for sku_id, delta in sorted(moves.items()):

@@ -68,6 +68,9 @@ class Product(TimestampMixin, Base):
     # [{"name": "颜色", "values": ["红", "蓝"]}, {"name": "尺码", "values": ["S", "M"]}]
     specs: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     image_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
+    # The 图文 detail below the specs, in order:
+    # [{"kind": "text", "text": "..."}, {"kind": "image", "media_id": 7}, {"kind": "video", ...}]
+    detail_blocks: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     # Lowest active SKU price, kept for listing and sorting without a join.
     price_from_fen: Mapped[int] = mapped_column(default=0)
     sales_count: Mapped[int] = mapped_column(default=0)
@@ -90,6 +93,8 @@ class Sku(TimestampMixin, Base):
     price_fen: Mapped[int]
     weight_grams: Mapped[int] = mapped_column(default=0)
     is_active: Mapped[bool] = mapped_column(default=True)
+    # Shown on the product page when this SKU is chosen (a colour's own picture).
+    image_id: Mapped[int | None] = mapped_column(ForeignKey("media_assets.id"))
 
     @property
     def spec_text(self) -> str:
@@ -112,3 +117,14 @@ class ProductSearchDoc(Base):
     product_id: Mapped[int] = mapped_column(ForeignKey("products.id"), primary_key=True)
     title: Mapped[str] = mapped_column(Text, default="")
     doc: Mapped[str] = mapped_column(Text, default="")
+
+
+class Favourite(TimestampMixin, Base):
+    """A product a shopper keeps (收藏); it stays listed when the product leaves the shop."""
+
+    __tablename__ = "favourites"
+    __table_args__ = (UniqueConstraint("user_id", "product_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id"), index=True)

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
@@ -147,6 +147,10 @@ class SkuPatch(BaseModel):
     sku_code: SkuCode | None = None
     weight_grams: WeightGrams | None = None
     is_active: bool | None = None
+    image_id: RowId | None = Field(
+        default=None,
+        description="An image of this store shown when the SKU is chosen; null removes it.",
+    )
 
 
 class SpecValueAdd(BaseModel):
@@ -318,6 +322,7 @@ class SkuOut(BaseModel):
     is_active: bool
     available: int
     reserved: int
+    image_id: int | None = Field(description="The SKU's own picture, if it has one.")
 
 
 class ProductOut(BaseModel):
@@ -367,12 +372,54 @@ class LowStockOut(BaseModel):
     low_stock_threshold: int
 
 
+MAX_DETAIL_BLOCKS = 30
+DetailText = _text(2000)
+
+
+class DetailBlockIn(BaseModel):
+    """One block of the 图文 detail: a paragraph, an image or the video (media of this store)."""
+
+    model_config = ConfigDict(extra="forbid")
+    kind: Literal["text", "image", "video"]
+    text: DetailText | None = Field(default=None, description="The paragraph (text blocks).")
+    media_id: RowId | None = Field(
+        default=None, description="An uploaded image (image blocks) or video (video blocks)."
+    )
+
+    @model_validator(mode="after")
+    def _one_content(self) -> DetailBlockIn:
+        if self.kind == "text" and (self.text is None or self.media_id is not None):
+            raise ValueError("a text block has text and no media_id")
+        if self.kind != "text" and (self.media_id is None or self.text is not None):
+            raise ValueError("an image or video block has a media_id and no text")
+        return self
+
+
+class DetailIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    blocks: list[DetailBlockIn] = Field(
+        max_length=MAX_DETAIL_BLOCKS, description="In display order; at most one video."
+    )
+
+
+class DetailBlockOut(BaseModel):
+    kind: Literal["text", "image", "video"]
+    text: str | None = None
+    media_id: int | None = None
+    url: str | None = Field(default=None, description="The image or video, served under /media.")
+
+
+class DetailOut(BaseModel):
+    blocks: list[DetailBlockOut]
+
+
 class ShopSkuOut(BaseModel):
     id: int
     spec_values: dict[str, str]
     spec_text: str
     price_fen: int
     available: int = Field(description="Units on sale now; offer only combinations above 0.")
+    image_url: str | None = Field(description="The SKU's own picture, shown when it is chosen.")
 
 
 class ShopStoreOut(BaseModel):
@@ -392,6 +439,7 @@ class ShopProductOut(BaseModel):
     price_from_fen: int
     sales_count: int
     skus: list[ShopSkuOut] = Field(description="Active SKUs only.")
+    detail: list[DetailBlockOut] = Field(description="The 图文 detail, in order.")
 
 
 def ordered_spec_values(product: Product, sku: Sku) -> dict[str, str]:
@@ -422,6 +470,7 @@ def sku_out(product: Product, sku: Sku, level: StockLevel | None) -> SkuOut:
         is_active=sku.is_active,
         available=level.available if level else 0,
         reserved=level.reserved if level else 0,
+        image_id=sku.image_id,
     )
 
 
@@ -450,6 +499,27 @@ def product_out(
     )
 
 
+def detail_out(
+    blocks: Iterable[dict[str, Any]], media: Mapping[int, MediaAsset]
+) -> list[DetailBlockOut]:
+    """The blocks as shown; a block whose file is gone is left out."""
+    shown = []
+    for block in blocks:
+        media_id = block.get("media_id")
+        asset = media.get(media_id) if media_id is not None else None
+        if block["kind"] != "text" and asset is None:
+            continue
+        shown.append(
+            DetailBlockOut(
+                kind=block["kind"],
+                text=block.get("text"),
+                media_id=media_id,
+                url=asset.url if asset else None,
+            )
+        )
+    return shown
+
+
 def shop_product_out(
     product: Product,
     store: Store,
@@ -475,9 +545,11 @@ def shop_product_out(
                 spec_text=sku.spec_text,
                 price_fen=sku.price_fen,
                 available=level.available if (level := levels.get(sku.id)) else 0,
+                image_url=media[sku.image_id].url if sku.image_id in media else None,
             )
             for sku in skus
         ],
+        detail=detail_out(product.detail_blocks, media),
     )
 
 
@@ -514,3 +586,18 @@ def category_tree(categories: Sequence[Category]) -> list[CategoryNode]:
         parent = nodes.get(category.parent_id) if category.parent_id else None
         (parent.children if parent else roots).append(node)
     return roots
+
+
+class FavouriteIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    product_id: RowId = Field(description="A product on sale now.")
+
+
+class FavouriteOut(BaseModel):
+    id: int = Field(description="The favourite's id (to remove it).")
+    product_id: int
+    title: str
+    price_from_fen: int
+    image_url: str | None
+    on_sale: bool = Field(description="False once the product left the shop (已下架).")
+    created_at: datetime

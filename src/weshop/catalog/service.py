@@ -298,6 +298,11 @@ async def update_sku(
             "this SKU's spec value was retired; add the value again to sell it",
             code="sku_retired",
         )
+    if "image_id" in patch.model_fields_set:
+        # Unlike the other fields, an explicit null means something: no picture of its own.
+        changes["image_id"] = patch.image_id
+        if patch.image_id is not None:
+            await _check_images(session, scope.store_id, [patch.image_id])
     for name, value in changes.items():
         setattr(sku, name, value)
     await skus_changed(session, product)

@@ -159,8 +159,16 @@ async def shop_product(session: AsyncSession, product_id: int) -> ShopProduct:
         store=store,
         skus=skus,
         levels=await stock_levels(session, [sku.id for sku in skus]),
-        media=await repo.media(session, product.image_ids, product.store_id),
+        media=await repo.media(session, media_ids(product, skus), product.store_id),
     )
+
+
+def media_ids(product: Product, skus: Iterable[Sku]) -> list[int]:
+    """Every file a product's page shows: gallery, SKU pictures, detail images and video."""
+    ids = list(product.image_ids)
+    ids += [sku.image_id for sku in skus if sku.image_id is not None]
+    ids += [block["media_id"] for block in product.detail_blocks if block.get("media_id")]
+    return ids
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ carries the sharing card (og:title, og:image, og:description, og:url).
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -17,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import Response
 
 from weshop.catalog import categories, views
-from weshop.catalog.schemas import category_tree, shop_product_out
+from weshop.catalog.schemas import ShopProductOut, category_tree, shop_product_out
 from weshop.core.errors import NotFound
 from weshop.core.http import DbSession, RuntimeDep
 from weshop.core.ids import MAX_ID, PathId
@@ -135,6 +136,35 @@ async def store_home(
     return render(request, "catalog/shop/store.html", context)
 
 
+@dataclass(frozen=True)
+class SpecValueChoice:
+    value: str
+    # Some SKU with this value is in stock; otherwise the value is shown greyed out.
+    in_stock: bool
+
+
+@dataclass(frozen=True)
+class Dimension:
+    name: str
+    values: list[SpecValueChoice]
+
+
+def dimensions(product: ShopProductOut) -> list[Dimension]:
+    """One row per spec dimension (颜色, 尺码) with the values some active SKU has; the page's
+    script then greys out what cannot combine with the shopper's choice."""
+    rows = []
+    for spec in product.specs:
+        sold = {sku.spec_values.get(spec.name) for sku in product.skus}
+        stocked = {sku.spec_values.get(spec.name) for sku in product.skus if sku.available > 0}
+        rows.append(
+            Dimension(
+                name=spec.name,
+                values=[SpecValueChoice(v, v in stocked) for v in spec.values if v in sold],
+            )
+        )
+    return rows
+
+
 @router.get("/p/{product_id}")
 @cached_response()
 async def product_page(
@@ -162,9 +192,12 @@ async def product_page(
             "highest_fen": max(prices),
             "in_stock": in_stock,
             "chosen_sku": in_stock[0].id if len(in_stock) == 1 else None,
+            "dimensions": dimensions(product),
+            "cover": cover,
             "share_url": absolute(runtime, f"/p/{product.id}"),
             "share_image": absolute(runtime, cover),
             "added": request.query_params.get("added") == "1",
+            "favourited": request.query_params.get("favourited") == "1",
             "sections": [
                 shown
                 for section in PRODUCT_PAGE_SECTIONS

@@ -88,6 +88,8 @@ class Settings(BaseSettings):
     default_payment_window_minutes: int = 30
     default_auto_confirm_days: int = 10
     max_upload_bytes: int = 5 * 1024 * 1024
+    # A product's detail video (MP4); the multipart body limit is the larger of the two.
+    max_video_bytes: int = 20 * 1024 * 1024
     log_level: str = "INFO"
     access_log: bool = Field(
         default=False,

@@ -42,6 +42,7 @@ from weshop.demo.data import (
 )
 from weshop.demo.flashsale import seed_flash_sale
 from weshop.demo.groupbuy import seed_group_buy
+from weshop.demo.product_media import colour_pictures, with_pictures
 from weshop.demo.reviews import seed_reviews
 from weshop.payments.providers import payment_setup
 from weshop.stores.models import Role, Store
@@ -54,7 +55,9 @@ REQUIRED_ROUTES = (
     ("POST", "/api/v1/me/invitations/{invitation_id}/accept"),
     ("POST", "/api/v1/platform/categories"),
     ("POST", "/api/v1/merchant/stores/{store_id}/categories"),
+    ("POST", "/api/v1/merchant/stores/{store_id}/media"),
     ("POST", "/api/v1/merchant/stores/{store_id}/products"),
+    ("PATCH", "/api/v1/merchant/stores/{store_id}/products/{product_id}/skus/{sku_id}"),
     ("POST", "/api/v1/me/addresses"),
     ("POST", "/api/v1/me/orders"),
     ("POST", "/api/v1/me/orders/{order_id}/payments"),
@@ -235,9 +238,10 @@ class _Seeder:
             categories[name] = (await self.call(f"{base}/categories", catalogue, body))["id"]
         skus: dict[tuple[str, str], int] = {}
         for product in spec.products:
-            body = {key: value for key, value in product.items() if key != "category"}
+            body, colour_ids = await with_pictures(self.client, base, catalogue, product)
             body["category_id"] = categories[product["category"]]
             created = await self.call(f"{base}/products", catalogue, body)
+            await colour_pictures(self.client, base, catalogue, created, colour_ids)
             for sku in created["skus"]:
                 label = "/".join(sku["spec_values"][dim["name"]] for dim in product["specs"])
                 skus[(product["title"], label)] = sku["id"]

@@ -6,14 +6,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from weshop.accounts.auth import CurrentUser
 from weshop.accounts.schemas import PhoneNumber
 from weshop.core.clock import Moment
-from weshop.core.errors import RateLimited
+from weshop.core.errors import Conflict, NotFound, RateLimited
 from weshop.core.http import DbSession, IdempotencyKey, RuntimeDep, reads_only
 from weshop.core.idempotency import run_idempotent_after_read
 from weshop.core.ids import PathId
 from weshop.core.openapi import raises
 from weshop.core.pagination import DEFAULT_LIMIT, CursorQuery, Limit, Page, page_of
 from weshop.core.tenancy import StoreScope
-from weshop.orders import pickup_verification, service
+from weshop.orders import pickup_verification, reorder, service
 from weshop.orders.checkout import (
     PreparedCheckout,
     checkout_answer,
@@ -30,6 +30,7 @@ from weshop.orders.schemas import (
     OrderTrackingOut,
     PickupVerifyIn,
     QuoteIn,
+    ReorderOut,
     ShipIn,
     ShippingAddressOut,
 )
@@ -163,6 +164,16 @@ async def confirm_receipt(order_id: PathId, user: CurrentUser, session: DbSessio
     """The shopper has the goods: the order completes."""
     order = await service.confirm_receipt(session, user, order_id)
     return await describe_order(session, order, audience="shopper")
+
+
+@shopper.post("/orders/{order_id}/reorder", response_model=ReorderOut)
+@raises(NotFound, Conflict)
+async def reorder_my_order(order_id: PathId, user: CurrentUser, session: DbSession):
+    """再来一单: put a shipped or completed order's items back into the cart, each SKU still
+    on sale with its ordered quantity (or what is left in stock); the answer says, line by
+    line, what went in and why anything did not. Another status answers 409
+    `not_reorderable`."""
+    return await reorder.reorder(session, user, order_id)
 
 
 @merchant.get("/orders", response_model=Page[OrderOut])

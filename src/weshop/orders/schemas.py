@@ -314,3 +314,22 @@ class PackageTrackingOut(BaseModel):
 class OrderTrackingOut(BaseModel):
     order_id: int
     packages: list[PackageTrackingOut]
+
+
+class ReorderLineOut(BaseModel):
+    product_id: int
+    sku_id: int
+    title: str
+    spec_text: str
+    ordered: int = Field(description="The quantity in the order.")
+    added: int = Field(description="The quantity put in the cart (0: none).")
+    problem: str | None = Field(
+        description="Why not all of it: unpublished, sku_inactive, out_of_stock, "
+        "not_enough_stock (what was left was added), cart_full, quantity_too_large."
+    )
+
+
+class ReorderOut(BaseModel):
+    order_id: int
+    lines: list[ReorderLineOut]
+    all_added: bool

@@ -27,7 +27,7 @@ from weshop.accounts.schemas import AddressOut
 from weshop.cart import service as cart
 from weshop.catalog.views import describe_skus
 from weshop.core.clock import utcnow
-from weshop.core.errors import IdempotencyKeyReused, WeShopError
+from weshop.core.errors import Conflict, IdempotencyKeyReused, WeShopError
 from weshop.core.http import DbSession
 from weshop.core.idempotency import run_idempotent
 from weshop.core.ids import MAX_ID, PathId
@@ -35,7 +35,7 @@ from weshop.core.pagination import page_of
 from weshop.logistics import pickup_points as logistics_pickup
 from weshop.members import service as members
 from weshop.members.service import ALL_POINTS
-from weshop.orders import service
+from weshop.orders import reorder, service
 from weshop.orders.checkout import check_out, quote_basket
 from weshop.orders.models import Order, OrderStatus
 from weshop.orders.pickup import code_qr_svg
@@ -487,3 +487,19 @@ async def confirm_receipt(order_id: PathId, user: PageUser, session: DbSession) 
     except WeShopError as exc:
         return RedirectResponse(f"/me/orders/{order_id}?{urlencode({'error': exc.code})}", 303)
     return RedirectResponse(f"/me/orders/{order_id}?notice=received", 303)
+
+
+@router.post("/me/orders/{order_id}/reorder")
+async def reorder_order(
+    request: Request, order_id: PathId, user: PageUser, session: DbSession
+) -> Response:
+    """再来一单: the order's items go back into the cart, which opens; if some could not,
+    this page says which and why, with the way to the cart."""
+    try:
+        async with undo_on_error(session):
+            result = await reorder.reorder(session, user, order_id)
+    except Conflict as exc:
+        return RedirectResponse(f"/me/orders/{order_id}?{urlencode({'error': exc.code})}", 303)
+    if result.all_added:
+        return RedirectResponse("/cart", 303)
+    return render(request, "orders/shop/reorder.html", {"result": result, "tab": "me"})

@@ -3748,6 +3748,39 @@ def upgrade() -> None:
     for statement in _SEARCH_INDEX_CREATE[op.get_bind().dialect.name]:
         op.execute(statement)
     # end search
+    # h2-product-page
+    with op.batch_alter_table("products", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("detail_blocks", sa.JSON(), nullable=False))
+    with op.batch_alter_table("skus", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column(
+                "image_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
+            )
+        )
+        batch_op.create_foreign_key(
+            batch_op.f("fk_skus_image_id_media_assets"), "media_assets", ["image_id"], ["id"]
+        )
+    op.create_table(
+        "favourites",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("user_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column(
+            "product_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["product_id"], ["products.id"], name=op.f("fk_favourites_product_id_products")
+        ),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["users.id"], name=op.f("fk_favourites_user_id_users")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_favourites")),
+        sa.UniqueConstraint("user_id", "product_id", name=op.f("uq_favourites_user_id_product_id")),
+    )
+    with op.batch_alter_table("favourites", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_favourites_product_id"), ["product_id"], unique=False)
+    # end h2-product-page
     # ### end Alembic commands ###
 
 
@@ -3770,6 +3803,16 @@ def downgrade() -> None:
         op.execute(statement)
     op.drop_table("product_search_docs")
     # end search
+    # h2-product-page
+    with op.batch_alter_table("favourites", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_favourites_product_id"))
+    op.drop_table("favourites")
+    with op.batch_alter_table("skus", schema=None) as batch_op:
+        batch_op.drop_constraint(batch_op.f("fk_skus_image_id_media_assets"), type_="foreignkey")
+        batch_op.drop_column("image_id")
+    with op.batch_alter_table("products", schema=None) as batch_op:
+        batch_op.drop_column("detail_blocks")
+    # end h2-product-page
     # wechat-pay
     with op.batch_alter_table("payments", schema=None) as batch_op:
         batch_op.drop_column("prepay_expires_at")

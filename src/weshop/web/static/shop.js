@@ -12,6 +12,7 @@
   // A form submitted once cannot be sent again while the next page loads.
   document.addEventListener("submit", function (event) {
     var form = event.target;
+    if (event.defaultPrevented) return;  // a page's own check kept it from being sent
     if (form.dataset.sent) { event.preventDefault(); return; }
     form.dataset.sent = "1";
     setTimeout(function () { delete form.dataset.sent; }, 4000);
