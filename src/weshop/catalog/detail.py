@@ -10,13 +10,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from weshop.catalog import repository as repo
 from weshop.catalog.schemas import MAX_DETAIL_BLOCKS, DetailBlockIn, DetailOut, detail_out
-from weshop.catalog.service import _editable, _product
+from weshop.catalog.service import editable, product_of
 from weshop.core.errors import Conflict, NotFound
 from weshop.core.tenancy import StoreScope
 
 
 async def get_detail(session: AsyncSession, scope: StoreScope, product_id: int) -> DetailOut:
-    product = await _product(session, scope, product_id)
+    product = await product_of(session, scope, product_id)
     ids = [block["media_id"] for block in product.detail_blocks if block.get("media_id")]
     return DetailOut(blocks=detail_out(product.detail_blocks, await repo.media(session, ids)))
 
@@ -25,8 +25,8 @@ async def set_detail(
     session: AsyncSession, scope: StoreScope, product_id: int, blocks: Sequence[DetailBlockIn]
 ) -> DetailOut:
     """Replace the whole detail with ``blocks``, in their order."""
-    product = await _product(session, scope, product_id, lock=True)
-    _editable(product)
+    product = await product_of(session, scope, product_id, lock=True)
+    editable(product)
     if len(blocks) > MAX_DETAIL_BLOCKS:
         raise Conflict(f"a detail has at most {MAX_DETAIL_BLOCKS} blocks", code="too_many_blocks")
     if sum(block.kind == "video" for block in blocks) > 1:
