@@ -21,7 +21,7 @@ COUPON = {
 
 
 def ticked(html: str) -> set[str]:
-    return set(re.findall(r'class="step step-done" data-step="(\w+)"', html))
+    return set(re.findall(r'class="guide-step guide-done" data-step="(\w+)"', html))
 
 
 def steps(html: str) -> set[str]:

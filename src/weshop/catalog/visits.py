@@ -58,7 +58,7 @@ PRODUCT_PAGE = re.compile(r"^/p/([1-9][0-9]{0,17})$")
 # Crawlers, link previews and scripts name themselves; browsers all say "Mozilla".
 NOT_A_PERSON = re.compile(
     r"bot|spider|crawl|slurp|preview|facebookexternalhit|curl|wget|python|httpx|go-http|java/"
-    r"|okhttp|libwww|scrapy|headlesschrome|phantomjs|lighthouse",
+    r"|okhttp|libwww|scrapy|phantomjs|lighthouse",
     re.IGNORECASE,
 )
 PREFETCH_HEADERS = (b"purpose", b"sec-purpose", b"x-moz", b"x-purpose")

@@ -31,7 +31,10 @@ class HistoryEntry:
     @property
     def day(self) -> date:
         """The China day of the view, as the page groups them."""
-        return self.viewed_at.astimezone(CHINA_TZ).date()
+        try:
+            return self.viewed_at.astimezone(CHINA_TZ).date()
+        except OverflowError:  # the calendar's last hours: there is no later day to name
+            return self.viewed_at.date()
 
 
 async def my_history(session: AsyncSession, user_id: int, limit: int = SHOWN) -> list[HistoryEntry]:
