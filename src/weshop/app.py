@@ -20,6 +20,8 @@ from weshop.aftersales.events import subscribers as aftersales_subscribers
 from weshop.aftersales.tasks import registry as aftersales_tasks
 from weshop.bargain.events import subscribers as bargain_subscribers
 from weshop.bargain.tasks import registry as bargain_tasks
+from weshop.catalog.visits import COMPONENT as VISITS
+from weshop.catalog.visits import VisitCounter, VisitRecorder
 from weshop.core.clients import install_client_checks
 from weshop.core.config import Settings, get_settings
 from weshop.core.crypto import configure_cipher
@@ -131,6 +133,7 @@ def build_runtime(settings: Settings) -> Runtime:
     subscribers.merge(message_subscribers(settings))
     wire(runtime.db, subscribers)
     runtime.components["code_sender"] = build_code_sender(settings.otp_sender)
+    runtime.components[VISITS] = VisitRecorder()
     runtime.components.update(build_payment_setup(settings).components())
     tracker = build_parcel_tracker(settings)
     if tracker is not None:
@@ -171,6 +174,9 @@ def create_app(settings: Settings | None = None, *, check_schema: bool = True) -
                 asyncio.create_task(worker.run_forever(stop, settings.worker_poll_seconds))
             )
             tasks += [asyncio.create_task(loop) for loop in payments.background(stop)]
+        # Every serving process flushes the visits it counted, worker or not (and once more
+        # when it stops).
+        tasks.append(asyncio.create_task(runtime.components[VISITS].run(runtime.db, stop)))
         try:
             yield
         finally:
@@ -228,6 +234,10 @@ def create_app(settings: Settings | None = None, *, check_schema: bool = True) -
             seconds=settings.response_cache_seconds,
             max_entries=settings.response_cache_entries,
         )
+    # Outside the response cache, so that kept pages are counted too.
+    app.add_middleware(
+        VisitCounter, recorder=runtime.components[VISITS], enabled=settings.record_visits
+    )
     # Outside the response cache: a kept page must not answer a visitor WeChat signs in.
     app.add_middleware(WechatWebSignIn, settings=settings, pages=wechat_sign_in_pages())
     install_client_checks(app, settings)

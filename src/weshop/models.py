@@ -5,6 +5,7 @@ from weshop.affiliates import models as affiliates_models  # noqa: F401  (the po
 from weshop.aftersales import models as aftersales_models  # noqa: F401  (the after-sales tables)
 from weshop.bargain import models as bargain_models  # noqa: F401  (the bargain tables)
 from weshop.cart.models import CartItem
+from weshop.catalog import visit_models  # noqa: F401  (the visit counters, browsing history)
 from weshop.catalog.models import Category, Favourite, Product, Sku
 from weshop.core.db import Base
 from weshop.core.idempotency import IdempotencyRecord

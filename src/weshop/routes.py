@@ -60,6 +60,8 @@ from weshop.logistics import pickup_console as logistics_pickup_console
 from weshop.logistics import tracking_api as logistics_tracking_api
 from weshop.members import api as members_api
 from weshop.members import console as members_console
+from weshop.members import history_api as members_history_api
+from weshop.members import history_web as members_history_web
 from weshop.members import web as members_web
 from weshop.orders import api as orders_api
 from weshop.orders import console as orders_console
@@ -105,6 +107,7 @@ STOREFRONT_PAGES: list[APIRouter] = [
     payments_checkout_web.router,
     promotions_web.router,
     members_web.router,
+    members_history_web.router,
     groupbuy_web.router,
     bargain_web.router,
     flashsale_web.router,
@@ -208,6 +211,7 @@ API_ROUTERS: list[APIRouter] = [
     logistics_api.shop_pickup_points,
     members_api.merchant,
     members_api.shopper,
+    members_history_api.router,
     cart_api.router,
     catalog_favourites_api.router,
     orders_api.shopper,

@@ -20,6 +20,10 @@ from tests.members.support import base_level, make_member
 from tests.orders.conftest import open_shop
 from tests.reviews.support import REVIEW_BODIES, review_ids
 from tests.support import Api, Headers, expect
+from weshop.catalog.visits import COMPONENT as VISITS
+from weshop.catalog.visits import Visitor
+from weshop.core.clock import utcnow
+from weshop.core.security import token_digest
 
 MERCHANT_PREFIX = "/api/v1/merchant/stores/{store_id}"
 SHOPPER_PREFIX = "/api/v1/me/"
@@ -222,6 +226,13 @@ VALID_BODIES[("PUT", "/api/v1/merchant/stores/{store_id}/wechat/my-message-prefe
 }
 
 
+async def viewed_product(api: Api, shopper: Headers, product_id: int) -> None:
+    recorder = api.runtime.components[VISITS]
+    token = shopper["Authorization"].removeprefix("Bearer ")
+    recorder.product_view(product_id, Visitor(token_digest(token), None), utcnow())
+    await recorder.flush(api.runtime.db)
+
+
 @dataclass
 class Tenant:
     store_id: int
@@ -284,6 +295,8 @@ async def populated_tenant(api: Api) -> Tenant:
         ),
         200,
     )
+    # The shopper viewed the product: an entry of their browsing history (足迹).
+    await viewed_product(api, shop.shopper, shop.product["id"])
     coupon_template = expect(
         await client.post(
             f"/api/v1/merchant/stores/{store_id}/coupon-templates",

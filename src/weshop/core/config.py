@@ -105,6 +105,11 @@ class Settings(BaseSettings):
         "the clock changes (a promotion starting). 0 turns the page cache off; turn it off when "
         "processes on several hosts share one database.",
     )
+    record_visits: bool = Field(
+        default=True,
+        description="Count views of the shop's store and product pages (visitors, page views, "
+        "browsing history) in memory and write them in batches every few seconds.",
+    )
     response_cache_entries: int = Field(
         default=2000, ge=1, description="Rendered pages each process keeps, least recent dropped."
     )

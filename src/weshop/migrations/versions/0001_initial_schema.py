@@ -3763,6 +3763,71 @@ def upgrade() -> None:
     op.create_table(
         "favourites",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+    # h6-visits
+    op.create_table(
+        "store_visit_days",
+        sa.Column("store_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column(
+            "page_views", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.ForeignKeyConstraint(
+            ["store_id"], ["stores.id"], name=op.f("fk_store_visit_days_store_id_stores")
+        ),
+        sa.PrimaryKeyConstraint("store_id", "day", name=op.f("pk_store_visit_days")),
+    )
+    op.create_table(
+        "store_visitors",
+        sa.Column("store_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("visitor_key", sa.String(length=64), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["store_id"], ["stores.id"], name=op.f("fk_store_visitors_store_id_stores")
+        ),
+        sa.PrimaryKeyConstraint("store_id", "day", "visitor_key", name=op.f("pk_store_visitors")),
+    )
+    op.create_table(
+        "product_visit_days",
+        sa.Column(
+            "product_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("store_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("views", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["product_id"], ["products.id"], name=op.f("fk_product_visit_days_product_id_products")
+        ),
+        sa.ForeignKeyConstraint(
+            ["store_id"], ["stores.id"], name=op.f("fk_product_visit_days_store_id_stores")
+        ),
+        sa.PrimaryKeyConstraint("product_id", "day", name=op.f("pk_product_visit_days")),
+    )
+    op.create_index(
+        "ix_product_visit_days_store_day", "product_visit_days", ["store_id", "day"], unique=False
+    )
+    op.create_table(
+        "product_visitors",
+        sa.Column(
+            "product_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("visitor_key", sa.String(length=64), nullable=False),
+        sa.Column("store_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["product_id"], ["products.id"], name=op.f("fk_product_visitors_product_id_products")
+        ),
+        sa.ForeignKeyConstraint(
+            ["store_id"], ["stores.id"], name=op.f("fk_product_visitors_store_id_stores")
+        ),
+        sa.PrimaryKeyConstraint(
+            "product_id", "day", "visitor_key", name=op.f("pk_product_visitors")
+        ),
+    )
+    op.create_index(
+        "ix_product_visitors_store_day", "product_visitors", ["store_id", "day"], unique=False
+    )
+    op.create_table(
+        "browsing_history",
         sa.Column("user_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column(
             "product_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
@@ -3781,6 +3846,22 @@ def upgrade() -> None:
     with op.batch_alter_table("favourites", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_favourites_product_id"), ["product_id"], unique=False)
     # end h2-product-page
+        sa.Column("viewed_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["product_id"], ["products.id"], name=op.f("fk_browsing_history_product_id_products")
+        ),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["users.id"], name=op.f("fk_browsing_history_user_id_users")
+        ),
+        sa.PrimaryKeyConstraint("user_id", "product_id", name=op.f("pk_browsing_history")),
+    )
+    op.create_index(
+        "ix_browsing_history_user_viewed",
+        "browsing_history",
+        ["user_id", "viewed_at"],
+        unique=False,
+    )
+    # end h6-visits
     # ### end Alembic commands ###
 
 
@@ -3813,6 +3894,16 @@ def downgrade() -> None:
     with op.batch_alter_table("products", schema=None) as batch_op:
         batch_op.drop_column("detail_blocks")
     # end h2-product-page
+    # h6-visits
+    op.drop_index("ix_browsing_history_user_viewed", table_name="browsing_history")
+    op.drop_table("browsing_history")
+    op.drop_index("ix_product_visitors_store_day", table_name="product_visitors")
+    op.drop_table("product_visitors")
+    op.drop_index("ix_product_visit_days_store_day", table_name="product_visit_days")
+    op.drop_table("product_visit_days")
+    op.drop_table("store_visitors")
+    op.drop_table("store_visit_days")
+    # end h6-visits
     # wechat-pay
     with op.batch_alter_table("payments", schema=None) as batch_op:
         batch_op.drop_column("prepay_expires_at")
