@@ -3763,6 +3763,24 @@ def upgrade() -> None:
     op.create_table(
         "favourites",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("user_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column(
+            "product_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["product_id"], ["products.id"], name=op.f("fk_favourites_product_id_products")
+        ),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["users.id"], name=op.f("fk_favourites_user_id_users")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_favourites")),
+        sa.UniqueConstraint("user_id", "product_id", name=op.f("uq_favourites_user_id_product_id")),
+    )
+    with op.batch_alter_table("favourites", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_favourites_product_id"), ["product_id"], unique=False)
+    # end h2-product-page
     # h6-visits
     op.create_table(
         "store_visit_days",
@@ -3832,20 +3850,6 @@ def upgrade() -> None:
         sa.Column(
             "product_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
         ),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["product_id"], ["products.id"], name=op.f("fk_favourites_product_id_products")
-        ),
-        sa.ForeignKeyConstraint(
-            ["user_id"], ["users.id"], name=op.f("fk_favourites_user_id_users")
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_favourites")),
-        sa.UniqueConstraint("user_id", "product_id", name=op.f("uq_favourites_user_id_product_id")),
-    )
-    with op.batch_alter_table("favourites", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_favourites_product_id"), ["product_id"], unique=False)
-    # end h2-product-page
         sa.Column("viewed_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["product_id"], ["products.id"], name=op.f("fk_browsing_history_product_id_products")
