@@ -31,7 +31,9 @@ from weshop.bargain import web as bargain_web
 from weshop.cart import api as cart_api
 from weshop.cart import web as cart_web
 from weshop.catalog import api as catalog_api
+from weshop.catalog import bulk_api as catalog_bulk_api
 from weshop.catalog import console as catalog_console
+from weshop.catalog import console_bulk as catalog_console_bulk
 from weshop.catalog import console_skus as catalog_console_skus
 from weshop.catalog import console_stock as catalog_console_stock
 from weshop.catalog import console_warehouses as catalog_console_warehouses
@@ -54,7 +56,9 @@ from weshop.members import api as members_api
 from weshop.members import console as members_console
 from weshop.members import web as members_web
 from weshop.orders import api as orders_api
+from weshop.orders import bulk_api as orders_bulk_api
 from weshop.orders import console as orders_console
+from weshop.orders import console_bulk as orders_console_bulk
 from weshop.orders import pickup_console as orders_pickup_console
 from weshop.orders import tracking as orders_tracking
 from weshop.orders import web as orders_web
@@ -133,6 +137,7 @@ templating.SHOP_PAGE_PARTS[:] = [wechat_share_web.jssdk_part]
 
 # The merchant console (``/console``).
 MERCHANT_CONSOLE_PAGES: list[APIRouter] = [
+    orders_console_bulk.router,
     orders_console.router,
     aftersales_console.router,
     reviews_console.router,
@@ -150,6 +155,7 @@ MERCHANT_CONSOLE_PAGES: list[APIRouter] = [
     analytics_console.router,
     flashsale_console.router,
     affiliates_console.router,
+    catalog_console_bulk.router,
     catalog_console.router,
     catalog_console_skus.router,
     catalog_console_stock.router,
@@ -178,6 +184,7 @@ API_ROUTERS: list[APIRouter] = [
     stores_api.merchant,
     stores_api.shop,
     stores_api.me,
+    catalog_bulk_api.merchant,
     catalog_api.merchant,
     catalog_api.shop,
     inventory_api.merchant,
@@ -191,6 +198,7 @@ API_ROUTERS: list[APIRouter] = [
     members_api.shopper,
     cart_api.router,
     orders_api.shopper,
+    orders_bulk_api.merchant,
     orders_api.merchant,
     payments_api.shopper,
     payments_api.callbacks,
