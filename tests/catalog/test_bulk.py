@@ -10,8 +10,8 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from tests.support import expect
-from weshop.catalog.bulk import new_price
-from weshop.catalog.bulk_schemas import AddToPrice, ScalePrice, SetPrice
+from weshop.catalog.bulk.schemas import AddToPrice, ScalePrice, SetPrice
+from weshop.catalog.bulk.service import new_price
 from weshop.inventory.models import StockMovement
 
 SIZES = {"name": "尺码", "values": ["S", "M"]}

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from weshop.catalog import repository as repo
 from weshop.catalog import service
-from weshop.catalog.bulk_schemas import (
+from weshop.catalog.bulk.schemas import (
     MAX_BATCH_SKUS,
     AddToPrice,
     BulkPriceIn,
@@ -226,6 +226,8 @@ async def _move(
             warehouse_id=data.warehouse_id,
         )
     except InvalidInput as exc:
+        if exc.code != "invalid_quantity":
+            raise
         # The input was valid; this SKU's count would leave the range stock is kept in.
         raise Conflict(
             "the change would take an SKU's stock above the highest count",

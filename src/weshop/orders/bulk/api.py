@@ -6,8 +6,8 @@ from fastapi import APIRouter
 
 from weshop.core.http import DbSession
 from weshop.core.tenancy import StoreScope
-from weshop.orders import bulk
-from weshop.orders.bulk_schemas import BatchShippedOut, ShipmentBatchIn, ShipmentBatchOut
+from weshop.orders.bulk import service as bulk
+from weshop.orders.bulk.schemas import BatchShippedOut, ShipmentBatchIn, ShipmentBatchOut
 from weshop.stores.access import staff_with
 from weshop.stores.permissions import Permission
 

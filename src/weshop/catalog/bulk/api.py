@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from weshop.catalog import bulk
-from weshop.catalog.bulk_schemas import (
+from weshop.catalog.bulk import service as bulk
+from weshop.catalog.bulk.schemas import (
     BulkPriceIn,
     BulkProductOut,
     BulkResultOut,

@@ -1,6 +1,6 @@
 """The products list's bulk tools in the merchant console: the selected products, one action
 (批量上架 / 批量下架 / 批量改价 / 批量改库存), a preview of what it changes, then the change
-itself, all of it or nothing (``catalog.bulk``)."""
+itself, all of it or nothing (``catalog.bulk.service``)."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ValidationError
 from starlette.responses import RedirectResponse, Response
 
-from weshop.catalog import bulk
-from weshop.catalog.bulk_schemas import MAX_BATCH, BulkPriceIn, BulkStatusIn, BulkStockIn
+from weshop.catalog.bulk import service as bulk
+from weshop.catalog.bulk.schemas import MAX_BATCH, BulkPriceIn, BulkStatusIn, BulkStockIn
 from weshop.core.errors import NotFound, PermissionDenied, WeShopError
 from weshop.core.http import DbSession
 from weshop.core.idempotency import run_idempotent

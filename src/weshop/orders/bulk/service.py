@@ -24,7 +24,7 @@ from weshop.core.tenancy import StoreScope
 from weshop.logistics.carriers.codes import carrier_code, carrier_name
 from weshop.orders import repository as repo
 from weshop.orders import service
-from weshop.orders.bulk_schemas import MAX_SHIP_BATCH, TRACKING_NO, BatchShipmentIn
+from weshop.orders.bulk.schemas import MAX_SHIP_BATCH, TRACKING_NO, BatchShipmentIn
 from weshop.orders.models import Order, OrderStatus
 from weshop.orders.schemas import PackageIn
 

@@ -18,8 +18,8 @@ from weshop.core.http import DbSession
 from weshop.core.idempotency import run_idempotent
 from weshop.core.ids import MAX_ID
 from weshop.logistics.carriers.codes import CARRIERS
-from weshop.orders import bulk
-from weshop.orders.bulk_schemas import MAX_SHIP_BATCH, ShipmentBatchIn
+from weshop.orders.bulk import service as bulk
+from weshop.orders.bulk.schemas import MAX_SHIP_BATCH, ShipmentBatchIn
 from weshop.orders.models import Order
 from weshop.orders.views import describe_orders, shipping_address
 from weshop.stores.console_access import ConsoleAccess, console_page, console_staff
