@@ -60,11 +60,13 @@ class PlannedSku:
 @contextmanager
 def _about(product: Product) -> Iterator[None]:
     """A refusal while changing ``product`` says which product it was."""
+    # Read before: after a refusal from the database the row can no longer be loaded.
+    named = {"product_id": product.id, "title": product.title}
     try:
         yield
     except WeShopError as exc:
         given = exc.details if isinstance(exc.details, dict) else {}
-        exc.details = {**given, "product_id": product.id, "title": product.title}
+        exc.details = {**given, **named}
         raise
 
 

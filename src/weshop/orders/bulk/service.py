@@ -86,11 +86,13 @@ def not_shippable(order: Order, pickup_order: bool) -> str | None:
 @contextmanager
 def _about(order: Order) -> Iterator[None]:
     """A refusal while shipping ``order`` says which order it was."""
+    # Read before: after a refusal from the database the row can no longer be loaded.
+    named = {"order_id": order.id, "order_no": order.order_no}
     try:
         yield
     except WeShopError as exc:
         given = exc.details if isinstance(exc.details, dict) else {}
-        exc.details = {**given, "order_id": order.id, "order_no": order.order_no}
+        exc.details = {**given, **named}
         raise
 
 
