@@ -72,7 +72,7 @@ def _signed_fen(text: str) -> int | None:
     return sign * fen if isinstance(fen, int) else None
 
 
-def _change(request: Request, action: str, values: dict[str, Any]) -> tuple[Any, str]:
+def _change(action: str, values: dict[str, Any]) -> tuple[Any, str]:
     """The change typed in the action bar as the API takes it, or the message of its error."""
     if action == "price":
         mode = str(values.get("price_mode", "set"))
@@ -109,7 +109,7 @@ def read_batch(request: Request, values: dict[str, Any]) -> tuple[str, Body | No
     if action in ("publish", "unpublish"):
         body["action"] = action
     else:
-        body["change"], message = _change(request, action, values)
+        body["change"], message = _change(action, values)
         schema = BulkPriceIn
         if action == "stock":
             schema = BulkStockIn

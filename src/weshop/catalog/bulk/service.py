@@ -134,9 +134,16 @@ async def plan_prices(
     """Every SKU of the batch with its price now and after the change, or 409
     ``price_out_of_range`` naming the SKUs the change would price below 1 fen or above the
     highest price; nothing is written."""
-    products = await batch_products(session, scope, data.product_ids)
+    return await _priced(
+        session, await batch_products(session, scope, data.product_ids), data.change
+    )
+
+
+async def _priced(
+    session: AsyncSession, products: list[Product], change: PriceChange
+) -> list[PlannedSku]:
     planned = [
-        PlannedSku(p, sku, sku.price_fen, new_price(sku.price_fen, data.change))
+        PlannedSku(p, sku, sku.price_fen, new_price(sku.price_fen, change))
         for p, sku in await _skus(session, products)
     ]
     out_of_range = [
@@ -154,11 +161,11 @@ async def plan_prices(
 
 
 async def change_prices(session: AsyncSession, scope: StoreScope, data: BulkPriceIn) -> BulkOutcome:
-    """Set or move the price of every SKU of the batch, each through ``update_sku``."""
+    """Set or move the price of every SKU of the batch, each through ``update_sku``; the
+    products are held first (in id order), so each SKU's price is read as it is changed."""
     products = await batch_products(session, scope, data.product_ids, lock=True)
-    planned = await plan_prices(session, scope, data)
     changed = 0
-    for row in planned:
+    for row in await _priced(session, products, data.change):
         if row.after != row.before:
             with _about(row.product):
                 await service.update_sku(
