@@ -10,6 +10,7 @@ import httpx
 
 from tests.orders.test_console import HTML, csrf_of, use_session
 from tests.support import Api, Headers, Runner, expect
+from weshop.orders.bulk.service import read_tracking_csv
 
 SHIPPED = ("shipped",)
 
@@ -333,3 +334,23 @@ async def test_packing_slips_show_each_order_and_the_recipient_by_role(api, clie
     assert "13912345678" not in masked.text and "139****5678" in masked.text
     bad = await client.get(f"{store.base}/packing-slips?order_ids=abc", headers=HTML)
     assert bad.status_code == 422
+
+
+def test_the_csv_reader_takes_what_spreadsheets_save():
+    """A BOM and CRLF (Excel's UTF-8), English headers in any order, quoted cells, the quote
+    our own export puts before a risky cell, and blank lines; line numbers are the file's."""
+    text = (
+        "\ufeffTracking number,Order number,Carrier\r\n"
+        '"SF1234567","\'20261206000001","顺丰"\r\n'
+        "\r\n"
+        "YT7654321,20261206000002,YTO\r\n"
+        ",20261206000003,\r\n"
+    )
+    rows, problems = read_tracking_csv(text.encode("utf-8"))
+    assert [(r.line, r.order_no, r.carrier, r.tracking_no) for r in rows] == [
+        (2, "20261206000001", "顺丰", "SF1234567"),
+        (4, "20261206000002", "YTO", "YT7654321"),
+        (5, "20261206000003", "", ""),
+    ]
+    assert [(p.line, p.code) for p in problems] == [(5, "unknown_carrier"), (5, "bad_tracking_no")]
+    assert read_tracking_csv(b"x" * (300 * 1024))[1][0].code == "file_too_large"
