@@ -44,6 +44,8 @@ from weshop.catalog import favourites_api as catalog_favourites_api
 from weshop.catalog import favourites_web as catalog_favourites_web
 from weshop.catalog import platform_console as catalog_platform
 from weshop.catalog import web as catalog_web
+from weshop.catalog.bulk import api as catalog_bulk_api
+from weshop.catalog.bulk import console as catalog_console_bulk
 from weshop.flashsale import api as flashsale_api
 from weshop.flashsale import console as flashsale_console
 from weshop.flashsale import web as flashsale_web
@@ -68,6 +70,8 @@ from weshop.orders import console as orders_console
 from weshop.orders import pickup_console as orders_pickup_console
 from weshop.orders import tracking as orders_tracking
 from weshop.orders import web as orders_web
+from weshop.orders.bulk import api as orders_bulk_api
+from weshop.orders.bulk import console as orders_console_bulk
 from weshop.payments import api as payments_api
 from weshop.payments import checkout_api as payments_checkout_api
 from weshop.payments import checkout_web as payments_checkout_web
@@ -148,6 +152,7 @@ templating.SHOP_PAGE_PARTS[:] = [wechat_share_web.jssdk_part]
 
 # The merchant console (``/console``).
 MERCHANT_CONSOLE_PAGES: list[APIRouter] = [
+    orders_console_bulk.router,
     orders_console.router,
     aftersales_console.router,
     reviews_console.router,
@@ -165,6 +170,7 @@ MERCHANT_CONSOLE_PAGES: list[APIRouter] = [
     analytics_console.router,
     flashsale_console.router,
     affiliates_console.router,
+    catalog_console_bulk.router,
     catalog_console.router,
     catalog_console_skus.router,
     catalog_console_imports.router,
@@ -199,6 +205,7 @@ API_ROUTERS: list[APIRouter] = [
     stores_api.merchant,
     stores_api.shop,
     stores_api.me,
+    catalog_bulk_api.merchant,
     catalog_api.merchant,
     catalog_api.shop,
     catalog_api.platform,
@@ -215,6 +222,7 @@ API_ROUTERS: list[APIRouter] = [
     cart_api.router,
     catalog_favourites_api.router,
     orders_api.shopper,
+    orders_bulk_api.merchant,
     orders_api.merchant,
     payments_api.shopper,
     payments_checkout_api.callbacks,

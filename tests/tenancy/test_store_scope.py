@@ -218,6 +218,22 @@ VALID_BODIES.update(
             "new_value": "酒红",
         },
         ("POST", f"{PRODUCT}/specs/values/retire"): {"name": "颜色", "value": "红"},
+        ("POST", "/api/v1/merchant/stores/{store_id}/products/bulk/status"): {
+            "product_ids": [1],
+            "action": "unpublish",
+        },
+        ("POST", "/api/v1/merchant/stores/{store_id}/products/bulk/price"): {
+            "product_ids": [1],
+            "change": {"mode": "add", "amount_fen": 1},
+        },
+        ("POST", "/api/v1/merchant/stores/{store_id}/products/bulk/stock"): {
+            "product_ids": [1],
+            "change": {"mode": "add", "quantity": 1},
+            "reason": "到货",
+        },
+        ("POST", "/api/v1/merchant/stores/{store_id}/shipment-batches"): {
+            "shipments": [{"order_id": 1, "carrier": "顺丰", "tracking_no": "SF123456"}]
+        },
     }
 )
 VALID_BODIES[("PUT", "/api/v1/merchant/stores/{store_id}/wechat/my-message-preferences")] = {
