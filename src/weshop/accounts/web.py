@@ -151,8 +151,8 @@ async def signout(request: Request, session: DbSession) -> Response:
 async def address_book(
     request: Request, user: PageUser, session: DbSession, next: NextPath = None
 ) -> Response:
-    """The addresses, default first, masked as the API masks them."""
-    addresses = [AddressOut.masked(a) for a in await service.list_addresses(session, user)]
+    """The addresses, default first, in full: they are the shopper's own."""
+    addresses = [AddressOut.of_owner(a) for a in await service.list_addresses(session, user)]
     return render(
         request,
         "accounts/shop/addresses.html",
@@ -224,8 +224,7 @@ async def add_address(request: Request, user: PageUser, session: DbSession) -> R
 async def edit_address(
     request: Request, address_id: PathId, user: PageUser, session: DbSession, next: NextPath = None
 ) -> Response:
-    """The owner edits their own address, so the form shows it unmasked (as the API's
-    ``reveal`` does for its owner)."""
+    """The owner edits their own address, in full."""
     address = await service.get_address(session, user, address_id)
     values = {name: getattr(address, name) for name in AddressIn.model_fields}
     return _address_form(request, values, address_id=address_id, next_path=local_path(next, ""))
