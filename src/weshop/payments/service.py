@@ -43,6 +43,7 @@ from weshop.payments.provider import (
 from weshop.payments.refunds import out_number, request_refund
 from weshop.payments.state import PAYMENT_MACHINE
 from weshop.payments.sub_merchants import refuse_direct_mode_for_many_stores, sub_mchid_for
+from weshop.stores.models import Store
 
 log = structlog.get_logger(__name__)
 
@@ -96,7 +97,7 @@ async def start_payment(
             and payment.channel == channel
             and payment.appid == (payer.appid if payer else None)
         ):
-            return await _with_fresh_prepay(payment, order, provider, sub_mchid, payer)
+            return await _with_fresh_prepay(session, payment, order, provider, sub_mchid, payer)
     payment = Payment(
         store_id=order.store_id,
         order_id=order.id,
@@ -108,7 +109,10 @@ async def start_payment(
         channel=channel,
         appid=payer.appid if payer else None,
     )
-    created = await _create_at_provider(payment, order, provider, sub_mchid, payer_ip, payer)
+    description = await _description(session, order)
+    created = await _create_at_provider(
+        payment, order, description, provider, sub_mchid, payer_ip, payer
+    )
     payment.cashier_url = created.cashier_url
     payment.prepay_id = created.prepay_id
     payment.prepay_expires_at = created.prepay_expires_at
@@ -129,9 +133,18 @@ async def start_payment(
     return payment
 
 
+async def _description(session: AsyncSession, order: Order) -> str:
+    """What the payer sees in WeChat Pay: the store's name and the order, in Chinese, as
+    WeChat Pay asks (商户名称-商品描述), within its 127 bytes."""
+    store = await session.get(Store, order.store_id)
+    name = store.name[:20] if store is not None else ""
+    return f"{name}-订单{order.order_no}" if name else f"订单{order.order_no}"
+
+
 async def _create_at_provider(
     payment: Payment,
     order: Order,
+    description: str,
     provider: PaymentProvider,
     sub_mchid: str | None,
     payer_ip: str | None,
@@ -141,7 +154,7 @@ async def _create_at_provider(
     return await provider.create_payment(
         out_trade_no=payment.out_trade_no,
         amount_fen=payment.amount_fen,
-        description=f"WeShop order {order.order_no}",
+        description=description,
         expires_at=order.pay_deadline,
         sub_mchid=sub_mchid,
         payer_ip=payer_ip,
@@ -151,6 +164,7 @@ async def _create_at_provider(
 
 
 async def _with_fresh_prepay(
+    session: AsyncSession,
     payment: Payment,
     order: Order,
     provider: PaymentProvider,
@@ -162,7 +176,10 @@ async def _with_fresh_prepay(
     expires = payment.prepay_expires_at
     if payer is None or (expires is not None and utcnow() < expires):
         return payment
-    created = await _create_at_provider(payment, order, provider, sub_mchid, None, payer)
+    description = await _description(session, order)
+    created = await _create_at_provider(
+        payment, order, description, provider, sub_mchid, None, payer
+    )
     payment.prepay_id = created.prepay_id
     payment.prepay_expires_at = created.prepay_expires_at
     return payment
