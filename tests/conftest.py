@@ -112,6 +112,7 @@ def settings(data_dir: Path, wxsim: WxSim) -> Settings:
         sandbox_payments=True,
         run_worker_in_process=False,
         otp_per_phone_per_minute=1000,
+        otp_resend_seconds=0,
         otp_per_phone_per_day=1000,
         otp_per_client_per_hour=100000,
         public_base_url="http://test",

@@ -46,6 +46,7 @@ def demo_settings(tmp_path: Path) -> Settings:
         sandbox_payments=True,  # as `weshop demo` sets it: the seeded orders are paid there
         # The seed asks for each shopper's code; the tests ask again within the minute.
         otp_per_phone_per_minute=10,
+        otp_resend_seconds=0,
     )
 
 

@@ -64,8 +64,13 @@ async def test_answers_mask_personal_data_unless_a_role_needs_it(api, client):
     assert full["phone"] == ADDRESS_PHONE
     finance = await api.add_staff(shop.store["id"], shop.owner, "finance")
     assert (await client.get(f"{base}/shipping-address", headers=finance)).status_code == 403
+    # The shopper's own answers carry their own address in full; staff's stay masked (above).
     addresses = expect(await client.get("/api/v1/me/addresses", headers=shop.shopper), 200)
-    assert addresses[0]["phone"] == "139****5678"
+    assert addresses[0]["phone"] == ADDRESS_PHONE and STREET in addresses[0]["detail"]
+    mine = expect(await client.get(f"/api/v1/me/orders/{order_id}", headers=shop.shopper), 200)
+    assert mine["shipping_address"]["phone"] == ADDRESS_PHONE
+    assert STREET in mine["shipping_address"]["detail"]
+    assert mine["shipping_address"]["recipient"] == "张三"
 
 
 async def test_staff_find_orders_by_full_phone_through_the_blind_index(api, client):

@@ -27,13 +27,17 @@ async def test_the_first_address_is_the_default_and_defaults_move(api, client):
     assert [a["is_default"] for a in listed] == [True, False]
 
 
-async def test_the_owner_can_reveal_edit_and_delete_an_address(api, client):
+async def test_the_owner_sees_edits_and_deletes_their_address_in_full(api, client):
     shopper = await api.sign_in()
     address = await api.add_address(shopper)
     path = f"/api/v1/me/addresses/{address['id']}"
-    assert address["recipient"] == "张*"
-    full = expect(await client.get(path, params={"reveal": "true"}, headers=shopper), 200)
-    assert full["recipient"] == "张三" and full["phone"] == "13912345678"
+    # Their own: in full, without asking (``reveal`` is still accepted).
+    assert address["recipient"] == "张三" and address["phone"] == "13912345678"
+    for params in ({}, {"reveal": "true"}):
+        full = expect(await client.get(path, params=params, headers=shopper), 200)
+        assert full["recipient"] == "张三" and full["phone"] == "13912345678"
+    other = await api.sign_in()
+    assert (await client.get(path, headers=other)).status_code == 404
     changed = expect(await client.patch(path, json={"city": "宁波市"}, headers=shopper), 200)
     assert changed["city"] == "宁波市"
     assert (await client.delete(path, headers=shopper)).status_code == 204

@@ -194,7 +194,7 @@ async def test_the_server_keeps_answering_while_ten_sign_ins_hash(
     assert len(health) >= 10 and len(held_up) <= 2, (one_hash, sorted(health)[-12:])
 
 
-LOCKED_ZH = re.compile(r"密码错误次数过多,密码登录已暂停,请 1 分钟后再试")
+LOCKED_ZH = re.compile(r"密码错误次数过多，密码登录已暂停，请 1 分钟后再试")
 
 
 async def test_the_console_sign_in_page_says_the_password_is_locked(client, runtime, settings):
@@ -225,4 +225,4 @@ async def test_the_storefront_sign_in_page_says_how_long_to_wait(client, setting
     for _ in range(settings.otp_max_attempts):
         await post(client, "/signin", {"phone": phone, "code": "000000"}, status=401)
     limited = await post(client, "/signin", {"phone": phone, "code": "000000"}, status=429)
-    assert re.search(r"尝试次数过多,请 \d+ 分钟后再试", limited.text), limited.text
+    assert re.search(r"尝试次数过多，请 \d+ 分钟后再试", limited.text), limited.text

@@ -87,7 +87,9 @@ async def test_the_address_book_adds_edits_masks_and_deletes(api, client, runtim
     added = await post(client, "/me/addresses/new", fields)
     assert added.headers["location"] == "/checkout"
     listing = await page(client, "/me/addresses")
-    assert "139****5678" in listing and "13912345678" not in listing and "默认" in listing
+    # The shopper's own book is shown in full (masking is for staff, logs and exports).
+    assert "13912345678" in listing and "李四" in listing and "文三路 100 号" in listing
+    assert "默认" in listing
     address_id = re.search(r"/me/addresses/(\d+)/edit", listing).group(1)
     editing = await page(client, f"/me/addresses/{address_id}/edit")
     assert 'value="13912345678"' in editing and "<option selected>浙江省</option>" in editing

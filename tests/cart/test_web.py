@@ -25,7 +25,8 @@ async def test_adding_to_the_cart_signed_out_goes_to_sign_in_and_back(api, clien
         headers=HTML,
     )
     assert answer.status_code == 303
-    assert answer.headers["location"] == f"/signin?next=%2Fp%2F{product['id']}"
+    assert answer.headers["location"] == f"/signin?next=/p/{product['id']}"
+    assert "weshop_pending" in client.cookies  # see tests/web/test_pending_action.py
 
 
 async def test_the_cart_groups_by_store_and_changes_quantities(api, client) -> None:

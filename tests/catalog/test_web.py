@@ -105,7 +105,7 @@ async def test_a_sold_out_product_offers_nothing_to_buy(api, client) -> None:
     store_id, owner = await api.new_store()
     product = await api.create_product(store_id, owner, title="限量茶饼", stock=0)
     text = await page(client, f"/p/{product['id']}")
-    assert "抱歉,该商品已售罄" in text and 'name="intent"' not in text
+    assert "抱歉，该商品已售罄" in text and 'name="intent"' not in text
 
 
 async def test_search_finds_products_by_every_word(api, client) -> None:
@@ -129,7 +129,7 @@ async def test_a_suspended_store_says_so_and_offers_nothing(api, client) -> None
     home = await page(client, f"/s/{store['id']}")
     assert "店铺已暂停营业" in home and "停售商品" not in home
     product_page = await page(client, f"/p/{product['id']}")
-    assert "该店铺已暂停营业,暂不接受下单" in product_page and "/cart/items" not in product_page
+    assert "该店铺已暂停营业，暂不接受下单" in product_page and "/cart/items" not in product_page
     assert "停售商品" not in await page(client, "/")
 
 

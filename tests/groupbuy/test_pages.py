@@ -210,7 +210,7 @@ async def test_the_console_edits_an_opened_campaign_and_stops_it_with_a_warning(
     )
     assert campaign["simulated_fill"] is False and campaign["group_size"] == 3
     refused = await post_form(client, edit_url, edit_url, {**shown, "group_size": "5"})
-    assert refused.status_code == 422 and "已有人开团:此项不能再修改。" in refused.text
+    assert refused.status_code == 422 and "已有人开团：此项不能再修改。" in refused.text
     assert (await gshop.campaign_now())["group_size"] == 3
 
     page = await client.get(detail_url, headers=HTML)

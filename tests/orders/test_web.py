@@ -59,11 +59,14 @@ async def test_checkout_names_every_discount_and_why_other_coupons_are_unusable(
     for template in (usable, too_high):
         expect(await claim(client, headers, template["id"]), 201)
     text = await page(client, "/checkout", sku=shop["sku"], quantity=2)
-    assert "高山云雾绿茶" in text and "¥60.00 × 2" in text
+    assert "高山云雾绿茶" in text
+    assert re.search(r"<dt>单价</dt><dd>¥60.00</dd>.*<dt>数量</dt><dd>2</dd>", text, re.S)
+    assert "<dt>小计（优惠后）</dt>" in text
     assert "优惠券：满100减10" in text and "-¥10.00" in text
     assert "未达到使用门槛" in text and "满500减50" in text
     assert "本店应付" in text and "¥110.00" in text
-    assert "139****5678" in text and "13912345678" not in text
+    # The shopper's own address, in full.
+    assert "13912345678" in text and "139****5678" not in text
 
 
 async def test_choosing_no_coupon_prices_again(api, client) -> None:

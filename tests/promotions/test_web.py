@@ -23,7 +23,7 @@ async def test_the_coupon_centre_claims_into_my_coupons(api, client) -> None:
         data={"csrf_token": token, "template_id": template["id"], "store_id": store_id},
         headers=HTML,
     )
-    assert signed_out.headers["location"] == f"/signin?next=%2Fcoupons%3Fstore_id%3D{store_id}"
+    assert signed_out.headers["location"] == f"/signin?next=/coupons%3Fstore_id%3D{store_id}"
 
     await sign_in_page(client)
     claimed = await post(

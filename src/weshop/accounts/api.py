@@ -93,14 +93,14 @@ async def me(user: CurrentUser):
 
 @router.get("/me/addresses", response_model=list[AddressOut])
 async def list_addresses(user: CurrentUser, session: DbSession):
-    """The address book, default first, with personal data masked."""
-    return [AddressOut.masked(a) for a in await service.list_addresses(session, user)]
+    """The address book, default first, in full: it is the signed-in user's own."""
+    return [AddressOut.of_owner(a) for a in await service.list_addresses(session, user)]
 
 
 @router.post("/me/addresses", status_code=status.HTTP_201_CREATED, response_model=AddressOut)
 async def add_address(body: AddressIn, user: CurrentUser, session: DbSession):
     """Add an address; the first one becomes the default."""
-    return AddressOut.masked(await service.add_address(session, user, body))
+    return AddressOut.of_owner(await service.add_address(session, user, body))
 
 
 @router.get("/me/addresses/{address_id}", response_model=AddressOut)
@@ -108,13 +108,12 @@ async def get_address(
     address_id: PathId,
     user: CurrentUser,
     session: DbSession,
-    reveal: bool = Query(False, description="Show the owner the unmasked address for editing."),
+    reveal: bool = Query(
+        False, description="Accepted for older clients: the owner always sees it in full."
+    ),
 ):
-    """One address of the signed-in user."""
-    address = await service.get_address(session, user, address_id)
-    if reveal:
-        return AddressOut.model_validate(address, from_attributes=True)
-    return AddressOut.masked(address)
+    """One address of the signed-in user, in full."""
+    return AddressOut.of_owner(await service.get_address(session, user, address_id))
 
 
 @router.patch("/me/addresses/{address_id}", response_model=AddressOut)
@@ -122,7 +121,7 @@ async def update_address(
     address_id: PathId, body: AddressPatch, user: CurrentUser, session: DbSession
 ):
     """Change some fields of an address."""
-    return AddressOut.masked(await service.update_address(session, user, address_id, body))
+    return AddressOut.of_owner(await service.update_address(session, user, address_id, body))
 
 
 @router.delete("/me/addresses/{address_id}", status_code=status.HTTP_204_NO_CONTENT)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from urllib.parse import urlencode
 
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,6 +19,7 @@ from weshop.accounts.schemas import CodeRequest, SignIn
 from weshop.core.errors import RateLimited, WeShopError
 from weshop.core.http import client_address
 from weshop.core.runtime import Runtime
+from weshop.web import pending_action
 from weshop.web.csrf import renew_pre_session
 from weshop.web.errors import N_, error_message
 from weshop.web.forms import undo_on_error
@@ -35,6 +37,7 @@ _WAIT_MESSAGES = {
     ),
     "rate_limited": N_("Too many attempts. Try again in %(minutes)d min."),
 }
+RESEND_WAIT = N_("A code was just sent. You can ask for a new one in %(seconds)d s.")
 
 
 @dataclass
@@ -43,6 +46,8 @@ class SignInStep:
     status_code: int = 200
     demo_code: str | None = None
     issued: service.IssuedSession | None = None
+    # Seconds until another code may be asked for (the page counts them down).
+    resend_in: int = 0
 
 
 def _input_errors(request: Request, exc: ValidationError) -> SignInStep:
@@ -55,10 +60,14 @@ def _input_errors(request: Request, exc: ValidationError) -> SignInStep:
 
 def _refused(request: Request, exc: WeShopError, on: str) -> SignInStep:
     message = error_message(request, exc.code, exc.message)
+    resend_in = 0
     if isinstance(exc, RateLimited) and exc.retry_after_seconds and exc.code in _WAIT_MESSAGES:
         minutes = math.ceil(exc.retry_after_seconds / 60)
         message = gettext(request, _WAIT_MESSAGES[exc.code]) % {"minutes": minutes}
-    return SignInStep(errors={on: message}, status_code=exc.status_code)
+    if isinstance(exc, RateLimited) and exc.code == "code_resend_wait":
+        resend_in = exc.retry_after_seconds or 0
+        message = gettext(request, RESEND_WAIT) % {"seconds": resend_in}
+    return SignInStep(errors={on: message}, status_code=exc.status_code, resend_in=resend_in)
 
 
 async def send_code(
@@ -81,7 +90,10 @@ async def send_code(
             )
     except WeShopError as exc:
         return _refused(request, exc, "phone")
-    return SignInStep(demo_code=code if runtime.settings.demo_mode else None)
+    return SignInStep(
+        demo_code=code if runtime.settings.demo_mode else None,
+        resend_in=runtime.settings.otp_resend_seconds,
+    )
 
 
 async def check_code(
@@ -129,8 +141,14 @@ async def check_password(
 def signed_in(request: Request, next_path: str, issued: service.IssuedSession) -> Response:
     """Start the cookie session and go where the visitor was heading. The forms' tokens are
     bound to the new session from now on, and the pre-session value they were bound to before
-    is replaced."""
+    is replaced. A shopper action that sign-in interrupted is finished first, on the
+    continue page (which also says when it can no longer be)."""
     response = RedirectResponse(next_path, 303)
+    if pending_action.has_pending(request):
+        pending_action.carry_into_session(request, response, issued.token)
+        response.headers["location"] = (
+            f"{pending_action.CONTINUE_PATH}?{urlencode({'next': next_path})}"
+        )
     start_session(request, response, issued.token, issued.expires_in_seconds)
     renew_pre_session(request, response)
     return response

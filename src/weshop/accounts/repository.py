@@ -47,14 +47,24 @@ async def session_holder(session: AsyncSession, token_hash: str) -> tuple[int, d
     return None if row is None else (row.user_id, row.expires_at)
 
 
-async def latest_login_code(session: AsyncSession, index: str, now: datetime) -> LoginCode | None:
-    return await session.scalar(
+async def live_login_codes(session: AsyncSession, index: str, now: datetime) -> list[LoginCode]:
+    """The phone's codes that are neither used nor expired, newest first."""
+    found = await session.scalars(
         select(LoginCode)
         .where(
             LoginCode.phone_index == index,
             LoginCode.used_at.is_(None),
             LoginCode.expires_at > now,
         )
+        .order_by(LoginCode.id.desc())
+    )
+    return list(found)
+
+
+async def last_code_sent_at(session: AsyncSession, index: str) -> datetime | None:
+    return await session.scalar(
+        select(LoginCode.created_at)
+        .where(LoginCode.phone_index == index)
         .order_by(LoginCode.id.desc())
         .limit(1)
     )
@@ -68,6 +78,15 @@ async def consume_login_code(session: AsyncSession, code_id: int, now: datetime)
         .values(used_at=now)
     )
     return result.rowcount == 1
+
+
+async def retire_login_codes(session: AsyncSession, index: str, now: datetime) -> None:
+    """After a sign-in the phone's other codes are worth nothing."""
+    await session.execute(
+        update(LoginCode)
+        .where(LoginCode.phone_index == index, LoginCode.used_at.is_(None))
+        .values(used_at=now)
+    )
 
 
 async def revoke_session(session: AsyncSession, token_hash: str, now: datetime) -> None:

@@ -4,7 +4,7 @@ from typing import TYPE_CHECKING, Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
-from weshop.core.crypto import mask_name, mask_phone, mask_text, normalize_phone
+from weshop.core.crypto import mask_phone, normalize_phone
 from weshop.core.regions import check_province
 
 if TYPE_CHECKING:
@@ -122,7 +122,9 @@ class AddressPatch(BaseModel):
 
 
 class AddressOut(BaseModel):
-    """An address as the API shows it: recipient, phone and street masked."""
+    """An address of the address book, as its owner sees it: in full. Only the owner is ever
+    shown their book; staff see an order's copy of the address, masked unless their role needs
+    it (weshop.orders.views.shipping_address)."""
 
     id: int
     recipient: str
@@ -135,18 +137,8 @@ class AddressOut(BaseModel):
     is_default: bool
 
     @classmethod
-    def masked(cls, address: Address) -> AddressOut:
-        return cls(
-            id=address.id,
-            recipient=mask_name(address.recipient),
-            phone=mask_phone(address.phone),
-            province=address.province,
-            city=address.city,
-            district=address.district,
-            detail=mask_text(address.detail),
-            postal_code=address.postal_code,
-            is_default=address.is_default,
-        )
+    def of_owner(cls, address: Address) -> AddressOut:
+        return cls.model_validate(address, from_attributes=True)
 
 
 def user_out(user: User) -> UserOut:

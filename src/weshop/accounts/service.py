@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+import math
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -22,6 +23,7 @@ from weshop.core.errors import (
     InvalidInput,
     NotFound,
     PasswordLocked,
+    RateLimited,
     Unauthenticated,
 )
 from weshop.core.lockout import Backoff, Locked, Lockouts
@@ -66,14 +68,27 @@ async def request_login_code(
     limiter: RateLimiter,
     sender: CodeSender,
 ) -> str:
-    """Create and send a 6-digit code; limited per phone and per client address."""
+    """Create and send a 6-digit code; limited per phone and per client address, and one
+    code per ``otp_resend_seconds`` for a phone (the wait the sign-in page counts down). A new
+    code does not void the earlier ones: each works until it expires, as SMS sign-ins do."""
     # Limits count phones by their blind index: a counter is no place for a phone number.
     index = repo.phone_index(phone)
     await enforce(
         limiter, Limit("otp.client", settings.otp_per_client_per_hour, 3600), f"ip:{client}"
     )
-    await enforce(limiter, Limit("otp.phone.minute", settings.otp_per_phone_per_minute, 60), index)
-    await enforce(limiter, Limit("otp.phone.day", settings.otp_per_phone_per_day, 86400), index)
+    too_many: RateLimited | None = None
+    try:
+        await enforce(
+            limiter, Limit("otp.phone.minute", settings.otp_per_phone_per_minute, 60), index
+        )
+        await enforce(limiter, Limit("otp.phone.day", settings.otp_per_phone_per_day, 86400), index)
+    except RateLimited as exc:
+        too_many = exc
+    # Read in the request's transaction, so after the limits (which count in their own): a
+    # resend too soon is refused with the seconds left, which the page counts down.
+    await _wait_before_resend(session, index, settings)
+    if too_many is not None:
+        raise too_many
     code = f"{secrets.randbelow(1_000_000):06d}"
     session.add(
         LoginCode(
@@ -84,6 +99,20 @@ async def request_login_code(
     )
     await sender.send(phone, code)
     return code
+
+
+async def _wait_before_resend(session: AsyncSession, index: str, settings: Settings) -> None:
+    last_sent = await repo.last_code_sent_at(session, index)
+    if last_sent is None or settings.otp_resend_seconds <= 0:
+        return
+    wait = settings.otp_resend_seconds - (utcnow() - last_sent).total_seconds()
+    if wait > 0:
+        raise RateLimited(
+            f"a code was just sent; ask for another in {math.ceil(wait)} seconds",
+            code="code_resend_wait",
+            details={"retry_after_seconds": math.ceil(wait)},
+            retry_after_seconds=math.ceil(wait),
+        )
 
 
 async def get_or_create_user(session: AsyncSession, phone: str) -> User:
@@ -132,12 +161,16 @@ async def verify_login_code(
         index,
     )
     now = utcnow()
-    login_code = await repo.latest_login_code(session, index, now)
+    wanted = _code_hash(index, code)
+    matching = [
+        live
+        for live in await repo.live_login_codes(session, index, now)
+        if hmac.compare_digest(live.code_hash, wanted)
+    ]
     failure = Unauthenticated("the code is wrong or has expired", code="invalid_code")
-    if login_code is None or not hmac.compare_digest(login_code.code_hash, _code_hash(index, code)):
+    if not matching or not await repo.consume_login_code(session, matching[0].id, now):
         raise failure
-    if not await repo.consume_login_code(session, login_code.id, now):
-        raise failure
+    await repo.retire_login_codes(session, index, now)
 
 
 async def sign_in_with_code(

@@ -18,6 +18,7 @@ from weshop.core.errors import WeShopError
 from weshop.core.http import DbSession, RuntimeDep
 from weshop.core.ids import PathId
 from weshop.core.regions import PROVINCES
+from weshop.web import pending_action
 from weshop.web.csrf import verify_csrf
 from weshop.web.errors import N_, error_message
 from weshop.web.forms import FormResult, parse_form, posted_values, undo_on_error
@@ -57,6 +58,7 @@ def _signin_page(
     next_path: str = "/me",
     code_sent: bool = False,
     demo_code: str | None = None,
+    resend_in: int = 0,
     errors: dict[str, str] | None = None,
     status_code: int = 200,
 ) -> Response:
@@ -68,6 +70,7 @@ def _signin_page(
             "next": next_path,
             "code_sent": code_sent,
             "demo_code": demo_code,
+            "resend_in": resend_in,
             "errors": errors or {},
         },
         status_code=status_code,
@@ -84,17 +87,24 @@ async def signin_form(request: Request, user: OptionalPageUser, next: NextPath =
 
 @router.post("/signin")
 async def signin(request: Request, session: DbSession, runtime: RuntimeDep) -> Response:
-    """``step=send`` asks for a code; otherwise the code is checked and a session starts."""
+    """``step=send`` asks for a code; otherwise the code is checked and a session starts.
+    Asking again keeps the code box: a refused resend (too soon) leaves the code already
+    received usable, and the page says how long to wait."""
     values = await posted_values(request)
     phone = str(values.get("phone", "")).strip()
     page = {"phone": phone, "next_path": local_path(str(values.get("next", "")), "/me")}
+    had_code_box = values.get("sent") == "1"
+    if had_code_box and values.get("step") != "send" and not values.get("code"):
+        errors = {"code": gettext(request, signin_steps.CODE_ERROR)}
+        return _signin_page(request, **page, code_sent=True, errors=errors, status_code=422)
     if values.get("step") == "send" or not values.get("code"):
         sent = await signin_steps.send_code(request, session, runtime, phone)
         return _signin_page(
             request,
             **page,
-            code_sent=not sent.errors,
+            code_sent=not sent.errors or (had_code_box and bool(sent.resend_in)),
             demo_code=sent.demo_code,
+            resend_in=sent.resend_in,
             errors=sent.errors,
             status_code=sent.status_code,
         )
@@ -106,6 +116,27 @@ async def signin(request: Request, session: DbSession, runtime: RuntimeDep) -> R
             request, **page, code_sent=True, errors=checked.errors, status_code=checked.status_code
         )
     return signin_steps.signed_in(request, page["next_path"], checked.issued)
+
+
+@router.get(pending_action.CONTINUE_PATH)
+async def continue_after_sign_in(
+    request: Request, user: PageUser, next: NextPath = None
+) -> Response:
+    """What the shopper was doing when sign-in stopped them, posted again from their
+    browser with their new session's token (shop.js sends it at once; without scripts the
+    shopper taps 继续). Used once; when it expired, the page says so."""
+    pending = pending_action.kept_for_session(request)
+    page = render(
+        request,
+        "accounts/shop/continue.html",
+        {
+            "next": local_path(next, "/me"),
+            "pending": pending,
+            "label": gettext(request, pending.label) if pending else "",
+        },
+    )
+    pending_action.forget(page)
+    return page
 
 
 @router.post("/signout")
@@ -120,8 +151,8 @@ async def signout(request: Request, session: DbSession) -> Response:
 async def address_book(
     request: Request, user: PageUser, session: DbSession, next: NextPath = None
 ) -> Response:
-    """The addresses, default first, masked as the API masks them."""
-    addresses = [AddressOut.masked(a) for a in await service.list_addresses(session, user)]
+    """The addresses, default first, in full: they are the shopper's own."""
+    addresses = [AddressOut.of_owner(a) for a in await service.list_addresses(session, user)]
     return render(
         request,
         "accounts/shop/addresses.html",
@@ -193,8 +224,7 @@ async def add_address(request: Request, user: PageUser, session: DbSession) -> R
 async def edit_address(
     request: Request, address_id: PathId, user: PageUser, session: DbSession, next: NextPath = None
 ) -> Response:
-    """The owner edits their own address, so the form shows it unmasked (as the API's
-    ``reveal`` does for its owner)."""
+    """The owner edits their own address, in full."""
     address = await service.get_address(session, user, address_id)
     values = {name: getattr(address, name) for name in AddressIn.model_fields}
     return _address_form(request, values, address_id=address_id, next_path=local_path(next, ""))

@@ -25,12 +25,16 @@ from weshop.core.ids import MAX_ID, PathId
 from weshop.core.pagination import encode_cursor
 from weshop.orders.models import OrderStatus
 from weshop.web.csrf import verify_csrf
-from weshop.web.errors import N_, error_message
+from weshop.web.errors import N_, error_message, sign_in_redirect
 from weshop.web.forms import posted_values, undo_on_error
 from weshop.web.i18n import gettext
+from weshop.web.pending_action import resumable
 from weshop.web.templating import render
 
 router = APIRouter(dependencies=[Depends(verify_csrf)])
+# A guest's 发起砍价 or 帮砍 is finished after they sign in.
+resumable(r"/bargain/start", N_("Start a bargain"))
+resumable(r"/bargain/\d+/help", N_("Help cut the price"))
 
 DEVICE_COOKIE = "weshop_device"
 MESSAGES = {
@@ -80,10 +84,6 @@ def _to_bargain(bargain_id: int, **query: object) -> RedirectResponse:
     return RedirectResponse(f"/bargain/{bargain_id}{suffix}", 303)
 
 
-def _signin(next_path: str) -> RedirectResponse:
-    return RedirectResponse(f"/signin?{urlencode({'next': next_path})}", 303)
-
-
 async def product_section(
     request: Request, session: AsyncSession, product_id: int
 ) -> dict[str, Any] | None:
@@ -101,7 +101,7 @@ async def start(request: Request, user: OptionalPageUser, session: DbSession) ->
     product = str(form.get("product_id", ""))
     back = f"/p/{product}" if product.isdigit() else "/"
     if user is None:
-        return _signin(back)
+        return sign_in_redirect(request, back)
     if not campaign.isdigit() or not 0 < int(campaign) <= MAX_ID:
         return RedirectResponse(back, 303)
     try:
@@ -203,7 +203,7 @@ async def help_bargain(
     request: Request, bargain_id: PathId, user: OptionalPageUser, session: DbSession
 ) -> Response:
     if user is None:
-        return _signin(f"/bargain/{bargain_id}")
+        return sign_in_redirect(request, f"/bargain/{bargain_id}")
     try:
         async with undo_on_error(session):
             helped = await service.help_bargain(

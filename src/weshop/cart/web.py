@@ -17,13 +17,16 @@ from weshop.core.http import DbSession
 from weshop.core.ids import MAX_ID, PathId
 from weshop.core.money import MAX_LINE_QUANTITY
 from weshop.web.csrf import verify_csrf
-from weshop.web.errors import N_, error_message
+from weshop.web.errors import N_, error_message, sign_in_redirect
 from weshop.web.forms import posted_values, undo_on_error
 from weshop.web.i18n import gettext
+from weshop.web.pending_action import resumable
 from weshop.web.response_cache import Audience, cached_response
 from weshop.web.templating import render
 
 router = APIRouter(dependencies=[Depends(verify_csrf)])
+# A guest's 加入购物车 or 立即购买 is finished after they sign in.
+resumable(r"/cart/items", N_("Add to cart"))
 
 # Refusals of the cart that the shopper can act on, by error code.
 CART_ERRORS = {
@@ -83,7 +86,7 @@ async def add_to_cart(request: Request, user: OptionalPageUser, session: DbSessi
     product_id = _int(form.get("product_id"))
     back = f"/p/{product_id}" if 0 < product_id <= MAX_ID else "/"
     if user is None:
-        return RedirectResponse(f"/signin?{urlencode({'next': back})}", 303)
+        return sign_in_redirect(request, back)
     try:
         wanted = CartItemIn(sku_id=_int(form.get("sku_id")), quantity=_int(form.get("quantity"), 1))
     except ValidationError:

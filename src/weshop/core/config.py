@@ -62,6 +62,11 @@ class Settings(BaseSettings):
     otp_ttl_seconds: int = 300
     otp_max_attempts: int = 5
     otp_per_phone_per_minute: int = 1
+    otp_resend_seconds: int = Field(
+        default=60,
+        ge=0,
+        description="The wait between two codes for one phone (the page counts it down).",
+    )
     otp_per_phone_per_day: int = 10
     otp_per_client_per_hour: int = 30
     password_max_failures: int = Field(

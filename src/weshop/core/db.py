@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import enum
+import json
 from collections.abc import AsyncIterator, Awaitable, Callable, Hashable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -94,6 +95,26 @@ class EncryptedString(TypeDecorator[str]):
 
     def process_result_value(self, value: str | None, dialect: Dialect) -> str | None:
         return None if value is None else cipher().decrypt(value, context=self.context)
+
+
+class EncryptedJSON(TypeDecorator[Any]):
+    """A JSON value that may hold personal data (an answer kept to replay it), encrypted at
+    rest as :class:`EncryptedString` is."""
+
+    impl = String
+    cache_ok = True
+
+    def __init__(self, context: str) -> None:
+        super().__init__()
+        self.context = context
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> str | None:
+        if value is None:
+            return None
+        return cipher().encrypt(json.dumps(value, ensure_ascii=False), context=self.context)
+
+    def process_result_value(self, value: str | None, dialect: Dialect) -> Any:
+        return None if value is None else json.loads(cipher().decrypt(value, context=self.context))
 
 
 def enum_column(enum_type: type[enum.StrEnum], length: int = 24) -> Enum:

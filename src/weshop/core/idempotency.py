@@ -22,7 +22,7 @@ from typing import Any, Generic, TypeVar
 
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
-from sqlalchemy import JSON, String, UniqueConstraint, select
+from sqlalchemy import String, UniqueConstraint, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -30,7 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from weshop.core.clock import utcnow
-from weshop.core.db import Base, Database
+from weshop.core.db import Base, Database, EncryptedJSON
 from weshop.core.errors import IdempotencyKeyReused, InvalidInput
 
 MAX_KEY_LENGTH = 128
@@ -50,7 +50,8 @@ class IdempotencyRecord(Base):
     key: Mapped[str] = mapped_column(String(MAX_KEY_LENGTH))
     fingerprint: Mapped[str] = mapped_column(String(64))
     status_code: Mapped[int | None]
-    response: Mapped[Any | None] = mapped_column(JSON)
+    # The kept answer can carry the caller's own personal data (their order's address).
+    response: Mapped[Any | None] = mapped_column(EncryptedJSON("idempotency.response"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

@@ -34,10 +34,14 @@ from weshop.web.console_forms import N_
 from weshop.web.csrf import verify_csrf
 from weshop.web.errors import ERROR_MESSAGES
 from weshop.web.forms import posted_values, undo_on_error
+from weshop.web.pending_action import resumable
 from weshop.web.response_cache import Audience, cached_response
 from weshop.web.templating import render
 
 router = APIRouter(dependencies=[Depends(verify_csrf)])
+# A guest's 开团 or 参团 is finished after they sign in.
+resumable(r"/group-buys/\d+/open", N_("Start the group"))
+resumable(r"/g/\d+/join", N_("Join the group"))
 
 ERRORS = {
     # What checkout refuses (stock, coupons, delivery...), in the site's words for it.

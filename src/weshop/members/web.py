@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from starlette.responses import Response
 
 from weshop.accounts.page_session import PageUser
+from weshop.accounts.schemas import masked_phone_or_wechat_name
 from weshop.core.crypto import mask_phone
 from weshop.core.http import DbSession
 from weshop.core.ids import PathId
@@ -37,12 +38,18 @@ POINTS_KINDS = {
 
 @router.get("/me")
 async def my_page(request: Request, user: PageUser, session: DbSession) -> Response:
-    """Who I am (phone masked), my level and points at each store, and my links."""
+    """Who I am (my nickname, else my masked phone), my level and points at each store, and
+    my links."""
     memberships = [my_membership_out(v) for v in await service.my_memberships(session, user.id)]
     return render(
         request,
         "members/shop/me.html",
-        {"phone": mask_phone(user.phone), "memberships": memberships, "tab": "me"},
+        {
+            "name": user.display_name or masked_phone_or_wechat_name(user.phone),
+            "phone": mask_phone(user.phone),
+            "memberships": memberships,
+            "tab": "me",
+        },
     )
 
 

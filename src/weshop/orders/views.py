@@ -142,7 +142,9 @@ def order_out(
         price_breakdown=order.price_snapshot,
         lines=[OrderLineOut.model_validate(line) for line in lines],
         shipments=[ShipmentOut.model_validate(shipment) for shipment in shipments],
-        shipping_address=shipping_address(order, reveal=False),
+        # The shopper sees their own address in full; staff masked (a role that needs it
+        # asks for it: the merchant API's shipping-address, the console's reveal).
+        shipping_address=shipping_address(order, reveal=audience == "shopper"),
         buyer_note=order.buyer_note,
         pay_deadline=order.pay_deadline,
         paid_at=order.paid_at,

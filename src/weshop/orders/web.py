@@ -229,7 +229,7 @@ async def _checkout_page(
         "orders/shop/checkout.html",
         {
             "choice": choice,
-            "addresses": [AddressOut.masked(a) for a in addresses],
+            "addresses": [AddressOut.of_owner(a) for a in addresses],
             "listings": listings,
             "stores": {listing.store.id: listing.store for listing in listings.values()},
             "balances": balances,

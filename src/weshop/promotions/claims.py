@@ -122,10 +122,25 @@ async def wallet(
 
 
 async def coupon_centre(
-    session: AsyncSession, store_id: int | None, *, cursor: str | None, limit: int, now: datetime
+    session: AsyncSession,
+    store_id: int | None,
+    *,
+    cursor: str | None,
+    limit: int,
+    now: datetime,
+    with_sold_out: bool = False,
 ) -> list[CouponTemplate]:
-    """Templates a shopper may claim now: the store's (an active one) and the platform's."""
+    """Templates a shopper may claim now: the store's (an active one) and the platform's;
+    with ``with_sold_out`` also those all claimed (the page shows them as 已抢光)."""
     if store_id is not None and await repo.active_store(session, store_id) is None:
         raise NotFound("no such store")
-    query = repo.claimable_query(store_id, now)
+    query = repo.claimable_query(store_id, now, with_sold_out=with_sold_out)
     return list(await session.scalars(paginate(query, CouponTemplate, cursor, limit)))
+
+
+async def at_limit(
+    session: AsyncSession, user_id: int, templates: list[CouponTemplate]
+) -> set[int]:
+    """The templates this shopper may claim no more of (they hold their limit)."""
+    counts = await repo.claims_by_shopper(session, user_id, {t.id for t in templates})
+    return {t.id for t in templates if counts.get(t.id, 0) >= t.per_shopper_limit}

@@ -91,17 +91,37 @@ def templates_query(
     return query
 
 
-def claimable_query(store_id: int | None, now: datetime) -> Select[tuple[CouponTemplate]]:
-    """Active, not sold out, window not over: the platform's, and the store's if given."""
+def claimable_query(
+    store_id: int | None, now: datetime, *, with_sold_out: bool = False
+) -> Select[tuple[CouponTemplate]]:
+    """Active, not sold out (unless ``with_sold_out``), window not over: the platform's, and
+    the store's if given."""
     owners = CouponTemplate.store_id.is_(None)
     if store_id is not None:
         owners = or_(owners, CouponTemplate.store_id == store_id)
-    return select(CouponTemplate).where(
+    query = select(CouponTemplate).where(
         owners,
         CouponTemplate.status == TemplateStatus.ACTIVE,
-        CouponTemplate.claimed_count < CouponTemplate.total_quantity,
         or_(CouponTemplate.valid_until.is_(None), CouponTemplate.valid_until > now),
     )
+    if not with_sold_out:
+        query = query.where(CouponTemplate.claimed_count < CouponTemplate.total_quantity)
+    return query
+
+
+async def claims_by_shopper(
+    session: AsyncSession, user_id: int, template_ids: set[int]
+) -> dict[int, int]:
+    """How many of each template this shopper has claimed (used or not)."""
+    if not template_ids:
+        return {}
+    rows = await session.execute(
+        select(CouponClaimCounter.template_id, CouponClaimCounter.claimed).where(
+            CouponClaimCounter.user_id == user_id,
+            CouponClaimCounter.template_id.in_(template_ids),
+        )
+    )
+    return {template_id: claimed for template_id, claimed in rows}
 
 
 async def take_claim_slot(session: AsyncSession, template_id: int) -> bool:

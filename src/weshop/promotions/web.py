@@ -16,15 +16,18 @@ from weshop.core.ids import MAX_ID
 from weshop.core.pagination import page_of
 from weshop.promotions import claims
 from weshop.promotions.models import CouponStatus
-from weshop.promotions.schemas import centre_out, wallet_out
+from weshop.promotions.schemas import CentreCouponOut, centre_out, wallet_out
 from weshop.stores import service as stores
 from weshop.web.csrf import verify_csrf
-from weshop.web.errors import N_, error_message
+from weshop.web.errors import N_, error_message, sign_in_redirect
 from weshop.web.forms import posted_values, undo_on_error
 from weshop.web.i18n import gettext
+from weshop.web.pending_action import resumable
 from weshop.web.templating import render
 
 router = APIRouter(dependencies=[Depends(verify_csrf)])
+# A guest's 领取 is finished after they sign in.
+resumable(r"/coupons/claim", N_("Claim the coupon"))
 
 PAGE_SIZE = 20
 StoreFilter = Annotated[int | None, Query(ge=1, le=MAX_ID)]
@@ -69,11 +72,13 @@ async def coupon_centre(
     claimed: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     error: Annotated[str | None, Query(max_length=40)] = None,
 ) -> Response:
-    """Coupons to claim now: the platform's and, with ``store_id``, that store's."""
+    """Coupons to claim now: the platform's and, with ``store_id``, that store's. One the
+    shopper holds as many of as they may shows 已领取 with 去使用; one all claimed, 已抢光."""
     store = await stores.get_store(session, store_id) if store_id else None
     rows = await claims.coupon_centre(
-        session, store_id, cursor=cursor, limit=PAGE_SIZE, now=utcnow()
+        session, store_id, cursor=cursor, limit=PAGE_SIZE, now=utcnow(), with_sold_out=True
     )
+    held = await claims.at_limit(session, user.id, rows) if user is not None else set()
     page = page_of(rows, PAGE_SIZE, centre_out)
     return render(
         request,
@@ -85,9 +90,18 @@ async def coupon_centre(
             "claimed": claimed,
             "error": _claim_error(request, error) if error else None,
             "signed_in": user is not None,
+            "held": held,
+            "use_paths": {coupon.id: _where_to_use(coupon) for coupon in page.items},
             "tab": "me",
         },
     )
+
+
+def _where_to_use(coupon: CentreCouponOut) -> str:
+    """去使用: the one product a coupon is for, else its store, else the mall."""
+    if coupon.scope.kind == "products" and len(coupon.scope.product_ids) == 1:
+        return f"/p/{coupon.scope.product_ids[0]}"
+    return f"/s/{coupon.store_id}" if coupon.store_id else "/"
 
 
 @router.post("/coupons/claim")
@@ -96,7 +110,7 @@ async def claim_coupon(request: Request, user: OptionalPageUser, session: DbSess
     store_id = int(form["store_id"]) if str(form.get("store_id", "")).isdigit() else None
     template = str(form.get("template_id", ""))
     if user is None:
-        return RedirectResponse(f"/signin?{urlencode({'next': _centre_path(store_id)})}", 303)
+        return sign_in_redirect(request, _centre_path(store_id))
     if not template.isdigit() or not 0 < int(template) <= MAX_ID:
         return RedirectResponse(_centre_path(store_id, error="not_found"), 303)
     try:

@@ -114,3 +114,6 @@ async def verify_csrf(request: Request) -> None:
             "the form has expired or did not come from this site; reload the page and try again",
             code="csrf_failed",
         )
+    # What passed the check, for a sign-in that interrupts this post to keep and repeat it
+    # (weshop.web.pending_action).
+    request.state.checked_form = form

@@ -19,6 +19,7 @@ from starlette.responses import RedirectResponse, Response
 
 from weshop.core.errors import Unauthenticated, WeShopError
 from weshop.core.http_errors import JSON_ERROR_HANDLERS
+from weshop.web import pending_action
 from weshop.web.i18n import gettext
 from weshop.web.templating import render
 
@@ -103,6 +104,14 @@ def error_page(request: Request, status: int, code: str, message: str) -> Respon
     )
 
 
+def sign_in_redirect(request: Request, next_path: str) -> Response:
+    """To sign-in, then to ``next_path``; a declared shopper action that was posted is kept
+    and finished after sign-in (:mod:`weshop.web.pending_action`)."""
+    response = RedirectResponse(f"{sign_in_path(request)}?next={quote(next_path)}", status_code=303)
+    pending_action.remember(request, response)
+    return response
+
+
 def _redirect_to_sign_in(request: Request) -> Response:
     """Back to where the visitor was after signing in: this page, or for a form post (which
     cannot be repeated by a GET) the page the form was on."""
@@ -113,7 +122,7 @@ def _redirect_to_sign_in(request: Request) -> Response:
         same_site = referer.netloc in {"", request.url.netloc}
         here = referer.path if same_site and referer.path.startswith("/") else "/"
         here += f"?{referer.query}" if same_site and referer.query else ""
-    return RedirectResponse(f"{sign_in_path(request)}?next={quote(here)}", status_code=303)
+    return sign_in_redirect(request, here)
 
 
 ErrorHandler = Callable[[Request, Exception], Awaitable[Response]]

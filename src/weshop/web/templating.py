@@ -111,6 +111,29 @@ def _shop_page_parts(request: Request) -> list[dict[str, Any]]:
 
 environment.globals["shop_page_parts"] = _shop_page_parts
 
+# The tab bar's tab of a storefront path: a page nested under a section lights that
+# section's tab (/me/orders/12 is 我的), whatever the page itself sets.
+_TAB_OF_SECTION = (
+    ("/me", "me"),
+    ("/signin", "me"),
+    ("/cart", "cart"),
+    ("/checkout", "cart"),
+    ("/search", "search"),
+)
+
+
+def shop_tab(path: str, page_tab: str | None) -> str | None:
+    """The tab to highlight on a storefront page: by its section, else as the page says."""
+    if path == "/":
+        return "home"
+    for prefix, tab in _TAB_OF_SECTION:
+        if path == prefix or path.startswith(prefix + "/"):
+            return tab
+    return page_tab
+
+
+environment.globals["shop_tab"] = shop_tab
+
 
 def render(
     request: Request,

@@ -62,7 +62,7 @@ def upgrade() -> None:
         sa.Column(
             "status_code", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
         ),
-        sa.Column("response", sa.JSON(), nullable=True),
+        sa.Column("response", sa.String(), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_idempotency_keys")),
         sa.UniqueConstraint(

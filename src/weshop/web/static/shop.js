@@ -58,3 +58,30 @@
   tick();
   setInterval(tick, 1000);
 })();
+// Sign-in: "Resend the code" shows once the wait the server set is over; until then the
+// seconds left count down beside it.
+(function () {
+  "use strict";
+  var wait = document.getElementById("resend-wait");
+  var resend = document.getElementById("resend");
+  if (!wait || !resend || !resend.hasAttribute("data-after-wait")) return;
+  var seconds = wait.querySelector("[data-seconds]");
+  var left = parseInt(wait.dataset.resendWait, 10) || 0;
+  var until = Date.now() + left * 1000;
+  resend.hidden = true;
+  function tick() {
+    left = Math.max(0, Math.ceil((until - Date.now()) / 1000));
+    if (seconds) seconds.textContent = String(left);
+    if (left > 0) return;
+    clearInterval(timer);
+    wait.hidden = true;
+    resend.hidden = false;
+  }
+  var timer = setInterval(tick, 1000);
+})();
+// After sign-in: the action the shopper had tapped is sent on at once.
+(function () {
+  "use strict";
+  var resume = document.querySelector("form[data-resume]");
+  if (resume) resume.submit();
+})();
