@@ -47,7 +47,7 @@ from weshop.promotions.models import (
     StoreStackingSettings,
 )
 from weshop.reviews import models as reviews_models  # noqa: F401  (the review tables)
-from weshop.stores.models import StaffMember, Store
+from weshop.stores.models import StaffMember, Store, StoreApplication, StoreApplicationImage
 from weshop.wechat import models as wechat_models  # noqa: F401  (the WeChat tables)
 from weshop.wechat import share_models as wechat_share_models  # noqa: F401  (mini-program codes)
 
@@ -104,6 +104,8 @@ __all__ = [
     "StockMovement",
     "StockReservation",
     "Store",
+    "StoreApplication",
+    "StoreApplicationImage",
     "StoreFeePlan",
     "StorePaymentAccount",
     "StoreStackingSettings",

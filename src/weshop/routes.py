@@ -55,6 +55,7 @@ from weshop.members import console as members_console
 from weshop.members import web as members_web
 from weshop.orders import api as orders_api
 from weshop.orders import console as orders_console
+from weshop.orders import first_sales as orders_first_sales
 from weshop.orders import pickup_console as orders_pickup_console
 from weshop.orders import tracking as orders_tracking
 from weshop.orders import web as orders_web
@@ -71,6 +72,9 @@ from weshop.reviews import console as reviews_console
 from weshop.reviews import platform_console as reviews_platform
 from weshop.reviews import web as reviews_web
 from weshop.stores import api as stores_api
+from weshop.stores import application_api as stores_application_api
+from weshop.stores import application_platform as stores_application_platform
+from weshop.stores import application_web as stores_application_web
 from weshop.stores import console as stores_console
 from weshop.stores import platform_console as stores_platform
 from weshop.web import templating
@@ -86,6 +90,7 @@ from weshop.wechat import web as wechat_web
 # The storefront (mobile H5).
 STOREFRONT_PAGES: list[APIRouter] = [
     catalog_web.router,
+    stores_application_web.router,
     accounts_web.router,
     cart_web.router,
     orders_web.router,
@@ -128,6 +133,9 @@ catalog_web.PRODUCT_PAGE_SECTIONS[:] = [
     reviews_web.product_section,
 ]
 
+# The platform's figure of each opened store's time to first sale.
+stores_application_platform.FIRST_SALE[:] = [orders_first_sales.first_paid_at]
+
 # What every storefront page ends with: the JS-SDK, when an official account is configured.
 templating.SHOP_PAGE_PARTS[:] = [wechat_share_web.jssdk_part]
 
@@ -163,6 +171,7 @@ MERCHANT_CONSOLE_PAGES: list[APIRouter] = [
 PLATFORM_CONSOLE_PAGES: list[APIRouter] = [
     accounts_platform.router,
     stores_platform.router,
+    stores_application_platform.router,
     ledger_platform.router,
     promotions_platform.router,
     payments_platform.router,
@@ -178,6 +187,8 @@ API_ROUTERS: list[APIRouter] = [
     stores_api.merchant,
     stores_api.shop,
     stores_api.me,
+    stores_application_api.me,
+    stores_application_api.platform,
     catalog_api.merchant,
     catalog_api.shop,
     inventory_api.merchant,
