@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from weshop.core.clock import utcnow
-from weshop.paysim import api, cashier
+from weshop.paysim import api, cashier, media_api
 from weshop.paysim.context import Clock
 from weshop.paysim.identity import StateFiles, load_or_create
 from weshop.paysim.notifier import Sender
@@ -51,7 +51,7 @@ def create_app(sim: PaySim, *, background: bool = False, poll_seconds: float = 1
     )
     app.state.paysim = sim
     app.add_exception_handler(StarletteHTTPException, _http_error)
-    for router in (api.router, api.download_router, cashier.router):
+    for router in (api.router, media_api.router, api.download_router, cashier.router):
         app.include_router(router)
     return app
 
