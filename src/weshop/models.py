@@ -32,6 +32,7 @@ from weshop.logistics.models import PickupPoint, ShippingTemplate
 from weshop.media.models import MediaAsset
 from weshop.members.models import MemberLevel, MemberRules, Membership, PointsEntry
 from weshop.orders.models import Order, OrderEvent, OrderLine, OrderPickup, Shipment
+from weshop.payments.applyment_models import ApplymentProgress
 from weshop.payments.models import (
     Payment,
     PaymentNotification,
@@ -55,6 +56,7 @@ metadata = Base.metadata
 
 __all__ = [
     "Address",
+    "ApplymentProgress",
     "AuthSession",
     "CartItem",
     "Category",

@@ -60,6 +60,7 @@ from weshop.orders import pickup_console as orders_pickup_console
 from weshop.orders import tracking as orders_tracking
 from weshop.orders import web as orders_web
 from weshop.payments import api as payments_api
+from weshop.payments import applyment_console as payments_applyment_console
 from weshop.payments import console as payments_console
 from weshop.payments import platform_console as payments_platform
 from weshop.payments import web as payments_web
@@ -146,6 +147,7 @@ MERCHANT_CONSOLE_PAGES: list[APIRouter] = [
     reviews_console.router,
     wechat_messages_console.router,
     payments_console.router,
+    payments_applyment_console.router,
     promotions_console.router,
     members_console.router,
     groupbuy_console.router,
