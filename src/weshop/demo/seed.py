@@ -42,6 +42,7 @@ from weshop.demo.data import (
 from weshop.demo.flashsale import seed_flash_sale
 from weshop.demo.groupbuy import seed_group_buy
 from weshop.demo.reviews import seed_reviews
+from weshop.demo.store_opening import seed_store_opening
 from weshop.payments.providers import payment_setup
 from weshop.stores.models import Role, Store
 
@@ -181,6 +182,7 @@ class _Seeder:
         farm = self.store_ids[FARM.name]
         await seed_flash_sale(self.client, farm, self.operators[farm])
         await seed_alliance_pool(self, operator, shoppers[1])
+        await seed_store_opening(self, operator, shoppers[1])
 
     async def sign_in(self, phone: str, password: str) -> Headers:
         credentials = {"phone": phone, "password": password}
