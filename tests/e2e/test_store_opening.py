@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from tests.e2e.conftest import screenshot
+from tests.e2e.test_accessibility import audit
 from tests.media.test_media import png_bytes
 from tests.payments.conftest import clock, wechatpay  # noqa: F401
 from tests.payments.test_applyment_form import FORM
@@ -37,15 +38,15 @@ async def test_a_store_opens_itself_and_sells(
     api,
     client,
     runner,
-    wechatpay,
-    clock,
-    tmp_path,  # noqa: F811
+    wechatpay,  # noqa: F811
+    clock,  # noqa: F811
+    tmp_path,
 ):
     licence = tmp_path / "licence.png"
     licence.write_bytes(png_bytes(40, 30))
     applicant = await api.sign_in()
     await _sign_in(phone, live_url, applicant)
-    await phone.goto(f"{live_url}/open-store")
+    assert not await audit(phone, f"{live_url}/open-store", tap_targets=True)
     await phone.fill("#f-store_name", "山里人家")
     await phone.select_option("#f-main_category", "fresh_food")
     await phone.fill("#f-contact_name", "李四")
@@ -59,6 +60,7 @@ async def test_a_store_opens_itself_and_sells(
     await _sign_in(desktop, live_url, operator)
     await desktop.goto(f"{live_url}/platform/store-applications")
     await desktop.get_by_role("link", name="山里人家").click()
+    assert not await audit(desktop, desktop.url, tap_targets=False)
     assert await desktop.locator("img[alt^='营业执照图片']").count() == 1
     await desktop.get_by_role("button", name="通过并开通店铺").click()
     await desktop.wait_for_url("**?done=approved")
@@ -70,7 +72,8 @@ async def test_a_store_opens_itself_and_sells(
 
     # The owner (the applicant) fills the 进件 form in the console.
     await _sign_in(desktop, live_url, applicant)
-    await desktop.goto(f"{live_url}/console/stores/{store_id}/payments/applyment")
+    applyment = f"{live_url}/console/stores/{store_id}/payments/applyment"
+    assert not await audit(desktop, applyment, tap_targets=False)
     await desktop.select_option("#f-organization_type", FORM["organization_type"])
     for name in FORM:
         if name not in ("organization_type", "bank_account_type"):

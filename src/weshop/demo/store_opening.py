@@ -104,15 +104,18 @@ async def seed_store_opening(
         f"{base}/products",
         applicant,
         {
-            "title": "高山红富士苹果 5斤装",
+            "title": "高山红富士苹果",
             "subtitle": "山里人家自家果园",
             "description": "果园直发，脆甜多汁。",
             "category_id": category["id"],
-            "specs": [{"name": "规格", "values": ["5斤装"]}],
+            "specs": [{"name": "规格", "values": ["5斤装", "10斤装"]}],
             "default_price_fen": 3990,
             "default_stock": 200,
             "publish": True,
-            "skus": [{"spec_values": {"规格": "5斤装"}, "price_fen": 3990, "stock": 200}],
+            "skus": [
+                {"spec_values": {"规格": "5斤装"}, "price_fen": 3990, "stock": 200},
+                {"spec_values": {"规格": "10斤装"}, "price_fen": 6990, "stock": 100},
+            ],
         },
     )
     timings.steps.append(("first product", time.perf_counter() - start))
