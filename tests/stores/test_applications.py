@@ -33,6 +33,21 @@ def form(image_ids: list[int], **changes) -> dict:
     }
 
 
+# For the sweeps: a valid body of each write (the ids do not matter to them).
+STORE_APPLICATION_BODIES = {
+    ("POST", MINE): form([1]),
+    ("PUT", MINE + "/{application_id}"): form([1]),
+    ("POST", REVIEW + "/{application_id}/reject"): {"reason": "营业执照不清晰"},
+}
+
+
+async def apply_for_a_store(client, user) -> dict[str, int]:
+    """The user's application (waiting for review) and its licence image's ids."""
+    image = await upload(client, user)
+    created = expect(await client.post(MINE, json=form([image]), headers=user), 201)
+    return {"application_id": created["id"], "image_id": image}
+
+
 async def counts(runtime) -> tuple[int, int, int]:
     async with runtime.db.transaction() as session:
         applications = await session.scalar(select(func.count()).select_from(StoreApplication))

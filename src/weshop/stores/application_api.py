@@ -14,13 +14,13 @@ from weshop.core.http import DbSession, RuntimeDep
 from weshop.core.ids import PathId
 from weshop.core.openapi import raises
 from weshop.stores import applications as service
-from weshop.stores.application_schemas import (
+from weshop.stores.models import ApplicationStatus, StoreApplication
+from weshop.stores.schemas import (
     ApplicationIn,
     ApplicationOut,
     LicenceImageOut,
     Rejection,
 )
-from weshop.stores.models import ApplicationStatus, StoreApplication
 
 me = APIRouter(prefix="/api/v1/me/store-applications", tags=["store opening"])
 platform = APIRouter(prefix="/api/v1/platform/store-applications", tags=["platform"])

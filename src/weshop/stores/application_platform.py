@@ -19,8 +19,8 @@ from weshop.core.errors import WeShopError
 from weshop.core.http import DbSession, RuntimeDep
 from weshop.core.ids import PathId
 from weshop.stores import applications as service
-from weshop.stores.application_schemas import MAIN_CATEGORIES, Rejection
 from weshop.stores.models import ApplicationStatus, StoreApplication
+from weshop.stores.schemas import MAIN_CATEGORIES, Rejection
 from weshop.web.csrf import verify_csrf
 from weshop.web.errors import N_
 from weshop.web.forms import parse_form, posted_values, undo_on_error

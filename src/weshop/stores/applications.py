@@ -20,13 +20,13 @@ from weshop.core.errors import Conflict, InvalidInput, NotFound, WeShopError
 from weshop.core.ratelimit import Limit, RateLimiter, enforce
 from weshop.media.images import NotAnImage, sniff_image
 from weshop.stores import service as stores
-from weshop.stores.application_schemas import ApplicationIn
 from weshop.stores.models import (
     ApplicationStatus,
     Store,
     StoreApplication,
     StoreApplicationImage,
 )
+from weshop.stores.schemas import ApplicationIn
 
 # WeChat Pay takes JPG, BMP and PNG up to 2 MB for licence images; so does the application,
 # so the same image can go on to the sub-merchant application.
