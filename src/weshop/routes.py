@@ -189,6 +189,7 @@ API_ROUTERS: list[APIRouter] = [
     stores_api.merchant,
     stores_api.shop,
     stores_api.me,
+    stores_application_api.images,
     stores_application_api.me,
     stores_application_api.platform,
     catalog_api.merchant,

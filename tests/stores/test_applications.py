@@ -14,11 +14,12 @@ from weshop.stores.models import StoreApplication, StoreApplicationImage
 
 MINE = "/api/v1/me/store-applications"
 REVIEW = "/api/v1/platform/store-applications"
+IMAGES = "/api/v1/me/store-application-images"
 
 
 async def upload(client, user, data: bytes | None = None) -> int:
     files = {"file": ("licence.png", data or png_bytes(4, 3), "image/png")}
-    return expect(await client.post(f"{MINE}/images", files=files, headers=user), 201)["id"]
+    return expect(await client.post(IMAGES, files=files, headers=user), 201)["id"]
 
 
 def form(image_ids: list[int], **changes) -> dict:
@@ -195,7 +196,7 @@ async def test_images_are_the_uploaders_own(api, client, runtime):
     user = await api.sign_in()
     answer = await client.post(MINE, json=form([theirs]), headers=user)
     assert answer.status_code == 404
-    assert (await client.get(f"{MINE}/images/{theirs}", headers=user)).status_code == 404
+    assert (await client.get(f"{IMAGES}/{theirs}", headers=user)).status_code == 404
     assert (await counts(runtime))[:2] == (0, 0)
     _, application = await apply(api, client)
     assert (await client.get(f"{MINE}/{application['id']}", headers=user)).status_code == 404
@@ -205,12 +206,10 @@ async def test_licence_images_are_checked(api, client):
     user = await api.sign_in()
     for data, status in ((b"not an image", 422), (gif_bytes(2, 2), 422)):
         files = {"file": ("licence.png", data, "image/png")}
-        assert (await client.post(f"{MINE}/images", files=files, headers=user)).status_code == (
-            status
-        )
+        assert (await client.post(IMAGES, files=files, headers=user)).status_code == (status)
     big = png_bytes(4, 3) + b"\x00" * (2 * 1024 * 1024)
     files = {"file": ("licence.png", big, "image/png")}
-    assert (await client.post(f"{MINE}/images", files=files, headers=user)).status_code == 413
+    assert (await client.post(IMAGES, files=files, headers=user)).status_code == 413
 
 
 async def test_only_operators_review(api, client):

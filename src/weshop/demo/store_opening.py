@@ -78,7 +78,7 @@ async def seed_store_opening(
     applicant = await seeder.sign_in_with_demo_password(APPLICANT_PHONE)
     files = {"file": ("licence.png", licence_png(), "image/png")}
     uploaded = await seeder.client.post(
-        "/api/v1/me/store-applications/images", files=files, headers=applicant
+        "/api/v1/me/store-application-images", files=files, headers=applicant
     )
     image = uploaded.json()
     application = await seeder.call(

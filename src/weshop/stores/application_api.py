@@ -23,6 +23,8 @@ from weshop.stores.schemas import (
 )
 
 me = APIRouter(prefix="/api/v1/me/store-applications", tags=["store opening"])
+# Beside the applications, not under them: "/images" would also match "/{application_id}".
+images = APIRouter(prefix="/api/v1/me/store-application-images", tags=["store opening"])
 platform = APIRouter(prefix="/api/v1/platform/store-applications", tags=["platform"])
 
 
@@ -68,7 +70,7 @@ async def application_out(
     )
 
 
-@me.post("/images", status_code=status.HTTP_201_CREATED, response_model=LicenceImageOut)
+@images.post("", status_code=status.HTTP_201_CREATED, response_model=LicenceImageOut)
 @raises(RateLimited)
 async def upload_licence_image(
     _limit: ImageUpload,
@@ -82,7 +84,7 @@ async def upload_licence_image(
     return await service.upload_licence_image(session, user, data)
 
 
-@me.get("/images/{image_id}", response_class=Response, responses=IMAGE_RESPONSE)
+@images.get("/{image_id}", response_class=Response, responses=IMAGE_RESPONSE)
 async def licence_image(image_id: PathId, user: CurrentUser, session: DbSession):
     """One of your licence images."""
     image = await service.my_image(session, user, image_id)

@@ -128,7 +128,7 @@ class ApplicationIn(BaseModel):
         min_length=1,
         max_length=MAX_LICENCE_IMAGES,
         description="Business licence images uploaded with "
-        "`POST /api/v1/me/store-applications/images` (1 to 3).",
+        "`POST /api/v1/me/store-application-images` (1 to 3).",
     )
 
 
