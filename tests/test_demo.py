@@ -111,18 +111,19 @@ async def test_seed_builds_the_demo_once_with_working_logins(tmp_path: Path) -> 
 
     assert await demo.seed(settings) == demo.SeedResult.CREATED
     seeded = await census(settings)
-    assert seeded["stores"] == 2
+    assert seeded["stores"] == 3  # two seeded by the platform, one opened by application
     assert seeded["published"] == seeded["products"] >= 28
     assert seeded["fewest_skus"] >= 2
     assert seeded["skus"] > 150  # clothing comes in colour × size matrices
     assert len(seeded["prices"]) > 20  # prices differ per SKU, not one price everywhere
-    assert list(seeded["roles"].values()) == [set(Role), set(Role)]
+    assert list(seeded["roles"].values()) == [set(Role), set(Role), {Role.OWNER}]
     assert seeded["addresses"] == len(demo.SHOPPERS)
     assert seeded["order_states"] == sorted(
         [
             OrderStatus.SHIPPED,
             OrderStatus.PENDING_PAYMENT,
             OrderStatus.PAID,  # brought by the demo's promoter through a share link
+            OrderStatus.PAID,  # the first sale of the store opened by application
             OrderStatus.CANCELLED,
             # The jeans, its only line, refunded before shipping: nothing was left to ship.
             OrderStatus.CANCELLED,
@@ -204,6 +205,7 @@ async def test_the_demo_command_seeds_once_then_reuses_or_starts_over(
 
     first = await run_demo("--port", "8123")
     assert "created just now" in first
+    assert "Store opening (山里人家), this run: application → approval +" in first
     assert "http://127.0.0.1:8123/docs" in first
     assert "http://127.0.0.1:8123/openapi.json" in first
     for page in ("/", "/console", "/platform"):
@@ -220,7 +222,7 @@ async def test_the_demo_command_seeds_once_then_reuses_or_starts_over(
     (tmp_path / "media" / "leftover.jpg").write_bytes(b"x")
     assert "created just now" in await run_demo("--fresh")
     assert not (tmp_path / "media" / "leftover.jpg").exists()
-    assert (await census(settings))["stores"] == 2
+    assert (await census(settings))["stores"] == 3
     assert [options["port"] for options in served] == [8123, 8000, 8000]
 
 

@@ -44,6 +44,7 @@ from weshop.core.logging import configure_logging
 from weshop.core.migrations import head_revision, pending_migrations, upgrade
 from weshop.core.runtime import Runtime
 from weshop.core.worker import Worker
+from weshop.demo import store_opening as demo_store_opening
 from weshop.demo import wechat as demo_wechat
 from weshop.demo.carriers import carriersim_settings, with_carriersim
 from weshop.demo.wechatpay import (
@@ -413,6 +414,8 @@ def demo(
     _run(_migrate(settings.database_url, "head"), settings)
     result = _run(demo_data.seed(settings), settings)
     typer.echo(_demo_banner(settings, result))
+    if demo_store_opening.LAST_RUN.steps:
+        typer.echo(f"  {demo_store_opening.LAST_RUN.text()}\n")
     log_level = settings.log_level.lower()
     if offline_wechatpay is None:
         uvicorn.run(

@@ -33,6 +33,7 @@ from weshop.logistics.models import PickupPoint, ShippingTemplate
 from weshop.media.models import MediaAsset
 from weshop.members.models import MemberLevel, MemberRules, Membership, PointsEntry
 from weshop.orders.models import Order, OrderEvent, OrderLine, OrderPickup, Shipment
+from weshop.payments.applyment_models import ApplymentProgress
 from weshop.payments.models import (
     CombinedPayment,
     Payment,
@@ -49,7 +50,7 @@ from weshop.promotions.models import (
     StoreStackingSettings,
 )
 from weshop.reviews import models as reviews_models  # noqa: F401  (the review tables)
-from weshop.stores.models import StaffMember, Store
+from weshop.stores.models import StaffMember, Store, StoreApplication, StoreApplicationImage
 from weshop.wechat import models as wechat_models  # noqa: F401  (the WeChat tables)
 from weshop.wechat import share_models as wechat_share_models  # noqa: F401  (mini-program codes)
 
@@ -57,6 +58,7 @@ metadata = Base.metadata
 
 __all__ = [
     "Address",
+    "ApplymentProgress",
     "AuthSession",
     "CartItem",
     "Category",
@@ -108,6 +110,8 @@ __all__ = [
     "StockMovement",
     "StockReservation",
     "Store",
+    "StoreApplication",
+    "StoreApplicationImage",
     "StoreFeePlan",
     "StorePaymentAccount",
     "StoreStackingSettings",

@@ -67,12 +67,14 @@ from weshop.members import history_web as members_history_web
 from weshop.members import web as members_web
 from weshop.orders import api as orders_api
 from weshop.orders import console as orders_console
+from weshop.orders import first_sales as orders_first_sales
 from weshop.orders import pickup_console as orders_pickup_console
 from weshop.orders import tracking as orders_tracking
 from weshop.orders import web as orders_web
 from weshop.orders.bulk import api as orders_bulk_api
 from weshop.orders.bulk import console as orders_console_bulk
 from weshop.payments import api as payments_api
+from weshop.payments import applyment_console as payments_applyment_console
 from weshop.payments import checkout_api as payments_checkout_api
 from weshop.payments import checkout_web as payments_checkout_web
 from weshop.payments import console as payments_console
@@ -87,6 +89,9 @@ from weshop.reviews import console as reviews_console
 from weshop.reviews import platform_console as reviews_platform
 from weshop.reviews import web as reviews_web
 from weshop.stores import api as stores_api
+from weshop.stores import application_api as stores_application_api
+from weshop.stores import application_platform as stores_application_platform
+from weshop.stores import application_web as stores_application_web
 from weshop.stores import console as stores_console
 from weshop.stores import platform_console as stores_platform
 from weshop.web import templating
@@ -103,6 +108,7 @@ from weshop.wechat import web as wechat_web
 STOREFRONT_PAGES: list[APIRouter] = [
     catalog_web.router,
     catalog_favourites_web.router,
+    stores_application_web.router,
     accounts_web.router,
     cart_web.router,
     orders_web.router,
@@ -147,6 +153,9 @@ catalog_web.PRODUCT_PAGE_SECTIONS[:] = [
     reviews_web.product_section,
 ]
 
+# The platform's figure of each opened store's time to first sale.
+stores_application_platform.FIRST_SALE[:] = [orders_first_sales.first_paid_at]
+
 # What every storefront page ends with: the JS-SDK, when an official account is configured.
 templating.SHOP_PAGE_PARTS[:] = [wechat_share_web.jssdk_part]
 
@@ -158,6 +167,7 @@ MERCHANT_CONSOLE_PAGES: list[APIRouter] = [
     reviews_console.router,
     wechat_messages_console.router,
     payments_console.router,
+    payments_applyment_console.router,
     promotions_console.router,
     members_console.router,
     groupbuy_console.router,
@@ -190,6 +200,7 @@ PLATFORM_CONSOLE_PAGES: list[APIRouter] = [
     accounts_platform.router,
     stores_platform.router,
     catalog_platform.router,
+    stores_application_platform.router,
     ledger_platform.router,
     promotions_platform.router,
     payments_platform.router,
@@ -206,6 +217,9 @@ API_ROUTERS: list[APIRouter] = [
     stores_api.shop,
     stores_api.me,
     catalog_bulk_api.merchant,
+    stores_application_api.images,
+    stores_application_api.me,
+    stores_application_api.platform,
     catalog_api.merchant,
     catalog_api.shop,
     catalog_api.platform,

@@ -19,6 +19,7 @@ from tests.logistics.test_pickup_points import POINT, add_point
 from tests.members.support import base_level, make_member
 from tests.orders.conftest import open_shop
 from tests.reviews.support import REVIEW_BODIES, review_ids
+from tests.stores.test_applications import STORE_APPLICATION_BODIES, apply_for_a_store
 from tests.support import Api, Headers, expect
 from weshop.catalog.visits import COMPONENT as VISITS
 from weshop.catalog.visits import Visitor
@@ -236,6 +237,7 @@ VALID_BODIES.update(
         },
     }
 )
+VALID_BODIES.update(STORE_APPLICATION_BODIES)
 VALID_BODIES[("PUT", "/api/v1/merchant/stores/{store_id}/wechat/my-message-preferences")] = {
     "event": "new_order",
     "enabled": False,
@@ -247,6 +249,11 @@ async def viewed_product(api: Api, shopper: Headers, product_id: int) -> None:
     token = shopper["Authorization"].removeprefix("Bearer ")
     recorder.product_view(product_id, Visitor(token_digest(token), None), utcnow())
     await recorder.flush(api.runtime.db)
+
+
+async def store_application_ids(api: Api, shopper: Headers) -> dict[str, int]:
+    """The shopper's own application to open a store, and its licence image."""
+    return await apply_for_a_store(api.client, shopper)
 
 
 @dataclass
@@ -469,6 +476,7 @@ async def populated_tenant(api: Api) -> Tenant:
             **await review_ids(
                 api, store_id, shop.owner, shop.shopper, shop.address["id"], shop.sku_id
             ),
+            **await store_application_ids(api, shop.shopper),
         },
     )
 

@@ -525,4 +525,5 @@ def logins() -> list[Login]:
         ]
     found += [Login(f"shopper {shopper.name}", shopper.phone, None) for shopper in SHOPPERS]
     found.append(Login(f"promoter {PROMOTER_NAME}", PROMOTER_PHONE, STAFF_PASSWORD))
+    found.append(Login("self-opened store 山里人家 owner", "13900000301", STAFF_PASSWORD))
     return found

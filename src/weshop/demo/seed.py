@@ -44,6 +44,7 @@ from weshop.demo.flashsale import seed_flash_sale
 from weshop.demo.groupbuy import seed_group_buy
 from weshop.demo.product_media import colour_pictures, with_pictures
 from weshop.demo.reviews import seed_reviews
+from weshop.demo.store_opening import seed_store_opening
 from weshop.demo.visits import seed_visits
 from weshop.payments.providers import payment_setup
 from weshop.stores.models import Role, Store
@@ -193,6 +194,7 @@ class _Seeder:
         await seed_visits(
             self.runtime, list(self.store_ids.values()), [headers for headers, _ in shoppers]
         )
+        await seed_store_opening(self, operator, shoppers[1])
 
     async def sign_in(self, phone: str, password: str) -> Headers:
         credentials = {"phone": phone, "password": password}

@@ -117,6 +117,11 @@ async def record_sub_mchid(
     return account
 
 
+def require_applyments(applyments: Applyments | None) -> Applyments:
+    """The onboarding API, or 409 when WeChat Pay is not configured."""
+    return _configured(applyments)
+
+
 def _configured(applyments: Applyments | None) -> Applyments:
     if applyments is None:
         raise Conflict("WeChat Pay is not configured", code="wechatpay_not_configured")
@@ -154,9 +159,19 @@ async def refresh_applyment(
     pay = _configured(applyments)
     if account.out_request_no is None:
         raise Conflict("this store has no application to refresh", code="no_applyment")
-    answer = await pay.query(account.out_request_no)
+    await query_applyment(session, account, pay)
+    return account
+
+
+async def query_applyment(
+    session: AsyncSession, account: StorePaymentAccount, applyments: Applyments
+) -> dict[str, Any]:
+    """Ask where the account's application stands; once FINISH, record its sub_mchid.
+    Returns WeChat Pay's answer (its state's description, signing link, audit detail)."""
+    assert account.out_request_no is not None
+    answer = await applyments.query(account.out_request_no)
     account.applyment_state = str(answer.get("applyment_state", ""))[:32]
     if account.applyment_state == FINISHED and answer.get("sub_mchid"):
         account.sub_mchid = str(answer["sub_mchid"])
     await session.flush()
-    return account
+    return answer

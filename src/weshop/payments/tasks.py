@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from weshop.core.worker import HandlerRegistry, TaskContext
 from weshop.orders.service import ORDER_CANCELLED, REFUND_REQUESTED
-from weshop.payments import checkout_payments, provider_settlement, refunds, service
+from weshop.payments import (
+    applyment_form,
+    checkout_payments,
+    provider_settlement,
+    refunds,
+    service,
+    sub_merchants,
+)
 from weshop.payments.provider import PromoterPayout
 
 registry = HandlerRegistry()
@@ -70,4 +77,16 @@ async def settle_at_provider(ctx: TaskContext) -> None:
             PromoterPayout(payout["openid"], payout["amount_fen"])
             for payout in ctx.payload.get("commissions", [])
         ],
+    )
+
+
+@registry.on(applyment_form.POLL_APPLYMENT)
+async def poll_applyment(ctx: TaskContext) -> None:
+    provider = ctx.runtime.components["payment_providers"].get(sub_merchants.WECHATPAY)
+    await applyment_form.poll(
+        ctx.session,
+        ctx.payload["store_id"],
+        ctx.payload["out_request_no"],
+        ctx.payload["polls"],
+        None if provider is None else provider.pay.applyments,
     )

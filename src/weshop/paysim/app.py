@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from weshop.core.clock import utcnow
-from weshop.paysim import api, cashier, combine_api
+from weshop.paysim import api, cashier, combine_api, media_api
 from weshop.paysim.context import Clock
 from weshop.paysim.identity import StateFiles, load_or_create
 from weshop.paysim.notifier import Sender
@@ -51,7 +51,8 @@ def create_app(sim: PaySim, *, background: bool = False, poll_seconds: float = 1
     )
     app.state.paysim = sim
     app.add_exception_handler(StarletteHTTPException, _http_error)
-    for router in (api.router, combine_api.router, api.download_router, cashier.router):
+    routers = (api.router, combine_api.router, media_api.router, api.download_router)
+    for router in (*routers, cashier.router):
         app.include_router(router)
     return app
 

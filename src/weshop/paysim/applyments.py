@@ -2,8 +2,10 @@
 
 Personal fields must arrive encrypted with the platform key (and ``Wechatpay-Serial`` must
 name that key); the simulator decrypts them to check, and keeps none of them. The review
-takes ``review_delay`` on the simulator's clock: AUDITING until then, FINISH after, when the
-new sub-merchant (bound to the platform) is created and its ``sub_mchid`` answered.
+takes ``review_delay`` on the simulator's clock (0 makes it immediate): AUDITING for its first
+two thirds, NEED_SIGN (with the ``sign_url`` of the agreement) for the last, FINISH after, when
+the new sub-merchant (bound to the platform) is created and its ``sub_mchid`` answered. A short
+name containing 驳回 is REJECTED instead, with the reason in ``audit_detail``.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from weshop.paysim.errors import ApiError, no_auth, param_error
 from weshop.paysim.security import Caller
 from weshop.paysim.store import Row
 
+# A short name with this word is rejected by the review (to exercise a rejection).
+REJECTED_MARK = "驳回"
 ORGANIZATION_TYPES = ("2401", "2500", "4", "2", "3", "2502", "1708")
 
 
@@ -101,17 +105,39 @@ class Onboarding:
             )
         if applyment is None:
             raise ApiError(404, "RESOURCE_NOT_EXISTS", "申请单不存在")
-        applyment = self._reviewed(applyment)
         data: dict[str, Any] = {
             "applyment_id": applyment["applyment_id"],
             "out_request_no": applyment["out_request_no"],
             "audit_detail": [],
         }
+        elapsed = self.sim.now().timestamp() - applyment["submitted_at"]
+        delay = self.sim.review_delay.total_seconds()
+        if REJECTED_MARK in applyment["merchant_shortname"] and elapsed >= delay:
+            data.update(
+                applyment_state="REJECTED",
+                applyment_state_desc="已驳回",
+                audit_detail=[
+                    {
+                        "param_name": "merchant_shortname",
+                        "reject_reason": "商户简称与营业执照主体不符，请修改后重新提交",
+                    }
+                ],
+            )
+            return data
+        applyment = self._reviewed(applyment)
         if applyment["sub_mchid"]:
             data.update(
                 applyment_state="FINISH",
                 applyment_state_desc="完成",
                 sub_mchid=applyment["sub_mchid"],
+            )
+        elif elapsed >= delay * 2 / 3:
+            # The review passed; the applicant's legal person must sign the agreement.
+            data.update(
+                applyment_state="NEED_SIGN",
+                applyment_state_desc="待签约",
+                sign_url=f"https://pay.weixin.qq.com/public/apply4ec_sign/s?applymentId="
+                f"{applyment['applyment_id']}",
             )
         else:
             data.update(applyment_state="AUDITING", applyment_state_desc="审核中")
@@ -120,7 +146,11 @@ class Onboarding:
     def _reviewed(self, applyment: Row) -> Row:
         """Past the review delay the application is approved: a sub-merchant is born."""
         due = applyment["submitted_at"] + self.sim.review_delay.total_seconds()
-        if applyment["sub_mchid"] or self.sim.now().timestamp() < due:
+        if (
+            applyment["sub_mchid"]
+            or self.sim.now().timestamp() < due
+            or REJECTED_MARK in applyment["merchant_shortname"]
+        ):
             return applyment
         store = self.sim.store
         with store.transaction():

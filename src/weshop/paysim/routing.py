@@ -72,7 +72,7 @@ class SignedRoute(APIRoute):
         async def handler(request: Request) -> Response:
             sim = simulator_of(request)
             try:
-                body = await request.body()
+                body = await self.signed_body(request)
                 request.state.caller = authenticate(
                     sim.store,
                     sim.now(),
@@ -102,6 +102,10 @@ class SignedRoute(APIRoute):
             return response
 
         return handler
+
+    async def signed_body(self, request: Request) -> bytes:
+        """What the merchant's signature covers: the body, for every JSON endpoint."""
+        return await request.body()
 
 
 class UnsignedAnswerRoute(SignedRoute):

@@ -20,6 +20,7 @@ from weshop.paysim.combine import CombineOrder, Combining
 from weshop.paysim.context import SimContext
 from weshop.paysim.errors import ApiError
 from weshop.paysim.identity import PLATFORM_MCHID
+from weshop.paysim.media import MediaUploads
 from weshop.paysim.payers import is_payer_of
 from weshop.paysim.profitsharing import DEFAULT_MAX_SPLIT_RATIO, MAX_SPLIT_RATIO, Sharing
 from weshop.paysim.refunds import Refunding
@@ -62,6 +63,10 @@ class PaySim(SimContext):
     @cached_property
     def onboarding(self) -> Onboarding:
         return Onboarding(self)
+
+    @cached_property
+    def media(self) -> MediaUploads:
+        return MediaUploads(self)
 
     @cached_property
     def billing(self) -> Billing:

@@ -192,6 +192,13 @@ CREATE TABLE IF NOT EXISTS applyments (
     sub_mchid TEXT NOT NULL DEFAULT '',
     UNIQUE (sp_mchid, out_request_no)
 );
+CREATE TABLE IF NOT EXISTS media (
+    media_id TEXT PRIMARY KEY,
+    mchid TEXT NOT NULL,
+    sha256 TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    uploaded_at REAL NOT NULL
+);
 CREATE TABLE IF NOT EXISTS notifications (
     id TEXT PRIMARY KEY,
     mchid TEXT NOT NULL,

@@ -21,9 +21,31 @@ async def create_store(
     owner = await accounts.get_or_create_user(session, data.owner_phone)
     if data.owner_name and not owner.display_name:
         owner.display_name = data.owner_name
-    store = Store(
+    store = await open_store(
+        session,
         name=data.name,
         description=data.description,
+        owner=owner,
+        created_by=created_by,
+        settings=settings,
+    )
+    return store, owner
+
+
+async def open_store(
+    session: AsyncSession,
+    *,
+    name: str,
+    description: str,
+    owner: User,
+    created_by: User,
+    settings: Settings,
+) -> Store:
+    """A new store with ``owner`` as its active owner: the one way a store comes to be (the
+    platform opening it, or the platform approving someone's application)."""
+    store = Store(
+        name=name,
+        description=description,
         payment_window_minutes=settings.default_payment_window_minutes,
         auto_confirm_days=settings.default_auto_confirm_days,
     )
@@ -39,7 +61,7 @@ async def create_store(
         )
     )
     await session.flush()
-    return store, owner
+    return store
 
 
 async def get_store(session: AsyncSession, store_id: int) -> Store:

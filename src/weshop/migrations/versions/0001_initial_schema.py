@@ -3866,6 +3866,119 @@ def upgrade() -> None:
         unique=False,
     )
     # end h6-visits
+    # store-opening
+    op.create_table(
+        "store_applications",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("user_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column(
+            "open_for_user", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
+        ),
+        sa.Column("store_name", sa.String(length=40), nullable=False),
+        sa.Column("main_category", sa.String(length=24), nullable=False),
+        sa.Column("contact_name", sa.String(), nullable=False),
+        sa.Column("contact_phone", sa.String(), nullable=False),
+        sa.Column("contact_phone_index", sa.String(length=64), nullable=False),
+        sa.Column("description", sa.String(length=500), nullable=False),
+        sa.Column(
+            "status",
+            sa.Enum(
+                "submitted",
+                "approved",
+                "rejected",
+                name="applicationstatus",
+                native_enum=False,
+                length=16,
+            ),
+            nullable=False,
+        ),
+        sa.Column("reject_reason", sa.String(length=200), nullable=False),
+        sa.Column("submitted_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("reviewed_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column(
+            "reviewed_by", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
+        ),
+        sa.Column("store_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["open_for_user"], ["users.id"], name=op.f("fk_store_applications_open_for_user_users")
+        ),
+        sa.ForeignKeyConstraint(
+            ["reviewed_by"], ["users.id"], name=op.f("fk_store_applications_reviewed_by_users")
+        ),
+        sa.ForeignKeyConstraint(
+            ["store_id"], ["stores.id"], name=op.f("fk_store_applications_store_id_stores")
+        ),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["users.id"], name=op.f("fk_store_applications_user_id_users")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_store_applications")),
+        sa.UniqueConstraint("open_for_user", name=op.f("uq_store_applications_open_for_user")),
+        sa.UniqueConstraint("store_id", name=op.f("uq_store_applications_store_id")),
+    )
+    with op.batch_alter_table("store_applications", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_store_applications_contact_phone_index"),
+            ["contact_phone_index"],
+            unique=False,
+        )
+        batch_op.create_index(
+            batch_op.f("ix_store_applications_user_id"), ["user_id"], unique=False
+        )
+    op.create_table(
+        "store_application_images",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column(
+            "uploaded_by", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column(
+            "application_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
+        ),
+        sa.Column("content_type", sa.String(length=24), nullable=False),
+        sa.Column("sha256", sa.String(length=64), nullable=False),
+        sa.Column("data", sa.LargeBinary(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["application_id"],
+            ["store_applications.id"],
+            name=op.f("fk_store_application_images_application_id_store_applications"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["uploaded_by"],
+            ["users.id"],
+            name=op.f("fk_store_application_images_uploaded_by_users"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_store_application_images")),
+    )
+    with op.batch_alter_table("store_application_images", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_store_application_images_application_id"),
+            ["application_id"],
+            unique=False,
+        )
+        batch_op.create_index(
+            batch_op.f("ix_store_application_images_uploaded_by"), ["uploaded_by"], unique=False
+        )
+    op.create_table(
+        "applyment_progress",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("store_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("state_desc", sa.String(length=64), nullable=False),
+        sa.Column("sign_url", sa.String(length=500), nullable=False),
+        sa.Column("reject_reason", sa.String(length=500), nullable=False),
+        sa.Column("polls", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("submitted_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["store_id"], ["stores.id"], name=op.f("fk_applyment_progress_store_id_stores")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_applyment_progress")),
+        sa.UniqueConstraint("store_id", name=op.f("uq_applyment_progress_store_id")),
+    )
+    # end store-opening
     # ### end Alembic commands ###
 
 
@@ -3908,6 +4021,11 @@ def downgrade() -> None:
     op.drop_table("store_visitors")
     op.drop_table("store_visit_days")
     # end h6-visits
+    # store-opening
+    op.drop_table("applyment_progress")
+    op.drop_table("store_application_images")
+    op.drop_table("store_applications")
+    # end store-opening
     # wechat-pay
     with op.batch_alter_table("payments", schema=None) as batch_op:
         batch_op.drop_column("prepay_expires_at")

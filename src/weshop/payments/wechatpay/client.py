@@ -114,6 +114,32 @@ class WechatPayClient:
         response = await self._send(method, url, content, headers)
         return self._checked(method, path, response)
 
+    async def upload(self, path: str, meta: bytes, filename: str, data: bytes) -> ApiResponse:
+        """Send a ``multipart/form-data`` upload (``meta`` JSON and ``file``), signed over
+        ``meta`` alone, as WeChat Pay's media endpoints want."""
+        boundary = crypto.new_nonce(24)
+        content_type = "image/png" if filename.lower().endswith(".png") else "image/jpeg"
+        content = b"".join(
+            [
+                f"--{boundary}\r\n".encode(),
+                b'Content-Disposition: form-data; name="meta"\r\n',
+                b"Content-Type: application/json\r\n\r\n",
+                meta,
+                f"\r\n--{boundary}\r\n".encode(),
+                f'Content-Disposition: form-data; name="file"; filename="{filename}"\r\n'.encode(),
+                f"Content-Type: {content_type}\r\n\r\n".encode(),
+                data,
+                f"\r\n--{boundary}--\r\n".encode(),
+            ]
+        )
+        headers = {
+            "Accept": "application/json",
+            "User-Agent": USER_AGENT,
+            "Content-Type": f"multipart/form-data; boundary={boundary}",
+        }
+        response = await self._send("POST", path, content, headers, signed=meta)
+        return self._checked("POST", path, response)
+
     async def download(self, url: str) -> bytes:
         """Fetch a bill file. Its answer carries no WeChat Pay signature (by design of the
         API); the caller checks the file against the hash given with the download URL."""
@@ -148,11 +174,17 @@ class WechatPayClient:
         }
 
     async def _send(
-        self, method: str, url: str, content: bytes, headers: dict[str, str]
+        self,
+        method: str,
+        url: str,
+        content: bytes,
+        headers: dict[str, str],
+        *,
+        signed: bytes | None = None,
     ) -> httpx.Response:
         for attempt in range(1, self._max_attempts + 1):
             try:
-                response = await self._send_once(method, url, content, headers)
+                response = await self._send_once(method, url, content, headers, signed)
             except httpx.TransportError as exc:
                 log.warning(
                     "wechatpay.network_error",
@@ -180,7 +212,12 @@ class WechatPayClient:
         raise AssertionError("unreachable: the last attempt returns or raises")
 
     async def _send_once(
-        self, method: str, url: str, content: bytes, headers: dict[str, str]
+        self,
+        method: str,
+        url: str,
+        content: bytes,
+        headers: dict[str, str],
+        signed: bytes | None = None,
     ) -> httpx.Response:
         async with httpx.AsyncClient(
             base_url=self.base_url, transport=self._transport, timeout=self._timeout
@@ -193,7 +230,7 @@ class WechatPayClient:
                 private_key=self.credentials.private_key,
                 method=method,
                 url=request.url.raw_path.decode("ascii"),
-                body=content,
+                body=content if signed is None else signed,
                 timestamp=str(int(self._clock().timestamp())),
                 nonce=crypto.new_nonce(),
             )
