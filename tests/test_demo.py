@@ -124,6 +124,9 @@ async def test_seed_builds_the_demo_once_with_working_logins(tmp_path: Path) -> 
             OrderStatus.PENDING_PAYMENT,
             OrderStatus.PAID,  # brought by the demo's promoter through a share link
             OrderStatus.PAID,  # the first sale of the store opened by application
+            # A checkout across both stores, paid once (合单支付): one order per store.
+            OrderStatus.PAID,
+            OrderStatus.PAID,
             OrderStatus.CANCELLED,
             # The jeans, its only line, refunded before shipping: nothing was left to ship.
             OrderStatus.CANCELLED,

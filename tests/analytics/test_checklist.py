@@ -80,6 +80,13 @@ async def test_the_payment_account_step_where_stores_are_paid_as_sub_merchants(
         "payment",
         "coupon",
     ]
+    # The step leads to the 进件 form, where the owner applies.
+    [payment] = [s for s in before.steps if s.key == "payment"]
+    assert payment.path == "/payments/applyment"
+    form = await client.get(
+        f"/console/stores/{store_id}{payment.path}", headers={"accept": "text/html"}
+    )
+    assert form.status_code != 404
     expect(
         await client.put(
             f"/api/v1/platform/stores/{store_id}/payment-accounts/wechatpay",

@@ -108,7 +108,6 @@ async def test_staff_create_price_and_publish_a_product(
     await desktop.click("button:has-text('登录')")
     await desktop.wait_for_url(f"{live_url}/console/stores/{store_id}")
     assert await desktop.locator(".dashboard-chart svg rect").count() >= 30
-    await screenshot(desktop, "console-dashboard")
 
     await desktop.click("nav.console-nav >> text=商品")
     await desktop.click("a:has-text('发布商品')")

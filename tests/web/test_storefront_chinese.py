@@ -34,7 +34,7 @@ from weshop.demo.data import PROMOTER_PHONE
 from weshop.flashsale.models import FlashItem
 from weshop.groupbuy.models import Group
 from weshop.orders.models import Order, OrderLine
-from weshop.payments.models import Payment
+from weshop.payments.models import CombinedPayment, Payment
 from weshop.reviews.models import Review
 from weshop.stores.models import Store
 from weshop.web.i18n import LANGUAGES
@@ -52,6 +52,8 @@ CANDIDATES: dict[str, Any] = {
     "address_id": Address.id,
     "code": ShareLink.code,
     "out_trade_no": Payment.out_trade_no,
+    "checkout_no": Order.checkout_no,
+    "combine_out_trade_no": CombinedPayment.combine_out_trade_no,
 }
 TRIES = 25
 # Storefront routes that answer something else than a page, and why.
@@ -63,6 +65,7 @@ NOT_PAGES = {
     "/wechat/oauth/callback": "WeChat's redirect back after sign-in",
     "/wechat/profile": "WeChat's profile step, only inside a WeChat sign-in",
     "/me/phone": "binding a phone, only for a WeChat account without one",
+    "/open-store/images/{image_id}": "a licence picture of the applicant's own application",
 }
 # Words that stay as they are in Chinese copy: names, units, codes.
 KEPT = {

@@ -100,7 +100,7 @@ async def store_checklist(
                 "payment",
                 N_("Open your payment account"),
                 N_("Apply as a WeChat Pay sub-merchant so that payments reach your store."),
-                "/settings",
+                "/payments/applyment",
                 sub_mchid is not None,
                 progress=applyment or "",
             )

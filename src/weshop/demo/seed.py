@@ -63,6 +63,8 @@ REQUIRED_ROUTES = (
     ("POST", "/api/v1/me/addresses"),
     ("POST", "/api/v1/me/orders"),
     ("POST", "/api/v1/me/orders/{order_id}/payments"),
+    ("POST", "/api/v1/checkouts/{checkout_no}/payments"),
+    ("POST", "/sandbox-pay/combined/{combine_out_trade_no}/confirm"),
     ("POST", "/sandbox-pay/cashier/{out_trade_no}/confirm"),
     ("POST", "/api/v1/merchant/stores/{store_id}/orders/{order_id}/shipments"),
     ("POST", "/api/v1/me/orders/{order_id}/cancel"),
@@ -307,6 +309,15 @@ class _Seeder:
             second, second_address, [(skus[("经典直筒牛仔裤", "深蓝/30")], 1)]
         )
         await self.pay(second, jeans["id"])
+        # A checkout across both stores paid once (合单支付): one cashier, each store's order
+        # paid to that store.
+        both = await self.order(
+            second,
+            second_address,
+            [(skus[("东北秋木耳", "250g")], 2), (skus[("经典直筒牛仔裤", "深蓝/32")], 1)],
+            coupon_ids=[],  # the shopper keeps their coupons to try
+        )
+        await self.pay_checkout(second, both[0]["checkout_no"])
         (groceries,) = await self.order(
             second,
             second_address,
@@ -320,17 +331,31 @@ class _Seeder:
         )
 
     async def order(
-        self, shopper: Headers, address_id: int, items: list[tuple[int, int]]
+        self,
+        shopper: Headers,
+        address_id: int,
+        items: list[tuple[int, int]],
+        *,
+        coupon_ids: list[int] | None = None,
     ) -> list[dict[str, Any]]:
+        """A checkout; without ``coupon_ids`` the wallet's best coupons apply."""
         checkout = await self.call(
             "/api/v1/me/orders",
             shopper,
             {
                 "address_id": address_id,
                 "items": [{"sku_id": sku, "quantity": quantity} for sku, quantity in items],
+                "coupon_ids": coupon_ids,
             },
         )
         return checkout["orders"]
+
+    async def pay_checkout(self, shopper: Headers, checkout_no: str) -> None:
+        """One sandbox payment for every order of a multi-store checkout, confirmed at once."""
+        payment = await self.call(
+            f"/api/v1/checkouts/{checkout_no}/payments?provider=sandbox", shopper
+        )
+        await self.call(f"{httpx.URL(payment['cashier_url']).path}/confirm", status=200)
 
     async def pay(self, shopper: Headers, order_id: int) -> None:
         """The shopper opens the cashier and confirms; the sandbox calls WeShop back at once.

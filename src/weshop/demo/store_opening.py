@@ -17,6 +17,8 @@ from typing import Any, Protocol
 
 import httpx
 
+from weshop.demo.product_media import with_pictures
+
 APPLICANT_PHONE = "13900000301"
 STORE_NAME = "山里人家"
 
@@ -100,11 +102,13 @@ async def seed_store_opening(
     timings.steps.append(("进件 finished", None))
     base = f"/api/v1/merchant/stores/{approved['store_id']}"
     category = await seeder.call(f"{base}/categories", applicant, {"name": "水果"})
-    product = await seeder.call(
-        f"{base}/products",
+    body, _ = await with_pictures(
+        seeder.client,
+        base,
         applicant,
         {
             "title": "高山红富士苹果",
+            "category": "水果",
             "subtitle": "山里人家自家果园",
             "description": "果园直发，脆甜多汁。",
             "category_id": category["id"],
@@ -118,6 +122,7 @@ async def seed_store_opening(
             ],
         },
     )
+    product = await seeder.call(f"{base}/products", applicant, body)
     timings.steps.append(("first product", time.perf_counter() - start))
     buyer, address_id = shopper
     (order,) = await seeder.order(buyer, address_id, [(product["skus"][0]["id"], 1)])
