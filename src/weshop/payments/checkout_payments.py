@@ -40,7 +40,6 @@ from weshop.payments.models import (
     PaymentStatus,
 )
 from weshop.payments.provider import (
-    ChannelUnsupported,
     InAppPayer,
     PaymentNotice,
     PaymentProvider,
@@ -139,12 +138,7 @@ async def _combined_payment(
             code="combined_payment_too_many_orders",
         )
     await refuse_direct_mode_for_many_stores(session, provider)
-    channel = channel or provider.default_channel
-    if channel not in provider.channels:
-        raise ChannelUnsupported(
-            f"the {provider.name} provider cannot take {channel} payments",
-            details={"channel": str(channel), "channels": sorted(provider.channels)},
-        )
+    channel = service.usable_channel(provider, channel)
     payer = None
     if channel in IN_APP_CHANNELS:
         if settings is None:

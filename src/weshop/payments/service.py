@@ -59,6 +59,18 @@ LAST_QUERY_AFTER_DEADLINE = timedelta(minutes=1)
 SUCCEED_FROM = [state for (state, action) in PAYMENT_MACHINE.transitions if action == "succeed"]
 
 
+def usable_channel(provider: PaymentProvider, channel: PaymentChannel | None) -> PaymentChannel:
+    """The channel asked for, or the provider's default; one the provider cannot take is
+    refused (409 ``payment_channel_unsupported``)."""
+    chosen = channel or provider.default_channel
+    if chosen not in provider.channels:
+        raise ChannelUnsupported(
+            f"the {provider.name} provider cannot take {chosen} payments",
+            details={"channel": str(chosen), "channels": sorted(provider.channels)},
+        )
+    return chosen
+
+
 async def start_payment(
     session: AsyncSession,
     user: User,
@@ -80,12 +92,7 @@ async def start_payment(
     if order.payable_fen == 0:
         return await _pay_nothing(session, order, user, channel or provider.default_channel)
     await refuse_direct_mode_for_many_stores(session, provider)
-    channel = channel or provider.default_channel
-    if channel not in provider.channels:
-        raise ChannelUnsupported(
-            f"the {provider.name} provider cannot take {channel} payments",
-            details={"channel": str(channel), "channels": sorted(provider.channels)},
-        )
+    channel = usable_channel(provider, channel)
     payer = None
     if channel in IN_APP_CHANNELS:
         if settings is None:
