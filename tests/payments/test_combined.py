@@ -146,6 +146,19 @@ async def test_the_sandbox_pays_a_checkout_once_and_the_result_lists_every_order
     assert nothing.status_code == 409 and nothing.json()["error"]["code"] == "checkout_not_payable"
 
 
+async def test_a_channel_the_provider_cannot_take_is_refused_and_nothing_is_started(
+    api, client
+) -> None:
+    shopper, placed, _ = await three_store_checkout(api, client)
+    path = f"/api/v1/checkouts/{placed['checkout_no']}/payments"
+    # The sandbox pays at its own page only: no WeChat client to hand a prepay to.
+    refused = await client.post(path, params={"channel": "jsapi"}, headers=shopper)
+    assert refused.status_code == 409
+    assert refused.json()["error"]["code"] == "payment_channel_unsupported"
+    paying = expect(await client.post(path, headers=shopper), 201)
+    assert paying["kind"] == "combined" and paying["channel"] == "h5"
+
+
 async def test_another_shoppers_checkout_answers_404(api, client) -> None:
     _, placed, _ = await three_store_checkout(api, client)
     stranger = await api.sign_in()
