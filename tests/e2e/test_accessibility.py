@@ -55,8 +55,11 @@ async def test_the_storefronts_pages_pass_the_basics_on_a_phone(api, client, pho
                           headers=headers),
         201,
     )  # fmt: skip
+    favourite = {"product_id": tea["id"]}
+    assert (await client.post("/api/v1/me/favourites", json=favourite, headers=headers)).is_success
     pages = ["/", f"/s/{store_id}", f"/p/{tea['id']}", "/search?q=龙井", "/cart", "/checkout",
-             "/coupons", "/me", "/me/orders", "/me/addresses", "/me/addresses/new"]  # fmt: skip
+             "/coupons", "/me", "/me/orders", "/me/addresses", "/me/addresses/new",
+             "/me/favourites", "/me/history", "/open-store"]  # fmt: skip
     problems = {path: await audit(phone, live_url + path, tap_targets=True) for path in pages}
     assert not {path: found for path, found in problems.items() if found}
 
