@@ -92,7 +92,7 @@ async def test_the_stores_fee_plan_decides_the_room_left(pool: Pool):
     refused_over_the_cap(await pool.list_product(rate_bps=2701), most=2700, fee=300)
     listing = expect(await pool.list_product(rate_bps=2700), 201)
     # The platform raises the plan's fee to 10%: revisions are held to 20% from now on.
-    rate = {"plan": "advanced", "category_id": None, "rate_bp": 1000}
+    rate = {"plan": "advanced", "platform_category_id": None, "rate_bp": 1000}
     expect(await pool.client.put(f"{LEDGER}/fee-rates", json=rate, headers=operator), 200)
     refused_over_the_cap(
         await pool.client.patch(
@@ -161,8 +161,22 @@ async def test_the_platform_policy_form_sets_the_cap(api, pool: Pool, client) ->
 
 
 async def test_a_category_rate_of_the_product_counts_as_its_lines_would_pay(pool: Pool, api):
+    tea_platform = expect(
+        await pool.client.post(
+            "/api/v1/platform/categories", json={"name": "茶叶"}, headers=pool.operator
+        ),
+        201,
+    )
     categories = f"/api/v1/merchant/stores/{pool.store_id}/categories"
-    tea = expect(await pool.client.post(categories, json={"name": "茶叶"}, headers=pool.owner), 201)
+    # The store's 茶叶 maps onto the platform's, whose fee rate its sub-category pays.
+    tea = expect(
+        await pool.client.post(
+            categories,
+            json={"name": "茶叶", "platform_category_id": tea_platform["id"]},
+            headers=pool.owner,
+        ),
+        201,
+    )
     green = expect(
         await pool.client.post(
             categories, json={"name": "绿茶", "parent_id": tea["id"]}, headers=pool.owner
@@ -172,7 +186,7 @@ async def test_a_category_rate_of_the_product_counts_as_its_lines_would_pay(pool
     leaf = await api.create_product(
         pool.store_id, pool.owner, title="龙井", price_fen=10000, category_id=green["id"]
     )
-    rate = {"plan": "basic", "category_id": tea["id"], "rate_bp": 800}
+    rate = {"plan": "basic", "platform_category_id": tea_platform["id"], "rate_bp": 800}
     expect(await pool.client.put(f"{LEDGER}/fee-rates", json=rate, headers=pool.operator), 200)
     # The parent category's 8%: 22% is the most for the tea; other products keep 25%.
     refused_over_the_cap(

@@ -99,6 +99,16 @@ async def test_fee_schedule_input_is_checked(api):
         headers=operator,
     )
     assert unknown.status_code == 404
+    # Fees are per platform category: a store category id is refused, never ignored (which
+    # would set the whole plan's rate).
+    old_field = await client.put(
+        f"{LEDGER}/fee-rates",
+        json={"plan": "basic", "category_id": 1, "rate_bp": 400},
+        headers=operator,
+    )
+    assert old_field.status_code == 422
+    schedule = expect(await client.get(f"{LEDGER}/fee-schedule", headers=operator), 200)
+    assert schedule["defaults"]["basic"] == 500 and schedule["rates"] == []
     nowhere = await client.put(
         f"{LEDGER}/stores/999999/fee-plan", json={"plan": "basic"}, headers=operator
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from pydantic import BaseModel, Field, StrictInt
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from weshop.core.ids import RowId
 from weshop.ledger.fees import MAX_RATE_BP
@@ -102,6 +102,9 @@ class OrderLedgerOut(BaseModel):
 
 
 class FeeRateIn(BaseModel):
+    # A field it does not know (a client still sending the old store ``category_id``) is
+    # refused: ignored, it would set the whole plan's rate.
+    model_config = ConfigDict(extra="forbid")
     plan: StorePlan
     platform_category_id: RowId | None = Field(
         None, description="A platform category (its sub-categories too); none: the plan's rate."
