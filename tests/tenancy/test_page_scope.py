@@ -23,7 +23,10 @@ HTML = {"Accept": "text/html,application/xhtml+xml"}
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 # Path parameters that are not ids of a tenant's objects: a valid value, so that the scope (and
 # not the parameter's validation) is what answers.
-NOT_IDS = {"action": "pause", "image_id": "1"}
+NOT_IDS = {"action": "pause"}
+# Stand-ins for ids a tenant may not have: a tenant's own (its licence image on the shop's
+# side) wins.
+STAND_INS = {"image_id": "1"}
 # A form that passes validation for each console post that needs one, so that a 404 (not a
 # form shown again with its errors) is what tells us the scope held.
 VALID_FORMS: dict[str, dict[str, str]] = {
@@ -49,7 +52,7 @@ def page_routes(routers) -> list[tuple[str, str]]:
 
 
 def fill(template: str, ids: dict[str, int]) -> str:
-    values = {name: str(value) for name, value in ids.items()}
+    values = STAND_INS | {name: str(value) for name, value in ids.items()}
     values |= NOT_IDS | ({"action": ACTIONS[template]} if template in ACTIONS else {})
     missing = [name for name in PARAM.findall(template) if name not in values]
     assert not missing, f"teach the page tenancy sweep how to fill {missing} in {template}"

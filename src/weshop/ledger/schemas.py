@@ -126,6 +126,7 @@ class FeeScheduleOut(BaseModel):
 
 
 class StorePlanIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
     plan: StorePlan
 
 
@@ -135,6 +136,7 @@ class StorePlanOut(BaseModel):
 
 
 class ReversalIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
     reason: str = Field(min_length=1, max_length=160)
 
 

@@ -71,11 +71,13 @@ class NotificationAck(BaseModel):
 
 
 class RefundLineIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
     order_line_id: RowId
     amount_fen: StrictInt = Field(ge=1, le=MAX_LINE_AMOUNT_FEN, description="Fen to give back.")
 
 
 class RefundIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
     lines: list[RefundLineIn] = Field(min_length=1, max_length=200)
     reason: str = Field("", max_length=200)
 
@@ -116,6 +118,7 @@ class StorePaymentAccountOut(BaseModel):
 
 
 class SubMerchantIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
     sub_mchid: str = Field(min_length=8, max_length=32, pattern=r"^[0-9]+$")
 
 
@@ -123,6 +126,7 @@ class ApplymentIn(BaseModel):
     """The application form of WeChat Pay's e-commerce onboarding (二级商户进件), as its API
     describes it; personal fields in clear text, encrypted before they leave WeShop."""
 
+    model_config = ConfigDict(extra="forbid")
     form: dict[str, object] = Field(max_length=100)
 
 
