@@ -20,6 +20,7 @@ from weshop.aftersales.events import subscribers as aftersales_subscribers
 from weshop.aftersales.tasks import registry as aftersales_tasks
 from weshop.bargain.events import subscribers as bargain_subscribers
 from weshop.bargain.tasks import registry as bargain_tasks
+from weshop.catalog.detail import VIDEO_UPLOAD_PATHS
 from weshop.catalog.visits import COMPONENT as VISITS
 from weshop.catalog.visits import VisitCounter, VisitRecorder
 from weshop.core.clients import install_client_checks
@@ -223,7 +224,9 @@ def create_app(settings: Settings | None = None, *, check_schema: bool = True) -
         BodySizeLimit,
         max_json_bytes=MAX_JSON_BYTES,
         max_form_bytes=MAX_FORM_BYTES,
-        max_upload_bytes=max(settings.max_upload_bytes, settings.max_video_bytes),
+        max_upload_bytes=settings.max_upload_bytes,
+        large_upload_paths=VIDEO_UPLOAD_PATHS,
+        max_large_upload_bytes=settings.max_video_bytes,
     )
     app.add_middleware(SecurityHeaders, script_sources=jssdk_script_sources(settings))
     if runtime.db.table_versions is not None:

@@ -4,6 +4,7 @@ must name an image and a video block a video."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -13,6 +14,13 @@ from weshop.catalog.schemas import MAX_DETAIL_BLOCKS, DetailBlockIn, DetailOut, 
 from weshop.catalog.service import editable, product_of
 from weshop.core.errors import Conflict, NotFound
 from weshop.core.tenancy import StoreScope
+
+# The routes that take a product video: the only ones whose bodies may be the size of one
+# (WESHOP_MAX_VIDEO_BYTES); every other upload keeps the image limit.
+VIDEO_UPLOAD_PATHS = (
+    re.compile(r"/api/v1/merchant/stores/\d+/media/videos"),
+    re.compile(r"/console/stores/\d+/products/\d+/detail"),
+)
 
 
 async def get_detail(session: AsyncSession, scope: StoreScope, product_id: int) -> DetailOut:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -35,16 +36,29 @@ class BodySizeLimit:
     """
 
     def __init__(
-        self, app: Any, *, max_json_bytes: int, max_form_bytes: int, max_upload_bytes: int
+        self,
+        app: Any,
+        *,
+        max_json_bytes: int,
+        max_form_bytes: int,
+        max_upload_bytes: int,
+        large_upload_paths: Sequence[re.Pattern[str]] = (),
+        max_large_upload_bytes: int = 0,
     ) -> None:
         self.app = app
         self.max_json_bytes = max_json_bytes
         self.max_form_bytes = max_form_bytes
         self.max_multipart_bytes = max_upload_bytes + MULTIPART_FORM_ALLOWANCE
+        # Only these paths (a product video's uploads) may take a larger file: every other
+        # route keeps the image limit.
+        self.large_upload_paths = tuple(large_upload_paths)
+        self.max_large_multipart_bytes = max_large_upload_bytes + MULTIPART_FORM_ALLOWANCE
 
-    def limit_for(self, content_type: str) -> int:
+    def limit_for(self, content_type: str, path: str = "") -> int:
         media_type = content_type.split(";", 1)[0].strip().lower()
         if media_type.startswith("multipart/"):
+            if any(pattern.fullmatch(path) for pattern in self.large_upload_paths):
+                return max(self.max_multipart_bytes, self.max_large_multipart_bytes)
             return self.max_multipart_bytes
         if media_type == "application/x-www-form-urlencoded":
             return self.max_form_bytes
@@ -57,7 +71,7 @@ class BodySizeLimit:
         headers = scope.get("headers") or []
         # The first Content-Type, as the body parsers read it.
         content_type = next((value for name, value in headers if name == b"content-type"), b"")
-        limit = self.limit_for(content_type.decode("latin-1"))
+        limit = self.limit_for(content_type.decode("latin-1"), scope.get("path", ""))
         length = dict(headers).get(b"content-length")
         if length is not None and length.isdigit() and int(length) > limit:
             await _refuse(send, limit)
