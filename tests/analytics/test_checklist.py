@@ -98,3 +98,18 @@ async def test_the_payment_account_step_where_stores_are_paid_as_sub_merchants(
     async with runtime.db.transaction() as session:
         after = await store_checklist(session, store_id, sub_merchant_needed=True)
     assert [s.key for s in after.steps if s.done] == ["payment"]
+
+
+async def test_staff_see_the_steps_they_cannot_do_without_their_links(client, api) -> None:
+    store_id, owner = await api.new_store()
+    service = await api.add_staff(store_id, owner, "customer_service")
+    home = f"/console/stores/{store_id}"
+    use_session(client, service)
+    page = await client.get(home, headers={"accept": "text/html"})
+    assert page.status_code == 200 and 'data-step="logo"' in page.text
+    for path in ("/settings", "/products/new", "/shipping/new", "/coupons/new"):
+        assert f'href="{home}{path}"' not in page.text
+    use_session(client, owner)
+    page = await client.get(home, headers={"accept": "text/html"})
+    for path in ("/settings", "/products/new", "/shipping/new", "/coupons/new"):
+        assert f'href="{home}{path}"' in page.text

@@ -14,6 +14,7 @@ from weshop.logistics.models import ShippingTemplate
 from weshop.payments.models import StorePaymentAccount
 from weshop.promotions.models import CouponTemplate
 from weshop.stores.models import Store
+from weshop.stores.permissions import Permission
 from weshop.web.errors import N_
 
 
@@ -24,6 +25,8 @@ class Step:
     hint: str
     path: str  # below the store's console base
     done: bool
+    # What the page of the step needs: staff without it see the step without its link.
+    permission: Permission = Permission.STORE_SETTINGS
     # What is under way, when the step is not done yet (an application's state).
     progress: str = ""
 
@@ -85,6 +88,7 @@ async def store_checklist(
             N_("Add photos, specs and prices, then put it on sale."),
             "/products/new",
             bool(has_product),
+            permission=Permission.CATALOG_WRITE,
         ),
         Step(
             "shipping",
@@ -92,6 +96,7 @@ async def store_checklist(
             N_("Where you ship to and what delivery costs."),
             "/shipping/new",
             bool(has_shipping),
+            permission=Permission.SHIPPING_WRITE,
         ),
     ]
     if sub_merchant_needed:
@@ -112,6 +117,7 @@ async def store_checklist(
             N_("A welcome coupon turns visitors into first orders."),
             "/coupons/new",
             bool(has_coupon),
+            permission=Permission.PROMOTIONS_WRITE,
         )
     )
     return Checklist(steps)
