@@ -105,3 +105,13 @@ async def test_two_processes_flushing_into_one_day_add_up(app, api, runtime) -> 
         "product_visitors": 6,
         "history": 0,
     }
+
+
+async def test_a_view_of_a_store_now_gone_never_blocks_the_others(app, api, runtime) -> None:
+    store_id, _owner = await api.new_store()
+    recorder, now = VisitRecorder(), utcnow()
+    recorder.store_view(store_id + 1000, Visitor(None, "g" * 32), now)  # no such store
+    recorder.store_view(store_id, Visitor(None, "h" * 32), now)
+    await recorder.flush(runtime.db)
+    assert len(recorder) == 0  # written, not put back for a flush that would fail again
+    assert (await counters(runtime, store_id))["page_views"] == 1

@@ -43,6 +43,7 @@ from weshop.core.clock import CHINA_TZ, utcnow
 from weshop.core.crypto import cipher
 from weshop.core.db import Database
 from weshop.core.security import token_digest
+from weshop.stores.models import Store
 from weshop.web.csrf import CSRF_COOKIE, valid_pre_session
 from weshop.web.session_cookie import SESSION_COOKIE
 
@@ -147,6 +148,12 @@ class VisitRecorder:
     def __len__(self) -> int:
         return len(self._batch)
 
+    def discard(self) -> None:
+        """Drops what is buffered, unwritten: for a database emptied under a running process
+        (the test suite between tests), whose ids the buffer would otherwise name."""
+        self._batch = _Batch()
+        self._full.clear()
+
     def store_view(self, store_id: int, visitor: Visitor, at: datetime) -> None:
         day = at.astimezone(CHINA_TZ).date()
         self._batch.store_views[(store_id, day)] += 1
@@ -231,9 +238,18 @@ async def write_batch(session: AsyncSession, batch: _Batch) -> None:
         )
         stores = {product_id: store_id for product_id, store_id in rows}
 
+    # A store gone since its page was seen is left out, so that it never blocks the batch.
+    seen_stores = {store_id for store_id, _ in batch.store_views}
+    live_stores = (
+        set(await session.scalars(select(Store.id).where(Store.id.in_(seen_stores))))
+        if seen_stores
+        else set()
+    )
     # A product page is a page of its store too.
-    store_views = Counter(batch.store_views)
-    store_visitors = set(batch.store_visitors)
+    store_views = Counter(
+        {key: count for key, count in batch.store_views.items() if key[0] in live_stores}
+    )
+    store_visitors = {entry for entry in batch.store_visitors if entry[0] in live_stores}
     for (product_id, day), count in batch.product_views.items():
         if product_id in stores:
             store_views[(stores[product_id], day)] += count
