@@ -13,25 +13,25 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Path, Request
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import RedirectResponse, Response
 
-from weshop.accounts.models import User
 from weshop.accounts.page_session import PageUser
 from weshop.core.clock import utcnow
 from weshop.core.errors import NotFound, WeShopError
 from weshop.core.http import DbSession, RuntimeDep, client_address
-from weshop.core.runtime import Runtime
 from weshop.orders.models import OrderStatus
 from weshop.orders.web import ORDER_STATUS_NAMES
 from weshop.payments import checkout_payments
-from weshop.payments.checkout_payments import CheckoutPayment
 from weshop.payments.models import CombinedPayment, PaymentChannel, PaymentStatus
-from weshop.payments.provider import PaymentProvider
 from weshop.payments.providers import payment_setup
 from weshop.payments.service import combined_return_path, return_path
 from weshop.payments.views import checkout_order_lines
-from weshop.payments.web import NOT_IN_APP, RESULT_REFRESH_SECONDS, cashier_location, in_wechat
+from weshop.payments.web import (
+    RESULT_REFRESH_SECONDS,
+    cashier_location,
+    in_wechat,
+    unless_not_in_app,
+)
 from weshop.web.csrf import verify_csrf
 from weshop.web.errors import error_message
 from weshop.web.forms import undo_on_error
@@ -89,7 +89,18 @@ async def pay_checkout(
     provider = payment_setup(runtime).provider()
     try:
         if in_wechat(request) and PaymentChannel.JSAPI in provider.channels:
-            in_app = await _jsapi_payment(request, checkout_no, user, session, runtime, provider)
+            in_app = await unless_not_in_app(
+                session,
+                lambda: checkout_payments.start_checkout_payment(
+                    session,
+                    user,
+                    checkout_no,
+                    provider,
+                    client_address(request),
+                    channel=PaymentChannel.JSAPI,
+                    settings=runtime.settings,
+                ),
+            )
             if in_app is not None and in_app.combined is not None:
                 return RedirectResponse(f"/me/checkouts/{checkout_no}/pay/wechat", 303)
             if in_app is not None and in_app.single is not None:
@@ -114,33 +125,6 @@ async def pay_checkout(
         return RedirectResponse(f"/me/checkouts/{checkout_no}/result", 303)
     location = cashier_location(cashier.cashier_url, runtime.settings.public_base_url, base + back)
     return RedirectResponse(location, 303)
-
-
-async def _jsapi_payment(
-    request: Request,
-    checkout_no: str,
-    user: User,
-    session: AsyncSession,
-    runtime: Runtime,
-    provider: PaymentProvider,
-) -> CheckoutPayment | None:
-    """The checkout's JSAPI payment, or None when the shopper cannot pay inside WeChat here
-    (nothing written then)."""
-    try:
-        async with undo_on_error(session):
-            return await checkout_payments.start_checkout_payment(
-                session,
-                user,
-                checkout_no,
-                provider,
-                client_address(request),
-                channel=PaymentChannel.JSAPI,
-                settings=runtime.settings,
-            )
-    except WeShopError as exc:
-        if exc.code in NOT_IN_APP:
-            return None
-        raise
 
 
 @router.get("/me/checkouts/{checkout_no}/pay/wechat")

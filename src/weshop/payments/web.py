@@ -14,27 +14,25 @@ started from a page of ours with ``WeixinJSBridge.invoke('getBrandWCPayRequest')
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Awaitable, Callable
+from typing import Annotated, TypeVar
 from urllib.parse import urlencode, urlsplit
 
 from fastapi import APIRouter, Depends, Path, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import RedirectResponse, Response
 
-from weshop.accounts.models import User
 from weshop.accounts.page_session import PageUser
 from weshop.core.clock import utcnow
 from weshop.core.errors import NotFound, WeShopError
 from weshop.core.http import DbSession, RuntimeDep, client_address
 from weshop.core.ids import PathId
-from weshop.core.runtime import Runtime
 from weshop.orders import service as orders
 from weshop.orders.models import OrderStatus
 from weshop.orders.web import ShopperOrderSection
 from weshop.payments import service
 from weshop.payments.in_app import APP_NOT_CONFIGURED, OPENID_REQUIRED
-from weshop.payments.models import NO_PROVIDER, Payment, PaymentChannel
-from weshop.payments.provider import PaymentProvider
+from weshop.payments.models import NO_PROVIDER, PaymentChannel
 from weshop.payments.providers import payment_setup
 from weshop.payments.views import open_in_app_payment, shopper_payment
 from weshop.web.csrf import verify_csrf
@@ -50,6 +48,7 @@ WECHAT_BROWSER = "MicroMessenger"
 # Why a page in WeChat pays as it would outside instead: no official account, or the shopper
 # has not signed in through it.
 NOT_IN_APP = frozenset({APP_NOT_CONFIGURED, OPENID_REQUIRED})
+Started = TypeVar("Started")
 
 
 def in_wechat(request: Request) -> bool:
@@ -82,7 +81,18 @@ async def pay(
     provider = payment_setup(runtime).provider()
     try:
         if in_wechat(request) and PaymentChannel.JSAPI in provider.channels:
-            payment = await _jsapi_payment(request, order_id, user, session, runtime, provider)
+            payment = await unless_not_in_app(
+                session,
+                lambda: service.start_payment(
+                    session,
+                    user,
+                    order_id,
+                    provider,
+                    client_address(request),
+                    channel=PaymentChannel.JSAPI,
+                    settings=runtime.settings,
+                ),
+            )
             if payment is not None:
                 return RedirectResponse(f"/me/orders/{order_id}/pay/wechat", 303)
         async with undo_on_error(session):
@@ -98,27 +108,15 @@ async def pay(
     return RedirectResponse(location, 303)
 
 
-async def _jsapi_payment(
-    request: Request,
-    order_id: int,
-    user: User,
-    session: AsyncSession,
-    runtime: Runtime,
-    provider: PaymentProvider,
-) -> Payment | None:
-    """The order's JSAPI payment, or None when the shopper cannot pay inside WeChat here
-    (nothing written then)."""
+async def unless_not_in_app(
+    session: AsyncSession, start: Callable[[], Awaitable[Started]]
+) -> Started | None:
+    """What ``start`` (a payment in the JSAPI channel) returns, or None when the shopper
+    cannot pay inside WeChat here: the app is not configured or has no openid of theirs
+    (nothing written then). Every other refusal is raised."""
     try:
         async with undo_on_error(session):
-            return await service.start_payment(
-                session,
-                user,
-                order_id,
-                provider,
-                client_address(request),
-                channel=PaymentChannel.JSAPI,
-                settings=runtime.settings,
-            )
+            return await start()
     except WeShopError as exc:
         if exc.code in NOT_IN_APP:
             return None
